@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages slotd needs to build and test, when any is missing.
+# Works as root (apt-get directly) and as an ordinary user (through sudo when it
+# can run without a password; otherwise it names the packages to install).
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config libical-dev tzdata)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "slotd: installing missing Debian packages: ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
+else
+    echo "slotd: please install as root: apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

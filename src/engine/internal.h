@@ -1,0 +1,115 @@
+/*
+ * The engine's internal structures, shared by its files and by nothing else.
+ */
+#ifndef SLOTD_ENGINE_INTERNAL_H
+#define SLOTD_ENGINE_INTERNAL_H
+
+#include <libical/ical.h>
+
+#include "slotd/engine.h"
+
+/* ---- spans: sorted lists of instant intervals (ranges.c) ---------------------- */
+
+typedef struct {
+    int64_t start, end;
+} eng_span_t;
+
+typedef struct {
+    eng_span_t *v;
+    size_t count, capacity;
+} eng_spans_t;
+
+void eng_spans_clear(eng_spans_t *s);
+void eng_spans_free(eng_spans_t *s);
+void eng_spans_push(eng_spans_t *s, int64_t start, int64_t end);
+/** Sorts by start, drops empty spans, merges overlapping and touching ones. */
+void eng_spans_normalize(eng_spans_t *s);
+/** out = a ∩ b; a and b normalized; out normalized. */
+void eng_spans_intersect(const eng_spans_t *a, const eng_spans_t *b, eng_spans_t *out);
+/** out = a − b; a and b normalized; out normalized. */
+void eng_spans_subtract(const eng_spans_t *a, const eng_spans_t *b, eng_spans_t *out);
+
+/* ---- configuration objects (org.c, rules.c) ----------------------------------- */
+
+typedef struct {
+    int32_t day;
+    eng_day_hours_t hours;
+} eng_override_t;
+
+typedef struct {
+    uint64_t key;
+    struct icalrecurrencetype rule;
+    icalrecur_iterator *iterator; /* NULL once exhausted */
+    bool until_is_utc;
+    int64_t until; /* INT64_MAX = none; an instant when until_is_utc, else wall seconds */
+    int64_t start_wall;
+    int32_t duration_seconds;
+    int64_t *exdates; /* wall seconds, sorted */
+    size_t exdate_count;
+    int64_t expanded_to;  /* wall start of the last occurrence generated, kept or not */
+    int64_t *occurrences; /* wall starts expanded so far, sorted */
+    size_t occurrence_count, occurrence_capacity;
+} eng_recurring_t;
+
+struct eng_location {
+    eng_org_t *org;
+    tz_zone_t *zone;
+    bool has_hours;
+    eng_week_t hours;
+    int32_t *closures;
+    size_t closure_count;
+};
+
+struct eng_resource {
+    eng_org_t *org;
+    eng_id_t id;
+    tz_zone_t *zone;
+    eng_location_t *location;
+    bool active;
+    eng_week_t week;
+    eng_override_t *overrides; /* sorted by day */
+    size_t override_count, override_capacity;
+    eng_busy_tree_t busy;
+    eng_recurring_t **recurring;
+    size_t recurring_count;
+    int64_t last_booking_created; /* INT64_MIN when it has no booking */
+};
+
+typedef struct {
+    eng_group_mode_t mode;
+    eng_resource_t **members;
+    size_t count;
+} eng_group_t;
+
+struct eng_service {
+    eng_org_t *org;
+    eng_service_spec_t spec;
+    eng_group_t groups[ENG_MAX_GROUPS];
+    size_t group_count;
+};
+
+struct eng_org {
+    tz_zone_t *zone;
+    bool has_hours;
+    eng_week_t hours;
+    int32_t *closures;
+    size_t closure_count;
+    eng_location_t **locations;
+    size_t location_count;
+    eng_resource_t **resources;
+    size_t resource_count;
+    eng_service_t **services;
+    size_t service_count;
+};
+
+/** The hours of a local date: the override if there is one, else the week's day. */
+const eng_day_hours_t *eng_resource_day_hours(const eng_resource_t *r, int32_t day);
+
+/** Frees a resource's recurring blocks (org.c frees the rest). */
+void eng_recurring_free(eng_recurring_t *rec);
+
+/** Appends to out the instants [start, end) of `hours` on local days first..last in zone. */
+void eng_hours_to_spans(tz_zone_t *zone, const eng_week_t *week, const eng_resource_t *r,
+                        int32_t first, int32_t last, eng_spans_t *out);
+
+#endif

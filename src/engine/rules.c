@@ -1,0 +1,228 @@
+/*
+ * Wall-clock rules turned into instants: a resource's (or a location's, or the
+ * organization's) hours over a run of local dates, and recurring blocks.
+ *
+ * Hours: each range of each local date is converted end by end with
+ * tz_from_wall(), so a range that spans a DST change is as long in real time as
+ * the clock says it is across that change, a start inside a gap moves forward,
+ * and a range whose converted end is not after its converted start (possible
+ * only inside a gap) is empty.
+ *
+ * Recurring blocks: libical 3.0 shifts occurrences after a gap when DTSTART
+ * carries a zone, so rules are expanded in floating wall time and each
+ * occurrence is converted afterwards, the same way as hours. Expansion is
+ * lazy and resumable: occurrences are generated as far as the queries reach and
+ * kept, so a query pays for expansion once. UNTIL is applied here rather than by
+ * libical (which compares a UTC UNTIL with floating occurrences naively): a UTC
+ * UNTIL against the occurrence's instant, a floating or DATE one against its
+ * wall time. EXDATEs are wall times of left-out occurrences; COUNT counts them
+ * (RFC 5545). A rule that never matches ends inside libical's own bound on the
+ * years it searches, once; sub-daily frequencies are refused.
+ */
+#include "internal.h"
+
+#include "slotd/alloc.h"
+
+#define WALL_MARGIN (16 * 3600)             /* wall time is within 16 h of its instant */
+#define MAX_OCCURRENCES 200000              /* per block: over 500 years of days */
+#define MAX_BLOCK_MINUTES (31 * 24 * 60)
+
+void eng_hours_to_spans(tz_zone_t *zone, const eng_week_t *week, const eng_resource_t *r,
+                        int32_t first, int32_t last, eng_spans_t *out)
+{
+    for (int32_t day = first; day <= last; day++) {
+        const eng_day_hours_t *h = r ? eng_resource_day_hours(r, day) : &week->day[tz_weekday(day)];
+        int64_t midnight = (int64_t)day * TZ_SECONDS_PER_DAY;
+        for (int i = 0; i < h->count; i++) {
+            int64_t start = tz_from_wall(zone, midnight + h->ranges[i].start * 60);
+            int64_t end = tz_from_wall(zone, midnight + h->ranges[i].end * 60);
+            if (start < end)
+                eng_spans_push(out, start, end);
+        }
+    }
+}
+
+static int64_t wall_of(struct icaltimetype t)
+{
+    return (int64_t)tz_days_from_civil(t.year, t.month, t.day) * TZ_SECONDS_PER_DAY +
+           t.hour * 3600 + t.minute * 60 + t.second;
+}
+
+static struct icaltimetype floating_of(int64_t wall)
+{
+    struct icaltimetype t = icaltime_null_time();
+    tz_date_t d = tz_civil_from_days(tz_day_of(wall));
+    int64_t seconds = wall - (int64_t)tz_day_of(wall) * TZ_SECONDS_PER_DAY;
+    t.year = d.year;
+    t.month = d.month;
+    t.day = d.day;
+    t.hour = (int)(seconds / 3600);
+    t.minute = (int)(seconds / 60 % 60);
+    t.second = (int)(seconds % 60);
+    t.is_date = 0;
+    t.zone = NULL;
+    return t;
+}
+
+void eng_recurring_free(eng_recurring_t *rec)
+{
+    if (rec->iterator)
+        icalrecur_iterator_free(rec->iterator);
+    free(rec->exdates);
+    free(rec->occurrences);
+    free(rec);
+}
+
+static int compare_wall(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int eng_resource_add_recurring_block(eng_resource_t *r, uint64_t key, const char *rrule,
+                                     int64_t start_wall, int32_t duration_minutes,
+                                     const int64_t *exdates_wall, size_t exdate_count)
+{
+    if (duration_minutes < 1 || duration_minutes > MAX_BLOCK_MINUTES)
+        return ENG_EDURATION;
+    for (size_t i = 0; i < r->recurring_count; i++)
+        if (r->recurring[i]->key == key)
+            return ENG_EEXISTS;
+    tz_date_t first = tz_civil_from_days(tz_day_of(start_wall));
+    if (first.year < 1900 || first.year > 2199 || strlen(rrule) > 1024)
+        return ENG_ERRULE;
+
+    icalerror_clear_errno();
+    struct icalrecurrencetype rule = icalrecurrencetype_from_string(rrule);
+    if (rule.freq == ICAL_NO_RECURRENCE || rule.freq < ICAL_DAILY_RECURRENCE ||
+        icalerrno == ICAL_MALFORMEDDATA_ERROR || rule.interval < 1 ||
+        (rule.count > 0 && !icaltime_is_null_time(rule.until))) {
+        icalerror_clear_errno();
+        return ENG_ERRULE;
+    }
+    eng_recurring_t *rec = slotd_calloc(1, sizeof(*rec));
+    rec->key = key;
+    rec->until = INT64_MAX;
+    rec->expanded_to = INT64_MIN;
+    if (!icaltime_is_null_time(rule.until)) {
+        if (rule.until.is_date) {
+            rec->until = wall_of(rule.until) + TZ_SECONDS_PER_DAY - 1;
+        } else if (icaltime_is_utc(rule.until)) {
+            rec->until_is_utc = true;
+            rec->until = (int64_t)icaltime_as_timet(rule.until);
+        } else {
+            rec->until = wall_of(rule.until);
+        }
+        rule.until = icaltime_null_time();
+    }
+    rec->rule = rule;
+    rec->start_wall = start_wall;
+    rec->duration_seconds = duration_minutes * 60;
+    rec->iterator = icalrecur_iterator_new(rule, floating_of(start_wall));
+    icalerror_clear_errno();
+    if (rec->iterator == NULL) {
+        eng_recurring_free(rec);
+        return ENG_ERRULE;
+    }
+    rec->exdates = slotd_malloc(exdate_count * sizeof(int64_t));
+    memcpy(rec->exdates, exdates_wall, exdate_count * sizeof(int64_t));
+    rec->exdate_count = exdate_count;
+    qsort(rec->exdates, exdate_count, sizeof(int64_t), compare_wall);
+
+    r->recurring = slotd_realloc(r->recurring, (r->recurring_count + 1) * sizeof(rec));
+    r->recurring[r->recurring_count++] = rec;
+    return ENG_OK;
+}
+
+int eng_resource_remove_recurring_block(eng_resource_t *r, uint64_t key)
+{
+    for (size_t i = 0; i < r->recurring_count; i++) {
+        if (r->recurring[i]->key == key) {
+            eng_recurring_free(r->recurring[i]);
+            r->recurring[i] = r->recurring[--r->recurring_count];
+            return ENG_OK;
+        }
+    }
+    return ENG_ENOTFOUND;
+}
+
+static bool is_exdate(const eng_recurring_t *rec, int64_t wall)
+{
+    return bsearch(&wall, rec->exdates, rec->exdate_count, sizeof(int64_t), compare_wall) != NULL;
+}
+
+static void stop_expanding(eng_recurring_t *rec)
+{
+    if (rec->iterator) {
+        icalrecur_iterator_free(rec->iterator);
+        rec->iterator = NULL;
+    }
+}
+
+/* Expands the rule until an occurrence at or past `wall_limit` was generated
+ * (or the rule ends). */
+static void expand(eng_recurring_t *rec, tz_zone_t *zone, int64_t wall_limit)
+{
+    while (rec->iterator && rec->expanded_to < wall_limit) {
+        struct icaltimetype next = icalrecur_iterator_next(rec->iterator);
+        if (icaltime_is_null_time(next) || rec->occurrence_count == MAX_OCCURRENCES) {
+            stop_expanding(rec);
+            break;
+        }
+        int64_t wall = wall_of(next);
+        rec->expanded_to = wall;
+        if (rec->until != INT64_MAX) {
+            int64_t compared = rec->until_is_utc ? tz_from_wall(zone, wall) : wall;
+            if (compared > rec->until) {
+                stop_expanding(rec);
+                break;
+            }
+        }
+        if (is_exdate(rec, wall))
+            continue;
+        rec->occurrences = slotd_grow(rec->occurrences, &rec->occurrence_capacity,
+                                      rec->occurrence_count + 1, sizeof(int64_t));
+        rec->occurrences[rec->occurrence_count++] = wall;
+    }
+    icalerror_clear_errno();
+}
+
+size_t eng_resource_recurring_occurrences(eng_resource_t *r, int64_t from, int64_t to,
+                                          eng_busy_t **out, size_t *count, size_t *capacity)
+{
+    size_t before = *count;
+    for (size_t k = 0; k < r->recurring_count; k++) {
+        eng_recurring_t *rec = r->recurring[k];
+        expand(rec, r->zone, to + WALL_MARGIN);
+        int64_t low = from - rec->duration_seconds - WALL_MARGIN;
+        size_t lo = 0, hi = rec->occurrence_count;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (rec->occurrences[mid] <= low)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t i = lo; i < rec->occurrence_count && rec->occurrences[i] < to + WALL_MARGIN;
+             i++) {
+            int64_t start = tz_from_wall(r->zone, rec->occurrences[i]);
+            int64_t end = start + rec->duration_seconds;
+            if (start >= to || end <= from)
+                continue;
+            *out = slotd_grow(*out, capacity, *count + 1, sizeof(eng_busy_t));
+            (*out)[(*count)++] = (eng_busy_t){
+                .start = start, .end = end, .kind = ENG_BUSY_BLOCK, .key = rec->key};
+        }
+    }
+    /* Blocks from several rules interleave: sort what was appended by start. */
+    for (size_t i = before + 1; i < *count; i++) {
+        eng_busy_t x = (*out)[i];
+        size_t j = i;
+        while (j > before && (*out)[j - 1].start > x.start) {
+            (*out)[j] = (*out)[j - 1];
+            j--;
+        }
+        (*out)[j] = x;
+    }
+    return *count - before;
+}

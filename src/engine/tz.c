@@ -1,0 +1,303 @@
+/*
+ * Time zones: instant <-> wall time, cached per (zone, local date).
+ *
+ * The only zone primitive taken from libical is "UTC offset in force at an
+ * instant", which reads the system zoneinfo and is right. Everything else is
+ * built here on top of it, because libical 3.0's own local -> UTC conversion is
+ * wrong in gaps and overlaps.
+ *
+ * Cache. For each day number D the zone keeps a tz_day_t: the offset transitions
+ * whose instants fall in [D*86400 - 16h, (D+1)*86400 + 16h), at most two, and the
+ * offsets around them. That window contains
+ *   - every instant whose UTC day is D (so tz_offset_at() of such an instant is
+ *     answered from D's entry), and
+ *   - every instant that a wall time of local date D can map to, since offsets
+ *     lie within +-16h (so tz_from_wall() of such a wall time is answered from
+ *     D's entry too).
+ * Entries are built 512 days at a time: the zone's transitions over the block
+ * are found by probing libical every two hours and bisecting each change to the
+ * second, then each day takes the transitions of its window. A day whose window
+ * holds more than two transitions (none in the real tz database since 1900) and
+ * days outside 1900..2199 take the slow path, which probes around the one value
+ * asked for. Two transitions less than two hours apart that cancel each other
+ * out would be missed by the block scan; the tz database has none.
+ *
+ * A cached lookup is a division, an array index and at most two comparisons;
+ * a libical lookup takes a lock and tens of nanoseconds, and building a block
+ * costs about 0.5 ms once per zone and 512 days.
+ */
+#include "slotd/tz.h"
+
+#include <libical/ical.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slotd/alloc.h"
+
+#define BLOCK_SHIFT 9
+#define BLOCK_DAYS (1 << BLOCK_SHIFT)
+#define FIRST_YEAR 1900
+#define LAST_YEAR 2199
+#define WINDOW_MARGIN (16 * 3600)
+#define SCAN_STEP (2 * 3600)
+#define SLOW_SCAN_STEP (15 * 60)
+#define MAX_DAY_TRANSITIONS 2
+#define COMPLEX_DAY 0xff
+#define MAX_SEGMENT_TRANSITIONS 16
+
+/* The offsets in force around at most MAX_SEGMENT_TRANSITIONS transitions:
+ * offset[i] is in force on [at[i-1], at[i]). */
+typedef struct {
+    int count;
+    int64_t at[MAX_SEGMENT_TRANSITIONS];
+    int32_t offset[MAX_SEGMENT_TRANSITIONS + 1];
+} segments_t;
+
+typedef struct {
+    int64_t at[MAX_DAY_TRANSITIONS];
+    int32_t offset[MAX_DAY_TRANSITIONS + 1];
+    uint8_t count; /* 0..2, or COMPLEX_DAY */
+} tz_day_t;
+
+struct tz_zone {
+    char *name;
+    icaltimezone *ical;
+    int32_t first_day; /* day number of FIRST_YEAR-01-01 */
+    int32_t block_count;
+    tz_day_t **blocks;
+};
+
+static tz_zone_t **zones;
+static size_t zone_count;
+
+static int32_t ical_offset(const tz_zone_t *zone, int64_t instant)
+{
+    struct icaltimetype utc =
+        icaltime_from_timet_with_zone((time_t)instant, 0, icaltimezone_get_utc_timezone());
+    int is_daylight = 0;
+    return icaltimezone_get_utc_offset_of_utc_time(zone->ical, &utc, &is_daylight);
+}
+
+/* Collects the transitions in [from, to) into out, probing every `step` seconds
+ * and bisecting each change to the second. Returns false when more than `max`
+ * were found (out then holds the first max). out->offset[0] is the offset at
+ * `from`. */
+static bool scan_transitions(const tz_zone_t *zone, int64_t from, int64_t to, int64_t step,
+                             int64_t *at, int32_t *offset, int max, int *count)
+{
+    int n = 0;
+    int32_t previous = ical_offset(zone, from);
+    offset[0] = previous;
+    for (int64_t t = from; t < to;) {
+        int64_t next = t + step < to ? t + step : to;
+        int32_t o = ical_offset(zone, next);
+        if (o != previous) {
+            int64_t lo = t, hi = next; /* offset(lo) == previous, offset(hi) != previous */
+            while (hi - lo > 1) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (ical_offset(zone, mid) == previous)
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            if (n == max) {
+                *count = n;
+                return false;
+            }
+            at[n] = hi;
+            offset[n + 1] = ical_offset(zone, hi);
+            previous = offset[n + 1];
+            n++;
+            t = hi;
+            continue;
+        }
+        t = next;
+    }
+    *count = n;
+    return true;
+}
+
+static int32_t segments_offset_at(const int64_t *at, const int32_t *offset, int count,
+                                  int64_t instant)
+{
+    int i = 0;
+    while (i < count && at[i] <= instant)
+        i++;
+    return offset[i];
+}
+
+static int64_t segments_from_wall(const int64_t *at, const int32_t *offset, int count,
+                                  int64_t wall)
+{
+    bool found = false;
+    int64_t best = 0;
+    for (int i = 0; i <= count; i++) {
+        int64_t t = wall - offset[i];
+        if ((i == 0 || t >= at[i - 1]) && (i == count || t < at[i]) && (!found || t < best)) {
+            best = t;
+            found = true;
+        }
+    }
+    if (found)
+        return best;
+    /* In a gap: the wall time lies past the end of segment i (in its offset) and
+     * before the start of segment i+1 (in its offset). Reading it with the offset
+     * before the gap moves it forward by the gap's length. */
+    for (int i = 0; i < count; i++)
+        if (wall - offset[i] >= at[i] && wall - offset[i + 1] < at[i])
+            return wall - offset[i];
+    return wall - offset[0];
+}
+
+static void slow_segments(const tz_zone_t *zone, int64_t center, segments_t *s)
+{
+    scan_transitions(zone, center - WINDOW_MARGIN - TZ_SECONDS_PER_DAY,
+                     center + WINDOW_MARGIN + TZ_SECONDS_PER_DAY, SLOW_SCAN_STEP, s->at,
+                     s->offset, MAX_SEGMENT_TRANSITIONS, &s->count);
+}
+
+static void build_block(tz_zone_t *zone, int32_t block)
+{
+    int32_t first = zone->first_day + block * BLOCK_DAYS;
+    int64_t from = (int64_t)first * TZ_SECONDS_PER_DAY - WINDOW_MARGIN;
+    int64_t to = (int64_t)(first + BLOCK_DAYS) * TZ_SECONDS_PER_DAY + WINDOW_MARGIN;
+
+    /* A block of 512 days has at most a few dozen transitions in any real zone;
+     * a zone with more is served by the slow path for the days it cannot fit. */
+    enum { MAX_BLOCK = 256 };
+    int64_t at[MAX_BLOCK];
+    int32_t offset[MAX_BLOCK + 1];
+    int count;
+    bool complete = scan_transitions(zone, from, to, SCAN_STEP, at, offset, MAX_BLOCK, &count);
+
+    tz_day_t *days = slotd_calloc(BLOCK_DAYS, sizeof(*days));
+    int k = 0; /* first transition at or after the current window's start */
+    for (int32_t i = 0; i < BLOCK_DAYS; i++) {
+        int64_t window_start = (int64_t)(first + i) * TZ_SECONDS_PER_DAY - WINDOW_MARGIN;
+        int64_t window_end = (int64_t)(first + i + 1) * TZ_SECONDS_PER_DAY + WINDOW_MARGIN;
+        while (k < count && at[k] < window_start)
+            k++;
+        tz_day_t *d = &days[i];
+        d->offset[0] = offset[k];
+        int n = 0;
+        while (k + n < count && at[k + n] < window_end)
+            n++;
+        bool reaches_unscanned = !complete && (k + n == count);
+        if (n > MAX_DAY_TRANSITIONS || reaches_unscanned) {
+            d->count = COMPLEX_DAY;
+            continue;
+        }
+        for (int j = 0; j < n; j++) {
+            d->at[j] = at[k + j];
+            d->offset[j + 1] = offset[k + j + 1];
+        }
+        d->count = (uint8_t)n;
+    }
+    zone->blocks[block] = days;
+}
+
+/* The cached entry of a day, or NULL when the day takes the slow path. */
+static const tz_day_t *day_entry(tz_zone_t *zone, int32_t day)
+{
+    int64_t index = (int64_t)day - zone->first_day;
+    if (index < 0 || index >= (int64_t)zone->block_count * BLOCK_DAYS)
+        return NULL;
+    int32_t block = (int32_t)(index >> BLOCK_SHIFT);
+    if (zone->blocks[block] == NULL)
+        build_block(zone, block);
+    const tz_day_t *d = &zone->blocks[block][index & (BLOCK_DAYS - 1)];
+    return d->count == COMPLEX_DAY ? NULL : d;
+}
+
+int32_t tz_offset_at(tz_zone_t *zone, int64_t instant)
+{
+    const tz_day_t *d = day_entry(zone, tz_day_of(instant));
+    if (d != NULL) {
+        if (d->count == 0)
+            return d->offset[0];
+        return segments_offset_at(d->at, d->offset, d->count, instant);
+    }
+    return ical_offset(zone, instant);
+}
+
+int64_t tz_from_wall(tz_zone_t *zone, int64_t wall)
+{
+    const tz_day_t *d = day_entry(zone, tz_day_of(wall));
+    if (d != NULL) {
+        if (d->count == 0)
+            return wall - d->offset[0];
+        return segments_from_wall(d->at, d->offset, d->count, wall);
+    }
+    segments_t s;
+    slow_segments(zone, wall, &s);
+    return segments_from_wall(s.at, s.offset, s.count, wall);
+}
+
+/* IANA names are ASCII letters, digits and "/_+-"; anything else (a path, a
+ * dot) is refused before libical looks for a file. */
+static bool plausible_zone_name(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > 64 || name[0] == '/' || name[len - 1] == '/')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '/' || c == '_' || c == '+' || c == '-';
+        if (!ok || (c == '/' && name[i + 1] == '/'))
+            return false;
+    }
+    return true;
+}
+
+int tz_zone_find(const char *name, tz_zone_t **out)
+{
+    for (size_t i = 0; i < zone_count; i++) {
+        if (strcmp(zones[i]->name, name) == 0) {
+            *out = zones[i];
+            return TZ_OK;
+        }
+    }
+    if (!plausible_zone_name(name))
+        return TZ_EUNKNOWN;
+    icaltimezone *ical;
+    if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0)
+        ical = icaltimezone_get_utc_timezone();
+    else
+        ical = icaltimezone_get_builtin_timezone(name);
+    if (ical == NULL)
+        return TZ_EUNKNOWN;
+
+    tz_zone_t *zone = slotd_calloc(1, sizeof(*zone));
+    zone->name = slotd_strdup(name);
+    zone->ical = ical;
+    zone->first_day = tz_days_from_civil(FIRST_YEAR, 1, 1);
+    int32_t days = tz_days_from_civil(LAST_YEAR + 1, 1, 1) - zone->first_day;
+    zone->block_count = (days + BLOCK_DAYS - 1) / BLOCK_DAYS;
+    zone->blocks = slotd_calloc((size_t)zone->block_count, sizeof(*zone->blocks));
+
+    zones = slotd_realloc(zones, (zone_count + 1) * sizeof(*zones));
+    zones[zone_count++] = zone;
+    *out = zone;
+    return TZ_OK;
+}
+
+const char *tz_zone_name(const tz_zone_t *zone)
+{
+    return zone->name;
+}
+
+void tz_shutdown(void)
+{
+    for (size_t i = 0; i < zone_count; i++) {
+        for (int32_t b = 0; b < zones[i]->block_count; b++)
+            free(zones[i]->blocks[b]);
+        free(zones[i]->blocks);
+        free(zones[i]->name);
+        free(zones[i]);
+    }
+    free(zones);
+    zones = NULL;
+    zone_count = 0;
+    icaltimezone_free_builtin_timezones();
+}

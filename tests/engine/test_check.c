@@ -1,0 +1,2 @@
+/* A placeholder filled below. */
+#include "test.h"
