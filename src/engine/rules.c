@@ -125,9 +125,11 @@ int eng_resource_add_recurring_block(eng_resource_t *r, uint64_t key, const char
         return ENG_ERRULE;
     }
     rec->exdates = slotd_malloc(exdate_count * sizeof(int64_t));
-    memcpy(rec->exdates, exdates_wall, exdate_count * sizeof(int64_t));
+    if (exdate_count) {
+        memcpy(rec->exdates, exdates_wall, exdate_count * sizeof(int64_t));
+        qsort(rec->exdates, exdate_count, sizeof(int64_t), compare_wall);
+    }
     rec->exdate_count = exdate_count;
-    qsort(rec->exdates, exdate_count, sizeof(int64_t), compare_wall);
 
     r->recurring = slotd_realloc(r->recurring, (r->recurring_count + 1) * sizeof(rec));
     r->recurring[r->recurring_count++] = rec;
@@ -148,7 +150,8 @@ int eng_resource_remove_recurring_block(eng_resource_t *r, uint64_t key)
 
 static bool is_exdate(const eng_recurring_t *rec, int64_t wall)
 {
-    return bsearch(&wall, rec->exdates, rec->exdate_count, sizeof(int64_t), compare_wall) != NULL;
+    return rec->exdate_count &&
+           bsearch(&wall, rec->exdates, rec->exdate_count, sizeof(int64_t), compare_wall) != NULL;
 }
 
 static void stop_expanding(eng_recurring_t *rec)

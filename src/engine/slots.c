@@ -394,7 +394,8 @@ static void combine_groups(eng_workspace_t *ws, const compute_t *c)
     }
     eng_spans_free(&other);
 
-    qsort(ws->ranges.v, ws->ranges.count, sizeof(eng_span_t), compare_ranges);
+    if (ws->ranges.count > 1)
+        qsort(ws->ranges.v, ws->ranges.count, sizeof(eng_span_t), compare_ranges);
     /* In (start, longest first) order a range is a duplicate of, or contained in,
      * another exactly when an earlier one reaches at least as far. */
     size_t out = 0;

@@ -79,7 +79,8 @@ static const zone_table_t *table(ref_t *ref, tz_zone_t *zone)
 static int32_t offset_at(ref_t *ref, tz_zone_t *zone, int64_t instant)
 {
     int64_t m = (instant - ref->table_first) / MINUTE;
-    CHECK(m >= 0 && m < ref->table_minutes);
+    if (instant < ref->table_first || m >= ref->table_minutes) /* the clock, far away */
+        return libical_offset(libical_zone(zone), instant);
     return table(ref, zone)->offset[m];
 }
 

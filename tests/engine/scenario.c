@@ -392,3 +392,74 @@ void sc_print(const scenario_t *s, FILE *f)
         fprintf(f, " %d", s->filter[i]);
     fprintf(f, " location %d limit %u per_day %u\n", s->location_filter, s->limit, s->per_day);
 }
+
+/* ---- expectations (slots_expect.h) --------------------------------------------- */
+
+#include "slots_expect.h"
+
+static sc_slot_t expect_engine[SC_MAX_SLOTS], expect_reference[SC_MAX_SLOTS];
+
+static size_t both(const scenario_t *s, const char *file, int line)
+{
+    sc_engine_t e;
+    sc_load(s, &e);
+    eng_workspace_t *ws = eng_workspace_new();
+    size_t n = sc_engine_slots(s, &e, ws, expect_engine, SC_MAX_SLOTS);
+    eng_workspace_free(ws);
+    sc_unload(&e);
+    size_t nr = ref_slots(s, expect_reference, SC_MAX_SLOTS);
+    bool agree = n == nr;
+    for (size_t i = 0; agree && i < n; i++)
+        agree = expect_engine[i].start == expect_reference[i].start &&
+                expect_engine[i].resource_count == expect_reference[i].resource_count;
+    if (!agree) {
+        fprintf(stderr, "%s:%d: engine (%zu slots) and reference (%zu) disagree\n", file, line, n,
+                nr);
+        exit(1);
+    }
+    return n;
+}
+
+void expect_starts(const scenario_t *s, const char *const *starts, size_t count, const char *file,
+                   int line)
+{
+    size_t n = both(s, file, line);
+    tz_zone_t *z = s->display ? s->display : s->zone;
+    bool ok = n == count;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = expect_engine[i].start == test_instant(starts[i]);
+    if (!ok) {
+        fprintf(stderr, "%s:%d: unexpected slots\n  expected:", file, line);
+        for (size_t i = 0; i < count; i++)
+            fprintf(stderr, " %s", starts[i]);
+        fprintf(stderr, "\n  got:     ");
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, " %s", test_format(z, expect_engine[i].start));
+        fprintf(stderr, "\n");
+        exit(1);
+    }
+}
+
+void expect_resources(const scenario_t *s, const char *start, const int *resources, int count,
+                      const char *file, int line)
+{
+    size_t n = both(s, file, line);
+    int64_t t = test_instant(start);
+    for (size_t i = 0; i < n; i++) {
+        if (expect_engine[i].start != t)
+            continue;
+        bool ok = expect_engine[i].resource_count == count;
+        for (int k = 0; ok && k < count; k++)
+            ok = expect_engine[i].resources[k] == resources[k];
+        if (!ok) {
+            fprintf(stderr, "%s:%d: slot %s has resources", file, line, start);
+            for (int k = 0; k < expect_engine[i].resource_count; k++)
+                fprintf(stderr, " %d", expect_engine[i].resources[k]);
+            fprintf(stderr, "\n");
+            exit(1);
+        }
+        return;
+    }
+    fprintf(stderr, "%s:%d: no slot at %s\n", file, line, start);
+    exit(1);
+}

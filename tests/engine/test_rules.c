@@ -1,1 +1,294 @@
+/*
+ * The engine's API with bad or unusual input: every refusal is an error code,
+ * nothing crashes or runs without bound, and recurring rules follow RFC 5545.
+ */
+#include "scenario.h"
 #include "test.h"
+
+typedef struct {
+    eng_org_t *org;
+    eng_resource_t *r;
+    eng_service_t *service;
+} fixture_t;
+
+static void fixture(fixture_t *f, const char *zone)
+{
+    f->org = eng_org_new(test_zone(zone));
+    eng_id_t id = {{0}};
+    id.bytes[15] = 1;
+    f->r = eng_resource_new(f->org, &id, test_zone(zone));
+    eng_week_t week = {0};
+    sc_week_days(&week, 0, 6, 0, 1440);
+    CHECK_EQ(eng_resource_set_week(f->r, &week), 0);
+    eng_service_spec_t spec = {.duration_minutes = 60, .max_advance_days = -1};
+    CHECK_EQ(eng_service_new(f->org, &spec, &f->service), 0);
+    CHECK_EQ(eng_service_add_group(f->service, ENG_GROUP_ANY, &f->r, 1), 0);
+}
+
+static size_t occurrences(fixture_t *f, const char *from, const char *to, eng_busy_t **out)
+{
+    size_t count = 0, capacity = 0;
+    *out = NULL;
+    eng_resource_recurring_occurrences(f->r, test_instant(from), test_instant(to), out, &count,
+                                       &capacity);
+    return count;
+}
+
+TEST(rules_recurring_block_refuses_unusable_rules)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    int64_t start = test_wall("2026-01-02T12:00");
+    const char *bad[] = {"FREQ=HOURLY", "FREQ=MINUTELY", "FREQ=WEEKLY;BYDAY=XX", "garbage", "",
+                         "FREQ=DAILY;COUNT=3;UNTIL=20260101T000000Z", "FREQ=DAILY;INTERVAL=0"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (eng_resource_add_recurring_block(f.r, 1, bad[i], start, 60, NULL, 0) != ENG_ERRULE) {
+            fprintf(stderr, "accepted: %s\n", bad[i]);
+            exit(1);
+        }
+    CHECK_EQ(eng_resource_add_recurring_block(f.r, 1, "FREQ=DAILY", start, 0, NULL, 0),
+             ENG_EDURATION);
+    CHECK_EQ(eng_resource_add_recurring_block(f.r, 1, "FREQ=DAILY", start, 60, NULL, 0), 0);
+    CHECK_EQ(eng_resource_add_recurring_block(f.r, 1, "FREQ=DAILY", start, 60, NULL, 0),
+             ENG_EEXISTS);
+    CHECK_EQ(eng_resource_remove_recurring_block(f.r, 1), 0);
+    CHECK_EQ(eng_resource_remove_recurring_block(f.r, 1), ENG_ENOTFOUND);
+    eng_org_free(f.org);
+}
+
+TEST(rules_recurring_rule_that_never_matches_is_refused)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    CHECK_EQ(eng_resource_add_recurring_block(f.r, 1, "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+                                              test_wall("2026-01-01T12:00"), 60, NULL, 0),
+             ENG_ERRULE);
+    eng_org_free(f.org);
+}
+
+TEST(rules_recurring_rule_that_rarely_matches_expands_only_to_the_window)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    CHECK_EQ(eng_resource_add_recurring_block(f.r, 1, "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+                                              test_wall("2026-01-01T12:00"), 60, NULL, 0),
+             0);
+    eng_busy_t *out;
+    CHECK_EQ(occurrences(&f, "2026-01-01T00:00Z", "2028-03-01T00:00Z", &out), 1);
+    CHECK_EQ(out[0].start, test_instant("2028-02-29T12:00Z"));
+    free(out);
+    /* and a slot query in a year without one answers */
+    eng_workspace_t *ws = eng_workspace_new();
+    eng_query_t q = {.service = f.service,
+                     .from = test_instant("2027-02-01T00:00Z"),
+                     .to = test_instant("2027-02-02T00:00Z"),
+                     .now = 0};
+    eng_slots_t slots;
+    CHECK_EQ(eng_slots(ws, &q, &slots), 0);
+    CHECK_EQ(slots.count, 24);
+    eng_workspace_free(ws);
+    eng_org_free(f.org);
+}
+
+TEST(rules_recurring_count_includes_excluded_dates)
+{
+    fixture_t f;
+    fixture(&f, "Europe/Warsaw");
+    int64_t ex[] = {test_wall("2026-01-03T12:00")};
+    CHECK_EQ(eng_resource_add_recurring_block(f.r, 1, "FREQ=DAILY;COUNT=3",
+                                              test_wall("2026-01-02T12:00"), 30, ex, 1),
+             0);
+    eng_busy_t *out;
+    CHECK_EQ(occurrences(&f, "2026-01-01T00:00Z", "2026-01-10T00:00Z", &out), 2);
+    CHECK_EQ(out[0].start, test_instant("2026-01-02T12:00+01:00"));
+    CHECK_EQ(out[1].start, test_instant("2026-01-04T12:00+01:00"));
+    CHECK_EQ(out[1].end, test_instant("2026-01-04T12:30+01:00"));
+    free(out);
+    eng_org_free(f.org);
+}
+
+TEST(rules_recurring_utc_until_includes_an_occurrence_at_that_instant)
+{
+    fixture_t f;
+    fixture(&f, "Europe/Warsaw");
+    /* 12:00 in Warsaw in January is 11:00Z */
+    CHECK_EQ(eng_resource_add_recurring_block(f.r, 1, "FREQ=DAILY;UNTIL=20260104T110000Z",
+                                              test_wall("2026-01-02T12:00"), 30, NULL, 0),
+             0);
+    eng_busy_t *out;
+    CHECK_EQ(occurrences(&f, "2026-01-01T00:00Z", "2026-01-10T00:00Z", &out), 3);
+    free(out);
+    eng_org_free(f.org);
+}
+
+TEST(rules_recurring_floating_date_until_includes_that_date)
+{
+    fixture_t f;
+    fixture(&f, "America/New_York");
+    CHECK_EQ(eng_resource_add_recurring_block(f.r, 1, "FREQ=WEEKLY;BYDAY=MO,FR;UNTIL=20260109",
+                                              test_wall("2026-01-02T23:00"), 60, NULL, 0),
+             0);
+    eng_busy_t *out;
+    /* Fri 2nd, Mon 5th, Fri 9th */
+    CHECK_EQ(occurrences(&f, "2026-01-01T00:00Z", "2026-02-01T00:00Z", &out), 3);
+    CHECK_EQ(out[2].start, test_instant("2026-01-09T23:00-05:00"));
+    free(out);
+    eng_org_free(f.org);
+}
+
+TEST(rules_recurring_occurrence_in_a_gap_moves_forward)
+{
+    fixture_t f;
+    fixture(&f, "Europe/Warsaw");
+    CHECK_EQ(eng_resource_add_recurring_block(f.r, 1, "FREQ=DAILY;COUNT=3",
+                                              test_wall("2026-03-28T02:30"), 60, NULL, 0),
+             0);
+    eng_busy_t *out;
+    CHECK_EQ(occurrences(&f, "2026-03-27T00:00Z", "2026-04-01T00:00Z", &out), 3);
+    CHECK_EQ(out[0].start, test_instant("2026-03-28T02:30+01:00"));
+    CHECK_EQ(out[1].start, test_instant("2026-03-29T03:30+02:00"));
+    CHECK_EQ(out[2].start, test_instant("2026-03-30T02:30+02:00"));
+    free(out);
+    eng_org_free(f.org);
+}
+
+TEST(rules_service_spec_out_of_bounds_is_refused)
+{
+    eng_service_spec_t ok = {.duration_minutes = 30, .max_advance_days = -1};
+    CHECK_EQ(eng_service_spec_check(&ok), 0);
+    eng_service_spec_t bad[] = {
+        {.duration_minutes = 0, .max_advance_days = -1},
+        {.duration_minutes = -5, .max_advance_days = -1},
+        {.duration_minutes = ENG_MAX_DURATION_MINUTES + 1, .max_advance_days = -1},
+        {.duration_minutes = 30, .interval_minutes = -1, .max_advance_days = -1},
+        {.duration_minutes = 30, .buffer_before_minutes = -1, .max_advance_days = -1},
+        {.duration_minutes = 30, .buffer_after_minutes = 1441, .max_advance_days = -1},
+        {.duration_minutes = 30, .min_notice_minutes = -1, .max_advance_days = -1},
+        {.duration_minutes = 30, .max_advance_days = -2},
+        {.duration_minutes = 30, .max_advance_days = ENG_MAX_HORIZON_DAYS + 1},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_EQ(eng_service_spec_check(&bad[i]), ENG_EDURATION);
+    eng_org_t *org = eng_org_new(test_zone("UTC"));
+    eng_service_t *s = NULL;
+    CHECK_EQ(eng_service_new(org, &bad[0], &s), ENG_EDURATION);
+    CHECK(s == NULL);
+    eng_org_free(org);
+}
+
+TEST(rules_slot_window_inverted_or_over_62_days_is_refused)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    eng_workspace_t *ws = eng_workspace_new();
+    eng_slots_t out;
+    int64_t from = test_instant("2026-01-01T00:00Z");
+    eng_query_t q = {.service = f.service, .from = from, .to = from - 1};
+    CHECK_EQ(eng_slots(ws, &q, &out), ENG_EWINDOW);
+    q.to = from + 62LL * 86400 + 1;
+    CHECK_EQ(eng_slots(ws, &q, &out), ENG_EWINDOW);
+    q.to = from + 62LL * 86400;
+    CHECK_EQ(eng_slots(ws, &q, &out), 0);
+    CHECK_EQ(out.count, 62 * 24);
+    q.to = from;
+    CHECK_EQ(eng_slots(ws, &q, &out), 0);
+    CHECK_EQ(out.count, 0);
+    q.service = NULL;
+    CHECK_EQ(eng_slots(ws, &q, &out), ENG_EINVAL);
+    eng_workspace_free(ws);
+    eng_org_free(f.org);
+}
+
+TEST(rules_groups_refuse_empty_repeated_or_foreign_members)
+{
+    fixture_t f, other;
+    fixture(&f, "UTC");
+    fixture(&other, "UTC");
+    eng_resource_t *twice[] = {f.r, f.r};
+    CHECK_EQ(eng_service_add_group(f.service, ENG_GROUP_ANY, twice, 0), ENG_EINVAL);
+    CHECK_EQ(eng_service_add_group(f.service, ENG_GROUP_ANY, twice, 2), ENG_EINVAL);
+    CHECK_EQ(eng_service_add_group(f.service, ENG_GROUP_ANY, &other.r, 1), ENG_EINVAL);
+    CHECK_EQ(eng_service_add_group(f.service, (eng_group_mode_t)7, &f.r, 1), ENG_EINVAL);
+    for (int i = 1; i < ENG_MAX_GROUPS; i++)
+        CHECK_EQ(eng_service_add_group(f.service, ENG_GROUP_ALL, &f.r, 1), 0);
+    CHECK_EQ(eng_service_add_group(f.service, ENG_GROUP_ALL, &f.r, 1), ENG_ELIMIT);
+    eng_org_free(f.org);
+    eng_org_free(other.org);
+}
+
+TEST(rules_service_without_groups_offers_nothing)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    eng_service_clear_groups(f.service);
+    eng_workspace_t *ws = eng_workspace_new();
+    eng_slots_t out;
+    eng_query_t q = {.service = f.service,
+                     .from = test_instant("2026-01-01T00:00Z"),
+                     .to = test_instant("2026-01-02T00:00Z")};
+    CHECK_EQ(eng_slots(ws, &q, &out), 0);
+    CHECK_EQ(out.count, 0);
+    eng_workspace_free(ws);
+    eng_org_free(f.org);
+}
+
+TEST(rules_clearing_a_missing_override_is_not_found)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    eng_day_hours_t hours = {.count = 1, .ranges = {{600, 660}}};
+    int32_t day = test_day("2026-01-05");
+    CHECK_EQ(eng_resource_clear_override(f.r, day), ENG_ENOTFOUND);
+    CHECK_EQ(eng_resource_set_override(f.r, day, &hours), 0);
+    CHECK_EQ(eng_resource_set_override(f.r, day, &hours), 0); /* replaces */
+    CHECK_EQ(eng_resource_clear_override(f.r, day), 0);
+    CHECK_EQ(eng_resource_clear_override(f.r, day), ENG_ENOTFOUND);
+    hours.ranges[0].end = 500;
+    CHECK_EQ(eng_resource_set_override(f.r, day, &hours), ENG_ERANGE_ORDER);
+    eng_org_free(f.org);
+}
+
+TEST(rules_expiring_holds_removes_only_expired_holds)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    eng_busy_t hold = {.start = 1000, .end = 2000, .kind = ENG_BUSY_HOLD, .stamp = 500, .key = 1};
+    eng_busy_t live = {.start = 3000, .end = 4000, .kind = ENG_BUSY_HOLD, .stamp = 900, .key = 2};
+    eng_busy_t booking = {.start = 5000, .end = 6000, .kind = ENG_BUSY_BOOKING, .stamp = 1, .key = 3};
+    CHECK_EQ(eng_resource_add_busy(f.r, &hold), 0);
+    CHECK_EQ(eng_resource_add_busy(f.r, &live), 0);
+    CHECK_EQ(eng_resource_add_busy(f.r, &booking), 0);
+    CHECK_EQ(eng_resource_expire_holds(f.r, 600), 1);
+    CHECK_EQ(eng_resource_busy_count(f.r), 2);
+    CHECK_EQ(eng_resource_expire_holds(f.r, 900), 1);
+    CHECK_EQ(eng_resource_busy_count(f.r), 1);
+    eng_org_free(f.org);
+}
+
+TEST(rules_removing_the_latest_booking_restores_the_previous_one_for_picking)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    eng_busy_t older = {.start = 1000, .end = 2000, .kind = ENG_BUSY_BOOKING, .stamp = 10, .key = 1};
+    eng_busy_t newer = {.start = 3000, .end = 4000, .kind = ENG_BUSY_BOOKING, .stamp = 20, .key = 2};
+    CHECK_EQ(eng_resource_add_busy(f.r, &older), 0);
+    CHECK_EQ(eng_resource_add_busy(f.r, &newer), 0);
+    CHECK_EQ(eng_resource_remove_busy(f.r, &newer), 0);
+    CHECK_EQ(eng_resource_remove_busy(f.r, &newer), ENG_ENOTFOUND);
+    CHECK_EQ(eng_resource_busy_count(f.r), 1);
+    eng_org_free(f.org);
+}
+
+TEST(rules_business_hours_with_overlapping_ranges_are_refused)
+{
+    eng_org_t *org = eng_org_new(test_zone("UTC"));
+    eng_week_t week = {0};
+    week.day[2].count = 2;
+    week.day[2].ranges[0] = (eng_hours_range_t){540, 720};
+    week.day[2].ranges[1] = (eng_hours_range_t){700, 800};
+    CHECK_EQ(eng_org_set_business_hours(org, &week), ENG_ERANGE_OVERLAP);
+    week.day[2].ranges[1] = (eng_hours_range_t){720, 800};
+    CHECK_EQ(eng_org_set_business_hours(org, &week), 0);
+    CHECK_EQ(eng_org_set_business_hours(org, NULL), 0);
+    eng_org_free(org);
+}
