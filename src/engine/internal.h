@@ -21,7 +21,21 @@ typedef struct {
 
 void eng_spans_clear(eng_spans_t *s);
 void eng_spans_free(eng_spans_t *s);
-void eng_spans_push(eng_spans_t *s, int64_t start, int64_t end);
+/** Makes room for at least `extra` more spans. */
+void eng_spans_reserve(eng_spans_t *s, size_t extra);
+
+static inline void eng_spans_push(eng_spans_t *s, int64_t start, int64_t end)
+{
+    if (s->count == s->capacity)
+        eng_spans_reserve(s, 1);
+    s->v[s->count].start = start;
+    s->v[s->count].end = end;
+    s->count++;
+}
+
+/** Sorts by (start, longest first), stably; fast when the list is made of a
+ *  few sorted runs. `scratch` is grown as needed. */
+void eng_spans_sort(eng_spans_t *s, eng_spans_t *scratch);
 /** Sorts by start, drops empty spans, merges overlapping and touching ones. */
 void eng_spans_normalize(eng_spans_t *s);
 /** out = a ∩ b; a and b normalized; out normalized. */

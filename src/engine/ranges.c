@@ -21,12 +21,65 @@ void eng_spans_free(eng_spans_t *s)
     *s = (eng_spans_t){0};
 }
 
-void eng_spans_push(eng_spans_t *s, int64_t start, int64_t end)
+void eng_spans_reserve(eng_spans_t *s, size_t extra)
 {
-    s->v = slotd_grow(s->v, &s->capacity, s->count + 1, sizeof(eng_span_t));
-    s->v[s->count].start = start;
-    s->v[s->count].end = end;
-    s->count++;
+    s->v = slotd_grow(s->v, &s->capacity, s->count + extra, sizeof(eng_span_t));
+}
+
+static inline bool span_before(const eng_span_t *a, const eng_span_t *b)
+{
+    return a->start < b->start || (a->start == b->start && a->end > b->end);
+}
+
+/* Natural merge sort: the lists sorted here are concatenations of sorted
+ * lists (one per resource), so finding the runs and merging them pairwise
+ * costs O(n log runs). */
+void eng_spans_sort(eng_spans_t *s, eng_spans_t *scratch)
+{
+    size_t n = s->count;
+    if (n < 2)
+        return;
+    scratch->count = 0;
+    eng_spans_reserve(scratch, n);
+    eng_span_t *from = s->v, *to = scratch->v;
+    for (;;) {
+        size_t runs = 0, i = 0;
+        while (i < n) {
+            size_t mid = i + 1;
+            while (mid < n && !span_before(&from[mid], &from[mid - 1]))
+                mid++;
+            size_t end = mid;
+            if (end < n) {
+                end++;
+                while (end < n && !span_before(&from[end], &from[end - 1]))
+                    end++;
+            }
+            size_t a = i, b = mid, k = i;
+            while (a < mid && b < end)
+                to[k++] = span_before(&from[b], &from[a]) ? from[b++] : from[a++];
+            while (a < mid)
+                to[k++] = from[a++];
+            while (b < end)
+                to[k++] = from[b++];
+            runs++;
+            i = end;
+        }
+        eng_span_t *swap = from;
+        from = to;
+        to = swap;
+        if (runs == 1)
+            break;
+    }
+    if (from != s->v) {
+        /* the sorted data ended up in scratch's array: trade arrays */
+        eng_span_t *v = s->v;
+        size_t capacity = s->capacity;
+        s->v = scratch->v;
+        s->capacity = scratch->capacity;
+        scratch->v = v;
+        scratch->capacity = capacity;
+    }
+    scratch->count = 0;
 }
 
 void eng_spans_normalize(eng_spans_t *s)

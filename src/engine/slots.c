@@ -2,17 +2,23 @@
  * Slot queries and booking checks: DESIGN.md "Availability — the exact rules",
  * steps 1 to 10, in that order.
  *
- * The computation works on a domain [from - margin, to + d + margin] around the
- * query window. Free ranges are cut at the domain's edges; that changes no
- * answer, because
+ * The computation works on a domain around the query window: [from - 1 min,
+ * to + d + 1 min] for a slot query. Free ranges are cut at the domain's edges;
+ * that changes no answer, because
+ *   - a range that ends before `from` holds no slot (every start is >= from) and
+ *     so snaps nothing;
  *   - every range that starts before `from` starts before the earliest start E,
  *     so its grid begins at E rounded up, wherever it really starts; two such
  *     ranges emit the same grid and their relative order does not matter;
  *   - no slot may start at or after `to`, so a range's end past to + d only
  *     matters for dropping contained ranges, and a range contained in another
- *     after cutting emits nothing the other does not.
- * Free ranges shorter than the duration are dropped as soon as they are known:
- * they cannot hold a slot, and whatever is derived from them is shorter still.
+ *     emits nothing the other does not (its first start snaps onto the other's
+ *     grid, or lies past the other's last slot and so past its own end).
+ * The last point also makes rule 4's dropping of contained ranges neutral for
+ * the output; it is done anyway, as written. Free ranges shorter than the
+ * duration are dropped as soon as they are known: they cannot hold a slot, and
+ * whatever is derived from them is shorter still. The differential test checks
+ * all of this against a reference that keeps three days on either side.
  *
  * The booking check asks whether a start "would be offered with the window
  * aside": E then depends only on the clock, and the grid of a range can depend
@@ -61,6 +67,8 @@ struct eng_workspace {
     eng_spans_t ranges, next_ranges;
     int64_t *emitted;
     size_t emitted_count, emitted_capacity;
+    int64_t *merge_scratch;
+    size_t merge_scratch_capacity;
     eng_slot_t *slots;
     size_t slot_count, slot_capacity;
     eng_resource_t **slot_resources;
@@ -105,6 +113,7 @@ void eng_workspace_free(eng_workspace_t *ws)
     eng_spans_free(&ws->ranges);
     eng_spans_free(&ws->next_ranges);
     free(ws->emitted);
+    free(ws->merge_scratch);
     free(ws->slots);
     free(ws->slot_resources);
     free(ws->picked);
@@ -220,10 +229,12 @@ static void add_closures(eng_spans_t *out, tz_zone_t *zone, const int32_t *days,
     }
 }
 
+/* The local dates whose hours can reach the domain: a date's hours lie within
+ * that date, except that a skipped date (Samoa, 2011-12-30) moves forward. */
 static void local_days(tz_zone_t *zone, const compute_t *c, int32_t *first, int32_t *last)
 {
     *first = tz_local_day(zone, c->domain_start) - 1;
-    *last = tz_local_day(zone, c->domain_end) + 1;
+    *last = tz_local_day(zone, c->domain_end);
 }
 
 /* Rule 1, the part shared by every resource of a location (or of none): the
@@ -293,11 +304,20 @@ static void free_time(eng_workspace_t *ws, const compute_t *c, candidate_t *cand
     ws->hit_count = 0;
     eng_busy_tree_query(&r->busy, c->domain_start - c->before, c->domain_end + c->after,
                         &ws->hits, &ws->hit_count, &ws->hit_capacity);
+    /* Hits come in order of start, so widened they stay in order: merge them
+     * as they come. */
     for (size_t i = 0; i < ws->hit_count; i++) {
         const eng_busy_hit_t *h = &ws->hits[i];
         if (h->kind == ENG_BUSY_HOLD && h->stamp <= c->now)
             continue;
-        eng_spans_push(&ws->busy, h->start - c->after, h->end + c->before);
+        int64_t start = h->start - c->after, end = h->end + c->before;
+        eng_span_t *tail = ws->busy.count ? &ws->busy.v[ws->busy.count - 1] : NULL;
+        if (tail && start <= tail->end) {
+            if (end > tail->end)
+                tail->end = end;
+        } else {
+            eng_spans_push(&ws->busy, start, end);
+        }
     }
     if (r->recurring_count) {
         ws->recurring_count = 0;
@@ -307,8 +327,8 @@ static void free_time(eng_workspace_t *ws, const compute_t *c, candidate_t *cand
         for (size_t i = 0; i < ws->recurring_count; i++)
             eng_spans_push(&ws->busy, ws->recurring[i].start - c->after,
                            ws->recurring[i].end + c->before);
+        eng_spans_normalize(&ws->busy);
     }
-    eng_spans_normalize(&ws->busy);
     eng_spans_subtract(&ws->tmp, &ws->busy, &ws->open);
 
     cand->first = ws->pool_count;
@@ -361,14 +381,6 @@ static void group_ranges(eng_workspace_t *ws, const compute_t *c, const group_wo
     eng_spans_free(&acc);
 }
 
-static int compare_ranges(const void *pa, const void *pb)
-{
-    const eng_span_t *a = pa, *b = pb;
-    if (a->start != b->start)
-        return a->start < b->start ? -1 : 1;
-    return (a->end < b->end) - (a->end > b->end); /* longer first */
-}
-
 /* Rule 4: combine the groups into ws->ranges, sorted by start, without empty,
  * duplicate or contained ranges. */
 static void combine_groups(eng_workspace_t *ws, const compute_t *c)
@@ -394,8 +406,7 @@ static void combine_groups(eng_workspace_t *ws, const compute_t *c)
     }
     eng_spans_free(&other);
 
-    if (ws->ranges.count > 1)
-        qsort(ws->ranges.v, ws->ranges.count, sizeof(eng_span_t), compare_ranges);
+    eng_spans_sort(&ws->ranges, &ws->next_ranges);
     /* In (start, longest first) order a range is a duplicate of, or contained in,
      * another exactly when an earlier one reaches at least as far. */
     size_t out = 0;
@@ -461,6 +472,23 @@ static size_t emitted_after(const eng_workspace_t *ws, int64_t t)
     return lo;
 }
 
+/* Merges the sorted run v[mid..end) into the sorted v[0..mid), in place,
+ * from the back; `run` is scratch for end - mid values. */
+static void merge_tail(int64_t *v, size_t mid, size_t end, int64_t *run)
+{
+    if (mid == 0 || mid == end || v[mid - 1] < v[mid])
+        return;
+    size_t extra = end - mid;
+    memcpy(run, v + mid, extra * sizeof(int64_t));
+    size_t a = mid, b = extra, k = end;
+    while (b > 0) {
+        if (a > 0 && v[a - 1] > run[b - 1])
+            v[--k] = v[--a];
+        else
+            v[--k] = run[--b];
+    }
+}
+
 /* Rules 5-7: the grid of starts, into ws->emitted (sorted, unique). */
 static void generate(eng_workspace_t *ws, const compute_t *c)
 {
@@ -484,17 +512,21 @@ static void generate(eng_workspace_t *ws, const compute_t *c)
             if (t < s + c->step)
                 t = s >= range->start ? s : s + c->step;
         }
+        /* The range's new starts, in order, merged into the emitted list in
+         * one pass from the back (only the tail after the first one moves). */
+        size_t first_new = ws->emitted_count, cursor = emitted_after(ws, t - 1);
         for (; t + c->duration <= range->end && t < c->to; t += c->step) {
-            size_t pos = emitted_after(ws, t);
-            if (pos > 0 && ws->emitted[pos - 1] == t)
+            while (cursor < first_new && ws->emitted[cursor] < t)
+                cursor++;
+            if (cursor < first_new && ws->emitted[cursor] == t)
                 continue;
             ws->emitted = slotd_grow(ws->emitted, &ws->emitted_capacity, ws->emitted_count + 1,
                                      sizeof(int64_t));
-            memmove(ws->emitted + pos + 1, ws->emitted + pos,
-                    (ws->emitted_count - pos) * sizeof(int64_t));
-            ws->emitted[pos] = t;
-            ws->emitted_count++;
+            ws->emitted[ws->emitted_count++] = t;
         }
+        ws->merge_scratch = slotd_grow(ws->merge_scratch, &ws->merge_scratch_capacity,
+                                       ws->emitted_count - first_new, sizeof(int64_t));
+        merge_tail(ws->emitted, first_new, ws->emitted_count, ws->merge_scratch);
     }
 }
 
@@ -564,7 +596,8 @@ static void qualify(eng_workspace_t *ws, const compute_t *c, uint32_t per_day, u
     }
 }
 
-static void compute(eng_workspace_t *ws, compute_t *c, uint32_t per_day, uint32_t limit)
+static void compute(eng_workspace_t *ws, compute_t *c, int64_t margin, uint32_t per_day,
+                    uint32_t limit)
 {
     const eng_service_spec_t *spec = &c->service->spec;
     c->duration = (int64_t)spec->duration_minutes * 60;
@@ -572,9 +605,8 @@ static void compute(eng_workspace_t *ws, compute_t *c, uint32_t per_day, uint32_
               60;
     c->before = (int64_t)spec->buffer_before_minutes * 60;
     c->after = (int64_t)spec->buffer_after_minutes * 60;
-    int64_t margin = TZ_SECONDS_PER_DAY + c->step;
     c->domain_start = c->from - margin;
-    c->domain_end = c->to + c->duration + margin;
+    c->domain_end = c->to + c->duration + 60;
     if (c->zone == NULL)
         c->zone = c->service->org->zone;
 
@@ -606,7 +638,7 @@ int eng_slots(eng_workspace_t *ws, const eng_query_t *q, eng_slots_t *out)
                    .filter = q->resources,
                    .filter_count = q->resource_count,
                    .location = q->location};
-    compute(ws, &c, q->per_day, q->limit);
+    compute(ws, &c, 60, q->per_day, q->limit);
     out->slots = ws->slots;
     out->count = ws->slot_count;
     out->resources = ws->slot_resources;
@@ -696,7 +728,10 @@ static bool offered(eng_workspace_t *ws, const eng_check_t *check, eng_resource_
                        .zone = check->zone,
                        .filter = filter,
                        .filter_count = filter_count};
-        compute(ws, &c, 0, 0);
+        /* A margin wide enough to see every range across (from - step, from). */
+        compute(ws, &c, TZ_SECONDS_PER_DAY + (int64_t)c.service->spec.duration_minutes * 60 +
+                            (int64_t)c.service->spec.interval_minutes * 60,
+                0, 0);
         if (from <= earliest || !window_is_cut(ws, from, c.step))
             break;
         from -= 2 * (t - from);
