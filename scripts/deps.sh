@@ -4,7 +4,7 @@
 # can run without a password; otherwise it names the packages to install).
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libical-dev tzdata)
+packages=(build-essential cmake pkg-config libical-dev libjansson-dev tzdata)
 
 missing=()
 for p in "${packages[@]}"; do

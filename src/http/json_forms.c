@@ -1,0 +1,166 @@
+/*
+ * JSON forms of weeks, days and instants (see include/slotd/http_json.h).
+ *
+ * Validation happens here, at the edge, and reports where: every refusal names
+ * the JSON path of the value at fault, so that a client sees
+ * {"field":"working_hours.mon[1]"} rather than a guess.
+ */
+#include "slotd/http_json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+int http_day_hours_from_json(const json_t *value, const char *name, eng_day_hours_t *hours,
+                             char *field, size_t field_size)
+{
+    *hours = (eng_day_hours_t){0};
+    if (!json_is_array(value)) {
+        snprintf(field, field_size, "%s", name);
+        return ENG_EINVAL;
+    }
+    if (json_array_size(value) > ENG_MAX_DAY_RANGES) {
+        snprintf(field, field_size, "%s", name);
+        return ENG_ELIMIT;
+    }
+    for (size_t i = 0; i < json_array_size(value); i++) {
+        const json_t *range = json_array_get(value, i);
+        uint16_t start, end;
+        if (!json_is_array(range) || json_array_size(range) != 2 ||
+            !json_is_string(json_array_get(range, 0)) ||
+            !json_is_string(json_array_get(range, 1)) ||
+            eng_parse_wall_minutes(json_string_value(json_array_get(range, 0)), false, &start) ||
+            eng_parse_wall_minutes(json_string_value(json_array_get(range, 1)), true, &end)) {
+            snprintf(field, field_size, "%s[%zu]", name, i);
+            return ENG_EINVAL;
+        }
+        hours->ranges[hours->count].start = start;
+        hours->ranges[hours->count].end = end;
+        hours->count++;
+    }
+    int bad = 0;
+    int rc = eng_day_hours_normalize(hours, &bad);
+    if (rc)
+        snprintf(field, field_size, "%s[%d]", name, bad);
+    return rc;
+}
+
+int http_week_from_json(const json_t *value, const char *name, eng_week_t *week, char *field,
+                        size_t field_size)
+{
+    *week = (eng_week_t){0};
+    if (!json_is_object(value)) {
+        snprintf(field, field_size, "%s", name);
+        return ENG_EINVAL;
+    }
+    const char *key;
+    const json_t *day;
+    json_object_foreach((json_t *)value, key, day)
+    {
+        int d = -1;
+        for (int i = 0; i < 7; i++)
+            if (strcmp(key, day_names[i]) == 0)
+                d = i;
+        char path[HTTP_FIELD_MAX];
+        snprintf(path, sizeof(path), "%s.%.8s", name, key);
+        if (d < 0) {
+            snprintf(field, field_size, "%s", path);
+            return ENG_EINVAL;
+        }
+        if (json_is_null(day))
+            continue;
+        int rc = http_day_hours_from_json(day, path, &week->day[d], field, field_size);
+        if (rc)
+            return rc;
+    }
+    return ENG_OK;
+}
+
+json_t *http_week_to_json(const eng_week_t *week)
+{
+    json_t *obj = json_object();
+    for (int d = 0; d < 7; d++) {
+        json_t *ranges = json_array();
+        for (int i = 0; i < week->day[d].count; i++) {
+            char start[16], end[16];
+            const eng_hours_range_t *r = &week->day[d].ranges[i];
+            snprintf(start, sizeof(start), "%02d:%02d", r->start / 60, r->start % 60);
+            snprintf(end, sizeof(end), "%02d:%02d", r->end / 60, r->end % 60);
+            json_array_append_new(ranges, json_pack("[ss]", start, end));
+        }
+        json_object_set_new(obj, day_names[d], ranges);
+    }
+    return obj;
+}
+
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+int http_parse_instant(const char *text, int64_t *instant)
+{
+    /* YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|+HH:MM|-HH:MM) */
+    size_t len = strlen(text);
+    if (len < 17 || len > 64 || (text[10] != 'T' && text[10] != 't') || text[13] != ':')
+        return ENG_EINVAL;
+    char date[11];
+    memcpy(date, text, 10);
+    date[10] = 0;
+    int32_t day;
+    int hour, minute, second = 0;
+    if (tz_parse_date(date, &day) || !digits(text + 11, 2, &hour) ||
+        !digits(text + 14, 2, &minute) || hour > 23 || minute > 59)
+        return ENG_EINVAL;
+    const char *p = text + 16;
+    if (*p == ':') {
+        if (!digits(p + 1, 2, &second) || second > 59)
+            return ENG_EINVAL;
+        p += 3;
+        if (*p == '.') {
+            p++;
+            if (*p < '0' || *p > '9')
+                return ENG_EINVAL;
+            while (*p >= '0' && *p <= '9')
+                p++;
+        }
+    }
+    int offset;
+    if ((*p == 'Z' || *p == 'z') && p[1] == 0) {
+        offset = 0;
+    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+        int oh, om;
+        if (!digits(p + 1, 2, &oh) || !digits(p + 4, 2, &om) || oh > 23 || om > 59)
+            return ENG_EINVAL;
+        offset = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
+    } else {
+        return ENG_EINVAL;
+    }
+    *instant = (int64_t)day * 86400 + hour * 3600 + minute * 60 + second - offset;
+    return ENG_OK;
+}
+
+void http_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t size)
+{
+    int32_t offset = tz_offset_at(zone, instant);
+    int64_t wall = instant + offset;
+    int32_t day = tz_day_of(wall);
+    tz_date_t d = tz_civil_from_days(day);
+    int64_t sec = wall - (int64_t)day * 86400;
+    int32_t abs_offset = offset < 0 ? -offset : offset;
+    if (offset == 0 && strcmp(tz_zone_name(zone), "UTC") == 0)
+        snprintf(buffer, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", d.year, d.month, d.day,
+                 (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
+    else
+        snprintf(buffer, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", d.year, d.month, d.day,
+                 (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60),
+                 offset < 0 ? '-' : '+', abs_offset / 3600, abs_offset / 60 % 60);
+}
