@@ -133,10 +133,8 @@ static result_t run(clinic_t *c, eng_workspace_t *ws, const int32_t *days, int n
     double total_start = now_seconds();
     for (int i = 0; i < n; i++) {
         int64_t from = tz_from_wall(zone, (int64_t)days[i] * 86400);
-        eng_query_t q = {.service = c->service,
-                         .from = from,
-                         .to = from + 7 * 86400,
-                         .now = from - 86400};
+        eng_query_t q = {
+            .service = c->service, .from = from, .to = from + 7 * 86400, .now = from - 86400};
         eng_slots_t out;
         double t0 = now_seconds();
         eng_slots(ws, &q, &out);

@@ -19,7 +19,7 @@ void test_register(const char *name, test_fn fn);
 
 #define TEST(name)                                                                                 \
     static void test_##name(void);                                                                 \
-    __attribute__((constructor)) static void register_##name(void)                                \
+    __attribute__((constructor)) static void register_##name(void)                                 \
     {                                                                                              \
         test_register(#name, test_##name);                                                         \
     }                                                                                              \

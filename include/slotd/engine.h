@@ -31,10 +31,10 @@
 
 /* ---- limits ---------------------------------------------------------------- */
 
-#define ENG_MAX_DAY_RANGES 16           /**< ranges in one day's hours */
-#define ENG_MAX_DURATION_MINUTES 10080  /**< a service lasts at most 7 days */
-#define ENG_MAX_NOTICE_MINUTES 525600   /**< a year */
-#define ENG_MAX_HORIZON_DAYS 3660       /**< ten years */
+#define ENG_MAX_DAY_RANGES 16                 /**< ranges in one day's hours */
+#define ENG_MAX_DURATION_MINUTES 10080        /**< a service lasts at most 7 days */
+#define ENG_MAX_NOTICE_MINUTES 525600         /**< a year */
+#define ENG_MAX_HORIZON_DAYS 3660             /**< ten years */
 #define ENG_MAX_WINDOW_SECONDS (62LL * 86400) /**< slot query window */
 #define ENG_MAX_GROUPS 8
 #define ENG_MAX_GROUP_MEMBERS 256
@@ -151,8 +151,8 @@ size_t eng_resource_recurring_occurrences(eng_resource_t *resource, int64_t from
 
 /** A service's timing. */
 typedef struct {
-    int32_t duration_minutes; /**< 1..ENG_MAX_DURATION_MINUTES */
-    int32_t interval_minutes; /**< step between starts; 0 = the duration */
+    int32_t duration_minutes;      /**< 1..ENG_MAX_DURATION_MINUTES */
+    int32_t interval_minutes;      /**< step between starts; 0 = the duration */
     int32_t buffer_before_minutes; /**< 0..ENG_MAX_BUFFER_MINUTES */
     int32_t buffer_after_minutes;  /**< 0..ENG_MAX_BUFFER_MINUTES */
     int32_t min_notice_minutes;    /**< 0..ENG_MAX_NOTICE_MINUTES */
@@ -262,7 +262,6 @@ int eng_check_booking(eng_workspace_t *workspace, const eng_check_t *check,
  * Returns 0 or ENG_EUNAVAILABLE.
  */
 int eng_check_no_overlap(eng_workspace_t *workspace, const eng_service_t *service, int64_t start,
-                         int64_t end, int64_t now, eng_resource_t *const *resources,
-                         size_t count);
+                         int64_t end, int64_t now, eng_resource_t *const *resources, size_t count);
 
 #endif

@@ -59,6 +59,9 @@ static inline int32_t tz_day_of(int64_t seconds)
     return (int32_t)d;
 }
 
+/** Parses exactly `count` decimal digits; false when any is not a digit. */
+bool tz_parse_digits(const char *text, int count, int32_t *out);
+
 /**
  * Parses "YYYY-MM-DD" (exactly that form, a real calendar date) into a day
  * number. Returns 0 or TZ_EINVAL.
@@ -96,6 +99,12 @@ static inline int32_t tz_local_day(tz_zone_t *zone, int64_t instant)
  * instant wins.
  */
 int64_t tz_from_wall(tz_zone_t *zone, int64_t wall);
+
+/**
+ * The first instant in (after, limit] at which the zone's offset differs from
+ * its offset at `after`, or INT64_MAX when there is none.
+ */
+int64_t tz_next_change(tz_zone_t *zone, int64_t after, int64_t limit);
 
 /** Frees every zone and libical's zone cache. For clean shutdown and tests. */
 void tz_shutdown(void);

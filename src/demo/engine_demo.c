@@ -96,7 +96,8 @@ static void load(clinic_t *c, const json_t *root, int64_t now)
     const json_t *v;
     json_array_foreach(json_object_get(root, "closures"), i, v)
     {
-        if (closure_count == MAX_ITEMS || tz_parse_date(json_string_value(v) ?: "", &closures[closure_count]))
+        if (closure_count == MAX_ITEMS ||
+            tz_parse_date(json_string_value(v) ?: "", &closures[closure_count]))
             fail("bad closure date", json_string_value(v));
         closure_count++;
     }
@@ -166,12 +167,14 @@ static void load(clinic_t *c, const json_t *root, int64_t now)
     uint64_t key = 1;
     json_array_foreach(json_object_get(root, "bookings"), i, v)
     {
-        const named_service_t *ns = find_service(c, json_string_value(json_object_get(v, "service")) ?: "");
+        const named_service_t *ns =
+            find_service(c, json_string_value(json_object_get(v, "service")) ?: "");
         uint16_t minute;
-        if (eng_parse_wall_minutes(json_string_value(json_object_get(v, "time")) ?: "", false, &minute))
+        if (eng_parse_wall_minutes(json_string_value(json_object_get(v, "time")) ?: "", false,
+                                   &minute))
             fail("bad booking time", NULL);
-        int64_t start = tz_from_wall(c->zone, (int64_t)(today + json_int(v, "day", 1)) * 86400 +
-                                                  minute * 60);
+        int64_t start =
+            tz_from_wall(c->zone, (int64_t)(today + json_int(v, "day", 1)) * 86400 + minute * 60);
         const eng_service_spec_t *spec = eng_service_spec(ns->service);
         size_t m;
         const json_t *rkey;
@@ -264,7 +267,8 @@ int main(int argc, char **argv)
         eng_resource_t *const *picked;
         size_t picked_count;
         int rc = eng_check_booking(ws, &check, &picked, &picked_count);
-        printf("\nBooking %s at %s: %s", first->name, start, rc ? eng_strerror(rc) : "accepted, with ");
+        printf("\nBooking %s at %s: %s", first->name, start,
+               rc ? eng_strerror(rc) : "accepted, with ");
         for (size_t k = 0; rc == 0 && k < picked_count; k++)
             printf("%s%s", k ? " and " : "", name_of(&clinic, picked[k]));
         printf("\n");

@@ -29,7 +29,7 @@ struct eng_busy_node {
 
 _Static_assert(sizeof(struct eng_busy_node) == 48, "a busy node is 48 bytes");
 
-#define NODE(tree, i) (&(tree)->nodes[(i) - 1])
+#define NODE(tree, i) (&(tree)->nodes[(i)-1])
 
 static inline uint32_t pack(uint32_t before, uint32_t after, uint32_t kind, uint32_t height)
 {

@@ -16,9 +16,9 @@ int32_t tz_days_from_civil(int32_t year, int32_t month, int32_t day)
 {
     int64_t y = (int64_t)year - (month <= 2);
     int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t year_of_era = y - era * 400;                                  /* 0..399 */
-    int64_t month_from_march = month > 2 ? month - 3 : month + 9;         /* 0..11 */
-    int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1;     /* 0..365 */
+    int64_t year_of_era = y - era * 400;                              /* 0..399 */
+    int64_t month_from_march = month > 2 ? month - 3 : month + 9;     /* 0..11 */
+    int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1; /* 0..365 */
     int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     return (int32_t)(era * 146097 + day_of_era - 719468);
 }
@@ -27,7 +27,7 @@ tz_date_t tz_civil_from_days(int32_t days)
 {
     int64_t z = (int64_t)days + 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t day_of_era = z - era * 146097;                                           /* 0..146096 */
+    int64_t day_of_era = z - era * 146097; /* 0..146096 */
     int64_t year_of_era =
         (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
     int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
@@ -53,7 +53,7 @@ static int days_in_month(int32_t year, int32_t month)
     return month == 2 && leap ? 29 : lengths[month - 1];
 }
 
-static bool parse_digits(const char *text, int count, int32_t *out)
+bool tz_parse_digits(const char *text, int count, int32_t *out)
 {
     int32_t v = 0;
     for (int i = 0; i < count; i++) {
@@ -70,8 +70,8 @@ int tz_parse_date(const char *text, int32_t *days_out)
     int32_t y, m, d;
     if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
         return TZ_EINVAL;
-    if (!parse_digits(text, 4, &y) || !parse_digits(text + 5, 2, &m) ||
-        !parse_digits(text + 8, 2, &d))
+    if (!tz_parse_digits(text, 4, &y) || !tz_parse_digits(text + 5, 2, &m) ||
+        !tz_parse_digits(text + 8, 2, &d))
         return TZ_EINVAL;
     if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
         return TZ_EINVAL;

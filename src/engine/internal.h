@@ -43,6 +43,20 @@ void eng_spans_intersect(const eng_spans_t *a, const eng_spans_t *b, eng_spans_t
 /** out = a − b; a and b normalized; out normalized. */
 void eng_spans_subtract(const eng_spans_t *a, const eng_spans_t *b, eng_spans_t *out);
 
+/** Index of the first element of the sorted v[0..n) greater than x. */
+static inline size_t eng_upper_bound(const int64_t *v, size_t n, int64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* ---- configuration objects (org.c, rules.c) ----------------------------------- */
 
 typedef struct {

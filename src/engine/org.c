@@ -14,20 +14,34 @@
 const char *eng_strerror(int code)
 {
     switch (code) {
-    case ENG_OK: return "ok";
-    case ENG_EINVAL: return "invalid input";
-    case ENG_ERANGE_ORDER: return "range does not end after it starts";
-    case ENG_ERANGE_OVERLAP: return "ranges overlap";
-    case ENG_EZONE: return "unknown time zone";
-    case ENG_EDURATION: return "duration out of bounds";
-    case ENG_EWINDOW: return "query window out of bounds";
-    case ENG_ERRULE: return "unusable recurrence rule";
-    case ENG_ENOTFOUND: return "not found";
-    case ENG_EEXISTS: return "already exists";
-    case ENG_ELIMIT: return "too many items";
-    case ENG_EUNAVAILABLE: return "slot unavailable";
-    case ENG_ERESOURCE: return "resource not usable for this service";
-    default: return "unknown error";
+    case ENG_OK:
+        return "ok";
+    case ENG_EINVAL:
+        return "invalid input";
+    case ENG_ERANGE_ORDER:
+        return "range does not end after it starts";
+    case ENG_ERANGE_OVERLAP:
+        return "ranges overlap";
+    case ENG_EZONE:
+        return "unknown time zone";
+    case ENG_EDURATION:
+        return "duration out of bounds";
+    case ENG_EWINDOW:
+        return "query window out of bounds";
+    case ENG_ERRULE:
+        return "unusable recurrence rule";
+    case ENG_ENOTFOUND:
+        return "not found";
+    case ENG_EEXISTS:
+        return "already exists";
+    case ENG_ELIMIT:
+        return "too many items";
+    case ENG_EUNAVAILABLE:
+        return "slot unavailable";
+    case ENG_ERESOURCE:
+        return "resource not usable for this service";
+    default:
+        return "unknown error";
     }
 }
 
@@ -106,19 +120,25 @@ void eng_org_set_zone(eng_org_t *org, tz_zone_t *zone)
     org->zone = zone;
 }
 
-int eng_org_set_business_hours(eng_org_t *org, const eng_week_t *hours)
+/* Business hours of an organization or a location: NULL removes the limit. */
+static int set_business_hours(bool *has_hours, eng_week_t *stored, const eng_week_t *hours)
 {
     if (hours == NULL) {
-        org->has_hours = false;
+        *has_hours = false;
         return ENG_OK;
     }
     eng_week_t normalized;
     int rc = check_week(hours, &normalized);
     if (rc)
         return rc;
-    org->hours = normalized;
-    org->has_hours = true;
+    *stored = normalized;
+    *has_hours = true;
     return ENG_OK;
+}
+
+int eng_org_set_business_hours(eng_org_t *org, const eng_week_t *hours)
+{
+    return set_business_hours(&org->has_hours, &org->hours, hours);
 }
 
 void eng_org_set_closures(eng_org_t *org, const int32_t *days, size_t count)
@@ -143,17 +163,7 @@ void eng_location_set_zone(eng_location_t *location, tz_zone_t *zone)
 
 int eng_location_set_business_hours(eng_location_t *location, const eng_week_t *hours)
 {
-    if (hours == NULL) {
-        location->has_hours = false;
-        return ENG_OK;
-    }
-    eng_week_t normalized;
-    int rc = check_week(hours, &normalized);
-    if (rc)
-        return rc;
-    location->hours = normalized;
-    location->has_hours = true;
-    return ENG_OK;
+    return set_business_hours(&location->has_hours, &location->hours, hours);
 }
 
 void eng_location_set_closures(eng_location_t *location, const int32_t *days, size_t count)
@@ -280,8 +290,7 @@ static void latest_booking(const eng_busy_hit_t *hit, void *arg)
 int eng_resource_remove_busy(eng_resource_t *r, const eng_busy_t *busy)
 {
     int rc = eng_busy_tree_remove(&r->busy, busy);
-    if (rc == ENG_OK && busy->kind == ENG_BUSY_BOOKING &&
-        busy->stamp >= r->last_booking_created) {
+    if (rc == ENG_OK && busy->kind == ENG_BUSY_BOOKING && busy->stamp >= r->last_booking_created) {
         /* The latest booking went: find the new latest (rare, linear). */
         r->last_booking_created = INT64_MIN;
         eng_busy_tree_walk(&r->busy, latest_booking, &r->last_booking_created);
@@ -301,7 +310,8 @@ static void collect_expired(const eng_busy_hit_t *hit, void *arg)
     if (hit->kind != ENG_BUSY_HOLD || hit->stamp > e->now)
         return;
     e->expired = slotd_grow(e->expired, &e->capacity, e->count + 1, sizeof(eng_busy_t));
-    e->expired[e->count++] = (eng_busy_t){.start = hit->start, .end = hit->end,
+    e->expired[e->count++] = (eng_busy_t){.start = hit->start,
+                                          .end = hit->end,
                                           .kind = ENG_BUSY_BLOCK, /* already padded */
                                           .key = hit->key};
 }

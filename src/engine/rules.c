@@ -23,8 +23,8 @@
 
 #include "slotd/alloc.h"
 
-#define WALL_MARGIN (16 * 3600)             /* wall time is within 16 h of its instant */
-#define MAX_OCCURRENCES 200000              /* per block: over 500 years of days */
+#define WALL_MARGIN (16 * 3600) /* wall time is within 16 h of its instant */
+#define MAX_OCCURRENCES 200000  /* per block: over 500 years of days */
 #define MAX_BLOCK_MINUTES (31 * 24 * 60)
 
 void eng_hours_to_spans(tz_zone_t *zone, const eng_week_t *week, const eng_resource_t *r,
@@ -198,23 +198,15 @@ size_t eng_resource_recurring_occurrences(eng_resource_t *r, int64_t from, int64
         eng_recurring_t *rec = r->recurring[k];
         expand(rec, r->zone, to + WALL_MARGIN);
         int64_t low = from - rec->duration_seconds - WALL_MARGIN;
-        size_t lo = 0, hi = rec->occurrence_count;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (rec->occurrences[mid] <= low)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (size_t i = lo; i < rec->occurrence_count && rec->occurrences[i] < to + WALL_MARGIN;
-             i++) {
+        for (size_t i = eng_upper_bound(rec->occurrences, rec->occurrence_count, low);
+             i < rec->occurrence_count && rec->occurrences[i] < to + WALL_MARGIN; i++) {
             int64_t start = tz_from_wall(r->zone, rec->occurrences[i]);
             int64_t end = start + rec->duration_seconds;
             if (start >= to || end <= from)
                 continue;
             *out = slotd_grow(*out, capacity, *count + 1, sizeof(eng_busy_t));
-            (*out)[(*count)++] = (eng_busy_t){
-                .start = start, .end = end, .kind = ENG_BUSY_BLOCK, .key = rec->key};
+            (*out)[(*count)++] =
+                (eng_busy_t){.start = start, .end = end, .kind = ENG_BUSY_BLOCK, .key = rec->key};
         }
     }
     /* Blocks from several rules interleave: sort what was appended by start. */

@@ -302,8 +302,8 @@ static void free_time(eng_workspace_t *ws, const compute_t *c, candidate_t *cand
      * service's: [start - after, end + before). */
     eng_spans_clear(&ws->busy);
     ws->hit_count = 0;
-    eng_busy_tree_query(&r->busy, c->domain_start - c->before, c->domain_end + c->after,
-                        &ws->hits, &ws->hit_count, &ws->hit_capacity);
+    eng_busy_tree_query(&r->busy, c->domain_start - c->before, c->domain_end + c->after, &ws->hits,
+                        &ws->hit_count, &ws->hit_capacity);
     /* Hits come in order of start, so widened they stay in order: merge them
      * as they come. */
     for (size_t i = 0; i < ws->hit_count; i++) {
@@ -321,9 +321,9 @@ static void free_time(eng_workspace_t *ws, const compute_t *c, candidate_t *cand
     }
     if (r->recurring_count) {
         ws->recurring_count = 0;
-        eng_resource_recurring_occurrences(r, c->domain_start - c->before,
-                                           c->domain_end + c->after, &ws->recurring,
-                                           &ws->recurring_count, &ws->recurring_capacity);
+        eng_resource_recurring_occurrences(r, c->domain_start - c->before, c->domain_end + c->after,
+                                           &ws->recurring, &ws->recurring_count,
+                                           &ws->recurring_capacity);
         for (size_t i = 0; i < ws->recurring_count; i++)
             eng_spans_push(&ws->busy, ws->recurring[i].start - c->after,
                            ws->recurring[i].end + c->before);
@@ -335,8 +335,7 @@ static void free_time(eng_workspace_t *ws, const compute_t *c, candidate_t *cand
     for (size_t i = 0; i < ws->open.count; i++) {
         if (ws->open.v[i].end - ws->open.v[i].start < c->duration)
             continue;
-        ws->pool = slotd_grow(ws->pool, &ws->pool_capacity, ws->pool_count + 1,
-                              sizeof(eng_span_t));
+        ws->pool = slotd_grow(ws->pool, &ws->pool_capacity, ws->pool_count + 1, sizeof(eng_span_t));
         ws->pool[ws->pool_count++] = ws->open.v[i];
     }
     cand->count = ws->pool_count - cand->first;
@@ -443,33 +442,17 @@ static int64_t align_up(tz_zone_t *zone, int64_t t, int64_t unit_seconds)
         if (rem == 0)
             return t;
         int64_t next = t + (unit_seconds - rem);
-        if (tz_offset_at(zone, next) == offset)
+        int64_t change = tz_next_change(zone, t, next);
+        if (change == INT64_MAX)
             return next;
-        /* The offset changes before `next`: continue from the change. */
-        int64_t lo = t, hi = next;
-        while (hi - lo > 1) {
-            int64_t mid = lo + (hi - lo) / 2;
-            if (tz_offset_at(zone, mid) == offset)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        t = hi;
+        t = change; /* the offset changes before `next`: continue from the change */
     }
 }
 
 /* Index of the first emitted slot after t. */
 static size_t emitted_after(const eng_workspace_t *ws, int64_t t)
 {
-    size_t lo = 0, hi = ws->emitted_count;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (ws->emitted[mid] <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return eng_upper_bound(ws->emitted, ws->emitted_count, t);
 }
 
 /* Merges the sorted run v[mid..end) into the sorted v[0..mid), in place,
@@ -576,8 +559,8 @@ static void qualify(eng_workspace_t *ws, const compute_t *c, uint32_t per_day, u
                 continue;
             on_day++;
         }
-        ws->slots = slotd_grow(ws->slots, &ws->slot_capacity, ws->slot_count + 1,
-                               sizeof(eng_slot_t));
+        ws->slots =
+            slotd_grow(ws->slots, &ws->slot_capacity, ws->slot_count + 1, sizeof(eng_slot_t));
         eng_slot_t *slot = &ws->slots[ws->slot_count++];
         slot->start = t;
         slot->end = t + c->duration;
@@ -585,9 +568,8 @@ static void qualify(eng_workspace_t *ws, const compute_t *c, uint32_t per_day, u
         for (size_t k = 0; k < ws->candidate_count; k++) {
             if (!ws->candidates[k].serves)
                 continue;
-            ws->slot_resources =
-                slotd_grow(ws->slot_resources, &ws->slot_resource_capacity,
-                           ws->slot_resource_count + 1, sizeof(eng_resource_t *));
+            ws->slot_resources = slotd_grow(ws->slot_resources, &ws->slot_resource_capacity,
+                                            ws->slot_resource_count + 1, sizeof(eng_resource_t *));
             ws->slot_resources[ws->slot_resource_count++] = ws->candidates[k].resource;
         }
         slot->resource_count = (uint32_t)(ws->slot_resource_count - slot->first_resource);
@@ -601,8 +583,8 @@ static void compute(eng_workspace_t *ws, compute_t *c, int64_t margin, uint32_t 
 {
     const eng_service_spec_t *spec = &c->service->spec;
     c->duration = (int64_t)spec->duration_minutes * 60;
-    c->step = (int64_t)(spec->interval_minutes ? spec->interval_minutes : spec->duration_minutes) *
-              60;
+    c->step =
+        (int64_t)(spec->interval_minutes ? spec->interval_minutes : spec->duration_minutes) * 60;
     c->before = (int64_t)spec->buffer_before_minutes * 60;
     c->after = (int64_t)spec->buffer_after_minutes * 60;
     c->domain_start = c->from - margin;
@@ -729,8 +711,9 @@ static bool offered(eng_workspace_t *ws, const eng_check_t *check, eng_resource_
                        .filter = filter,
                        .filter_count = filter_count};
         /* A margin wide enough to see every range across (from - step, from). */
-        compute(ws, &c, TZ_SECONDS_PER_DAY + (int64_t)c.service->spec.duration_minutes * 60 +
-                            (int64_t)c.service->spec.interval_minutes * 60,
+        compute(ws, &c,
+                TZ_SECONDS_PER_DAY + (int64_t)c.service->spec.duration_minutes * 60 +
+                    (int64_t)c.service->spec.interval_minutes * 60,
                 0, 0);
         if (from <= earliest || !window_is_cut(ws, from, c.step))
             break;
@@ -745,8 +728,8 @@ static bool offered(eng_workspace_t *ws, const eng_check_t *check, eng_resource_
     return false;
 }
 
-int eng_check_booking(eng_workspace_t *ws, const eng_check_t *check,
-                      eng_resource_t *const **picked, size_t *picked_count)
+int eng_check_booking(eng_workspace_t *ws, const eng_check_t *check, eng_resource_t *const **picked,
+                      size_t *picked_count)
 {
     const eng_service_t *s = check->service;
     if (s == NULL || (check->pinned_count > 0 && check->pinned == NULL))
@@ -831,8 +814,7 @@ int eng_check_booking(eng_workspace_t *ws, const eng_check_t *check,
 }
 
 int eng_check_no_overlap(eng_workspace_t *ws, const eng_service_t *service, int64_t start,
-                         int64_t end, int64_t now, eng_resource_t *const *resources,
-                         size_t count)
+                         int64_t end, int64_t now, eng_resource_t *const *resources, size_t count)
 {
     if (service == NULL || end <= start)
         return ENG_EINVAL;

@@ -126,8 +126,7 @@ static int32_t segments_offset_at(const int64_t *at, const int32_t *offset, int 
     return offset[i];
 }
 
-static int64_t segments_from_wall(const int64_t *at, const int32_t *offset, int count,
-                                  int64_t wall)
+static int64_t segments_from_wall(const int64_t *at, const int32_t *offset, int count, int64_t wall)
 {
     bool found = false;
     int64_t best = 0;
@@ -152,8 +151,8 @@ static int64_t segments_from_wall(const int64_t *at, const int32_t *offset, int 
 static void slow_segments(const tz_zone_t *zone, int64_t center, segments_t *s)
 {
     scan_transitions(zone, center - WINDOW_MARGIN - TZ_SECONDS_PER_DAY,
-                     center + WINDOW_MARGIN + TZ_SECONDS_PER_DAY, SLOW_SCAN_STEP, s->at,
-                     s->offset, MAX_SEGMENT_TRANSITIONS, &s->count);
+                     center + WINDOW_MARGIN + TZ_SECONDS_PER_DAY, SLOW_SCAN_STEP, s->at, s->offset,
+                     MAX_SEGMENT_TRANSITIONS, &s->count);
 }
 
 static void build_block(tz_zone_t *zone, int32_t block)
@@ -231,6 +230,41 @@ int64_t tz_from_wall(tz_zone_t *zone, int64_t wall)
     segments_t s;
     slow_segments(zone, wall, &s);
     return segments_from_wall(s.at, s.offset, s.count, wall);
+}
+
+int64_t tz_next_change(tz_zone_t *zone, int64_t after, int64_t limit)
+{
+    /* Day D's entry holds every transition from D*86400 - 16h on, so walking the
+     * days from after's finds the first one after it. */
+    for (int32_t day = tz_day_of(after); (int64_t)day * TZ_SECONDS_PER_DAY <= limit; day++) {
+        const tz_day_t *d = day_entry(zone, day);
+        if (d == NULL) {
+            int32_t offset = tz_offset_at(zone, after);
+            int64_t end = (int64_t)(day + 1) * TZ_SECONDS_PER_DAY;
+            int64_t hi = end < limit ? end : limit;
+            if (tz_offset_at(zone, hi) == offset) {
+                if (hi == limit)
+                    return INT64_MAX;
+                continue;
+            }
+            int64_t lo = after > (int64_t)day * TZ_SECONDS_PER_DAY
+                             ? after
+                             : (int64_t)day * TZ_SECONDS_PER_DAY;
+            while (hi - lo > 1) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (tz_offset_at(zone, mid) == offset)
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            return hi;
+        }
+        for (int j = 0; j < d->count; j++) {
+            if (d->at[j] > after)
+                return d->at[j] <= limit ? d->at[j] : INT64_MAX;
+        }
+    }
+    return INT64_MAX;
 }
 
 /* IANA names are ASCII letters, digits and "/_+-"; anything else (a path, a

@@ -94,18 +94,6 @@ json_t *http_week_to_json(const eng_week_t *week)
     return obj;
 }
 
-static bool digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 int http_parse_instant(const char *text, int64_t *instant)
 {
     /* YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|+HH:MM|-HH:MM) */
@@ -116,13 +104,13 @@ int http_parse_instant(const char *text, int64_t *instant)
     memcpy(date, text, 10);
     date[10] = 0;
     int32_t day;
-    int hour, minute, second = 0;
-    if (tz_parse_date(date, &day) || !digits(text + 11, 2, &hour) ||
-        !digits(text + 14, 2, &minute) || hour > 23 || minute > 59)
+    int32_t hour, minute, second = 0;
+    if (tz_parse_date(date, &day) || !tz_parse_digits(text + 11, 2, &hour) ||
+        !tz_parse_digits(text + 14, 2, &minute) || hour > 23 || minute > 59)
         return ENG_EINVAL;
     const char *p = text + 16;
     if (*p == ':') {
-        if (!digits(p + 1, 2, &second) || second > 59)
+        if (!tz_parse_digits(p + 1, 2, &second) || second > 59)
             return ENG_EINVAL;
         p += 3;
         if (*p == '.') {
@@ -137,8 +125,9 @@ int http_parse_instant(const char *text, int64_t *instant)
     if ((*p == 'Z' || *p == 'z') && p[1] == 0) {
         offset = 0;
     } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-        int oh, om;
-        if (!digits(p + 1, 2, &oh) || !digits(p + 4, 2, &om) || oh > 23 || om > 59)
+        int32_t oh, om;
+        if (!tz_parse_digits(p + 1, 2, &oh) || !tz_parse_digits(p + 4, 2, &om) || oh > 23 ||
+            om > 59)
             return ENG_EINVAL;
         offset = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
     } else {
@@ -161,6 +150,6 @@ void http_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t 
                  (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
     else
         snprintf(buffer, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", d.year, d.month, d.day,
-                 (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60),
-                 offset < 0 ? '-' : '+', abs_offset / 3600, abs_offset / 60 % 60);
+                 (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60), offset < 0 ? '-' : '+',
+                 abs_offset / 3600, abs_offset / 60 % 60);
 }

@@ -153,7 +153,7 @@ static void mark_closures(ref_t *ref, bool *open, tz_zone_t *zone, const int32_t
     for (int i = 0; i < n; i++)
         if (days[i] >= domain_first_day(ref, zone) && days[i] <= domain_last_day(ref, zone))
             mark(ref, open, from_wall(ref, zone, (int64_t)days[i] * DAY),
-             from_wall(ref, zone, (int64_t)(days[i] + 1) * DAY), false);
+                 from_wall(ref, zone, (int64_t)(days[i] + 1) * DAY), false);
 }
 
 static int64_t wall_of(struct icaltimetype t)
@@ -246,8 +246,7 @@ static size_t run(ref_t *ref, sc_slot_t *out, size_t capacity, uint32_t limit, u
         int usable = 0;
         for (int m = 0; m < group->count; m++) {
             const sc_resource_t *r = &s->resources[group->members[m]];
-            bool ok = r->active &&
-                      (s->location_filter < 0 || r->location == s->location_filter) &&
+            bool ok = r->active && (s->location_filter < 0 || r->location == s->location_filter) &&
                       (!filtered || in_filter(ref, group->members[m]));
             if (!ok && group->mode == ENG_GROUP_ALL)
                 return 0;
@@ -328,8 +327,8 @@ static size_t run(ref_t *ref, sc_slot_t *out, size_t capacity, uint32_t limit, u
                 while (e < ref->minutes && all[e])
                     e++;
                 CHECK(n < MAX_RANGES);
-                group_runs[n++] = (run_t){ref->first + (int64_t)k * MINUTE,
-                                          ref->first + (int64_t)e * MINUTE};
+                group_runs[n++] =
+                    (run_t){ref->first + (int64_t)k * MINUTE, ref->first + (int64_t)e * MINUTE};
                 k = e;
             }
         }
@@ -341,8 +340,8 @@ static size_t run(ref_t *ref, sc_slot_t *out, size_t capacity, uint32_t limit, u
         int m = 0;
         for (int i = 0; i < range_count; i++)
             for (int j = 0; j < n; j++) {
-                int64_t a = ranges[i].start > group_runs[j].start ? ranges[i].start
-                                                                  : group_runs[j].start;
+                int64_t a =
+                    ranges[i].start > group_runs[j].start ? ranges[i].start : group_runs[j].start;
                 int64_t b = ranges[i].end < group_runs[j].end ? ranges[i].end : group_runs[j].end;
                 if (a < b) {
                     CHECK(m < MAX_RANGES);

@@ -154,9 +154,16 @@ static bool chance(rng_t *r, int percent)
 }
 
 static const char *const zones[] = {
-    "Europe/Warsaw",  "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata",
-    "America/Havana", "Pacific/Apia",     "UTC",                 "Asia/Kathmandu",
-    "America/Santiago", "Pacific/Chatham",
+    "Europe/Warsaw",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "America/Havana",
+    "Pacific/Apia",
+    "UTC",
+    "Asia/Kathmandu",
+    "America/Santiago",
+    "Pacific/Chatham",
 };
 
 /* Days around which the random windows are placed: DST changes of the zones
@@ -281,10 +288,12 @@ void sc_generate(scenario_t *s, uint64_t seed)
             res->busy_count++;
         }
         if (chance(r, 20)) {
-            static const char *const rules[] = {
-                "FREQ=DAILY;COUNT=5", "FREQ=WEEKLY;BYDAY=MO,WE,FR", "FREQ=DAILY;INTERVAL=2",
-                "FREQ=WEEKLY;BYDAY=SU;COUNT=3", "FREQ=DAILY;UNTIL=20261030T000000Z",
-                "FREQ=MONTHLY;BYMONTHDAY=29,30,1"};
+            static const char *const rules[] = {"FREQ=DAILY;COUNT=5",
+                                                "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+                                                "FREQ=DAILY;INTERVAL=2",
+                                                "FREQ=WEEKLY;BYDAY=SU;COUNT=3",
+                                                "FREQ=DAILY;UNTIL=20261030T000000Z",
+                                                "FREQ=MONTHLY;BYMONTHDAY=29,30,1"};
             sc_recurring_t *rec = &res->recurring[res->recurring_count++];
             snprintf(rec->rrule, sizeof(rec->rrule), "%s", rules[pick(r, 6)]);
             rec->start_wall = base_wall - 86400LL * pick(r, 5) + 60LL * 15 * pick(r, 96);
@@ -309,11 +318,12 @@ void sc_generate(scenario_t *s, uint64_t seed)
     tz_zone_t *window_zone = s->zone;
     if (chance(r, 30))
         s->display = random_zone(r, NULL);
-    int64_t from_wall = base_wall - 86400LL * pick(r, 2) +
-                        (chance(r, 40) ? 0 : 60LL * pick(r, 24 * 60));
+    int64_t from_wall =
+        base_wall - 86400LL * pick(r, 2) + (chance(r, 40) ? 0 : 60LL * pick(r, 24 * 60));
     s->from = tz_from_wall(window_zone, from_wall);
     s->to = s->from + (chance(r, 30) ? 3600LL * (1 + pick(r, 30)) : 86400LL * (1 + pick(r, 6)));
-    s->now = s->from + 60LL * (pick(r, 3 * 24 * 60) - 2 * 24 * 60) + (chance(r, 20) ? pick(r, 60) : 0);
+    s->now =
+        s->from + 60LL * (pick(r, 3 * 24 * 60) - 2 * 24 * 60) + (chance(r, 20) ? pick(r, 60) : 0);
 
     if (chance(r, 15))
         for (int i = 0, n = 1 + pick(r, 2); i < n; i++)
@@ -366,18 +376,17 @@ void sc_print(const scenario_t *s, FILE *f)
             print_week(f, label, &w);
         }
         for (int k = 0; k < r->busy_count; k++)
-            fprintf(f, "    busy kind %d %s .. %s bb %d ba %d stamp %" PRId64 "\n",
-                    r->busy[k].kind, test_format(r->zone, r->busy[k].start),
-                    test_format(r->zone, r->busy[k].end), r->busy[k].buffer_before,
-                    r->busy[k].buffer_after, r->busy[k].stamp);
+            fprintf(f, "    busy kind %d %s .. %s bb %d ba %d stamp %" PRId64 "\n", r->busy[k].kind,
+                    test_format(r->zone, r->busy[k].start), test_format(r->zone, r->busy[k].end),
+                    r->busy[k].buffer_before, r->busy[k].buffer_after, r->busy[k].stamp);
         for (int k = 0; k < r->recurring_count; k++)
             fprintf(f, "    recurring %s from wall %" PRId64 " for %d min, %d exdates\n",
                     r->recurring[k].rrule, r->recurring[k].start_wall,
                     r->recurring[k].duration_minutes, r->recurring[k].exdate_count);
     }
-    fprintf(f, "  service: d %d p %d bb %d ba %d notice %d horizon %d\n",
-            s->spec.duration_minutes, s->spec.interval_minutes, s->spec.buffer_before_minutes,
-            s->spec.buffer_after_minutes, s->spec.min_notice_minutes, s->spec.max_advance_days);
+    fprintf(f, "  service: d %d p %d bb %d ba %d notice %d horizon %d\n", s->spec.duration_minutes,
+            s->spec.interval_minutes, s->spec.buffer_before_minutes, s->spec.buffer_after_minutes,
+            s->spec.min_notice_minutes, s->spec.max_advance_days);
     for (int g = 0; g < s->group_count; g++) {
         fprintf(f, "  group %s:", s->groups[g].mode == ENG_GROUP_ANY ? "any" : "all");
         for (int m = 0; m < s->groups[g].count; m++)
@@ -385,8 +394,8 @@ void sc_print(const scenario_t *s, FILE *f)
         fprintf(f, "\n");
     }
     tz_zone_t *z = s->display ? s->display : s->zone;
-    fprintf(f, "  query %s .. %s now %s display %s", test_format(z, s->from),
-            test_format(z, s->to), test_format(z, s->now), tz_zone_name(z));
+    fprintf(f, "  query %s .. %s now %s display %s", test_format(z, s->from), test_format(z, s->to),
+            test_format(z, s->now), tz_zone_name(z));
     fprintf(f, " filter");
     for (int i = 0; i < s->filter_count; i++)
         fprintf(f, " %d", s->filter[i]);

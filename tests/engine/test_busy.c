@@ -36,7 +36,8 @@ TEST(busy_query_finds_exactly_the_overlapping_entries_in_order)
         int64_t start = (int64_t)(rnd() % 100000);
         int64_t end = start + 1 + (int64_t)(rnd() % 500);
         model[i] = (model_t){start, end, (uint64_t)i, true};
-        CHECK_EQ(eng_busy_tree_insert(&tree, &(eng_busy_t){.start = start, .end = end,
+        CHECK_EQ(eng_busy_tree_insert(&tree, &(eng_busy_t){.start = start,
+                                                           .end = end,
                                                            .kind = ENG_BUSY_BLOCK,
                                                            .key = (uint64_t)i}),
                  0);
@@ -76,8 +77,13 @@ TEST(busy_bookings_are_stored_padded_with_their_own_buffers)
 {
     eng_busy_tree_t tree;
     eng_busy_tree_init(&tree);
-    eng_busy_t b = {.start = 36000, .end = 38700, .buffer_before = 5, .buffer_after = 10,
-                    .kind = ENG_BUSY_BOOKING, .stamp = 7, .key = 1};
+    eng_busy_t b = {.start = 36000,
+                    .end = 38700,
+                    .buffer_before = 5,
+                    .buffer_after = 10,
+                    .kind = ENG_BUSY_BOOKING,
+                    .stamp = 7,
+                    .key = 1};
     CHECK_EQ(eng_busy_tree_insert(&tree, &b), 0);
     eng_busy_hit_t *hits = NULL;
     size_t count = 0, capacity = 0;
@@ -95,8 +101,8 @@ TEST(busy_bookings_are_stored_padded_with_their_own_buffers)
     eng_busy_tree_query(&tree, 0, 35700, &hits, &count, &capacity);
     CHECK_EQ(count, 0);
     /* blocks are never padded */
-    eng_busy_t block = {.start = 50000, .end = 51000, .buffer_before = 30, .kind = ENG_BUSY_BLOCK,
-                        .key = 2};
+    eng_busy_t block = {
+        .start = 50000, .end = 51000, .buffer_before = 30, .kind = ENG_BUSY_BLOCK, .key = 2};
     CHECK_EQ(eng_busy_tree_insert(&tree, &block), 0);
     count = 0;
     eng_busy_tree_query(&tree, 49000, 50001, &hits, &count, &capacity);
@@ -119,8 +125,11 @@ TEST(busy_rejects_empty_duplicate_and_oversized_entries)
     CHECK_EQ(eng_busy_tree_insert(&tree, &e), ENG_EINVAL);
     e = entry(0, ENG_MAX_BUSY_SECONDS + 1, 1);
     CHECK_EQ(eng_busy_tree_insert(&tree, &e), ENG_EINVAL);
-    e = (eng_busy_t){.start = 0, .end = 60, .buffer_after = ENG_MAX_BUFFER_MINUTES + 1,
-                     .kind = ENG_BUSY_BOOKING, .key = 1};
+    e = (eng_busy_t){.start = 0,
+                     .end = 60,
+                     .buffer_after = ENG_MAX_BUFFER_MINUTES + 1,
+                     .kind = ENG_BUSY_BOOKING,
+                     .key = 1};
     CHECK_EQ(eng_busy_tree_insert(&tree, &e), ENG_EINVAL);
     e = entry(100, 200, 1);
     CHECK_EQ(eng_busy_tree_insert(&tree, &e), 0);

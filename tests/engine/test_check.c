@@ -4,7 +4,7 @@
 #include "scenario.h"
 #include "test.h"
 
-#define H(h, m) ((h) * 60 + (m))
+#define H(h, m) ((h)*60 + (m))
 
 /* Three stylists (ids 1, 2, 3) open 09:00-17:00 UTC every day, any one needed. */
 static void salon(scenario_t *s)
@@ -24,8 +24,11 @@ static void book(scenario_t *s, int r, const char *start, int64_t created)
 {
     sc_resource_t *res = &s->resources[r];
     int64_t t = test_instant(start);
-    res->busy[res->busy_count] = (eng_busy_t){.start = t, .end = t + 3600, .kind = ENG_BUSY_BOOKING,
-                                              .stamp = created, .key = (uint64_t)res->busy_count + 1};
+    res->busy[res->busy_count] = (eng_busy_t){.start = t,
+                                              .end = t + 3600,
+                                              .kind = ENG_BUSY_BOOKING,
+                                              .stamp = created,
+                                              .key = (uint64_t)res->busy_count + 1};
     res->busy_count++;
 }
 

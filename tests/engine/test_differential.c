@@ -148,9 +148,10 @@ TEST(differential_booking_check)
                 continue; /* the pinned resource is not in any group */
             bool expected = ref_offered(&s, candidates[k], pinned_index, (int)pinned_count);
             if ((rc == 0) != expected) {
-                fprintf(stderr, "seed %" PRIu64 ": check of %s pinned %d: engine %s, reference %s\n",
-                        seed, test_format(s.display ? s.display : s.zone, candidates[k]),
-                        pins[k], eng_strerror(rc), expected ? "offered" : "not offered");
+                fprintf(stderr,
+                        "seed %" PRIu64 ": check of %s pinned %d: engine %s, reference %s\n", seed,
+                        test_format(s.display ? s.display : s.zone, candidates[k]), pins[k],
+                        eng_strerror(rc), expected ? "offered" : "not offered");
                 sc_print(&s, stderr);
                 exit(1);
             }

@@ -39,8 +39,13 @@ TEST(rules_recurring_block_refuses_unusable_rules)
     fixture_t f;
     fixture(&f, "UTC");
     int64_t start = test_wall("2026-01-02T12:00");
-    const char *bad[] = {"FREQ=HOURLY", "FREQ=MINUTELY", "FREQ=WEEKLY;BYDAY=XX", "garbage", "",
-                         "FREQ=DAILY;COUNT=3;UNTIL=20260101T000000Z", "FREQ=DAILY;INTERVAL=0"};
+    const char *bad[] = {"FREQ=HOURLY",
+                         "FREQ=MINUTELY",
+                         "FREQ=WEEKLY;BYDAY=XX",
+                         "garbage",
+                         "",
+                         "FREQ=DAILY;COUNT=3;UNTIL=20260101T000000Z",
+                         "FREQ=DAILY;INTERVAL=0"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (eng_resource_add_recurring_block(f.r, 1, bad[i], start, 60, NULL, 0) != ENG_ERRULE) {
             fprintf(stderr, "accepted: %s\n", bad[i]);
@@ -254,7 +259,8 @@ TEST(rules_expiring_holds_removes_only_expired_holds)
     fixture(&f, "UTC");
     eng_busy_t hold = {.start = 1000, .end = 2000, .kind = ENG_BUSY_HOLD, .stamp = 500, .key = 1};
     eng_busy_t live = {.start = 3000, .end = 4000, .kind = ENG_BUSY_HOLD, .stamp = 900, .key = 2};
-    eng_busy_t booking = {.start = 5000, .end = 6000, .kind = ENG_BUSY_BOOKING, .stamp = 1, .key = 3};
+    eng_busy_t booking = {
+        .start = 5000, .end = 6000, .kind = ENG_BUSY_BOOKING, .stamp = 1, .key = 3};
     CHECK_EQ(eng_resource_add_busy(f.r, &hold), 0);
     CHECK_EQ(eng_resource_add_busy(f.r, &live), 0);
     CHECK_EQ(eng_resource_add_busy(f.r, &booking), 0);
@@ -269,8 +275,10 @@ TEST(rules_removing_the_latest_booking_restores_the_previous_one_for_picking)
 {
     fixture_t f;
     fixture(&f, "UTC");
-    eng_busy_t older = {.start = 1000, .end = 2000, .kind = ENG_BUSY_BOOKING, .stamp = 10, .key = 1};
-    eng_busy_t newer = {.start = 3000, .end = 4000, .kind = ENG_BUSY_BOOKING, .stamp = 20, .key = 2};
+    eng_busy_t older = {
+        .start = 1000, .end = 2000, .kind = ENG_BUSY_BOOKING, .stamp = 10, .key = 1};
+    eng_busy_t newer = {
+        .start = 3000, .end = 4000, .kind = ENG_BUSY_BOOKING, .stamp = 20, .key = 2};
     CHECK_EQ(eng_resource_add_busy(f.r, &older), 0);
     CHECK_EQ(eng_resource_add_busy(f.r, &newer), 0);
     CHECK_EQ(eng_resource_remove_busy(f.r, &newer), 0);

@@ -6,7 +6,7 @@
 #include "slots_expect.h"
 #include "test.h"
 
-#define H(h, m) ((h) * 60 + (m))
+#define H(h, m) ((h)*60 + (m))
 
 static void every_day(eng_week_t *w, int start, int end)
 {
@@ -36,8 +36,8 @@ static int add_resource(scenario_t *s, int start, int end, uint8_t id)
     return i;
 }
 
-static void add_booking(scenario_t *s, int resource, const char *start, const char *end,
-                        int before, int after)
+static void add_booking(scenario_t *s, int resource, const char *start, const char *end, int before,
+                        int after)
 {
     sc_resource_t *r = &s->resources[resource];
     r->busy[r->busy_count] = (eng_busy_t){.start = test_instant(start),
@@ -366,7 +366,8 @@ TEST(slots_override_replaces_the_day)
     scenario_t s;
     one_resource(&s, "UTC", H(9, 0), H(12, 0), 60, "2026-06-15", "2026-06-17");
     sc_resource_t *r = &s.resources[0];
-    r->overrides[0] = (sc_override_t){test_day("2026-06-16"), {.count = 1, .ranges = {{H(13, 0), H(15, 0)}}}};
+    r->overrides[0] =
+        (sc_override_t){test_day("2026-06-16"), {.count = 1, .ranges = {{H(13, 0), H(15, 0)}}}};
     r->overrides[1] = (sc_override_t){test_day("2026-06-17"), {.count = 0}};
     r->override_count = 2;
     s.per_day = 0;

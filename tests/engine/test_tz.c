@@ -95,8 +95,8 @@ TEST(tz_apia_skipped_2011_12_30)
 TEST(tz_offsets_agree_with_libical_every_hour_for_three_years)
 {
     /* The cache against its source: every hour and every transition edge. */
-    const char *zones[] = {"Europe/Warsaw", "America/Santiago", "Australia/Lord_Howe",
-                           "Pacific/Chatham", "America/Havana", "Asia/Kathmandu"};
+    const char *zones[] = {"Europe/Warsaw",   "America/Santiago", "Australia/Lord_Howe",
+                           "Pacific/Chatham", "America/Havana",   "Asia/Kathmandu"};
     for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
         tz_zone_t *z = test_zone(zones[i]);
         int64_t from = test_instant("2025-01-01T00:00Z"), to = test_instant("2028-01-01T00:00Z");
@@ -133,4 +133,23 @@ TEST(tz_wall_round_trips_outside_gaps_and_overlaps)
         CHECK(back <= t);
         CHECK_EQ(tz_to_wall(z, back), wall);
     }
+}
+
+TEST(tz_next_change_finds_the_transition_to_the_second)
+{
+    tz_zone_t *z = test_zone("Europe/Warsaw");
+    int64_t transition = test_instant("2026-03-29T01:00Z");
+    CHECK_EQ(
+        tz_next_change(z, test_instant("2026-03-20T00:00Z"), test_instant("2026-04-01T00:00Z")),
+        transition);
+    CHECK_EQ(tz_next_change(z, transition - 1, transition), transition);
+    CHECK_EQ(tz_next_change(z, transition - 10, transition - 1), INT64_MAX);
+    CHECK_EQ(tz_next_change(z, transition, test_instant("2026-06-01T00:00Z")), INT64_MAX);
+    tz_zone_t *utc = test_zone("UTC");
+    CHECK_EQ(tz_next_change(utc, 0, 86400LL * 400), INT64_MAX);
+    /* outside the cached years, answered through the slow path */
+    tz_zone_t *ny = test_zone("America/New_York");
+    CHECK_EQ(
+        tz_next_change(ny, test_instant("2230-03-01T00:00Z"), test_instant("2230-03-02T00:00Z")),
+        INT64_MAX);
 }

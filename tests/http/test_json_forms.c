@@ -44,8 +44,8 @@ TEST(json_week_names_malformed_times_and_unknown_days)
 TEST(json_week_round_trips_with_touching_ranges_merged)
 {
     char field[HTTP_FIELD_MAX];
-    json_t *value = json_loads("{\"mon\":[[\"13:00\",\"24:00\"],[\"09:00\",\"13:00\"]],\"sun\":null}",
-                               0, NULL);
+    json_t *value =
+        json_loads("{\"mon\":[[\"13:00\",\"24:00\"],[\"09:00\",\"13:00\"]],\"sun\":null}", 0, NULL);
     eng_week_t week;
     CHECK_EQ(http_week_from_json(value, "business_hours", &week, field, sizeof(field)), 0);
     json_decref(value);
@@ -68,7 +68,7 @@ TEST(json_instants_accept_any_offset_and_drop_fractions)
     CHECK_EQ(t, test_instant("2026-03-30T07:00Z") + 59);
     CHECK_EQ(http_parse_instant("2026-03-30T01:30-05:30", &t), 0);
     CHECK_EQ(t, test_instant("2026-03-30T07:00Z"));
-    const char *bad[] = {"2026-03-30",        "2026-03-30T07:00",     "2026-02-30T07:00Z",
+    const char *bad[] = {"2026-03-30",        "2026-03-30T07:00",      "2026-02-30T07:00Z",
                          "2026-03-30T24:00Z", "2026-03-30T07:00+0200", "2026-03-30T07:00:00.Z",
                          "yesterday",         "2026-03-30T07:00Zjunk", ""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
