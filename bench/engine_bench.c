@@ -107,7 +107,8 @@ static void build(clinic_t *c, tz_zone_t *zone, int32_t first_day, int days)
                                 .buffer_after = 10,
                                 .kind = ENG_BUSY_BOOKING,
                                 .stamp = start - 86400 * 7,
-                                .key = key++};
+                                .key = key};
+                key++;
                 if (eng_resource_add_busy(c->staff[i], &b) == 0)
                     c->bookings++;
             }
