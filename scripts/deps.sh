@@ -4,7 +4,8 @@
 # can run without a password; otherwise it names the packages to install).
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libical-dev libjansson-dev tzdata)
+packages=(build-essential cmake pkg-config libical-dev libjansson-dev libpq-dev libssl-dev
+          postgresql postgresql-contrib tzdata)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,9 +1,35 @@
 #!/usr/bin/env bash
 # The test command: builds slotd twice (a normal optimized build and an
-# ASan+UBSan build) and runs the whole test suite against each.
+# ASan+UBSan build) and runs the whole test suite against each, with a
+# throwaway PostgreSQL cluster that it starts and removes itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+
+# The throwaway cluster: a fresh directory under /tmp (reachable by the postgres
+# user when running as root), a free port, removed on exit.
+pgdir=$(mktemp -d /tmp/slotd-test-pg.XXXXXX)
+chmod 755 "$pgdir"
+cleanup() {
+    scripts/pg.sh stop "$pgdir/data" || true
+    rm -rf "$pgdir"
+}
+trap cleanup EXIT
+url=""
+for attempt in 1 2 3 4 5 6 7 8; do
+    port=$((20000 + RANDOM % 30000))
+    if url=$(SLOTD_PG_THROWAWAY=1 scripts/pg.sh start "$pgdir/data" "$port" 2>"$pgdir/start.log"); then
+        break
+    fi
+    url=""
+done
+if [ -z "$url" ]; then
+    echo "test.sh: could not start a throwaway PostgreSQL:" >&2
+    cat "$pgdir/start.log" >&2
+    exit 1
+fi
+export SLOTD_TEST_DATABASE_URL="$url"
+echo "== throwaway PostgreSQL at $url"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 status=0

@@ -39,4 +39,10 @@ int http_parse_instant(const char *text, int64_t *instant);
 /** Formats an instant in a zone as "YYYY-MM-DDTHH:MM:SS+HH:MM" (buffer of 32+). */
 void http_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t size);
 
+/** Parses a UUID in its canonical text form (any case). Returns 0 or ENG_EINVAL. */
+int http_parse_uuid(const char *text, eng_id_t *id);
+
+/** Formats a UUID in canonical lowercase form into `text` (37 bytes). */
+void http_format_uuid(const eng_id_t *id, char *text);
+
 #endif

@@ -153,3 +153,40 @@ void http_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t 
                  (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60), offset < 0 ? '-' : '+',
                  abs_offset / 3600, abs_offset / 60 % 60);
 }
+
+int http_parse_uuid(const char *text, eng_id_t *id)
+{
+    if (strlen(text) != 36)
+        return ENG_EINVAL;
+    int byte = 0;
+    for (int i = 0; i < 36;) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (text[i] != '-')
+                return ENG_EINVAL;
+            i++;
+            continue;
+        }
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = text[i + k];
+            int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            if (d < 0)
+                return ENG_EINVAL;
+            v = v * 16 + d;
+        }
+        id->bytes[byte++] = (uint8_t)v;
+        i += 2;
+    }
+    return ENG_OK;
+}
+
+void http_format_uuid(const eng_id_t *id, char *text)
+{
+    snprintf(text, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             id->bytes[0], id->bytes[1], id->bytes[2], id->bytes[3], id->bytes[4], id->bytes[5],
+             id->bytes[6], id->bytes[7], id->bytes[8], id->bytes[9], id->bytes[10], id->bytes[11],
+             id->bytes[12], id->bytes[13], id->bytes[14], id->bytes[15]);
+}

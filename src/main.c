@@ -1,0 +1,37 @@
+/*
+ * slotd: the scheduling and availability service. One binary, several
+ * commands (API.md "Command line").
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "slotd/tz.h"
+
+static const char help[] =
+    "usage: slotd COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  migrate              apply the schema migrations (idempotent)\n"
+    "  org create           create an organization and its first admin API key\n"
+    "  key create           create an API key for an organization\n"
+    "\n"
+    "Every command takes --database-url URL (or SLOTD_DATABASE_URL) and --config FILE;\n"
+    "`slotd COMMAND --help` documents its flags.\n";
+
+int main(int argc, char **argv)
+{
+    int rc;
+    if (argc >= 2 && strcmp(argv[1], "migrate") == 0)
+        rc = cli_migrate(argc - 1, argv + 1);
+    else if (argc >= 3 && strcmp(argv[1], "org") == 0 && strcmp(argv[2], "create") == 0)
+        rc = cli_org_create(argc - 2, argv + 2);
+    else if (argc >= 3 && strcmp(argv[1], "key") == 0 && strcmp(argv[2], "create") == 0)
+        rc = cli_key_create(argc - 2, argv + 2);
+    else if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0))
+        rc = (fputs(help, stdout), 0);
+    else
+        rc = (fputs(help, stderr), 2);
+    tz_shutdown();
+    return rc;
+}

@@ -1,0 +1,88 @@
+/* The command line against a real database: migrate, org create, key create. */
+#include <jansson.h>
+#include <string.h>
+
+#include "db.h"
+#include "store/keys.h"
+#include "test.h"
+
+TEST(cli_migrate_twice_succeeds)
+{
+    const char *url;
+    PGconn *conn = test_db_create(&url);
+    char out[4096], args[1024];
+    snprintf(args, sizeof(args), "migrate --database-url '%s' 2>/dev/null", url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    test_db_drop(conn);
+}
+
+TEST(cli_org_create_prints_an_admin_key_stored_only_as_a_hash)
+{
+    const char *url;
+    PGconn *conn = test_db_create(&url);
+    char out[4096], args[1024];
+    snprintf(args, sizeof(args), "migrate --database-url '%s' 2>/dev/null", url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    snprintf(args, sizeof(args),
+             "org create --name 'Smile Clinic' --timezone Europe/Warsaw --database-url '%s'", url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    json_t *result = json_loads(out, 0, NULL);
+    CHECK(result != NULL);
+    const char *org = json_string_value(json_object_get(result, "organization_id"));
+    const char *key = json_string_value(json_object_get(result, "api_key"));
+    CHECK(org && key);
+    eng_id_t from_key;
+    CHECK(store_key_organization(key, strlen(key), &from_key));
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM api_keys WHERE organization_id = '%s' AND role = 'admin' "
+             "AND key_hash = sha256('%s'::bytea)",
+             org, key);
+    CHECK(strcmp(test_db_value(conn, sql), "1") == 0);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM api_keys WHERE position('%s' in encode(key_hash, 'escape')) > 0",
+             key + 36);
+    CHECK(strcmp(test_db_value(conn, sql), "0") == 0);
+
+    /* a second key for it, with another role */
+    snprintf(args, sizeof(args), "key create --org %s --role agent --database-url '%s'", org, url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM api_keys WHERE organization_id = '%s'", org);
+    CHECK(strcmp(test_db_value(conn, sql), "2") == 0);
+    json_decref(result);
+    test_db_drop(conn);
+}
+
+TEST(cli_refuses_bad_input_with_usage_errors)
+{
+    const char *url;
+    PGconn *conn = test_db_create(&url);
+    char out[4096], args[1024];
+    snprintf(args, sizeof(args), "migrate --database-url '%s' 2>/dev/null", url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    snprintf(args, sizeof(args),
+             "org create --name X --timezone Mars/Olympus --database-url '%s' 2>/dev/null", url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 2);
+    snprintf(args, sizeof(args),
+             "key create --org nope --role agent --database-url '%s' 2>/dev/null", url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 2);
+    snprintf(args, sizeof(args),
+             "key create --org 00000000-0000-0000-0000-000000000000 --role root --database-url "
+             "'%s' 2>/dev/null",
+             url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 2);
+    snprintf(args, sizeof(args),
+             "key create --org 00000000-0000-0000-0000-000000000000 --role agent --database-url "
+             "'%s' 2>/dev/null",
+             url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 1);
+    CHECK_EQ(test_run_slotd("frobnicate 2>/dev/null", out, sizeof(out)), 2);
+    CHECK_EQ(test_run_slotd("migrate --database-url postgresql://nobody@127.0.0.1:1/x 2>/dev/null",
+                            out, sizeof(out)),
+             1);
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM organizations"), "0") == 0);
+    CHECK_EQ(test_run_slotd("org create --help", out, sizeof(out)), 0);
+    CHECK(strstr(out, "--timezone") != NULL);
+    test_db_drop(conn);
+}
