@@ -4,7 +4,7 @@
 # can run without a password; otherwise it names the packages to install).
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libical-dev libjansson-dev libpq-dev libssl-dev
+packages=(build-essential cmake pkg-config libical-dev libjansson-dev libpq-dev libssl-dev libuv1-dev
           postgresql postgresql-contrib tzdata)
 
 missing=()

@@ -1,0 +1,221 @@
+/*
+ * The asynchronous pool against a real PostgreSQL, driven by a real libuv
+ * loop. Every test ends by closing the pool and proving the loop has nothing
+ * left open.
+ */
+#include <string.h>
+
+#include "db.h"
+#include "store/pool.h"
+#include "test.h"
+
+static const store_statement_t statements[] = {
+    {"add", "SELECT $1::int + $2::int"},
+    {"divide", "SELECT 1 / $1::int"},
+    {"sleep", "SELECT pg_sleep($1::float8)"},
+};
+
+typedef struct {
+    int done, failed, errors;
+    int sum;
+    char last_state[8];
+    int order[64];
+} tally_t;
+
+static void count_result(const PGresult *res, const char *state, void *arg)
+{
+    tally_t *t = arg;
+    if (res == NULL) {
+        t->failed++;
+    } else if (state) {
+        t->errors++;
+        snprintf(t->last_state, sizeof(t->last_state), "%s", state);
+    } else {
+        int v = atoi(PQgetvalue(res, 0, 0));
+        if (t->done < 64)
+            t->order[t->done] = v;
+        t->sum += v;
+    }
+    t->done++;
+}
+
+static store_pool_t *pool_on(uv_loop_t *loop, const char *url, int size, int timeout_ms)
+{
+    store_pool_options_t options = {.url = url,
+                                    .size = size,
+                                    .statement_timeout_ms = timeout_ms,
+                                    .statements = statements,
+                                    .statement_count = 3,
+                                    .max_queue = 1000};
+    return store_pool_new(loop, &options);
+}
+
+static void run_until(uv_loop_t *loop, const int *counter, int target)
+{
+    for (int spins = 0; *counter < target && spins < 200000; spins++)
+        uv_run(loop, UV_RUN_ONCE);
+    CHECK(*counter >= target);
+}
+
+static void close_and_check(uv_loop_t *loop, store_pool_t *pool)
+{
+    store_pool_close(pool, NULL, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    CHECK_EQ(uv_loop_close(loop), 0);
+}
+
+static void add(store_pool_t *pool, int a, int b, tally_t *t)
+{
+    char x[16], y[16];
+    snprintf(x, sizeof(x), "%d", a);
+    snprintf(y, sizeof(y), "%d", b);
+    const char *values[2] = {x, y};
+    CHECK(store_query(pool, "add", 2, values, count_result, t) != NULL);
+}
+
+TEST(pool_runs_queued_queries_on_prepared_statements)
+{
+    const char *url;
+    PGconn *db = test_db_create(&url);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_pool_t *pool = pool_on(&loop, url, 3, 5000);
+    tally_t t = {0};
+    for (int i = 1; i <= 50; i++)
+        add(pool, i, 0, &t);
+    run_until(&loop, &t.done, 50);
+    CHECK_EQ(t.sum, 50 * 51 / 2);
+    CHECK_EQ(t.failed + t.errors, 0);
+    /* every connection comes up, whether or not it was needed */
+    for (int spins = 0; store_pool_ready_count(pool) < 3 && spins < 100000; spins++)
+        uv_run(&loop, UV_RUN_ONCE);
+    CHECK_EQ(store_pool_ready_count(pool), 3);
+    close_and_check(&loop, pool);
+    test_db_drop(db);
+}
+
+TEST(pool_single_connection_keeps_fifo_order)
+{
+    const char *url;
+    PGconn *db = test_db_create(&url);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_pool_t *pool = pool_on(&loop, url, 1, 5000);
+    tally_t t = {0};
+    for (int i = 0; i < 20; i++)
+        add(pool, i, 100, &t);
+    run_until(&loop, &t.done, 20);
+    for (int i = 0; i < 20; i++)
+        CHECK_EQ(t.order[i], 100 + i);
+    close_and_check(&loop, pool);
+    test_db_drop(db);
+}
+
+TEST(pool_reports_sql_errors_by_sqlstate)
+{
+    const char *url;
+    PGconn *db = test_db_create(&url);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_pool_t *pool = pool_on(&loop, url, 1, 5000);
+    tally_t t = {0};
+    const char *zero[1] = {"0"};
+    CHECK(store_query(pool, "divide", 1, zero, count_result, &t) != NULL);
+    add(pool, 1, 2, &t); /* the connection is still good afterwards */
+    run_until(&loop, &t.done, 2);
+    CHECK_EQ(t.errors, 1);
+    CHECK(strcmp(t.last_state, "22012") == 0);
+    CHECK_EQ(t.sum, 3);
+    close_and_check(&loop, pool);
+    test_db_drop(db);
+}
+
+TEST(pool_statement_timeout_ends_slow_queries)
+{
+    const char *url;
+    PGconn *db = test_db_create(&url);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_pool_t *pool = pool_on(&loop, url, 1, 200);
+    tally_t t = {0};
+    const char *long_sleep[1] = {"30"};
+    CHECK(store_query(pool, "sleep", 1, long_sleep, count_result, &t) != NULL);
+    run_until(&loop, &t.done, 1);
+    CHECK(strcmp(t.last_state, "57014") == 0); /* query_canceled */
+    close_and_check(&loop, pool);
+    test_db_drop(db);
+}
+
+TEST(pool_reconnects_after_the_server_drops_its_connections)
+{
+    const char *url;
+    PGconn *db = test_db_create(&url);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_pool_t *pool = pool_on(&loop, url, 2, 5000);
+    tally_t t = {0};
+    add(pool, 1, 1, &t);
+    run_until(&loop, &t.done, 1);
+    test_db_exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE application_name = 'slotd' AND datname = current_database()");
+    /* queries now may meet a dead connection (they fail) and later ones succeed */
+    int succeeded_before = t.done - t.failed - t.errors;
+    for (int round = 0; round < 200 && t.done - t.failed - t.errors < succeeded_before + 5;
+         round++) {
+        int target = t.done + 1;
+        add(pool, 2, 2, &t);
+        run_until(&loop, &t.done, target);
+    }
+    CHECK(t.done - t.failed - t.errors >= succeeded_before + 5);
+    CHECK_EQ(t.errors, 0);
+    close_and_check(&loop, pool);
+    test_db_drop(db);
+}
+
+TEST(pool_cancelled_query_never_calls_back_and_close_fails_the_queue)
+{
+    const char *url;
+    PGconn *db = test_db_create(&url);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_pool_t *pool = pool_on(&loop, url, 1, 5000);
+    tally_t cancelled = {0}, kept = {0}, queued = {0};
+    const char *v[2] = {"1", "1"};
+    store_query_t *q = store_query(pool, "add", 2, v, count_result, &cancelled);
+    store_query_cancel(q);
+    CHECK(store_query(pool, "add", 2, v, count_result, &kept) != NULL);
+    run_until(&loop, &kept.done, 1);
+    CHECK_EQ(cancelled.done, 0);
+    const char *nap[1] = {"0.2"};
+    CHECK(store_query(pool, "sleep", 1, nap, count_result, &queued) != NULL);
+    CHECK(store_query(pool, "add", 2, v, count_result, &queued) != NULL);
+    store_pool_close(pool, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ(queued.done, 2);
+    CHECK_EQ(queued.failed, 2);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+    test_db_drop(db);
+}
+
+TEST(pool_refuses_queries_past_its_queue_limit)
+{
+    const char *url;
+    PGconn *db = test_db_create(&url);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_pool_options_t options = {.url = url,
+                                    .size = 1,
+                                    .statement_timeout_ms = 5000,
+                                    .statements = statements,
+                                    .statement_count = 3,
+                                    .max_queue = 2};
+    store_pool_t *pool = store_pool_new(&loop, &options);
+    tally_t t = {0};
+    const char *v[2] = {"1", "1"};
+    CHECK(store_query(pool, "add", 2, v, count_result, &t) != NULL);
+    CHECK(store_query(pool, "add", 2, v, count_result, &t) != NULL);
+    CHECK(store_query(pool, "add", 2, v, count_result, &t) == NULL);
+    run_until(&loop, &t.done, 2);
+    close_and_check(&loop, pool);
+    test_db_drop(db);
+}
