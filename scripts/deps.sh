@@ -4,7 +4,8 @@
 # can run without a password; otherwise it names the packages to install).
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libical-dev libjansson-dev libpq-dev libssl-dev libuv1-dev
+packages=(build-essential cmake pkg-config libical-dev libjansson-dev libpq-dev libssl-dev libuv1-dev libh2o-dev
+          libcurl4-openssl-dev
           postgresql postgresql-contrib tzdata)
 
 missing=()

@@ -13,6 +13,7 @@ static const char help[] =
     "\n"
     "commands:\n"
     "  migrate              apply the schema migrations (idempotent)\n"
+    "  serve                migrate, then serve the HTTP API\n"
     "  org create           create an organization and its first admin API key\n"
     "  key create           create an API key for an organization\n"
     "\n"
@@ -24,6 +25,8 @@ int main(int argc, char **argv)
     int rc;
     if (argc >= 2 && strcmp(argv[1], "migrate") == 0)
         rc = cli_migrate(argc - 1, argv + 1);
+    else if (argc >= 2 && strcmp(argv[1], "serve") == 0)
+        rc = cli_serve(argc - 1, argv + 1);
     else if (argc >= 3 && strcmp(argv[1], "org") == 0 && strcmp(argv[2], "create") == 0)
         rc = cli_org_create(argc - 2, argv + 2);
     else if (argc >= 3 && strcmp(argv[1], "key") == 0 && strcmp(argv[2], "create") == 0)

@@ -7,6 +7,7 @@
 #define SLOTD_CLI_COMMANDS_H
 
 int cli_migrate(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 int cli_org_create(int argc, char **argv);
 int cli_key_create(int argc, char **argv);
 

@@ -1,0 +1,210 @@
+/*
+ * slotd serve: migrate, then run the service on one libuv loop until SIGTERM
+ * or SIGINT. Shutdown: stop accepting, let in-flight requests finish (each has
+ * its own deadline) for at most shutdown_timeout_ms, close the database pool,
+ * leave the loop with nothing open.
+ */
+#include <getopt.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cli/commands.h"
+#include "cli/config.h"
+#include "http/routes.h"
+#include "http/server.h"
+#include "slotd/http_json.h"
+#include "store/migrations.h"
+#include "store/statements.h"
+
+typedef struct {
+    uv_loop_t *loop;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t shutdown_deadline;
+    http_server_t *server;
+    store_pool_t *pool;
+    bool shutting_down;
+    int shutdown_timeout_ms;
+} service_t;
+
+static void on_pool_closed(void *arg)
+{
+    service_t *svc = arg;
+    svc->pool = NULL;
+    /* Idle keep-alive connections may remain: they end with the process. */
+    uv_stop(svc->loop);
+}
+
+static void close_pool(service_t *svc)
+{
+    if (svc->pool) {
+        store_pool_t *pool = svc->pool;
+        store_pool_close(pool, on_pool_closed, svc);
+    }
+}
+
+static void on_server_idle(void *arg)
+{
+    service_t *svc = arg;
+    uv_timer_stop(&svc->shutdown_deadline);
+    close_pool(svc);
+}
+
+static void on_shutdown_deadline(uv_timer_t *timer)
+{
+    service_t *svc = timer->data;
+    fprintf(stderr, "slotd: requests still in flight at the shutdown deadline; stopping now\n");
+    uv_stop(svc->loop);
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    service_t *svc = handle->data;
+    if (svc->shutting_down)
+        return;
+    svc->shutting_down = true;
+    fprintf(stderr, "slotd: %s received, shutting down\n",
+            signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    uv_signal_stop(&svc->sigterm);
+    uv_signal_stop(&svc->sigint);
+    uv_close((uv_handle_t *)&svc->sigterm, NULL);
+    uv_close((uv_handle_t *)&svc->sigint, NULL);
+    uv_timer_start(&svc->shutdown_deadline, on_shutdown_deadline,
+                   (uint64_t)svc->shutdown_timeout_ms, 0);
+    if (svc->server)
+        http_server_stop(svc->server, on_server_idle, svc);
+}
+
+/* The server of a finished run: still reachable, for its memory ends with the process. */
+static http_server_t *running_server;
+
+enum { OPT_DATABASE_URL = 1000, OPT_CONFIG, OPT_LISTEN, OPT_HELP };
+
+int cli_serve(int argc, char **argv)
+{
+    static const char help[] =
+        "usage: slotd serve [options]\n"
+        "Applies migrations, then serves the HTTP API until SIGTERM or SIGINT.\n"
+        "  --listen HOST:PORT   address to listen on (else SLOTD_LISTEN, else 127.0.0.1:8080)\n"
+        "  --database-url URL   PostgreSQL URL (else SLOTD_DATABASE_URL, else the config file)\n"
+        "  --config FILE        JSON settings file (see config/slotd.example.json)\n"
+        "  --help               this text\n"
+        "SLOTD_NOW=<RFC 3339 instant> freezes the service's clock (tests and demos only).\n";
+    static const struct option options[] = {
+        {"database-url", required_argument, NULL, OPT_DATABASE_URL},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0}};
+    const char *config_file = NULL, *database_url = NULL, *listen = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            fputs(help, stdout);
+            return 0;
+        }
+        if (opt == OPT_DATABASE_URL)
+            database_url = optarg;
+        else if (opt == OPT_CONFIG)
+            config_file = optarg;
+        else if (opt == OPT_LISTEN)
+            listen = optarg;
+        else {
+            fputs(help, stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fputs(help, stderr);
+        return 2;
+    }
+    slotd_config_t config;
+    char error[1024];
+    if (slotd_config_load(&config, config_file, error, sizeof(error))) {
+        fprintf(stderr, "slotd: %s\n", error);
+        return 2;
+    }
+    if (database_url)
+        slotd_config_set(&config.database_url, database_url);
+    if (listen)
+        slotd_config_set(&config.listen, listen);
+    if (config.database_url == NULL) {
+        fprintf(stderr, "slotd: no database: give --database-url or set SLOTD_DATABASE_URL\n");
+        slotd_config_free(&config);
+        return 2;
+    }
+
+    /* Migrate first, blocking: nothing is served before the schema is right. */
+    PGconn *conn = PQconnectdb(config.database_url);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        fprintf(stderr, "slotd: cannot connect to the database: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        slotd_config_free(&config);
+        return 1;
+    }
+    int applied = store_migrate(conn, error, sizeof(error));
+    PQfinish(conn);
+    if (applied < 0) {
+        fprintf(stderr, "slotd: migration failed: %s", error);
+        slotd_config_free(&config);
+        return 1;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    service_t svc = {0};
+    static uv_loop_t loop; /* static: may outlive this call with connections open */
+    uv_loop_init(&loop);
+    svc.loop = &loop;
+    store_pool_options_t pool_options = {.url = config.database_url,
+                                         .size = config.pool_size,
+                                         .statement_timeout_ms = config.request_timeout_ms,
+                                         .statements = store_statements,
+                                         .statement_count = store_statement_count,
+                                         .max_queue = 10000};
+    svc.pool = store_pool_new(&loop, &pool_options);
+    http_server_options_t server_options = {.loop = &loop,
+                                            .listen = config.listen,
+                                            .pool = svc.pool,
+                                            .request_timeout_ms = config.request_timeout_ms,
+                                            .routes = http_api_routes,
+                                            .route_count = http_api_route_count};
+    svc.server = http_server_start(&server_options);
+    int rc = 0;
+    if (svc.server == NULL) {
+        rc = 1;
+        store_pool_close(svc.pool, NULL, NULL);
+        svc.pool = NULL;
+    } else {
+        if (config.now_frozen) {
+            char now[40];
+            tz_zone_t *utc;
+            tz_zone_find("UTC", &utc);
+            http_format_instant(utc, config.now, now, sizeof(now));
+            http_server_freeze_clock(svc.server, config.now);
+            fprintf(stderr, "slotd: the clock is frozen at %s (SLOTD_NOW)\n", now);
+        }
+        uv_timer_init(&loop, &svc.shutdown_deadline);
+        svc.shutdown_deadline.data = &svc;
+        uv_signal_init(&loop, &svc.sigterm);
+        uv_signal_init(&loop, &svc.sigint);
+        svc.sigterm.data = svc.sigint.data = &svc;
+        uv_signal_start(&svc.sigterm, on_signal, SIGTERM);
+        uv_signal_start(&svc.sigint, on_signal, SIGINT);
+        printf("{\"msg\":\"listening\",\"listen\":\"%s\",\"migrations_applied\":%d}\n",
+               config.listen, applied);
+        svc.shutdown_timeout_ms = config.shutdown_timeout_ms;
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (svc.server == NULL)
+        uv_loop_close(&loop);
+    else
+        running_server = svc.server; /* lives with the process: see http_server_stop */
+    fprintf(stderr, "slotd: stopped\n");
+    slotd_config_free(&config);
+    return rc;
+}

@@ -1,0 +1,132 @@
+/*
+ * The HTTP server: libh2o on the libuv loop, routing, authentication, the
+ * error envelope, deadlines, request logs and metrics.
+ *
+ * A request's life: h2o calls on_req; the server makes an http_ctx_t (heap,
+ * reference counted), finds the route, checks the API key (from a small cache,
+ * or the database), and calls the route's handler. A handler answers at once or
+ * later, from a database callback (http_query). Whatever happens first — the
+ * answer, the deadline (503), or the client going away — settles the request;
+ * later events find it settled and do nothing. The context is freed when the
+ * request is gone and no query or timer refers to it any more.
+ */
+#ifndef SLOTD_HTTP_SERVER_H
+#define SLOTD_HTTP_SERVER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "slotd/engine.h"
+#include "store/pool.h"
+
+#define HTTP_BODY_LIMIT (1024 * 1024)
+#define HTTP_MAX_PATH_PARAMS 4
+
+typedef enum { HTTP_ROLE_NONE = 0, HTTP_ROLE_SYNC, HTTP_ROLE_AGENT, HTTP_ROLE_ADMIN } http_role_t;
+
+typedef struct http_server http_server_t;
+typedef struct http_ctx http_ctx_t;
+
+typedef void (*http_handler_t)(http_ctx_t *ctx);
+
+/** A route: method, a path pattern with ":name" segments, who may call it. */
+typedef struct {
+    const char *method;
+    const char *pattern;
+    const char *name;  /**< for logs and metrics, e.g. "GET /v1/organization" */
+    http_role_t reads; /**< the least role allowed; HTTP_ROLE_NONE: no auth */
+    bool admin_only;   /**< writes: admin keys only */
+    http_handler_t handler;
+} http_route_t;
+
+/** What a handler sees of its request. */
+struct http_ctx {
+    http_server_t *server;
+    const http_route_t *route;
+    eng_id_t organization; /**< the caller's organization (authenticated routes) */
+    char organization_text[37];
+    http_role_t role;
+    const char *params[HTTP_MAX_PATH_PARAMS]; /**< ":name" segments, in order, NUL-terminated */
+    json_t *body;                             /**< the parsed JSON body, or NULL */
+    void *state;                              /**< the handler's own, freed with the context */
+    void (*free_state)(void *state);
+    /* private */
+    void *req;
+    int refs;
+    bool settled;
+    uint64_t started_ns;
+    uv_timer_t *deadline;
+    store_query_t *query;
+    char request_id[24];
+    int status;
+    char *path_copy;
+    void *pending_cb;
+    uint8_t key_hash[32];
+    bool plain_text;
+};
+
+typedef struct {
+    uv_loop_t *loop;
+    const char *listen; /**< "host:port" */
+    store_pool_t *pool;
+    int request_timeout_ms;
+    const http_route_t *routes;
+    size_t route_count;
+    /** readiness beyond the database: NULL = the database alone decides */
+    bool (*ready)(void *arg);
+    void *ready_arg;
+} http_server_options_t;
+
+/** Starts listening. Returns NULL after logging why (address in use, bad address). */
+http_server_t *http_server_start(const http_server_options_t *options);
+
+/**
+ * Stops accepting; in-flight requests finish (or hit their deadline). `on_idle`
+ * runs once the listener is closed and no request waits for an answer. Open
+ * keep-alive connections stay until the process ends, so the server (and
+ * h2o's context) lives as long as the process: stop the loop after on_idle.
+ */
+void http_server_stop(http_server_t *server, void (*on_idle)(void *), void *arg);
+
+/* ---- for handlers ----------------------------------------------------------------- */
+
+/** Answers with a JSON value (stolen) and a status. */
+void http_respond(http_ctx_t *ctx, int status, json_t *body);
+
+/** Answers 204 No Content. */
+void http_respond_empty(http_ctx_t *ctx);
+
+/**
+ * Answers with the error envelope: {"error":{"code","message","details"}};
+ * `details` is stolen (NULL: {}).
+ */
+void http_respond_error(http_ctx_t *ctx, int status, const char *code, const char *message,
+                        json_t *details);
+
+/** 400 invalid_request naming the field at fault. */
+void http_respond_invalid(http_ctx_t *ctx, const char *field, const char *message);
+
+/** 404 not_found. */
+void http_respond_not_found(http_ctx_t *ctx, const char *what);
+
+/** 503 for a database that did not answer, 500 for anything else unexpected. */
+void http_respond_database_error(http_ctx_t *ctx, const char *sqlstate);
+
+/**
+ * Runs a prepared statement for the request; `cb` runs only while the request
+ * is still waiting for its answer (never after the deadline or a disconnect).
+ * Answers 503 itself when the pool refuses the query.
+ */
+void http_query(http_ctx_t *ctx, const char *statement, int count, const char *const *values,
+                void (*cb)(http_ctx_t *ctx, const PGresult *result, const char *sqlstate));
+
+/** A query-string parameter's decoded value (static buffer per call), or NULL. */
+const char *http_query_param(http_ctx_t *ctx, const char *name, char *buffer, size_t size);
+
+/** The current time, honouring a frozen clock (SLOTD_NOW). */
+int64_t http_now(const http_server_t *server);
+void http_server_freeze_clock(http_server_t *server, int64_t now);
+
+#endif

@@ -1,0 +1,190 @@
+/* The black-box API test client (see api_client.h). */
+#include "api_client.h"
+
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "test.h"
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CHECK(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    socklen_t len = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+typedef struct {
+    char *data;
+    size_t len;
+} buffer_t;
+
+static size_t collect(char *ptr, size_t size, size_t n, void *arg)
+{
+    buffer_t *b = arg;
+    b->data = realloc(b->data, b->len + size * n + 1);
+    memcpy(b->data + b->len, ptr, size * n);
+    b->len += size * n;
+    b->data[b->len] = 0;
+    return size * n;
+}
+
+int api_call(api_server_t *s, const char *method, const char *path, const char *key,
+             const char *body, json_t **response)
+{
+    CURL *curl = curl_easy_init();
+    char url[512];
+    snprintf(url, sizeof(url), "%s%s", s->base, path);
+    buffer_t b = {0};
+    struct curl_slist *headers = NULL;
+    char auth[256];
+    if (key) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+        headers = curl_slist_append(headers, auth);
+    }
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "%s %s: %s\n", method, path, curl_easy_strerror(rc));
+        exit(1);
+    }
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (response)
+        *response = b.data ? json_loads(b.data, 0, NULL) : NULL;
+    free(b.data);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return (int)status;
+}
+
+int api_get_text(api_server_t *s, const char *path, char *buffer, size_t size)
+{
+    CURL *curl = curl_easy_init();
+    char url[512];
+    snprintf(url, sizeof(url), "%s%s", s->base, path);
+    buffer_t b = {0};
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+    CHECK(curl_easy_perform(curl) == CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    snprintf(buffer, size, "%s", b.data ? b.data : "");
+    free(b.data);
+    curl_easy_cleanup(curl);
+    return (int)status;
+}
+
+const char *api_error_code(const json_t *response)
+{
+    const json_t *error = json_object_get(response, "error");
+    if (!json_is_object(error))
+        return "";
+    CHECK(json_is_object(json_object_get(error, "details")));
+    CHECK(json_is_string(json_object_get(error, "message")));
+    const char *code = json_string_value(json_object_get(error, "code"));
+    return code ? code : "";
+}
+
+static void parse_created(const char *out, char *key, char *org_id)
+{
+    json_t *j = json_loads(out, 0, NULL);
+    CHECK(j != NULL);
+    snprintf(key, 128, "%s", json_string_value(json_object_get(j, "api_key")));
+    if (org_id)
+        snprintf(org_id, 40, "%s", json_string_value(json_object_get(j, "organization_id")));
+    json_decref(j);
+}
+
+void api_create_org(api_server_t *s, const char *name, char *key, char *org_id)
+{
+    char args[1024], out[4096];
+    snprintf(args, sizeof(args),
+             "org create --name '%s' --timezone Europe/Warsaw --database-url '%s'", name, s->url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    parse_created(out, key, org_id);
+}
+
+void api_create_key(api_server_t *s, const char *org_id, const char *role, char *key)
+{
+    char args[1024], out[4096];
+    snprintf(args, sizeof(args), "key create --org %s --role %s --database-url '%s'", org_id, role,
+             s->url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    parse_created(out, key, NULL);
+}
+
+void api_start(api_server_t *s, const char *const *env)
+{
+    memset(s, 0, sizeof(*s));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    s->db = test_db_create(&s->url);
+    s->port = free_port();
+    snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+    char listen[32];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
+    const char *bin = getenv("SLOTD_BIN");
+    CHECK(bin != NULL);
+    s->pid = fork();
+    if (s->pid == 0) {
+        setenv("SLOTD_DATABASE_URL", s->url, 1);
+        for (size_t i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        if (!getenv("SLOTD_TEST_VERBOSE"))
+            freopen("/dev/null", "w", stdout);
+        execl(bin, bin, "serve", "--listen", listen, (char *)NULL);
+        _exit(127);
+    }
+    /* wait for /healthz */
+    for (int i = 0; i < 1000; i++) {
+        CURL *curl = curl_easy_init();
+        char url[128];
+        snprintf(url, sizeof(url), "%s/healthz", s->base);
+        curl_easy_setopt(curl, CURLOPT_URL, url);
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 500L);
+        CURLcode rc = curl_easy_perform(curl);
+        curl_easy_cleanup(curl);
+        if (rc == CURLE_OK)
+            break;
+        int status;
+        CHECK(waitpid(s->pid, &status, WNOHANG) == 0); /* still running */
+        usleep(10000);
+    }
+    api_create_org(s, "Test Clinic", s->admin_key, s->organization_id);
+}
+
+void api_stop(api_server_t *s)
+{
+    kill(s->pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 1500 && waitpid(s->pid, &status, WNOHANG) == 0; i++)
+        usleep(10000);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    test_db_drop(s->db);
+    curl_global_cleanup();
+}

@@ -1,0 +1,45 @@
+/*
+ * Black-box API tests: a real `slotd serve` on a fresh database and a free
+ * port, spoken to over real HTTP (libcurl).
+ */
+#ifndef SLOTD_TEST_API_CLIENT_H
+#define SLOTD_TEST_API_CLIENT_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <sys/types.h>
+
+typedef struct {
+    pid_t pid;
+    int port;
+    PGconn *db;
+    const char *url;
+    char base[64];
+    char admin_key[128];
+    char organization_id[40];
+} api_server_t;
+
+/** Starts slotd serve (extra environment "NAME=value" entries, NULL-terminated) and
+ *  creates an organization with an admin key. */
+void api_start(api_server_t *s, const char *const *env);
+
+/** SIGTERM, and checks that slotd exits 0 within the shutdown deadline. */
+void api_stop(api_server_t *s);
+
+/** Creates another organization; its admin key and id into the buffers. */
+void api_create_org(api_server_t *s, const char *name, char *key, char *org_id);
+
+/** Creates a key of a role for an organization. */
+void api_create_key(api_server_t *s, const char *org_id, const char *role, char *key);
+
+/** One request. Returns the status; *body gets the parsed JSON (or NULL). */
+int api_call(api_server_t *s, const char *method, const char *path, const char *key,
+             const char *body, json_t **response);
+
+/** A GET whose body is text; returns the status, the body in buffer. */
+int api_get_text(api_server_t *s, const char *path, char *buffer, size_t size);
+
+/** The error code of an error envelope ("" when not one); checks details is an object. */
+const char *api_error_code(const json_t *response);
+
+#endif
