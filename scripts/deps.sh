@@ -8,6 +8,10 @@ packages=(build-essential cmake pkg-config libical-dev libjansson-dev libpq-dev 
           libcurl4-openssl-dev
           postgresql postgresql-contrib tzdata)
 
+# Callers may add packages of their own (the run command adds curl).
+read -r -a extra <<<"${SLOTD_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
+
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
