@@ -112,6 +112,12 @@ void eng_resource_set_location(eng_resource_t *resource, eng_location_t *locatio
 void eng_resource_set_active(eng_resource_t *resource, bool active);
 int eng_resource_set_week(eng_resource_t *resource, const eng_week_t *week);
 
+/**
+ * Forgets a resource's hours, overrides, busy time and recurring blocks (for a
+ * reload from the database); its id, zone, location and active flag stay.
+ */
+void eng_resource_reset(eng_resource_t *resource);
+
 /** Replaces one local date's weekly hours (count 0 = not working that day). */
 int eng_resource_set_override(eng_resource_t *resource, int32_t day, const eng_day_hours_t *hours);
 /** Removes a date override; ENG_ENOTFOUND when there is none. */

@@ -26,16 +26,25 @@ typedef struct {
     uv_timer_t shutdown_deadline;
     http_server_t *server;
     store_pool_t *pool;
+    store_index_t *index;
     bool shutting_down;
     int shutdown_timeout_ms;
 } service_t;
 
+static void on_index_closed(void *arg)
+{
+    service_t *svc = arg;
+    svc->index = NULL;
+    /* Idle keep-alive connections may remain: they end with the process. */
+    uv_stop(svc->loop);
+}
+
+/* The pool closes first: its pending queries call back into the index. */
 static void on_pool_closed(void *arg)
 {
     service_t *svc = arg;
     svc->pool = NULL;
-    /* Idle keep-alive connections may remain: they end with the process. */
-    uv_stop(svc->loop);
+    store_index_close(svc->index, on_index_closed, svc);
 }
 
 static void close_pool(service_t *svc)
@@ -167,9 +176,11 @@ int cli_serve(int argc, char **argv)
                                          .statement_count = store_statement_count,
                                          .max_queue = 10000};
     svc.pool = store_pool_new(&loop, &pool_options);
+    svc.index = store_index_new(&loop, svc.pool, config.database_url);
     http_server_options_t server_options = {.loop = &loop,
                                             .listen = config.listen,
                                             .pool = svc.pool,
+                                            .index = svc.index,
                                             .request_timeout_ms = config.request_timeout_ms,
                                             .routes = http_api_routes,
                                             .route_count = http_api_route_count};
@@ -177,8 +188,7 @@ int cli_serve(int argc, char **argv)
     int rc = 0;
     if (svc.server == NULL) {
         rc = 1;
-        store_pool_close(svc.pool, NULL, NULL);
-        svc.pool = NULL;
+        store_pool_close(svc.pool, on_pool_closed, &svc);
     } else {
         if (config.now_frozen) {
             char now[40];
@@ -186,6 +196,7 @@ int cli_serve(int argc, char **argv)
             tz_zone_find("UTC", &utc);
             http_format_instant(utc, config.now, now, sizeof(now));
             http_server_freeze_clock(svc.server, config.now);
+            store_index_freeze_clock(svc.index, config.now);
             fprintf(stderr, "slotd: the clock is frozen at %s (SLOTD_NOW)\n", now);
         }
         uv_timer_init(&loop, &svc.shutdown_deadline);

@@ -205,6 +205,17 @@ void eng_resource_set_active(eng_resource_t *resource, bool active)
     resource->active = active;
 }
 
+void eng_resource_reset(eng_resource_t *r)
+{
+    r->week = (eng_week_t){0};
+    r->override_count = 0;
+    eng_busy_tree_free(&r->busy);
+    for (size_t k = 0; k < r->recurring_count; k++)
+        eng_recurring_free(r->recurring[k]);
+    r->recurring_count = 0;
+    r->last_booking_created = INT64_MIN;
+}
+
 int eng_resource_set_week(eng_resource_t *resource, const eng_week_t *week)
 {
     eng_week_t normalized;

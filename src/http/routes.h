@@ -12,5 +12,34 @@ extern const size_t http_api_route_count;
 
 void http_organization_get(http_ctx_t *ctx);
 void http_organization_patch(http_ctx_t *ctx);
+void http_resources_create(http_ctx_t *ctx);
+void http_resources_list(http_ctx_t *ctx);
+void http_resources_get(http_ctx_t *ctx);
+void http_resources_patch(http_ctx_t *ctx);
+void http_resources_delete(http_ctx_t *ctx);
+void http_overrides_list(http_ctx_t *ctx);
+void http_overrides_put(http_ctx_t *ctx);
+void http_overrides_delete(http_ctx_t *ctx);
+void http_services_create(http_ctx_t *ctx);
+void http_services_list(http_ctx_t *ctx);
+void http_services_get(http_ctx_t *ctx);
+void http_services_patch(http_ctx_t *ctx);
+void http_services_delete(http_ctx_t *ctx);
+void http_slots_get(http_ctx_t *ctx);
+
+/* shared by the route files */
+
+/** An epoch-seconds column rendered as RFC 3339 in the zone named by another column. */
+json_t *http_instant_column(const PGresult *res, int row, int col, int zone_col);
+
+/** Answers a list page: {"items","next_cursor"}; rows past `limit` mean another page,
+ *  whose cursor is column 0 of the last item. */
+void http_respond_page(http_ctx_t *ctx, const PGresult *res, int limit,
+                       json_t *(*item)(const PGresult *, int));
+
+/** A handler state holding a page size. */
+typedef struct {
+    int limit;
+} page_state_t;
 
 #endif

@@ -79,6 +79,16 @@ struct http_server {
 
 static const char *const role_names[] = {"none", "sync", "agent", "admin"};
 
+store_index_t *http_index(http_ctx_t *ctx)
+{
+    return ctx->server->options.index;
+}
+
+index_org_t *http_index_org(http_ctx_t *ctx)
+{
+    return store_index_org(ctx->server->options.index, &ctx->organization);
+}
+
 int64_t http_now(const http_server_t *server)
 {
     return server->clock_frozen ? server->frozen_now : (int64_t)time(NULL);
@@ -104,6 +114,7 @@ static void unref(http_ctx_t *ctx)
     if (--ctx->refs > 0)
         return;
     json_decref(ctx->body);
+    json_decref(ctx->after_index_body);
     if (ctx->free_state)
         ctx->free_state(ctx->state);
     free(ctx->path_copy);
@@ -232,11 +243,52 @@ static void on_dispose(void *p)
     unref(ctx);
 }
 
+static void send_after_index(http_ctx_t *ctx)
+{
+    json_t *body = ctx->after_index_body;
+    ctx->after_index_body = NULL;
+    ctx->after_index = false;
+    if (body)
+        http_respond(ctx, ctx->after_index_status, body);
+    else
+        settle(ctx, ctx->after_index_status, NULL, 0);
+}
+
 static void on_deadline(uv_timer_t *timer)
 {
     http_ctx_t *ctx = timer->data;
+    if (ctx->after_index) {
+        send_after_index(ctx); /* committed: say so, even if the index is slow */
+        return;
+    }
     http_respond_error(ctx, 503, "unavailable",
                        "The request did not finish in time; please try again.", NULL);
+}
+
+static void on_index_done(void *arg)
+{
+    http_ctx_t *ctx = arg;
+    if (ctx->after_index && !ctx->settled)
+        send_after_index(ctx);
+    unref(ctx);
+}
+
+void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_kind_t kind,
+                              const eng_id_t *id)
+{
+    if (ctx->settled || ctx->server->options.index == NULL) {
+        if (body)
+            http_respond(ctx, status, body);
+        else
+            settle(ctx, status, NULL, 0);
+        return;
+    }
+    ctx->after_index = true;
+    ctx->after_index_body = body;
+    ctx->after_index_status = status;
+    ctx->refs++;
+    store_index_refresh(ctx->server->options.index, kind, &ctx->organization, id, on_index_done,
+                        ctx);
 }
 
 /* ---- answers --------------------------------------------------------------------------- */
@@ -247,6 +299,11 @@ void http_respond(http_ctx_t *ctx, int status, json_t *body)
     json_decref(body);
     settle(ctx, status, text, strlen(text));
     free(text);
+}
+
+void http_respond_raw(http_ctx_t *ctx, int status, const char *json, size_t length)
+{
+    settle(ctx, status, json, length);
 }
 
 void http_respond_empty(http_ctx_t *ctx)
@@ -372,6 +429,37 @@ const char *http_query_param(http_ctx_t *ctx, const char *name, char *buffer, si
         q = stop + 1;
     }
     return NULL;
+}
+
+int http_query_param_all(http_ctx_t *ctx, const char *name, char *values, size_t size, int max)
+{
+    h2o_req_t *req = ctx->req;
+    if (req == NULL || req->query_at == SIZE_MAX)
+        return 0;
+    const char *q = req->path.base + req->query_at + 1;
+    const char *end = req->path.base + req->path.len;
+    size_t name_len = strlen(name);
+    int n = 0;
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(q, '=', (size_t)(stop - q));
+        if (eq && (size_t)(eq - q) == name_len && memcmp(q, name, name_len) == 0) {
+            size_t len = (size_t)(stop - eq - 1);
+            if (n < max) {
+                char *out = values + (size_t)n * size;
+                if (len >= size)
+                    return -1;
+                memcpy(out, eq + 1, len);
+                out[len] = 0;
+                if (!url_decode(out))
+                    return -1;
+            }
+            n++;
+        }
+        q = stop + 1;
+    }
+    return n;
 }
 
 /* Matches a path against a pattern, filling ctx->params from ":name" segments. */
@@ -585,14 +673,14 @@ static void on_readyz(http_ctx_t *ctx)
 {
     http_server_t *s = ctx->server;
     bool database = store_pool_ready_count(s->options.pool) > 0;
-    bool rest = s->options.ready == NULL || s->options.ready(s->options.ready_arg);
+    bool rest = s->options.index == NULL || store_index_ready(s->options.index);
     if (database && rest && !s->stopping)
         http_respond(ctx, 200, json_pack("{s:s}", "status", "ready"));
     else
         http_respond_error(ctx, 503, "unavailable",
                            s->stopping ? "The service is shutting down."
                            : !database ? "The database is not answering."
-                                       : "The service is still loading.",
+                                       : "The service is still loading its index.",
                            NULL);
 }
 

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "slotd/engine.h"
+#include "store/index.h"
 #include "store/pool.h"
 
 #define HTTP_BODY_LIMIT (1024 * 1024)
@@ -63,6 +64,9 @@ struct http_ctx {
     int status;
     char *path_copy;
     void *pending_cb;
+    json_t *after_index_body; /* an answer waiting for the index */
+    int after_index_status;
+    bool after_index;
     uint8_t key_hash[32];
     bool plain_text;
 };
@@ -71,12 +75,10 @@ typedef struct {
     uv_loop_t *loop;
     const char *listen; /**< "host:port" */
     store_pool_t *pool;
+    store_index_t *index; /**< the in-memory index; readiness waits for it */
     int request_timeout_ms;
     const http_route_t *routes;
     size_t route_count;
-    /** readiness beyond the database: NULL = the database alone decides */
-    bool (*ready)(void *arg);
-    void *ready_arg;
 } http_server_options_t;
 
 /** Starts listening. Returns NULL after logging why (address in use, bad address). */
@@ -94,6 +96,18 @@ void http_server_stop(http_server_t *server, void (*on_idle)(void *), void *arg)
 
 /** Answers with a JSON value (stolen) and a status. */
 void http_respond(http_ctx_t *ctx, int status, json_t *body);
+
+/** Answers with JSON text already serialized (copied). */
+void http_respond_raw(http_ctx_t *ctx, int status, const char *json, size_t length);
+
+/**
+ * Answers a committed write once this instance's index shows it (read your
+ * writes): `body` (stolen; NULL for 204) is sent after the index reloaded the
+ * resource or service `id`. Should the reload outlast the deadline, the answer
+ * is sent then anyway: the write is committed either way.
+ */
+void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_kind_t kind,
+                              const eng_id_t *id);
 
 /** Answers 204 No Content. */
 void http_respond_empty(http_ctx_t *ctx);
@@ -122,8 +136,19 @@ void http_respond_database_error(http_ctx_t *ctx, const char *sqlstate);
 void http_query(http_ctx_t *ctx, const char *statement, int count, const char *const *values,
                 void (*cb)(http_ctx_t *ctx, const PGresult *result, const char *sqlstate));
 
-/** A query-string parameter's decoded value (static buffer per call), or NULL. */
+/** A query-string parameter's decoded value (in `buffer`), or NULL. */
 const char *http_query_param(http_ctx_t *ctx, const char *name, char *buffer, size_t size);
+
+/**
+ * Every value of a repeated query parameter, decoded, into values[i] (each of
+ * `size` bytes). Returns how many there are (more than `max` means too many;
+ * only `max` are stored), or -1 when one is malformed or too long.
+ */
+int http_query_param_all(http_ctx_t *ctx, const char *name, char *values, size_t size, int max);
+
+/** The index, and the caller's organization in it (NULL while loading: answer 503). */
+store_index_t *http_index(http_ctx_t *ctx);
+index_org_t *http_index_org(http_ctx_t *ctx);
 
 /** The current time, honouring a frozen clock (SLOTD_NOW). */
 int64_t http_now(const http_server_t *server);

@@ -300,3 +300,30 @@ TEST(rules_business_hours_with_overlapping_ranges_are_refused)
     CHECK_EQ(eng_org_set_business_hours(org, NULL), 0);
     eng_org_free(org);
 }
+
+TEST(rules_resetting_a_resource_forgets_everything_but_who_it_is)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    eng_busy_t booking = {.start = 1000, .end = 2000, .kind = ENG_BUSY_BOOKING, .stamp = 5, .key = 1};
+    CHECK_EQ(eng_resource_add_busy(f.r, &booking), 0);
+    CHECK_EQ(eng_resource_add_recurring_block(f.r, 7, "FREQ=DAILY", test_wall("2026-01-01T12:00"),
+                                              30, NULL, 0),
+             0);
+    eng_day_hours_t hours = {.count = 1, .ranges = {{600, 660}}};
+    CHECK_EQ(eng_resource_set_override(f.r, test_day("2026-01-05"), &hours), 0);
+    eng_resource_reset(f.r);
+    CHECK_EQ(eng_resource_busy_count(f.r), 0);
+    CHECK_EQ(eng_resource_remove_recurring_block(f.r, 7), ENG_ENOTFOUND);
+    CHECK_EQ(eng_resource_clear_override(f.r, test_day("2026-01-05")), ENG_ENOTFOUND);
+    eng_workspace_t *ws = eng_workspace_new();
+    eng_query_t q = {.service = f.service,
+                     .from = test_instant("2026-01-05T00:00Z"),
+                     .to = test_instant("2026-01-06T00:00Z")};
+    eng_slots_t out;
+    CHECK_EQ(eng_slots(ws, &q, &out), 0);
+    CHECK_EQ(out.count, 0); /* no hours any more */
+    CHECK_EQ(eng_resource_add_busy(f.r, &booking), 0); /* and usable again */
+    eng_workspace_free(ws);
+    eng_org_free(f.org);
+}

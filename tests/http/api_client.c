@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -138,6 +139,56 @@ void api_create_key(api_server_t *s, const char *org_id, const char *role, char 
     parse_created(out, key, NULL);
 }
 
+const char *api_id(const json_t *object)
+{
+    static char ring[8][40];
+    static int next;
+    char *buf = ring[next++ % 8];
+    const char *id = json_string_value(json_object_get(object, "id"));
+    CHECK(id != NULL);
+    snprintf(buf, 40, "%s", id);
+    return buf;
+}
+
+json_t *api_expect(api_server_t *s, int status, const char *method, const char *path,
+                   const char *key, const char *body)
+{
+    json_t *r = NULL;
+    int got = api_call(s, method, path, key, body, &r);
+    if (got != status) {
+        char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
+        fprintf(stderr, "%s %s: expected %d, got %d: %s\n", method, path, status, got,
+                text ? text : "(no JSON body)");
+        exit(1);
+    }
+    return r;
+}
+
+void api_wait_ready(api_server_t *s)
+{
+    for (int i = 0; i < 1000; i++) {
+        json_t *r = NULL;
+        int status = api_call(s, "GET", "/readyz", NULL, NULL, &r);
+        json_decref(r);
+        if (status == 200)
+            return;
+        usleep(10000);
+    }
+    CHECK(!"slotd became ready");
+}
+
+static void spawn(api_server_t *s, const char *const *env);
+
+void api_restart(api_server_t *s, const char *const *env)
+{
+    kill(s->pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 1500 && waitpid(s->pid, &status, WNOHANG) == 0; i++)
+        usleep(10000);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    spawn(s, env);
+}
+
 void api_start(api_server_t *s, const char *const *env)
 {
     memset(s, 0, sizeof(*s));
@@ -145,12 +196,19 @@ void api_start(api_server_t *s, const char *const *env)
     s->db = test_db_create(&s->url);
     s->port = free_port();
     snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+    spawn(s, env);
+    api_create_org(s, "Test Clinic", s->admin_key, s->organization_id);
+}
+
+static void spawn(api_server_t *s, const char *const *env)
+{
     char listen[32];
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
     const char *bin = getenv("SLOTD_BIN");
     CHECK(bin != NULL);
     s->pid = fork();
     if (s->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
         setenv("SLOTD_DATABASE_URL", s->url, 1);
         for (size_t i = 0; env && env[i]; i++)
             putenv((char *)env[i]);
@@ -175,7 +233,6 @@ void api_start(api_server_t *s, const char *const *env)
         CHECK(waitpid(s->pid, &status, WNOHANG) == 0); /* still running */
         usleep(10000);
     }
-    api_create_org(s, "Test Clinic", s->admin_key, s->organization_id);
 }
 
 void api_stop(api_server_t *s)

@@ -26,6 +26,19 @@ void api_start(api_server_t *s, const char *const *env);
 /** SIGTERM, and checks that slotd exits 0 within the shutdown deadline. */
 void api_stop(api_server_t *s);
 
+/** Stops slotd (cleanly) and starts a new one on the same database and port. */
+void api_restart(api_server_t *s, const char *const *env);
+
+/** Waits until /readyz answers 200 (the index is loaded). */
+void api_wait_ready(api_server_t *s);
+
+/** The "id" of a JSON object (static buffer ring). */
+const char *api_id(const json_t *object);
+
+/** Calls and checks the status, printing the body when it differs; returns the body. */
+json_t *api_expect(api_server_t *s, int status, const char *method, const char *path,
+                   const char *key, const char *body);
+
 /** Creates another organization; its admin key and id into the buffers. */
 void api_create_org(api_server_t *s, const char *name, char *key, char *org_id);
 

@@ -1,0 +1,207 @@
+/* Request validation helpers (see fields.h). */
+#include "http/fields.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "slotd/http_json.h"
+
+static bool invalid(http_ctx_t *ctx, const char *field, const char *message)
+{
+    http_respond_invalid(ctx, field, message);
+    return false;
+}
+
+bool http_body_object(http_ctx_t *ctx)
+{
+    if (json_is_object(ctx->body))
+        return true;
+    return invalid(ctx, "body", "Send a JSON object.");
+}
+
+bool http_fields_known(http_ctx_t *ctx, const json_t *object, const char *const *allowed)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)object, key, value)
+    {
+        bool known = false;
+        for (size_t i = 0; allowed[i] && !known; i++)
+            known = strcmp(key, allowed[i]) == 0;
+        if (!known)
+            return invalid(ctx, key, "Unknown field.");
+    }
+    return true;
+}
+
+/* Looks a field up: false after answering when it is absent but required. */
+static bool lookup(http_ctx_t *ctx, const json_t *object, const char *name, bool required,
+                   json_t **value, bool *present)
+{
+    *value = json_object_get(object, name);
+    if (present)
+        *present = *value != NULL;
+    if (*value == NULL && required) {
+        char message[96];
+        snprintf(message, sizeof(message), "%s is required.", name);
+        return invalid(ctx, name, message);
+    }
+    return true;
+}
+
+bool http_field_string(http_ctx_t *ctx, const json_t *object, const char *name, size_t min,
+                       size_t max, bool required, bool nullable, const char **out, bool *present)
+{
+    json_t *v;
+    *out = NULL;
+    if (!lookup(ctx, object, name, required, &v, present))
+        return false;
+    if (v == NULL || (nullable && json_is_null(v)))
+        return true;
+    size_t len = json_is_string(v) ? json_string_length(v) : 0;
+    if (!json_is_string(v) || len < min || len > max || strlen(json_string_value(v)) != len) {
+        char message[128];
+        snprintf(message, sizeof(message), "%s must be text of %zu to %zu characters.", name, min,
+                 max);
+        return invalid(ctx, name, message);
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+bool http_field_int(http_ctx_t *ctx, const json_t *object, const char *name, long long min,
+                    long long max, bool required, bool nullable, long long *out, bool *present,
+                    bool *is_null)
+{
+    json_t *v;
+    if (is_null)
+        *is_null = false;
+    if (!lookup(ctx, object, name, required, &v, present))
+        return false;
+    if (v == NULL)
+        return true;
+    if (nullable && json_is_null(v)) {
+        if (is_null)
+            *is_null = true;
+        return true;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        char message[128];
+        snprintf(message, sizeof(message), "%s must be a whole number from %lld to %lld%s.", name,
+                 min, max, nullable ? ", or null" : "");
+        return invalid(ctx, name, message);
+    }
+    *out = json_integer_value(v);
+    return true;
+}
+
+bool http_field_bool(http_ctx_t *ctx, const json_t *object, const char *name, bool *out,
+                     bool *present)
+{
+    json_t *v;
+    if (!lookup(ctx, object, name, false, &v, present))
+        return false;
+    if (v == NULL)
+        return true;
+    if (!json_is_boolean(v)) {
+        char message[96];
+        snprintf(message, sizeof(message), "%s must be true or false.", name);
+        return invalid(ctx, name, message);
+    }
+    *out = json_is_true(v);
+    return true;
+}
+
+bool http_field_uuid(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
+                     char *text37, bool *present, bool *is_null)
+{
+    json_t *v;
+    *is_null = true;
+    if (!lookup(ctx, object, name, false, &v, present))
+        return false;
+    if (v == NULL || (nullable && json_is_null(v)))
+        return true;
+    eng_id_t id;
+    if (!json_is_string(v) || http_parse_uuid(json_string_value(v), &id) != 0) {
+        char message[96];
+        snprintf(message, sizeof(message), "%s must be an id.", name);
+        return invalid(ctx, name, message);
+    }
+    http_format_uuid(&id, text37);
+    *is_null = false;
+    return true;
+}
+
+bool http_field_zone(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
+                     const char **out, bool *present)
+{
+    json_t *v;
+    *out = NULL;
+    if (!lookup(ctx, object, name, false, &v, present))
+        return false;
+    if (v == NULL || (nullable && json_is_null(v)))
+        return true;
+    tz_zone_t *zone;
+    if (!json_is_string(v) || tz_zone_find(json_string_value(v), &zone) != 0)
+        return invalid(ctx, name, "Use an IANA time zone, e.g. Europe/Warsaw.");
+    *out = json_string_value(v);
+    return true;
+}
+
+bool http_field_week(http_ctx_t *ctx, const json_t *object, const char *name, bool required,
+                     bool nullable, char **text, bool *present)
+{
+    json_t *v;
+    *text = NULL;
+    if (!lookup(ctx, object, name, required, &v, present))
+        return false;
+    if (v == NULL || (nullable && json_is_null(v)))
+        return true;
+    eng_week_t week;
+    char field[HTTP_FIELD_MAX];
+    int rc = http_week_from_json(v, name, &week, field, sizeof(field));
+    if (rc)
+        return invalid(ctx, field,
+                       rc == ENG_ERANGE_OVERLAP ? "Ranges of one day must not overlap."
+                       : rc == ENG_ERANGE_ORDER ? "A range must end after it starts."
+                       : rc == ENG_ELIMIT       ? "At most 16 ranges a day."
+                                                : "Hours are a WEEK object: "
+                                                  "{\"mon\":[[\"09:00\",\"17:00\"]],...}.");
+    json_t *normalized = http_week_to_json(&week);
+    *text = json_dumps(normalized, JSON_COMPACT);
+    json_decref(normalized);
+    return true;
+}
+
+bool http_list_params(http_ctx_t *ctx, int *limit, char *cursor37, bool *has_cursor)
+{
+    char buffer[64];
+    const char *v = http_query_param(ctx, "limit", buffer, sizeof(buffer));
+    *limit = 100;
+    if (v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*v == 0 || *end || n < 1 || n > 1000)
+            return invalid(ctx, "limit", "limit must be a whole number from 1 to 1000.");
+        *limit = (int)n;
+    }
+    v = http_query_param(ctx, "cursor", buffer, sizeof(buffer));
+    *has_cursor = v != NULL;
+    if (v) {
+        eng_id_t id;
+        if (http_parse_uuid(v, &id) != 0)
+            return invalid(ctx, "cursor", "cursor must be a next_cursor from an earlier page.");
+        http_format_uuid(&id, cursor37);
+    }
+    return true;
+}
+
+bool http_path_id(http_ctx_t *ctx, int index, const char *what, char *text37, eng_id_t *id)
+{
+    if (ctx->params[index] == NULL || http_parse_uuid(ctx->params[index], id) != 0) {
+        http_respond_not_found(ctx, what);
+        return false;
+    }
+    http_format_uuid(id, text37);
+    return true;
+}
