@@ -205,3 +205,38 @@ bool http_path_id(http_ctx_t *ctx, int index, const char *what, char *text37, en
     http_format_uuid(id, text37);
     return true;
 }
+
+bool http_field_dates(http_ctx_t *ctx, const json_t *object, const char *name, char **literal,
+                      bool *present)
+{
+    json_t *value;
+    *literal = NULL;
+    if (!lookup(ctx, object, name, false, &value, present))
+        return false;
+    if (value == NULL)
+        return true;
+    if (!json_is_array(value) || json_array_size(value) > 1000)
+        return invalid(ctx, name, "Give a list of dates (YYYY-MM-DD), at most 1000.");
+    char *text = malloc(3 + json_array_size(value) * 11), *p = text;
+    *p++ = '{';
+    size_t i;
+    const json_t *day;
+    json_array_foreach(value, i, day)
+    {
+        int32_t d;
+        if (!json_is_string(day) || tz_parse_date(json_string_value(day), &d)) {
+            char field[HTTP_FIELD_MAX];
+            snprintf(field, sizeof(field), "%s[%zu]", name, i);
+            free(text);
+            return invalid(ctx, field, "A date must be YYYY-MM-DD.");
+        }
+        if (i)
+            *p++ = ',';
+        memcpy(p, json_string_value(day), 10);
+        p += 10;
+    }
+    *p++ = '}';
+    *p = 0;
+    *literal = text;
+    return true;
+}

@@ -44,6 +44,10 @@ bool http_field_zone(http_ctx_t *ctx, const json_t *object, const char *name, bo
 bool http_field_week(http_ctx_t *ctx, const json_t *object, const char *name, bool required,
                      bool nullable, char **text, bool *present);
 
+/** A list of local dates (at most 1000) as a PostgreSQL date[] literal (caller frees *literal). */
+bool http_field_dates(http_ctx_t *ctx, const json_t *object, const char *name, char **literal,
+                      bool *present);
+
 /** ?limit= (default 100, 1..1000) and ?cursor= (a UUID or absent). */
 bool http_list_params(http_ctx_t *ctx, int *limit, char *cursor37, bool *has_cursor);
 

@@ -12,6 +12,11 @@ extern const size_t http_api_route_count;
 
 void http_organization_get(http_ctx_t *ctx);
 void http_organization_patch(http_ctx_t *ctx);
+void http_locations_create(http_ctx_t *ctx);
+void http_locations_list(http_ctx_t *ctx);
+void http_locations_get(http_ctx_t *ctx);
+void http_locations_patch(http_ctx_t *ctx);
+void http_locations_delete(http_ctx_t *ctx);
 void http_resources_create(http_ctx_t *ctx);
 void http_resources_list(http_ctx_t *ctx);
 void http_resources_get(http_ctx_t *ctx);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http/fields.h"
 #include "http/routes.h"
 #include "slotd/http_json.h"
 
@@ -31,43 +32,21 @@ static void on_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
     http_respond(ctx, 200, organization_json(res));
 }
 
+static void on_patched(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
+{
+    if (sqlstate)
+        http_respond_database_error(ctx, sqlstate);
+    else if (PQntuples(res) != 1)
+        http_respond_not_found(ctx, "organization");
+    else
+        http_respond_after_index(ctx, 200, organization_json(res), INDEX_ORGANIZATION,
+                                 &ctx->organization);
+}
+
 void http_organization_get(http_ctx_t *ctx)
 {
     const char *values[1] = {ctx->organization_text};
     http_query(ctx, "org_get", 1, values, on_row);
-}
-
-/* Validates closures into a PostgreSQL date[] literal; false after answering 400. */
-static bool closures_literal(http_ctx_t *ctx, const json_t *value, char **out)
-{
-    if (!json_is_array(value) || json_array_size(value) > 1000) {
-        http_respond_invalid(ctx, "closures", "closures must be a list of dates (YYYY-MM-DD).");
-        return false;
-    }
-    size_t size = 3 + json_array_size(value) * 11;
-    char *text = malloc(size), *p = text;
-    *p++ = '{';
-    size_t i;
-    const json_t *day;
-    json_array_foreach(value, i, day)
-    {
-        int32_t d;
-        if (!json_is_string(day) || tz_parse_date(json_string_value(day), &d)) {
-            char field[32];
-            snprintf(field, sizeof(field), "closures[%zu]", i);
-            http_respond_invalid(ctx, field, "A closure must be a date, YYYY-MM-DD.");
-            free(text);
-            return false;
-        }
-        if (i)
-            *p++ = ',';
-        memcpy(p, json_string_value(day), 10);
-        p += 10;
-    }
-    *p++ = '}';
-    *p = 0;
-    *out = text;
-    return true;
 }
 
 void http_organization_patch(http_ctx_t *ctx)
@@ -117,7 +96,8 @@ void http_organization_patch(http_ctx_t *ctx)
                 json_decref(normalized);
             }
         } else if (strcmp(key, "closures") == 0) {
-            if (!closures_literal(ctx, value, &closures))
+            bool present;
+            if (!http_field_dates(ctx, ctx->body, "closures", &closures, &present))
                 goto done;
         } else if (strcmp(key, "id") != 0) {
             http_respond_invalid(ctx, key, "Unknown field.");
@@ -126,7 +106,7 @@ void http_organization_patch(http_ctx_t *ctx)
     }
     const char *values[6] = {ctx->organization_text,        name,    timezone, hours_text,
                              hours_sent ? "true" : "false", closures};
-    http_query(ctx, "org_update", 6, values, on_row);
+    http_query(ctx, "org_update", 6, values, on_patched);
 done:
     free(hours_text);
     free(closures);

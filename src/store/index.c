@@ -76,6 +76,8 @@ typedef struct {
     index_org_t **orgs;
     size_t org_count, org_capacity;
     uint64_t started_ns;
+    waiter_t *waiters;
+    size_t waiter_count;
 } rebuild_t;
 
 typedef enum { LISTEN_DOWN, LISTEN_CONNECTING, LISTEN_SUBSCRIBING, LISTEN_UP } listen_state_t;
@@ -621,6 +623,22 @@ static void start_reload(store_index_t *ix, const work_t *w)
 void store_index_refresh(store_index_t *ix, index_kind_t kind, const eng_id_t *org,
                          const eng_id_t *id, void (*done)(void *arg), void *arg)
 {
+    if (kind == INDEX_ORGANIZATION) {
+        if (ix->closing || ix->rebuild) {
+            request(ix, WORK_ORG, org, NULL);
+            done(arg);
+            return;
+        }
+        start_rebuild(ix, false, org);
+        if (ix->rebuild == NULL) { /* refused at once: it will be retried */
+            done(arg);
+            return;
+        }
+        ix->rebuild->waiters = slotd_malloc(sizeof(waiter_t));
+        ix->rebuild->waiters[0] = (waiter_t){done, arg};
+        ix->rebuild->waiter_count = 1;
+        return;
+    }
     if (ix->closing || !ix->ready || ix->rebuild || idmap_get(&ix->orgs, org) == NULL) {
         /* a rebuild (or the first load) will bring it; do not hold the client */
         request(ix, kind == INDEX_RESOURCE ? WORK_RESOURCE : WORK_SERVICE, org, id);
@@ -694,7 +712,10 @@ static void finish_rebuild(store_index_t *ix)
     }
     idmap_free(&rb->built);
     free(rb->orgs);
+    waiter_t *waiters = rb->waiters;
+    size_t waiter_count = rb->waiter_count;
     free(rb);
+    release_waiters(waiters, waiter_count);
 
     /* what waited for the rebuild */
     if (ix->pending_all) {
@@ -724,9 +745,12 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
             free_org(rb->orgs[i]);
         idmap_free(&rb->built);
         free(rb->orgs);
+        waiter_t *waiters = rb->waiters;
+        size_t waiter_count = rb->waiter_count;
         free(rb);
         ix->rebuild = NULL;
         schedule_retry(ix, &w);
+        release_waiters(waiters, waiter_count);
         return;
     }
     for (int row = 0; row < PQntuples(res); row++) {

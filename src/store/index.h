@@ -56,11 +56,12 @@ eng_location_t *index_org_location(index_org_t *org, const eng_id_t *id);
 eng_service_t *index_org_service(index_org_t *org, const eng_id_t *id, bool *bookable);
 
 /**
- * Reloads one resource or service now (after a committed write) and calls
+ * Reloads one resource or service, or rebuilds the organization (INDEX_ORGANIZATION,
+ * `id` unused), now (after a committed write) and calls
  * `done` once the index shows it: a client that wrote through this instance
  * reads its write back from it. `done` runs on the loop, possibly at once.
  */
-typedef enum { INDEX_RESOURCE, INDEX_SERVICE } index_kind_t;
+typedef enum { INDEX_RESOURCE, INDEX_SERVICE, INDEX_ORGANIZATION } index_kind_t;
 void store_index_refresh(store_index_t *index, index_kind_t kind, const eng_id_t *org,
                          const eng_id_t *id, void (*done)(void *arg), void *arg);
 

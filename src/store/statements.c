@@ -10,6 +10,13 @@
 #define RESOURCE_JOINS                                                                             \
     "JOIN organizations o ON o.id = r.organization_id "                                            \
     "LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id "
+/* A location as the API shows it; needs l and o. */
+#define LOCATION_COLUMNS                                                                           \
+    "l.id, l.name, l.address, l.phone, coalesce(l.timezone, o.timezone), "                         \
+    "l.business_hours::text, to_json(l.closures)::text, extract(epoch FROM "                       \
+    "l.created_at)::bigint, "                                                                      \
+    "extract(epoch FROM l.updated_at)::bigint, o.timezone "
+
 /* A service as the API shows it, but for its requirements; needs s and o. */
 #define SERVICE_COLUMNS                                                                            \
     "s.id, s.name, s.duration_minutes, s.slot_interval_minutes, s.buffer_before_minutes, "         \
@@ -87,6 +94,37 @@ const store_statement_t store_statements[] = {
      "  AND ($4::date IS NULL OR day <= $4::date) AND ($5::date IS NULL OR day > $5::date) "
      "  ORDER BY day LIMIT $6) v ON r.id IS NOT NULL ORDER BY v.day"},
 
+    /* ---- locations ---- */
+    {"loc_insert",
+     "WITH l AS (INSERT INTO locations (organization_id, name, address, phone, timezone, "
+     "business_hours, closures) VALUES ($1, $2, $3, $4, $5, $6::jsonb, coalesce($7::date[], '{}')) "
+     "RETURNING *) SELECT " LOCATION_COLUMNS
+     "FROM l JOIN organizations o ON o.id = l.organization_id"},
+    {"loc_get", "SELECT " LOCATION_COLUMNS "FROM locations l JOIN organizations o ON "
+                "o.id = l.organization_id WHERE l.organization_id = $1 AND l.id = $2 "
+                "AND l.deleted_at IS NULL"},
+    {"loc_list", "SELECT " LOCATION_COLUMNS "FROM locations l JOIN organizations o ON "
+                 "o.id = l.organization_id WHERE l.organization_id = $1 AND l.deleted_at IS NULL "
+                 "AND ($2::uuid IS NULL OR l.id > $2::uuid) ORDER BY l.id LIMIT $3"},
+    /* $4/$6/$8/$10: whether address/phone/timezone/business_hours were sent */
+    {"loc_update",
+     "WITH l AS (UPDATE locations SET name = coalesce($3, name), "
+     "address = CASE WHEN $4::boolean THEN $5 ELSE address END, "
+     "phone = CASE WHEN $6::boolean THEN $7 ELSE phone END, "
+     "timezone = CASE WHEN $8::boolean THEN $9 ELSE timezone END, "
+     "business_hours = CASE WHEN $10::boolean THEN $11::jsonb ELSE business_hours END, "
+     "closures = coalesce($12::date[], closures) "
+     "WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *) "
+     "SELECT " LOCATION_COLUMNS "FROM l JOIN organizations o ON o.id = l.organization_id"},
+    /* refuses while live resources belong to it: first column says how many do */
+    {"loc_delete",
+     "WITH busy AS (SELECT count(*) AS n FROM resources WHERE organization_id = $1 "
+     "AND location_id = $2 AND deleted_at IS NULL), "
+     "d AS (UPDATE locations SET deleted_at = now() WHERE organization_id = $1 AND id = $2 "
+     "AND deleted_at IS NULL AND (SELECT n FROM busy) = 0 RETURNING id) "
+     "SELECT (SELECT n FROM busy), (SELECT count(*) FROM d), EXISTS (SELECT 1 FROM locations "
+     "WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL)"},
+
     /* ---- services ---- */
     {"svc_check_resources",
      "SELECT id::text FROM resources WHERE organization_id = $1 AND id = ANY($2::uuid[]) "
@@ -115,37 +153,66 @@ const store_statement_t store_statements[] = {
                                  "AND ($2::uuid IS NULL OR s.id > $2::uuid) ORDER BY s.id LIMIT "
                                  "$3"},
     /* $5/$10/$12/$14: whether the nullable fields were sent; $17: new groups or NULL */
-    {"svc_update", "WITH s AS (UPDATE services SET name = coalesce($3, name), "
-                   "duration_minutes = coalesce($4::int, duration_minutes), "
-                   "slot_interval_minutes = CASE WHEN $5::boolean THEN $6::int ELSE "
-                   "slot_interval_minutes END, "
-                   "buffer_before_minutes = coalesce($7::int, buffer_before_minutes), "
-                   "buffer_after_minutes = coalesce($8::int, buffer_after_minutes), "
-                   "min_notice_minutes = coalesce($9::int, min_notice_minutes), "
-                   "max_advance_days = CASE WHEN $10::boolean THEN $11::int ELSE max_advance_days "
-                   "END, "
-                   "price = CASE WHEN $12::boolean THEN $13::numeric ELSE price END, "
-                   "currency = CASE WHEN $14::boolean THEN $15 ELSE currency END, "
-                   "active = coalesce($16::boolean, active) "
-                   "WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *), "
-                   "del AS (DELETE FROM service_requirements d USING s WHERE $17::jsonb IS NOT "
-                   "NULL "
-                   "AND d.organization_id = s.organization_id AND d.service_id = s.id "
-                   "AND d.position >= jsonb_array_length($17::jsonb) RETURNING 1), "
-                   "ins AS (INSERT INTO service_requirements (organization_id, service_id, "
-                   "position, mode, "
-                   "resource_ids) " GROUPS_FROM(
-                       "coalesce($17::jsonb, '[]')") " ON CONFLICT (organization_id, service_id, "
-                                                     "position) DO UPDATE SET mode = "
-                                                     "EXCLUDED.mode, "
-                                                     "resource_ids = EXCLUDED.resource_ids "
-                                                     "RETURNING *) "
-                                                     "SELECT " SERVICE_COLUMNS
-                                                     "CASE WHEN $17::jsonb IS NULL "
-                                                     "THEN " SERVICE_REQUIREMENTS("service_"
-                                                                                  "requirements") " ELSE " SERVICE_REQUIREMENTS(
-                                                         "ins") " END FROM s JOIN organizations o "
-                                                                "ON o.id = s.organization_id"},
+    {"svc_update",
+     "WITH s AS (UPDATE services SET name = coalesce($3, name), "
+     "duration_minutes = coalesce($4::int, duration_minutes), "
+     "slot_interval_minutes = CASE WHEN $5::boolean THEN $6::int ELSE "
+     "slot_interval_minutes END, "
+     "buffer_before_minutes = coalesce($7::int, buffer_before_minutes), "
+     "buffer_after_minutes = coalesce($8::int, buffer_after_minutes), "
+     "min_notice_minutes = coalesce($9::int, min_notice_minutes), "
+     "max_advance_days = CASE WHEN $10::boolean THEN $11::int ELSE max_advance_days "
+     "END, "
+     "price = CASE WHEN $12::boolean THEN $13::numeric ELSE price END, "
+     "currency = CASE WHEN $14::boolean THEN $15 ELSE currency END, "
+     "active = coalesce($16::boolean, active) "
+     "WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *), "
+     "del AS (DELETE FROM service_requirements d USING s WHERE $17::jsonb IS NOT "
+     "NULL "
+     "AND d.organization_id = s.organization_id AND d.service_id = s.id "
+     "AND d.position >= jsonb_array_length($17::jsonb) RETURNING 1), "
+     "ins AS (INSERT INTO service_requirements (organization_id, service_id, "
+     "position, mode, "
+     "resource_ids) " GROUPS_FROM(
+         "coalesce($17::jsonb, '[]')") " ON CONFLICT (organization_id, service_id, "
+                                       "position) DO UPDATE SET mode = "
+                                       "EXCLUDED.mode, "
+                                       "resource_ids = EXCLUDED.resource_ids "
+                                       "RETURNING *) "
+                                       "SELECT " SERVICE_COLUMNS "CASE WHEN $17::jsonb IS NULL "
+                                       "THEN " SERVICE_REQUIREMENTS(
+                                           "service_"
+                                           "requirements") " ELSE " SERVICE_REQUIREMENTS("ins") " E"
+                                                                                                "ND"
+                                                                                                " F"
+                                                                                                "RO"
+                                                                                                "M "
+                                                                                                "s "
+                                                                                                "JO"
+                                                                                                "IN"
+                                                                                                " o"
+                                                                                                "rg"
+                                                                                                "an"
+                                                                                                "iz"
+                                                                                                "at"
+                                                                                                "io"
+                                                                                                "ns"
+                                                                                                " o"
+                                                                                                " "
+                                                                                                "ON"
+                                                                                                " o"
+                                                                                                ".i"
+                                                                                                "d "
+                                                                                                "= "
+                                                                                                "s."
+                                                                                                "or"
+                                                                                                "ga"
+                                                                                                "ni"
+                                                                                                "za"
+                                                                                                "ti"
+                                                                                                "on"
+                                                                                                "_i"
+                                                                                                "d"},
     {"svc_delete", "UPDATE services SET deleted_at = now() WHERE organization_id = $1 AND id = $2 "
                    "AND deleted_at IS NULL RETURNING id"},
 

@@ -17,6 +17,8 @@ TEST(api_health_and_readiness_need_no_key)
     json_t *r;
     CHECK_EQ(api_call(&s, "GET", "/healthz", NULL, NULL, &r), 200);
     json_decref(r);
+    /* ready once the index is loaded (503 with the error envelope before) */
+    api_wait_ready(&s);
     CHECK_EQ(api_call(&s, "GET", "/readyz", NULL, NULL, &r), 200);
     json_decref(r);
     api_stop(&s);

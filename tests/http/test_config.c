@@ -446,3 +446,51 @@ TEST(api_slots_answer_agents_but_not_sync_keys)
                            "{\"kind\":\"staff\",\"name\":\"x\",\"working_hours\":{}}"));
     api_stop(&s);
 }
+
+TEST(api_locations_bound_their_resources_and_refuse_deletion_while_used)
+{
+    api_server_t s;
+    api_start(&s, frozen);
+    char service_id[40], anna[40], room[40], query[256], path[128], body[512];
+    clinic(&s, service_id, anna, room);
+    json_t *r = api_expect(&s, 201, "POST", "/v1/locations", s.admin_key,
+                           "{\"name\":\"Downtown\",\"address\":\"Main St 1\",\"business_hours\":"
+                           "{\"fri\":[[\"10:00\",\"11:00\"]]},\"closures\":[\"2026-03-28\"]}");
+    char location[40];
+    snprintf(location, sizeof(location), "%s", api_id(r));
+    CHECK(strcmp(json_string_value(json_object_get(r, "timezone")), "Europe/Warsaw") == 0);
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/resources/%s", anna);
+    snprintf(body, sizeof(body), "{\"location_id\":\"%s\"}", location);
+    json_decref(api_expect(&s, 200, "PATCH", path, s.admin_key, body));
+    snprintf(query, sizeof(query), "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-28",
+             service_id);
+    eventually(&s, query, "2026-03-27T10:00:00+01:00");
+    /* the location's hours change: the slots follow */
+    snprintf(path, sizeof(path), "/v1/locations/%s", location);
+    json_decref(api_expect(&s, 200, "PATCH", path, s.admin_key,
+                           "{\"business_hours\":null,\"closures\":[]}"));
+    eventually(&s, query,
+               "2026-03-27T09:00:00+01:00 2026-03-27T10:00:00+01:00 2026-03-27T11:00:00+01:00 "
+               "2026-03-28T09:00:00+01:00 2026-03-28T10:00:00+01:00 2026-03-28T11:00:00+01:00");
+    /* the location filter */
+    snprintf(query, sizeof(query),
+             "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-27&location_id=%s", service_id,
+             location);
+    eventually(&s, query, ""); /* the room is not at that location */
+    r = api_expect(&s, 409, "DELETE", path, s.admin_key, NULL);
+    CHECK(strcmp(api_error_code(r), "conflict") == 0);
+    json_decref(r);
+    expect_field(&s, "PATCH", path, "{\"business_hours\":{\"fri\":[[\"11:00\",\"10:00\"]]}}",
+                 "business_hours.fri[0]");
+    expect_field(&s, "PATCH", path, "{\"closures\":[\"soon\"]}", "closures[0]");
+    snprintf(path, sizeof(path), "/v1/resources/%s", anna);
+    json_decref(api_expect(&s, 200, "PATCH", path, s.admin_key, "{\"location_id\":null}"));
+    snprintf(path, sizeof(path), "/v1/locations/%s", location);
+    json_decref(api_expect(&s, 204, "DELETE", path, s.admin_key, NULL));
+    json_decref(api_expect(&s, 404, "GET", path, s.admin_key, NULL));
+    r = api_expect(&s, 200, "GET", "/v1/locations", s.admin_key, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 0);
+    json_decref(r);
+    api_stop(&s);
+}
