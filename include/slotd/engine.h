@@ -147,6 +147,10 @@ int eng_resource_add_recurring_block(eng_resource_t *resource, uint64_t key, con
                                      const int64_t *exdates_wall, size_t exdate_count);
 int eng_resource_remove_recurring_block(eng_resource_t *resource, uint64_t key);
 
+/** Checks a recurring block as eng_resource_add_recurring_block would: 0, ENG_ERRULE or
+ *  ENG_EDURATION. */
+int eng_recurring_block_check(const char *rrule, int64_t start_wall, int32_t duration_minutes);
+
 /**
  * The concrete occurrences of a resource's recurring blocks that overlap
  * [from, to), appended to *out as busy entries of kind ENG_BUSY_BLOCK with the

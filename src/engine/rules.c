@@ -79,15 +79,13 @@ static int compare_wall(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int eng_resource_add_recurring_block(eng_resource_t *r, uint64_t key, const char *rrule,
-                                     int64_t start_wall, int32_t duration_minutes,
-                                     const int64_t *exdates_wall, size_t exdate_count)
+/* Parses and checks a recurring block; on success *out is a new, unattached block. */
+static int recurring_new(uint64_t key, const char *rrule, int64_t start_wall,
+                         int32_t duration_minutes, const int64_t *exdates_wall, size_t exdate_count,
+                         eng_recurring_t **out)
 {
     if (duration_minutes < 1 || duration_minutes > MAX_BLOCK_MINUTES)
         return ENG_EDURATION;
-    for (size_t i = 0; i < r->recurring_count; i++)
-        if (r->recurring[i]->key == key)
-            return ENG_EEXISTS;
     tz_date_t first = tz_civil_from_days(tz_day_of(start_wall));
     if (first.year < 1900 || first.year > 2199 || strlen(rrule) > 1024)
         return ENG_ERRULE;
@@ -130,7 +128,31 @@ int eng_resource_add_recurring_block(eng_resource_t *r, uint64_t key, const char
         qsort(rec->exdates, exdate_count, sizeof(int64_t), compare_wall);
     }
     rec->exdate_count = exdate_count;
+    *out = rec;
+    return ENG_OK;
+}
 
+int eng_recurring_block_check(const char *rrule, int64_t start_wall, int32_t duration_minutes)
+{
+    eng_recurring_t *rec;
+    int rc = recurring_new(0, rrule, start_wall, duration_minutes, NULL, 0, &rec);
+    if (rc == ENG_OK)
+        eng_recurring_free(rec);
+    return rc;
+}
+
+int eng_resource_add_recurring_block(eng_resource_t *r, uint64_t key, const char *rrule,
+                                     int64_t start_wall, int32_t duration_minutes,
+                                     const int64_t *exdates_wall, size_t exdate_count)
+{
+    for (size_t i = 0; i < r->recurring_count; i++)
+        if (r->recurring[i]->key == key)
+            return ENG_EEXISTS;
+    eng_recurring_t *rec;
+    int rc =
+        recurring_new(key, rrule, start_wall, duration_minutes, exdates_wall, exdate_count, &rec);
+    if (rc)
+        return rc;
     r->recurring = slotd_realloc(r->recurring, (r->recurring_count + 1) * sizeof(rec));
     r->recurring[r->recurring_count++] = rec;
     return ENG_OK;

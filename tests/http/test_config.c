@@ -494,3 +494,64 @@ TEST(api_locations_bound_their_resources_and_refuse_deletion_while_used)
     json_decref(r);
     api_stop(&s);
 }
+
+TEST(api_blocks_one_off_and_recurring_make_resources_busy)
+{
+    api_server_t s;
+    api_start(&s, frozen);
+    char service_id[40], anna[40], room[40], query[256], path[200];
+    clinic(&s, service_id, anna, room);
+    snprintf(query, sizeof(query), "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-28",
+             service_id);
+    snprintf(path, sizeof(path), "/v1/resources/%s/blocks", anna);
+    /* a one-off block on Friday 10:00-11:00 */
+    json_t *r =
+        api_expect(&s, 201, "POST", path, s.admin_key,
+                   "{\"start\":\"2026-03-27T10:00:00+01:00\",\"end\":\"2026-03-27T11:00:00+01:00\","
+                   "\"reason\":\"dentist\"}");
+    char once[40];
+    snprintf(once, sizeof(once), "%s", api_id(r));
+    json_decref(r);
+    eventually(&s, query,
+               "2026-03-27T09:00:00+01:00 2026-03-27T11:00:00+01:00 2026-03-28T09:00:00+01:00 "
+               "2026-03-28T10:00:00+01:00 2026-03-28T11:00:00+01:00");
+    /* a daily lunch at 09:00 local for an hour, from Friday on */
+    r = api_expect(&s, 201, "POST", path, s.admin_key,
+                   "{\"rrule\":\"FREQ=DAILY;COUNT=5\",\"start_local\":\"2026-03-27T09:00\","
+                   "\"duration_minutes\":60,\"reason\":\"standup\"}");
+    json_decref(r);
+    eventually(&s, query,
+               "2026-03-27T11:00:00+01:00 2026-03-28T10:00:00+01:00 2026-03-28T11:00:00+01:00");
+    /* the listing shows the occurrences, across the DST change in local time */
+    char list[300];
+    snprintf(list, sizeof(list), "/v1/resources/%s/blocks?from=2026-03-27&to=2026-03-30", anna);
+    r = api_expect(&s, 200, "GET", list, s.admin_key, NULL);
+    json_t *items = json_object_get(r, "items");
+    CHECK_EQ(json_array_size(items), 5); /* one-off + 27, 28, 29, 30 */
+    CHECK(strcmp(json_string_value(json_object_get(json_array_get(items, 0), "start")),
+                 "2026-03-27T09:00:00+01:00") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(json_array_get(items, 3), "start")),
+                 "2026-03-29T09:00:00+02:00") == 0);
+    json_decref(r);
+    /* bad blocks */
+    expect_field(&s, "POST", path,
+                 "{\"rrule\":\"FREQ=HOURLY\",\"start_local\":\"2026-03-27T09:00\","
+                 "\"duration_minutes\":60}",
+                 "rrule");
+    expect_field(&s, "POST", path,
+                 "{\"start\":\"2026-03-27T10:00:00Z\",\"end\":\"2026-03-27T09:00:00Z\"}", "end");
+    expect_field(&s, "POST", path, "{\"start\":\"2026-03-27T10:00:00Z\",\"rrule\":\"FREQ=DAILY\"}",
+                 "rrule");
+    expect_field(&s, "POST", path,
+                 "{\"rrule\":\"FREQ=DAILY\",\"start_local\":\"noon\","
+                 "\"duration_minutes\":60}",
+                 "start_local");
+    /* deleting the one-off frees Friday 10:00 again */
+    snprintf(path, sizeof(path), "/v1/resources/%s/blocks/%s", anna, once);
+    json_decref(api_expect(&s, 204, "DELETE", path, s.admin_key, NULL));
+    json_decref(api_expect(&s, 404, "DELETE", path, s.admin_key, NULL));
+    eventually(&s, query,
+               "2026-03-27T10:00:00+01:00 2026-03-27T11:00:00+01:00 2026-03-28T10:00:00+01:00 "
+               "2026-03-28T11:00:00+01:00");
+    api_stop(&s);
+}
