@@ -16,6 +16,7 @@ static const char help[] =
     "  serve                migrate, then serve the HTTP API\n"
     "  org create           create an organization and its first admin API key\n"
     "  key create           create an API key for an organization\n"
+    "  demo create FILE     create a demo organization from a clinic file\n"
     "\n"
     "Every command takes --database-url URL (or SLOTD_DATABASE_URL) and --config FILE;\n"
     "`slotd COMMAND --help` documents its flags.\n";
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
         rc = cli_org_create(argc - 2, argv + 2);
     else if (argc >= 3 && strcmp(argv[1], "key") == 0 && strcmp(argv[2], "create") == 0)
         rc = cli_key_create(argc - 2, argv + 2);
+    else if (argc >= 3 && strcmp(argv[1], "demo") == 0 && strcmp(argv[2], "create") == 0)
+        rc = cli_demo_create(argc - 2, argv + 2);
     else if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0))
         rc = (fputs(help, stdout), 0);
     else

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/config.h"
 #include "slotd/http_json.h"
@@ -275,5 +276,270 @@ int cli_key_create(int argc, char **argv)
         PQfinish(conn);
     }
     slotd_config_free(&config);
+    return rc;
+}
+
+/* ---- slotd demo create --------------------------------------------------------------------- */
+
+/* Runs a parameterized statement expecting one row; returns its first value (static) or NULL. */
+static const char *one_value(PGconn *conn, const char *sql, int count, const char *const *values)
+{
+    static char value[128];
+    PGresult *res = PQexecParams(conn, sql, count, NULL, values, NULL, NULL, 0);
+    const char *out = NULL;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        snprintf(value, sizeof(value), "%s", PQgetvalue(res, 0, 0));
+        out = value;
+    } else {
+        fprintf(stderr, "slotd: demo: %s", PQresultErrorMessage(res));
+    }
+    PQclear(res);
+    return out;
+}
+
+/* A WEEK field of the clinic file, normalized to the stored JSON text (or NULL). */
+static char *week_text(const json_t *object, const char *name, bool *ok)
+{
+    const json_t *value = json_object_get(object, name);
+    *ok = true;
+    if (value == NULL || json_is_null(value))
+        return NULL;
+    eng_week_t week;
+    char field[HTTP_FIELD_MAX];
+    if (http_week_from_json(value, name, &week, field, sizeof(field)) != 0) {
+        fprintf(stderr, "slotd: demo: bad hours at %s\n", field);
+        *ok = false;
+        return NULL;
+    }
+    json_t *normalized = http_week_to_json(&week);
+    char *text = json_dumps(normalized, JSON_COMPACT);
+    json_decref(normalized);
+    return text;
+}
+
+static bool load_clinic(PGconn *conn, const json_t *clinic, json_t *out)
+{
+    const char *name = json_string_value(json_object_get(clinic, "name"));
+    const char *zone_name = json_string_value(json_object_get(clinic, "timezone"));
+    tz_zone_t *zone;
+    if (name == NULL || zone_name == NULL || tz_zone_find(zone_name, &zone) != 0) {
+        fprintf(stderr, "slotd: demo: the clinic needs a name and a known timezone\n");
+        return false;
+    }
+    bool ok;
+    char *hours = week_text(clinic, "business_hours", &ok);
+    if (!ok)
+        return false;
+    char *closures = json_dumps(
+        json_object_get(clinic, "closures") ? json_object_get(clinic, "closures") : json_array(),
+        JSON_COMPACT);
+    const char *org_values[4] = {name, zone_name, hours, closures};
+    const char *org =
+        one_value(conn,
+                  "INSERT INTO organizations (name, timezone, business_hours, closures) "
+                  "SELECT $1, $2, $3::jsonb, coalesce(array_agg(d::date), '{}') "
+                  "FROM jsonb_array_elements_text($4::jsonb) d RETURNING id",
+                  4, org_values);
+    free(hours);
+    free(closures);
+    if (org == NULL)
+        return false;
+    char org_id[37];
+    snprintf(org_id, sizeof(org_id), "%s", org);
+    eng_id_t organization;
+    char admin[STORE_KEY_LENGTH + 1], agent[STORE_KEY_LENGTH + 1];
+    if (http_parse_uuid(org_id, &organization) != 0 ||
+        !insert_key(conn, org_id, &organization, "admin", admin) ||
+        !insert_key(conn, org_id, &organization, "agent", agent))
+        return false;
+    json_object_set_new(out, "organization_id", json_string(org_id));
+    json_object_set_new(out, "admin_key", json_string(admin));
+    json_object_set_new(out, "agent_key", json_string(agent));
+
+    json_t *resources = json_object(), *services = json_object();
+    json_object_set_new(out, "resources", resources);
+    json_object_set_new(out, "services", services);
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(clinic, "resources"), i, v)
+    {
+        const char *key = json_string_value(json_object_get(v, "key"));
+        char *working = week_text(v, "working_hours", &ok);
+        const char *values[5] = {org_id, json_string_value(json_object_get(v, "kind")),
+                                 json_string_value(json_object_get(v, "name")),
+                                 working ? working : "{}", NULL};
+        const char *id = ok && key
+                             ? one_value(conn,
+                                         "INSERT INTO resources (organization_id, kind, name, "
+                                         "working_hours) VALUES ($1, $2, $3, $4::jsonb) "
+                                         "RETURNING id",
+                                         4, values)
+                             : NULL;
+        free(working);
+        if (id == NULL)
+            return false;
+        json_object_set_new(resources, key, json_string(id));
+    }
+    json_array_foreach(json_object_get(clinic, "services"), i, v)
+    {
+        const char *key = json_string_value(json_object_get(v, "key"));
+        /* requirement groups by resource key -> by id */
+        json_t *groups = json_array();
+        size_t g;
+        json_t *group;
+        json_array_foreach(json_object_get(v, "requirements"), g, group)
+        {
+            json_t *ids = json_array();
+            size_t k;
+            json_t *member;
+            json_array_foreach(json_object_get(group, "resource_ids"), k, member)
+            {
+                json_t *id = json_object_get(resources, json_string_value(member) ?: "");
+                if (id)
+                    json_array_append(ids, id);
+            }
+            json_array_append_new(groups, json_pack("{s:o, s:O}", "resource_ids", ids, "mode",
+                                                    json_object_get(group, "mode")));
+        }
+        char *groups_text = json_dumps(groups, JSON_COMPACT);
+        json_decref(groups);
+        char *service_text = json_dumps(v, JSON_COMPACT);
+        const char *values[3] = {org_id, service_text, groups_text};
+        const char *id =
+            key ? one_value(conn,
+                            "WITH s AS (INSERT INTO services (organization_id, name, "
+                            "duration_minutes, slot_interval_minutes, buffer_before_minutes, "
+                            "buffer_after_minutes, min_notice_minutes, max_advance_days) "
+                            "SELECT $1, b->>'name', (b->>'duration_minutes')::int, "
+                            "(b->>'slot_interval_minutes')::int, "
+                            "coalesce((b->>'buffer_before_minutes')::int, 0), "
+                            "coalesce((b->>'buffer_after_minutes')::int, 0), "
+                            "coalesce((b->>'min_notice_minutes')::int, 0), "
+                            "(b->>'max_advance_days')::int FROM (SELECT $2::jsonb b) x "
+                            "RETURNING id), q AS (INSERT INTO service_requirements "
+                            "(organization_id, service_id, position, mode, resource_ids) "
+                            "SELECT $1, s.id, (g.n - 1)::int, g.v->>'mode', ARRAY(SELECT "
+                            "jsonb_array_elements_text(g.v->'resource_ids'))::uuid[] FROM s, "
+                            "jsonb_array_elements($3::jsonb) WITH ORDINALITY g(v, n)) "
+                            "SELECT id FROM s",
+                            3, values)
+                : NULL;
+        free(service_text);
+        free(groups_text);
+        if (id == NULL)
+            return false;
+        json_object_set_new(services, key, json_string(id));
+    }
+    /* Bookings: `day` days after today in the clinic's zone, at a local `time`. */
+    int32_t today = tz_local_day(zone, (int64_t)time(NULL));
+    json_array_foreach(json_object_get(clinic, "bookings"), i, v)
+    {
+        const json_t *service = NULL;
+        size_t s;
+        json_t *candidate;
+        json_array_foreach(json_object_get(clinic, "services"), s, candidate)
+        {
+            if (json_equal(json_object_get(candidate, "key"), json_object_get(v, "service")))
+                service = candidate;
+        }
+        uint16_t minute;
+        if (service == NULL ||
+            eng_parse_wall_minutes(json_string_value(json_object_get(v, "time")) ?: "", false,
+                                   &minute) != 0) {
+            fprintf(stderr, "slotd: demo: booking %zu names an unknown service or a bad time\n", i);
+            return false;
+        }
+        int64_t start = tz_from_wall(
+            zone,
+            ((int64_t)today + json_integer_value(json_object_get(v, "day"))) * 86400 + minute * 60);
+        int64_t end = start + json_integer_value(json_object_get(service, "duration_minutes")) * 60;
+        char start_text[40], end_text[40], before[16], after[16], phone[32], customer_name[64];
+        http_format_instant(zone, start, start_text, sizeof(start_text));
+        http_format_instant(zone, end, end_text, sizeof(end_text));
+        snprintf(before, sizeof(before), "%lld",
+                 (long long)json_integer_value(json_object_get(service, "buffer_before_minutes")));
+        snprintf(after, sizeof(after), "%lld",
+                 (long long)json_integer_value(json_object_get(service, "buffer_after_minutes")));
+        snprintf(phone, sizeof(phone), "+4860000%04zu", i);
+        snprintf(customer_name, sizeof(customer_name), "Demo Patient %zu", i + 1);
+        json_t *ids = json_array();
+        size_t k;
+        json_t *member;
+        json_array_foreach(json_object_get(v, "resource_ids"), k, member)
+        {
+            json_t *id = json_object_get(resources, json_string_value(member) ?: "");
+            if (id)
+                json_array_append(ids, id);
+        }
+        char *ids_text = json_dumps(ids, JSON_COMPACT);
+        json_decref(ids);
+        const char *service_id = json_string_value(
+            json_object_get(services, json_string_value(json_object_get(service, "key"))));
+        const char *values[9] = {org_id, service_id, start_text, end_text,     before,
+                                 after,  ids_text,   phone,      customer_name};
+        const char *booked = one_value(
+            conn,
+            "WITH c AS (INSERT INTO customers (organization_id, name, phone, phone_normalized) "
+            "VALUES ($1, $9, $8, $8) RETURNING id), "
+            "b AS (INSERT INTO bookings (organization_id, service_id, customer_id, starts_at, "
+            "ends_at, source) SELECT $1, $2, c.id, $3, $4, 'import' FROM c RETURNING id), "
+            "o AS (INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied) "
+            "SELECT $1, r::uuid, b.id, tstzrange($3::timestamptz - make_interval(mins => $5::int), "
+            "$4::timestamptz + make_interval(mins => $6::int)) FROM b, "
+            "jsonb_array_elements_text($7::jsonb) r RETURNING 1) "
+            "SELECT (SELECT count(*) FROM o)",
+            9, values);
+        free(ids_text);
+        if (booked == NULL)
+            return false;
+    }
+    return true;
+}
+
+int cli_demo_create(int argc, char **argv)
+{
+    static const char help[] =
+        "usage: slotd demo create CLINIC.json [options]\n"
+        "Creates a demo organization from a clinic file (see config/demo-clinic.json): its\n"
+        "resources, services and bookings (placed relative to today), an admin and an agent\n"
+        "key. Prints "
+        "{\"organization_id\",\"admin_key\",\"agent_key\",\"resources\",\"services\"}."
+        "\n" COMMON_HELP;
+    static const struct option options[] = {COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    common_t common = {0};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == OPT_HELP)
+            return usage(help, 0);
+        if (!common_option(opt, &common))
+            return usage(help, 2);
+    }
+    if (optind != argc - 1)
+        return usage(help, 2);
+    json_error_t error;
+    json_t *clinic = json_load_file(argv[optind], 0, &error);
+    if (clinic == NULL) {
+        fprintf(stderr, "slotd: cannot read %s: %s (line %d)\n", argv[optind], error.text,
+                error.line);
+        return 2;
+    }
+    slotd_config_t config;
+    PGconn *conn = connect_database(&common, &config);
+    int rc = 1;
+    if (conn && exec_ok(conn, "BEGIN")) {
+        json_t *out = json_object();
+        if (load_clinic(conn, clinic, out) && exec_ok(conn, "COMMIT")) {
+            print_json(out);
+            rc = 0;
+        } else {
+            json_decref(out);
+            PQclear(PQexec(conn, "ROLLBACK"));
+        }
+    }
+    if (conn)
+        PQfinish(conn);
+    slotd_config_free(&config);
+    json_decref(clinic);
     return rc;
 }

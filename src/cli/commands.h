@@ -10,5 +10,6 @@ int cli_migrate(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_org_create(int argc, char **argv);
 int cli_key_create(int argc, char **argv);
+int cli_demo_create(int argc, char **argv);
 
 #endif

@@ -754,6 +754,29 @@ static void write_metrics(http_server_t *s, FILE *out)
             "slotd_http_inflight %d\n",
             store_pool_ready_count(s->options.pool), store_pool_busy(s->options.pool),
             store_pool_queued(s->options.pool), s->inflight);
+    if (s->options.index) {
+        store_index_stats_t st;
+        store_index_stats(s->options.index, &st);
+        fprintf(out,
+                "# HELP slotd_index_ready Whether the in-memory index is loaded.\n"
+                "# TYPE slotd_index_ready gauge\n"
+                "slotd_index_ready %d\n"
+                "# HELP slotd_index_objects Objects in the in-memory index.\n"
+                "# TYPE slotd_index_objects gauge\n"
+                "slotd_index_objects{kind=\"organizations\"} %zu\n"
+                "slotd_index_objects{kind=\"resources\"} %zu\n"
+                "slotd_index_objects{kind=\"services\"} %zu\n"
+                "slotd_index_objects{kind=\"busy_entries\"} %zu\n"
+                "# HELP slotd_index_busy_bytes Memory held by busy-time trees.\n"
+                "# TYPE slotd_index_busy_bytes gauge\n"
+                "slotd_index_busy_bytes %zu\n"
+                "# HELP slotd_index_refreshes_total Reloads of one object and rebuilds.\n"
+                "# TYPE slotd_index_refreshes_total counter\n"
+                "slotd_index_refreshes_total{kind=\"reload\"} %" PRIu64 "\n"
+                "slotd_index_refreshes_total{kind=\"rebuild\"} %" PRIu64 "\n",
+                store_index_ready(s->options.index) ? 1 : 0, st.organizations, st.resources,
+                st.services, st.busy_entries, st.busy_bytes, st.reloads, st.rebuilds);
+    }
 }
 
 /* ---- start and stop -------------------------------------------------------------------------- */

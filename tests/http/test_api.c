@@ -218,6 +218,7 @@ TEST(api_metrics_count_requests_per_route)
                  "slotd_http_request_duration_seconds_count{route=\"GET /v1/organization\"} 4") !=
           NULL);
     CHECK(strstr(text, "slotd_db_pool_connections{state=\"ready\"}") != NULL);
+    CHECK(strstr(text, "slotd_index_objects{kind=\"organizations\"}") != NULL);
     api_stop(&s);
 }
 

@@ -86,3 +86,32 @@ TEST(cli_refuses_bad_input_with_usage_errors)
     CHECK(strstr(out, "--timezone") != NULL);
     test_db_drop(conn);
 }
+
+TEST(cli_demo_create_loads_the_example_clinic_in_one_transaction)
+{
+    const char *url;
+    PGconn *conn = test_db_create(&url);
+    char out[8192], args[1024];
+    snprintf(args, sizeof(args), "migrate --database-url '%s' 2>/dev/null", url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    const char *clinic = getenv("SLOTD_DEMO_CLINIC");
+    CHECK(clinic != NULL);
+    snprintf(args, sizeof(args), "demo create '%s' --database-url '%s'", clinic, url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    json_t *result = json_loads(out, 0, NULL);
+    CHECK(result != NULL);
+    CHECK(json_object_size(json_object_get(result, "resources")) == 5);
+    CHECK(json_object_size(json_object_get(result, "services")) == 3);
+    json_decref(result);
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM resources"), "5") == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM service_requirements"), "6") == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM bookings"), "5") == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM occupancy"), "11") == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM api_keys"), "2") == 0);
+    /* a broken file changes nothing */
+    snprintf(args, sizeof(args), "demo create /nonexistent.json --database-url '%s' 2>/dev/null",
+             url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 2);
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM organizations"), "1") == 0);
+    test_db_drop(conn);
+}
