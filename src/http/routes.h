@@ -45,9 +45,20 @@ json_t *http_instant_column(const PGresult *res, int row, int col, int zone_col)
 void http_respond_page(http_ctx_t *ctx, const PGresult *res, int limit,
                        json_t *(*item)(const PGresult *, int));
 
-/** A handler state holding a page size. */
+/** Renders one row of a result as the API's JSON object. */
+typedef json_t *(*http_row_fn)(const PGresult *res, int row);
+
+/** What list and get handlers keep between their query and its answer. */
 typedef struct {
     int limit;
-} page_state_t;
+    const char *what;
+    http_row_fn item;
+} route_state_t;
+
+/** GET of a collection: ?limit=&cursor=, `statement` ($1 organization, $2 cursor, $3 limit + 1). */
+void http_route_list(http_ctx_t *ctx, const char *statement, http_row_fn item);
+
+/** GET of one object: the path's id, `statement` ($1 organization, $2 id); 404 names `what`. */
+void http_route_get(http_ctx_t *ctx, const char *what, const char *statement, http_row_fn item);
 
 #endif

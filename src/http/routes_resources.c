@@ -18,17 +18,6 @@ static json_t *text_or_null(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
 }
 
-/* An instant column (epoch seconds) rendered in the zone named by column zone_col. */
-json_t *http_instant_column(const PGresult *res, int row, int col, int zone_col)
-{
-    tz_zone_t *zone;
-    if (tz_zone_find(PQgetvalue(res, row, zone_col), &zone) != 0)
-        tz_zone_find("UTC", &zone);
-    char text[40];
-    http_format_instant(zone, strtoll(PQgetvalue(res, row, col), NULL, 10), text, sizeof(text));
-    return json_string(text);
-}
-
 /* RESOURCE_COLUMNS: id, kind, name, location_id, email, phone, zone, working_hours, active,
  * created, updated, organization zone */
 static json_t *resource_json(const PGresult *res, int row)
@@ -107,61 +96,14 @@ void http_resources_create(http_ctx_t *ctx)
     free(hours);
 }
 
-static void on_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
-{
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_not_found(ctx, "resource");
-    else
-        http_respond(ctx, 200, resource_json(res, 0));
-}
-
 void http_resources_get(http_ctx_t *ctx)
 {
-    char id[37];
-    eng_id_t parsed;
-    if (!http_path_id(ctx, 0, "resource", id, &parsed))
-        return;
-    const char *values[2] = {ctx->organization_text, id};
-    http_query(ctx, "res_get", 2, values, on_row);
-}
-
-/* A page of a list: the first `limit` rows, and the cursor after them when more follow. */
-void http_respond_page(http_ctx_t *ctx, const PGresult *res, int limit,
-                       json_t *(*item)(const PGresult *, int))
-{
-    json_t *items = json_array();
-    int n = PQntuples(res);
-    for (int row = 0; row < n && row < limit; row++)
-        json_array_append_new(items, item(res, row));
-    json_t *next = n > limit ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null();
-    http_respond(ctx, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
-}
-
-static void on_page(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
-{
-    if (sqlstate) {
-        http_respond_database_error(ctx, sqlstate);
-        return;
-    }
-    http_respond_page(ctx, res, ((page_state_t *)ctx->state)->limit, resource_json);
+    http_route_get(ctx, "resource", "res_get", resource_json);
 }
 
 void http_resources_list(http_ctx_t *ctx)
 {
-    int limit;
-    char cursor[37], fetch[16];
-    bool has_cursor;
-    if (!http_list_params(ctx, &limit, cursor, &has_cursor))
-        return;
-    page_state_t *state = malloc(sizeof(*state));
-    state->limit = limit;
-    ctx->state = state;
-    ctx->free_state = free;
-    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
-    const char *values[3] = {ctx->organization_text, has_cursor ? cursor : NULL, fetch};
-    http_query(ctx, "res_list", 3, values, on_page);
+    http_route_list(ctx, "res_list", resource_json);
 }
 
 /* A PATCH that changed nothing: the resource is missing, or the location is. */
@@ -361,7 +303,7 @@ static void on_override_list(http_ctx_t *ctx, const PGresult *res, const char *s
         http_respond_not_found(ctx, "resource");
         return;
     }
-    int limit = ((page_state_t *)ctx->state)->limit;
+    int limit = ((route_state_t *)ctx->state)->limit;
     json_t *items = json_array();
     int n = 0;
     for (int row = 0; row < PQntuples(res); row++) {
@@ -402,7 +344,7 @@ void http_overrides_list(http_ctx_t *ctx)
         }
         limit = (int)n;
     }
-    page_state_t *state = malloc(sizeof(*state));
+    route_state_t *state = calloc(1, sizeof(*state));
     state->limit = limit;
     ctx->state = state;
     ctx->free_state = free;

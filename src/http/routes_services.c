@@ -383,48 +383,14 @@ void http_services_patch(http_ctx_t *ctx)
     check_then_write(ctx);
 }
 
-static void on_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
-{
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_not_found(ctx, "service");
-    else
-        http_respond(ctx, 200, service_json(res, 0));
-}
-
 void http_services_get(http_ctx_t *ctx)
 {
-    char id[37];
-    eng_id_t parsed;
-    if (!http_path_id(ctx, 0, "service", id, &parsed))
-        return;
-    const char *values[2] = {ctx->organization_text, id};
-    http_query(ctx, "svc_get", 2, values, on_row);
-}
-
-static void on_page(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
-{
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else
-        http_respond_page(ctx, res, ((page_state_t *)ctx->state)->limit, service_json);
+    http_route_get(ctx, "service", "svc_get", service_json);
 }
 
 void http_services_list(http_ctx_t *ctx)
 {
-    int limit;
-    char cursor[37], fetch[16];
-    bool has_cursor;
-    if (!http_list_params(ctx, &limit, cursor, &has_cursor))
-        return;
-    page_state_t *state = malloc(sizeof(*state));
-    state->limit = limit;
-    ctx->state = state;
-    ctx->free_state = free;
-    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
-    const char *values[3] = {ctx->organization_text, has_cursor ? cursor : NULL, fetch};
-    http_query(ctx, "svc_list", 3, values, on_page);
+    http_route_list(ctx, "svc_list", service_json);
 }
 
 static void on_deleted(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)

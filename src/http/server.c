@@ -406,31 +406,6 @@ static bool url_decode(char *s)
     return true;
 }
 
-const char *http_query_param(http_ctx_t *ctx, const char *name, char *buffer, size_t size)
-{
-    h2o_req_t *req = ctx->req;
-    if (req == NULL || req->query_at == SIZE_MAX)
-        return NULL;
-    const char *q = req->path.base + req->query_at + 1;
-    const char *end = req->path.base + req->path.len;
-    size_t name_len = strlen(name);
-    while (q < end) {
-        const char *amp = memchr(q, '&', (size_t)(end - q));
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(q, '=', (size_t)(stop - q));
-        if (eq && (size_t)(eq - q) == name_len && memcmp(q, name, name_len) == 0) {
-            size_t len = (size_t)(stop - eq - 1);
-            if (len >= size)
-                return NULL;
-            memcpy(buffer, eq + 1, len);
-            buffer[len] = 0;
-            return url_decode(buffer) ? buffer : NULL;
-        }
-        q = stop + 1;
-    }
-    return NULL;
-}
-
 int http_query_param_all(http_ctx_t *ctx, const char *name, char *values, size_t size, int max)
 {
     h2o_req_t *req = ctx->req;
@@ -460,6 +435,11 @@ int http_query_param_all(http_ctx_t *ctx, const char *name, char *values, size_t
         q = stop + 1;
     }
     return n;
+}
+
+const char *http_query_param(http_ctx_t *ctx, const char *name, char *buffer, size_t size)
+{
+    return http_query_param_all(ctx, name, buffer, size, 1) >= 1 ? buffer : NULL;
 }
 
 /* Matches a path against a pattern, filling ctx->params from ":name" segments. */

@@ -31,6 +31,12 @@ typedef struct {
     eng_id_t org, id;
 } work_t;
 
+/* Work waiting for something: for a rebuild to finish, or for a retry. */
+typedef struct {
+    work_t *items;
+    size_t count, capacity;
+} work_list_t;
+
 typedef struct {
     eng_id_t id;
     eng_resource_t *resource;
@@ -91,11 +97,9 @@ struct store_index {
     size_t org_count, org_capacity;
     bool ready, closing;
     rebuild_t *rebuild;
-    work_t *deferred;
-    size_t deferred_count, deferred_capacity;
+    work_list_t deferred;
     bool pending_all;
-    work_t *retry;
-    size_t retry_count, retry_capacity;
+    work_list_t retry;
     uv_timer_t retry_timer;
     idmap_t inflight; /* object id -> inflight_t */
     bool clock_frozen;
@@ -114,6 +118,22 @@ struct store_index {
 };
 
 static void request(store_index_t *ix, work_kind_t kind, const eng_id_t *org, const eng_id_t *id);
+
+static void work_push(work_list_t *list, const work_t *w)
+{
+    list->items = slotd_grow(list->items, &list->capacity, list->count + 1, sizeof(work_t));
+    list->items[list->count++] = *w;
+}
+
+/* Requests everything on the list again (the list is emptied first). */
+static void work_replay(store_index_t *ix, work_list_t *list)
+{
+    work_list_t taken = *list;
+    *list = (work_list_t){0};
+    for (size_t i = 0; i < taken.count; i++)
+        request(ix, taken.items[i].kind, &taken.items[i].org, &taken.items[i].id);
+    free(taken.items);
+}
 static void start_rebuild(store_index_t *ix, bool all, const eng_id_t *org);
 
 /* ---- organizations ---------------------------------------------------------------------- */
@@ -491,21 +511,14 @@ static void apply_service_row(index_org_t *org, const PGresult *res, int row)
 static void on_retry_timer(uv_timer_t *timer)
 {
     store_index_t *ix = timer->data;
-    size_t n = ix->retry_count;
-    work_t *items = ix->retry;
-    ix->retry = NULL;
-    ix->retry_count = ix->retry_capacity = 0;
-    for (size_t i = 0; i < n; i++)
-        request(ix, items[i].kind, &items[i].org, &items[i].id);
-    free(items);
+    work_replay(ix, &ix->retry);
 }
 
 static void schedule_retry(store_index_t *ix, const work_t *w)
 {
     if (ix->closing)
         return;
-    ix->retry = slotd_grow(ix->retry, &ix->retry_capacity, ix->retry_count + 1, sizeof(work_t));
-    ix->retry[ix->retry_count++] = *w;
+    work_push(&ix->retry, w);
     uv_timer_start(&ix->retry_timer, on_retry_timer, 500, 0);
 }
 
@@ -552,9 +565,7 @@ static void on_reload(const PGresult *res, const char *sqlstate, void *arg)
         schedule_retry(ix, &rl->work);
     } else if (ix->rebuild) {
         /* a rebuild started meanwhile, maybe from an older snapshot: load again after it */
-        ix->deferred = slotd_grow(ix->deferred, &ix->deferred_capacity, ix->deferred_count + 1,
-                                  sizeof(work_t));
-        ix->deferred[ix->deferred_count++] = rl->work;
+        work_push(&ix->deferred, &rl->work);
     } else {
         index_org_t *org = idmap_get(&ix->orgs, &rl->work.org);
         if (org) {
@@ -723,13 +734,7 @@ static void finish_rebuild(store_index_t *ix)
         start_rebuild(ix, true, NULL);
         return;
     }
-    size_t n = ix->deferred_count;
-    work_t *items = ix->deferred;
-    ix->deferred = NULL;
-    ix->deferred_count = ix->deferred_capacity = 0;
-    for (size_t i = 0; i < n; i++)
-        request(ix, items[i].kind, &items[i].org, &items[i].id);
-    free(items);
+    work_replay(ix, &ix->deferred);
 }
 
 static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg)
@@ -797,9 +802,7 @@ static void start_rebuild(store_index_t *ix, bool all, const eng_id_t *org)
             ix->pending_all = true;
         else {
             work_t w = {.kind = WORK_ORG, .org = *org};
-            ix->deferred = slotd_grow(ix->deferred, &ix->deferred_capacity, ix->deferred_count + 1,
-                                      sizeof(work_t));
-            ix->deferred[ix->deferred_count++] = w;
+            work_push(&ix->deferred, &w);
         }
         return;
     }
@@ -830,9 +833,7 @@ static void request(store_index_t *ix, work_kind_t kind, const eng_id_t *org, co
         return;
     }
     if (ix->rebuild || !ix->ready) {
-        ix->deferred = slotd_grow(ix->deferred, &ix->deferred_capacity, ix->deferred_count + 1,
-                                  sizeof(work_t));
-        ix->deferred[ix->deferred_count++] = w;
+        work_push(&ix->deferred, &w);
         return;
     }
     if (idmap_get(&ix->orgs, org) == NULL) {
@@ -867,8 +868,8 @@ static void handle_closed(uv_handle_t *handle)
             }
         }
         idmap_free(&ix->inflight);
-        free(ix->deferred);
-        free(ix->retry);
+        free(ix->deferred.items);
+        free(ix->retry.items);
         free(ix->url);
         free(ix);
         if (cb)
