@@ -259,3 +259,29 @@ TEST(api_survives_garbage_and_clients_that_leave_mid_request)
     json_decref(r);
     api_stop(&s);
 }
+
+TEST(api_keeps_answering_while_clients_send_slowly)
+{
+    api_server_t s;
+    api_start(&s, NULL);
+    api_wait_ready(&s);
+    /* ten connections that each send half a request and then nothing */
+    int slow[10];
+    for (int i = 0; i < 10; i++) {
+        slow[i] = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s.port)};
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        CHECK(connect(slow[i], (struct sockaddr *)&a, sizeof(a)) == 0);
+        const char *half =
+            "PATCH /v1/organization HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"na";
+        CHECK(write(slow[i], half, strlen(half)) == (ssize_t)strlen(half));
+    }
+    for (int i = 0; i < 20; i++) {
+        json_t *r;
+        CHECK_EQ(api_call(&s, "GET", "/v1/organization", s.admin_key, NULL, &r), 200);
+        json_decref(r);
+    }
+    for (int i = 0; i < 10; i++)
+        close(slow[i]);
+    api_stop(&s);
+}
