@@ -4,8 +4,8 @@
  * A clinic in Europe/Warsaw with business hours, 20 staff working Monday to
  * Saturday 08:00-18:00 with a lunch break, and a 30-minute service (10 minutes
  * after-buffer, 15-minute step) that needs any one of 10 of them. Each staff
- * member has 8 bookings (45 minutes, buffers 0/10) on every working day for a
- * year: about 50,000 bookings. Queries ask for 7 days of slots starting at a
+ * member has 8 bookings (45 minutes, buffers 0/10, never overlapping) on every
+ * working day for a year: about 50,000 bookings. Queries ask for 7 days of slots starting at a
  * random day of that year, as a voice agent would.
  *
  * Printed: the median and p99 time per query, queries per second on one core,
@@ -80,37 +80,43 @@ static void build(clinic_t *c, tz_zone_t *zone, int32_t first_day, int days)
     eng_service_new(c->org, &spec, &c->service);
     eng_service_add_group(c->service, ENG_GROUP_ANY, c->staff, GROUP);
 
-    /* 8 bookings of 45 minutes per working day, on a 15-minute grid: the day's
-     * 38 quarter hours (08:00-17:30) are split into 8 random non-overlapping
-     * places 4 quarters apart (45 min + 10 min buffer rounded up). */
+    /* 8 bookings of 45 minutes (plus the 10-minute after-buffer) per working day,
+     * on a 15-minute grid, none overlapping another of the same staff member (the
+     * database would refuse that): 4 in the morning's 20 quarter hours
+     * (08:00-13:00) and 4 in the afternoon's 18 (13:30-18:00), each taking 4
+     * quarters, the spare quarters spread at random between them. */
+    static const int segment_start[2] = {8 * 60, 13 * 60 + 30};
+    static const int segment_quarters[2] = {20, 18};
     uint64_t key = 1;
     for (int i = 0; i < STAFF; i++) {
         for (int32_t day = first_day; day < first_day + days; day++) {
             if (tz_weekday(day) == 6)
                 continue;
-            int slack = 38 - 8 * 4;
-            int positions[8], cursor = 0;
-            for (int k = 0; k < 8; k++) {
-                int skip = slack > 0 ? (int)(next_random() % (uint64_t)(slack + 1)) / 2 : 0;
-                slack -= skip;
-                cursor += skip;
-                positions[k] = cursor;
-                cursor += 4;
-            }
-            for (int k = 0; k < 8; k++) {
-                int minute = 8 * 60 + positions[k] * 15;
-                if (minute >= 13 * 60 - 45 && minute < 13 * 60 + 30)
-                    minute = 13 * 60 + 30 + (minute - (13 * 60 - 45)); /* after lunch */
-                int64_t start = tz_from_wall(zone, (int64_t)day * 86400 + minute * 60);
-                eng_busy_t b = {.start = start,
-                                .end = start + 45 * 60,
-                                .buffer_after = 10,
-                                .kind = ENG_BUSY_BOOKING,
-                                .stamp = start - 86400 * 7,
-                                .key = key};
-                key++;
-                if (eng_resource_add_busy(c->staff[i], &b) == 0)
-                    c->bookings++;
+            int64_t previous_end = INT64_MIN;
+            for (int seg = 0; seg < 2; seg++) {
+                int slack = segment_quarters[seg] - 4 * 4, cursor = 0;
+                for (int k = 0; k < 4; k++) {
+                    int skip = slack > 0 ? (int)(next_random() % (uint64_t)(slack + 1)) : 0;
+                    slack -= skip;
+                    cursor += skip;
+                    int minute = segment_start[seg] + cursor * 15;
+                    cursor += 4;
+                    int64_t start = tz_from_wall(zone, (int64_t)day * 86400 + minute * 60);
+                    eng_busy_t b = {.start = start,
+                                    .end = start + 45 * 60,
+                                    .buffer_after = 10,
+                                    .kind = ENG_BUSY_BOOKING,
+                                    .stamp = start - 86400 * 7,
+                                    .key = key};
+                    key++;
+                    if (start < previous_end) {
+                        fprintf(stderr, "bench: generated overlapping bookings\n");
+                        exit(1);
+                    }
+                    previous_end = b.end + 10 * 60;
+                    if (eng_resource_add_busy(c->staff[i], &b) == 0)
+                        c->bookings++;
+                }
             }
         }
     }

@@ -95,18 +95,7 @@ free_port() {
     done
 }
 
-url=""
-for _ in 1 2 3 4 5 6 7 8; do
-    if url=$(SLOTD_PG_THROWAWAY=1 scripts/pg.sh start "$work/data" "$(free_port)" 2>"$work/pg.log"); then
-        break
-    fi
-    url=""
-done
-if [ -z "$url" ]; then
-    echo "http_bench: could not start a throwaway PostgreSQL:" >&2
-    cat "$work/pg.log" >&2
-    exit 1
-fi
+url=$(SLOTD_PG_THROWAWAY=1 scripts/pg.sh start-free "$work/data")
 echo "== throwaway PostgreSQL at $url"
 
 sql() {

@@ -3,6 +3,7 @@
 #
 #   scripts/pg.sh start DATA_DIR PORT   initdb if needed, start on 127.0.0.1:PORT,
 #                                       create the database "slotd"; prints its URL
+#   scripts/pg.sh start-free DATA_DIR   the same on a free port picked at random
 #   scripts/pg.sh stop DATA_DIR         stop it (fast shutdown)
 #
 # SLOTD_PG_THROWAWAY=1 (the test command's) turns fsync off: faster, and safe
@@ -31,6 +32,20 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
 case $cmd in
+start-free)
+    # A port can be taken between the check and the start: try a few.
+    for _ in 1 2 3 4 5 6 7 8; do
+        port=$((20000 + RANDOM % 30000))
+        if url=$("$0" start "$dir" "$port" 2>"$dir.start.log"); then
+            rm -f "$dir.start.log"
+            echo "$url"
+            exit 0
+        fi
+    done
+    echo "pg.sh: could not start PostgreSQL:" >&2
+    cat "$dir.start.log" >&2
+    exit 1
+    ;;
 start)
     port=${3:?port}
     if [ "$(id -u)" -eq 0 ]; then

@@ -15,19 +15,7 @@ cleanup() {
     rm -rf "$pgdir"
 }
 trap cleanup EXIT
-url=""
-for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + RANDOM % 30000))
-    if url=$(SLOTD_PG_THROWAWAY=1 scripts/pg.sh start "$pgdir/data" "$port" 2>"$pgdir/start.log"); then
-        break
-    fi
-    url=""
-done
-if [ -z "$url" ]; then
-    echo "test.sh: could not start a throwaway PostgreSQL:" >&2
-    cat "$pgdir/start.log" >&2
-    exit 1
-fi
+url=$(SLOTD_PG_THROWAWAY=1 scripts/pg.sh start-free "$pgdir/data")
 export SLOTD_TEST_DATABASE_URL="$url"
 echo "== throwaway PostgreSQL at $url"
 

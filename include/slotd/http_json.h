@@ -36,7 +36,16 @@ json_t *http_week_to_json(const eng_week_t *week);
  */
 int http_parse_instant(const char *text, int64_t *instant);
 
-/** Formats an instant in a zone as "YYYY-MM-DDTHH:MM:SS+HH:MM" (buffer of 32+). */
+/** Room for an instant's text with its terminating NUL. */
+#define HTTP_INSTANT_MAX 26
+
+/**
+ * Writes an instant in a zone as "YYYY-MM-DDTHH:MM:SS+HH:MM" ("...Z" in UTC)
+ * into out (HTTP_INSTANT_MAX bytes), NUL-terminated; returns its length.
+ */
+size_t http_write_instant(tz_zone_t *zone, int64_t instant, char *out);
+
+/** The same, into a buffer of any size (truncated to fit). */
 void http_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t size);
 
 /** Parses a UUID in its canonical text form (any case). Returns 0 or ENG_EINVAL. */

@@ -137,21 +137,54 @@ int http_parse_instant(const char *text, int64_t *instant)
     return ENG_OK;
 }
 
-void http_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t size)
+static char *two_digits(char *p, int v)
 {
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+size_t http_write_instant(tz_zone_t *zone, int64_t instant, char *out)
+{
+    /* Written by hand, not with printf: this runs for every slot of every answer. */
     int32_t offset = tz_offset_at(zone, instant);
     int64_t wall = instant + offset;
     int32_t day = tz_day_of(wall);
     tz_date_t d = tz_civil_from_days(day);
     int64_t sec = wall - (int64_t)day * 86400;
-    int32_t abs_offset = offset < 0 ? -offset : offset;
-    if (offset == 0 && strcmp(tz_zone_name(zone), "UTC") == 0)
-        snprintf(buffer, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", d.year, d.month, d.day,
-                 (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
-    else
-        snprintf(buffer, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", d.year, d.month, d.day,
-                 (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60), offset < 0 ? '-' : '+',
-                 abs_offset / 3600, abs_offset / 60 % 60);
+    if (d.year < 0 || d.year > 9999) /* outside RFC 3339: clamp to its range */
+        d.year = d.year < 0 ? 0 : 9999;
+    char *p = out;
+    p = two_digits(p, d.year / 100);
+    p = two_digits(p, d.year % 100);
+    *p++ = '-';
+    p = two_digits(p, d.month);
+    *p++ = '-';
+    p = two_digits(p, d.day);
+    *p++ = 'T';
+    p = two_digits(p, (int)(sec / 3600));
+    *p++ = ':';
+    p = two_digits(p, (int)(sec / 60 % 60));
+    *p++ = ':';
+    p = two_digits(p, (int)(sec % 60));
+    if (offset == 0 && strcmp(tz_zone_name(zone), "UTC") == 0) {
+        *p++ = 'Z';
+    } else {
+        int32_t abs_offset = offset < 0 ? -offset : offset;
+        *p++ = offset < 0 ? '-' : '+';
+        p = two_digits(p, abs_offset / 3600);
+        *p++ = ':';
+        p = two_digits(p, abs_offset / 60 % 60);
+    }
+    *p = 0;
+    return (size_t)(p - out);
+}
+
+void http_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t size)
+{
+    char text[HTTP_INSTANT_MAX];
+    http_write_instant(zone, instant, text);
+    snprintf(buffer, size, "%s", text);
 }
 
 int http_parse_uuid(const char *text, eng_id_t *id)
@@ -185,8 +218,13 @@ int http_parse_uuid(const char *text, eng_id_t *id)
 
 void http_format_uuid(const eng_id_t *id, char *text)
 {
-    snprintf(text, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             id->bytes[0], id->bytes[1], id->bytes[2], id->bytes[3], id->bytes[4], id->bytes[5],
-             id->bytes[6], id->bytes[7], id->bytes[8], id->bytes[9], id->bytes[10], id->bytes[11],
-             id->bytes[12], id->bytes[13], id->bytes[14], id->bytes[15]);
+    static const char hex[] = "0123456789abcdef";
+    char *p = text;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[id->bytes[i] >> 4];
+        *p++ = hex[id->bytes[i] & 15];
+    }
+    *p = 0;
 }

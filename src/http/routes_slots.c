@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "http/routes.h"
+#include "slotd/alloc.h"
 #include "slotd/http_json.h"
 
 #define MAX_FILTER 64
@@ -126,13 +127,24 @@ void http_slots_get(http_ctx_t *ctx)
         return;
     }
 
-    char *body = NULL;
+    /* The answer, written straight into a reused buffer: this is the hot path. */
+    static char *body;
+    static size_t capacity;
     size_t size = 0;
-    FILE *out = open_memstream(&body, &size);
+#define APPEND(text, length)                                                                       \
+    do {                                                                                           \
+        body = slotd_grow(body, &capacity, size + (length) + 1, 1);                                \
+        memcpy(body + size, (text), (length));                                                     \
+        size += (length);                                                                          \
+    } while (0)
+#define APPEND_LITERAL(text) APPEND(text, sizeof(text) - 1)
     char id_text[37];
     http_format_uuid(&service_id, id_text);
-    fprintf(out, "{\"service_id\":\"%s\",\"timezone\":\"%s\",\"slots\":[", id_text,
-            tz_zone_name(zone));
+    APPEND_LITERAL("{\"service_id\":\"");
+    APPEND(id_text, 36);
+    APPEND_LITERAL("\",\"timezone\":\"");
+    APPEND(tz_zone_name(zone), strlen(tz_zone_name(zone)));
+    APPEND_LITERAL("\",\"slots\":[");
     if (bookable) {
         if (workspace == NULL)
             workspace = eng_workspace_new();
@@ -149,23 +161,30 @@ void http_slots_get(http_ctx_t *ctx)
         eng_slots_t slots;
         if (eng_slots(workspace, &q, &slots) == 0) {
             for (size_t i = 0; i < slots.count; i++) {
-                const eng_slot_t *s = &slots.slots[i];
-                char start[40], end[40];
-                http_format_instant(zone, s->start, start, sizeof(start));
-                http_format_instant(zone, s->end, end, sizeof(end));
-                fprintf(out, "%s{\"start\":\"%s\",\"end\":\"%s\",\"resource_ids\":[", i ? "," : "",
-                        start, end);
-                for (uint32_t k = 0; k < s->resource_count; k++) {
-                    http_format_uuid(eng_resource_id(slots.resources[s->first_resource + k]),
+                const eng_slot_t *slot = &slots.slots[i];
+                char instant[HTTP_INSTANT_MAX];
+                if (i)
+                    APPEND_LITERAL(",");
+                APPEND_LITERAL("{\"start\":\"");
+                APPEND(instant, http_write_instant(zone, slot->start, instant));
+                APPEND_LITERAL("\",\"end\":\"");
+                APPEND(instant, http_write_instant(zone, slot->end, instant));
+                APPEND_LITERAL("\",\"resource_ids\":[");
+                for (uint32_t k = 0; k < slot->resource_count; k++) {
+                    http_format_uuid(eng_resource_id(slots.resources[slot->first_resource + k]),
                                      id_text);
-                    fprintf(out, "%s\"%s\"", k ? "," : "", id_text);
+                    if (k)
+                        APPEND_LITERAL(",");
+                    APPEND_LITERAL("\"");
+                    APPEND(id_text, 36);
+                    APPEND_LITERAL("\"");
                 }
-                fputs("]}", out);
+                APPEND_LITERAL("]}");
             }
         }
     }
-    fputs("]}", out);
-    fclose(out);
+    APPEND_LITERAL("]}");
+#undef APPEND_LITERAL
+#undef APPEND
     http_respond_raw(ctx, 200, body, size);
-    free(body);
 }

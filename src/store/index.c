@@ -650,18 +650,16 @@ void store_index_refresh(store_index_t *ix, index_kind_t kind, const eng_id_t *o
         ix->rebuild->waiter_count = 1;
         return;
     }
-    if (ix->closing || !ix->ready || ix->rebuild || idmap_get(&ix->orgs, org) == NULL) {
-        /* a rebuild (or the first load) will bring it; do not hold the client */
-        request(ix, kind == INDEX_RESOURCE ? WORK_RESOURCE : WORK_SERVICE, org, id);
+    if (ix->closing) {
         done(arg);
         return;
     }
+    /* The waiter rides on the object's next reload: at once, or after the load or
+     * rebuild in progress (request() defers the reload until then). */
     inflight_t *f = inflight_of(ix, id);
     f->next = slotd_grow(f->next, &f->next_capacity, f->next_count + 1, sizeof(waiter_t));
     f->next[f->next_count++] = (waiter_t){done, arg};
-    work_t w = {
-        .kind = kind == INDEX_RESOURCE ? WORK_RESOURCE : WORK_SERVICE, .org = *org, .id = *id};
-    start_reload(ix, &w);
+    request(ix, kind == INDEX_RESOURCE ? WORK_RESOURCE : WORK_SERVICE, org, id);
 }
 
 void store_index_freeze_clock(store_index_t *ix, int64_t now)
@@ -704,10 +702,28 @@ static void finish_rebuild(store_index_t *ix)
         idmap_put(&ix->orgs, &rb->orgs[i]->id, rb->orgs[i]);
     }
     if (!rb->all && rb->org_count == 0) {
-        /* the organization is gone: drop it from the map too (rebuild the map) */
+        /* the organization is gone: drop it from the map too (rebuild the map), and
+         * forget work waiting for it, or it would ask for this rebuild forever */
         idmap_free(&ix->orgs);
         for (size_t i = 0; i < ix->org_count; i++)
             idmap_put(&ix->orgs, &ix->org_list[i]->id, ix->org_list[i]);
+        size_t kept = 0;
+        for (size_t i = 0; i < ix->deferred.count; i++) {
+            work_t *w = &ix->deferred.items[i];
+            if (memcmp(&w->org, &rb->org, sizeof(eng_id_t)) != 0) {
+                ix->deferred.items[kept++] = *w;
+                continue;
+            }
+            inflight_t *f = idmap_get(&ix->inflight, &w->id);
+            if (f && !f->loading) {
+                waiter_t *waiters = f->next;
+                size_t count = f->next_count;
+                f->next = NULL;
+                f->next_count = f->next_capacity = 0;
+                release_waiters(waiters, count);
+            }
+        }
+        ix->deferred.count = kept;
     }
     ix->stats.rebuilds++;
     if (rb->all) {
@@ -837,7 +853,9 @@ static void request(store_index_t *ix, work_kind_t kind, const eng_id_t *org, co
         return;
     }
     if (idmap_get(&ix->orgs, org) == NULL) {
-        start_rebuild(ix, false, org); /* an organization we do not know yet */
+        /* an organization we do not know yet: load it, then this object again */
+        work_push(&ix->deferred, &w);
+        start_rebuild(ix, false, org);
         return;
     }
     start_reload(ix, &w);
