@@ -369,7 +369,10 @@ store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
         q->values[i] = values[i] ? slotd_strdup(values[i]) : NULL;
     q->cb = cb;
     q->arg = arg;
-    if (pool->closing || pool->queued >= pool->options.max_queue) {
+    bool all_down = true; /* every connection failed and waits to retry: fail fast */
+    for (int i = 0; i < pool->options.size && all_down; i++)
+        all_down = pool->conns[i].state == DOWN;
+    if (pool->closing || pool->queued >= pool->options.max_queue || all_down) {
         free_query(q); /* refused: the caller answers at once, no callback */
         return NULL;
     }

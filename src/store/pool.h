@@ -53,8 +53,8 @@ store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *option
 /**
  * Queues a prepared statement with text parameters (copied; NULL is SQL NULL).
  * Returns the query, valid until its callback returns or it is cancelled; or
- * NULL, without calling back, when the pool refuses it (closing, or
- * max_queue queries already waiting).
+ * NULL, without calling back, when the pool refuses it (closing, every
+ * connection down and waiting to retry, or max_queue queries already waiting).
  */
 store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
                            const char *const *values, store_query_cb cb, void *arg);

@@ -555,3 +555,50 @@ TEST(api_blocks_one_off_and_recurring_make_resources_busy)
                "2026-03-28T11:00:00+01:00");
     api_stop(&s);
 }
+
+TEST(api_readiness_follows_the_database_and_slots_survive_its_absence)
+{
+    api_server_t s;
+    api_start(&s, frozen);
+    char service_id[40], anna[40], room[40], query[256], sql[512];
+    clinic(&s, service_id, anna, room);
+    snprintf(query, sizeof(query), "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-27",
+             service_id);
+    eventually(&s, query,
+               "2026-03-27T09:00:00+01:00 2026-03-27T10:00:00+01:00 2026-03-27T11:00:00+01:00");
+    /* the database goes away: no new connection, every existing one cut */
+    const char *base = getenv("SLOTD_TEST_DATABASE_URL");
+    PGconn *admin = PQconnectdb(base);
+    const char *db = strrchr(s.url, '/') + 1;
+    snprintf(sql, sizeof(sql),
+             "ALTER DATABASE %s ALLOW_CONNECTIONS false; SELECT pg_terminate_backend(pid) FROM "
+             "pg_stat_activity WHERE datname = '%s'",
+             db, db);
+    test_db_exec(admin, sql);
+    json_t *r = NULL;
+    int status = 0;
+    for (int i = 0; i < 200 && status != 503; i++) {
+        json_decref(r);
+        status = api_call(&s, "GET", "/readyz", NULL, NULL, &r);
+        usleep(10000);
+    }
+    CHECK_EQ(status, 503);
+    CHECK(strcmp(api_error_code(r), "unavailable") == 0);
+    json_decref(r);
+    /* slots come from memory (the key is cached): still answered */
+    char got[4096];
+    slot_starts(&s, query, got, sizeof(got));
+    CHECK(strcmp(got, "2026-03-27T09:00:00+01:00 2026-03-27T10:00:00+01:00 "
+                      "2026-03-27T11:00:00+01:00") == 0);
+    /* what needs the database says so, at once rather than at the deadline */
+    uint64_t asked = (uint64_t)time(NULL);
+    json_decref(api_expect(&s, 503, "GET", "/v1/resources", s.admin_key, NULL));
+    CHECK((uint64_t)time(NULL) - asked <= 1);
+    /* and it comes back */
+    snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true", db);
+    test_db_exec(admin, sql);
+    PQfinish(admin);
+    api_wait_ready(&s);
+    json_decref(api_expect(&s, 200, "GET", "/v1/resources", s.admin_key, NULL));
+    api_stop(&s);
+}
