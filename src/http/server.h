@@ -25,7 +25,13 @@
 #define HTTP_BODY_LIMIT (1024 * 1024)
 #define HTTP_MAX_PATH_PARAMS 4
 
-typedef enum { HTTP_ROLE_NONE = 0, HTTP_ROLE_SYNC, HTTP_ROLE_AGENT, HTTP_ROLE_ADMIN } http_role_t;
+typedef enum {
+    HTTP_ROLE_NONE = 0, /**< routes: no key needed */
+    HTTP_ROLE_SYNC,
+    HTTP_ROLE_AGENT,
+    HTTP_ROLE_ADMIN,
+    HTTP_ROLE_ANY /**< routes: any valid key */
+} http_role_t;
 
 typedef struct http_server http_server_t;
 typedef struct http_ctx http_ctx_t;
