@@ -2,7 +2,7 @@
 #include "http/routes.h"
 
 const http_route_t http_api_routes[] = {
-    {"GET", "/v1/organization", "GET /v1/organization", HTTP_ROLE_AGENT, false,
+    {"GET", "/v1/organization", "GET /v1/organization", HTTP_ROLE_ANY, false,
      http_organization_get},
     {"PATCH", "/v1/organization", "PATCH /v1/organization", HTTP_ROLE_AGENT, true,
      http_organization_patch},

@@ -77,7 +77,7 @@ struct http_server {
     route_metrics_t *metrics; /* one per route, plus one for unmatched requests */
 };
 
-static const char *const role_names[] = {"none", "sync", "agent", "admin"};
+static const char *const role_names[] = {"none", "sync", "agent", "admin", "any"};
 
 store_index_t *http_index(http_ctx_t *ctx)
 {
@@ -484,7 +484,8 @@ static void run_handler(http_ctx_t *ctx)
 {
     const http_route_t *route = ctx->route;
     bool allowed =
-        ctx->role == HTTP_ROLE_ADMIN || (!route->admin_only && ctx->role == route->reads);
+        ctx->role == HTTP_ROLE_ADMIN ||
+        (!route->admin_only && (route->reads == HTTP_ROLE_ANY || ctx->role == route->reads));
     if (!allowed) {
         http_respond_error(ctx, 403, "forbidden", "This API key's role may not do that.",
                            json_pack("{s:s}", "role", role_names[ctx->role]));
