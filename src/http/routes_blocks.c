@@ -123,8 +123,9 @@ void http_blocks_create(http_ctx_t *ctx)
             http_respond_invalid(ctx, "end", "end must be after start, by at most ten years.");
             return;
         }
-        snprintf(start, sizeof(start), "%s", start_text);
-        snprintf(end, sizeof(end), "%s", end_text);
+        /* epoch seconds, not the client's text: fractions dropped, any offset */
+        snprintf(start, sizeof(start), "%lld", (long long)s);
+        snprintf(end, sizeof(end), "%lld", (long long)e);
     } else {
         int64_t wall;
         if (start_local == NULL || !parse_local(start_local, &wall)) {
@@ -290,11 +291,9 @@ void http_blocks_list(http_ctx_t *ctx)
     }
     st->from = bounds[0];
     st->to = bounds[1];
-    char from_text[40], to_text[40];
-    tz_zone_t *utc;
-    tz_zone_find("UTC", &utc);
-    http_format_instant(utc, st->from, from_text, sizeof(from_text));
-    http_format_instant(utc, st->to, to_text, sizeof(to_text));
+    char from_text[32], to_text[32];
+    snprintf(from_text, sizeof(from_text), "%lld", (long long)st->from);
+    snprintf(to_text, sizeof(to_text), "%lld", (long long)st->to);
     const char *values[4] = {ctx->organization_text, resource, from_text, to_text};
     http_query(ctx, "blk_list", 4, values, on_list);
 }

@@ -600,6 +600,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     ctx->refs++;
     uv_timer_start(ctx->deadline, on_deadline, (uint64_t)s->options.request_timeout_ms, 0);
 
+    if (s->stopping) {
+        /* Shutting down: the pool and the index may be gone already. */
+        req->http1_is_persistent = 0;
+        http_respond_error(ctx, 503, "unavailable", "The service is shutting down.", NULL);
+        return 0;
+    }
+
     /* route */
     ctx->path_copy = slotd_malloc(req->path_normalized.len + 1);
     memcpy(ctx->path_copy, req->path_normalized.base, req->path_normalized.len);

@@ -68,6 +68,14 @@ typedef struct {
     void *arg;
 } waiter_t;
 
+/* Someone waiting for an organization's next rebuild; armed once a rebuild that
+ * started after the wait began is running. */
+typedef struct {
+    eng_id_t org;
+    waiter_t waiter;
+    bool armed;
+} org_waiter_t;
+
 typedef struct {
     bool loading, dirty;
     waiter_t *current, *next; /* waiting for the reload in flight / the one after it */
@@ -102,6 +110,8 @@ struct store_index {
     work_list_t retry;
     uv_timer_t retry_timer;
     idmap_t inflight; /* object id -> inflight_t */
+    org_waiter_t *org_waiters;
+    size_t org_waiter_count, org_waiter_capacity;
     bool clock_frozen;
     char frozen_now[32]; /* RFC 3339, for the queries' $3 */
     store_index_stats_t stats;
@@ -346,13 +356,15 @@ static bool wall_of(const char *text, int64_t *wall)
 }
 
 /* resources: organization_id, id, location_id, zone, working_hours, active, deleted,
- * overrides, blocks, busy */
-static void apply_resource_row(index_org_t *org, const PGresult *res, int row)
+ * overrides, blocks, busy. Returns whether the resource was not usable (unknown or
+ * deleted) before and is now: services naming it must then link it again. */
+static bool apply_resource_row(index_org_t *org, const PGresult *res, int row)
 {
     eng_id_t id;
     if (!parse_id(res, row, 1, &id))
-        return;
+        return false;
     resource_entry_t *e = idmap_get(&org->resources, &id);
+    bool was_usable = e != NULL && !e->deleted;
     tz_zone_t *zone = zone_named(PQgetvalue(res, row, 3));
     if (e == NULL) {
         e = own(org, sizeof(*e));
@@ -440,6 +452,7 @@ static void apply_resource_row(index_org_t *org, const PGresult *res, int row)
         eng_resource_add_busy(r, &b);
     }
     json_decref(busy);
+    return !was_usable && !e->deleted;
 }
 
 static int32_t int_or(const PGresult *res, int row, int col, int32_t fallback)
@@ -564,16 +577,30 @@ static void on_reload(const PGresult *res, const char *sqlstate, void *arg)
     if (res == NULL || sqlstate) {
         schedule_retry(ix, &rl->work);
     } else if (ix->rebuild) {
-        /* a rebuild started meanwhile, maybe from an older snapshot: load again after it */
+        /* a rebuild started meanwhile, maybe from an older snapshot: load again after
+         * it, and whoever waited for this reload waits for that one */
         work_push(&ix->deferred, &rl->work);
+        for (size_t i = 0; i < waiter_count; i++) {
+            f->next = slotd_grow(f->next, &f->next_capacity, f->next_count + 1, sizeof(waiter_t));
+            f->next[f->next_count++] = waiters[i];
+        }
+        waiter_count = 0;
     } else {
         index_org_t *org = idmap_get(&ix->orgs, &rl->work.org);
         if (org) {
+            bool relink = false;
             for (int row = 0; row < PQntuples(res); row++) {
                 if (rl->work.kind == WORK_RESOURCE)
-                    apply_resource_row(org, res, row);
+                    relink |= apply_resource_row(org, res, row);
                 else
                     apply_service_row(org, res, row);
+            }
+            /* a resource that just became usable may be named by services loaded
+             * before it: reload them so that they link it */
+            for (size_t k = 0; relink && k < org->services.capacity; k++) {
+                service_entry_t *se = org->services.entries[k].value;
+                if (se)
+                    request(ix, WORK_SERVICE, &org->id, &se->id);
             }
             if (PQntuples(res) == 0 && rl->work.kind == WORK_RESOURCE) {
                 resource_entry_t *e = idmap_get(&org->resources, &rl->work.id);
@@ -635,19 +662,15 @@ void store_index_refresh(store_index_t *ix, index_kind_t kind, const eng_id_t *o
                          const eng_id_t *id, void (*done)(void *arg), void *arg)
 {
     if (kind == INDEX_ORGANIZATION) {
-        if (ix->closing || ix->rebuild) {
-            request(ix, WORK_ORG, org, NULL);
+        if (ix->closing) {
             done(arg);
             return;
         }
-        start_rebuild(ix, false, org);
-        if (ix->rebuild == NULL) { /* refused at once: it will be retried */
-            done(arg);
-            return;
-        }
-        ix->rebuild->waiters = slotd_malloc(sizeof(waiter_t));
-        ix->rebuild->waiters[0] = (waiter_t){done, arg};
-        ix->rebuild->waiter_count = 1;
+        /* served by the next rebuild of the organization that starts from now on */
+        ix->org_waiters = slotd_grow(ix->org_waiters, &ix->org_waiter_capacity,
+                                     ix->org_waiter_count + 1, sizeof(org_waiter_t));
+        ix->org_waiters[ix->org_waiter_count++] = (org_waiter_t){*org, {done, arg}, false};
+        request(ix, WORK_ORG, org, NULL);
         return;
     }
     if (ix->closing) {
@@ -741,6 +764,18 @@ static void finish_rebuild(store_index_t *ix)
     free(rb->orgs);
     waiter_t *waiters = rb->waiters;
     size_t waiter_count = rb->waiter_count;
+    /* the organization waiters this rebuild served */
+    size_t kept = 0;
+    for (size_t i = 0; i < ix->org_waiter_count; i++) {
+        org_waiter_t *w = &ix->org_waiters[i];
+        if (w->armed && (rb->all || memcmp(&w->org, &rb->org, sizeof(eng_id_t)) == 0)) {
+            waiters = slotd_realloc(waiters, (waiter_count + 1) * sizeof(waiter_t));
+            waiters[waiter_count++] = w->waiter;
+        } else {
+            ix->org_waiters[kept++] = *w;
+        }
+    }
+    ix->org_waiter_count = kept;
     free(rb);
     release_waiters(waiters, waiter_count);
 
@@ -768,6 +803,8 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
         free(rb->orgs);
         waiter_t *waiters = rb->waiters;
         size_t waiter_count = rb->waiter_count;
+        for (size_t i = 0; i < ix->org_waiter_count; i++)
+            ix->org_waiters[i].armed = false; /* the retry will serve them */
         free(rb);
         ix->rebuild = NULL;
         schedule_retry(ix, &w);
@@ -826,6 +863,9 @@ static void start_rebuild(store_index_t *ix, bool all, const eng_id_t *org)
     rb->all = all;
     if (org)
         rb->org = *org;
+    for (size_t i = 0; i < ix->org_waiter_count; i++)
+        if (all || memcmp(&ix->org_waiters[i].org, org, sizeof(eng_id_t)) == 0)
+            ix->org_waiters[i].armed = true;
     rb->started_ns = uv_hrtime();
     ix->rebuild = rb;
     rebuild_step(ix);
@@ -888,6 +928,7 @@ static void handle_closed(uv_handle_t *handle)
         idmap_free(&ix->inflight);
         free(ix->deferred.items);
         free(ix->retry.items);
+        free(ix->org_waiters);
         free(ix->url);
         free(ix);
         if (cb)
@@ -960,10 +1001,13 @@ static void on_listen_poll(uv_poll_t *handle, int status, int events)
         return;
     }
     if (ix->listen_state == LISTEN_CONNECTING) {
+        /* libpq may move to another socket under the same descriptor number */
+        listen_drop_poll(ix);
         PostgresPollingStatusType s = PQconnectPoll(ix->listen_pg);
         if (s == PGRES_POLLING_FAILED) {
             listen_broken(ix);
         } else if (s == PGRES_POLLING_OK) {
+            uv_timer_stop(&ix->listen_timer); /* the connect deadline */
             PQsetnonblocking(ix->listen_pg, 1);
             ix->listen_state = LISTEN_SUBSCRIBING;
             if (!PQsendQuery(ix->listen_pg, "LISTEN slotd_changes"))
@@ -1027,12 +1071,28 @@ static void listen_update_poll(store_index_t *ix, int events)
     uv_poll_start(ix->listen_poll, events, on_listen_poll);
 }
 
+static void on_listen_connect_deadline(uv_timer_t *timer)
+{
+    store_index_t *ix = timer->data;
+    if (ix->listen_state == LISTEN_CONNECTING) {
+        fprintf(stderr, "slotd: the LISTEN connection timed out\n");
+        listen_broken(ix);
+    }
+}
+
 static void listen_start(store_index_t *ix)
 {
     if (ix->closing)
         return;
-    const char *keywords[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *values[] = {ix->url, "10", "slotd-listen", NULL};
+    /* keepalives notice a connection that died silently; a timer bounds the connect */
+    const char *keywords[] = {"dbname",
+                              "application_name",
+                              "keepalives",
+                              "keepalives_idle",
+                              "keepalives_interval",
+                              "keepalives_count",
+                              NULL};
+    const char *values[] = {ix->url, "slotd-listen", "1", "30", "10", "3", NULL};
     ix->listen_pg = PQconnectStartParams(keywords, values, 1);
     if (ix->listen_pg == NULL || PQstatus(ix->listen_pg) == CONNECTION_BAD ||
         PQsocket(ix->listen_pg) < 0) {
@@ -1040,6 +1100,7 @@ static void listen_start(store_index_t *ix)
         return;
     }
     ix->listen_state = LISTEN_CONNECTING;
+    uv_timer_start(&ix->listen_timer, on_listen_connect_deadline, 10000, 0);
     listen_update_poll(ix, UV_WRITABLE);
 }
 

@@ -77,8 +77,13 @@ static void free_query(store_query_t *q)
 static void finish_query(store_query_t *q, const PGresult *result)
 {
     const char *state = NULL;
-    if (result && PQresultStatus(result) == PGRES_FATAL_ERROR)
+    ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    if (result && status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        /* Every other status is an error, SQLSTATE or not (libpq's own have none). */
         state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+        if (state == NULL)
+            state = "08006";
+    }
     if (!q->cancelled)
         q->cb(result, state, q->arg);
     free_query(q);
@@ -190,6 +195,9 @@ static void on_poll(uv_poll_t *handle, int status, int events)
         return;
     }
     if (c->state == CONNECTING) {
+        /* libpq may close the socket and open another (the next address) under the
+         * same descriptor number: never trust the old registration. */
+        drop_poll(c);
         PostgresPollingStatusType s = PQconnectPoll(c->pg);
         if (s == PGRES_POLLING_FAILED) {
             fprintf(stderr, "slotd: database connection failed: %s", PQerrorMessage(c->pg));
@@ -199,7 +207,7 @@ static void on_poll(uv_poll_t *handle, int status, int events)
                 conn_broken(c);
                 return;
             }
-            drop_poll(c); /* the socket may differ from the one polled while connecting */
+            uv_timer_stop(&c->timer); /* the connect deadline */
             c->state = PREPARING;
             c->prepared = 0;
             char sql[96];
@@ -256,10 +264,12 @@ static void on_poll(uv_poll_t *handle, int status, int events)
     if (c->state == BUSY) {
         store_query_t *q = c->query;
         c->query = NULL;
-        c->state = IDLE;
+        /* mark the connection's health before the callback can queue more work */
+        bool healthy = PQstatus(c->pg) == CONNECTION_OK;
+        c->state = healthy ? IDLE : DOWN;
         finish_query(q, res);
         PQclear(res);
-        if (PQstatus(c->pg) != CONNECTION_OK) {
+        if (!healthy) {
             conn_broken(c);
             return;
         }
@@ -292,18 +302,35 @@ static void conn_update_poll(conn_t *c, int events)
     uv_poll_start(c->poll, events, on_poll);
 }
 
+static void on_connect_deadline(uv_timer_t *timer)
+{
+    conn_t *c = timer->data;
+    if (c->state == CONNECTING) {
+        fprintf(stderr, "slotd: database connection timed out\n");
+        conn_broken(c);
+    }
+}
+
 static void conn_start(conn_t *c)
 {
     if (c->pool->closing)
         return;
-    const char *keywords[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *values[] = {c->pool->url, "10", "slotd", NULL};
+    /* connect_timeout does not apply to asynchronous connects: a timer does */
+    const char *keywords[] = {"dbname",
+                              "application_name",
+                              "keepalives",
+                              "keepalives_idle",
+                              "keepalives_interval",
+                              "keepalives_count",
+                              NULL};
+    const char *values[] = {c->pool->url, "slotd", "1", "30", "10", "3", NULL};
     c->pg = PQconnectStartParams(keywords, values, 1);
     if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD || PQsocket(c->pg) < 0) {
         conn_broken(c);
         return;
     }
     c->state = CONNECTING;
+    uv_timer_start(&c->timer, on_connect_deadline, 10000, 0);
     conn_update_poll(c, UV_WRITABLE);
 }
 
@@ -331,6 +358,14 @@ static void run_query(conn_t *c, store_query_t *q)
     c->state = BUSY;
     if (!PQsendQueryPrepared(c->pg, q->statement, q->count, (const char *const *)q->values, NULL,
                              NULL, 0)) {
+        /* The connection is dead: give the query back to the queue (no callback
+         * from here, which may run inside store_query) and reconnect. */
+        c->query = NULL;
+        q->next = c->pool->head;
+        c->pool->head = q;
+        if (c->pool->tail == NULL)
+            c->pool->tail = q;
+        c->pool->queued++;
         conn_broken(c);
         return;
     }

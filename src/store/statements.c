@@ -128,7 +128,7 @@ const store_statement_t store_statements[] = {
     /* ---- blocks ---- */
     {"blk_insert",
      "INSERT INTO blocks (organization_id, resource_id, starts_at, ends_at, rrule, start_local, "
-     "duration_minutes, reason) SELECT $1, $2, $3::timestamptz, $4::timestamptz, $5, "
+     "duration_minutes, reason) SELECT $1, $2, to_timestamp($3::bigint), to_timestamp($4::bigint), $5, "
      "$6::timestamp, $7::int, $8 WHERE EXISTS (SELECT 1 FROM resources WHERE organization_id = $1 "
      "AND id = $2 AND deleted_at IS NULL) RETURNING id, extract(epoch FROM starts_at)::bigint, "
      "extract(epoch FROM ends_at)::bigint, rrule, to_char(start_local, 'YYYY-MM-DD\"T\"HH24:MI'), "
@@ -145,8 +145,8 @@ const store_statement_t store_statements[] = {
      "LEFT JOIN organizations o ON o.id = r.organization_id "
      "LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id "
      "LEFT JOIN blocks b ON r.id IS NOT NULL AND b.organization_id = $1 AND b.resource_id = $2 "
-     "AND b.deleted_at IS NULL AND (b.rrule IS NOT NULL OR (b.starts_at < $4::timestamptz "
-     "AND b.ends_at > $3::timestamptz))"},
+     "AND b.deleted_at IS NULL AND (b.rrule IS NOT NULL OR (b.starts_at < to_timestamp($4::bigint) "
+     "AND b.ends_at > to_timestamp($3::bigint)))"},
     {"blk_delete",
      "UPDATE blocks SET deleted_at = now() WHERE organization_id = $1 AND resource_id = $2 "
      "AND id = $3 AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM resources WHERE "

@@ -2,12 +2,15 @@
  * The HTTP API, black-box: the real server over real HTTP on a real database.
  */
 #include <arpa/inet.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "api_client.h"
+#include "db.h"
 #include "test.h"
 
 TEST(api_health_and_readiness_need_no_key)
@@ -288,4 +291,38 @@ TEST(api_keeps_answering_while_clients_send_slowly)
     for (int i = 0; i < 10; i++)
         close(slow[i]);
     api_stop(&s);
+}
+
+TEST(api_shutdown_refuses_requests_on_kept_alive_connections)
+{
+    api_server_t s;
+    api_start(&s, NULL);
+    api_wait_ready(&s);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s.port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    const char *ready = "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n";
+    char buf[2048];
+    CHECK(write(fd, ready, strlen(ready)) == (ssize_t)strlen(ready));
+    CHECK(read(fd, buf, sizeof(buf)) > 0); /* answered; the connection stays open */
+    kill(s.pid, SIGTERM);
+    usleep(200000); /* the pool and index close meanwhile */
+    /* a request on the kept-alive connection: refused (or the connection is gone) */
+    ssize_t n = write(fd, ready, strlen(ready));
+    if (n > 0) {
+        struct timeval tv = {2, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        ssize_t got = read(fd, buf, sizeof(buf) - 1);
+        if (got > 0) {
+            buf[got] = 0;
+            CHECK(strstr(buf, " 503 ") != NULL);
+        }
+    }
+    close(fd);
+    int status = 0;
+    for (int i = 0; i < 1500 && waitpid(s.pid, &status, WNOHANG) == 0; i++)
+        usleep(10000);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    test_db_drop(s.db);
 }

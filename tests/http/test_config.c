@@ -602,3 +602,67 @@ TEST(api_readiness_follows_the_database_and_slots_survive_its_absence)
     json_decref(api_expect(&s, 200, "GET", "/v1/resources", s.admin_key, NULL));
     api_stop(&s);
 }
+
+TEST(api_blocks_take_any_offset_drop_fractions_and_list_any_window)
+{
+    api_server_t s;
+    api_start(&s, frozen);
+    char anna[40], path[200];
+    snprintf(anna, sizeof(anna), "%s", staff(&s, "Anna", "{}"));
+    snprintf(path, sizeof(path), "/v1/resources/%s/blocks", anna);
+    json_t *r = api_expect(&s, 201, "POST", path, s.admin_key,
+                           "{\"start\":\"2026-03-30T09:00:00.9+16:00\",\"end\":\"2026-03-30T"
+                           "10:00:00-23:30\"}");
+    CHECK(strcmp(json_string_value(json_object_get(r, "start")), "2026-03-29T19:00:00+02:00") == 0);
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/resources/%s/blocks?from=0001-01-01&to=0001-02-01", anna);
+    r = api_expect(&s, 200, "GET", path, s.admin_key, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 0);
+    json_decref(r);
+    api_stop(&s);
+}
+
+TEST(api_a_service_links_a_resource_created_with_it_in_one_sql_transaction)
+{
+    api_server_t s;
+    api_start(&s, frozen);
+    api_wait_ready(&s);
+    char sql[2048], query[256];
+    snprintf(sql, sizeof(sql),
+             "BEGIN;"
+             "INSERT INTO resources (organization_id, id, kind, name, working_hours) VALUES ('%s', "
+             "'00000000-0000-0000-0000-0000000000a1', 'staff', 'New', "
+             "'{\"fri\":[[\"09:00\",\"11:00\"]]}');"
+             "INSERT INTO blocks (organization_id, resource_id, starts_at, ends_at) SELECT '%s', "
+             "'00000000-0000-0000-0000-0000000000a1', t, t + interval '1 minute' FROM "
+             "generate_series('2026-01-01'::timestamptz, '2026-01-20', interval '1 hour') t;"
+             "INSERT INTO services (organization_id, id, name, duration_minutes) VALUES ('%s', "
+             "'00000000-0000-0000-0000-0000000000b1', 'S', 60);"
+             "INSERT INTO service_requirements (organization_id, service_id, position, mode, "
+             "resource_ids) VALUES ('%s', '00000000-0000-0000-0000-0000000000b1', 0, 'any', "
+             "'{00000000-0000-0000-0000-0000000000a1}');"
+             "COMMIT",
+             s.organization_id, s.organization_id, s.organization_id, s.organization_id);
+    PGconn *direct = PQconnectdb(s.url);
+    test_db_exec(direct, sql);
+    PQfinish(direct);
+    snprintf(query, sizeof(query),
+             "/v1/slots?service_id=00000000-0000-0000-0000-0000000000b1&from=2026-03-27&to=2026-"
+             "03-27");
+    /* the service may be known before its resource: it must link it once it is */
+    static char got[4096];
+    for (int i = 0; i < 200; i++) {
+        json_t *r = NULL;
+        if (api_call(&s, "GET", query, s.admin_key, NULL, &r) == 200) {
+            json_decref(r);
+            slot_starts(&s, query, got, sizeof(got));
+            if (strcmp(got, "2026-03-27T09:00:00+01:00 2026-03-27T10:00:00+01:00") == 0)
+                break;
+        } else {
+            json_decref(r);
+        }
+        usleep(10000);
+    }
+    CHECK(strcmp(got, "2026-03-27T09:00:00+01:00 2026-03-27T10:00:00+01:00") == 0);
+    api_stop(&s);
+}
