@@ -129,8 +129,21 @@ struct store_index {
 
 static void request(store_index_t *ix, work_kind_t kind, const eng_id_t *org, const eng_id_t *id);
 
+/* Does the rebuild in progress (if any) replace this organization? */
+static bool rebuild_covers(const store_index_t *ix, const eng_id_t *org)
+{
+    return ix->rebuild &&
+           (ix->rebuild->all || memcmp(&ix->rebuild->org, org, sizeof(eng_id_t)) == 0);
+}
+
 static void work_push(work_list_t *list, const work_t *w)
 {
+    /* the same work twice would only repeat it */
+    for (size_t i = 0; i < list->count; i++)
+        if (list->items[i].kind == w->kind &&
+            memcmp(&list->items[i].org, &w->org, sizeof(eng_id_t)) == 0 &&
+            memcmp(&list->items[i].id, &w->id, sizeof(eng_id_t)) == 0)
+            return;
     list->items = slotd_grow(list->items, &list->capacity, list->count + 1, sizeof(work_t));
     list->items[list->count++] = *w;
 }
@@ -576,7 +589,7 @@ static void on_reload(const PGresult *res, const char *sqlstate, void *arg)
     f->current_count = 0;
     if (res == NULL || sqlstate) {
         schedule_retry(ix, &rl->work);
-    } else if (ix->rebuild) {
+    } else if (rebuild_covers(ix, &rl->work.org)) {
         /* a rebuild started meanwhile, maybe from an older snapshot: load again after
          * it, and whoever waited for this reload waits for that one */
         work_push(&ix->deferred, &rl->work);
@@ -888,7 +901,7 @@ static void request(store_index_t *ix, work_kind_t kind, const eng_id_t *org, co
         start_rebuild(ix, false, org);
         return;
     }
-    if (ix->rebuild || !ix->ready) {
+    if (!ix->ready || rebuild_covers(ix, org)) {
         work_push(&ix->deferred, &w);
         return;
     }
