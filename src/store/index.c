@@ -1097,18 +1097,8 @@ static void listen_start(store_index_t *ix)
 {
     if (ix->closing)
         return;
-    /* keepalives notice a connection that died silently; a timer bounds the connect */
-    const char *keywords[] = {"dbname",
-                              "application_name",
-                              "keepalives",
-                              "keepalives_idle",
-                              "keepalives_interval",
-                              "keepalives_count",
-                              NULL};
-    const char *values[] = {ix->url, "slotd-listen", "1", "30", "10", "3", NULL};
-    ix->listen_pg = PQconnectStartParams(keywords, values, 1);
-    if (ix->listen_pg == NULL || PQstatus(ix->listen_pg) == CONNECTION_BAD ||
-        PQsocket(ix->listen_pg) < 0) {
+    ix->listen_pg = store_connect_start(ix->url, "slotd-listen");
+    if (ix->listen_pg == NULL) {
         listen_broken(ix);
         return;
     }

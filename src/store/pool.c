@@ -302,6 +302,26 @@ static void conn_update_poll(conn_t *c, int events)
     uv_poll_start(c->poll, events, on_poll);
 }
 
+PGconn *store_connect_start(const char *url, const char *application)
+{
+    /* keepalives notice a connection that died silently; connect_timeout does not
+     * apply to asynchronous connects, so callers bound the connect with a timer */
+    const char *keywords[] = {"dbname",
+                              "application_name",
+                              "keepalives",
+                              "keepalives_idle",
+                              "keepalives_interval",
+                              "keepalives_count",
+                              NULL};
+    const char *values[] = {url, application, "1", "30", "10", "3", NULL};
+    PGconn *pg = PQconnectStartParams(keywords, values, 1);
+    if (pg != NULL && (PQstatus(pg) == CONNECTION_BAD || PQsocket(pg) < 0)) {
+        PQfinish(pg);
+        pg = NULL;
+    }
+    return pg;
+}
+
 static void on_connect_deadline(uv_timer_t *timer)
 {
     conn_t *c = timer->data;
@@ -315,17 +335,8 @@ static void conn_start(conn_t *c)
 {
     if (c->pool->closing)
         return;
-    /* connect_timeout does not apply to asynchronous connects: a timer does */
-    const char *keywords[] = {"dbname",
-                              "application_name",
-                              "keepalives",
-                              "keepalives_idle",
-                              "keepalives_interval",
-                              "keepalives_count",
-                              NULL};
-    const char *values[] = {c->pool->url, "slotd", "1", "30", "10", "3", NULL};
-    c->pg = PQconnectStartParams(keywords, values, 1);
-    if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD || PQsocket(c->pg) < 0) {
+    c->pg = store_connect_start(c->pool->url, "slotd");
+    if (c->pg == NULL) {
         conn_broken(c);
         return;
     }

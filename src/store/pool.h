@@ -47,6 +47,12 @@ typedef struct {
     size_t max_queue; /**< queued queries before refusing (503) */
 } store_pool_options_t;
 
+/**
+ * Starts an asynchronous connection (PQconnectStartParams) with TCP keepalives;
+ * NULL when it failed at once. The caller polls it and bounds it with a timer.
+ */
+PGconn *store_connect_start(const char *url, const char *application);
+
 /** Starts connecting. The pool is usable at once; queries wait for a connection. */
 store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *options);
 
