@@ -54,6 +54,39 @@ static int common_option(int opt, common_t *common)
     return 1;
 }
 
+/*
+ * Parses a command's arguments: the common options into *common, the options
+ * named by codes[i] into values[i] (all required), and exactly `positionals`
+ * arguments after them (the first at *first_positional). Returns -1 when all is
+ * well, else the exit code the command returns (after printing help or usage).
+ */
+static int parse_command(int argc, char **argv, const char *help, const struct option *options,
+                         common_t *common, const int *codes, const char **values, size_t count,
+                         int positionals, int *first_positional)
+{
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == OPT_HELP)
+            return usage(help, 0);
+        size_t i = 0;
+        while (i < count && codes[i] != opt)
+            i++;
+        if (i < count)
+            values[i] = optarg;
+        else if (!common_option(opt, common))
+            return usage(help, 2);
+    }
+    for (size_t i = 0; i < count; i++)
+        if (values[i] == NULL)
+            return usage(help, 2);
+    if (argc - optind != positionals)
+        return usage(help, 2);
+    if (first_positional)
+        *first_positional = optind;
+    return -1;
+}
+
 /* Loads settings and connects. Returns NULL after printing why. */
 static PGconn *connect_database(const common_t *common, slotd_config_t *config)
 {
@@ -92,16 +125,9 @@ int cli_migrate(int argc, char **argv)
                                "(safe to run again).\n" COMMON_HELP;
     static const struct option options[] = {COMMON_OPTIONS, {NULL, 0, NULL, 0}};
     common_t common = {0};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (opt == OPT_HELP)
-            return usage(help, 0);
-        if (!common_option(opt, &common))
-            return usage(help, 2);
-    }
-    if (optind != argc)
-        return usage(help, 2);
+    int parsed = parse_command(argc, argv, help, options, &common, NULL, NULL, 0, 0, NULL);
+    if (parsed >= 0)
+        return parsed;
     slotd_config_t config;
     PGconn *conn = connect_database(&common, &config);
     int rc = 1;
@@ -163,21 +189,12 @@ int cli_org_create(int argc, char **argv)
                                             {"timezone", required_argument, NULL, OPT_TIMEZONE},
                                             {NULL, 0, NULL, 0}};
     common_t common = {0};
-    const char *name = NULL, *timezone = NULL;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (opt == OPT_HELP)
-            return usage(help, 0);
-        if (opt == OPT_NAME)
-            name = optarg;
-        else if (opt == OPT_TIMEZONE)
-            timezone = optarg;
-        else if (!common_option(opt, &common))
-            return usage(help, 2);
-    }
-    if (optind != argc || name == NULL || timezone == NULL)
-        return usage(help, 2);
+    static const int codes[2] = {OPT_NAME, OPT_TIMEZONE};
+    const char *args[2] = {NULL, NULL};
+    int parsed = parse_command(argc, argv, help, options, &common, codes, args, 2, 0, NULL);
+    if (parsed >= 0)
+        return parsed;
+    const char *name = args[0], *timezone = args[1];
     tz_zone_t *zone;
     if (strlen(name) == 0 || strlen(name) > 200) {
         fprintf(stderr, "slotd: --name must have 1 to 200 characters\n");
@@ -229,21 +246,12 @@ int cli_key_create(int argc, char **argv)
                                             {"role", required_argument, NULL, OPT_ROLE},
                                             {NULL, 0, NULL, 0}};
     common_t common = {0};
-    const char *org = NULL, *role = NULL;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (opt == OPT_HELP)
-            return usage(help, 0);
-        if (opt == OPT_ORG)
-            org = optarg;
-        else if (opt == OPT_ROLE)
-            role = optarg;
-        else if (!common_option(opt, &common))
-            return usage(help, 2);
-    }
-    if (optind != argc || org == NULL || role == NULL)
-        return usage(help, 2);
+    static const int codes[2] = {OPT_ORG, OPT_ROLE};
+    const char *args[2] = {NULL, NULL};
+    int parsed = parse_command(argc, argv, help, options, &common, codes, args, 2, 0, NULL);
+    if (parsed >= 0)
+        return parsed;
+    const char *org = args[0], *role = args[1];
     eng_id_t organization;
     if (http_parse_uuid(org, &organization)) {
         fprintf(stderr, "slotd: --org must be an organization id (a UUID)\n");
@@ -507,20 +515,14 @@ int cli_demo_create(int argc, char **argv)
         "\n" COMMON_HELP;
     static const struct option options[] = {COMMON_OPTIONS, {NULL, 0, NULL, 0}};
     common_t common = {0};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (opt == OPT_HELP)
-            return usage(help, 0);
-        if (!common_option(opt, &common))
-            return usage(help, 2);
-    }
-    if (optind != argc - 1)
-        return usage(help, 2);
+    int file;
+    int parsed = parse_command(argc, argv, help, options, &common, NULL, NULL, 0, 1, &file);
+    if (parsed >= 0)
+        return parsed;
     json_error_t error;
-    json_t *clinic = json_load_file(argv[optind], 0, &error);
+    json_t *clinic = json_load_file(argv[file], 0, &error);
     if (clinic == NULL) {
-        fprintf(stderr, "slotd: cannot read %s: %s (line %d)\n", argv[optind], error.text,
+        fprintf(stderr, "slotd: cannot read %s: %s (line %d)\n", argv[file], error.text,
                 error.line);
         return 2;
     }
