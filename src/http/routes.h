@@ -37,6 +37,15 @@ void http_slots_get(http_ctx_t *ctx);
 
 /* shared by the route files */
 
+/** A nullable text column: a JSON string, or null. */
+json_t *http_text_column(const PGresult *res, int row, int col);
+
+/** A nullable integer column: a JSON integer, or null. */
+json_t *http_integer_column(const PGresult *res, int row, int col);
+
+/** A column of JSON text, parsed; `fallback` (stolen) when it is null or unparsable. */
+json_t *http_json_column(const PGresult *res, int row, int col, json_t *fallback);
+
 /** An epoch-seconds column rendered as RFC 3339 in the zone named by another column. */
 json_t *http_instant_column(const PGresult *res, int row, int col, int zone_col);
 

@@ -59,15 +59,10 @@ static json_t *block_json(const PGresult *res, const char *resource_id)
         http_format_instant(zone, strtoll(PQgetvalue(res, 0, col), NULL, 10), text, sizeof(text));
         json_object_set_new(o, col == 1 ? "start" : "end", json_string(text));
     }
-    json_object_set_new(o, "rrule",
-                        PQgetisnull(res, 0, 3) ? json_null() : json_string(PQgetvalue(res, 0, 3)));
-    json_object_set_new(o, "start_local",
-                        PQgetisnull(res, 0, 4) ? json_null() : json_string(PQgetvalue(res, 0, 4)));
-    json_object_set_new(o, "duration_minutes",
-                        PQgetisnull(res, 0, 5) ? json_null()
-                                               : json_integer(atoi(PQgetvalue(res, 0, 5))));
-    json_object_set_new(o, "reason",
-                        PQgetisnull(res, 0, 6) ? json_null() : json_string(PQgetvalue(res, 0, 6)));
+    json_object_set_new(o, "rrule", http_text_column(res, 0, 3));
+    json_object_set_new(o, "start_local", http_text_column(res, 0, 4));
+    json_object_set_new(o, "duration_minutes", http_integer_column(res, 0, 5));
+    json_object_set_new(o, "reason", http_text_column(res, 0, 6));
     return o;
 }
 
@@ -239,12 +234,10 @@ static void on_list(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
         char start[40], end[40];
         http_format_instant(display, items[i].start, start, sizeof(start));
         http_format_instant(display, items[i].end, end, sizeof(end));
-        json_array_append_new(
-            list,
-            json_pack("{s:s, s:s, s:s, s:o, s:b}", "block_id", PQgetvalue(res, row, 3), "start",
-                      start, "end", end, "reason",
-                      PQgetisnull(res, row, 9) ? json_null() : json_string(PQgetvalue(res, row, 9)),
-                      "recurring", !PQgetisnull(res, row, 6)));
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:o, s:b}", "block_id",
+                                              PQgetvalue(res, row, 3), "start", start, "end", end,
+                                              "reason", http_text_column(res, row, 9), "recurring",
+                                              !PQgetisnull(res, row, 6)));
     }
     free(items);
     http_respond(ctx, 200, json_pack("{s:o, s:n}", "items", list, "next_cursor"));

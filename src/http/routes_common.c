@@ -9,6 +9,27 @@
 #include "http/routes.h"
 #include "slotd/http_json.h"
 
+json_t *http_text_column(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
+}
+
+json_t *http_integer_column(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? json_null()
+                                      : json_integer(strtoll(PQgetvalue(res, row, col), NULL, 10));
+}
+
+json_t *http_json_column(const PGresult *res, int row, int col, json_t *fallback)
+{
+    json_t *value =
+        PQgetisnull(res, row, col) ? NULL : json_loads(PQgetvalue(res, row, col), 0, NULL);
+    if (value == NULL)
+        return fallback;
+    json_decref(fallback);
+    return value;
+}
+
 /* An instant column (epoch seconds) rendered in the zone named by column zone_col. */
 json_t *http_instant_column(const PGresult *res, int row, int col, int zone_col)
 {

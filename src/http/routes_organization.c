@@ -11,12 +11,10 @@
 /* Renders a row of org_get / org_update. */
 static json_t *organization_json(const PGresult *res)
 {
-    json_t *hours =
-        PQgetisnull(res, 0, 3) ? json_null() : json_loads(PQgetvalue(res, 0, 3), 0, NULL);
-    json_t *closures = json_loads(PQgetvalue(res, 0, 4), 0, NULL);
     return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", PQgetvalue(res, 0, 0), "name",
                      PQgetvalue(res, 0, 1), "timezone", PQgetvalue(res, 0, 2), "business_hours",
-                     hours ? hours : json_null(), "closures", closures ? closures : json_array());
+                     http_json_column(res, 0, 3, json_null()), "closures",
+                     http_json_column(res, 0, 4, json_array()));
 }
 
 static void on_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)

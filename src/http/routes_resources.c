@@ -13,24 +13,18 @@
 #include "http/routes.h"
 #include "slotd/http_json.h"
 
-static json_t *text_or_null(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
-}
-
 /* RESOURCE_COLUMNS: id, kind, name, location_id, email, phone, zone, working_hours, active,
  * created, updated, organization zone */
 static json_t *resource_json(const PGresult *res, int row)
 {
-    json_t *hours = json_loads(PQgetvalue(res, row, 7), 0, NULL);
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:b, s:o, s:o}", "id",
-                     PQgetvalue(res, row, 0), "kind", PQgetvalue(res, row, 1), "name",
-                     PQgetvalue(res, row, 2), "location_id", text_or_null(res, row, 3), "email",
-                     text_or_null(res, row, 4), "phone", text_or_null(res, row, 5), "timezone",
-                     PQgetvalue(res, row, 6), "working_hours", hours ? hours : json_object(),
-                     "active", strcmp(PQgetvalue(res, row, 8), "t") == 0, "created_at",
-                     http_instant_column(res, row, 9, 11), "updated_at",
-                     http_instant_column(res, row, 10, 11));
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:b, s:o, s:o}", "id", PQgetvalue(res, row, 0),
+        "kind", PQgetvalue(res, row, 1), "name", PQgetvalue(res, row, 2), "location_id",
+        http_text_column(res, row, 3), "email", http_text_column(res, row, 4), "phone",
+        http_text_column(res, row, 5), "timezone", PQgetvalue(res, row, 6), "working_hours",
+        http_json_column(res, row, 7, json_object()), "active",
+        strcmp(PQgetvalue(res, row, 8), "t") == 0, "created_at",
+        http_instant_column(res, row, 9, 11), "updated_at", http_instant_column(res, row, 10, 11));
 }
 
 /* Answers with a resource row once the index has it. */
@@ -207,9 +201,8 @@ void http_resources_delete(http_ctx_t *ctx)
 
 static json_t *override_json(const PGresult *res, int row, int first)
 {
-    json_t *hours = json_loads(PQgetvalue(res, row, first + 1), 0, NULL);
     return json_pack("{s:s, s:o}", "date", PQgetvalue(res, row, first), "hours",
-                     hours ? hours : json_array());
+                     http_json_column(res, row, first + 1, json_array()));
 }
 
 static bool path_date(http_ctx_t *ctx, int index, char *text11)

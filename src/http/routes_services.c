@@ -63,18 +63,11 @@ static json_t *service_json(const PGresult *res, int row)
                                        "buffer_before_minutes", "buffer_after_minutes",
                                        "min_notice_minutes",    "max_advance_days"};
     for (int i = 0; i < 6; i++)
-        json_object_set_new(o, ints[i],
-                            PQgetisnull(res, row, 2 + i)
-                                ? json_null()
-                                : json_integer(strtoll(PQgetvalue(res, row, 2 + i), NULL, 10)));
-    json_object_set_new(
-        o, "price", PQgetisnull(res, row, 8) ? json_null() : json_string(PQgetvalue(res, row, 8)));
-    json_object_set_new(o, "currency",
-                        PQgetisnull(res, row, 9) ? json_null()
-                                                 : json_string(PQgetvalue(res, row, 9)));
+        json_object_set_new(o, ints[i], http_integer_column(res, row, 2 + i));
+    json_object_set_new(o, "price", http_text_column(res, row, 8));
+    json_object_set_new(o, "currency", http_text_column(res, row, 9));
     json_object_set_new(o, "active", json_boolean(strcmp(PQgetvalue(res, row, 10), "t") == 0));
-    json_t *groups = json_loads(PQgetvalue(res, row, 14), 0, NULL);
-    json_object_set_new(o, "requirements", groups ? groups : json_array());
+    json_object_set_new(o, "requirements", http_json_column(res, row, 14, json_array()));
     json_object_set_new(o, "created_at", http_instant_column(res, row, 11, 13));
     json_object_set_new(o, "updated_at", http_instant_column(res, row, 12, 13));
     return o;

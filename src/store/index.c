@@ -90,8 +90,6 @@ typedef struct {
     index_org_t **orgs;
     size_t org_count, org_capacity;
     uint64_t started_ns;
-    waiter_t *waiters;
-    size_t waiter_count;
 } rebuild_t;
 
 typedef enum { LISTEN_DOWN, LISTEN_CONNECTING, LISTEN_SUBSCRIBING, LISTEN_UP } listen_state_t;
@@ -775,8 +773,8 @@ static void finish_rebuild(store_index_t *ix)
     }
     idmap_free(&rb->built);
     free(rb->orgs);
-    waiter_t *waiters = rb->waiters;
-    size_t waiter_count = rb->waiter_count;
+    waiter_t *waiters = NULL;
+    size_t waiter_count = 0;
     /* the organization waiters this rebuild served */
     size_t kept = 0;
     for (size_t i = 0; i < ix->org_waiter_count; i++) {
@@ -814,14 +812,11 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
             free_org(rb->orgs[i]);
         idmap_free(&rb->built);
         free(rb->orgs);
-        waiter_t *waiters = rb->waiters;
-        size_t waiter_count = rb->waiter_count;
         for (size_t i = 0; i < ix->org_waiter_count; i++)
             ix->org_waiters[i].armed = false; /* the retry will serve them */
         free(rb);
         ix->rebuild = NULL;
         schedule_retry(ix, &w);
-        release_waiters(waiters, waiter_count);
         return;
     }
     for (int row = 0; row < PQntuples(res); row++) {

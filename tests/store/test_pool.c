@@ -40,15 +40,35 @@ static void count_result(const PGresult *res, const char *state, void *arg)
     t->done++;
 }
 
-static store_pool_t *pool_on(uv_loop_t *loop, const char *url, int size, int timeout_ms)
+/* Each test: its own database, a loop, and a pool on them. */
+typedef struct {
+    PGconn *db;
+    uv_loop_t loop;
+    store_pool_t *pool;
+} fixture_t;
+
+static void open_pool(fixture_t *f, int size, int timeout_ms, size_t max_queue)
 {
+    const char *url;
+    f->db = test_db_create(&url);
+    uv_loop_init(&f->loop);
     store_pool_options_t options = {.url = url,
                                     .size = size,
                                     .statement_timeout_ms = timeout_ms,
                                     .statements = statements,
                                     .statement_count = 3,
-                                    .max_queue = 1000};
-    return store_pool_new(loop, &options);
+                                    .max_queue = max_queue};
+    f->pool = store_pool_new(&f->loop, &options);
+}
+
+/* Closes the pool (unless the test did), and proves the loop has nothing left open. */
+static void close_pool(fixture_t *f)
+{
+    if (f->pool)
+        store_pool_close(f->pool, NULL, NULL);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    CHECK_EQ(uv_loop_close(&f->loop), 0);
+    test_db_drop(f->db);
 }
 
 static void run_until(uv_loop_t *loop, const int *counter, int target)
@@ -56,13 +76,6 @@ static void run_until(uv_loop_t *loop, const int *counter, int target)
     for (int spins = 0; *counter < target && spins < 200000; spins++)
         uv_run(loop, UV_RUN_ONCE);
     CHECK(*counter >= target);
-}
-
-static void close_and_check(uv_loop_t *loop, store_pool_t *pool)
-{
-    store_pool_close(pool, NULL, NULL);
-    uv_run(loop, UV_RUN_DEFAULT);
-    CHECK_EQ(uv_loop_close(loop), 0);
 }
 
 static void add(store_pool_t *pool, int a, int b, tally_t *t)
@@ -76,155 +89,122 @@ static void add(store_pool_t *pool, int a, int b, tally_t *t)
 
 TEST(pool_runs_queued_queries_on_prepared_statements)
 {
-    const char *url;
-    PGconn *db = test_db_create(&url);
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    store_pool_t *pool = pool_on(&loop, url, 3, 5000);
+    fixture_t f;
+    open_pool(&f, 3, 5000, 1000);
     tally_t t = {0};
     for (int i = 1; i <= 50; i++)
-        add(pool, i, 0, &t);
-    run_until(&loop, &t.done, 50);
+        add(f.pool, i, 0, &t);
+    run_until(&f.loop, &t.done, 50);
     CHECK_EQ(t.sum, 50 * 51 / 2);
     CHECK_EQ(t.failed + t.errors, 0);
     /* every connection comes up, whether or not it was needed */
-    for (int spins = 0; store_pool_ready_count(pool) < 3 && spins < 100000; spins++)
-        uv_run(&loop, UV_RUN_ONCE);
-    CHECK_EQ(store_pool_ready_count(pool), 3);
-    close_and_check(&loop, pool);
-    test_db_drop(db);
+    for (int spins = 0; store_pool_ready_count(f.pool) < 3 && spins < 100000; spins++)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    CHECK_EQ(store_pool_ready_count(f.pool), 3);
+    close_pool(&f);
 }
 
 TEST(pool_single_connection_keeps_fifo_order)
 {
-    const char *url;
-    PGconn *db = test_db_create(&url);
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    store_pool_t *pool = pool_on(&loop, url, 1, 5000);
+    fixture_t f;
+    open_pool(&f, 1, 5000, 1000);
     tally_t t = {0};
     for (int i = 0; i < 20; i++)
-        add(pool, i, 100, &t);
-    run_until(&loop, &t.done, 20);
+        add(f.pool, i, 100, &t);
+    run_until(&f.loop, &t.done, 20);
     for (int i = 0; i < 20; i++)
         CHECK_EQ(t.order[i], 100 + i);
-    close_and_check(&loop, pool);
-    test_db_drop(db);
+    close_pool(&f);
 }
 
 TEST(pool_reports_sql_errors_by_sqlstate)
 {
-    const char *url;
-    PGconn *db = test_db_create(&url);
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    store_pool_t *pool = pool_on(&loop, url, 1, 5000);
+    fixture_t f;
+    open_pool(&f, 1, 5000, 1000);
     tally_t t = {0};
     const char *zero[1] = {"0"};
-    CHECK(store_query(pool, "divide", 1, zero, count_result, &t) != NULL);
-    add(pool, 1, 2, &t); /* the connection is still good afterwards */
-    run_until(&loop, &t.done, 2);
+    CHECK(store_query(f.pool, "divide", 1, zero, count_result, &t) != NULL);
+    add(f.pool, 1, 2, &t); /* the connection is still good afterwards */
+    run_until(&f.loop, &t.done, 2);
     CHECK_EQ(t.errors, 1);
     CHECK(strcmp(t.last_state, "22012") == 0);
     CHECK_EQ(t.sum, 3);
-    close_and_check(&loop, pool);
-    test_db_drop(db);
+    close_pool(&f);
 }
 
 TEST(pool_statement_timeout_ends_slow_queries)
 {
-    const char *url;
-    PGconn *db = test_db_create(&url);
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    store_pool_t *pool = pool_on(&loop, url, 1, 200);
+    fixture_t f;
+    open_pool(&f, 1, 200, 1000);
     tally_t t = {0};
     const char *long_sleep[1] = {"30"};
-    CHECK(store_query(pool, "sleep", 1, long_sleep, count_result, &t) != NULL);
-    run_until(&loop, &t.done, 1);
+    CHECK(store_query(f.pool, "sleep", 1, long_sleep, count_result, &t) != NULL);
+    run_until(&f.loop, &t.done, 1);
     CHECK(strcmp(t.last_state, "57014") == 0); /* query_canceled */
-    close_and_check(&loop, pool);
-    test_db_drop(db);
+    close_pool(&f);
 }
 
 TEST(pool_reconnects_after_the_server_drops_its_connections)
 {
-    const char *url;
-    PGconn *db = test_db_create(&url);
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    store_pool_t *pool = pool_on(&loop, url, 2, 5000);
+    fixture_t f;
+    open_pool(&f, 2, 5000, 1000);
     tally_t t = {0};
-    add(pool, 1, 1, &t);
-    run_until(&loop, &t.done, 1);
-    test_db_exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                     "WHERE application_name = 'slotd' AND datname = current_database()");
+    add(f.pool, 1, 1, &t);
+    run_until(&f.loop, &t.done, 1);
+    test_db_exec(f.db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE application_name = 'slotd' AND datname = current_database()");
     /* queries now may meet a dead connection (they fail) and later ones succeed */
     int succeeded_before = t.done - t.failed - t.errors;
     int refused = 0;
     for (int round = 0; round < 400 && t.done - t.failed - t.errors < succeeded_before + 5;
          round++) {
         const char *v[2] = {"2", "2"};
-        if (store_query(pool, "add", 2, v, count_result, &t) == NULL) {
+        if (store_query(f.pool, "add", 2, v, count_result, &t) == NULL) {
             /* every connection down, waiting to retry: refused at once */
             refused++;
-            uv_run(&loop, UV_RUN_NOWAIT);
+            uv_run(&f.loop, UV_RUN_NOWAIT);
             usleep(10000);
             continue;
         }
-        run_until(&loop, &t.done, t.done + 1);
+        run_until(&f.loop, &t.done, t.done + 1);
     }
     CHECK(t.done - t.failed - t.errors >= succeeded_before + 5);
     CHECK_EQ(t.errors, 0);
     (void)refused;
-    close_and_check(&loop, pool);
-    test_db_drop(db);
+    close_pool(&f);
 }
 
 TEST(pool_cancelled_query_never_calls_back_and_close_fails_the_queue)
 {
-    const char *url;
-    PGconn *db = test_db_create(&url);
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    store_pool_t *pool = pool_on(&loop, url, 1, 5000);
+    fixture_t f;
+    open_pool(&f, 1, 5000, 1000);
     tally_t cancelled = {0}, kept = {0}, queued = {0};
     const char *v[2] = {"1", "1"};
-    store_query_t *q = store_query(pool, "add", 2, v, count_result, &cancelled);
+    store_query_t *q = store_query(f.pool, "add", 2, v, count_result, &cancelled);
     store_query_cancel(q);
-    CHECK(store_query(pool, "add", 2, v, count_result, &kept) != NULL);
-    run_until(&loop, &kept.done, 1);
+    CHECK(store_query(f.pool, "add", 2, v, count_result, &kept) != NULL);
+    run_until(&f.loop, &kept.done, 1);
     CHECK_EQ(cancelled.done, 0);
     const char *nap[1] = {"0.2"};
-    CHECK(store_query(pool, "sleep", 1, nap, count_result, &queued) != NULL);
-    CHECK(store_query(pool, "add", 2, v, count_result, &queued) != NULL);
-    store_pool_close(pool, NULL, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(store_query(f.pool, "sleep", 1, nap, count_result, &queued) != NULL);
+    CHECK(store_query(f.pool, "add", 2, v, count_result, &queued) != NULL);
+    store_pool_close(f.pool, NULL, NULL);
+    f.pool = NULL;
+    uv_run(&f.loop, UV_RUN_DEFAULT);
     CHECK_EQ(queued.done, 2);
     CHECK_EQ(queued.failed, 2);
-    CHECK_EQ(uv_loop_close(&loop), 0);
-    test_db_drop(db);
+    close_pool(&f);
 }
 
 TEST(pool_refuses_queries_past_its_queue_limit)
 {
-    const char *url;
-    PGconn *db = test_db_create(&url);
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    store_pool_options_t options = {.url = url,
-                                    .size = 1,
-                                    .statement_timeout_ms = 5000,
-                                    .statements = statements,
-                                    .statement_count = 3,
-                                    .max_queue = 2};
-    store_pool_t *pool = store_pool_new(&loop, &options);
+    fixture_t f;
+    open_pool(&f, 1, 5000, 2);
     tally_t t = {0};
     const char *v[2] = {"1", "1"};
-    CHECK(store_query(pool, "add", 2, v, count_result, &t) != NULL);
-    CHECK(store_query(pool, "add", 2, v, count_result, &t) != NULL);
-    CHECK(store_query(pool, "add", 2, v, count_result, &t) == NULL);
-    run_until(&loop, &t.done, 2);
-    close_and_check(&loop, pool);
-    test_db_drop(db);
+    CHECK(store_query(f.pool, "add", 2, v, count_result, &t) != NULL);
+    CHECK(store_query(f.pool, "add", 2, v, count_result, &t) != NULL);
+    CHECK(store_query(f.pool, "add", 2, v, count_result, &t) == NULL);
+    run_until(&f.loop, &t.done, 2);
+    close_pool(&f);
 }
