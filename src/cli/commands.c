@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "cli/config.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 #include "store/keys.h"
 #include "store/migrations.h"
 
@@ -217,7 +217,7 @@ int cli_org_create(int argc, char **argv)
         char key[STORE_KEY_LENGTH + 1];
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
             fprintf(stderr, "slotd: cannot create the organization: %s", PQresultErrorMessage(res));
-        } else if (http_parse_uuid(PQgetvalue(res, 0, 0), &organization) == 0 &&
+        } else if (codec_parse_uuid(PQgetvalue(res, 0, 0), &organization) == 0 &&
                    insert_key(conn, PQgetvalue(res, 0, 0), &organization, "admin", key) &&
                    exec_ok(conn, "COMMIT")) {
             print_json(
@@ -253,7 +253,7 @@ int cli_key_create(int argc, char **argv)
         return parsed;
     const char *org = args[0], *role = args[1];
     eng_id_t organization;
-    if (http_parse_uuid(org, &organization)) {
+    if (codec_parse_uuid(org, &organization)) {
         fprintf(stderr, "slotd: --org must be an organization id (a UUID)\n");
         return 2;
     }
@@ -262,7 +262,7 @@ int cli_key_create(int argc, char **argv)
         return 2;
     }
     char canonical[37];
-    http_format_uuid(&organization, canonical);
+    codec_format_uuid(&organization, canonical);
     slotd_config_t config;
     PGconn *conn = connect_database(&common, &config);
     int rc = 1;
@@ -313,13 +313,13 @@ static char *week_text(const json_t *object, const char *name, bool *ok)
     if (value == NULL || json_is_null(value))
         return NULL;
     eng_week_t week;
-    char field[HTTP_FIELD_MAX];
-    if (http_week_from_json(value, name, &week, field, sizeof(field)) != 0) {
+    char field[CODEC_FIELD_MAX];
+    if (codec_week_from_json(value, name, &week, field, sizeof(field)) != 0) {
         fprintf(stderr, "slotd: demo: bad hours at %s\n", field);
         *ok = false;
         return NULL;
     }
-    json_t *normalized = http_week_to_json(&week);
+    json_t *normalized = codec_week_to_json(&week);
     char *text = json_dumps(normalized, JSON_COMPACT);
     json_decref(normalized);
     return text;
@@ -356,7 +356,7 @@ static bool load_clinic(PGconn *conn, const json_t *clinic, json_t *out)
     snprintf(org_id, sizeof(org_id), "%s", org);
     eng_id_t organization;
     char admin[STORE_KEY_LENGTH + 1], agent[STORE_KEY_LENGTH + 1];
-    if (http_parse_uuid(org_id, &organization) != 0 ||
+    if (codec_parse_uuid(org_id, &organization) != 0 ||
         !insert_key(conn, org_id, &organization, "admin", admin) ||
         !insert_key(conn, org_id, &organization, "agent", agent))
         return false;
@@ -462,8 +462,8 @@ static bool load_clinic(PGconn *conn, const json_t *clinic, json_t *out)
             ((int64_t)today + json_integer_value(json_object_get(v, "day"))) * 86400 + minute * 60);
         int64_t end = start + json_integer_value(json_object_get(service, "duration_minutes")) * 60;
         char start_text[40], end_text[40], before[16], after[16], phone[32], customer_name[64];
-        http_format_instant(zone, start, start_text, sizeof(start_text));
-        http_format_instant(zone, end, end_text, sizeof(end_text));
+        codec_format_instant(zone, start, start_text, sizeof(start_text));
+        codec_format_instant(zone, end, end_text, sizeof(end_text));
         snprintf(before, sizeof(before), "%lld",
                  (long long)json_integer_value(json_object_get(service, "buffer_before_minutes")));
         snprintf(after, sizeof(after), "%lld",

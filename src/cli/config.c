@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "slotd/alloc.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 void slotd_config_set(char **setting, const char *value)
 {
@@ -94,7 +94,7 @@ int slotd_config_load(slotd_config_t *c, const char *file, char *error, size_t s
         set_int(&c->shutdown_timeout_ms, env, "SLOTD_SHUTDOWN_TIMEOUT_MS", 0, 600000, error, size))
         return -1;
     if ((env = getenv("SLOTD_NOW")) && *env) {
-        if (http_parse_instant(env, &c->now)) {
+        if (codec_parse_instant(env, &c->now)) {
             snprintf(error, size, "SLOTD_NOW must be an RFC 3339 instant, not \"%s\"", env);
             return -1;
         }

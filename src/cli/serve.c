@@ -16,7 +16,7 @@
 #include "cli/config.h"
 #include "http/routes.h"
 #include "http/server.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 #include "store/migrations.h"
 #include "store/statements.h"
 
@@ -194,7 +194,7 @@ int cli_serve(int argc, char **argv)
             char now[40];
             tz_zone_t *utc;
             tz_zone_find("UTC", &utc);
-            http_format_instant(utc, config.now, now, sizeof(now));
+            codec_format_instant(utc, config.now, now, sizeof(now));
             http_server_freeze_clock(svc.server, config.now);
             store_index_freeze_clock(svc.index, config.now);
             fprintf(stderr, "slotd: the clock is frozen at %s (SLOTD_NOW)\n", now);

@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "slotd/engine.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 #define MAX_ITEMS 64
 
@@ -80,14 +80,14 @@ static int32_t json_int(const json_t *obj, const char *key, int32_t fallback)
 
 static void load(clinic_t *c, const json_t *root, int64_t now)
 {
-    char field[HTTP_FIELD_MAX];
+    char field[CODEC_FIELD_MAX];
     if (tz_zone_find(json_string_value(json_object_get(root, "timezone")) ?: "", &c->zone))
         fail("unknown timezone", NULL);
     c->org = eng_org_new(c->zone);
     const json_t *hours = json_object_get(root, "business_hours");
     if (hours && !json_is_null(hours)) {
         eng_week_t week;
-        if (http_week_from_json(hours, "business_hours", &week, field, sizeof(field)) ||
+        if (codec_week_from_json(hours, "business_hours", &week, field, sizeof(field)) ||
             eng_org_set_business_hours(c->org, &week))
             fail("bad business hours at", field);
     }
@@ -116,7 +116,7 @@ static void load(clinic_t *c, const json_t *root, int64_t now)
         id.bytes[15] = (uint8_t)(c->resource_count + 1);
         nr->resource = eng_resource_new(c->org, &id, c->zone);
         eng_week_t week;
-        if (http_week_from_json(json_object_get(v, "working_hours"), "working_hours", &week, field,
+        if (codec_week_from_json(json_object_get(v, "working_hours"), "working_hours", &week, field,
                                 sizeof(field)) ||
             eng_resource_set_week(nr->resource, &week))
             fail("bad working hours at", field);
@@ -198,7 +198,7 @@ static void print_slot(const clinic_t *c, const eng_slots_t *out, size_t i)
     static const char *const weekdays[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
     char start[40];
     const eng_slot_t *s = &out->slots[i];
-    http_format_instant(c->zone, s->start, start, sizeof(start));
+    codec_format_instant(c->zone, s->start, start, sizeof(start));
     printf("  %s %s  ", weekdays[tz_weekday(tz_local_day(c->zone, s->start))], start);
     for (uint32_t k = 0; k < s->resource_count; k++)
         printf("%s%s", k ? ", " : "", name_of(c, out->resources[s->first_resource + k]));
@@ -212,7 +212,7 @@ int main(int argc, char **argv)
     int days = 7;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
-            if (http_parse_instant(argv[++i], &now))
+            if (codec_parse_instant(argv[++i], &now))
                 fail("--now wants an RFC 3339 instant", argv[i]);
         } else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
             days = atoi(argv[++i]);
@@ -233,7 +233,7 @@ int main(int argc, char **argv)
     clinic_t clinic = {0};
     load(&clinic, root, now);
     char now_text[40];
-    http_format_instant(clinic.zone, now, now_text, sizeof(now_text));
+    codec_format_instant(clinic.zone, now, now_text, sizeof(now_text));
     printf("%s (%s), now %s\n", json_string_value(json_object_get(root, "name")),
            tz_zone_name(clinic.zone), now_text);
     printf("%d resources, %d services\n", clinic.resource_count, clinic.service_count);
@@ -262,7 +262,7 @@ int main(int argc, char **argv)
     eng_slots(ws, &q, &out);
     if (out.count) {
         char start[40];
-        http_format_instant(clinic.zone, out.slots[0].start, start, sizeof(start));
+        codec_format_instant(clinic.zone, out.slots[0].start, start, sizeof(start));
         eng_check_t check = {.service = first->service, .start = out.slots[0].start, .now = now};
         eng_resource_t *const *picked;
         size_t picked_count;
@@ -274,7 +274,7 @@ int main(int argc, char **argv)
         printf("\n");
         check.start += 60;
         rc = eng_check_booking(ws, &check, &picked, &picked_count);
-        http_format_instant(clinic.zone, check.start, start, sizeof(start));
+        codec_format_instant(clinic.zone, check.start, start, sizeof(start));
         printf("Booking %s at %s: %s\n", first->name, start, rc ? eng_strerror(rc) : "accepted");
     }
     eng_workspace_free(ws);

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 static bool invalid(http_ctx_t *ctx, const char *field, const char *message)
 {
@@ -122,12 +122,12 @@ bool http_field_uuid(http_ctx_t *ctx, const json_t *object, const char *name, bo
     if (v == NULL || (nullable && json_is_null(v)))
         return true;
     eng_id_t id;
-    if (!json_is_string(v) || http_parse_uuid(json_string_value(v), &id) != 0) {
+    if (!json_is_string(v) || codec_parse_uuid(json_string_value(v), &id) != 0) {
         char message[96];
         snprintf(message, sizeof(message), "%s must be an id.", name);
         return invalid(ctx, name, message);
     }
-    http_format_uuid(&id, text37);
+    codec_format_uuid(&id, text37);
     *is_null = false;
     return true;
 }
@@ -158,8 +158,8 @@ bool http_field_week(http_ctx_t *ctx, const json_t *object, const char *name, bo
     if (v == NULL || (nullable && json_is_null(v)))
         return true;
     eng_week_t week;
-    char field[HTTP_FIELD_MAX];
-    int rc = http_week_from_json(v, name, &week, field, sizeof(field));
+    char field[CODEC_FIELD_MAX];
+    int rc = codec_week_from_json(v, name, &week, field, sizeof(field));
     if (rc)
         return invalid(ctx, field,
                        rc == ENG_ERANGE_OVERLAP ? "Ranges of one day must not overlap."
@@ -167,7 +167,7 @@ bool http_field_week(http_ctx_t *ctx, const json_t *object, const char *name, bo
                        : rc == ENG_ELIMIT       ? "At most 16 ranges a day."
                                                 : "Hours are a WEEK object: "
                                                   "{\"mon\":[[\"09:00\",\"17:00\"]],...}.");
-    json_t *normalized = http_week_to_json(&week);
+    json_t *normalized = codec_week_to_json(&week);
     *text = json_dumps(normalized, JSON_COMPACT);
     json_decref(normalized);
     return true;
@@ -189,20 +189,20 @@ bool http_list_params(http_ctx_t *ctx, int *limit, char *cursor37, bool *has_cur
     *has_cursor = v != NULL;
     if (v) {
         eng_id_t id;
-        if (http_parse_uuid(v, &id) != 0)
+        if (codec_parse_uuid(v, &id) != 0)
             return invalid(ctx, "cursor", "cursor must be a next_cursor from an earlier page.");
-        http_format_uuid(&id, cursor37);
+        codec_format_uuid(&id, cursor37);
     }
     return true;
 }
 
 bool http_path_id(http_ctx_t *ctx, int index, const char *what, char *text37, eng_id_t *id)
 {
-    if (ctx->params[index] == NULL || http_parse_uuid(ctx->params[index], id) != 0) {
+    if (ctx->params[index] == NULL || codec_parse_uuid(ctx->params[index], id) != 0) {
         http_respond_not_found(ctx, what);
         return false;
     }
-    http_format_uuid(id, text37);
+    codec_format_uuid(id, text37);
     return true;
 }
 
@@ -225,7 +225,7 @@ bool http_field_dates(http_ctx_t *ctx, const json_t *object, const char *name, c
     {
         int32_t d;
         if (!json_is_string(day) || tz_parse_date(json_string_value(day), &d)) {
-            char field[HTTP_FIELD_MAX];
+            char field[CODEC_FIELD_MAX];
             snprintf(field, sizeof(field), "%s[%zu]", name, i);
             free(text);
             return invalid(ctx, field, "A date must be YYYY-MM-DD.");

@@ -15,7 +15,7 @@
 #include "http/fields.h"
 #include "http/routes.h"
 #include "slotd/alloc.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 #define MAX_WINDOW_DAYS 62
 
@@ -56,7 +56,7 @@ static json_t *block_json(const PGresult *res, const char *resource_id)
             json_object_set_new(o, col == 1 ? "start" : "end", json_null());
             continue;
         }
-        http_format_instant(zone, strtoll(PQgetvalue(res, 0, col), NULL, 10), text, sizeof(text));
+        codec_format_instant(zone, strtoll(PQgetvalue(res, 0, col), NULL, 10), text, sizeof(text));
         json_object_set_new(o, col == 1 ? "start" : "end", json_string(text));
     }
     json_object_set_new(o, "rrule", http_text_column(res, 0, 3));
@@ -71,7 +71,7 @@ static void on_created(http_ctx_t *ctx, const PGresult *res, const char *sqlstat
     eng_id_t id;
     if (sqlstate)
         http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1 || http_parse_uuid(ctx->params[0], &id) != 0)
+    else if (PQntuples(res) != 1 || codec_parse_uuid(ctx->params[0], &id) != 0)
         http_respond_not_found(ctx, "resource");
     else
         http_respond_after_index(ctx, 201, block_json(res, ctx->params[0]), INDEX_RESOURCE, &id);
@@ -106,11 +106,11 @@ void http_blocks_create(http_ctx_t *ctx)
     char start[40] = "", end[40] = "", local[24] = "", minutes[16] = "";
     if (once) {
         int64_t s, e;
-        if (start_text == NULL || http_parse_instant(start_text, &s)) {
+        if (start_text == NULL || codec_parse_instant(start_text, &s)) {
             http_respond_invalid(ctx, "start", "start must be an RFC 3339 instant.");
             return;
         }
-        if (end_text == NULL || http_parse_instant(end_text, &e)) {
+        if (end_text == NULL || codec_parse_instant(end_text, &e)) {
             http_respond_invalid(ctx, "end", "end must be an RFC 3339 instant.");
             return;
         }
@@ -232,8 +232,8 @@ static void on_list(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
     for (size_t i = 0; i < count; i++) {
         int row = items[i].row;
         char start[40], end[40];
-        http_format_instant(display, items[i].start, start, sizeof(start));
-        http_format_instant(display, items[i].end, end, sizeof(end));
+        codec_format_instant(display, items[i].start, start, sizeof(start));
+        codec_format_instant(display, items[i].end, end, sizeof(end));
         json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:o, s:b}", "block_id",
                                               PQgetvalue(res, row, 3), "start", start, "end", end,
                                               "reason", http_text_column(res, row, 9), "recurring",
@@ -269,7 +269,7 @@ void http_blocks_list(http_ctx_t *ctx)
     for (int i = 0; i < 2; i++) {
         const char *v = http_query_param(ctx, names[i], buffers[i], sizeof(buffers[i]));
         int32_t day;
-        if (v && http_parse_instant(v, &bounds[i]) == 0)
+        if (v && codec_parse_instant(v, &bounds[i]) == 0)
             continue;
         if (v && tz_parse_date(v, &day) == 0) {
             bounds[i] = tz_from_wall(dates_zone, ((int64_t)day + i) * TZ_SECONDS_PER_DAY);
@@ -296,7 +296,7 @@ static void on_deleted(http_ctx_t *ctx, const PGresult *res, const char *sqlstat
     eng_id_t id;
     if (sqlstate)
         http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1 || http_parse_uuid(ctx->params[0], &id) != 0)
+    else if (PQntuples(res) != 1 || codec_parse_uuid(ctx->params[0], &id) != 0)
         http_respond_not_found(ctx, "block");
     else
         http_respond_after_index(ctx, 204, NULL, INDEX_RESOURCE, &id);

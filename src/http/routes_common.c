@@ -7,7 +7,7 @@
 
 #include "http/fields.h"
 #include "http/routes.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 json_t *http_text_column(const PGresult *res, int row, int col)
 {
@@ -37,7 +37,7 @@ json_t *http_instant_column(const PGresult *res, int row, int col, int zone_col)
     if (tz_zone_find(PQgetvalue(res, row, zone_col), &zone) != 0)
         tz_zone_find("UTC", &zone);
     char text[40];
-    http_format_instant(zone, strtoll(PQgetvalue(res, row, col), NULL, 10), text, sizeof(text));
+    codec_format_instant(zone, strtoll(PQgetvalue(res, row, col), NULL, 10), text, sizeof(text));
     return json_string(text);
 }
 

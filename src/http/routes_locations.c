@@ -10,7 +10,7 @@
 
 #include "http/fields.h"
 #include "http/routes.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 /* LOCATION_COLUMNS: id, name, address, phone, zone, business_hours, closures, created,
  * updated, org zone */

@@ -6,7 +6,7 @@
 
 #include "http/fields.h"
 #include "http/routes.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 /* Renders a row of org_get / org_update. */
 static json_t *organization_json(const PGresult *res)
@@ -78,8 +78,8 @@ void http_organization_patch(http_ctx_t *ctx)
             hours_sent = true;
             if (!json_is_null(value)) {
                 eng_week_t week;
-                char field[HTTP_FIELD_MAX];
-                int rc = http_week_from_json(value, "business_hours", &week, field, sizeof(field));
+                char field[CODEC_FIELD_MAX];
+                int rc = codec_week_from_json(value, "business_hours", &week, field, sizeof(field));
                 if (rc) {
                     http_respond_invalid(
                         ctx, field,
@@ -89,7 +89,7 @@ void http_organization_patch(http_ctx_t *ctx)
                             : "Hours are a WEEK object: {\"mon\":[[\"09:00\",\"17:00\"]],...}.");
                     goto done;
                 }
-                json_t *normalized = http_week_to_json(&week);
+                json_t *normalized = codec_week_to_json(&week);
                 hours_text = json_dumps(normalized, JSON_COMPACT);
                 json_decref(normalized);
             }

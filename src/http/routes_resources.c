@@ -11,7 +11,7 @@
 
 #include "http/fields.h"
 #include "http/routes.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 /* RESOURCE_COLUMNS: id, kind, name, location_id, email, phone, zone, working_hours, active,
  * created, updated, organization zone */
@@ -31,7 +31,7 @@ static json_t *resource_json(const PGresult *res, int row)
 static void respond_resource(http_ctx_t *ctx, int status, const PGresult *res)
 {
     eng_id_t id;
-    if (http_parse_uuid(PQgetvalue(res, 0, 0), &id) != 0) {
+    if (codec_parse_uuid(PQgetvalue(res, 0, 0), &id) != 0) {
         http_respond(ctx, status, resource_json(res, 0));
         return;
     }
@@ -169,7 +169,7 @@ void http_resources_patch(http_ctx_t *ctx)
 static void respond_after_path_resource(http_ctx_t *ctx, int status, json_t *body)
 {
     eng_id_t id;
-    if (ctx->params[0] && http_parse_uuid(ctx->params[0], &id) == 0)
+    if (ctx->params[0] && codec_parse_uuid(ctx->params[0], &id) == 0)
         http_respond_after_index(ctx, status, body, INDEX_RESOURCE, &id);
     else if (body)
         http_respond(ctx, status, body);
@@ -229,7 +229,7 @@ static void on_override_put(http_ctx_t *ctx, const PGresult *res, const char *sq
 
 void http_overrides_put(http_ctx_t *ctx)
 {
-    char id[37], date[11], field[HTTP_FIELD_MAX];
+    char id[37], date[11], field[CODEC_FIELD_MAX];
     eng_id_t parsed;
     static const char *const allowed[] = {"hours", "date", NULL};
     if (!http_path_id(ctx, 0, "resource", id, &parsed) || !path_date(ctx, 1, date) ||
@@ -241,7 +241,7 @@ void http_overrides_put(http_ctx_t *ctx)
         http_respond_invalid(ctx, "hours", "hours is required: [[\"10:00\",\"14:00\"]], [] = off.");
         return;
     }
-    int rc = http_day_hours_from_json(value, "hours", &hours, field, sizeof(field));
+    int rc = codec_day_hours_from_json(value, "hours", &hours, field, sizeof(field));
     if (rc) {
         http_respond_invalid(ctx, field,
                              rc == ENG_ERANGE_OVERLAP ? "Ranges of one day must not overlap."
@@ -253,7 +253,7 @@ void http_overrides_put(http_ctx_t *ctx)
     /* store the normalized form: the week's JSON form of one day */
     eng_week_t week = {0};
     week.day[0] = hours;
-    json_t *whole = http_week_to_json(&week);
+    json_t *whole = codec_week_to_json(&week);
     char *text = json_dumps(json_object_get(whole, "mon"), JSON_COMPACT);
     json_decref(whole);
     const char *values[4] = {ctx->organization_text, id, date, text};

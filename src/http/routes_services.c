@@ -12,7 +12,7 @@
 #include "http/fields.h"
 #include "http/routes.h"
 #include "slotd/alloc.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 #define FIELD_COUNT 17
 
@@ -88,7 +88,7 @@ static bool requirements(http_ctx_t *ctx, const json_t *value, service_write_t *
     json_t *group;
     json_array_foreach(value, g, group)
     {
-        char field[HTTP_FIELD_MAX];
+        char field[CODEC_FIELD_MAX];
         snprintf(field, sizeof(field), "requirements[%zu]", g);
         static const char *const allowed[] = {"resource_ids", "mode", NULL};
         const char *mode = json_string_value(json_object_get(group, "mode"));
@@ -122,12 +122,12 @@ static bool requirements(http_ctx_t *ctx, const json_t *value, service_write_t *
             char text37[37];
             snprintf(field, sizeof(field), "requirements[%zu].resource_ids[%zu]", g, k);
             bool repeated = false;
-            if (json_is_string(id) && http_parse_uuid(json_string_value(id), &parsed) == 0) {
-                http_format_uuid(&parsed, text37);
+            if (json_is_string(id) && codec_parse_uuid(json_string_value(id), &parsed) == 0) {
+                codec_format_uuid(&parsed, text37);
                 for (size_t j = 0; j < json_array_size(clean); j++)
                     repeated |= strcmp(json_string_value(json_array_get(clean, j)), text37) == 0;
             }
-            if (!json_is_string(id) || http_parse_uuid(json_string_value(id), &parsed) != 0 ||
+            if (!json_is_string(id) || codec_parse_uuid(json_string_value(id), &parsed) != 0 ||
                 repeated) {
                 http_respond_invalid(ctx, field,
                                      repeated ? "A resource is listed twice in this group."
@@ -283,7 +283,7 @@ static void on_written(http_ctx_t *ctx, const PGresult *res, const char *sqlstat
         http_respond_not_found(ctx, "service");
     else {
         eng_id_t id;
-        if (http_parse_uuid(PQgetvalue(res, 0, 0), &id) == 0)
+        if (codec_parse_uuid(PQgetvalue(res, 0, 0), &id) == 0)
             http_respond_after_index(ctx, w->patch ? 200 : 201, service_json(res, 0), INDEX_SERVICE,
                                      &id);
         else
@@ -393,7 +393,7 @@ static void on_deleted(http_ctx_t *ctx, const PGresult *res, const char *sqlstat
         http_respond_database_error(ctx, sqlstate);
     else if (PQntuples(res) != 1)
         http_respond_not_found(ctx, "service");
-    else if (http_parse_uuid(PQgetvalue(res, 0, 0), &id) == 0)
+    else if (codec_parse_uuid(PQgetvalue(res, 0, 0), &id) == 0)
         http_respond_after_index(ctx, 204, NULL, INDEX_SERVICE, &id);
     else
         http_respond_empty(ctx);

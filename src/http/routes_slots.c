@@ -12,7 +12,7 @@
 
 #include "http/routes.h"
 #include "slotd/alloc.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 #define MAX_FILTER 64
 
@@ -22,7 +22,7 @@ static eng_workspace_t *workspace; /* one loop, one query at a time */
 static bool parse_bound(const char *text, tz_zone_t *zone, bool end, int64_t *out)
 {
     int32_t day;
-    if (http_parse_instant(text, out) == 0)
+    if (codec_parse_instant(text, out) == 0)
         return true;
     if (tz_parse_date(text, &day) != 0)
         return false;
@@ -60,7 +60,7 @@ void http_slots_get(http_ctx_t *ctx)
     char buffer[4][128];
     const char *service_text = http_query_param(ctx, "service_id", buffer[0], sizeof(buffer[0]));
     eng_id_t service_id;
-    if (service_text == NULL || http_parse_uuid(service_text, &service_id) != 0) {
+    if (service_text == NULL || codec_parse_uuid(service_text, &service_id) != 0) {
         http_respond_invalid(ctx, "service_id", "service_id (a service's id) is required.");
         return;
     }
@@ -99,7 +99,7 @@ void http_slots_get(http_ctx_t *ctx)
         http_query_param(ctx, "location_id", location_buffer, sizeof(location_buffer));
     if (location_text) {
         eng_id_t id;
-        if (http_parse_uuid(location_text, &id) != 0 ||
+        if (codec_parse_uuid(location_text, &id) != 0 ||
             (location = index_org_location(org, &id)) == NULL) {
             http_respond_not_found(ctx, "location");
             return;
@@ -114,7 +114,7 @@ void http_slots_get(http_ctx_t *ctx)
     }
     for (int i = 0; i < filter_count; i++) {
         eng_id_t id;
-        if (http_parse_uuid(filter_text[i], &id) != 0 ||
+        if (codec_parse_uuid(filter_text[i], &id) != 0 ||
             (filter[i] = index_org_resource(org, &id)) == NULL) {
             http_respond_not_found(ctx, "resource");
             return;
@@ -139,7 +139,7 @@ void http_slots_get(http_ctx_t *ctx)
     } while (0)
 #define APPEND_LITERAL(text) APPEND(text, sizeof(text) - 1)
     char id_text[37];
-    http_format_uuid(&service_id, id_text);
+    codec_format_uuid(&service_id, id_text);
     APPEND_LITERAL("{\"service_id\":\"");
     APPEND(id_text, 36);
     APPEND_LITERAL("\",\"timezone\":\"");
@@ -162,16 +162,16 @@ void http_slots_get(http_ctx_t *ctx)
         if (eng_slots(workspace, &q, &slots) == 0) {
             for (size_t i = 0; i < slots.count; i++) {
                 const eng_slot_t *slot = &slots.slots[i];
-                char instant[HTTP_INSTANT_MAX];
+                char instant[CODEC_INSTANT_MAX];
                 if (i)
                     APPEND_LITERAL(",");
                 APPEND_LITERAL("{\"start\":\"");
-                APPEND(instant, http_write_instant(zone, slot->start, instant));
+                APPEND(instant, codec_write_instant(zone, slot->start, instant));
                 APPEND_LITERAL("\",\"end\":\"");
-                APPEND(instant, http_write_instant(zone, slot->end, instant));
+                APPEND(instant, codec_write_instant(zone, slot->end, instant));
                 APPEND_LITERAL("\",\"resource_ids\":[");
                 for (uint32_t k = 0; k < slot->resource_count; k++) {
-                    http_format_uuid(eng_resource_id(slots.resources[slot->first_resource + k]),
+                    codec_format_uuid(eng_resource_id(slots.resources[slot->first_resource + k]),
                                      id_text);
                     if (k)
                         APPEND_LITERAL(",");

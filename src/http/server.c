@@ -27,7 +27,7 @@
 #include <time.h>
 
 #include "slotd/alloc.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 #include "store/keys.h"
 
 #define KEY_CACHE_SIZE 256
@@ -551,7 +551,7 @@ static void authenticate(http_ctx_t *ctx, h2o_req_t *req)
         http_respond_error(ctx, 401, "unauthorized", "The API key is not valid.", NULL);
         return;
     }
-    http_format_uuid(&ctx->organization, ctx->organization_text);
+    codec_format_uuid(&ctx->organization, ctx->organization_text);
     store_key_hash(key, key_len, ctx->key_hash);
     int64_t now = (int64_t)time(NULL);
     http_server_t *s = ctx->server;

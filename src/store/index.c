@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "slotd/alloc.h"
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 #include "store/idmap.h"
 
 typedef enum { WORK_ALL, WORK_ORG, WORK_RESOURCE, WORK_SERVICE } work_kind_t;
@@ -250,7 +250,7 @@ static tz_zone_t *zone_named(const char *name)
 
 static bool parse_id(const PGresult *res, int row, int col, eng_id_t *id)
 {
-    return !PQgetisnull(res, row, col) && http_parse_uuid(PQgetvalue(res, row, col), id) == 0;
+    return !PQgetisnull(res, row, col) && codec_parse_uuid(PQgetvalue(res, row, col), id) == 0;
 }
 
 static json_t *json_column(const PGresult *res, int row, int col)
@@ -290,8 +290,8 @@ static void set_location_closures(void *location, const int32_t *days, size_t n)
 static bool week_of(const PGresult *res, int row, int col, eng_week_t *week)
 {
     json_t *value = json_column(res, row, col);
-    char field[HTTP_FIELD_MAX];
-    bool ok = value && http_week_from_json(value, "hours", week, field, sizeof(field)) == 0;
+    char field[CODEC_FIELD_MAX];
+    bool ok = value && codec_week_from_json(value, "hours", week, field, sizeof(field)) == 0;
     json_decref(value);
     return ok;
 }
@@ -345,7 +345,7 @@ static uint64_t key_of(const char *uuid_text)
 {
     eng_id_t id = {{0}};
     uint64_t key = 0;
-    if (uuid_text && http_parse_uuid(uuid_text, &id) == 0)
+    if (uuid_text && codec_parse_uuid(uuid_text, &id) == 0)
         memcpy(&key, id.bytes, sizeof(key));
     return key;
 }
@@ -402,9 +402,9 @@ static bool apply_resource_row(index_org_t *org, const PGresult *res, int row)
     {
         int32_t day;
         eng_day_hours_t hours;
-        char field[HTTP_FIELD_MAX];
+        char field[CODEC_FIELD_MAX];
         if (tz_parse_date(json_string_value(json_array_get(v, 0)) ?: "", &day) == 0 &&
-            http_day_hours_from_json(json_array_get(v, 1), "hours", &hours, field, sizeof(field)) ==
+            codec_day_hours_from_json(json_array_get(v, 1), "hours", &hours, field, sizeof(field)) ==
                 0)
             eng_resource_set_override(r, day, &hours);
     }
@@ -516,7 +516,7 @@ static void apply_service_row(index_org_t *org, const PGresult *res, int row)
         {
             eng_id_t rid;
             eng_resource_t *r;
-            if (json_is_string(member) && http_parse_uuid(json_string_value(member), &rid) == 0 &&
+            if (json_is_string(member) && codec_parse_uuid(json_string_value(member), &rid) == 0 &&
                 (r = index_org_resource(org, &rid)) != NULL)
                 members[n++] = r;
         }
@@ -548,7 +548,7 @@ static void schedule_retry(store_index_t *ix, const work_t *w)
 
 static void format_id(const eng_id_t *id, char *text)
 {
-    http_format_uuid(id, text);
+    codec_format_uuid(id, text);
 }
 
 typedef struct {
@@ -700,7 +700,7 @@ void store_index_freeze_clock(store_index_t *ix, int64_t now)
 {
     tz_zone_t *utc;
     tz_zone_find("UTC", &utc);
-    http_format_instant(utc, now, ix->frozen_now, sizeof(ix->frozen_now));
+    codec_format_instant(utc, now, ix->frozen_now, sizeof(ix->frozen_now));
     ix->clock_frozen = true;
 }
 
@@ -981,18 +981,18 @@ static void on_notification(store_index_t *ix, const char *payload)
     const char *table = json_string_value(json_object_get(j, "table"));
     eng_id_t org, id;
     bool has_org =
-        http_parse_uuid(json_string_value(json_object_get(j, "organization_id")) ?: "", &org) == 0;
+        codec_parse_uuid(json_string_value(json_object_get(j, "organization_id")) ?: "", &org) == 0;
     const char *id_text = json_string_value(json_object_get(j, "id"));
     const char *resource_text = json_string_value(json_object_get(j, "resource_id"));
     if (table && has_org) {
         if (strcmp(table, "organizations") == 0 || strcmp(table, "locations") == 0)
             request(ix, WORK_ORG, &org, NULL);
-        else if (strcmp(table, "resources") == 0 && id_text && http_parse_uuid(id_text, &id) == 0)
+        else if (strcmp(table, "resources") == 0 && id_text && codec_parse_uuid(id_text, &id) == 0)
             request(ix, WORK_RESOURCE, &org, &id);
-        else if (resource_text && http_parse_uuid(resource_text, &id) == 0)
+        else if (resource_text && codec_parse_uuid(resource_text, &id) == 0)
             request(ix, WORK_RESOURCE, &org, &id);
         else if ((strcmp(table, "services") == 0 || strcmp(table, "service_requirements") == 0) &&
-                 id_text && http_parse_uuid(id_text, &id) == 0)
+                 id_text && codec_parse_uuid(id_text, &id) == 0)
             request(ix, WORK_SERVICE, &org, &id);
     }
     json_decref(j);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 static void random_bytes(uint8_t *out, size_t count)
 {

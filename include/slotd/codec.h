@@ -1,10 +1,10 @@
 /*
- * JSON forms of the API's building blocks (API.md): WEEK objects, local-date
+ * The codec: the JSON and text forms of the API's building blocks — UUIDs, WEEK objects, local-date
  * lists and RFC 3339 instants. Parsers report the offending field as a path
  * ("working_hours.mon[1]") for the error envelope's details.field.
  */
-#ifndef SLOTD_HTTP_JSON_H
-#define SLOTD_HTTP_JSON_H
+#ifndef SLOTD_CODEC_H
+#define SLOTD_CODEC_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include "slotd/engine.h"
 
 /** Size of a field-path buffer: long enough for every path the API names. */
-#define HTTP_FIELD_MAX 128
+#define CODEC_FIELD_MAX 128
 
 /**
  * Parses a WEEK object ({"mon":[["09:00","13:00"],...],...}; a missing or
@@ -20,38 +20,38 @@
  * ("working_hours"). Returns 0, or an ENG_ error with `field` naming the day or
  * range at fault (unknown day keys are errors too).
  */
-int http_week_from_json(const json_t *value, const char *name, eng_week_t *week, char *field,
+int codec_week_from_json(const json_t *value, const char *name, eng_week_t *week, char *field,
                         size_t field_size);
 
 /** One day's hours ([["10:00","14:00"]], [] = closed), as for date overrides. */
-int http_day_hours_from_json(const json_t *value, const char *name, eng_day_hours_t *hours,
+int codec_day_hours_from_json(const json_t *value, const char *name, eng_day_hours_t *hours,
                              char *field, size_t field_size);
 
 /** The JSON form of a week (days with no hours as []). New reference. */
-json_t *http_week_to_json(const eng_week_t *week);
+json_t *codec_week_to_json(const eng_week_t *week);
 
 /**
  * Parses an RFC 3339 instant with an offset or Z, with or without seconds and
  * fractions (dropped): "2026-03-30T09:00:00+02:00". Returns 0 or ENG_EINVAL.
  */
-int http_parse_instant(const char *text, int64_t *instant);
+int codec_parse_instant(const char *text, int64_t *instant);
 
 /** Room for an instant's text with its terminating NUL. */
-#define HTTP_INSTANT_MAX 26
+#define CODEC_INSTANT_MAX 26
 
 /**
  * Writes an instant in a zone as "YYYY-MM-DDTHH:MM:SS+HH:MM" ("...Z" in UTC)
- * into out (HTTP_INSTANT_MAX bytes), NUL-terminated; returns its length.
+ * into out (CODEC_INSTANT_MAX bytes), NUL-terminated; returns its length.
  */
-size_t http_write_instant(tz_zone_t *zone, int64_t instant, char *out);
+size_t codec_write_instant(tz_zone_t *zone, int64_t instant, char *out);
 
 /** The same, into a buffer of any size (truncated to fit). */
-void http_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t size);
+void codec_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t size);
 
 /** Parses a UUID in its canonical text form (any case). Returns 0 or ENG_EINVAL. */
-int http_parse_uuid(const char *text, eng_id_t *id);
+int codec_parse_uuid(const char *text, eng_id_t *id);
 
 /** Formats a UUID in canonical lowercase form into `text` (37 bytes). */
-void http_format_uuid(const eng_id_t *id, char *text);
+void codec_format_uuid(const eng_id_t *id, char *text);
 
 #endif

@@ -1,18 +1,18 @@
 /*
- * JSON forms of weeks, days and instants (see include/slotd/http_json.h).
+ * JSON forms of weeks, days and instants (see include/slotd/codec.h).
  *
  * Validation happens here, at the edge, and reports where: every refusal names
  * the JSON path of the value at fault, so that a client sees
  * {"field":"working_hours.mon[1]"} rather than a guess.
  */
-#include "slotd/http_json.h"
+#include "slotd/codec.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
-int http_day_hours_from_json(const json_t *value, const char *name, eng_day_hours_t *hours,
+int codec_day_hours_from_json(const json_t *value, const char *name, eng_day_hours_t *hours,
                              char *field, size_t field_size)
 {
     *hours = (eng_day_hours_t){0};
@@ -46,7 +46,7 @@ int http_day_hours_from_json(const json_t *value, const char *name, eng_day_hour
     return rc;
 }
 
-int http_week_from_json(const json_t *value, const char *name, eng_week_t *week, char *field,
+int codec_week_from_json(const json_t *value, const char *name, eng_week_t *week, char *field,
                         size_t field_size)
 {
     *week = (eng_week_t){0};
@@ -62,7 +62,7 @@ int http_week_from_json(const json_t *value, const char *name, eng_week_t *week,
         for (int i = 0; i < 7; i++)
             if (strcmp(key, day_names[i]) == 0)
                 d = i;
-        char path[HTTP_FIELD_MAX];
+        char path[CODEC_FIELD_MAX];
         snprintf(path, sizeof(path), "%s.%.8s", name, key);
         if (d < 0) {
             snprintf(field, field_size, "%s", path);
@@ -70,14 +70,14 @@ int http_week_from_json(const json_t *value, const char *name, eng_week_t *week,
         }
         if (json_is_null(day))
             continue;
-        int rc = http_day_hours_from_json(day, path, &week->day[d], field, field_size);
+        int rc = codec_day_hours_from_json(day, path, &week->day[d], field, field_size);
         if (rc)
             return rc;
     }
     return ENG_OK;
 }
 
-json_t *http_week_to_json(const eng_week_t *week)
+json_t *codec_week_to_json(const eng_week_t *week)
 {
     json_t *obj = json_object();
     for (int d = 0; d < 7; d++) {
@@ -94,7 +94,7 @@ json_t *http_week_to_json(const eng_week_t *week)
     return obj;
 }
 
-int http_parse_instant(const char *text, int64_t *instant)
+int codec_parse_instant(const char *text, int64_t *instant)
 {
     /* YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|+HH:MM|-HH:MM) */
     size_t len = strlen(text);
@@ -144,7 +144,7 @@ static char *two_digits(char *p, int v)
     return p + 2;
 }
 
-size_t http_write_instant(tz_zone_t *zone, int64_t instant, char *out)
+size_t codec_write_instant(tz_zone_t *zone, int64_t instant, char *out)
 {
     /* Written by hand, not with printf: this runs for every slot of every answer. */
     int32_t offset = tz_offset_at(zone, instant);
@@ -180,14 +180,14 @@ size_t http_write_instant(tz_zone_t *zone, int64_t instant, char *out)
     return (size_t)(p - out);
 }
 
-void http_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t size)
+void codec_format_instant(tz_zone_t *zone, int64_t instant, char *buffer, size_t size)
 {
-    char text[HTTP_INSTANT_MAX];
-    http_write_instant(zone, instant, text);
+    char text[CODEC_INSTANT_MAX];
+    codec_write_instant(zone, instant, text);
     snprintf(buffer, size, "%s", text);
 }
 
-int http_parse_uuid(const char *text, eng_id_t *id)
+int codec_parse_uuid(const char *text, eng_id_t *id)
 {
     if (strlen(text) != 36)
         return ENG_EINVAL;
@@ -216,7 +216,7 @@ int http_parse_uuid(const char *text, eng_id_t *id)
     return ENG_OK;
 }
 
-void http_format_uuid(const eng_id_t *id, char *text)
+void codec_format_uuid(const eng_id_t *id, char *text)
 {
     static const char hex[] = "0123456789abcdef";
     char *p = text;
