@@ -64,7 +64,7 @@ struct eng_workspace {
     size_t group_count;
     eng_span_t *pool;
     size_t pool_count, pool_capacity;
-    eng_spans_t ranges, next_ranges;
+    eng_spans_t ranges, next_ranges, group_spans, sort_scratch;
     int64_t *emitted;
     size_t emitted_count, emitted_capacity;
     int64_t *merge_scratch;
@@ -112,6 +112,8 @@ void eng_workspace_free(eng_workspace_t *ws)
     free(ws->pool);
     eng_spans_free(&ws->ranges);
     eng_spans_free(&ws->next_ranges);
+    eng_spans_free(&ws->group_spans);
+    eng_spans_free(&ws->sort_scratch);
     free(ws->emitted);
     free(ws->merge_scratch);
     free(ws->slots);
@@ -380,43 +382,81 @@ static void group_ranges(eng_workspace_t *ws, const compute_t *c, const group_wo
     eng_spans_free(&acc);
 }
 
-/* Rule 4: combine the groups into ws->ranges, sorted by start, without empty,
- * duplicate or contained ranges. */
+/* Sorts spans by start (the longest first among equal starts) and keeps the
+ * maximal ones: in that order a span is a duplicate of, or contained in,
+ * another exactly when an earlier one reaches at least as far. What is left is
+ * strictly increasing in start and in end (a "chain"). */
+static void keep_maximal(eng_spans_t *s, eng_spans_t *scratch)
+{
+    eng_spans_sort(s, scratch);
+    size_t out = 0;
+    int64_t reach = INT64_MIN;
+    for (size_t i = 0; i < s->count; i++) {
+        if (s->v[i].end <= reach)
+            continue;
+        reach = s->v[i].end;
+        s->v[out++] = s->v[i];
+    }
+    s->count = out;
+}
+
+/* For each span x of chain `a`, the intersection of x with the span of chain
+ * `b` that starts last at or before x (the one of them that reaches furthest),
+ * appended to out when it is at least `duration` long. */
+static void intersect_from(const eng_spans_t *a, const eng_spans_t *b, int64_t duration,
+                           eng_spans_t *out)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < a->count; i++) {
+        const eng_span_t *x = &a->v[i];
+        while (j < b->count && b->v[j].start <= x->start)
+            j++;
+        if (j == 0)
+            continue;
+        int64_t end = x->end < b->v[j - 1].end ? x->end : b->v[j - 1].end;
+        if (end - x->start >= duration)
+            eng_spans_push(out, x->start, end);
+    }
+}
+
+/*
+ * Rule 4: combine the groups into ws->ranges, sorted by start, without empty,
+ * duplicate or contained ranges.
+ *
+ * The rule's text forms every combination of one range per group; this keeps
+ * only what survives its last step, without forming the rest:
+ *   - a range contained in another of its group (or of a partial combination)
+ *     yields only intersections contained in those of the other, so each
+ *     group, and each partial combination, is first reduced to its maximal
+ *     ranges: a chain, increasing in start and in end;
+ *   - a maximal intersection of x and y of two chains starts at x's start or at y's;
+ *     if at x's, y starts at or before x, and the last such y of its chain
+ *     reaches at least as far as y, so it is that one's intersection with x.
+ *     The candidates "each x with the last y starting at or before it", and the
+ *     same the other way round, are at most |A| + |B| and contain every
+ *     intersection; their maximal ones are the answer.
+ * So combining costs O(n log n) in the ranges of the groups, and the combined
+ * ranges never outnumber them: the work of any query is bounded by its free
+ * spans, which the input limits bound (ENG_MAX_GROUPS groups of at most
+ * ENG_MAX_GROUP_MEMBERS members, a window of at most ENG_MAX_WINDOW_SECONDS).
+ * Ranges shorter than the duration are dropped as they are formed: every
+ * intersection with them is shorter still.
+ */
 static void combine_groups(eng_workspace_t *ws, const compute_t *c)
 {
     group_ranges(ws, c, &ws->groups[0], &ws->ranges);
-    eng_spans_t other = {0};
-    for (size_t g = 1; g < ws->group_count; g++) {
-        group_ranges(ws, c, &ws->groups[g], &other);
+    keep_maximal(&ws->ranges, &ws->sort_scratch);
+    for (size_t g = 1; g < ws->group_count && ws->ranges.count > 0; g++) {
+        group_ranges(ws, c, &ws->groups[g], &ws->group_spans);
+        keep_maximal(&ws->group_spans, &ws->sort_scratch);
         eng_spans_clear(&ws->next_ranges);
-        for (size_t i = 0; i < ws->ranges.count; i++) {
-            for (size_t j = 0; j < other.count; j++) {
-                int64_t start = ws->ranges.v[i].start > other.v[j].start ? ws->ranges.v[i].start
-                                                                         : other.v[j].start;
-                int64_t end =
-                    ws->ranges.v[i].end < other.v[j].end ? ws->ranges.v[i].end : other.v[j].end;
-                if (end - start >= c->duration)
-                    eng_spans_push(&ws->next_ranges, start, end);
-            }
-        }
+        intersect_from(&ws->ranges, &ws->group_spans, c->duration, &ws->next_ranges);
+        intersect_from(&ws->group_spans, &ws->ranges, c->duration, &ws->next_ranges);
+        keep_maximal(&ws->next_ranges, &ws->sort_scratch);
         eng_spans_t swap = ws->ranges;
         ws->ranges = ws->next_ranges;
         ws->next_ranges = swap;
     }
-    eng_spans_free(&other);
-
-    eng_spans_sort(&ws->ranges, &ws->next_ranges);
-    /* In (start, longest first) order a range is a duplicate of, or contained in,
-     * another exactly when an earlier one reaches at least as far. */
-    size_t out = 0;
-    int64_t reach = INT64_MIN;
-    for (size_t i = 0; i < ws->ranges.count; i++) {
-        if (ws->ranges.v[i].end <= reach)
-            continue;
-        reach = ws->ranges.v[i].end;
-        ws->ranges.v[out++] = ws->ranges.v[i];
-    }
-    ws->ranges.count = out;
 }
 
 /* Rule 6: the largest of 60, 30, 20, 15, 10, 5 minutes dividing the step, else 1. */
