@@ -21,18 +21,28 @@
  * range at fault (unknown day keys are errors too).
  */
 int codec_week_from_json(const json_t *value, const char *name, eng_week_t *week, char *field,
-                        size_t field_size);
+                         size_t field_size);
 
 /** One day's hours ([["10:00","14:00"]], [] = closed), as for date overrides. */
 int codec_day_hours_from_json(const json_t *value, const char *name, eng_day_hours_t *hours,
-                             char *field, size_t field_size);
+                              char *field, size_t field_size);
 
 /** The JSON form of a week (days with no hours as []). New reference. */
 json_t *codec_week_to_json(const eng_week_t *week);
 
 /**
+ * The same WEEK object with its days in calendar order, mon to sun (a WEEK read
+ * back from a jsonb column comes with its keys sorted alphabetically). Takes
+ * the caller's reference to `week` and returns a new one; anything but an
+ * object (null) is returned as it is.
+ */
+json_t *codec_week_ordered(json_t *week);
+
+/**
  * Parses an RFC 3339 instant with an offset or Z, with or without seconds and
- * fractions (dropped): "2026-03-30T09:00:00+02:00". Returns 0 or ENG_EINVAL.
+ * fractions (dropped): "2026-03-30T09:00:00+02:00". Returns 0, ENG_EINVAL
+ * (malformed), or ENG_ERANGE when the instant, offset applied, lies outside
+ * [TZ_MIN_INSTANT, TZ_MAX_INSTANT) (tz.h).
  */
 int codec_parse_instant(const char *text, int64_t *instant);
 

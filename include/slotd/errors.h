@@ -20,6 +20,7 @@ enum {
     ENG_ELIMIT = -10,        /**< too many ranges, groups or members */
     ENG_EUNAVAILABLE = -11,  /**< the slot would not be offered */
     ENG_ERESOURCE = -12,     /**< a resource that the service cannot use */
+    ENG_ERANGE = -13,        /**< a date or instant outside the supported range (tz.h) */
 };
 
 /** A short English name of an error code, for logs. */

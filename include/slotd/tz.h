@@ -25,11 +25,25 @@
 
 #define TZ_SECONDS_PER_DAY 86400
 
+/*
+ * The supported range. Dates from TZ_MIN_YEAR-01-01 to TZ_MAX_YEAR-12-31 and
+ * instants in [TZ_MIN_INSTANT, TZ_MAX_INSTANT) (1970-01-01T00:00:00Z to
+ * 2200-01-01T00:00:00Z) are what slotd accepts from anyone: the parsers refuse
+ * the rest with TZ_ERANGE (ENG_ERANGE in the codec). Zone lookups of every
+ * value in range, and of those a query derives from it, are cached; outside
+ * the cached years a zone keeps the offset at their edge.
+ */
+#define TZ_MIN_YEAR 1970
+#define TZ_MAX_YEAR 2199
+#define TZ_MIN_INSTANT 0LL
+#define TZ_MAX_INSTANT 7258118400LL
+
 /** Error codes (negative). */
 enum {
     TZ_OK = 0,
     TZ_EUNKNOWN = -1, /**< no such IANA zone on this system */
     TZ_EINVAL = -2,   /**< malformed text */
+    TZ_ERANGE = -3,   /**< well-formed, outside the supported range */
 };
 
 typedef struct tz_zone tz_zone_t;
@@ -64,12 +78,21 @@ bool tz_parse_digits(const char *text, int count, int32_t *out);
 
 /**
  * Parses "YYYY-MM-DD" (exactly that form, a real calendar date) into a day
- * number. Returns 0 or TZ_EINVAL.
+ * number. Returns 0, TZ_EINVAL, or TZ_ERANGE for a date outside
+ * TZ_MIN_YEAR..TZ_MAX_YEAR.
  */
 int tz_parse_date(const char *text, int32_t *days_out);
 
+/** Whether an instant lies in [TZ_MIN_INSTANT, TZ_MAX_INSTANT). */
+static inline bool tz_instant_supported(int64_t instant)
+{
+    return instant >= TZ_MIN_INSTANT && instant < TZ_MAX_INSTANT;
+}
+
 /**
- * Finds a zone by IANA name ("Europe/Warsaw", also "UTC"). On success *out is a
+ * Finds a zone by IANA name ("Europe/Warsaw", also "UTC"): a Zone or Link name
+ * of the tz database, never other files of the zoneinfo directory
+ * ("right/...", "posix/...", "localtime") nor its "Factory" placeholder. On success *out is a
  * process-lifetime object owned by the zone table (never freed by the caller).
  * Returns 0 or TZ_EUNKNOWN.
  */

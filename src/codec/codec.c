@@ -13,7 +13,7 @@
 static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 int codec_day_hours_from_json(const json_t *value, const char *name, eng_day_hours_t *hours,
-                             char *field, size_t field_size)
+                              char *field, size_t field_size)
 {
     *hours = (eng_day_hours_t){0};
     if (!json_is_array(value)) {
@@ -47,7 +47,7 @@ int codec_day_hours_from_json(const json_t *value, const char *name, eng_day_hou
 }
 
 int codec_week_from_json(const json_t *value, const char *name, eng_week_t *week, char *field,
-                        size_t field_size)
+                         size_t field_size)
 {
     *week = (eng_week_t){0};
     if (!json_is_object(value)) {
@@ -94,6 +94,27 @@ json_t *codec_week_to_json(const eng_week_t *week)
     return obj;
 }
 
+json_t *codec_week_ordered(json_t *week)
+{
+    if (!json_is_object(week))
+        return week;
+    json_t *ordered = json_object();
+    for (int d = 0; d < 7; d++) {
+        json_t *day = json_object_get(week, day_names[d]);
+        if (day)
+            json_object_set(ordered, day_names[d], day);
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(week, key, value)
+    {
+        if (json_object_get(ordered, key) == NULL)
+            json_object_set(ordered, key, value);
+    }
+    json_decref(week);
+    return ordered;
+}
+
 int codec_parse_instant(const char *text, int64_t *instant)
 {
     /* YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|+HH:MM|-HH:MM) */
@@ -105,8 +126,18 @@ int codec_parse_instant(const char *text, int64_t *instant)
     date[10] = 0;
     int32_t day;
     int32_t hour, minute, second = 0;
-    if (tz_parse_date(date, &day) || !tz_parse_digits(text + 11, 2, &hour) ||
-        !tz_parse_digits(text + 14, 2, &minute) || hour > 23 || minute > 59)
+    int date_rc = tz_parse_date(date, &day);
+    if (date_rc == TZ_ERANGE) { /* a real date: the instant is checked below, offset applied */
+        int32_t y, m, d;
+        tz_parse_digits(date, 4, &y);
+        tz_parse_digits(date + 5, 2, &m);
+        tz_parse_digits(date + 8, 2, &d);
+        day = tz_days_from_civil(y, m, d);
+    } else if (date_rc) {
+        return ENG_EINVAL;
+    }
+    if (!tz_parse_digits(text + 11, 2, &hour) || !tz_parse_digits(text + 14, 2, &minute) ||
+        hour > 23 || minute > 59)
         return ENG_EINVAL;
     const char *p = text + 16;
     if (*p == ':') {
@@ -133,7 +164,10 @@ int codec_parse_instant(const char *text, int64_t *instant)
     } else {
         return ENG_EINVAL;
     }
-    *instant = (int64_t)day * 86400 + hour * 3600 + minute * 60 + second - offset;
+    int64_t value = (int64_t)day * 86400 + hour * 3600 + minute * 60 + second - offset;
+    if (!tz_instant_supported(value))
+        return ENG_ERANGE;
+    *instant = value;
     return ENG_OK;
 }
 

@@ -75,6 +75,8 @@ int tz_parse_date(const char *text, int32_t *days_out)
         return TZ_EINVAL;
     if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
         return TZ_EINVAL;
+    if (y < TZ_MIN_YEAR || y > TZ_MAX_YEAR)
+        return TZ_ERANGE;
     *days_out = tz_days_from_civil(y, m, d);
     return TZ_OK;
 }

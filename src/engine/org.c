@@ -40,6 +40,8 @@ const char *eng_strerror(int code)
         return "slot unavailable";
     case ENG_ERESOURCE:
         return "resource not usable for this service";
+    case ENG_ERANGE:
+        return "outside the supported range of dates";
     default:
         return "unknown error";
     }

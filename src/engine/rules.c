@@ -16,8 +16,16 @@
  * libical (which compares a UTC UNTIL with floating occurrences naively): a UTC
  * UNTIL against the occurrence's instant, a floating or DATE one against its
  * wall time. EXDATEs are wall times of left-out occurrences; COUNT counts them
- * (RFC 5545). A rule that never matches ends inside libical's own bound on the
- * years it searches, once; sub-daily frequencies are refused.
+ * (RFC 5545).
+ *
+ * Refused: sub-daily frequencies, and rules made sub-daily by more than one
+ * BYHOUR, BYMINUTE or BYSECOND value; an UNTIL before the start; a rule with
+ * no occurrence within PROBE_YEARS of its start (libical searches up to year
+ * 2582 for one that never matches: 0.7 s of one call; the probe is bounded,
+ * see has_occurrence). Expansion never looks
+ * past the supported range (its iterator carries an UNTIL at TZ_MAX_YEAR's
+ * end), so the search for a next occurrence that does not come stops there,
+ * and a block holds at most MAX_OCCURRENCES.
  */
 #include "internal.h"
 
@@ -26,6 +34,16 @@
 #define WALL_MARGIN (16 * 3600) /* wall time is within 16 h of its instant */
 #define MAX_OCCURRENCES 200000  /* per block: over 500 years of days */
 #define MAX_BLOCK_MINUTES (31 * 24 * 60)
+#define PROBE_YEARS 9 /* a yearly 29 February comes back within 8 years */
+
+/* Values in one of libical's BY arrays (terminated by ICAL_RECURRENCE_ARRAY_MAX). */
+static int by_count(const short *values, int size)
+{
+    int n = 0;
+    while (n < size && values[n] != ICAL_RECURRENCE_ARRAY_MAX)
+        n++;
+    return n;
+}
 
 void eng_hours_to_spans(tz_zone_t *zone, const eng_week_t *week, const eng_resource_t *r,
                         int32_t first, int32_t last, eng_spans_t *out)
@@ -79,6 +97,39 @@ static int compare_wall(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Does the rule have an occurrence by PROBE_YEARS after its start, and by
+ * until_wall? Bounded by an UNTIL, libical's search stops there (without one
+ * a rule that never matches is searched for to year 2582). */
+static bool has_occurrence(struct icalrecurrencetype rule, int64_t start_wall, int64_t until_wall)
+{
+    int64_t limit = start_wall + (int64_t)PROBE_YEARS * 366 * TZ_SECONDS_PER_DAY;
+    if (until_wall < limit)
+        limit = until_wall;
+    rule.until = floating_of(limit);
+    rule.count = 0;
+    /* libical honours UNTIL inside its search only for DAILY rules. A coarser
+     * rule whose BY parts are plain filters of days (no ordinal BYDAY, no
+     * BYSETPOS or BYWEEKNO) occurs only on days that the DAILY rule with the
+     * same filters matches: when that one has no day, neither has the rule. */
+    bool plain = by_count(rule.by_set_pos, ICAL_BY_SETPOS_SIZE) == 0 &&
+                 by_count(rule.by_week_no, ICAL_BY_WEEKNO_SIZE) == 0;
+    for (int i = 0; plain && i < by_count(rule.by_day, ICAL_BY_DAY_SIZE); i++)
+        plain = icalrecurrencetype_day_position(rule.by_day[i]) == 0;
+    if (rule.freq > ICAL_DAILY_RECURRENCE && plain) {
+        rule.freq = ICAL_DAILY_RECURRENCE;
+        rule.interval = 1;
+    }
+    icalrecur_iterator *it = icalrecur_iterator_new(rule, floating_of(start_wall));
+    if (it == NULL) {
+        icalerror_clear_errno();
+        return false;
+    }
+    struct icaltimetype next = icalrecur_iterator_next(it);
+    icalrecur_iterator_free(it);
+    icalerror_clear_errno();
+    return !icaltime_is_null_time(next) && wall_of(next) <= limit;
+}
+
 /* Parses and checks a recurring block; on success *out is a new, unattached block. */
 static int recurring_new(uint64_t key, const char *rrule, int64_t start_wall,
                          int32_t duration_minutes, const int64_t *exdates_wall, size_t exdate_count,
@@ -87,14 +138,19 @@ static int recurring_new(uint64_t key, const char *rrule, int64_t start_wall,
     if (duration_minutes < 1 || duration_minutes > MAX_BLOCK_MINUTES)
         return ENG_EDURATION;
     tz_date_t first = tz_civil_from_days(tz_day_of(start_wall));
-    if (first.year < 1900 || first.year > 2199 || strlen(rrule) > 1024)
+    if (first.year < TZ_MIN_YEAR || first.year > TZ_MAX_YEAR)
+        return ENG_ERANGE;
+    if (strlen(rrule) > 1024)
         return ENG_ERRULE;
 
     icalerror_clear_errno();
     struct icalrecurrencetype rule = icalrecurrencetype_from_string(rrule);
     if (rule.freq == ICAL_NO_RECURRENCE || rule.freq < ICAL_DAILY_RECURRENCE ||
         icalerrno == ICAL_MALFORMEDDATA_ERROR || rule.interval < 1 ||
-        (rule.count > 0 && !icaltime_is_null_time(rule.until))) {
+        (rule.count > 0 && !icaltime_is_null_time(rule.until)) ||
+        by_count(rule.by_hour, ICAL_BY_HOUR_SIZE) > 1 ||
+        by_count(rule.by_minute, ICAL_BY_MINUTE_SIZE) > 1 ||
+        by_count(rule.by_second, ICAL_BY_SECOND_SIZE) > 1) {
         icalerror_clear_errno();
         return ENG_ERRULE;
     }
@@ -113,10 +169,22 @@ static int recurring_new(uint64_t key, const char *rrule, int64_t start_wall,
         }
         rule.until = icaltime_null_time();
     }
+    /* The wall time the rule's UNTIL stands for at the latest (a UTC UNTIL is
+     * within 16 h of its wall time). */
+    int64_t until_wall = rec->until == INT64_MAX ? INT64_MAX
+                         : rec->until_is_utc     ? rec->until + WALL_MARGIN
+                                                 : rec->until;
+    if (until_wall < start_wall || !has_occurrence(rule, start_wall, until_wall)) {
+        eng_recurring_free(rec);
+        return ENG_ERRULE;
+    }
     rec->rule = rule;
     rec->start_wall = start_wall;
     rec->duration_seconds = duration_minutes * 60;
-    rec->iterator = icalrecur_iterator_new(rule, floating_of(start_wall));
+    struct icalrecurrencetype bounded = rule;
+    bounded.until =
+        floating_of((int64_t)tz_days_from_civil(TZ_MAX_YEAR + 1, 1, 2) * TZ_SECONDS_PER_DAY);
+    rec->iterator = icalrecur_iterator_new(bounded, floating_of(start_wall));
     icalerror_clear_errno();
     if (rec->iterator == NULL) {
         eng_recurring_free(rec);

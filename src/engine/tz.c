@@ -17,10 +17,14 @@
  * Entries are built 512 days at a time: the zone's transitions over the block
  * are found by probing libical every two hours and bisecting each change to the
  * second, then each day takes the transitions of its window. A day whose window
- * holds more than two transitions (none in the real tz database since 1900) and
- * days outside 1900..2199 take the slow path, which probes around the one value
- * asked for. Two transitions less than two hours apart that cancel each other
- * out would be missed by the block scan; the tz database has none.
+ * holds more than two transitions (none in the real tz database since 1900)
+ * takes the slow path, which probes around the one value asked for. Days
+ * outside the cached years never reach libical (whose lookups there grow with
+ * the distance: seconds per query in year 9999): before 1900 the zone keeps the
+ * offset of 1900-01-01, after them that of 2200-12-31. Instants the service
+ * accepts lie within TZ_MIN_YEAR..TZ_MAX_YEAR, inside the cache with a margin,
+ * so every lookup they cause is a cached one. Two transitions less than two hours apart that cancel
+ * each other out would be missed by the block scan; the tz database has none.
  *
  * A cached lookup is a division, an array index and at most two comparisons;
  * a libical lookup takes a lock and tens of nanoseconds, and building a block
@@ -29,6 +33,7 @@
 #include "slotd/tz.h"
 
 #include <libical/ical.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +42,7 @@
 #define BLOCK_SHIFT 9
 #define BLOCK_DAYS (1 << BLOCK_SHIFT)
 #define FIRST_YEAR 1900
-#define LAST_YEAR 2199
+#define LAST_YEAR 2200
 #define WINDOW_MARGIN (16 * 3600)
 #define SCAN_STEP (2 * 3600)
 #define SLOW_SCAN_STEP (15 * 60)
@@ -65,6 +70,9 @@ struct tz_zone {
     int32_t first_day; /* day number of FIRST_YEAR-01-01 */
     int32_t block_count;
     tz_day_t **blocks;
+    int32_t last_index;     /* of LAST_YEAR-12-31 */
+    tz_day_t before, after; /* the constant offsets outside the cached years */
+    bool edges_known;
 };
 
 static tz_zone_t **zones;
@@ -195,12 +203,31 @@ static void build_block(tz_zone_t *zone, int32_t block)
     zone->blocks[block] = days;
 }
 
+static const tz_day_t *day_entry(tz_zone_t *zone, int32_t day);
+
+/* The offsets outside the cached years: the first cached day's first offset,
+ * the last cached day's last. */
+static void learn_edges(tz_zone_t *zone)
+{
+    zone->edges_known = true;
+    int32_t last_day = tz_days_from_civil(LAST_YEAR + 1, 1, 1) - 1;
+    const tz_day_t *first = day_entry(zone, zone->first_day);
+    const tz_day_t *last = day_entry(zone, last_day);
+    zone->before.offset[0] =
+        first ? first->offset[0] : ical_offset(zone, (int64_t)zone->first_day * TZ_SECONDS_PER_DAY);
+    zone->after.offset[0] = last ? last->offset[last->count]
+                                 : ical_offset(zone, (int64_t)last_day * TZ_SECONDS_PER_DAY);
+}
+
 /* The cached entry of a day, or NULL when the day takes the slow path. */
 static const tz_day_t *day_entry(tz_zone_t *zone, int32_t day)
 {
     int64_t index = (int64_t)day - zone->first_day;
-    if (index < 0 || index >= (int64_t)zone->block_count * BLOCK_DAYS)
-        return NULL;
+    if (index < 0 || index > zone->last_index) {
+        if (!zone->edges_known)
+            learn_edges(zone);
+        return index < 0 ? &zone->before : &zone->after;
+    }
     int32_t block = (int32_t)(index >> BLOCK_SHIFT);
     if (zone->blocks[block] == NULL)
         build_block(zone, block);
@@ -268,7 +295,7 @@ int64_t tz_next_change(tz_zone_t *zone, int64_t after, int64_t limit)
 }
 
 /* IANA names are ASCII letters, digits and "/_+-"; anything else (a path, a
- * dot) is refused before libical looks for a file. */
+ * dot) is refused before any file is looked at. */
 static bool plausible_zone_name(const char *name)
 {
     size_t len = strlen(name);
@@ -284,6 +311,70 @@ static bool plausible_zone_name(const char *name)
     return true;
 }
 
+/*
+ * The names that are zones: those of the tz database's Zone lines and Link
+ * lines, read once from its compact form (tzdata.zi: "Z name ..." and
+ * "L target name"), less "Factory" (a placeholder zone, "-00"). The zoneinfo
+ * directory also holds files that are not zones of this list and must not be
+ * taken for them: right/... (leap seconds counted: every wall time off),
+ * posix/..., posixrules, localtime. Without tzdata.zi (a system without the
+ * tz database's source form) the list is empty and the same names are
+ * refused by their shape instead.
+ */
+static char **known_names;
+static size_t known_count;
+static bool known_loaded;
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_known_names(void)
+{
+    known_loaded = true;
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/tzdata.zi", dir && dir[0] ? dir : "/usr/share/zoneinfo");
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    char line[512];
+    size_t capacity = 0;
+    while (fgets(line, sizeof(line), f)) {
+        char name[128];
+        bool zone = line[0] == 'Z' && line[1] == ' ' && sscanf(line + 2, "%127s", name) == 1;
+        bool link = line[0] == 'L' && line[1] == ' ' && sscanf(line + 2, "%*s %127s", name) == 1;
+        if ((!zone && !link) || strcmp(name, "Factory") == 0 || !plausible_zone_name(name))
+            continue;
+        known_names = slotd_grow(known_names, &capacity, known_count + 1, sizeof(char *));
+        known_names[known_count++] = slotd_strdup(name);
+    }
+    fclose(f);
+    qsort(known_names, known_count, sizeof(char *), compare_names);
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Is `name` a zone of the tz database (a canonical name or a link)? */
+static bool is_zone_name(const char *name)
+{
+    if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0)
+        return true;
+    if (!plausible_zone_name(name))
+        return false;
+    if (!known_loaded)
+        load_known_names();
+    if (known_count > 0)
+        return bsearch(&name, known_names, known_count, sizeof(char *), compare_names) != NULL;
+    return !starts_with(name, "right/") && !starts_with(name, "posix/") &&
+           strcmp(name, "posixrules") != 0 && strcmp(name, "localtime") != 0 &&
+           strcmp(name, "Factory") != 0;
+}
+
 int tz_zone_find(const char *name, tz_zone_t **out)
 {
     for (size_t i = 0; i < zone_count; i++) {
@@ -292,7 +383,7 @@ int tz_zone_find(const char *name, tz_zone_t **out)
             return TZ_OK;
         }
     }
-    if (!plausible_zone_name(name))
+    if (!is_zone_name(name))
         return TZ_EUNKNOWN;
     icaltimezone *ical;
     if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0)
@@ -308,6 +399,7 @@ int tz_zone_find(const char *name, tz_zone_t **out)
     zone->first_day = tz_days_from_civil(FIRST_YEAR, 1, 1);
     int32_t days = tz_days_from_civil(LAST_YEAR + 1, 1, 1) - zone->first_day;
     zone->block_count = (days + BLOCK_DAYS - 1) / BLOCK_DAYS;
+    zone->last_index = days - 1;
     zone->blocks = slotd_calloc((size_t)zone->block_count, sizeof(*zone->blocks));
 
     zones = slotd_realloc(zones, (zone_count + 1) * sizeof(*zones));
@@ -333,5 +425,11 @@ void tz_shutdown(void)
     free(zones);
     zones = NULL;
     zone_count = 0;
+    for (size_t i = 0; i < known_count; i++)
+        free(known_names[i]);
+    free(known_names);
+    known_names = NULL;
+    known_count = 0;
+    known_loaded = false;
     icaltimezone_free_builtin_timezones();
 }

@@ -106,12 +106,19 @@ void http_blocks_create(http_ctx_t *ctx)
     char start[40] = "", end[40] = "", local[24] = "", minutes[16] = "";
     if (once) {
         int64_t s, e;
-        if (start_text == NULL || codec_parse_instant(start_text, &s)) {
-            http_respond_invalid(ctx, "start", "start must be an RFC 3339 instant.");
+        int rc = start_text ? codec_parse_instant(start_text, &s) : ENG_EINVAL;
+        if (rc) {
+            http_respond_invalid(ctx, "start",
+                                 rc == ENG_ERANGE
+                                     ? "start must lie in 1970-01-01..2199-12-31 (UTC)."
+                                     : "start must be an RFC 3339 instant.");
             return;
         }
-        if (end_text == NULL || codec_parse_instant(end_text, &e)) {
-            http_respond_invalid(ctx, "end", "end must be an RFC 3339 instant.");
+        rc = end_text ? codec_parse_instant(end_text, &e) : ENG_EINVAL;
+        if (rc) {
+            http_respond_invalid(ctx, "end",
+                                 rc == ENG_ERANGE ? "end must lie in 1970-01-01..2199-12-31 (UTC)."
+                                                  : "end must be an RFC 3339 instant.");
             return;
         }
         if (e <= s || e - s > ENG_MAX_BUSY_SECONDS) {
@@ -125,7 +132,8 @@ void http_blocks_create(http_ctx_t *ctx)
         int64_t wall;
         if (start_local == NULL || !parse_local(start_local, &wall)) {
             http_respond_invalid(ctx, "start_local",
-                                 "start_local is a local date and time, YYYY-MM-DDTHH:MM.");
+                                 "start_local is a local date and time, YYYY-MM-DDTHH:MM, "
+                                 "in 1970..2199.");
             return;
         }
         if (!duration_sent) {
@@ -134,8 +142,10 @@ void http_blocks_create(http_ctx_t *ctx)
         }
         if (rrule == NULL || eng_recurring_block_check(rrule, wall, (int32_t)duration) != 0) {
             http_respond_invalid(ctx, "rrule",
-                                 "rrule must be an RFC 5545 rule, daily or less often, that "
-                                 "matches some date (COUNT or UNTIL, not both).");
+                                 "rrule must be an RFC 5545 rule, daily or less often (at most "
+                                 "one BYHOUR, BYMINUTE and BYSECOND value), with an occurrence "
+                                 "within 9 years of start_local; COUNT and UNTIL are optional "
+                                 "(not both), and UNTIL may not precede start_local.");
             return;
         }
         snprintf(local, sizeof(local), "%s", start_local);

@@ -16,13 +16,13 @@
  * updated, org zone */
 static json_t *location_json(const PGresult *res, int row)
 {
-    return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id", PQgetvalue(res, row, 0),
-                     "name", PQgetvalue(res, row, 1), "address", http_text_column(res, row, 2),
-                     "phone", http_text_column(res, row, 3), "timezone", PQgetvalue(res, row, 4),
-                     "business_hours", http_json_column(res, row, 5, json_null()), "closures",
-                     http_json_column(res, row, 6, json_array()), "created_at",
-                     http_instant_column(res, row, 7, 9), "updated_at",
-                     http_instant_column(res, row, 8, 9));
+    return json_pack(
+        "{s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id", PQgetvalue(res, row, 0), "name",
+        PQgetvalue(res, row, 1), "address", http_text_column(res, row, 2), "phone",
+        http_text_column(res, row, 3), "timezone", PQgetvalue(res, row, 4), "business_hours",
+        codec_week_ordered(http_json_column(res, row, 5, json_null())), "closures",
+        http_json_column(res, row, 6, json_array()), "created_at",
+        http_instant_column(res, row, 7, 9), "updated_at", http_instant_column(res, row, 8, 9));
 }
 
 static const char *const location_fields[] = {"name",           "address",  "phone", "timezone",

@@ -13,7 +13,7 @@ static json_t *organization_json(const PGresult *res)
 {
     return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", PQgetvalue(res, 0, 0), "name",
                      PQgetvalue(res, 0, 1), "timezone", PQgetvalue(res, 0, 2), "business_hours",
-                     http_json_column(res, 0, 3, json_null()), "closures",
+                     codec_week_ordered(http_json_column(res, 0, 3, json_null())), "closures",
                      http_json_column(res, 0, 4, json_array()));
 }
 

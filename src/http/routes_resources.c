@@ -22,7 +22,7 @@ static json_t *resource_json(const PGresult *res, int row)
         "kind", PQgetvalue(res, row, 1), "name", PQgetvalue(res, row, 2), "location_id",
         http_text_column(res, row, 3), "email", http_text_column(res, row, 4), "phone",
         http_text_column(res, row, 5), "timezone", PQgetvalue(res, row, 6), "working_hours",
-        http_json_column(res, row, 7, json_object()), "active",
+        codec_week_ordered(http_json_column(res, row, 7, json_object())), "active",
         strcmp(PQgetvalue(res, row, 8), "t") == 0, "created_at",
         http_instant_column(res, row, 9, 11), "updated_at", http_instant_column(res, row, 10, 11));
 }

@@ -288,15 +288,19 @@ void sc_generate(scenario_t *s, uint64_t seed)
             res->busy_count++;
         }
         if (chance(r, 20)) {
-            static const char *const rules[] = {"FREQ=DAILY;COUNT=5",
-                                                "FREQ=WEEKLY;BYDAY=MO,WE,FR",
-                                                "FREQ=DAILY;INTERVAL=2",
-                                                "FREQ=WEEKLY;BYDAY=SU;COUNT=3",
-                                                "FREQ=DAILY;UNTIL=20261030T000000Z",
-                                                "FREQ=MONTHLY;BYMONTHDAY=29,30,1"};
+            static const char *const rules[] = {
+                "FREQ=DAILY;COUNT=5",           "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+                "FREQ=DAILY;INTERVAL=2",        "FREQ=WEEKLY;BYDAY=SU;COUNT=3",
+                "FREQ=DAILY;UNTIL=(3 days on)", "FREQ=MONTHLY;BYMONTHDAY=29,30,1"};
             sc_recurring_t *rec = &res->recurring[res->recurring_count++];
-            snprintf(rec->rrule, sizeof(rec->rrule), "%s", rules[pick(r, 6)]);
+            int rule = pick(r, 6);
+            snprintf(rec->rrule, sizeof(rec->rrule), "%s", rules[rule]);
             rec->start_wall = base_wall - 86400LL * pick(r, 5) + 60LL * 15 * pick(r, 96);
+            if (rule == 4) { /* an UNTIL two to three days after the start (never before it) */
+                tz_date_t u = tz_civil_from_days(tz_day_of(rec->start_wall) + 3);
+                snprintf(rec->rrule, sizeof(rec->rrule), "FREQ=DAILY;UNTIL=%04d%02d%02dT000000Z",
+                         (int)u.year, (int)u.month, (int)u.day);
+            }
             rec->duration_minutes = 15 * (1 + pick(r, 8));
             if (chance(r, 50))
                 rec->exdates[rec->exdate_count++] = rec->start_wall + 86400LL * pick(r, 3);
