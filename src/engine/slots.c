@@ -25,7 +25,10 @@
  * on slots emitted from earlier ranges, arbitrarily far back when ranges chain.
  * It is computed over a window that starts at F and grows backwards until F is
  * at or before E, or no combined range lies across (F - step, F) — then nothing
- * before F can reach the grid after it.
+ * before F can reach the grid after it. The starts of that window are not
+ * emitted one by one (from a range open around the clock for years that is
+ * millions of them): each range's starts are a progression, and grid_has()
+ * follows the progressions, so a check costs what its window's ranges cost.
  */
 #include "internal.h"
 
@@ -65,6 +68,8 @@ struct eng_workspace {
     eng_span_t *pool;
     size_t pool_count, pool_capacity;
     eng_spans_t ranges, next_ranges, group_spans, sort_scratch;
+    eng_span_t *progressions; /* grid_has() */
+    size_t progression_capacity;
     int64_t *emitted;
     size_t emitted_count, emitted_capacity;
     int64_t *merge_scratch;
@@ -114,6 +119,7 @@ void eng_workspace_free(eng_workspace_t *ws)
     eng_spans_free(&ws->next_ranges);
     eng_spans_free(&ws->group_spans);
     eng_spans_free(&ws->sort_scratch);
+    free(ws->progressions);
     free(ws->emitted);
     free(ws->merge_scratch);
     free(ws->slots);
@@ -618,8 +624,9 @@ static void qualify(eng_workspace_t *ws, const compute_t *c, uint32_t per_day, u
     }
 }
 
-static void compute(eng_workspace_t *ws, compute_t *c, int64_t margin, uint32_t per_day,
-                    uint32_t limit)
+/* Rules 1-4: the combined ranges of a computation into ws->ranges (none when
+ * no group can be satisfied). */
+static bool compute_ranges(eng_workspace_t *ws, compute_t *c, int64_t margin)
 {
     const eng_service_spec_t *spec = &c->service->spec;
     c->duration = (int64_t)spec->duration_minutes * 60;
@@ -638,10 +645,18 @@ static void compute(eng_workspace_t *ws, compute_t *c, int64_t margin, uint32_t 
     ws->pool_count = 0;
     ws->limit_count = 0;
     if (c->to <= c->from || !choose_candidates(ws, c))
-        return;
+        return false;
     for (size_t k = 0; k < ws->candidate_count; k++)
         free_time(ws, c, &ws->candidates[k]);
     combine_groups(ws, c);
+    return true;
+}
+
+static void compute(eng_workspace_t *ws, compute_t *c, int64_t margin, uint32_t per_day,
+                    uint32_t limit)
+{
+    if (!compute_ranges(ws, c, margin))
+        return;
     generate(ws, c);
     qualify(ws, c, per_day, limit);
 }
@@ -665,6 +680,105 @@ int eng_slots(eng_workspace_t *ws, const eng_query_t *q, eng_slots_t *out)
     out->count = ws->slot_count;
     out->resources = ws->slot_resources;
     return ENG_OK;
+}
+
+/* ---- one start, without the starts before it ---------------------------------- */
+
+/*
+ * generate() emits, for each combined range in order, an arithmetic progression
+ * of step c->step: its first element is the range's aligned start, snapped to
+ * the latest start emitted at or before it. Whether one instant is emitted can
+ * so be found from the progressions alone, in time proportional to the ranges
+ * rather than to the starts before it (which, for a booking check whose grid
+ * was set by a range that began years earlier, are millions). Only starts
+ * within a step before a range's aligned start can move it, and aligned starts
+ * never decrease, so a progression that ends a step or more before one is
+ * dropped for good.
+ */
+static bool grid_has(eng_workspace_t *ws, const compute_t *c, int64_t target)
+{
+    const eng_service_spec_t *spec = &c->service->spec;
+    int64_t notice = (int64_t)spec->min_notice_minutes * 60;
+    int64_t earliest = c->now + (notice > 60 ? notice : 60);
+    if (earliest < c->from)
+        earliest = c->from;
+    int64_t unit = alignment_unit(c->step / 60) * 60;
+
+    size_t active = 0; /* progressions [first, last] in ws->progressions */
+    bool found = false;
+    for (size_t i = 0; i < ws->ranges.count && !found; i++) {
+        const eng_span_t *range = &ws->ranges.v[i];
+        int64_t t = range->start > earliest ? range->start : earliest;
+        if (t >= c->to || t + c->duration > range->end)
+            continue;
+        t = align_up(c->zone, t, unit);
+        size_t kept = 0;
+        bool has_latest = false;
+        int64_t latest = 0;
+        for (size_t k = 0; k < active; k++) {
+            eng_span_t p = ws->progressions[k];
+            if (p.end <= t - c->step)
+                continue;
+            ws->progressions[kept++] = p;
+            if (p.start > t)
+                continue;
+            int64_t top = p.end < t ? p.end : t;
+            int64_t e = p.start + (top - p.start) / c->step * c->step;
+            if (!has_latest || e > latest)
+                latest = e;
+            has_latest = true;
+        }
+        active = kept;
+        if (has_latest && t < latest + c->step)
+            t = latest >= range->start ? latest : latest + c->step;
+        int64_t bound = range->end - c->duration < c->to - 1 ? range->end - c->duration : c->to - 1;
+        if (t > bound)
+            continue;
+        int64_t last = t + (bound - t) / c->step * c->step;
+        found = target >= t && target <= last && (target - t) % c->step == 0;
+        ws->progressions =
+            slotd_grow(ws->progressions, &ws->progression_capacity, active + 1, sizeof(eng_span_t));
+        ws->progressions[active++] = (eng_span_t){t, last};
+    }
+    return found;
+}
+
+/* Rules 8-9 for one start emitted by the grid: into ws->slots[0] when it qualifies. */
+static bool qualify_one(eng_workspace_t *ws, const compute_t *c, int64_t t)
+{
+    const eng_service_spec_t *spec = &c->service->spec;
+    if (spec->max_advance_days >= 0 &&
+        tz_local_day(c->zone, t) > tz_local_day(c->zone, c->now) + spec->max_advance_days)
+        return false;
+    for (size_t k = 0; k < ws->candidate_count; k++) {
+        candidate_t *cand = &ws->candidates[k];
+        const eng_span_t *spans = ws->pool + cand->first;
+        cand->serves = false;
+        for (size_t i = 0; i < cand->count && !cand->serves; i++)
+            cand->serves = spans[i].start <= t && spans[i].end >= t + c->duration;
+    }
+    for (size_t g = 0; g < ws->group_count; g++) {
+        const group_work_t *gw = &ws->groups[g];
+        size_t serving = 0;
+        for (size_t m = 0; m < gw->count; m++)
+            serving += ws->candidates[ws->members[gw->first + m]].serves;
+        if (gw->mode == ENG_GROUP_ANY ? serving == 0 : serving != gw->count)
+            return false;
+    }
+    ws->slot_count = 0;
+    ws->slot_resource_count = 0;
+    ws->slots = slotd_grow(ws->slots, &ws->slot_capacity, 1, sizeof(eng_slot_t));
+    eng_slot_t *slot = &ws->slots[ws->slot_count++];
+    *slot = (eng_slot_t){.start = t, .end = t + c->duration};
+    for (size_t k = 0; k < ws->candidate_count; k++) {
+        if (!ws->candidates[k].serves)
+            continue;
+        ws->slot_resources = slotd_grow(ws->slot_resources, &ws->slot_resource_capacity,
+                                        ws->slot_resource_count + 1, sizeof(eng_resource_t *));
+        ws->slot_resources[ws->slot_resource_count++] = ws->candidates[k].resource;
+    }
+    slot->resource_count = (uint32_t)ws->slot_resource_count;
+    return true;
 }
 
 /* ---- booking check ------------------------------------------------------------ */
@@ -751,21 +865,17 @@ static bool offered(eng_workspace_t *ws, const eng_check_t *check, eng_resource_
                        .filter = filter,
                        .filter_count = filter_count};
         /* A margin wide enough to see every range across (from - step, from). */
-        compute(ws, &c,
-                TZ_SECONDS_PER_DAY + (int64_t)c.service->spec.duration_minutes * 60 +
-                    (int64_t)c.service->spec.interval_minutes * 60,
-                0, 0);
-        if (from <= earliest || !window_is_cut(ws, from, c.step))
-            break;
-        from -= 2 * (t - from);
-    }
-    for (size_t i = 0; i < ws->slot_count; i++) {
-        if (ws->slots[i].start == t) {
-            *slot = &ws->slots[i];
+        compute_ranges(ws, &c,
+                       TZ_SECONDS_PER_DAY + (int64_t)c.service->spec.duration_minutes * 60 +
+                           (int64_t)c.service->spec.interval_minutes * 60);
+        if (from <= earliest || !window_is_cut(ws, from, c.step)) {
+            if (!grid_has(ws, &c, t) || !qualify_one(ws, &c, t))
+                return false;
+            *slot = &ws->slots[0];
             return true;
         }
+        from -= 2 * (t - from);
     }
-    return false;
 }
 
 int eng_check_booking(eng_workspace_t *ws, const eng_check_t *check, eng_resource_t *const **picked,
