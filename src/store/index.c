@@ -9,8 +9,8 @@
  * it dirty, and it runs once more when the first lands. A failed query puts its
  * item on the retry list, which a timer drains.
  *
- * The LISTEN connection is a small state machine of its own (connect, LISTEN,
- * read notifications); when it (re)connects it asks for a full rebuild.
+ * The LISTEN connection (store/listen.c) passes every notification to
+ * on_notification; when it (re)connects it asks for a full rebuild.
  */
 #include "store/index.h"
 
@@ -23,6 +23,7 @@
 #include "slotd/alloc.h"
 #include "slotd/codec.h"
 #include "store/idmap.h"
+#include "store/listen.h"
 
 typedef enum { WORK_ALL, WORK_ORG, WORK_RESOURCE, WORK_SERVICE } work_kind_t;
 
@@ -92,8 +93,6 @@ typedef struct {
     uint64_t started_ns;
 } rebuild_t;
 
-typedef enum { LISTEN_DOWN, LISTEN_CONNECTING, LISTEN_SUBSCRIBING, LISTEN_UP } listen_state_t;
-
 struct store_index {
     uv_loop_t *loop;
     store_pool_t *pool;
@@ -113,14 +112,8 @@ struct store_index {
     bool clock_frozen;
     char frozen_now[32]; /* RFC 3339, for the queries' $3 */
     store_index_stats_t stats;
-    /* LISTEN */
-    PGconn *listen_pg;
-    listen_state_t listen_state;
-    uv_poll_t *listen_poll;
-    int listen_fd;
-    uv_timer_t listen_timer;
-    uint64_t listen_backoff_ms;
-    int open_handles;
+    store_listen_t *listen;
+    int open_handles; /* the retry timer and the LISTEN connection */
     void (*on_closed)(void *);
     void *on_closed_arg;
 };
@@ -911,13 +904,8 @@ static void request(store_index_t *ix, work_kind_t kind, const eng_id_t *org, co
 
 /* ---- LISTEN ---------------------------------------------------------------------------------- */
 
-static void listen_start(store_index_t *ix);
-
-static void handle_closed(uv_handle_t *handle)
+static void index_release(store_index_t *ix)
 {
-    store_index_t *ix = handle->data;
-    if (handle->type == UV_POLL)
-        free(handle);
     if (--ix->open_handles == 0 && ix->closing) {
         void (*cb)(void *) = ix->on_closed;
         void *arg = ix->on_closed_arg;
@@ -944,39 +932,19 @@ static void handle_closed(uv_handle_t *handle)
     }
 }
 
-static void listen_drop_poll(store_index_t *ix)
+static void handle_closed(uv_handle_t *handle)
 {
-    if (ix->listen_poll) {
-        uv_poll_stop(ix->listen_poll);
-        ix->listen_poll->data = ix;
-        uv_close((uv_handle_t *)ix->listen_poll, handle_closed);
-        ix->listen_poll = NULL;
-    }
+    index_release(handle->data);
 }
 
-static void on_listen_timer(uv_timer_t *timer)
+static void on_listen_closed(void *arg)
 {
-    listen_start(timer->data);
+    index_release(arg);
 }
 
-static void listen_broken(store_index_t *ix)
+static void on_notification(const char *payload, void *arg)
 {
-    listen_drop_poll(ix);
-    if (ix->listen_pg) {
-        PQfinish(ix->listen_pg);
-        ix->listen_pg = NULL;
-    }
-    ix->listen_state = LISTEN_DOWN;
-    if (ix->closing)
-        return;
-    ix->listen_backoff_ms = ix->listen_backoff_ms ? ix->listen_backoff_ms * 2 : 100;
-    if (ix->listen_backoff_ms > 5000)
-        ix->listen_backoff_ms = 5000;
-    uv_timer_start(&ix->listen_timer, on_listen_timer, ix->listen_backoff_ms, 0);
-}
-
-static void on_notification(store_index_t *ix, const char *payload)
-{
+    store_index_t *ix = arg;
     json_t *j = json_loads(payload, 0, NULL);
     const char *table = json_string_value(json_object_get(j, "table"));
     eng_id_t org, id;
@@ -998,108 +966,10 @@ static void on_notification(store_index_t *ix, const char *payload)
     json_decref(j);
 }
 
-static void listen_update_poll(store_index_t *ix, int events);
-
-static void on_listen_poll(uv_poll_t *handle, int status, int events)
+/* Listening (again): notifications may have been missed meanwhile, so load everything. */
+static void on_listen_connected(void *arg)
 {
-    store_index_t *ix = handle->data;
-    (void)events;
-    if (status < 0) {
-        listen_broken(ix);
-        return;
-    }
-    if (ix->listen_state == LISTEN_CONNECTING) {
-        /* libpq may move to another socket under the same descriptor number */
-        listen_drop_poll(ix);
-        PostgresPollingStatusType s = PQconnectPoll(ix->listen_pg);
-        if (s == PGRES_POLLING_FAILED) {
-            listen_broken(ix);
-        } else if (s == PGRES_POLLING_OK) {
-            uv_timer_stop(&ix->listen_timer); /* the connect deadline */
-            PQsetnonblocking(ix->listen_pg, 1);
-            ix->listen_state = LISTEN_SUBSCRIBING;
-            if (!PQsendQuery(ix->listen_pg, "LISTEN slotd_changes"))
-                listen_broken(ix);
-            else
-                listen_update_poll(ix, UV_READABLE | UV_WRITABLE);
-        } else {
-            listen_update_poll(ix, s == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE);
-        }
-        return;
-    }
-    if (PQflush(ix->listen_pg) == 0)
-        listen_update_poll(ix, UV_READABLE);
-    if (!PQconsumeInput(ix->listen_pg)) {
-        listen_broken(ix);
-        return;
-    }
-    while (!PQisBusy(ix->listen_pg)) {
-        PGresult *res = PQgetResult(ix->listen_pg);
-        if (res == NULL)
-            break;
-        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        PQclear(res);
-        if (ix->listen_state == LISTEN_SUBSCRIBING) {
-            if (!ok) {
-                listen_broken(ix);
-                return;
-            }
-            /* Listening now: load everything (again), as changes may have been missed. */
-            ix->listen_state = LISTEN_UP;
-            ix->listen_backoff_ms = 0;
-            request(ix, WORK_ALL, NULL, NULL);
-        }
-    }
-    PGnotify *n;
-    while ((n = PQnotifies(ix->listen_pg)) != NULL) {
-        if (ix->listen_state == LISTEN_UP)
-            on_notification(ix, n->extra);
-        PQfreemem(n);
-    }
-    if (PQstatus(ix->listen_pg) != CONNECTION_OK)
-        listen_broken(ix);
-}
-
-static void listen_update_poll(store_index_t *ix, int events)
-{
-    if (ix->listen_poll && ix->listen_fd != PQsocket(ix->listen_pg))
-        listen_drop_poll(ix);
-    if (ix->listen_poll == NULL) {
-        ix->listen_fd = PQsocket(ix->listen_pg);
-        ix->listen_poll = slotd_malloc(sizeof(uv_poll_t));
-        if (uv_poll_init(ix->loop, ix->listen_poll, ix->listen_fd) != 0) {
-            free(ix->listen_poll);
-            ix->listen_poll = NULL;
-            listen_broken(ix);
-            return;
-        }
-        ix->listen_poll->data = ix;
-        ix->open_handles++;
-    }
-    uv_poll_start(ix->listen_poll, events, on_listen_poll);
-}
-
-static void on_listen_connect_deadline(uv_timer_t *timer)
-{
-    store_index_t *ix = timer->data;
-    if (ix->listen_state == LISTEN_CONNECTING) {
-        fprintf(stderr, "slotd: the LISTEN connection timed out\n");
-        listen_broken(ix);
-    }
-}
-
-static void listen_start(store_index_t *ix)
-{
-    if (ix->closing)
-        return;
-    ix->listen_pg = store_connect_start(ix->url, "slotd-listen");
-    if (ix->listen_pg == NULL) {
-        listen_broken(ix);
-        return;
-    }
-    ix->listen_state = LISTEN_CONNECTING;
-    uv_timer_start(&ix->listen_timer, on_listen_connect_deadline, 10000, 0);
-    listen_update_poll(ix, UV_WRITABLE);
+    request(arg, WORK_ALL, NULL, NULL);
 }
 
 /* ---- life --------------------------------------------------------------------------------------
@@ -1113,10 +983,10 @@ store_index_t *store_index_new(uv_loop_t *loop, store_pool_t *pool, const char *
     ix->url = slotd_strdup(url);
     uv_timer_init(loop, &ix->retry_timer);
     ix->retry_timer.data = ix;
-    uv_timer_init(loop, &ix->listen_timer);
-    ix->listen_timer.data = ix;
     ix->open_handles = 2;
-    listen_start(ix); /* the first full load starts once LISTEN is in place */
+    /* the first full load starts once LISTEN is in place */
+    ix->listen =
+        store_listen_start(loop, url, "slotd_changes", on_notification, on_listen_connected, ix);
     return ix;
 }
 
@@ -1125,9 +995,7 @@ void store_index_close(store_index_t *ix, void (*on_closed)(void *), void *arg)
     ix->closing = true;
     ix->on_closed = on_closed;
     ix->on_closed_arg = arg;
-    listen_broken(ix);
+    store_listen_close(ix->listen, on_listen_closed, ix);
     uv_timer_stop(&ix->retry_timer);
-    uv_timer_stop(&ix->listen_timer);
     uv_close((uv_handle_t *)&ix->retry_timer, handle_closed);
-    uv_close((uv_handle_t *)&ix->listen_timer, handle_closed);
 }

@@ -1,17 +1,32 @@
 /*
  * The asynchronous connection pool (see pool.h).
  *
- * Each connection is a small state machine:
+ * Each connection is an io_pgconn_t, which connects, reconnects and moves the
+ * bytes; on top of it the pool keeps a small state machine of its own:
  *
- *   DOWN --start--> CONNECTING --PQconnectPoll ok--> PREPARING (one PQsendPrepare
- *   per statement, in turn) --> IDLE <--> BUSY (one query)
- *        ^                                      |
- *        +--- backoff timer <--- BROKEN <-------+ (socket error, bad result)
+ *   DOWN --up--> PREPARING (session settings, then one PQsendPrepare per
+ *   statement, in turn) --> IDLE <--> BUSY (one query, or one transaction)
+ *     ^                                        |
+ *     +------------- down (lost, reset) <------+
  *
- * The socket of a connection changes on reconnect, so its uv_poll_t is closed
- * and re-created each time; a connection holds at most one poll handle and one
- * timer. Queries are plain heap objects in a FIFO list; a cancelled query is
- * marked and skipped (or, when running, its result is dropped).
+ * Work waits in one FIFO list of store_query_t entries; an entry with `tx` set
+ * stands for a transaction. A cancelled entry is marked and skipped (or, when
+ * running, its result is dropped).
+ *
+ * A transaction, once on a connection, goes BEGINNING (BEGIN sent) -> OPEN
+ * (the owner's statements, one at a time) -> COMMITTING, or ROLLING_BACK after
+ * a failed statement or on request; after a rollback caused by a serialization
+ * failure or a deadlock it waits a random few milliseconds (WAITING_RETRY, on
+ * the connection's timer) and begins again. The same timer holds the
+ * transaction's deadline: when it fires the connection is reset, because
+ * PostgreSQL 15's libpq can cancel a query only with the blocking PQcancel;
+ * the server ends the abandoned backend (and its transaction) when it notices
+ * the closed socket, within client_connection_check_interval even in the
+ * middle of a long statement.
+ *
+ * Re-entrancy: user callbacks run from the connection's input callback or
+ * from `down`; they may queue work, cancel, or close the pool. Code that calls
+ * back checks afterwards whether its connection is still the same one.
  */
 #include "store/pool.h"
 
@@ -19,21 +34,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/pgconn.h"
 #include "slotd/alloc.h"
 
-typedef enum { DOWN, CONNECTING, PREPARING, IDLE, BUSY, CLOSING } conn_state_t;
+typedef enum { CONN_DOWN, CONN_PREPARING, CONN_IDLE, CONN_BUSY } conn_state_t;
 
 typedef struct conn {
     store_pool_t *pool;
-    PGconn *pg;
+    io_pgconn_t *io;
     conn_state_t state;
-    uv_poll_t *poll; /* NULL when none */
-    int fd;          /* the socket `poll` watches */
-    uv_timer_t timer;
-    size_t prepared; /* statements prepared so far */
-    store_query_t *query;
-    uint64_t backoff_ms;
-    PGresult *pending; /* the current query's result, kept until the end */
+    size_t prepared;      /* statements prepared so far */
+    store_query_t *query; /* the single statement running */
+    store_tx_t *tx;       /* or the transaction running */
+    bool awaiting;        /* a command was sent and its results have not all come */
+    PGresult *pending;    /* the current command's result (its first error, else its last) */
+    uv_timer_t timer;     /* the transaction's deadline, or its retry delay */
 } conn_t;
 
 struct store_query {
@@ -43,8 +58,38 @@ struct store_query {
     int count;
     char **values;
     store_query_cb cb;
+    store_tx_result_cb tx_cb; /* a statement of a transaction */
     void *arg;
+    store_tx_t *tx; /* this queue entry stands for a transaction */
     bool cancelled;
+};
+
+typedef enum {
+    TX_QUEUED,
+    TX_BEGINNING,
+    TX_OPEN,
+    TX_COMMITTING,
+    TX_ROLLING_BACK,
+    TX_WAITING_RETRY
+} tx_phase_t;
+
+struct store_tx {
+    store_pool_t *pool;
+    conn_t *conn;         /* NULL while queued */
+    store_query_t *entry; /* its queue entry while queued */
+    store_tx_options_t options;
+    store_tx_body_cb body;
+    store_tx_done_cb done;
+    void *arg;
+    store_query_t *head, *tail; /* statements queued, not yet sent */
+    store_query_t *running;
+    tx_phase_t phase;
+    bool commit_requested, rollback_requested, in_callback, cancelled;
+    bool broken; /* a command could not be sent: the connection resets from the loop */
+    int attempt;
+    int error;
+    char sqlstate[6];
+    uint64_t deadline; /* loop time, ms */
 };
 
 struct store_pool {
@@ -55,15 +100,110 @@ struct store_pool {
     store_query_t *head, *tail;
     size_t queued;
     bool closing;
-    int open_handles;
+    int open_handles; /* timers and connections not closed yet */
+    uint32_t jitter_state;
     void (*on_closed)(void *);
     void *on_closed_arg;
 };
 
-static void conn_start(conn_t *c);
-static void conn_timer_fired(uv_timer_t *timer);
-static void conn_update_poll(conn_t *c, int events);
 static void dispatch(store_pool_t *pool);
+static void tx_start_attempt(conn_t *c);
+static void tx_pump(conn_t *c);
+
+/* ---- errors ---------------------------------------------------------------------------------- */
+
+store_error_t store_error_from_sqlstate(const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        return STORE_OK;
+    static const struct {
+        const char *state;
+        store_error_t error;
+    } exact[] = {
+        {"23505", STORE_E_UNIQUE_VIOLATION},
+        {"23P01", STORE_E_EXCLUSION_VIOLATION},
+        {"23503", STORE_E_FOREIGN_KEY_VIOLATION},
+        {"23514", STORE_E_CHECK_VIOLATION},
+        {"23502", STORE_E_NOT_NULL_VIOLATION},
+        {"40001", STORE_E_SERIALIZATION_FAILURE},
+        {"40P01", STORE_E_DEADLOCK},
+        {"57014", STORE_E_QUERY_CANCELED},
+        {"57P01", STORE_E_ADMIN_SHUTDOWN},
+        {"57P02", STORE_E_ADMIN_SHUTDOWN},
+        {"57P03", STORE_E_ADMIN_SHUTDOWN},
+    };
+    for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+        if (strcmp(s, exact[i].state) == 0)
+            return exact[i].error;
+    if (strncmp(s, "08", 2) == 0)
+        return STORE_E_CONNECTION;
+    if (strncmp(s, "22", 2) == 0)
+        return STORE_E_DATA;
+    return STORE_E_OTHER;
+}
+
+const char *store_strerror(int error)
+{
+    switch (error) {
+    case STORE_OK:
+        return "ok";
+    case STORE_E_UNIQUE_VIOLATION:
+        return "unique violation";
+    case STORE_E_EXCLUSION_VIOLATION:
+        return "exclusion violation";
+    case STORE_E_FOREIGN_KEY_VIOLATION:
+        return "foreign key violation";
+    case STORE_E_CHECK_VIOLATION:
+        return "check violation";
+    case STORE_E_NOT_NULL_VIOLATION:
+        return "not-null violation";
+    case STORE_E_SERIALIZATION_FAILURE:
+        return "serialization failure";
+    case STORE_E_DEADLOCK:
+        return "deadlock";
+    case STORE_E_QUERY_CANCELED:
+        return "statement timeout";
+    case STORE_E_ADMIN_SHUTDOWN:
+        return "server shutting down";
+    case STORE_E_CONNECTION:
+        return "connection lost";
+    case STORE_E_DATA:
+        return "invalid data";
+    case STORE_E_TIMEOUT:
+        return "transaction deadline passed";
+    case STORE_E_ROLLED_BACK:
+        return "rolled back";
+    case STORE_E_CLOSED:
+        return "pool closing";
+    default:
+        return "database error";
+    }
+}
+
+/* The SQLSTATE of a failed result; NULL for success. libpq's own errors have none. */
+static const char *result_sqlstate(const PGresult *result)
+{
+    ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    if (result && (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK))
+        return NULL;
+    const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+    return state ? state : "08006";
+}
+
+/* ---- queue entries --------------------------------------------------------------------------- */
+
+static store_query_t *new_query(store_pool_t *pool, const char *statement, int count,
+                                const char *const *values)
+{
+    store_query_t *q = slotd_calloc(1, sizeof(*q));
+    q->pool = pool;
+    q->statement = statement ? slotd_strdup(statement) : NULL;
+    q->count = count;
+    q->values = slotd_calloc((size_t)(count ? count : 1), sizeof(char *));
+    for (int i = 0; i < count; i++)
+        q->values[i] = values[i] ? slotd_strdup(values[i]) : NULL;
+    return q;
+}
 
 static void free_query(store_query_t *q)
 {
@@ -76,24 +216,376 @@ static void free_query(store_query_t *q)
 
 static void finish_query(store_query_t *q, const PGresult *result)
 {
-    const char *state = NULL;
-    ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-    if (result && status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-        /* Every other status is an error, SQLSTATE or not (libpq's own have none). */
-        state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-        if (state == NULL)
-            state = "08006";
-    }
     if (!q->cancelled)
-        q->cb(result, state, q->arg);
+        q->cb(result, result ? result_sqlstate(result) : NULL, q->arg);
     free_query(q);
 }
 
-static void handle_closed(uv_handle_t *handle)
+static void enqueue(store_pool_t *pool, store_query_t *q)
 {
-    store_pool_t *pool = handle->data;
-    if (handle->type == UV_POLL)
-        free(handle);
+    if (pool->tail)
+        pool->tail->next = q;
+    else
+        pool->head = q;
+    pool->tail = q;
+    pool->queued++;
+}
+
+/* Refuses work when the pool is closing, full, or every connection failed and waits to retry:
+ * the caller answers at once instead of waiting for a backoff. */
+static bool pool_refuses(const store_pool_t *pool)
+{
+    bool all_down = true;
+    for (int i = 0; i < pool->options.size && all_down; i++)
+        all_down = io_pgconn_state(pool->conns[i].io) == IO_PG_WAITING;
+    return pool->closing || pool->queued >= pool->options.max_queue || all_down;
+}
+
+/* ---- transactions ---------------------------------------------------------------------------- */
+
+static void tx_drop_statements(store_tx_t *tx)
+{
+    while (tx->head) {
+        store_query_t *q = tx->head;
+        tx->head = q->next;
+        free_query(q);
+    }
+    tx->tail = NULL;
+    if (tx->running) {
+        free_query(tx->running);
+        tx->running = NULL;
+    }
+}
+
+/* The transaction is over: tell its owner, free it, and give the connection to the queue. */
+static void tx_end(store_tx_t *tx, int error)
+{
+    conn_t *c = tx->conn;
+    if (c) {
+        uv_timer_stop(&c->timer);
+        c->tx = NULL;
+        if (c->state == CONN_BUSY)
+            c->state = CONN_IDLE;
+    }
+    tx_drop_statements(tx);
+    store_tx_outcome_t outcome = {
+        .error = error, .sqlstate = tx->sqlstate[0] ? tx->sqlstate : NULL, .attempts = tx->attempt};
+    if (!tx->cancelled)
+        tx->done(&outcome, tx->arg);
+    store_pool_t *pool = tx->pool;
+    free(tx);
+    if (!pool->closing)
+        dispatch(pool);
+}
+
+static void tx_record_error(store_tx_t *tx, const char *sqlstate)
+{
+    if (tx->error)
+        return; /* the first failure is the cause */
+    tx->error = store_error_from_sqlstate(sqlstate);
+    snprintf(tx->sqlstate, sizeof(tx->sqlstate), "%s", sqlstate);
+}
+
+static void on_tx_timer(uv_timer_t *timer);
+
+/* A command could not be sent: the connection is dead. It is reset from the loop, not from
+ * here, since this may run inside a call of the transaction's owner (which must not see its
+ * `done` callback from inside its own call). */
+static void tx_fail_later(conn_t *c)
+{
+    tx_record_error(c->tx, "08006");
+    c->tx->broken = true;
+    uv_timer_start(&c->timer, on_tx_timer, 0, 0);
+}
+
+/* Sends a command of the transaction's own (BEGIN, COMMIT, ROLLBACK). */
+static void tx_send(conn_t *c, const char *sql)
+{
+    PGconn *pg = io_pgconn_pg(c->io);
+    c->awaiting = true;
+    if (pg == NULL || !PQsendQuery(pg, sql)) {
+        tx_fail_later(c);
+        return;
+    }
+    io_pgconn_sent(c->io);
+}
+
+static void tx_roll_back(conn_t *c)
+{
+    store_tx_t *tx = c->tx;
+    tx_drop_statements(tx);
+    tx->phase = TX_ROLLING_BACK;
+    tx_send(c, "ROLLBACK");
+}
+
+static uint32_t pool_random(store_pool_t *pool)
+{
+    pool->jitter_state ^= pool->jitter_state << 13;
+    pool->jitter_state ^= pool->jitter_state >> 17;
+    pool->jitter_state ^= pool->jitter_state << 5;
+    return pool->jitter_state;
+}
+
+static void on_tx_timer(uv_timer_t *timer)
+{
+    conn_t *c = timer->data;
+    store_tx_t *tx = c->tx;
+    if (tx == NULL)
+        return;
+    if (tx->broken) {
+        io_pgconn_reset(c->io, false); /* down ends the transaction */
+        return;
+    }
+    if (tx->phase == TX_WAITING_RETRY) {
+        tx_start_attempt(c);
+        return;
+    }
+    /* The deadline: abandon the statement by dropping the connection (see the top). */
+    tx->error = STORE_E_TIMEOUT;
+    tx->sqlstate[0] = '\0';
+    io_pgconn_reset(c->io, true); /* down ends the transaction */
+}
+
+/* After a rollback: retry a serialization failure or a deadlock, or end. */
+static void tx_rolled_back(conn_t *c)
+{
+    store_tx_t *tx = c->tx;
+    int error = tx->error ? tx->error : STORE_E_ROLLED_BACK;
+    bool retryable = error == STORE_E_SERIALIZATION_FAILURE || error == STORE_E_DEADLOCK;
+    if (retryable && !tx->cancelled && tx->attempt <= tx->options.max_retries) {
+        uint64_t base = 10u << (tx->attempt < 5 ? tx->attempt - 1 : 4); /* 10 ms .. 160 ms */
+        uint64_t delay = base / 2 + pool_random(c->pool) % base;
+        uint64_t now = uv_now(c->pool->loop);
+        if (now + delay < tx->deadline) {
+            tx->phase = TX_WAITING_RETRY;
+            uv_timer_start(&c->timer, on_tx_timer, delay, 0);
+            return;
+        }
+    }
+    tx_end(tx, error);
+}
+
+static void tx_start_attempt(conn_t *c)
+{
+    store_tx_t *tx = c->tx;
+    static const char *const begin[] = {
+        [STORE_TX_READ_COMMITTED] = "BEGIN ISOLATION LEVEL READ COMMITTED",
+        [STORE_TX_REPEATABLE_READ] = "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        [STORE_TX_SERIALIZABLE] = "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    };
+    uint64_t now = uv_now(c->pool->loop);
+    if (now >= tx->deadline) {
+        tx->error = STORE_E_TIMEOUT;
+        tx->sqlstate[0] = '\0';
+        tx_end(tx, STORE_E_TIMEOUT);
+        return;
+    }
+    tx->attempt++;
+    tx->error = 0;
+    tx->sqlstate[0] = '\0';
+    tx->commit_requested = false;
+    tx->rollback_requested = tx->cancelled;
+    tx->phase = TX_BEGINNING;
+    uv_timer_start(&c->timer, on_tx_timer, tx->deadline - now, 0);
+    tx_send(c, begin[tx->options.isolation]);
+}
+
+/* Sends the next thing the open transaction needs, unless its owner is being called. */
+static void tx_pump(conn_t *c)
+{
+    store_tx_t *tx = c->tx;
+    if (tx->in_callback || tx->phase != TX_OPEN || tx->running)
+        return;
+    if (tx->rollback_requested) {
+        tx->error = STORE_E_ROLLED_BACK;
+        tx_roll_back(c);
+        return;
+    }
+    if (tx->head) {
+        store_query_t *q = tx->head;
+        tx->head = q->next;
+        if (tx->head == NULL)
+            tx->tail = NULL;
+        tx->running = q;
+        PGconn *pg = io_pgconn_pg(c->io);
+        c->awaiting = true;
+        if (pg == NULL || !PQsendQueryPrepared(pg, q->statement, q->count,
+                                               (const char *const *)q->values, NULL, NULL, 0)) {
+            tx_fail_later(c);
+            return;
+        }
+        io_pgconn_sent(c->io);
+        return;
+    }
+    if (tx->commit_requested) {
+        tx->phase = TX_COMMITTING;
+        tx_send(c, "COMMIT");
+    }
+    /* else: open, waiting for its owner (the deadline runs) */
+}
+
+/* A command of the transaction finished with `res` (owned by the caller). */
+static void tx_command_done(conn_t *c, const PGresult *res)
+{
+    store_tx_t *tx = c->tx;
+    const char *state = result_sqlstate(res);
+    switch (tx->phase) {
+    case TX_BEGINNING:
+        if (state) {
+            tx_record_error(tx, state);
+            tx_end(tx, tx->error);
+            return;
+        }
+        tx->phase = TX_OPEN;
+        if (tx->cancelled) {
+            tx->rollback_requested = true;
+        } else {
+            tx->in_callback = true;
+            tx->body(tx, tx->arg);
+            tx->in_callback = false;
+        }
+        tx_pump(c);
+        return;
+    case TX_OPEN: {
+        store_query_t *q = tx->running;
+        tx->running = NULL;
+        if (state) {
+            free_query(q);
+            tx_record_error(tx, state);
+            tx_roll_back(c);
+            return;
+        }
+        if (q->tx_cb && !tx->cancelled) {
+            tx->in_callback = true;
+            q->tx_cb(tx, res, q->arg);
+            tx->in_callback = false;
+        }
+        free_query(q);
+        tx_pump(c);
+        return;
+    }
+    case TX_COMMITTING: {
+        if (!state) {
+            tx_end(tx, STORE_OK);
+            return;
+        }
+        tx_record_error(tx, state);
+        PGconn *pg = io_pgconn_pg(c->io);
+        if (pg && PQtransactionStatus(pg) != PQTRANS_IDLE)
+            tx_roll_back(c);
+        else
+            tx_rolled_back(c);
+        return;
+    }
+    case TX_ROLLING_BACK:
+        tx_rolled_back(c);
+        return;
+    default:
+        return;
+    }
+}
+
+static void tx_free_unstarted(store_tx_t *tx, int error)
+{
+    tx->conn = NULL;
+    tx_end(tx, error);
+}
+
+store_tx_t *store_tx_begin(store_pool_t *pool, const store_tx_options_t *options,
+                           store_tx_body_cb body, store_tx_done_cb done, void *arg)
+{
+    if (pool_refuses(pool))
+        return NULL;
+    store_tx_t *tx = slotd_calloc(1, sizeof(*tx));
+    tx->pool = pool;
+    tx->options = *options;
+    if (tx->options.timeout_ms == 0)
+        tx->options.timeout_ms = 5000;
+    if (tx->options.max_retries < 0)
+        tx->options.max_retries = 0;
+    tx->body = body;
+    tx->done = done;
+    tx->arg = arg;
+    tx->phase = TX_QUEUED;
+    tx->deadline = uv_now(pool->loop) + tx->options.timeout_ms;
+    store_query_t *entry = new_query(pool, NULL, 0, NULL);
+    entry->tx = tx;
+    tx->entry = entry;
+    /* queued and dispatched from the loop, so that `done` never runs inside this call */
+    enqueue(pool, entry);
+    for (int i = 0; i < pool->options.size; i++)
+        if (pool->conns[i].state == CONN_IDLE) {
+            dispatch(pool);
+            break;
+        }
+    return tx;
+}
+
+void store_tx_query(store_tx_t *tx, const char *statement, int count, const char *const *values,
+                    store_tx_result_cb cb, void *arg)
+{
+    if (tx->phase != TX_OPEN || tx->commit_requested || tx->rollback_requested)
+        return;
+    store_query_t *q = new_query(tx->pool, statement, count, values);
+    q->tx_cb = cb;
+    q->arg = arg;
+    if (tx->tail)
+        tx->tail->next = q;
+    else
+        tx->head = q;
+    tx->tail = q;
+    tx_pump(tx->conn);
+}
+
+void store_tx_commit(store_tx_t *tx)
+{
+    if (tx->phase != TX_OPEN || tx->rollback_requested)
+        return;
+    tx->commit_requested = true;
+    tx_pump(tx->conn);
+}
+
+void store_tx_rollback(store_tx_t *tx)
+{
+    if (tx->phase != TX_OPEN || tx->commit_requested)
+        return;
+    tx->rollback_requested = true;
+    if (tx->running == NULL)
+        tx_pump(tx->conn);
+}
+
+int store_tx_attempt(const store_tx_t *tx)
+{
+    return tx->attempt;
+}
+
+void store_tx_cancel(store_tx_t *tx)
+{
+    if (tx == NULL || tx->cancelled)
+        return;
+    tx->cancelled = true;
+    switch (tx->phase) {
+    case TX_QUEUED:
+        tx->entry->cancelled = true; /* dispatch frees both */
+        return;
+    case TX_WAITING_RETRY:
+        tx_end(tx, STORE_E_ROLLED_BACK);
+        return;
+    case TX_OPEN:
+        tx->commit_requested = false;
+        tx->rollback_requested = true;
+        if (tx->running == NULL)
+            tx_pump(tx->conn);
+        return;
+    default:
+        return; /* BEGIN, COMMIT or ROLLBACK in flight: it ends by itself, silently */
+    }
+}
+
+/* ---- connections ----------------------------------------------------------------------------- */
+
+static void pool_release(store_pool_t *pool)
+{
     if (--pool->open_handles == 0 && pool->closing) {
         void (*cb)(void *) = pool->on_closed;
         void *arg = pool->on_closed_arg;
@@ -105,244 +597,197 @@ static void handle_closed(uv_handle_t *handle)
     }
 }
 
-static void drop_poll(conn_t *c)
+static void timer_closed(uv_handle_t *handle)
 {
-    if (c->poll) {
-        uv_poll_stop(c->poll);
-        c->poll->data = c->pool;
-        uv_close((uv_handle_t *)c->poll, handle_closed);
-        c->poll = NULL;
-    }
+    pool_release(handle->data);
 }
 
-/* The connection failed: fail its query, and try again after a backoff. */
-static void conn_broken(conn_t *c)
+static void conn_closed(void *arg)
 {
-    drop_poll(c);
+    pool_release(arg);
+}
+
+static bool send_next_prepare(conn_t *c, PGconn *pg)
+{
+    const store_statement_t *st = &c->pool->options.statements[c->prepared];
+    c->prepared++;
+    c->awaiting = true;
+    if (!PQsendPrepare(pg, st->name, st->sql, 0, NULL)) {
+        fprintf(stderr, "slotd: cannot prepare %s: %s", st->name, PQerrorMessage(pg));
+        return false;
+    }
+    io_pgconn_sent(c->io);
+    return true;
+}
+
+static void conn_up(io_pgconn_t *io, PGconn *pg, void *arg)
+{
+    conn_t *c = arg;
+    (void)io;
+    c->state = CONN_PREPARING;
+    c->prepared = 0;
+    c->awaiting = true;
+    char sql[128];
+    /* client_connection_check_interval: a backend whose client left (a transaction past its
+     * deadline) stops within a second even in the middle of a long statement */
+    snprintf(sql, sizeof(sql),
+             "SET statement_timeout = %d; SET client_connection_check_interval = 1000",
+             c->pool->options.statement_timeout_ms);
+    if (!PQsendQuery(pg, sql)) {
+        io_pgconn_reset(c->io, false);
+        return;
+    }
+    io_pgconn_sent(c->io);
+}
+
+static void conn_down(io_pgconn_t *io, void *arg)
+{
+    conn_t *c = arg;
+    (void)io;
+    c->state = CONN_DOWN;
+    c->awaiting = false;
     if (c->pending) {
         PQclear(c->pending);
         c->pending = NULL;
     }
-    if (c->pg) {
-        PQfinish(c->pg);
-        c->pg = NULL;
-    }
+    uv_timer_stop(&c->timer);
     if (c->query) {
         store_query_t *q = c->query;
         c->query = NULL;
         finish_query(q, NULL);
     }
-    if (c->pool->closing) {
-        c->state = CLOSING;
-        return;
+    if (c->tx) {
+        store_tx_t *tx = c->tx;
+        if (tx->error == 0)
+            tx->error = c->pool->closing ? STORE_E_CLOSED : STORE_E_CONNECTION;
+        tx_end(tx, tx->error);
     }
-    c->state = DOWN;
-    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : 50;
-    if (c->backoff_ms > 5000)
-        c->backoff_ms = 5000;
-    uv_timer_start(&c->timer, conn_timer_fired, c->backoff_ms, 0);
 }
 
-static void conn_timer_fired(uv_timer_t *timer)
+/* The connection's current command finished with `res` (owned here). */
+static void command_done(conn_t *c, PGconn *pg, PGresult *res)
 {
-    conn_start(timer->data);
-}
-
-static bool send_next_prepare(conn_t *c)
-{
-    const store_statement_t *st = &c->pool->options.statements[c->prepared];
-    if (!PQsendPrepare(c->pg, st->name, st->sql, 0, NULL)) {
-        fprintf(stderr, "slotd: cannot prepare %s: %s", st->name, PQerrorMessage(c->pg));
-        return false;
-    }
-    conn_update_poll(c, UV_READABLE | UV_WRITABLE);
-    return true;
-}
-
-static void conn_ready(conn_t *c)
-{
-    c->state = IDLE;
-    c->backoff_ms = 0;
-    conn_update_poll(c, UV_READABLE); /* to notice a dropped connection */
-    dispatch(c->pool);
-}
-
-/* Reads every available result of the current command. Returns false when
- * the connection broke; *done is set when the command finished. */
-static bool read_results(conn_t *c, bool *done)
-{
-    *done = false;
-    if (!PQconsumeInput(c->pg))
-        return false;
-    while (!PQisBusy(c->pg)) {
-        PGresult *res = PQgetResult(c->pg);
-        if (res == NULL) {
-            *done = true;
-            return true;
-        }
-        if (c->pending)
-            PQclear(c->pending);
-        c->pending = res;
-    }
-    return true;
-}
-
-static void on_poll(uv_poll_t *handle, int status, int events)
-{
-    conn_t *c = handle->data;
-    if (status < 0) {
-        conn_broken(c);
-        return;
-    }
-    if (c->state == CONNECTING) {
-        /* libpq may close the socket and open another (the next address) under the
-         * same descriptor number: never trust the old registration. */
-        drop_poll(c);
-        PostgresPollingStatusType s = PQconnectPoll(c->pg);
-        if (s == PGRES_POLLING_FAILED) {
-            fprintf(stderr, "slotd: database connection failed: %s", PQerrorMessage(c->pg));
-            conn_broken(c);
-        } else if (s == PGRES_POLLING_OK) {
-            if (PQsetnonblocking(c->pg, 1) != 0) {
-                conn_broken(c);
-                return;
-            }
-            uv_timer_stop(&c->timer); /* the connect deadline */
-            c->state = PREPARING;
-            c->prepared = 0;
-            char sql[96];
-            snprintf(sql, sizeof(sql), "SET statement_timeout = %d",
-                     c->pool->options.statement_timeout_ms);
-            if (!PQsendQuery(c->pg, sql))
-                conn_broken(c);
-            else
-                conn_update_poll(c, UV_READABLE | UV_WRITABLE);
-        } else {
-            conn_update_poll(c, s == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE);
-        }
-        return;
-    }
-    if (events & UV_WRITABLE) {
-        int f = PQflush(c->pg);
-        if (f < 0) {
-            conn_broken(c);
-            return;
-        }
-        if (f == 0)
-            conn_update_poll(c, UV_READABLE);
-    }
-    if (!(events & UV_READABLE))
-        return;
-    bool done;
-    if (!read_results(c, &done)) {
-        conn_broken(c);
-        return;
-    }
-    if (!done)
-        return;
-    PGresult *res = c->pending;
-    c->pending = NULL;
-    if (c->state == PREPARING) {
-        bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok)
-            fprintf(stderr, "slotd: preparing statements failed: %s",
+    if (c->state == CONN_PREPARING) {
+        const char *state = result_sqlstate(res);
+        if (state) {
+            fprintf(stderr, "slotd: preparing the database session failed: %s",
                     res ? PQresultErrorMessage(res) : "no result\n");
-        PQclear(res);
-        if (!ok) {
-            conn_broken(c);
+            PQclear(res);
+            io_pgconn_reset(c->io, false);
             return;
         }
+        PQclear(res);
         if (c->prepared < c->pool->options.statement_count) {
-            if (!send_next_prepare(c))
-                conn_broken(c);
-            c->prepared++;
+            if (!send_next_prepare(c, pg))
+                io_pgconn_reset(c->io, false);
             return;
         }
-        conn_ready(c);
-        return;
-    }
-    if (c->state == BUSY) {
-        store_query_t *q = c->query;
-        c->query = NULL;
-        /* mark the connection's health before the callback can queue more work */
-        bool healthy = PQstatus(c->pg) == CONNECTION_OK;
-        c->state = healthy ? IDLE : DOWN;
-        finish_query(q, res);
-        PQclear(res);
-        if (!healthy) {
-            conn_broken(c);
-            return;
-        }
+        c->state = CONN_IDLE;
+        io_pgconn_healthy(c->io);
         dispatch(c->pool);
         return;
     }
-    /* IDLE and readable: a notice, or the server went away. */
+    if (c->state == CONN_BUSY && c->query) {
+        store_query_t *q = c->query;
+        c->query = NULL;
+        c->state = CONN_IDLE; /* before the callback, which may queue more work */
+        finish_query(q, res);
+        PQclear(res);
+        if (!c->pool->closing)
+            dispatch(c->pool);
+        return;
+    }
+    if (c->state == CONN_BUSY && c->tx) {
+        tx_command_done(c, res);
+        PQclear(res);
+        return;
+    }
     PQclear(res);
-    if (PQstatus(c->pg) != CONNECTION_OK)
-        conn_broken(c);
 }
 
-static void conn_update_poll(conn_t *c, int events)
+static void conn_input(io_pgconn_t *io, PGconn *pg, void *arg)
 {
-    /* libpq may move to another socket while connecting (another address) */
-    if (c->poll && c->fd != PQsocket(c->pg))
-        drop_poll(c);
-    if (c->poll == NULL) {
-        c->fd = PQsocket(c->pg);
-        c->poll = slotd_malloc(sizeof(uv_poll_t));
-        if (uv_poll_init(c->pool->loop, c->poll, c->fd) != 0) {
-            free(c->poll);
-            c->poll = NULL;
-            conn_broken(c);
-            return;
+    conn_t *c = arg;
+    while (c->awaiting && !PQisBusy(pg)) {
+        PGresult *res = PQgetResult(pg);
+        if (res != NULL) {
+            bool keep_pending = c->pending && result_sqlstate(c->pending) != NULL;
+            if (keep_pending) {
+                PQclear(res);
+            } else {
+                PQclear(c->pending);
+                c->pending = res;
+            }
+            continue;
         }
-        c->poll->data = c;
-        c->pool->open_handles++;
-    }
-    uv_poll_start(c->poll, events, on_poll);
-}
-
-PGconn *store_connect_start(const char *url, const char *application)
-{
-    /* keepalives notice a connection that died silently; connect_timeout does not
-     * apply to asynchronous connects, so callers bound the connect with a timer */
-    const char *keywords[] = {"dbname",
-                              "application_name",
-                              "keepalives",
-                              "keepalives_idle",
-                              "keepalives_interval",
-                              "keepalives_count",
-                              NULL};
-    const char *values[] = {url, application, "1", "30", "10", "3", NULL};
-    PGconn *pg = PQconnectStartParams(keywords, values, 1);
-    if (pg != NULL && (PQstatus(pg) == CONNECTION_BAD || PQsocket(pg) < 0)) {
-        PQfinish(pg);
-        pg = NULL;
-    }
-    return pg;
-}
-
-static void on_connect_deadline(uv_timer_t *timer)
-{
-    conn_t *c = timer->data;
-    if (c->state == CONNECTING) {
-        fprintf(stderr, "slotd: database connection timed out\n");
-        conn_broken(c);
+        c->awaiting = false;
+        PGresult *done = c->pending;
+        c->pending = NULL;
+        command_done(c, pg, done);
+        if (io_pgconn_pg(io) != pg)
+            return; /* the connection was reset or closed meanwhile */
     }
 }
 
-static void conn_start(conn_t *c)
+static void run_query(conn_t *c, store_query_t *q)
 {
-    if (c->pool->closing)
-        return;
-    c->pg = store_connect_start(c->pool->url, "slotd");
-    if (c->pg == NULL) {
-        conn_broken(c);
+    PGconn *pg = io_pgconn_pg(c->io);
+    c->query = q;
+    c->state = CONN_BUSY;
+    c->awaiting = true;
+    if (pg == NULL || !PQsendQueryPrepared(pg, q->statement, q->count,
+                                           (const char *const *)q->values, NULL, NULL, 0)) {
+        /* The connection is dead: give the query back to the queue (no callback from
+         * here, which may run inside store_query) and reconnect. */
+        c->query = NULL;
+        q->next = c->pool->head;
+        c->pool->head = q;
+        if (c->pool->tail == NULL)
+            c->pool->tail = q;
+        c->pool->queued++;
+        io_pgconn_reset(c->io, false);
         return;
     }
-    c->state = CONNECTING;
-    uv_timer_start(&c->timer, on_connect_deadline, 10000, 0);
-    conn_update_poll(c, UV_WRITABLE);
+    io_pgconn_sent(c->io);
+}
+
+static void run_tx(conn_t *c, store_tx_t *tx)
+{
+    c->tx = tx;
+    c->state = CONN_BUSY;
+    tx->conn = c;
+    tx->entry = NULL;
+    tx_start_attempt(c);
+}
+
+static void dispatch(store_pool_t *pool)
+{
+    for (int i = 0; i < pool->options.size && pool->head; i++) {
+        conn_t *c = &pool->conns[i];
+        if (c->state != CONN_IDLE)
+            continue;
+        store_query_t *q = pool->head;
+        pool->head = q->next;
+        if (pool->head == NULL)
+            pool->tail = NULL;
+        pool->queued--;
+        i--; /* look at this connection again: it may still be free */
+        if (q->tx) {
+            store_tx_t *tx = q->tx;
+            bool cancelled = q->cancelled;
+            free_query(q);
+            if (cancelled)
+                tx_free_unstarted(tx, STORE_E_ROLLED_BACK);
+            else
+                run_tx(c, tx);
+            continue;
+        }
+        if (q->cancelled) {
+            free_query(q);
+            continue;
+        }
+        run_query(c, q);
+    }
 }
 
 store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *options)
@@ -351,83 +796,33 @@ store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *option
     pool->loop = loop;
     pool->options = *options;
     pool->url = slotd_strdup(options->url);
+    pool->jitter_state = (uint32_t)uv_hrtime() | 1;
     pool->conns = slotd_calloc((size_t)options->size, sizeof(conn_t));
+    static const io_pgconn_callbacks_t callbacks = {
+        .up = conn_up, .input = conn_input, .down = conn_down};
+    io_pgconn_options_t io_options = {.url = pool->url, .application = "slotd"};
     for (int i = 0; i < options->size; i++) {
         conn_t *c = &pool->conns[i];
         c->pool = pool;
         uv_timer_init(loop, &c->timer);
         c->timer.data = c;
-        pool->open_handles++;
-        conn_start(c);
+        pool->open_handles += 2;
     }
+    /* every connection exists before any can call back into the pool */
+    for (int i = 0; i < options->size; i++)
+        pool->conns[i].io = io_pgconn_new(loop, &io_options, &callbacks, &pool->conns[i]);
     return pool;
-}
-
-static void run_query(conn_t *c, store_query_t *q)
-{
-    c->query = q;
-    c->state = BUSY;
-    if (!PQsendQueryPrepared(c->pg, q->statement, q->count, (const char *const *)q->values, NULL,
-                             NULL, 0)) {
-        /* The connection is dead: give the query back to the queue (no callback
-         * from here, which may run inside store_query) and reconnect. */
-        c->query = NULL;
-        q->next = c->pool->head;
-        c->pool->head = q;
-        if (c->pool->tail == NULL)
-            c->pool->tail = q;
-        c->pool->queued++;
-        conn_broken(c);
-        return;
-    }
-    conn_update_poll(c, UV_READABLE | UV_WRITABLE);
-}
-
-static void dispatch(store_pool_t *pool)
-{
-    for (int i = 0; i < pool->options.size && pool->head; i++) {
-        conn_t *c = &pool->conns[i];
-        if (c->state != IDLE)
-            continue;
-        store_query_t *q = pool->head;
-        pool->head = q->next;
-        if (pool->head == NULL)
-            pool->tail = NULL;
-        pool->queued--;
-        if (q->cancelled) {
-            free_query(q);
-            i--; /* the connection is still free */
-            continue;
-        }
-        run_query(c, q);
-    }
 }
 
 store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
                            const char *const *values, store_query_cb cb, void *arg)
 {
-    store_query_t *q = slotd_calloc(1, sizeof(*q));
-    q->pool = pool;
-    q->statement = slotd_strdup(statement);
-    q->count = count;
-    q->values = slotd_calloc((size_t)(count ? count : 1), sizeof(char *));
-    for (int i = 0; i < count; i++)
-        q->values[i] = values[i] ? slotd_strdup(values[i]) : NULL;
+    if (pool_refuses(pool))
+        return NULL; /* refused: the caller answers at once, no callback */
+    store_query_t *q = new_query(pool, statement, count, values);
     q->cb = cb;
     q->arg = arg;
-    bool all_down = true; /* every connection failed and waits to retry: fail fast */
-    for (int i = 0; i < pool->options.size && all_down; i++)
-        all_down = pool->conns[i].state == DOWN;
-    if (pool->closing || pool->queued >= pool->options.max_queue || all_down) {
-        free_query(q); /* refused: the caller answers at once, no callback */
-        return NULL;
-    }
-    if (pool->tail)
-        pool->tail->next = q;
-    else
-        pool->head = q;
-    pool->tail = q;
-    pool->queued++;
+    enqueue(pool, q);
     dispatch(pool);
     return q;
 }
@@ -442,7 +837,7 @@ int store_pool_ready_count(const store_pool_t *pool)
 {
     int n = 0;
     for (int i = 0; i < pool->options.size; i++)
-        n += pool->conns[i].state == IDLE || pool->conns[i].state == BUSY;
+        n += pool->conns[i].state == CONN_IDLE || pool->conns[i].state == CONN_BUSY;
     return n;
 }
 
@@ -455,7 +850,7 @@ int store_pool_busy(const store_pool_t *pool)
 {
     int n = 0;
     for (int i = 0; i < pool->options.size; i++)
-        n += pool->conns[i].state == BUSY;
+        n += pool->conns[i].state == CONN_BUSY;
     return n;
 }
 
@@ -467,15 +862,22 @@ void store_pool_close(store_pool_t *pool, void (*on_closed)(void *), void *arg)
     while (pool->head) {
         store_query_t *q = pool->head;
         pool->head = q->next;
-        finish_query(q, NULL);
+        if (q->tx) {
+            store_tx_t *tx = q->tx;
+            tx->cancelled = tx->cancelled || q->cancelled;
+            free_query(q);
+            tx_free_unstarted(tx, STORE_E_CLOSED);
+        } else {
+            finish_query(q, NULL);
+        }
     }
     pool->tail = NULL;
     pool->queued = 0;
     for (int i = 0; i < pool->options.size; i++) {
         conn_t *c = &pool->conns[i];
-        conn_broken(c);
+        io_pgconn_close(c->io, conn_closed, pool); /* down fails what runs on it */
         uv_timer_stop(&c->timer);
         c->timer.data = pool;
-        uv_close((uv_handle_t *)&c->timer, handle_closed);
+        uv_close((uv_handle_t *)&c->timer, timer_closed);
     }
 }

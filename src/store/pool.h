@@ -1,18 +1,21 @@
 /*
  * An asynchronous PostgreSQL connection pool on the libuv loop.
  *
- * A fixed number of connections, each driven by a uv_poll_t on its socket:
- * connect (PQconnectStart/PQconnectPoll), prepare the pool's statements, then
- * run queued queries one at a time (PQsendQueryPrepared). Queries wait in one
- * FIFO queue for a free connection. A broken connection fails its query (the
- * callback gets no result) and reconnects with exponential backoff; the pool
- * never blocks the loop. Every connection runs with statement_timeout, so no
- * query waits on the server forever.
+ * A fixed number of connections, each an io_pgconn_t (the loop's one libpq
+ * connection core: connect with a deadline and keepalives, reconnect with
+ * backoff): once connected, a connection sets its statement_timeout,
+ * prepares the pool's statements and then runs work one item at a time.
+ * Work waits in one FIFO queue for a free connection; it is either a single
+ * statement (store_query) or a transaction (store_tx_begin): BEGIN, the
+ * statements its owner queues, then COMMIT or ROLLBACK, all on one connection.
+ * A broken connection fails its work and reconnects; the pool never blocks the
+ * loop. Every connection runs with statement_timeout, so no statement waits on
+ * the server forever, and a transaction has a deadline of its own.
  *
  * Ownership: the caller allocates nothing; store_pool_new() returns the pool,
  * store_pool_close() shuts it down and frees it once its handles are closed.
- * A query's callback runs exactly once, on the loop, unless the query was
- * cancelled first (store_query_cancel), in which case it never runs.
+ * A query's or a transaction's final callback runs exactly once, on the loop,
+ * unless it was cancelled first, in which case it never runs.
  */
 #ifndef SLOTD_STORE_POOL_H
 #define SLOTD_STORE_POOL_H
@@ -20,10 +23,41 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 typedef struct store_pool store_pool_t;
 typedef struct store_query store_query_t;
+typedef struct store_tx store_tx_t;
+
+/**
+ * What went wrong with a statement or a transaction, from its SQLSTATE (or from
+ * the pool itself). 0 is success; every error is negative.
+ */
+typedef enum {
+    STORE_OK = 0,
+    STORE_E_UNIQUE_VIOLATION = -1,      /**< 23505 */
+    STORE_E_EXCLUSION_VIOLATION = -2,   /**< 23P01: e.g. an overlapping booking */
+    STORE_E_FOREIGN_KEY_VIOLATION = -3, /**< 23503 */
+    STORE_E_CHECK_VIOLATION = -4,       /**< 23514 */
+    STORE_E_NOT_NULL_VIOLATION = -5,    /**< 23502 */
+    STORE_E_SERIALIZATION_FAILURE = -6, /**< 40001: retried by transactions */
+    STORE_E_DEADLOCK = -7,              /**< 40P01: retried by transactions */
+    STORE_E_QUERY_CANCELED = -8,        /**< 57014: statement_timeout */
+    STORE_E_ADMIN_SHUTDOWN = -9,        /**< 57P01..57P03: the server is going away */
+    STORE_E_CONNECTION = -10,           /**< class 08, or the connection was lost */
+    STORE_E_DATA = -11,                 /**< class 22: a value the server refused */
+    STORE_E_TIMEOUT = -12,              /**< the transaction's deadline passed */
+    STORE_E_ROLLED_BACK = -13,          /**< the owner asked for a rollback */
+    STORE_E_CLOSED = -14,               /**< the pool is closing */
+    STORE_E_OTHER = -15,                /**< any other SQLSTATE */
+} store_error_t;
+
+/** The error for a SQLSTATE (NULL: STORE_OK). */
+store_error_t store_error_from_sqlstate(const char *sqlstate);
+
+/** A short English name of a store_error_t, for logs. */
+const char *store_strerror(int error);
 
 /** A prepared statement every connection knows by name. */
 typedef struct {
@@ -47,12 +81,6 @@ typedef struct {
     size_t max_queue; /**< queued queries before refusing (503) */
 } store_pool_options_t;
 
-/**
- * Starts an asynchronous connection (PQconnectStartParams) with TCP keepalives;
- * NULL when it failed at once. The caller polls it and bounds it with a timer.
- */
-PGconn *store_connect_start(const char *url, const char *application);
-
 /** Starts connecting. The pool is usable at once; queries wait for a connection. */
 store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *options);
 
@@ -68,6 +96,79 @@ store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
 /** Forgets a query: its callback will not run. */
 void store_query_cancel(store_query_t *query);
 
+/* ---- transactions ---------------------------------------------------------------------------- */
+
+typedef enum {
+    STORE_TX_READ_COMMITTED,
+    STORE_TX_REPEATABLE_READ,
+    STORE_TX_SERIALIZABLE,
+} store_tx_isolation_t;
+
+typedef struct {
+    store_tx_isolation_t isolation;
+    /** From store_tx_begin to the end of COMMIT, queue wait and retries included;
+     *  0: 5 s. On expiry the running statement is abandoned by closing its connection
+     *  (the server then rolls back), and the pool reconnects it at once. */
+    uint64_t timeout_ms;
+    /** Further attempts after a serialization failure or a deadlock; 0: none. */
+    int max_retries;
+} store_tx_options_t;
+
+/**
+ * Runs at the start of every attempt, the transaction open: queue its statements
+ * (store_tx_query) and end it (store_tx_commit or store_tx_rollback), here or
+ * later from a statement's callback. On a retry it runs again from the start, so
+ * it must not depend on what an earlier attempt's callbacks saw.
+ */
+typedef void (*store_tx_body_cb)(store_tx_t *tx, void *arg);
+
+/** A statement's rows (owned by the pool: valid only during the call); runs only on success. */
+typedef void (*store_tx_result_cb)(store_tx_t *tx, const PGresult *result, void *arg);
+
+typedef struct {
+    int error;            /**< STORE_OK when committed, else a store_error_t */
+    const char *sqlstate; /**< the failed statement's SQLSTATE, or NULL */
+    int attempts;         /**< 1 + retries made */
+} store_tx_outcome_t;
+
+/** The transaction is over: committed (error 0), or rolled back / abandoned. */
+typedef void (*store_tx_done_cb)(const store_tx_outcome_t *outcome, void *arg);
+
+/**
+ * Queues a transaction. Once a connection is free: BEGIN at `isolation`, then `body`.
+ * A statement that fails rolls the transaction back (the statements queued after it
+ * never run); a serialization failure or deadlock then starts a new attempt after a
+ * short random delay, up to `max_retries` times within the deadline. A lost
+ * connection is not retried: it ends the transaction with STORE_E_CONNECTION (if
+ * that happens during COMMIT the outcome on the server is unknown). `done` runs
+ * exactly once, on the loop, never from inside this call. Returns the
+ * transaction, valid until `done` returns or store_tx_cancel; or NULL without any
+ * callback when the pool refuses it, as store_query does.
+ */
+store_tx_t *store_tx_begin(store_pool_t *pool, const store_tx_options_t *options,
+                           store_tx_body_cb body, store_tx_done_cb done, void *arg);
+
+/**
+ * Queues a prepared statement in the transaction (values copied; NULL is SQL NULL);
+ * statements run one after another, in order. `cb` may be NULL. Only while the
+ * transaction is open (from `body` or a statement's callback onwards, before
+ * commit or rollback); otherwise ignored.
+ */
+void store_tx_query(store_tx_t *tx, const char *statement, int count, const char *const *values,
+                    store_tx_result_cb cb, void *arg);
+
+/** COMMIT once the queued statements have succeeded. */
+void store_tx_commit(store_tx_t *tx);
+
+/** ROLLBACK now (queued statements are dropped); `done` gets STORE_E_ROLLED_BACK. */
+void store_tx_rollback(store_tx_t *tx);
+
+/** The attempt running now, from 1. */
+int store_tx_attempt(const store_tx_t *tx);
+
+/** Forgets a transaction: it rolls back and none of its callbacks run again. */
+void store_tx_cancel(store_tx_t *tx);
+
 /** Connections that are connected and prepared. */
 int store_pool_ready_count(const store_pool_t *pool);
 
@@ -76,7 +177,8 @@ size_t store_pool_queued(const store_pool_t *pool);
 int store_pool_busy(const store_pool_t *pool);
 
 /**
- * Closes every connection; queued queries get NULL. `on_closed` runs once all
+ * Closes every connection; queued and running queries get NULL, transactions
+ * STORE_E_CLOSED. `on_closed` runs once all
  * handles are closed and the pool is freed.
  */
 void store_pool_close(store_pool_t *pool, void (*on_closed)(void *), void *arg);
