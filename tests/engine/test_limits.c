@@ -141,8 +141,11 @@ TEST(limits_recurrence_rules_that_never_match_or_are_sub_daily_are_refused_fast)
              ENG_ERRULE);
     CHECK_EQ(eng_recurring_block_check("FREQ=YEARLY;BYMONTHDAY=30;BYMONTH=2", start, 30),
              ENG_ERRULE);
+    CHECK_EQ(
+        eng_recurring_block_check("FREQ=MONTHLY;BYSETPOS=1;BYMONTHDAY=31;BYMONTH=2", start, 30),
+        ENG_ERRULE);
     double took = clock_now() - t0;
-    fprintf(stderr, "three rules that never match refused in %.1f ms\n", took * 1e3);
+    fprintf(stderr, "four rules that never match refused in %.1f ms\n", took * 1e3);
     CHECK(took < 0.5); /* 0.7 s each before, in an optimized build */
 
     CHECK_EQ(eng_recurring_block_check("FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"
@@ -162,6 +165,11 @@ TEST(limits_recurrence_rules_that_never_match_or_are_sub_daily_are_refused_fast)
     /* still fine: one time of day, rare but real dates, an UNTIL on the start day */
     CHECK_EQ(eng_recurring_block_check("FREQ=DAILY;BYHOUR=10", start, 30), 0);
     CHECK_EQ(eng_recurring_block_check("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", start, 30), 0);
+    CHECK_EQ(eng_recurring_block_check("FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29",
+                                       wall(2024, 1, 8, 9), 30),
+             0);
+    CHECK_EQ(eng_recurring_block_check("FREQ=MONTHLY;BYDAY=-1FR", start, 30), 0);
+    CHECK_EQ(eng_recurring_block_check("FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=15", start, 30), 0);
     CHECK_EQ(eng_recurring_block_check("FREQ=MONTHLY;BYMONTHDAY=13;BYDAY=FR", start, 30), 0);
     CHECK_EQ(eng_recurring_block_check("FREQ=DAILY;UNTIL=20260105T090000", start, 30), 0);
     CHECK_EQ(eng_recurring_block_check("FREQ=DAILY;UNTIL=20260105", start, 30), 0);
