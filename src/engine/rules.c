@@ -97,28 +97,11 @@ static int compare_wall(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Does the rule have an occurrence by PROBE_YEARS after its start, and by
- * until_wall? Bounded by an UNTIL, libical's search stops there (without one
- * a rule that never matches is searched for to year 2582). */
-static bool has_occurrence(struct icalrecurrencetype rule, int64_t start_wall, int64_t until_wall)
+/* The first occurrence of a rule bounded by an UNTIL at `limit`: is there one? */
+static bool probe(struct icalrecurrencetype rule, int64_t start_wall, int64_t limit)
 {
-    int64_t limit = start_wall + (int64_t)PROBE_YEARS * 366 * TZ_SECONDS_PER_DAY;
-    if (until_wall < limit)
-        limit = until_wall;
     rule.until = floating_of(limit);
     rule.count = 0;
-    /* libical honours UNTIL inside its search only for DAILY rules. A coarser
-     * rule whose BY parts are plain filters of days (no ordinal BYDAY, no
-     * BYSETPOS or BYWEEKNO) occurs only on days that the DAILY rule with the
-     * same filters matches: when that one has no day, neither has the rule. */
-    bool plain = by_count(rule.by_set_pos, ICAL_BY_SETPOS_SIZE) == 0 &&
-                 by_count(rule.by_week_no, ICAL_BY_WEEKNO_SIZE) == 0;
-    for (int i = 0; plain && i < by_count(rule.by_day, ICAL_BY_DAY_SIZE); i++)
-        plain = icalrecurrencetype_day_position(rule.by_day[i]) == 0;
-    if (rule.freq > ICAL_DAILY_RECURRENCE && plain) {
-        rule.freq = ICAL_DAILY_RECURRENCE;
-        rule.interval = 1;
-    }
     icalrecur_iterator *it = icalrecur_iterator_new(rule, floating_of(start_wall));
     if (it == NULL) {
         icalerror_clear_errno();
@@ -128,6 +111,42 @@ static bool has_occurrence(struct icalrecurrencetype rule, int64_t start_wall, i
     icalrecur_iterator_free(it);
     icalerror_clear_errno();
     return !icaltime_is_null_time(next) && wall_of(next) <= limit;
+}
+
+/*
+ * Does the rule have an occurrence by PROBE_YEARS after its start, and by
+ * until_wall? libical honours UNTIL inside its search only for DAILY rules (a
+ * coarser rule that never matches is searched for to year 2582: up to 0.9 s).
+ * Every occurrence of a rule is a day that its BY parts, read as filters of
+ * days (ordinals of BYDAY dropped, BYSETPOS and BYWEEKNO left out), all
+ * match; so when the DAILY rule of those filters has no day, neither has the
+ * rule, and that is found within the bound. Without ordinals, BYSETPOS or
+ * BYWEEKNO a coarser rule is taken to match when its filters do (a rule whose
+ * INTERVAL skips every matching period, e.g. every 4 years from a year after a
+ * leap year on 29 February, is then accepted and simply has no occurrence);
+ * with them, the rule itself is probed.
+ */
+static bool has_occurrence(struct icalrecurrencetype rule, int64_t start_wall, int64_t until_wall)
+{
+    int64_t limit = start_wall + (int64_t)PROBE_YEARS * 366 * TZ_SECONDS_PER_DAY;
+    if (until_wall < limit)
+        limit = until_wall;
+    struct icalrecurrencetype filters = rule;
+    bool plain = by_count(rule.by_set_pos, ICAL_BY_SETPOS_SIZE) == 0 &&
+                 by_count(rule.by_week_no, ICAL_BY_WEEKNO_SIZE) == 0;
+    for (int i = 0; i < by_count(rule.by_day, ICAL_BY_DAY_SIZE); i++) {
+        plain &= icalrecurrencetype_day_position(rule.by_day[i]) == 0;
+        filters.by_day[i] = (short)icalrecurrencetype_day_day_of_week(rule.by_day[i]);
+    }
+    filters.by_set_pos[0] = ICAL_RECURRENCE_ARRAY_MAX;
+    filters.by_week_no[0] = ICAL_RECURRENCE_ARRAY_MAX;
+    filters.freq = ICAL_DAILY_RECURRENCE;
+    filters.interval = 1;
+    if (!probe(filters, start_wall, limit))
+        return false;
+    if (rule.freq == ICAL_DAILY_RECURRENCE || !plain)
+        return probe(rule, start_wall, limit);
+    return true;
 }
 
 /* Parses and checks a recurring block; on success *out is a new, unattached block. */
