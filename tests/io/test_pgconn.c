@@ -39,12 +39,19 @@ static void on_input(io_pgconn_t *conn, PGconn *pg, void *arg)
     }
 }
 
+static void count_closed(void *arg)
+{
+    ((events_t *)arg)->closed++;
+}
+
 static void on_down(io_pgconn_t *conn, void *arg)
 {
     events_t *e = arg;
     e->down++;
-    if (e->close_on_down)
-        io_pgconn_close(conn, NULL, NULL);
+    if (e->close_on_down) {
+        io_pgconn_close(conn, count_closed, e);
+        CHECK_EQ(io_pgconn_state(conn), IO_PG_CLOSED);
+    }
 }
 
 static const io_pgconn_callbacks_t callbacks = {.up = on_up, .input = on_input, .down = on_down};
@@ -84,11 +91,6 @@ static void finish(uv_loop_t *loop)
 {
     uv_run(loop, UV_RUN_DEFAULT);
     CHECK_EQ(uv_loop_close(loop), 0);
-}
-
-static void count_closed(void *arg)
-{
-    ((events_t *)arg)->closed++;
 }
 
 TEST(pgconn_comes_back_after_its_backend_is_terminated)
@@ -134,14 +136,14 @@ TEST(pgconn_may_close_from_its_down_callback)
     uv_loop_init(&loop);
     events_t e = {.close_on_down = true};
     io_pgconn_options_t options = {.url = url, .application = "slotd-test-core"};
-    io_pgconn_t *conn = io_pgconn_new(&loop, &options, &callbacks, &e);
+    (void)io_pgconn_new(&loop, &options, &callbacks, &e);
     run_until(&loop, &e.up, 1);
     char sql[64];
     snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", e.backend_pid);
     test_db_exec(db, sql);
-    run_until(&loop, &e.down, 1);
-    CHECK_EQ(io_pgconn_state(conn), IO_PG_CLOSED);
+    run_until(&loop, &e.closed, 1); /* freed now: `conn` must not be touched */
     finish(&loop);
+    CHECK_EQ(e.down, 1);
     CHECK_EQ(e.up, 1);
     test_db_drop(db);
 }

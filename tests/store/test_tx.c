@@ -460,3 +460,35 @@ TEST(tx_cancelled_never_calls_back_and_close_fails_the_queue)
     CHECK_EQ(waiting.outcome.error, STORE_E_CLOSED);
     close_pool(&f);
 }
+
+static void count_any(const PGresult *res, const char *state, void *arg)
+{
+    (void)res;
+    (void)state;
+    (*(int *)arg)++;
+}
+
+TEST(tx_deadline_expires_while_waiting_for_a_connection)
+{
+    fixture_t f;
+    open_pool(&f, 1);
+    int slept = 0;
+    const char *second[1] = {"1"};
+    CHECK(store_query(f.pool, "sleep", 1, second, count_any, &slept) != NULL);
+    tx_case_t c = {0};
+    uint64_t start = uv_hrtime();
+    begin(&f, &c, STORE_TX_READ_COMMITTED, 200, 0, body_three_inserts);
+    run_until(&f.loop, &c.done, 1);
+    uint64_t elapsed_ms = (uv_hrtime() - start) / 1000000;
+    CHECK_EQ(c.outcome.error, STORE_E_TIMEOUT);
+    CHECK_EQ(c.outcome.attempts, 0); /* it never began */
+    CHECK(elapsed_ms >= 190 && elapsed_ms < 800);
+    CHECK_EQ(slept, 0); /* the statement ahead of it still runs */
+    run_until(&f.loop, &slept, 1);
+    tx_case_t again = {0};
+    begin(&f, &again, STORE_TX_READ_COMMITTED, 5000, 0, body_three_inserts);
+    run_until(&f.loop, &again.done, 1);
+    CHECK_EQ(again.outcome.error, STORE_OK);
+    CHECK_EQ(count_rows(&f), 3);
+    close_pool(&f);
+}
