@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "loop.h"
+#include "pool_fixture.h"
 #include "store/pool.h"
 #include "test.h"
 
@@ -22,34 +23,22 @@ static const store_statement_t statements[] = {
     {"pid", "SELECT pg_backend_pid()"},
 };
 
-typedef struct {
-    PGconn *db;
-    uv_loop_t loop;
-    store_pool_t *pool;
-} fixture_t;
+typedef pool_fixture_t fixture_t;
 
 static void open_pool(fixture_t *f, int size)
 {
-    const char *url;
-    f->db = test_db_create(&url);
-    test_db_exec(f->db, "CREATE TABLE t (k text PRIMARY KEY, v int NOT NULL)");
-    uv_loop_init(&f->loop);
-    store_pool_options_t options = {.url = url,
-                                    .size = size,
-                                    .statement_timeout_ms = 30000,
-                                    .statements = statements,
-                                    .statement_count = sizeof(statements) / sizeof(statements[0]),
-                                    .max_queue = 100};
-    f->pool = store_pool_new(&f->loop, &options);
+    pool_fixture_open(
+        f, "CREATE TABLE t (k text PRIMARY KEY, v int NOT NULL)",
+        (store_pool_options_t){.size = size,
+                               .statement_timeout_ms = 30000,
+                               .statements = statements,
+                               .statement_count = sizeof(statements) / sizeof(statements[0]),
+                               .max_queue = 100});
 }
 
 static void close_pool(fixture_t *f)
 {
-    if (f->pool)
-        store_pool_close(f->pool, NULL, NULL);
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    CHECK_EQ(uv_loop_close(&f->loop), 0);
-    test_db_drop(f->db);
+    pool_fixture_close(f);
 }
 
 static int count_rows(fixture_t *f)
