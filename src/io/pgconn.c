@@ -29,6 +29,7 @@ struct io_pgconn {
     int events;      /* what `poll` watches */
     uv_timer_t timer;
     uint64_t backoff_ms; /* the last delay; 0 after a healthy connection */
+    bool failing;        /* an attempt failed or a connection broke since the last healthy one */
     uint64_t generation;
     uint32_t jitter_state;
     int open_handles;
@@ -91,9 +92,11 @@ static void on_timer(uv_timer_t *timer)
 }
 
 /* Down now; the next attempt after `delay_ms`. Calls `down` last, as it may close us. */
-static void go_down(io_pgconn_t *c, uint64_t delay_ms)
+static void go_down(io_pgconn_t *c, uint64_t delay_ms, bool failure)
 {
     bool was_up = drop_connection(c);
+    if (failure)
+        c->failing = true;
     c->state = IO_PG_WAITING;
     uv_timer_start(&c->timer, on_timer, delay_ms, 0);
     if (was_up && c->callbacks.down)
@@ -124,7 +127,7 @@ static void watch(io_pgconn_t *c, int events)
         if (fd < 0 || uv_poll_init(c->loop, c->poll, fd) != 0) {
             free(c->poll);
             c->poll = NULL;
-            go_down(c, next_backoff(c));
+            go_down(c, next_backoff(c), true);
             return;
         }
         c->fd = fd;
@@ -163,7 +166,7 @@ static void start_attempt(io_pgconn_t *c)
 {
     c->pg = connect_start(c);
     if (c->pg == NULL) {
-        go_down(c, next_backoff(c));
+        go_down(c, next_backoff(c), true);
         return;
     }
     c->state = IO_PG_CONNECTING;
@@ -180,7 +183,7 @@ static void connect_step(io_pgconn_t *c)
     if (s == PGRES_POLLING_FAILED) {
         fprintf(stderr, "slotd: %s: database connection failed: %s", c->application,
                 PQerrorMessage(c->pg));
-        go_down(c, next_backoff(c));
+        go_down(c, next_backoff(c), true);
         return;
     }
     if (s != PGRES_POLLING_OK) {
@@ -188,7 +191,7 @@ static void connect_step(io_pgconn_t *c)
         return;
     }
     if (PQsetnonblocking(c->pg, 1) != 0) {
-        go_down(c, next_backoff(c));
+        go_down(c, next_backoff(c), true);
         return;
     }
     uv_timer_stop(&c->timer); /* the connect deadline */
@@ -203,7 +206,7 @@ static void on_poll(uv_poll_t *handle, int status, int events)
 {
     io_pgconn_t *c = handle->data;
     if (status < 0) {
-        go_down(c, next_backoff(c));
+        go_down(c, next_backoff(c), true);
         return;
     }
     if (c->state == IO_PG_CONNECTING) {
@@ -215,7 +218,7 @@ static void on_poll(uv_poll_t *handle, int status, int events)
     if (events & UV_WRITABLE) {
         int f = PQflush(c->pg);
         if (f < 0) {
-            go_down(c, next_backoff(c));
+            go_down(c, next_backoff(c), true);
             return;
         }
         if (f == 0)
@@ -224,7 +227,7 @@ static void on_poll(uv_poll_t *handle, int status, int events)
     if (!(events & UV_READABLE))
         return;
     if (!PQconsumeInput(c->pg)) {
-        go_down(c, next_backoff(c));
+        go_down(c, next_backoff(c), true);
         return;
     }
     uint64_t generation = c->generation;
@@ -233,7 +236,7 @@ static void on_poll(uv_poll_t *handle, int status, int events)
     if (c->generation != generation || c->state != IO_PG_UP)
         return;
     if (PQstatus(c->pg) != CONNECTION_OK)
-        go_down(c, next_backoff(c));
+        go_down(c, next_backoff(c), true);
 }
 
 io_pgconn_t *io_pgconn_new(uv_loop_t *loop, const io_pgconn_options_t *options,
@@ -284,6 +287,12 @@ void io_pgconn_sent(io_pgconn_t *conn)
 void io_pgconn_healthy(io_pgconn_t *conn)
 {
     conn->backoff_ms = 0;
+    conn->failing = false;
+}
+
+bool io_pgconn_failing(const io_pgconn_t *conn)
+{
+    return conn->failing;
 }
 
 void io_pgconn_reset(io_pgconn_t *conn, bool at_once)
@@ -292,7 +301,7 @@ void io_pgconn_reset(io_pgconn_t *conn, bool at_once)
         return;
     if (conn->state == IO_PG_WAITING && !at_once)
         return; /* a retry is scheduled already */
-    go_down(conn, at_once ? 0 : next_backoff(conn));
+    go_down(conn, at_once ? 0 : next_backoff(conn), !at_once);
 }
 
 void io_pgconn_close(io_pgconn_t *conn, void (*on_closed)(void *), void *arg)

@@ -80,6 +80,13 @@ void io_pgconn_sent(io_pgconn_t *conn);
 void io_pgconn_healthy(io_pgconn_t *conn);
 
 /**
+ * True from a failed attempt or a broken connection until the owner calls
+ * io_pgconn_healthy() again: the database is unreachable for now, so work for it
+ * is better refused at once than queued (also while the next attempt runs).
+ */
+bool io_pgconn_failing(const io_pgconn_t *conn);
+
+/**
  * Drops the connection (calling `down` if it was UP) and reconnects: at once when
  * `at_once` (the connection was fine, e.g. a query overran its deadline), else after
  * the backoff. Closing the socket is how slotd cancels a query without blocking:

@@ -17,8 +17,9 @@
  * (the owner's statements, one at a time) -> COMMITTING, or ROLLING_BACK after
  * a failed statement or on request; after a rollback caused by a serialization
  * failure or a deadlock it waits a random few milliseconds (WAITING_RETRY, on
- * the connection's timer) and begins again. The same timer holds the
- * transaction's deadline: when it fires the connection is reset, because
+ * the connection's timer) and begins again. A transaction's own timer holds
+ * its deadline, from store_tx_begin on, so that it expires even while it waits
+ * in the queue; when it fires on a connection, the connection is reset, because
  * PostgreSQL 15's libpq can cancel a query only with the blocking PQcancel;
  * the server ends the abandoned backend (and its transaction) when it notices
  * the closed socket, within client_connection_check_interval even in the
@@ -48,7 +49,7 @@ typedef struct conn {
     store_tx_t *tx;       /* or the transaction running */
     bool awaiting;        /* a command was sent and its results have not all come */
     PGresult *pending;    /* the current command's result (its first error, else its last) */
-    uv_timer_t timer;     /* the transaction's deadline, or its retry delay */
+    uv_timer_t timer;     /* a transaction's retry delay, or its deferred reset */
 } conn_t;
 
 struct store_query {
@@ -70,7 +71,8 @@ typedef enum {
     TX_OPEN,
     TX_COMMITTING,
     TX_ROLLING_BACK,
-    TX_WAITING_RETRY
+    TX_WAITING_RETRY,
+    TX_OVER
 } tx_phase_t;
 
 struct store_tx {
@@ -89,7 +91,8 @@ struct store_tx {
     int attempt;
     int error;
     char sqlstate[6];
-    uint64_t deadline; /* loop time, ms */
+    uint64_t deadline;         /* loop time, ms */
+    uv_timer_t deadline_timer; /* the memory is freed in its close callback */
 };
 
 struct store_pool {
@@ -231,13 +234,14 @@ static void enqueue(store_pool_t *pool, store_query_t *q)
     pool->queued++;
 }
 
-/* Refuses work when the pool is closing, full, or every connection failed and waits to retry:
- * the caller answers at once instead of waiting for a backoff. */
+/* Refuses work when the pool is closing, full, or every connection failed and has not come back
+ * (waiting to retry, or retrying): the caller answers at once instead of waiting for a
+ * database that is not there. */
 static bool pool_refuses(const store_pool_t *pool)
 {
     bool all_down = true;
     for (int i = 0; i < pool->options.size && all_down; i++)
-        all_down = io_pgconn_state(pool->conns[i].io) == IO_PG_WAITING;
+        all_down = io_pgconn_failing(pool->conns[i].io);
     return pool->closing || pool->queued >= pool->options.max_queue || all_down;
 }
 
@@ -257,6 +261,16 @@ static void tx_drop_statements(store_tx_t *tx)
     }
 }
 
+static void pool_release(store_pool_t *pool);
+
+static void tx_closed(uv_handle_t *handle)
+{
+    store_tx_t *tx = handle->data;
+    store_pool_t *pool = tx->pool;
+    free(tx);
+    pool_release(pool);
+}
+
 /* The transaction is over: tell its owner, free it, and give the connection to the queue. */
 static void tx_end(store_tx_t *tx, int error)
 {
@@ -270,10 +284,14 @@ static void tx_end(store_tx_t *tx, int error)
     tx_drop_statements(tx);
     store_tx_outcome_t outcome = {
         .error = error, .sqlstate = tx->sqlstate[0] ? tx->sqlstate : NULL, .attempts = tx->attempt};
+    tx->phase = TX_OVER; /* no call on it does anything any more */
+    tx->conn = NULL;
+    store_pool_t *pool = tx->pool;
     if (!tx->cancelled)
         tx->done(&outcome, tx->arg);
-    store_pool_t *pool = tx->pool;
-    free(tx);
+    tx->cancelled = true;
+    uv_timer_stop(&tx->deadline_timer);
+    uv_close((uv_handle_t *)&tx->deadline_timer, tx_closed);
     if (!pool->closing)
         dispatch(pool);
 }
@@ -336,14 +354,29 @@ static void on_tx_timer(uv_timer_t *timer)
         io_pgconn_reset(c->io, false); /* down ends the transaction */
         return;
     }
-    if (tx->phase == TX_WAITING_RETRY) {
+    if (tx->phase == TX_WAITING_RETRY)
         tx_start_attempt(c);
-        return;
-    }
-    /* The deadline: abandon the statement by dropping the connection (see the top). */
+}
+
+static void on_tx_deadline(uv_timer_t *timer)
+{
+    store_tx_t *tx = timer->data;
     tx->error = STORE_E_TIMEOUT;
     tx->sqlstate[0] = '\0';
-    io_pgconn_reset(c->io, true); /* down ends the transaction */
+    if (tx->phase == TX_QUEUED) {
+        /* still waiting for a connection: leave the entry to be skipped */
+        tx->entry->tx = NULL;
+        tx->entry->cancelled = true;
+        tx->entry = NULL;
+        tx_end(tx, STORE_E_TIMEOUT);
+        return;
+    }
+    if (tx->phase == TX_WAITING_RETRY) {
+        tx_end(tx, STORE_E_TIMEOUT);
+        return;
+    }
+    /* On a connection: abandon the statement by dropping the connection (see the top). */
+    io_pgconn_reset(tx->conn->io, true); /* down ends the transaction */
 }
 
 /* After a rollback: retry a serialization failure or a deadlock, or end. */
@@ -386,7 +419,6 @@ static void tx_start_attempt(conn_t *c)
     tx->commit_requested = false;
     tx->rollback_requested = tx->cancelled;
     tx->phase = TX_BEGINNING;
-    uv_timer_start(&c->timer, on_tx_timer, tx->deadline - now, 0);
     tx_send(c, begin[tx->options.isolation]);
 }
 
@@ -508,6 +540,10 @@ store_tx_t *store_tx_begin(store_pool_t *pool, const store_tx_options_t *options
     tx->arg = arg;
     tx->phase = TX_QUEUED;
     tx->deadline = uv_now(pool->loop) + tx->options.timeout_ms;
+    uv_timer_init(pool->loop, &tx->deadline_timer);
+    tx->deadline_timer.data = tx;
+    uv_timer_start(&tx->deadline_timer, on_tx_deadline, tx->options.timeout_ms, 0);
+    pool->open_handles++;
     store_query_t *entry = new_query(pool, NULL, 0, NULL);
     entry->tx = tx;
     tx->entry = entry;

@@ -139,8 +139,9 @@ typedef void (*store_tx_done_cb)(const store_tx_outcome_t *outcome, void *arg);
  * A statement that fails rolls the transaction back (the statements queued after it
  * never run); a serialization failure or deadlock then starts a new attempt after a
  * short random delay, up to `max_retries` times within the deadline. A lost
- * connection is not retried: it ends the transaction with STORE_E_CONNECTION (if
- * that happens during COMMIT the outcome on the server is unknown). `done` runs
+ * connection is not retried: it ends the transaction with STORE_E_CONNECTION. If
+ * the connection is lost or the deadline passes while COMMIT is in flight, whether
+ * the server committed is unknown: the caller must check before repeating. `done` runs
  * exactly once, on the loop, never from inside this call. Returns the
  * transaction, valid until `done` returns or store_tx_cancel; or NULL without any
  * callback when the pool refuses it, as store_query does.

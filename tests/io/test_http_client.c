@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "io/http_client.h"
+#include "loop.h"
 #include "test.h"
 
 /* ---- the server ---- */
@@ -184,15 +185,7 @@ static void on_connection(uv_stream_t *listener, int status)
 static void server_start(uv_loop_t *loop)
 {
     memset(&server, 0, sizeof(server));
-    uv_tcp_init(loop, &server.tcp);
-    struct sockaddr_in addr;
-    uv_ip4_addr("127.0.0.1", 0, &addr);
-    CHECK_EQ(uv_tcp_bind(&server.tcp, (const struct sockaddr *)&addr, 0), 0);
-    CHECK_EQ(uv_listen((uv_stream_t *)&server.tcp, 512, on_connection), 0);
-    struct sockaddr_in bound;
-    int len = sizeof(bound);
-    uv_tcp_getsockname(&server.tcp, (struct sockaddr *)&bound, &len);
-    server.port = ntohs(bound.sin_port);
+    server.port = test_loop_listen(loop, &server.tcp, on_connection);
 }
 
 static void server_stop(void)
@@ -257,26 +250,6 @@ static void close_fixture(fixture_t *f)
     CHECK_EQ(uv_loop_close(&f->loop), 0);
 }
 
-static void on_tick(uv_timer_t *timer)
-{
-    (void)timer;
-}
-
-/* Runs the loop until *counter reaches target. A tick wakes the loop now and then: one
- * UV_RUN_ONCE that runs a timer callback goes on to wait for I/O, and the listening server
- * keeps the loop alive, so a completion from a timer would otherwise wait forever. */
-static void run_until(uv_loop_t *loop, const int *counter, int target)
-{
-    uv_timer_t tick;
-    uv_timer_init(loop, &tick);
-    uv_timer_start(&tick, on_tick, 5, 5);
-    for (int spins = 0; *counter < target && spins < 1000000; spins++)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    CHECK(*counter >= target);
-}
-
 static io_http_request_t *get(fixture_t *f, const char *path, uint64_t timeout_ms, result_t *r)
 {
     io_http_request_options_t options = {.url = url(f, path), .timeout_ms = timeout_ms};
@@ -294,8 +267,8 @@ TEST(http_client_returns_status_headers_and_body)
     get(&f, "/status/404", 5000, &missing);
     CHECK_EQ(hello.done + missing.done, 0); /* never from inside io_http_start */
     CHECK_EQ(io_http_active(f.http), 2);
-    run_until(&f.loop, &hello.done, 1);
-    run_until(&f.loop, &missing.done, 1);
+    test_loop_run_until(&f.loop, &hello.done, 1);
+    test_loop_run_until(&f.loop, &missing.done, 1);
     CHECK_EQ(hello.error, IO_HTTP_OK);
     CHECK_EQ(hello.status, 200);
     CHECK(strcmp(hello.body, "hello") == 0);
@@ -326,8 +299,8 @@ TEST(http_client_sends_method_headers_and_body)
     options.body = "other\0binary";
     options.body_len = 5;
     CHECK(io_http_start(f.http, &options, on_done, &put) != NULL);
-    run_until(&f.loop, &post.done, 1);
-    run_until(&f.loop, &put.done, 1);
+    test_loop_run_until(&f.loop, &post.done, 1);
+    test_loop_run_until(&f.loop, &put.done, 1);
     CHECK(strcmp(post.body, "POST payload") == 0);
     CHECK(strcmp(post.seen_header, "42") == 0);
     CHECK(strcmp(put.body, "PUT other") == 0);
@@ -341,7 +314,7 @@ TEST(http_client_times_out_a_silent_server)
     result_t r = {0};
     uint64_t start = uv_hrtime();
     get(&f, "/silent", 200, &r);
-    run_until(&f.loop, &r.done, 1);
+    test_loop_run_until(&f.loop, &r.done, 1);
     uint64_t elapsed_ms = (uv_hrtime() - start) / 1000000;
     CHECK_EQ(r.error, IO_HTTP_E_TIMEOUT);
     CHECK_EQ(r.status, 0);
@@ -364,16 +337,10 @@ TEST(http_client_runs_many_requests_at_once)
     }
     CHECK_EQ(io_http_active(f.http), N);
     uint64_t start = uv_hrtime();
-    uv_timer_t tick;
-    uv_timer_init(&f.loop, &tick);
-    uv_timer_start(&tick, on_tick, 5, 5);
-    for (int spins = 0; done < N && spins < 1000000; spins++) {
-        uv_run(&f.loop, UV_RUN_ONCE);
-        done = 0;
-        for (int i = 0; i < N; i++)
-            done += results[i].done;
-    }
-    uv_close((uv_handle_t *)&tick, NULL);
+    for (int i = 0; i < N; i++)
+        test_loop_run_until(&f.loop, &results[i].done, 1);
+    for (int i = 0; i < N; i++)
+        done += results[i].done;
     CHECK_EQ(done, N);
     for (int i = 0; i < N; i++) {
         char expected[16];
@@ -401,7 +368,7 @@ TEST(http_client_cancelled_request_never_calls_back)
     io_http_cancel(a);
     io_http_cancel(b);
     CHECK_EQ(io_http_active(f.http), kept.done ? 0 : 1);
-    run_until(&f.loop, &kept.done, 1);
+    test_loop_run_until(&f.loop, &kept.done, 1);
     for (int i = 0; i < 20; i++)
         uv_run(&f.loop, UV_RUN_NOWAIT);
     CHECK_EQ(silent.done + answered.done, 0);
@@ -413,23 +380,12 @@ TEST(http_client_reports_connection_refused)
 {
     fixture_t f;
     open_fixture(&f);
-    /* a port that was just free: bind, note it, close */
-    uv_tcp_t probe;
-    uv_tcp_init(&f.loop, &probe);
-    struct sockaddr_in addr;
-    uv_ip4_addr("127.0.0.1", 0, &addr);
-    CHECK_EQ(uv_tcp_bind(&probe, (const struct sockaddr *)&addr, 0), 0);
-    struct sockaddr_in bound;
-    int len = sizeof(bound);
-    uv_tcp_getsockname(&probe, (struct sockaddr *)&bound, &len);
-    uv_close((uv_handle_t *)&probe, NULL);
-    uv_run(&f.loop, UV_RUN_NOWAIT);
     char target[64];
-    snprintf(target, sizeof(target), "http://127.0.0.1:%d/hello", ntohs(bound.sin_port));
+    snprintf(target, sizeof(target), "http://127.0.0.1:%d/hello", test_loop_free_port(&f.loop));
     result_t r = {0};
     io_http_request_options_t options = {.url = target, .timeout_ms = 5000};
     CHECK(io_http_start(f.http, &options, on_done, &r) != NULL);
-    run_until(&f.loop, &r.done, 1);
+    test_loop_run_until(&f.loop, &r.done, 1);
     CHECK_EQ(r.error, IO_HTTP_E_CONNECT);
     CHECK_EQ(r.status, 0);
     close_fixture(&f);
@@ -445,15 +401,15 @@ TEST(http_client_refuses_oversized_answers_and_foreign_schemes)
     CHECK(io_http_start(f.http, &options, on_done, &big) != NULL);
     options.max_response_bytes = 2u << 20;
     CHECK(io_http_start(f.http, &options, on_done, &fits) != NULL);
-    run_until(&f.loop, &big.done, 1);
-    run_until(&f.loop, &fits.done, 1);
+    test_loop_run_until(&f.loop, &big.done, 1);
+    test_loop_run_until(&f.loop, &fits.done, 1);
     CHECK_EQ(big.error, IO_HTTP_E_TOO_LARGE);
     CHECK_EQ(fits.error, IO_HTTP_OK);
     CHECK_EQ(fits.body_len, 1u << 20);
     io_http_request_options_t local = {.url = "file:///etc/passwd", .timeout_ms = 1000};
     io_http_request_t *req = io_http_start(f.http, &local, on_done, &file);
     if (req)
-        run_until(&f.loop, &file.done, 1);
+        test_loop_run_until(&f.loop, &file.done, 1);
     CHECK(req == NULL || file.error != IO_HTTP_OK); /* never read */
     close_fixture(&f);
 }
@@ -468,7 +424,7 @@ TEST(http_client_resolves_names_off_the_loop)
     result_t r = {0};
     io_http_request_options_t options = {.url = target, .timeout_ms = 5000};
     CHECK(io_http_start(f.http, &options, on_done, &r) != NULL);
-    run_until(&f.loop, &r.done, 1);
+    test_loop_run_until(&f.loop, &r.done, 1);
     /* localhost may resolve to ::1 first, where nothing listens: curl then tries 127.0.0.1 */
     CHECK_EQ(r.error, IO_HTTP_OK);
     CHECK(strcmp(r.body, "hello") == 0);
@@ -503,7 +459,7 @@ TEST(http_client_close_fails_requests_in_flight)
     CHECK(io_http_start(f.http, &options, close_from_callback, &first) != NULL);
     options.url = url(&f, "/silent");
     CHECK(io_http_start(f.http, &options, on_done, &second) != NULL);
-    run_until(&f.loop, &first.done, 1);
+    test_loop_run_until(&f.loop, &first.done, 1);
     CHECK_EQ(first.error, IO_HTTP_OK);
     CHECK_EQ(second.done, 1);
     CHECK_EQ(second.error, IO_HTTP_E_CLOSED);

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "io/pgconn.h"
+#include "loop.h"
 #include "test.h"
 
 typedef struct {
@@ -39,56 +40,27 @@ static void on_input(io_pgconn_t *conn, PGconn *pg, void *arg)
     }
 }
 
+static void count_closed(void *arg)
+{
+    ((events_t *)arg)->closed++;
+}
+
 static void on_down(io_pgconn_t *conn, void *arg)
 {
     events_t *e = arg;
     e->down++;
-    if (e->close_on_down)
-        io_pgconn_close(conn, NULL, NULL);
+    if (e->close_on_down) {
+        io_pgconn_close(conn, count_closed, e);
+        CHECK_EQ(io_pgconn_state(conn), IO_PG_CLOSED);
+    }
 }
 
 static const io_pgconn_callbacks_t callbacks = {.up = on_up, .input = on_input, .down = on_down};
-
-static void on_tick(uv_timer_t *timer)
-{
-    (void)timer;
-}
-
-/* Runs the loop until *counter reaches target (a tick keeps UV_RUN_ONCE from sleeping past a
- * timer's callback). */
-static void run_until(uv_loop_t *loop, const int *counter, int target)
-{
-    uv_timer_t tick;
-    uv_timer_init(loop, &tick);
-    uv_timer_start(&tick, on_tick, 5, 5);
-    for (int spins = 0; *counter < target && spins < 1000000; spins++)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    CHECK(*counter >= target);
-}
-
-static void run_for(uv_loop_t *loop, uint64_t ms)
-{
-    uint64_t end = uv_hrtime() + ms * 1000000;
-    uv_timer_t tick;
-    uv_timer_init(loop, &tick);
-    uv_timer_start(&tick, on_tick, 5, 5);
-    while (uv_hrtime() < end)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-}
 
 static void finish(uv_loop_t *loop)
 {
     uv_run(loop, UV_RUN_DEFAULT);
     CHECK_EQ(uv_loop_close(loop), 0);
-}
-
-static void count_closed(void *arg)
-{
-    ((events_t *)arg)->closed++;
 }
 
 TEST(pgconn_comes_back_after_its_backend_is_terminated)
@@ -102,22 +74,22 @@ TEST(pgconn_comes_back_after_its_backend_is_terminated)
     io_pgconn_t *conn = io_pgconn_new(&loop, &options, &callbacks, &e);
     CHECK_EQ(io_pgconn_state(conn), IO_PG_CONNECTING);
     CHECK(io_pgconn_pg(conn) == NULL);
-    run_until(&loop, &e.up, 1);
+    test_loop_run_until(&loop, &e.up, 1);
     CHECK_EQ(io_pgconn_state(conn), IO_PG_UP);
     CHECK(io_pgconn_pg(conn) != NULL);
     int first_pid = e.backend_pid;
     char sql[64];
     snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", first_pid);
     test_db_exec(db, sql);
-    run_until(&loop, &e.down, 1);
-    run_until(&loop, &e.up, 2);
+    test_loop_run_until(&loop, &e.down, 1);
+    test_loop_run_until(&loop, &e.up, 2);
     CHECK(e.backend_pid != first_pid);
     /* a reset at once: down now, up again without a backoff */
     uint64_t start = uv_hrtime();
     io_pgconn_reset(conn, true);
     CHECK_EQ(e.down, 2);
     CHECK_EQ(io_pgconn_state(conn), IO_PG_WAITING);
-    run_until(&loop, &e.up, 3);
+    test_loop_run_until(&loop, &e.up, 3);
     CHECK((uv_hrtime() - start) / 1000000 < 1000);
     io_pgconn_close(conn, count_closed, &e);
     CHECK_EQ(e.down, 3); /* closing an UP connection is a down, once */
@@ -134,14 +106,14 @@ TEST(pgconn_may_close_from_its_down_callback)
     uv_loop_init(&loop);
     events_t e = {.close_on_down = true};
     io_pgconn_options_t options = {.url = url, .application = "slotd-test-core"};
-    io_pgconn_t *conn = io_pgconn_new(&loop, &options, &callbacks, &e);
-    run_until(&loop, &e.up, 1);
+    (void)io_pgconn_new(&loop, &options, &callbacks, &e);
+    test_loop_run_until(&loop, &e.up, 1);
     char sql[64];
     snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", e.backend_pid);
     test_db_exec(db, sql);
-    run_until(&loop, &e.down, 1);
-    CHECK_EQ(io_pgconn_state(conn), IO_PG_CLOSED);
+    test_loop_run_until(&loop, &e.closed, 1); /* freed now: `conn` must not be touched */
     finish(&loop);
+    CHECK_EQ(e.down, 1);
     CHECK_EQ(e.up, 1);
     test_db_drop(db);
 }
@@ -169,21 +141,15 @@ TEST(pgconn_retries_a_failing_server_with_backoff)
     uv_loop_init(&loop);
     /* a server that hangs up on every connection at once */
     uv_tcp_t server;
-    uv_tcp_init(&loop, &server);
-    struct sockaddr_in addr, bound;
-    uv_ip4_addr("127.0.0.1", 0, &addr);
-    CHECK_EQ(uv_tcp_bind(&server, (const struct sockaddr *)&addr, 0), 0);
-    CHECK_EQ(uv_listen((uv_stream_t *)&server, 8, on_slam_connection), 0);
-    int len = sizeof(bound);
-    uv_tcp_getsockname(&server, (struct sockaddr *)&bound, &len);
+    int port = test_loop_listen(&loop, &server, on_slam_connection);
+    server.data = NULL;
     char url[128];
-    snprintf(url, sizeof(url), "postgresql://nobody@127.0.0.1:%d/none?sslmode=disable",
-             ntohs(bound.sin_port));
+    snprintf(url, sizeof(url), "postgresql://nobody@127.0.0.1:%d/none?sslmode=disable", port);
     events_t e = {0};
     io_pgconn_options_t options = {
         .url = url, .application = "slotd-test-core", .backoff_min_ms = 20, .backoff_max_ms = 40};
     io_pgconn_t *conn = io_pgconn_new(&loop, &options, &callbacks, &e);
-    run_for(&loop, 400);
+    test_loop_run_for(&loop, 400);
     /* it kept trying, but waited between attempts: 20, 40, 40, ... ms, each drawn from the
      * upper half of the backoff */
     CHECK(slammed >= 5);
@@ -208,26 +174,19 @@ TEST(pgconn_connect_deadline_ends_an_attempt_that_hangs)
     uv_loop_t loop;
     uv_loop_init(&loop);
     uv_tcp_t server;
-    uv_tcp_init(&loop, &server);
+    int port = test_loop_listen(&loop, &server, on_silent_connection);
     server.data = NULL;
-    struct sockaddr_in addr, bound;
-    uv_ip4_addr("127.0.0.1", 0, &addr);
-    CHECK_EQ(uv_tcp_bind(&server, (const struct sockaddr *)&addr, 0), 0);
-    CHECK_EQ(uv_listen((uv_stream_t *)&server, 8, on_silent_connection), 0);
-    int len = sizeof(bound);
-    uv_tcp_getsockname(&server, (struct sockaddr *)&bound, &len);
     char url[128];
-    snprintf(url, sizeof(url), "postgresql://nobody@127.0.0.1:%d/none?sslmode=disable",
-             ntohs(bound.sin_port));
+    snprintf(url, sizeof(url), "postgresql://nobody@127.0.0.1:%d/none?sslmode=disable", port);
     events_t e = {0};
     io_pgconn_options_t options = {.url = url,
                                    .application = "slotd-test-core",
                                    .connect_timeout_ms = 200,
                                    .backoff_min_ms = 5000};
     io_pgconn_t *conn = io_pgconn_new(&loop, &options, &callbacks, &e);
-    run_for(&loop, 100);
+    test_loop_run_for(&loop, 100);
     CHECK_EQ(io_pgconn_state(conn), IO_PG_CONNECTING); /* accepted, waiting for the server */
-    run_for(&loop, 400);
+    test_loop_run_for(&loop, 400);
     CHECK_EQ(io_pgconn_state(conn), IO_PG_WAITING); /* the deadline gave up on it */
     io_pgconn_close(conn, NULL, NULL);
     if (server.data)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "loop.h"
 #include "store/listen.h"
 #include "test.h"
 
@@ -27,23 +28,6 @@ static void on_connected(void *arg)
     ((heard_t *)arg)->connected++;
 }
 
-static void on_tick(uv_timer_t *timer)
-{
-    (void)timer;
-}
-
-static void run_until(uv_loop_t *loop, const int *counter, int target)
-{
-    uv_timer_t tick;
-    uv_timer_init(loop, &tick);
-    uv_timer_start(&tick, on_tick, 5, 5);
-    for (int spins = 0; *counter < target && spins < 1000000; spins++)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    CHECK(*counter >= target);
-}
-
 static void count_closed(void *arg)
 {
     (*(int *)arg)++;
@@ -58,17 +42,17 @@ TEST(listen_passes_notifications_and_reports_every_reconnect)
     heard_t h = {0};
     /* a channel name that needs quoting */
     store_listen_t *l = store_listen_start(&loop, url, "Changes Here", on_notify, on_connected, &h);
-    run_until(&loop, &h.connected, 1);
+    test_loop_run_until(&loop, &h.connected, 1);
     test_db_exec(db, "SELECT pg_notify('other', 'not for us')");
     test_db_exec(db, "SELECT pg_notify('Changes Here', 'first')");
-    run_until(&loop, &h.notified, 1);
+    test_loop_run_until(&loop, &h.notified, 1);
     CHECK_EQ(h.notified, 1);
     CHECK(strcmp(h.last, "first") == 0);
     test_db_exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                      "WHERE application_name = 'slotd-listen' AND datname = current_database()");
-    run_until(&loop, &h.connected, 2);
+    test_loop_run_until(&loop, &h.connected, 2);
     test_db_exec(db, "SELECT pg_notify('Changes Here', 'second')");
-    run_until(&loop, &h.notified, 2);
+    test_loop_run_until(&loop, &h.notified, 2);
     CHECK(strcmp(h.last, "second") == 0);
     int closed = 0;
     store_listen_close(l, count_closed, &closed);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "pool_fixture.h"
 #include "store/pool.h"
 #include "test.h"
 
@@ -40,35 +41,21 @@ static void count_result(const PGresult *res, const char *state, void *arg)
     t->done++;
 }
 
-/* Each test: its own database, a loop, and a pool on them. */
-typedef struct {
-    PGconn *db;
-    uv_loop_t loop;
-    store_pool_t *pool;
-} fixture_t;
+typedef pool_fixture_t fixture_t;
 
 static void open_pool(fixture_t *f, int size, int timeout_ms, size_t max_queue)
 {
-    const char *url;
-    f->db = test_db_create(&url);
-    uv_loop_init(&f->loop);
-    store_pool_options_t options = {.url = url,
-                                    .size = size,
-                                    .statement_timeout_ms = timeout_ms,
-                                    .statements = statements,
-                                    .statement_count = 3,
-                                    .max_queue = max_queue};
-    f->pool = store_pool_new(&f->loop, &options);
+    pool_fixture_open(f, NULL,
+                      (store_pool_options_t){.size = size,
+                                             .statement_timeout_ms = timeout_ms,
+                                             .statements = statements,
+                                             .statement_count = 3,
+                                             .max_queue = max_queue});
 }
 
-/* Closes the pool (unless the test did), and proves the loop has nothing left open. */
 static void close_pool(fixture_t *f)
 {
-    if (f->pool)
-        store_pool_close(f->pool, NULL, NULL);
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    CHECK_EQ(uv_loop_close(&f->loop), 0);
-    test_db_drop(f->db);
+    pool_fixture_close(f);
 }
 
 static void run_until(uv_loop_t *loop, const int *counter, int target)

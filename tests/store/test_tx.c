@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "loop.h"
+#include "pool_fixture.h"
 #include "store/pool.h"
 #include "test.h"
 
@@ -21,41 +23,22 @@ static const store_statement_t statements[] = {
     {"pid", "SELECT pg_backend_pid()"},
 };
 
-typedef struct {
-    PGconn *db;
-    uv_loop_t loop;
-    store_pool_t *pool;
-} fixture_t;
+typedef pool_fixture_t fixture_t;
 
 static void open_pool(fixture_t *f, int size)
 {
-    const char *url;
-    f->db = test_db_create(&url);
-    test_db_exec(f->db, "CREATE TABLE t (k text PRIMARY KEY, v int NOT NULL)");
-    uv_loop_init(&f->loop);
-    store_pool_options_t options = {.url = url,
-                                    .size = size,
-                                    .statement_timeout_ms = 30000,
-                                    .statements = statements,
-                                    .statement_count = sizeof(statements) / sizeof(statements[0]),
-                                    .max_queue = 100};
-    f->pool = store_pool_new(&f->loop, &options);
+    pool_fixture_open(
+        f, "CREATE TABLE t (k text PRIMARY KEY, v int NOT NULL)",
+        (store_pool_options_t){.size = size,
+                               .statement_timeout_ms = 30000,
+                               .statements = statements,
+                               .statement_count = sizeof(statements) / sizeof(statements[0]),
+                               .max_queue = 100});
 }
 
 static void close_pool(fixture_t *f)
 {
-    if (f->pool)
-        store_pool_close(f->pool, NULL, NULL);
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    CHECK_EQ(uv_loop_close(&f->loop), 0);
-    test_db_drop(f->db);
-}
-
-static void run_until(uv_loop_t *loop, const int *counter, int target)
-{
-    for (int spins = 0; *counter < target && spins < 1000000; spins++)
-        uv_run(loop, UV_RUN_ONCE);
-    CHECK(*counter >= target);
+    pool_fixture_close(f);
 }
 
 static int count_rows(fixture_t *f)
@@ -128,6 +111,18 @@ static void body_three_inserts(store_tx_t *tx, void *arg)
     store_tx_commit(tx);
 }
 
+/* The pool works (again): a transaction of three inserts commits them all. */
+static void commit_three_rows(fixture_t *f)
+{
+    tx_case_t c = {0};
+    store_tx_options_t options = {.timeout_ms = 5000};
+    c.tx = store_tx_begin(f->pool, &options, body_three_inserts, on_done, &c);
+    CHECK(c.tx != NULL);
+    test_loop_run_until(&f->loop, &c.done, 1);
+    CHECK_EQ(c.outcome.error, STORE_OK);
+    CHECK_EQ(count_rows(f), 3);
+}
+
 TEST(tx_commit_makes_every_statement_visible)
 {
     fixture_t f;
@@ -135,7 +130,7 @@ TEST(tx_commit_makes_every_statement_visible)
     tx_case_t c = {0};
     begin(&f, &c, STORE_TX_READ_COMMITTED, 5000, 0, body_three_inserts);
     CHECK_EQ(c.done, 0); /* never from inside store_tx_begin */
-    run_until(&f.loop, &c.done, 1);
+    test_loop_run_until(&f.loop, &c.done, 1);
     CHECK_EQ(c.outcome.error, STORE_OK);
     CHECK_EQ(c.outcome.attempts, 1);
     CHECK_EQ(count_rows(&f), 3);
@@ -171,7 +166,7 @@ TEST(tx_failing_statement_rolls_back_everything)
     open_pool(&f, 1);
     tx_case_t c = {0};
     begin(&f, &c, STORE_TX_READ_COMMITTED, 5000, 3, body_duplicate_key);
-    run_until(&f.loop, &c.done, 1);
+    test_loop_run_until(&f.loop, &c.done, 1);
     CHECK_EQ(c.outcome.error, STORE_E_UNIQUE_VIOLATION);
     CHECK(strcmp(c.sqlstate, "23505") == 0);
     CHECK_EQ(c.outcome.attempts, 1); /* not a retryable error */
@@ -181,12 +176,8 @@ TEST(tx_failing_statement_rolls_back_everything)
     int ok = 0;
     const char *v[1] = {"1"};
     CHECK(store_query(f.pool, "count_v", 1, v, count_query, &ok) != NULL);
-    run_until(&f.loop, &ok, 1);
-    tx_case_t again = {0};
-    begin(&f, &again, STORE_TX_READ_COMMITTED, 5000, 0, body_three_inserts);
-    run_until(&f.loop, &again.done, 1);
-    CHECK_EQ(again.outcome.error, STORE_OK);
-    CHECK_EQ(count_rows(&f), 3);
+    test_loop_run_until(&f.loop, &ok, 1);
+    commit_three_rows(&f);
     close_pool(&f);
 }
 
@@ -208,7 +199,7 @@ TEST(tx_rollback_on_request_leaves_nothing)
     open_pool(&f, 1);
     tx_case_t c = {0};
     begin(&f, &c, STORE_TX_READ_COMMITTED, 5000, 0, body_insert_then_roll_back);
-    run_until(&f.loop, &c.done, 1);
+    test_loop_run_until(&f.loop, &c.done, 1);
     CHECK_EQ(c.outcome.error, STORE_E_ROLLED_BACK);
     CHECK_EQ(count_rows(&f), 0);
     close_pool(&f);
@@ -229,7 +220,7 @@ TEST(tx_deadline_abandons_the_statement_and_rolls_back)
     tx_case_t c = {0};
     uint64_t start = uv_hrtime();
     begin(&f, &c, STORE_TX_READ_COMMITTED, 300, 0, body_insert_then_sleep);
-    run_until(&f.loop, &c.done, 1);
+    test_loop_run_until(&f.loop, &c.done, 1);
     uint64_t elapsed_ms = (uv_hrtime() - start) / 1000000;
     CHECK_EQ(c.outcome.error, STORE_E_TIMEOUT);
     CHECK(elapsed_ms >= 290 && elapsed_ms < 2000);
@@ -242,7 +233,7 @@ TEST(tx_deadline_abandons_the_statement_and_rolls_back)
     test_db_exec(f.db, "DELETE FROM t");
     tx_case_t again = {0};
     begin(&f, &again, STORE_TX_READ_COMMITTED, 5000, 0, body_insert_then_roll_back);
-    run_until(&f.loop, &again.done, 1);
+    test_loop_run_until(&f.loop, &again.done, 1);
     CHECK_EQ(again.outcome.error, STORE_E_ROLLED_BACK);
     close_pool(&f);
 }
@@ -323,8 +314,8 @@ static void race(fixture_t *f, tx_case_t pair[2], store_tx_isolation_t isolation
     begin(f, &pair[0], isolation, 20000, retries, body);
     begin(f, &pair[1], isolation, 20000, retries, body);
     int *a = &pair[0].done, *b = &pair[1].done;
-    run_until(&f->loop, a, 1);
-    run_until(&f->loop, b, 1);
+    test_loop_run_until(&f->loop, a, 1);
+    test_loop_run_until(&f->loop, b, 1);
 }
 
 TEST(tx_retries_a_serialization_failure)
@@ -396,7 +387,7 @@ TEST(tx_connection_loss_mid_transaction_fails_and_leaves_nothing)
     open_pool(&f, 1);
     tx_case_t c = {0};
     begin(&f, &c, STORE_TX_READ_COMMITTED, 5000, 3, body_lose_the_connection);
-    run_until(&f.loop, &c.done, 1);
+    test_loop_run_until(&f.loop, &c.done, 1);
     CHECK(c.outcome.error == STORE_E_CONNECTION || c.outcome.error == STORE_E_ADMIN_SHUTDOWN);
     CHECK_EQ(c.outcome.attempts, 1); /* never retried: a lost COMMIT has an unknown outcome */
     CHECK_EQ(c.ran_after_failure, 0);
@@ -412,7 +403,7 @@ TEST(tx_connection_loss_mid_transaction_fails_and_leaves_nothing)
         usleep(10000); /* every connection waits to retry: refused at once */
     }
     CHECK(again.tx != NULL);
-    run_until(&f.loop, &again.done, 1);
+    test_loop_run_until(&f.loop, &again.done, 1);
     CHECK_EQ(again.outcome.error, STORE_OK);
     CHECK_EQ(count_rows(&f), 3);
     close_pool(&f);
@@ -441,7 +432,7 @@ TEST(tx_cancelled_never_calls_back_and_close_fails_the_queue)
     begin(&f, &queued_then_cancelled, STORE_TX_READ_COMMITTED, 5000, 0, body_three_inserts);
     store_tx_cancel(queued_then_cancelled.tx);
     begin(&f, &marker, STORE_TX_READ_COMMITTED, 5000, 0, body_insert_then_roll_back);
-    run_until(&f.loop, &marker.done, 1); /* runs after both on the one connection */
+    test_loop_run_until(&f.loop, &marker.done, 1); /* runs after both on the one connection */
     CHECK_EQ(cancelled.done + queued_then_cancelled.done, 0);
     CHECK_EQ(cancelled.ran_after_failure, 0);
     CHECK_EQ(count_rows(&f), 0);
@@ -458,5 +449,33 @@ TEST(tx_cancelled_never_calls_back_and_close_fails_the_queue)
     CHECK_EQ(waiting.done, 1);
     CHECK_EQ(running.outcome.error, STORE_E_CLOSED);
     CHECK_EQ(waiting.outcome.error, STORE_E_CLOSED);
+    close_pool(&f);
+}
+
+static void count_any(const PGresult *res, const char *state, void *arg)
+{
+    (void)res;
+    (void)state;
+    (*(int *)arg)++;
+}
+
+TEST(tx_deadline_expires_while_waiting_for_a_connection)
+{
+    fixture_t f;
+    open_pool(&f, 1);
+    int slept = 0;
+    const char *second[1] = {"1"};
+    CHECK(store_query(f.pool, "sleep", 1, second, count_any, &slept) != NULL);
+    tx_case_t c = {0};
+    uint64_t start = uv_hrtime();
+    begin(&f, &c, STORE_TX_READ_COMMITTED, 200, 0, body_three_inserts);
+    test_loop_run_until(&f.loop, &c.done, 1);
+    uint64_t elapsed_ms = (uv_hrtime() - start) / 1000000;
+    CHECK_EQ(c.outcome.error, STORE_E_TIMEOUT);
+    CHECK_EQ(c.outcome.attempts, 0); /* it never began */
+    CHECK(elapsed_ms >= 190 && elapsed_ms < 800);
+    CHECK_EQ(slept, 0); /* the statement ahead of it still runs */
+    test_loop_run_until(&f.loop, &slept, 1);
+    commit_three_rows(&f);
     close_pool(&f);
 }
