@@ -1,0 +1,735 @@
+/*
+ * The in-memory index (see index.h for what it keeps and when): its public
+ * API, the queries it runs for the scheduler, and the LISTEN connection.
+ *
+ * The work scheduler (scheduler.c) decides what runs when; this file is its
+ * host: it starts a rebuild (pages of the four load statements, applied by the
+ * loader, loader.c, into organizations built aside and swapped in at the end)
+ * or a reload (one query for one resource or service, applied in one step),
+ * and reports each end back. It also logs: every failed query writes one JSON
+ * line naming the work, the SQLSTATE and the delay before its retry.
+ *
+ * The index queries through a pool of its own, whose statement_timeout is the
+ * load timeout rather than the request timeout: loading is not a request.
+ *
+ * The LISTEN connection is a small state machine of its own (connect, LISTEN,
+ * read notifications); when it (re)connects it asks for a full rebuild.
+ */
+#include "index/index.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/internal.h"
+#include "index/load_statements.h"
+#include "index/scheduler.h"
+#include "store/pool.h"
+#include "slotd/alloc.h"
+#include "slotd/codec.h"
+
+/* The names the LISTEN block uses for work. */
+typedef idx_work_kind_t work_kind_t;
+#define WORK_ALL IDX_WORK_ALL
+#define WORK_ORG IDX_WORK_ORG
+#define WORK_RESOURCE IDX_WORK_RESOURCE
+#define WORK_SERVICE IDX_WORK_SERVICE
+
+#define ZERO_UUID "00000000-0000-0000-0000-000000000000"
+
+typedef struct {
+    bool all;
+    eng_id_t org;
+    int step;
+    char after_org[37], after_id[37]; /* the last key of the page before */
+    idmap_t built;
+    index_org_t **orgs;
+    size_t org_count, org_capacity;
+    uint64_t started_ns;
+} rebuild_t;
+
+typedef enum { LISTEN_DOWN, LISTEN_CONNECTING, LISTEN_SUBSCRIBING, LISTEN_UP } listen_state_t;
+
+struct store_index {
+    uv_loop_t *loop;
+    store_pool_t *pool; /* the index's own */
+    char *url;
+    int page_rows;
+    idmap_t orgs;
+    index_org_t **org_list;
+    size_t org_count, org_capacity;
+    bool closing;
+    idx_sched_t *sched;
+    rebuild_t *rebuild;
+    uv_timer_t retry_timer;
+    bool clock_frozen;
+    char frozen_now[32]; /* RFC 3339, for the queries' $3 */
+    store_index_stats_t stats;
+    idx_tally_t tally;
+    uv_timer_t lag_timer;
+    uint64_t lag_last_ns;
+    /* LISTEN */
+    PGconn *listen_pg;
+    listen_state_t listen_state;
+    uv_poll_t *listen_poll;
+    int listen_fd;
+    uv_timer_t listen_timer;
+    uint64_t listen_backoff_ms;
+    int open_handles;
+    void (*on_closed)(void *);
+    void *on_closed_arg;
+};
+
+static void request(store_index_t *ix, work_kind_t kind, const eng_id_t *org, const eng_id_t *id)
+{
+    if (ix->closing)
+        return;
+    idx_work_t w = {.kind = kind};
+    if (org)
+        w.org = *org;
+    if (id)
+        w.id = *id;
+    idx_sched_request(ix->sched, &w, NULL, NULL);
+}
+
+/* ---- the public API ------------------------------------------------------------------------ */
+
+index_org_t *store_index_org(store_index_t *ix, const eng_id_t *id)
+{
+    return ix->sched && idx_sched_ready(ix->sched) ? idmap_get(&ix->orgs, id) : NULL;
+}
+
+eng_org_t *index_org_engine(index_org_t *org)
+{
+    return org->engine;
+}
+
+eng_resource_t *index_org_resource(index_org_t *org, const eng_id_t *id)
+{
+    return idx_org_resource(org, id);
+}
+
+eng_location_t *index_org_location(index_org_t *org, const eng_id_t *id)
+{
+    return idx_org_location(org, id);
+}
+
+eng_service_t *index_org_service(index_org_t *org, const eng_id_t *id, bool *bookable)
+{
+    idx_service_entry_t *e = idmap_get(&org->services, id);
+    if (e == NULL || e->deleted)
+        return NULL;
+    *bookable = e->bookable;
+    return e->service;
+}
+
+bool store_index_ready(const store_index_t *ix)
+{
+    return ix->sched && idx_sched_ready(ix->sched);
+}
+
+void store_index_stats(const store_index_t *ix, store_index_stats_t *stats)
+{
+    *stats = ix->stats;
+    stats->skipped_rows = ix->tally.skipped;
+    idx_sched_stats_t ss = {0};
+    if (ix->sched)
+        idx_sched_stats(ix->sched, &ss);
+    stats->load_failures = ss.failures;
+    stats->organizations = ix->org_count;
+    stats->resources = stats->services = stats->busy_entries = stats->busy_bytes = 0;
+    for (size_t i = 0; i < ix->org_count; i++) {
+        index_org_t *org = ix->org_list[i];
+        for (size_t k = 0; k < org->resources.capacity; k++) {
+            idx_resource_entry_t *e = org->resources.entries[k].value;
+            if (e == NULL)
+                continue;
+            stats->resources++;
+            stats->busy_entries += eng_resource_busy_count(e->resource);
+            stats->busy_bytes += eng_resource_busy_bytes(e->resource);
+        }
+        stats->services += org->services.count;
+    }
+}
+
+void store_index_refresh(store_index_t *ix, index_kind_t kind, const eng_id_t *org,
+                         const eng_id_t *id, store_index_done_cb done, void *arg)
+{
+    idx_work_t w = {.kind = kind == INDEX_ORGANIZATION ? IDX_WORK_ORG
+                            : kind == INDEX_RESOURCE   ? IDX_WORK_RESOURCE
+                                                       : IDX_WORK_SERVICE,
+                    .org = *org};
+    if (kind != INDEX_ORGANIZATION)
+        w.id = *id;
+    if (ix->closing) {
+        done(arg, ENG_EUNAVAILABLE);
+        return;
+    }
+    idx_sched_request(ix->sched, &w, done, arg);
+}
+
+void store_index_freeze_clock(store_index_t *ix, int64_t now)
+{
+    tz_zone_t *utc;
+    tz_zone_find("UTC", &utc);
+    codec_format_instant(utc, now, ix->frozen_now, sizeof(ix->frozen_now));
+    ix->clock_frozen = true;
+}
+
+/* ---- queries ------------------------------------------------------------------------------- */
+
+static const char *clock_value(const store_index_t *ix)
+{
+    return ix->clock_frozen ? ix->frozen_now : NULL;
+}
+
+static const char *const work_names[] = {"rebuild all", "rebuild organization", "reload resource",
+                                         "reload service"};
+
+/* Reports a failed item to the scheduler, and logs it with the delay of its retry. */
+static void failed(store_index_t *ix, const idx_work_t *w, const char *sqlstate)
+{
+    uint64_t delay = idx_sched_done(ix->sched, w, IDX_FAILED);
+    char org[37] = "", id[37] = "";
+    if (w->kind != IDX_WORK_ALL)
+        codec_format_uuid(&w->org, org);
+    if (w->kind == IDX_WORK_RESOURCE || w->kind == IDX_WORK_SERVICE)
+        codec_format_uuid(&w->id, id);
+    printf(
+        "{\"msg\":\"index: query failed; will retry\",\"work\":\"%s\",\"organization_id\":\"%s\","
+        "\"id\":\"%s\",\"sqlstate\":\"%s\",\"retry_ms\":%llu}\n",
+        work_names[w->kind], org, id, sqlstate ? sqlstate : "", (unsigned long long)delay);
+    fflush(stdout);
+}
+
+typedef struct {
+    store_index_t *index;
+    idx_work_t work;
+} reload_t;
+
+static void on_reload(const PGresult *res, const char *sqlstate, void *arg)
+{
+    reload_t *rl = arg;
+    store_index_t *ix = rl->index;
+    idx_work_t w = rl->work;
+    free(rl);
+    if (ix->closing)
+        return;
+    if (res == NULL || sqlstate) {
+        failed(ix, &w, sqlstate);
+        return;
+    }
+    if (idx_sched_covered(ix->sched, &w.org)) {
+        /* a rebuild started meanwhile, maybe from an older snapshot: load again after it */
+        idx_sched_done(ix->sched, &w, IDX_DEFERRED);
+        return;
+    }
+    index_org_t *org = idmap_get(&ix->orgs, &w.org);
+    if (org == NULL) {
+        idx_sched_done(ix->sched, &w, IDX_GONE);
+        return;
+    }
+    for (int row = 0; row < PQntuples(res); row++) {
+        if (w.kind == IDX_WORK_SERVICE) {
+            idx_load_service(org, res, row, &ix->tally);
+            continue;
+        }
+        eng_id_t id;
+        if (!idx_load_resource(org, res, row, &id, &ix->tally))
+            continue;
+        /* a resource that just became usable may be named by services loaded before it:
+         * reload those (only those) so that they link it */
+        for (size_t k = 0; k < org->services.capacity; k++) {
+            idx_service_entry_t *se = org->services.entries[k].value;
+            if (se && idx_service_names(se, &id))
+                request(ix, WORK_SERVICE, &org->id, &se->id);
+        }
+    }
+    if (PQntuples(res) == 0 && w.kind == IDX_WORK_RESOURCE) {
+        idx_resource_entry_t *e = idmap_get(&org->resources, &w.id);
+        if (e) { /* gone from the database entirely */
+            e->deleted = true;
+            eng_resource_set_active(e->resource, false);
+        }
+    }
+    ix->stats.reloads++;
+    idx_sched_done(ix->sched, &w, IDX_APPLIED);
+}
+
+static void start_reload(store_index_t *ix, const idx_work_t *w)
+{
+    char org[37], id[37];
+    codec_format_uuid(&w->org, org);
+    codec_format_uuid(&w->id, id);
+    reload_t *rl = slotd_malloc(sizeof(*rl));
+    rl->index = ix;
+    rl->work = *w;
+    store_query_t *q;
+    if (w->kind == IDX_WORK_RESOURCE) {
+        const char *values[6] = {org, id, clock_value(ix), ZERO_UUID, ZERO_UUID, NULL};
+        q = store_query(ix->pool, "idx_resources", 6, values, on_reload, rl);
+    } else {
+        const char *values[5] = {org, id, ZERO_UUID, ZERO_UUID, NULL};
+        q = store_query(ix->pool, "idx_services", 5, values, on_reload, rl);
+    }
+    if (q == NULL) {
+        free(rl);
+        failed(ix, w, NULL);
+    }
+}
+
+/* ---- rebuilds ------------------------------------------------------------------------------ */
+
+static const char *const rebuild_statements[] = {"idx_orgs", "idx_locations", "idx_resources",
+                                                 "idx_services"};
+
+static void rebuild_step(store_index_t *ix);
+
+static void free_rebuild(rebuild_t *rb, bool with_orgs)
+{
+    for (size_t i = 0; with_orgs && i < rb->org_count; i++)
+        idx_free_org(rb->orgs[i]);
+    idmap_free(&rb->built);
+    free(rb->orgs);
+    free(rb);
+}
+
+static void finish_rebuild(store_index_t *ix)
+{
+    rebuild_t *rb = ix->rebuild;
+    ix->rebuild = NULL;
+    if (rb->all) {
+        for (size_t i = 0; i < ix->org_count; i++)
+            idx_free_org(ix->org_list[i]);
+        idmap_free(&ix->orgs);
+        ix->org_count = 0;
+    } else {
+        for (size_t i = 0; i < ix->org_count; i++) {
+            if (memcmp(&ix->org_list[i]->id, &rb->org, sizeof(eng_id_t)) == 0) {
+                idx_free_org(ix->org_list[i]);
+                ix->org_list[i] = ix->org_list[--ix->org_count];
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < rb->org_count; i++) {
+        ix->org_list =
+            slotd_grow(ix->org_list, &ix->org_capacity, ix->org_count + 1, sizeof(*ix->org_list));
+        ix->org_list[ix->org_count++] = rb->orgs[i];
+        idmap_put(&ix->orgs, &rb->orgs[i]->id, rb->orgs[i]);
+    }
+    bool gone = !rb->all && rb->org_count == 0;
+    if (gone) {
+        /* the organization is gone: drop it from the map too */
+        idmap_remove(&ix->orgs, &rb->org);
+    }
+    ix->stats.rebuilds++;
+    if (rb->all) {
+        bool first = !idx_sched_ready(ix->sched);
+        store_index_stats_t st;
+        store_index_stats(ix, &st);
+        printf("{\"msg\":\"index %s\",\"organizations\":%zu,\"resources\":%zu,\"services\":%zu,"
+               "\"busy_entries\":%zu,\"busy_bytes\":%zu,\"skipped_rows\":%llu,\"ms\":%.1f}\n",
+               first ? "loaded" : "reloaded", st.organizations, st.resources, st.services,
+               st.busy_entries, st.busy_bytes, (unsigned long long)st.skipped_rows,
+               (double)(uv_hrtime() - rb->started_ns) / 1e6);
+        fflush(stdout);
+        ix->stats.last_load_ms = (uv_hrtime() - rb->started_ns) / 1000000;
+    }
+    idx_work_t w = {.kind = rb->all ? IDX_WORK_ALL : IDX_WORK_ORG, .org = rb->org};
+    free_rebuild(rb, false);
+    idx_sched_done(ix->sched, &w, gone ? IDX_GONE : IDX_APPLIED);
+}
+
+static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg)
+{
+    store_index_t *ix = arg;
+    rebuild_t *rb = ix->rebuild;
+    if (rb == NULL || ix->closing)
+        return;
+    if (res == NULL || sqlstate) {
+        /* try the whole rebuild again after the scheduler's delay */
+        idx_work_t w = {.kind = rb->all ? IDX_WORK_ALL : IDX_WORK_ORG, .org = rb->org};
+        free_rebuild(rb, true);
+        ix->rebuild = NULL;
+        failed(ix, &w, sqlstate);
+        return;
+    }
+    int rows = PQntuples(res);
+    for (int row = 0; row < rows; row++) {
+        if (rb->step == 0) {
+            index_org_t *org = idx_load_org(res, row, &ix->tally);
+            if (org) {
+                idmap_put(&rb->built, &org->id, org);
+                rb->orgs =
+                    slotd_grow(rb->orgs, &rb->org_capacity, rb->org_count + 1, sizeof(*rb->orgs));
+                rb->orgs[rb->org_count++] = org;
+            }
+            continue;
+        }
+        eng_id_t org_id, id;
+        index_org_t *org;
+        if (!idx_parse_id(res, row, 0, &org_id) || (org = idmap_get(&rb->built, &org_id)) == NULL)
+            continue;
+        if (rb->step == 1)
+            idx_load_location(org, res, row, &ix->tally);
+        else if (rb->step == 2)
+            idx_load_resource(org, res, row, &id, &ix->tally);
+        else
+            idx_load_service(org, res, row, &ix->tally);
+    }
+    if (rows == ix->page_rows) {
+        /* a full page: the next one starts after its last key */
+        int key = rb->step == 0 ? 0 : 1;
+        snprintf(rb->after_org, sizeof(rb->after_org), "%s",
+                 rb->step == 0 ? ZERO_UUID : PQgetvalue(res, rows - 1, 0));
+        snprintf(rb->after_id, sizeof(rb->after_id), "%s", PQgetvalue(res, rows - 1, key));
+    } else {
+        rb->step++;
+        snprintf(rb->after_org, sizeof(rb->after_org), "%s", ZERO_UUID);
+        snprintf(rb->after_id, sizeof(rb->after_id), "%s", ZERO_UUID);
+    }
+    if (rb->step == 4)
+        finish_rebuild(ix);
+    else
+        rebuild_step(ix);
+}
+
+/* Asks for the next page of the rebuild's current step. */
+static void rebuild_step(store_index_t *ix)
+{
+    rebuild_t *rb = ix->rebuild;
+    char org[37], limit[16];
+    codec_format_uuid(&rb->org, org);
+    snprintf(limit, sizeof(limit), "%d", ix->page_rows);
+    const char *only = rb->all ? NULL : org;
+    const char *values[6];
+    int count;
+    if (rb->step == 0) {
+        values[0] = only, values[1] = rb->after_id, values[2] = limit;
+        count = 3;
+    } else if (rb->step == 1) {
+        values[0] = only, values[1] = rb->after_org, values[2] = rb->after_id, values[3] = limit;
+        count = 4;
+    } else if (rb->step == 2) {
+        values[0] = only, values[1] = NULL, values[2] = clock_value(ix);
+        values[3] = rb->after_org, values[4] = rb->after_id, values[5] = limit;
+        count = 6;
+    } else {
+        values[0] = only, values[1] = NULL, values[2] = rb->after_org, values[3] = rb->after_id;
+        values[4] = limit;
+        count = 5;
+    }
+    if (store_query(ix->pool, rebuild_statements[rb->step], count, values, on_rebuild_rows, ix) ==
+        NULL)
+        on_rebuild_rows(NULL, NULL, ix);
+}
+
+static void start_rebuild(store_index_t *ix, const idx_work_t *w)
+{
+    rebuild_t *rb = slotd_calloc(1, sizeof(*rb));
+    rb->all = w->kind == IDX_WORK_ALL;
+    rb->org = w->org;
+    snprintf(rb->after_org, sizeof(rb->after_org), "%s", ZERO_UUID);
+    snprintf(rb->after_id, sizeof(rb->after_id), "%s", ZERO_UUID);
+    rb->started_ns = uv_hrtime();
+    ix->rebuild = rb;
+    rebuild_step(ix);
+}
+
+/* ---- the scheduler's host ----------------------------------------------------------------- */
+
+static void host_start(void *host, const idx_work_t *w)
+{
+    store_index_t *ix = host;
+    if (w->kind == IDX_WORK_ALL || w->kind == IDX_WORK_ORG)
+        start_rebuild(ix, w);
+    else
+        start_reload(ix, w);
+}
+
+static bool host_org_known(void *host, const eng_id_t *org)
+{
+    return idmap_get(&((store_index_t *)host)->orgs, org) != NULL;
+}
+
+static void on_retry_timer(uv_timer_t *timer)
+{
+    store_index_t *ix = timer->data;
+    if (!ix->closing)
+        idx_sched_retry_due(ix->sched);
+}
+
+static void host_arm_retry(void *host, uint64_t delay_ms)
+{
+    store_index_t *ix = host;
+    uv_timer_start(&ix->retry_timer, on_retry_timer, delay_ms, 0);
+}
+
+/* The loop's longest pause: a 1 ms timer that records the largest gap between its runs. */
+static void on_lag_timer(uv_timer_t *timer)
+{
+    store_index_t *ix = timer->data;
+    uint64_t now = uv_hrtime();
+    if (ix->lag_last_ns) {
+        uint64_t gap_us = (now - ix->lag_last_ns) / 1000;
+        if (gap_us > ix->stats.loop_max_pause_us)
+            ix->stats.loop_max_pause_us = gap_us;
+    }
+    ix->lag_last_ns = now;
+}
+
+void store_index_reset_pause(store_index_t *ix)
+{
+    ix->stats.loop_max_pause_us = 0;
+    ix->lag_last_ns = 0;
+}
+
+static void handle_closed(uv_handle_t *handle);
+
+/* ---- LISTEN ---------------------------------------------------------------------------------- */
+
+static void listen_start(store_index_t *ix);
+
+static void listen_drop_poll(store_index_t *ix)
+{
+    if (ix->listen_poll) {
+        uv_poll_stop(ix->listen_poll);
+        ix->listen_poll->data = ix;
+        uv_close((uv_handle_t *)ix->listen_poll, handle_closed);
+        ix->listen_poll = NULL;
+    }
+}
+
+static void on_listen_timer(uv_timer_t *timer)
+{
+    listen_start(timer->data);
+}
+
+static void listen_broken(store_index_t *ix)
+{
+    listen_drop_poll(ix);
+    if (ix->listen_pg) {
+        PQfinish(ix->listen_pg);
+        ix->listen_pg = NULL;
+    }
+    ix->listen_state = LISTEN_DOWN;
+    if (ix->closing)
+        return;
+    ix->listen_backoff_ms = ix->listen_backoff_ms ? ix->listen_backoff_ms * 2 : 100;
+    if (ix->listen_backoff_ms > 5000)
+        ix->listen_backoff_ms = 5000;
+    uv_timer_start(&ix->listen_timer, on_listen_timer, ix->listen_backoff_ms, 0);
+}
+
+static void on_notification(store_index_t *ix, const char *payload)
+{
+    json_t *j = json_loads(payload, 0, NULL);
+    const char *table = json_string_value(json_object_get(j, "table"));
+    eng_id_t org, id;
+    bool has_org =
+        codec_parse_uuid(json_string_value(json_object_get(j, "organization_id")) ?: "", &org) == 0;
+    const char *id_text = json_string_value(json_object_get(j, "id"));
+    const char *resource_text = json_string_value(json_object_get(j, "resource_id"));
+    if (table && has_org) {
+        if (strcmp(table, "organizations") == 0 || strcmp(table, "locations") == 0)
+            request(ix, WORK_ORG, &org, NULL);
+        else if (strcmp(table, "resources") == 0 && id_text && codec_parse_uuid(id_text, &id) == 0)
+            request(ix, WORK_RESOURCE, &org, &id);
+        else if (resource_text && codec_parse_uuid(resource_text, &id) == 0)
+            request(ix, WORK_RESOURCE, &org, &id);
+        else if ((strcmp(table, "services") == 0 || strcmp(table, "service_requirements") == 0) &&
+                 id_text && codec_parse_uuid(id_text, &id) == 0)
+            request(ix, WORK_SERVICE, &org, &id);
+    }
+    json_decref(j);
+}
+
+static void listen_update_poll(store_index_t *ix, int events);
+
+static void on_listen_poll(uv_poll_t *handle, int status, int events)
+{
+    store_index_t *ix = handle->data;
+    (void)events;
+    if (status < 0) {
+        listen_broken(ix);
+        return;
+    }
+    if (ix->listen_state == LISTEN_CONNECTING) {
+        /* libpq may move to another socket under the same descriptor number */
+        listen_drop_poll(ix);
+        PostgresPollingStatusType s = PQconnectPoll(ix->listen_pg);
+        if (s == PGRES_POLLING_FAILED) {
+            listen_broken(ix);
+        } else if (s == PGRES_POLLING_OK) {
+            uv_timer_stop(&ix->listen_timer); /* the connect deadline */
+            PQsetnonblocking(ix->listen_pg, 1);
+            ix->listen_state = LISTEN_SUBSCRIBING;
+            if (!PQsendQuery(ix->listen_pg, "LISTEN slotd_changes"))
+                listen_broken(ix);
+            else
+                listen_update_poll(ix, UV_READABLE | UV_WRITABLE);
+        } else {
+            listen_update_poll(ix, s == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE);
+        }
+        return;
+    }
+    if (PQflush(ix->listen_pg) == 0)
+        listen_update_poll(ix, UV_READABLE);
+    if (!PQconsumeInput(ix->listen_pg)) {
+        listen_broken(ix);
+        return;
+    }
+    while (!PQisBusy(ix->listen_pg)) {
+        PGresult *res = PQgetResult(ix->listen_pg);
+        if (res == NULL)
+            break;
+        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (ix->listen_state == LISTEN_SUBSCRIBING) {
+            if (!ok) {
+                listen_broken(ix);
+                return;
+            }
+            /* Listening now: load everything (again), as changes may have been missed. */
+            ix->listen_state = LISTEN_UP;
+            ix->listen_backoff_ms = 0;
+            request(ix, WORK_ALL, NULL, NULL);
+        }
+    }
+    PGnotify *n;
+    while ((n = PQnotifies(ix->listen_pg)) != NULL) {
+        if (ix->listen_state == LISTEN_UP)
+            on_notification(ix, n->extra);
+        PQfreemem(n);
+    }
+    if (PQstatus(ix->listen_pg) != CONNECTION_OK)
+        listen_broken(ix);
+}
+
+static void listen_update_poll(store_index_t *ix, int events)
+{
+    if (ix->listen_poll && ix->listen_fd != PQsocket(ix->listen_pg))
+        listen_drop_poll(ix);
+    if (ix->listen_poll == NULL) {
+        ix->listen_fd = PQsocket(ix->listen_pg);
+        ix->listen_poll = slotd_malloc(sizeof(uv_poll_t));
+        if (uv_poll_init(ix->loop, ix->listen_poll, ix->listen_fd) != 0) {
+            free(ix->listen_poll);
+            ix->listen_poll = NULL;
+            listen_broken(ix);
+            return;
+        }
+        ix->listen_poll->data = ix;
+        ix->open_handles++;
+    }
+    uv_poll_start(ix->listen_poll, events, on_listen_poll);
+}
+
+static void on_listen_connect_deadline(uv_timer_t *timer)
+{
+    store_index_t *ix = timer->data;
+    if (ix->listen_state == LISTEN_CONNECTING) {
+        fprintf(stderr, "slotd: the LISTEN connection timed out\n");
+        listen_broken(ix);
+    }
+}
+
+static void listen_start(store_index_t *ix)
+{
+    if (ix->closing)
+        return;
+    ix->listen_pg = store_connect_start(ix->url, "slotd-listen");
+    if (ix->listen_pg == NULL) {
+        listen_broken(ix);
+        return;
+    }
+    ix->listen_state = LISTEN_CONNECTING;
+    uv_timer_start(&ix->listen_timer, on_listen_connect_deadline, 10000, 0);
+    listen_update_poll(ix, UV_WRITABLE);
+}
+
+/* ---- life ---------------------------------------------------------------------------------- */
+
+static void free_index(store_index_t *ix)
+{
+    void (*cb)(void *) = ix->on_closed;
+    void *arg = ix->on_closed_arg;
+    for (size_t i = 0; i < ix->org_count; i++)
+        idx_free_org(ix->org_list[i]);
+    free(ix->org_list);
+    idmap_free(&ix->orgs);
+    free(ix->url);
+    free(ix);
+    if (cb)
+        cb(arg);
+}
+
+static void handle_closed(uv_handle_t *handle)
+{
+    store_index_t *ix = handle->data;
+    if (handle->type == UV_POLL)
+        free(handle);
+    if (--ix->open_handles == 0 && ix->closing)
+        free_index(ix);
+}
+
+static void on_pool_closed(void *arg)
+{
+    store_index_t *ix = arg;
+    if (--ix->open_handles == 0 && ix->closing)
+        free_index(ix);
+}
+
+store_index_t *store_index_new(const store_index_options_t *options)
+{
+    store_index_t *ix = slotd_calloc(1, sizeof(*ix));
+    ix->loop = options->loop;
+    ix->url = slotd_strdup(options->url);
+    ix->page_rows = options->page_rows > 0 ? options->page_rows : 200;
+    store_pool_options_t pool = {
+        .url = options->url,
+        .size = 2,
+        .statement_timeout_ms = options->load_timeout_ms > 0 ? options->load_timeout_ms : 60000,
+        .statements = idx_load_statements,
+        .statement_count = idx_load_statement_count,
+        .max_queue = 1000000};
+    ix->pool = store_pool_new(ix->loop, &pool);
+    idx_sched_host_t host = {host_start, host_org_known, host_arm_retry, ix};
+    ix->sched = idx_sched_new(&host);
+    uv_timer_init(ix->loop, &ix->retry_timer);
+    ix->retry_timer.data = ix;
+    uv_timer_init(ix->loop, &ix->listen_timer);
+    ix->listen_timer.data = ix;
+    uv_timer_init(ix->loop, &ix->lag_timer);
+    ix->lag_timer.data = ix;
+    uv_timer_start(&ix->lag_timer, on_lag_timer, 1, 1);
+    uv_unref((uv_handle_t *)&ix->lag_timer);
+    ix->open_handles = 4; /* the three timers and the pool */
+    listen_start(ix);     /* the first full load starts once LISTEN is in place */
+    return ix;
+}
+
+void store_index_close(store_index_t *ix, void (*on_closed)(void *), void *arg)
+{
+    ix->closing = true;
+    ix->on_closed = on_closed;
+    ix->on_closed_arg = arg;
+    /* whoever still waits is told the index will not show their write */
+    idx_sched_close(ix->sched, ENG_EUNAVAILABLE);
+    ix->sched = NULL;
+    if (ix->rebuild) {
+        free_rebuild(ix->rebuild, true);
+        ix->rebuild = NULL;
+    }
+    listen_broken(ix);
+    store_pool_close(ix->pool, on_pool_closed, ix);
+    uv_timer_stop(&ix->retry_timer);
+    uv_timer_stop(&ix->listen_timer);
+    uv_timer_stop(&ix->lag_timer);
+    uv_close((uv_handle_t *)&ix->retry_timer, handle_closed);
+    uv_close((uv_handle_t *)&ix->listen_timer, handle_closed);
+    uv_close((uv_handle_t *)&ix->lag_timer, handle_closed);
+}
