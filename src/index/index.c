@@ -44,6 +44,7 @@ typedef struct {
     eng_id_t org;
     int step;
     char after_org[37], after_id[37]; /* the last key of the page before */
+    int limit, sent_limit;            /* rows per page: next, and of the page asked for */
     idmap_t built;
     index_org_t **orgs;
     size_t org_count, org_capacity;
@@ -285,8 +286,6 @@ static void start_reload(store_index_t *ix, const idx_work_t *w)
 static const char *const rebuild_statements[] = {"idx_orgs", "idx_locations", "idx_resources",
                                                  "idx_services"};
 
-static void rebuild_step(store_index_t *ix);
-
 static void free_rebuild(rebuild_t *rb, bool with_orgs)
 {
     for (size_t i = 0; with_orgs && i < rb->org_count; i++)
@@ -343,23 +342,12 @@ static void finish_rebuild(store_index_t *ix)
     idx_sched_done(ix->sched, &w, gone ? IDX_GONE : IDX_APPLIED);
 }
 
-static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg)
+/* Applies one page of rows of the given step to the rebuild. */
+static void apply_page(store_index_t *ix, rebuild_t *rb, int step, const PGresult *res)
 {
-    store_index_t *ix = arg;
-    rebuild_t *rb = ix->rebuild;
-    if (rb == NULL || ix->closing)
-        return;
-    if (res == NULL || sqlstate) {
-        /* try the whole rebuild again after the scheduler's delay */
-        idx_work_t w = {.kind = rb->all ? IDX_WORK_ALL : IDX_WORK_ORG, .org = rb->org};
-        free_rebuild(rb, true);
-        ix->rebuild = NULL;
-        failed(ix, &w, sqlstate);
-        return;
-    }
     int rows = PQntuples(res);
     for (int row = 0; row < rows; row++) {
-        if (rb->step == 0) {
+        if (step == 0) {
             index_org_t *org = idx_load_org(res, row, &ix->tally);
             if (org) {
                 idmap_put(&rb->built, &org->id, org);
@@ -373,37 +361,76 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
         index_org_t *org;
         if (!idx_parse_id(res, row, 0, &org_id) || (org = idmap_get(&rb->built, &org_id)) == NULL)
             continue;
-        if (rb->step == 1)
+        if (step == 1)
             idx_load_location(org, res, row, &ix->tally);
-        else if (rb->step == 2)
+        else if (step == 2)
             idx_load_resource(org, res, row, &id, &ix->tally);
         else
             idx_load_service(org, res, row, &ix->tally);
     }
-    if (rows == ix->page_rows) {
+}
+
+static void rebuild_failed(store_index_t *ix, const char *sqlstate)
+{
+    rebuild_t *rb = ix->rebuild;
+    /* try the whole rebuild again after the scheduler's delay */
+    idx_work_t w = {.kind = rb->all ? IDX_WORK_ALL : IDX_WORK_ORG, .org = rb->org};
+    free_rebuild(rb, true);
+    ix->rebuild = NULL;
+    failed(ix, &w, sqlstate);
+}
+
+static bool rebuild_send(store_index_t *ix);
+
+/* A page arrived: ask for the next one at once (PostgreSQL prepares it while the loop
+ * applies this one), apply this one, and size the next pages so that applying one
+ * stays within a few milliseconds of loop time. */
+static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg)
+{
+    store_index_t *ix = arg;
+    rebuild_t *rb = ix->rebuild;
+    if (rb == NULL || ix->closing)
+        return;
+    if (res == NULL || sqlstate) {
+        rebuild_failed(ix, sqlstate);
+        return;
+    }
+    int rows = PQntuples(res), step = rb->step;
+    if (rows == rb->sent_limit) {
         /* a full page: the next one starts after its last key */
-        int key = rb->step == 0 ? 0 : 1;
         snprintf(rb->after_org, sizeof(rb->after_org), "%s",
-                 rb->step == 0 ? ZERO_UUID : PQgetvalue(res, rows - 1, 0));
-        snprintf(rb->after_id, sizeof(rb->after_id), "%s", PQgetvalue(res, rows - 1, key));
+                 step == 0 ? ZERO_UUID : PQgetvalue(res, rows - 1, 0));
+        snprintf(rb->after_id, sizeof(rb->after_id), "%s",
+                 PQgetvalue(res, rows - 1, step == 0 ? 0 : 1));
     } else {
         rb->step++;
         snprintf(rb->after_org, sizeof(rb->after_org), "%s", ZERO_UUID);
         snprintf(rb->after_id, sizeof(rb->after_id), "%s", ZERO_UUID);
     }
-    if (rb->step == 4)
+    bool more = rb->step < 4, sent = !more || rebuild_send(ix);
+    uint64_t started = uv_hrtime();
+    apply_page(ix, rb, step, res);
+    uint64_t took_us = (uv_hrtime() - started) / 1000;
+    if (took_us > 4000 && rb->limit > 1)
+        rb->limit /= 2;
+    else if (took_us < 1000 && rb->limit < ix->page_rows)
+        rb->limit *= 2;
+    if (!sent)
+        rebuild_failed(ix, NULL);
+    else if (!more)
         finish_rebuild(ix);
-    else
-        rebuild_step(ix);
 }
 
-/* Asks for the next page of the rebuild's current step. */
-static void rebuild_step(store_index_t *ix)
+/* Asks for the next page of the rebuild's current step; false when the pool refuses. */
+static bool rebuild_send(store_index_t *ix)
 {
     rebuild_t *rb = ix->rebuild;
     char org[37], limit[16];
     codec_format_uuid(&rb->org, org);
-    snprintf(limit, sizeof(limit), "%d", ix->page_rows);
+    if (rb->limit > ix->page_rows)
+        rb->limit = ix->page_rows;
+    rb->sent_limit = rb->limit;
+    snprintf(limit, sizeof(limit), "%d", rb->sent_limit);
     const char *only = rb->all ? NULL : org;
     const char *values[6];
     int count;
@@ -422,9 +449,8 @@ static void rebuild_step(store_index_t *ix)
         values[4] = limit;
         count = 5;
     }
-    if (store_query(ix->pool, rebuild_statements[rb->step], count, values, on_rebuild_rows, ix) ==
-        NULL)
-        on_rebuild_rows(NULL, NULL, ix);
+    return store_query(ix->pool, rebuild_statements[rb->step], count, values, on_rebuild_rows,
+                       ix) != NULL;
 }
 
 static void start_rebuild(store_index_t *ix, const idx_work_t *w)
@@ -435,8 +461,10 @@ static void start_rebuild(store_index_t *ix, const idx_work_t *w)
     snprintf(rb->after_org, sizeof(rb->after_org), "%s", ZERO_UUID);
     snprintf(rb->after_id, sizeof(rb->after_id), "%s", ZERO_UUID);
     rb->started_ns = uv_hrtime();
+    rb->limit = ix->page_rows;
     ix->rebuild = rb;
-    rebuild_step(ix);
+    if (!rebuild_send(ix))
+        rebuild_failed(ix, NULL);
 }
 
 /* ---- the scheduler's host ----------------------------------------------------------------- */

@@ -5,9 +5,14 @@
  * NULL for all. A rebuild reads in pages in key order (keyset pagination: the
  * rows after the last key of the previous page, at most `limit` of them), so
  * no result is ever the whole dataset and the loop applies one page at a time.
- * Timestamps become epoch seconds only when finite; any other arrives as null
- * and the loader skips that entry, so one row holding `infinity` can never
- * fail a query that loads every other row with it.
+ * Timestamps become epoch seconds only when finite; any other arrives empty
+ * (or null) and the loader skips that entry, so one row holding `infinity` can
+ * never fail a query that loads every other row with it.
+ *
+ * A resource's busy time and one-off blocks, the bulk of any load, come as
+ * compact text rather than JSON: entries separated by ';', fields by ','
+ * (occupancy: padded start, padded end, start, end, created_at or expires_at,
+ * t/f for a booking, id; blocks: start, end, id), all epoch seconds.
  */
 #include "index/load_statements.h"
 
@@ -31,32 +36,38 @@ const store_statement_t idx_load_statements[] = {
      "   FROM resource_overrides v "
      "  WHERE v.organization_id = r.organization_id AND v.resource_id = r.id)::text, "
      "(SELECT coalesce(json_agg(json_build_array("
-     "   CASE WHEN isfinite(b.starts_at) THEN extract(epoch FROM b.starts_at)::bigint END, "
-     "   CASE WHEN isfinite(b.ends_at) THEN extract(epoch FROM b.ends_at)::bigint END, "
-     "   b.rrule, to_char(b.start_local, 'YYYY-MM-DD\"T\"HH24:MI:SS'), b.duration_minutes, "
+     "   NULL, NULL, b.rrule, to_char(b.start_local, 'YYYY-MM-DD\"T\"HH24:MI:SS'), "
+     "   b.duration_minutes, "
      "   (SELECT coalesce(json_agg(to_char(x, 'YYYY-MM-DD\"T\"HH24:MI:SS')), '[]') "
      "      FROM unnest(b.exdates) x), b.id)), '[]') "
      "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
-     "    AND b.deleted_at IS NULL)::text, "
-     "(SELECT coalesce(json_agg(json_build_array("
-     "   CASE WHEN isfinite(lower(c.occupied)) THEN extract(epoch FROM lower(c.occupied))::bigint "
-     "END, "
-     "   CASE WHEN isfinite(upper(c.occupied)) THEN extract(epoch FROM upper(c.occupied))::bigint "
-     "END, "
-     "   CASE WHEN isfinite(coalesce(bk.starts_at, h.starts_at)) THEN extract(epoch FROM "
-     "coalesce(bk.starts_at, h.starts_at))::bigint END, "
-     "   CASE WHEN isfinite(coalesce(bk.ends_at, h.ends_at)) THEN extract(epoch FROM "
-     "coalesce(bk.ends_at, h.ends_at))::bigint END, "
-     "   CASE WHEN isfinite(coalesce(bk.created_at, c.expires_at)) THEN extract(epoch FROM "
-     "coalesce(bk.created_at, c.expires_at))::bigint END, "
-     "   c.booking_id IS NOT NULL, c.id)), '[]') "
+     "    AND b.deleted_at IS NULL AND b.rrule IS NOT NULL)::text, "
+     "(SELECT string_agg("
+     "   coalesce(CASE WHEN isfinite(lower(c.occupied)) THEN extract(epoch FROM "
+     "lower(c.occupied))::bigint::text END, '') || ',' || "
+     "   coalesce(CASE WHEN isfinite(upper(c.occupied)) THEN extract(epoch FROM "
+     "upper(c.occupied))::bigint::text END, '') || ',' || "
+     "   coalesce(CASE WHEN isfinite(coalesce(bk.starts_at, h.starts_at)) THEN extract(epoch FROM "
+     "coalesce(bk.starts_at, h.starts_at))::bigint::text END, '') || ',' || "
+     "   coalesce(CASE WHEN isfinite(coalesce(bk.ends_at, h.ends_at)) THEN extract(epoch FROM "
+     "coalesce(bk.ends_at, h.ends_at))::bigint::text END, '') || ',' || "
+     "   coalesce(CASE WHEN isfinite(coalesce(bk.created_at, c.expires_at)) THEN extract(epoch "
+     "FROM coalesce(bk.created_at, c.expires_at))::bigint::text END, '') || ',' || "
+     "   CASE WHEN c.booking_id IS NULL THEN 'f' ELSE 't' END || ',' || c.id::text, ';') "
      "   FROM occupancy c "
      "   LEFT JOIN bookings bk ON bk.organization_id = c.organization_id AND bk.id = c.booking_id "
      "   LEFT JOIN holds h ON h.organization_id = c.organization_id AND h.id = c.hold_id "
      "  WHERE c.organization_id = r.organization_id AND c.resource_id = r.id AND c.active "
      "    AND (upper_inf(c.occupied) "
      "         OR upper(c.occupied) > coalesce($3::timestamptz, now()) - interval '1 day') "
-     "    AND (c.hold_id IS NULL OR c.expires_at > coalesce($3::timestamptz, now())))::text "
+     "    AND (c.hold_id IS NULL OR c.expires_at > coalesce($3::timestamptz, now()))), "
+     "(SELECT string_agg("
+     "   coalesce(CASE WHEN isfinite(b.starts_at) THEN extract(epoch FROM "
+     "b.starts_at)::bigint::text END, '') || ',' || "
+     "   coalesce(CASE WHEN isfinite(b.ends_at) THEN extract(epoch FROM b.ends_at)::bigint::text "
+     "END, '') || ',' || b.id::text, ';') "
+     "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
+     "    AND b.deleted_at IS NULL AND b.rrule IS NULL) "
      "FROM resources r JOIN organizations o ON o.id = r.organization_id "
      "LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id "
      "WHERE o.deleted_at IS NULL AND ($1::uuid IS NULL OR r.organization_id = $1) "

@@ -9,6 +9,7 @@
  * load of anything else. The statements already turn timestamps that are not
  * finite into JSON null, so one `infinity` cannot fail the whole query.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,19 +216,6 @@ static bool wall_of(const char *text, int64_t *wall)
     return true;
 }
 
-/* The integers at the first `count` places of an array; false if any is not one (a
- * timestamp that is not finite arrives as null). */
-static bool integers_of(const json_t *array, size_t count, int64_t *out)
-{
-    for (size_t i = 0; i < count; i++) {
-        const json_t *v = json_array_get(array, i);
-        if (!json_is_integer(v))
-            return false;
-        out[i] = json_integer_value(v);
-    }
-    return true;
-}
-
 static void load_overrides(index_org_t *org, eng_resource_t *r, const eng_id_t *id,
                            json_t *overrides, idx_tally_t *tally)
 {
@@ -247,8 +235,8 @@ static void load_overrides(index_org_t *org, eng_resource_t *r, const eng_id_t *
     }
 }
 
-/* blocks: [starts_at, ends_at, rrule, start_local, duration, exdates, id] */
-static void load_blocks(index_org_t *org, eng_resource_t *r, json_t *blocks, idx_tally_t *tally)
+/* Recurring blocks: [-, -, rrule, start_local, duration, exdates, id] */
+static void load_recurring(index_org_t *org, eng_resource_t *r, json_t *blocks, idx_tally_t *tally)
 {
     size_t i;
     json_t *v;
@@ -259,67 +247,122 @@ static void load_blocks(index_org_t *org, eng_resource_t *r, json_t *blocks, idx
         uint64_t key = key_of(json_string_value(json_array_get(v, 6)));
         const char *rrule = json_string_value(json_array_get(v, 2));
         const char *reason = NULL;
-        if (rrule == NULL) {
-            int64_t t[2];
-            if (!integers_of(v, 2, t)) {
-                reason = "block with a time that is not finite";
-            } else {
-                eng_busy_t b = {.start = t[0], .end = t[1], .kind = ENG_BUSY_BLOCK, .key = key};
-                if (eng_resource_add_busy(r, &b) != 0)
-                    reason = "block refused by the engine";
-            }
+        int64_t start;
+        json_t *duration = json_array_get(v, 4);
+        if (rrule == NULL || !wall_of(json_string_value(json_array_get(v, 3)), &start) ||
+            !json_is_integer(duration)) {
+            reason = "recurring block with a start that cannot be used";
         } else {
-            int64_t start;
-            json_t *duration = json_array_get(v, 4);
-            if (!wall_of(json_string_value(json_array_get(v, 3)), &start) ||
-                !json_is_integer(duration)) {
-                reason = "recurring block with a start that cannot be used";
-            } else {
-                json_t *ex = json_array_get(v, 5);
-                int64_t *exdates = slotd_malloc((json_array_size(ex) + 1) * sizeof(int64_t));
-                size_t n = 0, k;
-                json_t *x;
-                json_array_foreach(ex, k, x)
-                {
-                    if (wall_of(json_string_value(x), &exdates[n]))
-                        n++;
-                }
-                if (eng_resource_add_recurring_block(r, key, rrule, start,
-                                                     (int32_t)json_integer_value(duration), exdates,
-                                                     n) != 0)
-                    reason = "recurring block refused by the engine";
-                free(exdates);
+            json_t *ex = json_array_get(v, 5);
+            int64_t *exdates = slotd_malloc((json_array_size(ex) + 1) * sizeof(int64_t));
+            size_t n = 0, k;
+            json_t *x;
+            json_array_foreach(ex, k, x)
+            {
+                if (wall_of(json_string_value(x), &exdates[n]))
+                    n++;
             }
+            if (eng_resource_add_recurring_block(
+                    r, key, rrule, start, (int32_t)json_integer_value(duration), exdates, n) != 0)
+                reason = "recurring block refused by the engine";
+            free(exdates);
         }
         if (reason)
             skip(tally, "blocks", &org->id, has_id ? &block_id : NULL, reason);
     }
 }
 
-/* busy: [padded start, padded end, start, end, created_at|expires_at, is booking, id] */
-static void load_busy(index_org_t *org, eng_resource_t *r, json_t *busy, idx_tally_t *tally)
+/* The compact text of busy time and one-off blocks: entries separated by ';', fields by ','.
+ * Reads one field as an integer; false when it is empty (a time that is not finite) or
+ * malformed. Moves past the field and its ','. */
+static bool next_integer(const char **p, int64_t *value)
 {
-    size_t i;
-    json_t *v;
-    json_array_foreach(busy, i, v)
-    {
-        int64_t t[5];
+    char *end;
+    errno = 0;
+    long long v = strtoll(*p, &end, 10);
+    bool ok = end != *p && errno == 0;
+    while (*end && *end != ',' && *end != ';') {
+        ok = false;
+        end++;
+    }
+    if (*end == ',')
+        end++;
+    *p = end;
+    *value = v;
+    return ok;
+}
+
+/* Reads one text field (at most size - 1 characters kept). */
+static void next_text(const char **p, char *out, size_t size)
+{
+    size_t n = 0;
+    const char *q = *p;
+    for (; *q && *q != ',' && *q != ';'; q++)
+        if (n + 1 < size)
+            out[n++] = *q;
+    out[n] = 0;
+    if (*q == ',')
+        q++;
+    *p = q;
+}
+
+/* Moves past the rest of an entry and its ';'. */
+static void next_entry(const char **p)
+{
+    while (**p && **p != ';')
+        (*p)++;
+    if (**p == ';')
+        (*p)++;
+}
+
+/* One-off blocks: "start,end,id;..." */
+static void load_blocks(index_org_t *org, eng_resource_t *r, const char *text, idx_tally_t *tally)
+{
+    for (const char *p = text; p && *p; next_entry(&p)) {
+        int64_t start, end;
+        char id_text[40];
+        bool ok = next_integer(&p, &start);
+        ok &= next_integer(&p, &end);
+        next_text(&p, id_text, sizeof(id_text));
+        eng_id_t block_id;
+        bool has_id = codec_parse_uuid(id_text, &block_id) == 0;
+        const char *reason = NULL;
+        if (!ok) {
+            reason = "block with a time that is not finite";
+        } else {
+            eng_busy_t b = {
+                .start = start, .end = end, .kind = ENG_BUSY_BLOCK, .key = key_of(id_text)};
+            if (eng_resource_add_busy(r, &b) != 0)
+                reason = "block refused by the engine";
+        }
+        if (reason)
+            skip(tally, "blocks", &org->id, has_id ? &block_id : NULL, reason);
+    }
+}
+
+/* Busy time: "padded start,padded end,start,end,created_at|expires_at,t|f (booking),id;..." */
+static void load_busy(index_org_t *org, eng_resource_t *r, const char *text, idx_tally_t *tally)
+{
+    for (const char *p = text; p && *p; next_entry(&p)) {
+        int64_t lower, upper, start, end, stamp;
+        char booking[4], id_text[40];
+        bool padded = next_integer(&p, &lower);
+        padded &= next_integer(&p, &upper);
+        bool timed = next_integer(&p, &start);
+        timed &= next_integer(&p, &end);
+        if (!next_integer(&p, &stamp))
+            stamp = 0;
+        next_text(&p, booking, sizeof(booking));
+        next_text(&p, id_text, sizeof(id_text));
         eng_id_t busy_id;
-        bool has_id = uuid_of(json_array_get(v, 6), &busy_id);
-        if (!integers_of(v, 2, t)) {
+        bool has_id = codec_parse_uuid(id_text, &busy_id) == 0;
+        if (!padded) {
             skip(tally, "occupancy", &org->id, has_id ? &busy_id : NULL,
                  "busy time that is not finite");
             continue;
         }
-        if (!integers_of(v, 5, t)) {
-            t[2] = t[0]; /* occupancy written by hand, without a booking or hold */
-            t[3] = t[1];
-            t[4] = json_is_integer(json_array_get(v, 4)) ? json_integer_value(json_array_get(v, 4))
-                                                         : 0;
-        }
-        int64_t lower = t[0], upper = t[1], start = t[2], end = t[3];
-        if (start < lower || end > upper || end <= start || (start - lower) / 60 > UINT16_MAX ||
-            (upper - end) / 60 > UINT16_MAX) {
+        if (!timed || start < lower || end > upper || end <= start ||
+            (start - lower) / 60 > UINT16_MAX || (upper - end) / 60 > UINT16_MAX) {
             start = lower; /* occupancy written by hand: take it as it is */
             end = upper;
         }
@@ -327,10 +370,9 @@ static void load_busy(index_org_t *org, eng_resource_t *r, json_t *busy, idx_tal
                         .end = end,
                         .buffer_before = (uint16_t)((start - lower) / 60),
                         .buffer_after = (uint16_t)((upper - end) / 60),
-                        .kind =
-                            json_is_true(json_array_get(v, 5)) ? ENG_BUSY_BOOKING : ENG_BUSY_HOLD,
-                        .stamp = t[4],
-                        .key = key_of(json_string_value(json_array_get(v, 6)))};
+                        .kind = strcmp(booking, "t") == 0 ? ENG_BUSY_BOOKING : ENG_BUSY_HOLD,
+                        .stamp = stamp,
+                        .key = key_of(id_text)};
         if (eng_resource_add_busy(r, &b) != 0)
             skip(tally, "occupancy", &org->id, has_id ? &busy_id : NULL,
                  "busy time refused by the engine");
@@ -338,7 +380,7 @@ static void load_busy(index_org_t *org, eng_resource_t *r, json_t *busy, idx_tal
 }
 
 /* resources: organization_id, id, location_id, zone, working_hours, active, deleted,
- * overrides, blocks, busy */
+ * overrides, recurring blocks, busy, one-off blocks */
 bool idx_load_resource(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
                        idx_tally_t *tally)
 {
@@ -370,12 +412,11 @@ bool idx_load_resource(index_org_t *org, const PGresult *res, int row, eng_id_t 
     json_t *overrides = json_column(res, row, 7);
     load_overrides(org, r, id, overrides, tally);
     json_decref(overrides);
-    json_t *blocks = json_column(res, row, 8);
-    load_blocks(org, r, blocks, tally);
-    json_decref(blocks);
-    json_t *busy = json_column(res, row, 9);
-    load_busy(org, r, busy, tally);
-    json_decref(busy);
+    json_t *recurring = json_column(res, row, 8);
+    load_recurring(org, r, recurring, tally);
+    json_decref(recurring);
+    load_busy(org, r, PQgetisnull(res, row, 9) ? NULL : PQgetvalue(res, row, 9), tally);
+    load_blocks(org, r, PQgetisnull(res, row, 10) ? NULL : PQgetvalue(res, row, 10), tally);
     return !was_usable && !e->deleted;
 }
 
