@@ -39,12 +39,23 @@ typedef idx_work_kind_t work_kind_t;
 
 #define ZERO_UUID "00000000-0000-0000-0000-000000000000"
 
+/* One stream of pages through a key range: [after, hi) in (organization_id, id) order. */
+typedef struct {
+    char after_org[37], after_id[37]; /* the last key of the page before */
+    const char *hi;                   /* organization ids below this, or NULL: all */
+    int limit, sent_limit;            /* rows per page: next, and of the page asked for */
+    bool done;
+} stream_t;
+
+#define STREAMS 2
+
 typedef struct {
     bool all;
     eng_id_t org;
     int step;
-    char after_org[37], after_id[37]; /* the last key of the page before */
-    int limit, sent_limit;            /* rows per page: next, and of the page asked for */
+    uint64_t seq;              /* which rebuild a query's answer belongs to */
+    stream_t streams[STREAMS]; /* the resources of a full rebuild come in two halves */
+    int stream_count, pending;
     idmap_t built;
     index_org_t **orgs;
     size_t org_count, org_capacity;
@@ -64,6 +75,7 @@ struct store_index {
     bool closing;
     idx_sched_t *sched;
     rebuild_t *rebuild;
+    uint64_t rebuild_seq;
     uv_timer_t retry_timer;
     bool clock_frozen;
     char frozen_now[32]; /* RFC 3339, for the queries' $3 */
@@ -269,8 +281,8 @@ static void start_reload(store_index_t *ix, const idx_work_t *w)
     rl->work = *w;
     store_query_t *q;
     if (w->kind == IDX_WORK_RESOURCE) {
-        const char *values[6] = {org, id, clock_value(ix), ZERO_UUID, ZERO_UUID, NULL};
-        q = store_query(ix->pool, "idx_resources", 6, values, on_reload, rl);
+        const char *values[7] = {org, id, clock_value(ix), ZERO_UUID, ZERO_UUID, NULL, NULL};
+        q = store_query(ix->pool, "idx_resources", 7, values, on_reload, rl);
     } else {
         const char *values[5] = {org, id, ZERO_UUID, ZERO_UUID, NULL};
         q = store_query(ix->pool, "idx_services", 5, values, on_reload, rl);
@@ -380,77 +392,127 @@ static void rebuild_failed(store_index_t *ix, const char *sqlstate)
     failed(ix, &w, sqlstate);
 }
 
-static bool rebuild_send(store_index_t *ix);
+/* A page asked for: which rebuild and which of its streams. */
+typedef struct {
+    store_index_t *index;
+    uint64_t seq;
+    int stream;
+} page_t;
 
-/* A page arrived: ask for the next one at once (PostgreSQL prepares it while the loop
- * applies this one), apply this one, and size the next pages so that applying one
- * stays within a few milliseconds of loop time. */
+static bool rebuild_send(store_index_t *ix, int stream);
+
+/* Starts the streams of the rebuild's current step. */
+static bool step_start(store_index_t *ix)
+{
+    rebuild_t *rb = ix->rebuild;
+    static const char *const middle_org = "7fffffff-ffff-ffff-ffff-ffffffffffff",
+                             *const middle_id = "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                             *const middle = "80000000-0000-0000-0000-000000000000";
+    rb->stream_count = rb->all && rb->step == 2 ? STREAMS : 1;
+    for (int i = 0; i < rb->stream_count; i++) {
+        stream_t *st = &rb->streams[i];
+        int limit = st->limit ? st->limit : ix->page_rows;
+        *st = (stream_t){.limit = limit};
+        snprintf(st->after_org, sizeof(st->after_org), "%s", i == 0 ? ZERO_UUID : middle_org);
+        snprintf(st->after_id, sizeof(st->after_id), "%s", i == 0 ? ZERO_UUID : middle_id);
+        st->hi = rb->stream_count > 1 && i == 0 ? middle : NULL;
+    }
+    rb->pending = 0;
+    for (int i = 0; i < rb->stream_count; i++)
+        if (!rebuild_send(ix, i))
+            return false;
+    return true;
+}
+
+/* A page arrived: ask for the stream's next one at once (PostgreSQL prepares it while
+ * the loop applies this one), apply this one, and size the stream's next pages so that
+ * applying one stays within a few milliseconds of loop time. */
 static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg)
 {
-    store_index_t *ix = arg;
+    page_t page = *(page_t *)arg;
+    free(arg);
+    store_index_t *ix = page.index;
     rebuild_t *rb = ix->rebuild;
-    if (rb == NULL || ix->closing)
-        return;
+    if (ix->closing || rb == NULL || rb->seq != page.seq)
+        return; /* an answer for a rebuild that failed meanwhile */
+    rb->pending--;
     if (res == NULL || sqlstate) {
         rebuild_failed(ix, sqlstate);
         return;
     }
+    stream_t *st = &rb->streams[page.stream];
     int rows = PQntuples(res), step = rb->step;
-    if (rows == rb->sent_limit) {
+    bool sent = true;
+    if (rows == st->sent_limit) {
         /* a full page: the next one starts after its last key */
-        snprintf(rb->after_org, sizeof(rb->after_org), "%s",
+        snprintf(st->after_org, sizeof(st->after_org), "%s",
                  step == 0 ? ZERO_UUID : PQgetvalue(res, rows - 1, 0));
-        snprintf(rb->after_id, sizeof(rb->after_id), "%s",
+        snprintf(st->after_id, sizeof(st->after_id), "%s",
                  PQgetvalue(res, rows - 1, step == 0 ? 0 : 1));
+        sent = rebuild_send(ix, page.stream);
     } else {
-        rb->step++;
-        snprintf(rb->after_org, sizeof(rb->after_org), "%s", ZERO_UUID);
-        snprintf(rb->after_id, sizeof(rb->after_id), "%s", ZERO_UUID);
+        st->done = true;
     }
-    bool more = rb->step < 4, sent = !more || rebuild_send(ix);
+    bool step_done = true;
+    for (int i = 0; i < rb->stream_count; i++)
+        step_done &= rb->streams[i].done;
+    if (step_done && sent) {
+        rb->step++;
+        if (rb->step < 4)
+            sent = step_start(ix);
+    }
     uint64_t started = uv_hrtime();
     apply_page(ix, rb, step, res);
     uint64_t took_us = (uv_hrtime() - started) / 1000;
-    if (took_us > 4000 && rb->limit > 1)
-        rb->limit /= 2;
-    else if (took_us < 1000 && rb->limit < ix->page_rows)
-        rb->limit *= 2;
+    if (took_us > 4000 && st->limit > 1)
+        st->limit /= 2;
+    else if (took_us < 1000 && st->limit < ix->page_rows)
+        st->limit *= 2;
     if (!sent)
         rebuild_failed(ix, NULL);
-    else if (!more)
+    else if (rb->step == 4 && rb->pending == 0)
         finish_rebuild(ix);
 }
 
-/* Asks for the next page of the rebuild's current step; false when the pool refuses. */
-static bool rebuild_send(store_index_t *ix)
+/* Asks for the next page of one stream of the current step; false when the pool refuses. */
+static bool rebuild_send(store_index_t *ix, int stream)
 {
     rebuild_t *rb = ix->rebuild;
+    stream_t *st = &rb->streams[stream];
     char org[37], limit[16];
     codec_format_uuid(&rb->org, org);
-    if (rb->limit > ix->page_rows)
-        rb->limit = ix->page_rows;
-    rb->sent_limit = rb->limit;
-    snprintf(limit, sizeof(limit), "%d", rb->sent_limit);
+    if (st->limit > ix->page_rows || st->limit < 1)
+        st->limit = ix->page_rows;
+    st->sent_limit = st->limit;
+    snprintf(limit, sizeof(limit), "%d", st->sent_limit);
     const char *only = rb->all ? NULL : org;
-    const char *values[6];
+    const char *values[7];
     int count;
     if (rb->step == 0) {
-        values[0] = only, values[1] = rb->after_id, values[2] = limit;
+        values[0] = only, values[1] = st->after_id, values[2] = limit;
         count = 3;
     } else if (rb->step == 1) {
-        values[0] = only, values[1] = rb->after_org, values[2] = rb->after_id, values[3] = limit;
+        values[0] = only, values[1] = st->after_org, values[2] = st->after_id, values[3] = limit;
         count = 4;
     } else if (rb->step == 2) {
         values[0] = only, values[1] = NULL, values[2] = clock_value(ix);
-        values[3] = rb->after_org, values[4] = rb->after_id, values[5] = limit;
-        count = 6;
+        values[3] = st->after_org, values[4] = st->after_id, values[5] = limit;
+        values[6] = st->hi;
+        count = 7;
     } else {
-        values[0] = only, values[1] = NULL, values[2] = rb->after_org, values[3] = rb->after_id;
+        values[0] = only, values[1] = NULL, values[2] = st->after_org, values[3] = st->after_id;
         values[4] = limit;
         count = 5;
     }
-    return store_query(ix->pool, rebuild_statements[rb->step], count, values, on_rebuild_rows,
-                       ix) != NULL;
+    page_t *page = slotd_malloc(sizeof(*page));
+    *page = (page_t){ix, rb->seq, stream};
+    if (store_query(ix->pool, rebuild_statements[rb->step], count, values, on_rebuild_rows, page) ==
+        NULL) {
+        free(page);
+        return false;
+    }
+    rb->pending++;
+    return true;
 }
 
 static void start_rebuild(store_index_t *ix, const idx_work_t *w)
@@ -458,12 +520,10 @@ static void start_rebuild(store_index_t *ix, const idx_work_t *w)
     rebuild_t *rb = slotd_calloc(1, sizeof(*rb));
     rb->all = w->kind == IDX_WORK_ALL;
     rb->org = w->org;
-    snprintf(rb->after_org, sizeof(rb->after_org), "%s", ZERO_UUID);
-    snprintf(rb->after_id, sizeof(rb->after_id), "%s", ZERO_UUID);
+    rb->seq = ++ix->rebuild_seq;
     rb->started_ns = uv_hrtime();
-    rb->limit = ix->page_rows;
     ix->rebuild = rb;
-    if (!rebuild_send(ix))
+    if (!step_start(ix))
         rebuild_failed(ix, NULL);
 }
 

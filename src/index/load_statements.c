@@ -28,7 +28,7 @@ const store_statement_t idx_load_statements[] = {
      "deleted_at IS NOT NULL FROM locations WHERE ($1::uuid IS NULL OR organization_id = $1) "
      "AND (organization_id, id) > ($2::uuid, $3::uuid) ORDER BY organization_id, id LIMIT $4"},
     /* $1 organization or NULL, $2 one resource or NULL, $3 the clock or NULL (now),
-     * $4 $5 after this key, $6 limit */
+     * $4 $5 after this key, $6 limit, $7 organization ids below this or NULL */
     {"idx_resources",
      "SELECT r.organization_id, r.id, r.location_id, coalesce(r.timezone, l.timezone, o.timezone), "
      "r.working_hours::text, r.active, r.deleted_at IS NOT NULL, "
@@ -72,6 +72,7 @@ const store_statement_t idx_load_statements[] = {
      "LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id "
      "WHERE o.deleted_at IS NULL AND ($1::uuid IS NULL OR r.organization_id = $1) "
      "AND ($2::uuid IS NULL OR r.id = $2) AND (r.organization_id, r.id) > ($4::uuid, $5::uuid) "
+     "AND ($7::uuid IS NULL OR r.organization_id < $7) "
      "ORDER BY r.organization_id, r.id LIMIT $6"},
     /* $1 organization or NULL, $2 one service or NULL, $3 $4 after this key, $5 limit */
     {"idx_services",
