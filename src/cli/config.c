@@ -59,6 +59,9 @@ static int load_file(slotd_config_t *c, const char *file, char *error, size_t si
         } else if (strcmp(key, "shutdown_timeout_ms") == 0 && json_is_integer(value)) {
             rc = set_int(&c->shutdown_timeout_ms, number, "shutdown_timeout_ms", 0, 600000, error,
                          size);
+        } else if (strcmp(key, "index_load_timeout_ms") == 0 && json_is_integer(value)) {
+            rc = set_int(&c->index_load_timeout_ms, number, "index_load_timeout_ms", 100, 3600000,
+                         error, size);
         } else if (key[0] != '_') { /* "_comment" keys are allowed */
             snprintf(error, size, "config file %s: unknown or mistyped setting \"%s\"", file, key);
             rc = -1;
@@ -77,6 +80,7 @@ int slotd_config_load(slotd_config_t *c, const char *file, char *error, size_t s
     c->pool_size = 4;
     c->request_timeout_ms = 5000;
     c->shutdown_timeout_ms = 10000;
+    c->index_load_timeout_ms = 120000;
     if (file && load_file(c, file, error, size))
         return -1;
     const char *env;
@@ -92,6 +96,10 @@ int slotd_config_load(slotd_config_t *c, const char *file, char *error, size_t s
         return -1;
     if ((env = getenv("SLOTD_SHUTDOWN_TIMEOUT_MS")) && *env &&
         set_int(&c->shutdown_timeout_ms, env, "SLOTD_SHUTDOWN_TIMEOUT_MS", 0, 600000, error, size))
+        return -1;
+    if ((env = getenv("SLOTD_INDEX_LOAD_TIMEOUT_MS")) && *env &&
+        set_int(&c->index_load_timeout_ms, env, "SLOTD_INDEX_LOAD_TIMEOUT_MS", 100, 3600000, error,
+                size))
         return -1;
     if ((env = getenv("SLOTD_NOW")) && *env) {
         if (codec_parse_instant(env, &c->now)) {

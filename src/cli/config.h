@@ -11,13 +11,14 @@
 #include <stdint.h>
 
 typedef struct {
-    char *database_url;      /**< "database_url" / SLOTD_DATABASE_URL */
-    char *listen;            /**< "listen" / SLOTD_LISTEN, host:port */
-    int pool_size;           /**< "pool_size" / SLOTD_POOL_SIZE: database connections */
-    int request_timeout_ms;  /**< "request_timeout_ms" / SLOTD_REQUEST_TIMEOUT_MS */
-    int shutdown_timeout_ms; /**< "shutdown_timeout_ms" / SLOTD_SHUTDOWN_TIMEOUT_MS */
-    bool now_frozen;         /**< SLOTD_NOW given (tests and demos only) */
-    int64_t now;             /**< the frozen clock */
+    char *database_url;        /**< "database_url" / SLOTD_DATABASE_URL */
+    char *listen;              /**< "listen" / SLOTD_LISTEN, host:port */
+    int pool_size;             /**< "pool_size" / SLOTD_POOL_SIZE: database connections */
+    int request_timeout_ms;    /**< "request_timeout_ms" / SLOTD_REQUEST_TIMEOUT_MS */
+    int shutdown_timeout_ms;   /**< "shutdown_timeout_ms" / SLOTD_SHUTDOWN_TIMEOUT_MS */
+    int index_load_timeout_ms; /**< "index_load_timeout_ms" / SLOTD_INDEX_LOAD_TIMEOUT_MS */
+    bool now_frozen;           /**< SLOTD_NOW given (tests and demos only) */
+    int64_t now;               /**< the frozen clock */
 } slotd_config_t;
 
 /**

@@ -176,7 +176,9 @@ int cli_serve(int argc, char **argv)
                                          .statement_count = store_statement_count,
                                          .max_queue = 10000};
     svc.pool = store_pool_new(&loop, &pool_options);
-    svc.index = store_index_new(&loop, svc.pool, config.database_url);
+    store_index_options_t index_options = {
+        .loop = &loop, .url = config.database_url, .load_timeout_ms = config.index_load_timeout_ms};
+    svc.index = store_index_new(&index_options);
     http_server_options_t server_options = {.loop = &loop,
                                             .listen = config.listen,
                                             .pool = svc.pool,

@@ -265,9 +265,10 @@ static void on_deadline(uv_timer_t *timer)
                        "The request did not finish in time; please try again.", NULL);
 }
 
-static void on_index_done(void *arg)
+static void on_index_done(void *arg, int status)
 {
     http_ctx_t *ctx = arg;
+    (void)status; /* answered either way: the write is committed */
     if (ctx->after_index && !ctx->settled)
         send_after_index(ctx);
     unref(ctx);
@@ -764,6 +765,13 @@ static void write_metrics(http_server_t *s, FILE *out)
                 "slotd_index_refreshes_total{kind=\"rebuild\"} %" PRIu64 "\n",
                 store_index_ready(s->options.index) ? 1 : 0, st.organizations, st.resources,
                 st.services, st.busy_entries, st.busy_bytes, st.reloads, st.rebuilds);
+        fprintf(
+            out,
+            "# TYPE slotd_index_skipped_rows_total counter\nslotd_index_skipped_rows_total %" PRIu64
+            "\n# TYPE slotd_index_load_failures_total counter\nslotd_index_load_failures_total "
+            "%" PRIu64
+            "\n# TYPE slotd_loop_max_pause_seconds gauge\nslotd_loop_max_pause_seconds %.6f\n",
+            st.skipped_rows, st.load_failures, (double)st.loop_max_pause_us / 1e6);
     }
 }
 

@@ -128,7 +128,8 @@ const store_statement_t store_statements[] = {
     /* ---- blocks ---- */
     {"blk_insert",
      "INSERT INTO blocks (organization_id, resource_id, starts_at, ends_at, rrule, start_local, "
-     "duration_minutes, reason) SELECT $1, $2, to_timestamp($3::bigint), to_timestamp($4::bigint), $5, "
+     "duration_minutes, reason) SELECT $1, $2, to_timestamp($3::bigint), to_timestamp($4::bigint), "
+     "$5, "
      "$6::timestamp, $7::int, $8 WHERE EXISTS (SELECT 1 FROM resources WHERE organization_id = $1 "
      "AND id = $2 AND deleted_at IS NULL) RETURNING id, extract(epoch FROM starts_at)::bigint, "
      "extract(epoch FROM ends_at)::bigint, rrule, to_char(start_local, 'YYYY-MM-DD\"T\"HH24:MI'), "
@@ -242,56 +243,6 @@ const store_statement_t store_statements[] = {
                                                                                                 "d"},
     {"svc_delete", "UPDATE services SET deleted_at = now() WHERE organization_id = $1 AND id = $2 "
                    "AND deleted_at IS NULL RETURNING id"},
-
-    /* ---- the in-memory index: $1 an organization or NULL for all, $2 one object or NULL ---- */
-    {"idx_orgs",
-     "SELECT id, timezone, business_hours::text, to_json(closures)::text FROM organizations "
-     "WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id = $1)"},
-    {"idx_locations",
-     "SELECT organization_id, id, timezone, business_hours::text, to_json(closures)::text, "
-     "deleted_at IS NOT NULL FROM locations WHERE ($1::uuid IS NULL OR organization_id = $1)"},
-    {"idx_resources",
-     "SELECT r.organization_id, r.id, r.location_id, coalesce(r.timezone, l.timezone, o.timezone), "
-     "r.working_hours::text, r.active, r.deleted_at IS NOT NULL, "
-     "(SELECT coalesce(json_agg(json_build_array(v.day::text, v.hours)), '[]') "
-     "   FROM resource_overrides v "
-     "  WHERE v.organization_id = r.organization_id AND v.resource_id = r.id)::text, "
-     "(SELECT coalesce(json_agg(json_build_array("
-     "     extract(epoch FROM b.starts_at)::bigint, extract(epoch FROM b.ends_at)::bigint, "
-     "b.rrule, "
-     "     to_char(b.start_local, 'YYYY-MM-DD\"T\"HH24:MI:SS'), b.duration_minutes, "
-     "     (SELECT coalesce(json_agg(to_char(x, 'YYYY-MM-DD\"T\"HH24:MI:SS')), '[]') "
-     "        FROM unnest(b.exdates) x), b.id)), '[]') "
-     "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
-     "    AND b.deleted_at IS NULL)::text, "
-     "(SELECT coalesce(json_agg(json_build_array("
-     "     extract(epoch FROM lower(c.occupied))::bigint, extract(epoch FROM "
-     "upper(c.occupied))::bigint, "
-     "     extract(epoch FROM coalesce(bk.starts_at, h.starts_at))::bigint, "
-     "     extract(epoch FROM coalesce(bk.ends_at, h.ends_at))::bigint, "
-     "     extract(epoch FROM coalesce(bk.created_at, c.expires_at))::bigint, "
-     "     c.booking_id IS NOT NULL, c.id)), '[]') "
-     "   FROM occupancy c "
-     "   LEFT JOIN bookings bk ON bk.organization_id = c.organization_id AND bk.id = c.booking_id "
-     "   LEFT JOIN holds h ON h.organization_id = c.organization_id AND h.id = c.hold_id "
-     "  WHERE c.organization_id = r.organization_id AND c.resource_id = r.id AND c.active "
-     "    AND upper(c.occupied) > coalesce($3::timestamptz, now()) - interval '1 day' "
-     "    AND (c.hold_id IS NULL OR c.expires_at > coalesce($3::timestamptz, now())))::text "
-     "FROM resources r JOIN organizations o ON o.id = r.organization_id "
-     "LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id "
-     "WHERE o.deleted_at IS NULL AND ($1::uuid IS NULL OR r.organization_id = $1) "
-     "AND ($2::uuid IS NULL OR r.id = $2)"},
-    {"idx_services",
-     "SELECT s.organization_id, s.id, s.duration_minutes, s.slot_interval_minutes, "
-     "s.buffer_before_minutes, s.buffer_after_minutes, s.min_notice_minutes, s.max_advance_days, "
-     "s.active, s.deleted_at IS NOT NULL, "
-     "(SELECT coalesce(json_agg(json_build_array(q.mode, q.resource_ids) ORDER BY q.position), "
-     "'[]') "
-     "   FROM service_requirements q "
-     "  WHERE q.organization_id = s.organization_id AND q.service_id = s.id)::text "
-     "FROM services s JOIN organizations o ON o.id = s.organization_id "
-     "WHERE o.deleted_at IS NULL AND ($1::uuid IS NULL OR s.organization_id = $1) "
-     "AND ($2::uuid IS NULL OR s.id = $2)"},
 };
 
 const size_t store_statement_count = sizeof(store_statements) / sizeof(store_statements[0]);

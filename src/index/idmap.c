@@ -1,5 +1,5 @@
 /* The id map (see idmap.h). UUIDs are random, so their first bytes hash well. */
-#include "store/idmap.h"
+#include "index/idmap.h"
 
 #include <string.h>
 
@@ -62,6 +62,29 @@ void idmap_put(idmap_t *map, const eng_id_t *key, void *value)
         map->count = count;
     }
     insert(map->entries, map->capacity, key, value, &map->count);
+}
+
+void *idmap_remove(idmap_t *map, const eng_id_t *key)
+{
+    if (map->capacity == 0)
+        return NULL;
+    size_t mask = map->capacity - 1, i = slot_of(key, map->capacity);
+    while (map->entries[i].value && memcmp(&map->entries[i].key, key, sizeof(*key)) != 0)
+        i = (i + 1) & mask;
+    void *value = map->entries[i].value;
+    if (value == NULL)
+        return NULL;
+    /* backward shift: move up every later entry of the run that may sit in the hole */
+    for (size_t j = (i + 1) & mask; map->entries[j].value; j = (j + 1) & mask) {
+        size_t home = slot_of(&map->entries[j].key, map->capacity);
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            map->entries[i] = map->entries[j];
+            i = j;
+        }
+    }
+    map->entries[i] = (idmap_entry_t){0};
+    map->count--;
+    return value;
 }
 
 void idmap_free(idmap_t *map)

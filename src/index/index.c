@@ -1,0 +1,689 @@
+/*
+ * The in-memory index (see index.h for what it keeps and when): its public
+ * API, the queries it runs for the scheduler, and the LISTEN connection.
+ *
+ * The work scheduler (scheduler.c) decides what runs when; this file is its
+ * host: it starts a rebuild (pages of the four load statements, applied by the
+ * loader, loader.c, into organizations built aside and swapped in at the end)
+ * or a reload (one query for one resource or service, applied in one step),
+ * and reports each end back. It also logs: every failed query writes one JSON
+ * line naming the work, the SQLSTATE and the delay before its retry.
+ *
+ * The index queries through a pool of its own, whose statement_timeout is the
+ * load timeout rather than the request timeout: loading is not a request.
+ *
+ * The LISTEN connection (store/listen.c) hands every notification to
+ * on_notification; when it (re)connects it asks for a full rebuild.
+ */
+#include "index/index.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/internal.h"
+#include "index/load_statements.h"
+#include "index/scheduler.h"
+#include "store/listen.h"
+#include "store/pool.h"
+#include "slotd/alloc.h"
+#include "slotd/codec.h"
+
+/* The names the LISTEN block uses for work. */
+typedef idx_work_kind_t work_kind_t;
+#define WORK_ALL IDX_WORK_ALL
+#define WORK_ORG IDX_WORK_ORG
+#define WORK_RESOURCE IDX_WORK_RESOURCE
+#define WORK_SERVICE IDX_WORK_SERVICE
+
+#define ZERO_UUID "00000000-0000-0000-0000-000000000000"
+
+/* One stream of pages through a key range: [after, hi) in (organization_id, id) order. */
+typedef struct {
+    char after_org[37], after_id[37]; /* the last key of the page before */
+    const char *hi;                   /* organization ids below this, or NULL: all */
+    int limit, sent_limit;            /* rows per page: next, and of the page asked for */
+    bool done;
+} stream_t;
+
+#define STREAMS 2
+
+typedef struct {
+    bool all;
+    eng_id_t org;
+    int step;
+    uint64_t seq;              /* which rebuild a query's answer belongs to */
+    stream_t streams[STREAMS]; /* the resources of a full rebuild come in two halves */
+    int stream_count, pending;
+    idmap_t built;
+    index_org_t **orgs;
+    size_t org_count, org_capacity;
+    uint64_t started_ns;
+} rebuild_t;
+
+struct store_index {
+    uv_loop_t *loop;
+    store_pool_t *pool; /* the index's own */
+    char *url;
+    int page_rows;
+    idmap_t orgs;
+    index_org_t **org_list;
+    size_t org_count, org_capacity;
+    bool closing;
+    idx_sched_t *sched;
+    rebuild_t *rebuild;
+    uint64_t rebuild_seq;
+    uv_timer_t retry_timer;
+    bool clock_frozen;
+    char frozen_now[32]; /* RFC 3339, for the queries' $3 */
+    store_index_stats_t stats;
+    idx_tally_t tally;
+    uv_timer_t lag_timer;
+    uint64_t lag_last_ns;
+    store_listen_t *listen;
+    int open_handles;
+    void (*on_closed)(void *);
+    void *on_closed_arg;
+};
+
+static void request(store_index_t *ix, work_kind_t kind, const eng_id_t *org, const eng_id_t *id)
+{
+    if (ix->closing)
+        return;
+    idx_work_t w = {.kind = kind};
+    if (org)
+        w.org = *org;
+    if (id)
+        w.id = *id;
+    idx_sched_request(ix->sched, &w, NULL, NULL);
+}
+
+/* ---- the public API ------------------------------------------------------------------------ */
+
+index_org_t *store_index_org(store_index_t *ix, const eng_id_t *id)
+{
+    return ix->sched && idx_sched_ready(ix->sched) ? idmap_get(&ix->orgs, id) : NULL;
+}
+
+eng_org_t *index_org_engine(index_org_t *org)
+{
+    return org->engine;
+}
+
+eng_resource_t *index_org_resource(index_org_t *org, const eng_id_t *id)
+{
+    return idx_org_resource(org, id);
+}
+
+eng_location_t *index_org_location(index_org_t *org, const eng_id_t *id)
+{
+    return idx_org_location(org, id);
+}
+
+eng_service_t *index_org_service(index_org_t *org, const eng_id_t *id, bool *bookable)
+{
+    idx_service_entry_t *e = idmap_get(&org->services, id);
+    if (e == NULL || e->deleted)
+        return NULL;
+    *bookable = e->bookable;
+    return e->service;
+}
+
+bool store_index_ready(const store_index_t *ix)
+{
+    return ix->sched && idx_sched_ready(ix->sched);
+}
+
+void store_index_stats(const store_index_t *ix, store_index_stats_t *stats)
+{
+    *stats = ix->stats;
+    stats->skipped_rows = ix->tally.skipped;
+    idx_sched_stats_t ss = {0};
+    if (ix->sched)
+        idx_sched_stats(ix->sched, &ss);
+    stats->load_failures = ss.failures;
+    stats->organizations = ix->org_count;
+    stats->resources = stats->services = stats->busy_entries = stats->busy_bytes = 0;
+    for (size_t i = 0; i < ix->org_count; i++) {
+        index_org_t *org = ix->org_list[i];
+        for (size_t k = 0; k < org->resources.capacity; k++) {
+            idx_resource_entry_t *e = org->resources.entries[k].value;
+            if (e == NULL)
+                continue;
+            stats->resources++;
+            stats->busy_entries += eng_resource_busy_count(e->resource);
+            stats->busy_bytes += eng_resource_busy_bytes(e->resource);
+        }
+        stats->services += org->services.count;
+    }
+}
+
+void store_index_refresh(store_index_t *ix, index_kind_t kind, const eng_id_t *org,
+                         const eng_id_t *id, store_index_done_cb done, void *arg)
+{
+    idx_work_t w = {.kind = kind == INDEX_ORGANIZATION ? IDX_WORK_ORG
+                            : kind == INDEX_RESOURCE   ? IDX_WORK_RESOURCE
+                                                       : IDX_WORK_SERVICE,
+                    .org = *org};
+    if (kind != INDEX_ORGANIZATION)
+        w.id = *id;
+    if (ix->closing) {
+        done(arg, ENG_EUNAVAILABLE);
+        return;
+    }
+    idx_sched_request(ix->sched, &w, done, arg);
+}
+
+void store_index_freeze_clock(store_index_t *ix, int64_t now)
+{
+    tz_zone_t *utc;
+    tz_zone_find("UTC", &utc);
+    codec_format_instant(utc, now, ix->frozen_now, sizeof(ix->frozen_now));
+    ix->clock_frozen = true;
+}
+
+/* ---- queries ------------------------------------------------------------------------------- */
+
+static const char *clock_value(const store_index_t *ix)
+{
+    return ix->clock_frozen ? ix->frozen_now : NULL;
+}
+
+static const char *const work_names[] = {"rebuild all", "rebuild organization", "reload resource",
+                                         "reload service"};
+
+/* Reports a failed item to the scheduler, and logs it with the delay of its retry. */
+static void failed(store_index_t *ix, const idx_work_t *w, const char *sqlstate)
+{
+    uint64_t delay = idx_sched_done(ix->sched, w, IDX_FAILED);
+    char org[37] = "", id[37] = "";
+    if (w->kind != IDX_WORK_ALL)
+        codec_format_uuid(&w->org, org);
+    if (w->kind == IDX_WORK_RESOURCE || w->kind == IDX_WORK_SERVICE)
+        codec_format_uuid(&w->id, id);
+    printf(
+        "{\"msg\":\"index: query failed; will retry\",\"work\":\"%s\",\"organization_id\":\"%s\","
+        "\"id\":\"%s\",\"sqlstate\":\"%s\",\"retry_ms\":%llu}\n",
+        work_names[w->kind], org, id, sqlstate ? sqlstate : "", (unsigned long long)delay);
+    fflush(stdout);
+}
+
+typedef struct {
+    store_index_t *index;
+    idx_work_t work;
+} reload_t;
+
+static void on_reload(const PGresult *res, const char *sqlstate, void *arg)
+{
+    reload_t *rl = arg;
+    store_index_t *ix = rl->index;
+    idx_work_t w = rl->work;
+    free(rl);
+    if (ix->closing)
+        return;
+    if (res == NULL || sqlstate) {
+        failed(ix, &w, sqlstate);
+        return;
+    }
+    if (idx_sched_covered(ix->sched, &w.org)) {
+        /* a rebuild started meanwhile, maybe from an older snapshot: load again after it */
+        idx_sched_done(ix->sched, &w, IDX_DEFERRED);
+        return;
+    }
+    index_org_t *org = idmap_get(&ix->orgs, &w.org);
+    if (org == NULL) {
+        idx_sched_done(ix->sched, &w, IDX_GONE);
+        return;
+    }
+    for (int row = 0; row < PQntuples(res); row++) {
+        if (w.kind == IDX_WORK_SERVICE) {
+            idx_load_service(org, res, row, &ix->tally);
+            continue;
+        }
+        eng_id_t id;
+        if (!idx_load_resource(org, res, row, &id, &ix->tally))
+            continue;
+        /* a resource that just became usable may be named by services loaded before it:
+         * reload those (only those) so that they link it */
+        for (size_t k = 0; k < org->services.capacity; k++) {
+            idx_service_entry_t *se = org->services.entries[k].value;
+            if (se && idx_service_names(se, &id))
+                request(ix, WORK_SERVICE, &org->id, &se->id);
+        }
+    }
+    if (PQntuples(res) == 0 && w.kind == IDX_WORK_RESOURCE) {
+        idx_resource_entry_t *e = idmap_get(&org->resources, &w.id);
+        if (e) { /* gone from the database entirely */
+            e->deleted = true;
+            eng_resource_set_active(e->resource, false);
+        }
+    }
+    ix->stats.reloads++;
+    idx_sched_done(ix->sched, &w, IDX_APPLIED);
+}
+
+static void start_reload(store_index_t *ix, const idx_work_t *w)
+{
+    char org[37], id[37];
+    codec_format_uuid(&w->org, org);
+    codec_format_uuid(&w->id, id);
+    reload_t *rl = slotd_malloc(sizeof(*rl));
+    rl->index = ix;
+    rl->work = *w;
+    store_query_t *q;
+    if (w->kind == IDX_WORK_RESOURCE) {
+        const char *values[7] = {org, id, clock_value(ix), ZERO_UUID, ZERO_UUID, NULL, NULL};
+        q = store_query(ix->pool, "idx_resources", 7, values, on_reload, rl);
+    } else {
+        const char *values[5] = {org, id, ZERO_UUID, ZERO_UUID, NULL};
+        q = store_query(ix->pool, "idx_services", 5, values, on_reload, rl);
+    }
+    if (q == NULL) {
+        free(rl);
+        failed(ix, w, NULL);
+    }
+}
+
+/* ---- rebuilds ------------------------------------------------------------------------------ */
+
+static const char *const rebuild_statements[] = {"idx_orgs", "idx_locations", "idx_resources",
+                                                 "idx_services"};
+
+static void free_rebuild(rebuild_t *rb, bool with_orgs)
+{
+    for (size_t i = 0; with_orgs && i < rb->org_count; i++)
+        idx_free_org(rb->orgs[i]);
+    idmap_free(&rb->built);
+    free(rb->orgs);
+    free(rb);
+}
+
+static void finish_rebuild(store_index_t *ix)
+{
+    rebuild_t *rb = ix->rebuild;
+    ix->rebuild = NULL;
+    if (rb->all) {
+        for (size_t i = 0; i < ix->org_count; i++)
+            idx_free_org(ix->org_list[i]);
+        idmap_free(&ix->orgs);
+        ix->org_count = 0;
+    } else {
+        for (size_t i = 0; i < ix->org_count; i++) {
+            if (memcmp(&ix->org_list[i]->id, &rb->org, sizeof(eng_id_t)) == 0) {
+                idx_free_org(ix->org_list[i]);
+                ix->org_list[i] = ix->org_list[--ix->org_count];
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < rb->org_count; i++) {
+        ix->org_list =
+            slotd_grow(ix->org_list, &ix->org_capacity, ix->org_count + 1, sizeof(*ix->org_list));
+        ix->org_list[ix->org_count++] = rb->orgs[i];
+        idmap_put(&ix->orgs, &rb->orgs[i]->id, rb->orgs[i]);
+    }
+    bool gone = !rb->all && rb->org_count == 0;
+    if (gone) {
+        /* the organization is gone: drop it from the map too */
+        idmap_remove(&ix->orgs, &rb->org);
+    }
+    ix->stats.rebuilds++;
+    if (rb->all) {
+        bool first = !idx_sched_ready(ix->sched);
+        store_index_stats_t st;
+        store_index_stats(ix, &st);
+        printf("{\"msg\":\"index %s\",\"organizations\":%zu,\"resources\":%zu,\"services\":%zu,"
+               "\"busy_entries\":%zu,\"busy_bytes\":%zu,\"skipped_rows\":%llu,\"ms\":%.1f}\n",
+               first ? "loaded" : "reloaded", st.organizations, st.resources, st.services,
+               st.busy_entries, st.busy_bytes, (unsigned long long)st.skipped_rows,
+               (double)(uv_hrtime() - rb->started_ns) / 1e6);
+        fflush(stdout);
+        ix->stats.last_load_ms = (uv_hrtime() - rb->started_ns) / 1000000;
+    }
+    idx_work_t w = {.kind = rb->all ? IDX_WORK_ALL : IDX_WORK_ORG, .org = rb->org};
+    free_rebuild(rb, false);
+    idx_sched_done(ix->sched, &w, gone ? IDX_GONE : IDX_APPLIED);
+}
+
+/* Applies one page of rows of the given step to the rebuild. */
+static void apply_page(store_index_t *ix, rebuild_t *rb, int step, const PGresult *res)
+{
+    int rows = PQntuples(res);
+    for (int row = 0; row < rows; row++) {
+        if (step == 0) {
+            index_org_t *org = idx_load_org(res, row, &ix->tally);
+            if (org) {
+                idmap_put(&rb->built, &org->id, org);
+                rb->orgs =
+                    slotd_grow(rb->orgs, &rb->org_capacity, rb->org_count + 1, sizeof(*rb->orgs));
+                rb->orgs[rb->org_count++] = org;
+            }
+            continue;
+        }
+        eng_id_t org_id, id;
+        index_org_t *org;
+        if (!idx_parse_id(res, row, 0, &org_id) || (org = idmap_get(&rb->built, &org_id)) == NULL)
+            continue;
+        if (step == 1)
+            idx_load_location(org, res, row, &ix->tally);
+        else if (step == 2)
+            idx_load_resource(org, res, row, &id, &ix->tally);
+        else
+            idx_load_service(org, res, row, &ix->tally);
+    }
+}
+
+static void rebuild_failed(store_index_t *ix, const char *sqlstate)
+{
+    rebuild_t *rb = ix->rebuild;
+    /* try the whole rebuild again after the scheduler's delay */
+    idx_work_t w = {.kind = rb->all ? IDX_WORK_ALL : IDX_WORK_ORG, .org = rb->org};
+    free_rebuild(rb, true);
+    ix->rebuild = NULL;
+    failed(ix, &w, sqlstate);
+}
+
+/* A page asked for: which rebuild and which of its streams. */
+typedef struct {
+    store_index_t *index;
+    uint64_t seq;
+    int stream;
+} page_t;
+
+static bool rebuild_send(store_index_t *ix, int stream);
+
+/* Starts the streams of the rebuild's current step. */
+static bool step_start(store_index_t *ix)
+{
+    rebuild_t *rb = ix->rebuild;
+    static const char *const middle_org = "7fffffff-ffff-ffff-ffff-ffffffffffff",
+                             *const middle_id = "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                             *const middle = "80000000-0000-0000-0000-000000000000";
+    rb->stream_count = rb->all && rb->step == 2 ? STREAMS : 1;
+    for (int i = 0; i < rb->stream_count; i++) {
+        stream_t *st = &rb->streams[i];
+        int limit = st->limit ? st->limit : ix->page_rows;
+        *st = (stream_t){.limit = limit};
+        snprintf(st->after_org, sizeof(st->after_org), "%s", i == 0 ? ZERO_UUID : middle_org);
+        snprintf(st->after_id, sizeof(st->after_id), "%s", i == 0 ? ZERO_UUID : middle_id);
+        st->hi = rb->stream_count > 1 && i == 0 ? middle : NULL;
+    }
+    rb->pending = 0;
+    for (int i = 0; i < rb->stream_count; i++)
+        if (!rebuild_send(ix, i))
+            return false;
+    return true;
+}
+
+/* A page arrived: ask for the stream's next one at once (PostgreSQL prepares it while
+ * the loop applies this one), apply this one, and size the stream's next pages so that
+ * applying one stays within a few milliseconds of loop time. */
+static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg)
+{
+    page_t page = *(page_t *)arg;
+    free(arg);
+    store_index_t *ix = page.index;
+    rebuild_t *rb = ix->rebuild;
+    if (ix->closing || rb == NULL || rb->seq != page.seq)
+        return; /* an answer for a rebuild that failed meanwhile */
+    rb->pending--;
+    if (res == NULL || sqlstate) {
+        rebuild_failed(ix, sqlstate);
+        return;
+    }
+    stream_t *st = &rb->streams[page.stream];
+    int rows = PQntuples(res), step = rb->step;
+    bool sent = true;
+    if (rows == st->sent_limit) {
+        /* a full page: the next one starts after its last key */
+        snprintf(st->after_org, sizeof(st->after_org), "%s",
+                 step == 0 ? ZERO_UUID : PQgetvalue(res, rows - 1, 0));
+        snprintf(st->after_id, sizeof(st->after_id), "%s",
+                 PQgetvalue(res, rows - 1, step == 0 ? 0 : 1));
+        sent = rebuild_send(ix, page.stream);
+    } else {
+        st->done = true;
+    }
+    bool step_done = true;
+    for (int i = 0; i < rb->stream_count; i++)
+        step_done &= rb->streams[i].done;
+    if (step_done && sent) {
+        rb->step++;
+        if (rb->step < 4)
+            sent = step_start(ix);
+    }
+    uint64_t started = uv_hrtime();
+    apply_page(ix, rb, step, res);
+    uint64_t took_us = (uv_hrtime() - started) / 1000;
+    if (took_us > 4000 && st->limit > 1)
+        st->limit /= 2;
+    else if (took_us < 1000 && st->limit < ix->page_rows)
+        st->limit *= 2;
+    if (!sent)
+        rebuild_failed(ix, NULL);
+    else if (rb->step == 4 && rb->pending == 0)
+        finish_rebuild(ix);
+}
+
+/* Asks for the next page of one stream of the current step; false when the pool refuses. */
+static bool rebuild_send(store_index_t *ix, int stream)
+{
+    rebuild_t *rb = ix->rebuild;
+    stream_t *st = &rb->streams[stream];
+    char org[37], limit[16];
+    codec_format_uuid(&rb->org, org);
+    if (st->limit > ix->page_rows || st->limit < 1)
+        st->limit = ix->page_rows;
+    st->sent_limit = st->limit;
+    snprintf(limit, sizeof(limit), "%d", st->sent_limit);
+    const char *only = rb->all ? NULL : org;
+    const char *values[7];
+    int count;
+    if (rb->step == 0) {
+        values[0] = only, values[1] = st->after_id, values[2] = limit;
+        count = 3;
+    } else if (rb->step == 1) {
+        values[0] = only, values[1] = st->after_org, values[2] = st->after_id, values[3] = limit;
+        count = 4;
+    } else if (rb->step == 2) {
+        values[0] = only, values[1] = NULL, values[2] = clock_value(ix);
+        values[3] = st->after_org, values[4] = st->after_id, values[5] = limit;
+        values[6] = st->hi;
+        count = 7;
+    } else {
+        values[0] = only, values[1] = NULL, values[2] = st->after_org, values[3] = st->after_id;
+        values[4] = limit;
+        count = 5;
+    }
+    page_t *page = slotd_malloc(sizeof(*page));
+    *page = (page_t){ix, rb->seq, stream};
+    if (store_query(ix->pool, rebuild_statements[rb->step], count, values, on_rebuild_rows, page) ==
+        NULL) {
+        free(page);
+        return false;
+    }
+    rb->pending++;
+    return true;
+}
+
+static void start_rebuild(store_index_t *ix, const idx_work_t *w)
+{
+    rebuild_t *rb = slotd_calloc(1, sizeof(*rb));
+    rb->all = w->kind == IDX_WORK_ALL;
+    rb->org = w->org;
+    rb->seq = ++ix->rebuild_seq;
+    rb->started_ns = uv_hrtime();
+    ix->rebuild = rb;
+    if (!step_start(ix))
+        rebuild_failed(ix, NULL);
+}
+
+/* ---- the scheduler's host ----------------------------------------------------------------- */
+
+static void host_start(void *host, const idx_work_t *w)
+{
+    store_index_t *ix = host;
+    if (w->kind == IDX_WORK_ALL || w->kind == IDX_WORK_ORG)
+        start_rebuild(ix, w);
+    else
+        start_reload(ix, w);
+}
+
+static bool host_org_known(void *host, const eng_id_t *org)
+{
+    return idmap_get(&((store_index_t *)host)->orgs, org) != NULL;
+}
+
+static void on_retry_timer(uv_timer_t *timer)
+{
+    store_index_t *ix = timer->data;
+    if (!ix->closing)
+        idx_sched_retry_due(ix->sched);
+}
+
+static void host_arm_retry(void *host, uint64_t delay_ms)
+{
+    store_index_t *ix = host;
+    uv_timer_start(&ix->retry_timer, on_retry_timer, delay_ms, 0);
+}
+
+/* The loop's longest pause: a 1 ms timer that records the largest gap between its runs. */
+static void on_lag_timer(uv_timer_t *timer)
+{
+    store_index_t *ix = timer->data;
+    uint64_t now = uv_hrtime();
+    if (ix->lag_last_ns) {
+        uint64_t gap_us = (now - ix->lag_last_ns) / 1000;
+        if (gap_us > ix->stats.loop_max_pause_us)
+            ix->stats.loop_max_pause_us = gap_us;
+    }
+    ix->lag_last_ns = now;
+}
+
+void store_index_reset_pause(store_index_t *ix)
+{
+    ix->stats.loop_max_pause_us = 0;
+    ix->lag_last_ns = 0;
+}
+
+static void handle_closed(uv_handle_t *handle);
+
+/* ---- life ---------------------------------------------------------------------------------- */
+
+static void free_index(store_index_t *ix)
+{
+    void (*cb)(void *) = ix->on_closed;
+    void *arg = ix->on_closed_arg;
+    for (size_t i = 0; i < ix->org_count; i++)
+        idx_free_org(ix->org_list[i]);
+    free(ix->org_list);
+    idmap_free(&ix->orgs);
+    free(ix->url);
+    free(ix);
+    if (cb)
+        cb(arg);
+}
+
+static void handle_closed(uv_handle_t *handle)
+{
+    store_index_t *ix = handle->data;
+    if (--ix->open_handles == 0 && ix->closing)
+        free_index(ix);
+}
+
+static void on_pool_closed(void *arg)
+{
+    store_index_t *ix = arg;
+    if (--ix->open_handles == 0 && ix->closing)
+        free_index(ix);
+}
+
+/* ---- LISTEN (store/listen.c) ------------------------------------------------------------- */
+
+static void on_notification(const char *payload, void *arg)
+{
+    store_index_t *ix = arg;
+    json_t *j = json_loads(payload, 0, NULL);
+    const char *table = json_string_value(json_object_get(j, "table"));
+    eng_id_t org, id;
+    bool has_org =
+        codec_parse_uuid(json_string_value(json_object_get(j, "organization_id")) ?: "", &org) == 0;
+    const char *id_text = json_string_value(json_object_get(j, "id"));
+    const char *resource_text = json_string_value(json_object_get(j, "resource_id"));
+    if (table && has_org) {
+        if (strcmp(table, "organizations") == 0 || strcmp(table, "locations") == 0)
+            request(ix, WORK_ORG, &org, NULL);
+        else if (strcmp(table, "resources") == 0 && id_text && codec_parse_uuid(id_text, &id) == 0)
+            request(ix, WORK_RESOURCE, &org, &id);
+        else if (resource_text && codec_parse_uuid(resource_text, &id) == 0)
+            request(ix, WORK_RESOURCE, &org, &id);
+        else if ((strcmp(table, "services") == 0 || strcmp(table, "service_requirements") == 0) &&
+                 id_text && codec_parse_uuid(id_text, &id) == 0)
+            request(ix, WORK_SERVICE, &org, &id);
+    }
+    json_decref(j);
+}
+
+/* Listening (again): notifications may have been missed meanwhile, so load everything. */
+static void on_listen_connected(void *arg)
+{
+    request(arg, WORK_ALL, NULL, NULL);
+}
+
+static void on_listen_closed(void *arg)
+{
+    store_index_t *ix = arg;
+    if (--ix->open_handles == 0 && ix->closing)
+        free_index(ix);
+}
+
+store_index_t *store_index_new(const store_index_options_t *options)
+{
+    store_index_t *ix = slotd_calloc(1, sizeof(*ix));
+    ix->loop = options->loop;
+    ix->url = slotd_strdup(options->url);
+    ix->page_rows = options->page_rows > 0 ? options->page_rows : 200;
+    store_pool_options_t pool = {
+        .url = options->url,
+        .size = 2,
+        .statement_timeout_ms = options->load_timeout_ms > 0 ? options->load_timeout_ms : 60000,
+        .statements = idx_load_statements,
+        .statement_count = idx_load_statement_count,
+        .max_queue = 1000000};
+    ix->pool = store_pool_new(ix->loop, &pool);
+    idx_sched_host_t host = {host_start, host_org_known, host_arm_retry, ix};
+    ix->sched = idx_sched_new(&host);
+    uv_timer_init(ix->loop, &ix->retry_timer);
+    ix->retry_timer.data = ix;
+    uv_timer_init(ix->loop, &ix->lag_timer);
+    ix->lag_timer.data = ix;
+    uv_timer_start(&ix->lag_timer, on_lag_timer, 1, 1);
+    uv_unref((uv_handle_t *)&ix->lag_timer);
+    ix->open_handles = 4; /* two timers, the pool and the LISTEN connection */
+    /* the first full load starts once LISTEN is in place */
+    ix->listen = store_listen_start(ix->loop, options->url, "slotd_changes", on_notification,
+                                    on_listen_connected, ix);
+    return ix;
+}
+
+void store_index_close(store_index_t *ix, void (*on_closed)(void *), void *arg)
+{
+    ix->closing = true;
+    ix->on_closed = on_closed;
+    ix->on_closed_arg = arg;
+    /* whoever still waits is told the index will not show their write */
+    idx_sched_close(ix->sched, ENG_EUNAVAILABLE);
+    ix->sched = NULL;
+    if (ix->rebuild) {
+        free_rebuild(ix->rebuild, true);
+        ix->rebuild = NULL;
+    }
+    store_listen_close(ix->listen, on_listen_closed, ix);
+    store_pool_close(ix->pool, on_pool_closed, ix);
+    uv_timer_stop(&ix->retry_timer);
+    uv_timer_stop(&ix->lag_timer);
+    uv_close((uv_handle_t *)&ix->retry_timer, handle_closed);
+    uv_close((uv_handle_t *)&ix->lag_timer, handle_closed);
+}

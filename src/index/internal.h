@@ -1,0 +1,90 @@
+/*
+ * What the index's own files share: an organization as the index holds it
+ * (its engine object and maps from ids to the engine's resources, services
+ * and locations) and the loader, which turns rows of the load statements into
+ * engine objects.
+ *
+ * The loader never fails a whole load for one row: a row it cannot use (a
+ * timestamp that is not finite, an id that does not parse, data the engine
+ * refuses) is skipped, written as one JSON log line and counted in `skipped`,
+ * and the rest of the organization loads as usual.
+ */
+#ifndef SLOTD_INDEX_INTERNAL_H
+#define SLOTD_INDEX_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "index/idmap.h"
+#include "slotd/engine.h"
+
+typedef struct {
+    eng_id_t id;
+    eng_resource_t *resource;
+    bool deleted;
+} idx_resource_entry_t;
+
+typedef struct {
+    eng_id_t id;
+    eng_service_t *service;
+    bool deleted, bookable;
+    eng_id_t *named; /* every resource its requirement groups name (malloc'd) */
+    size_t named_count;
+} idx_service_entry_t;
+
+typedef struct {
+    eng_id_t id;
+    eng_location_t *location;
+    bool deleted;
+} idx_location_entry_t;
+
+struct index_org {
+    eng_id_t id;
+    eng_org_t *engine;
+    idmap_t resources, services, locations;
+    void **owned; /* every entry, for freeing */
+    size_t owned_count, owned_capacity;
+};
+typedef struct index_org index_org_t;
+
+/** Counts of what the loader skipped. */
+typedef struct {
+    uint64_t skipped;
+} idx_tally_t;
+
+/** An organization from a row of idx_orgs (id, timezone, business_hours, closures), or NULL. */
+index_org_t *idx_load_org(const PGresult *res, int row, idx_tally_t *tally);
+
+/** Frees an organization and everything it owns (NULL is fine). */
+void idx_free_org(index_org_t *org);
+
+/** Applies a row of idx_locations. */
+void idx_load_location(index_org_t *org, const PGresult *res, int row, idx_tally_t *tally);
+
+/**
+ * Applies a row of idx_resources. Returns whether the resource was not usable
+ * (unknown or deleted) before and is now; `id` receives its id.
+ */
+bool idx_load_resource(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                       idx_tally_t *tally);
+
+/** Applies a row of idx_services. */
+void idx_load_service(index_org_t *org, const PGresult *res, int row, idx_tally_t *tally);
+
+/** Whether a service's requirement groups name a resource. */
+bool idx_service_names(const idx_service_entry_t *service, const eng_id_t *resource);
+
+/** A resource that is not deleted, or NULL. */
+eng_resource_t *idx_org_resource(index_org_t *org, const eng_id_t *id);
+
+/** A location that is not deleted, or NULL. */
+eng_location_t *idx_org_location(index_org_t *org, const eng_id_t *id);
+
+/** Whether a row's column holds an id; parses it. */
+bool idx_parse_id(const PGresult *res, int row, int col, eng_id_t *id);
+
+/** Writes one JSON log line about a row the loader skipped. */
+void idx_log_skip(const char *table, const eng_id_t *org, const eng_id_t *id, const char *reason);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * The statements the index loads with, prepared on its own connections.
+ *
+ * Each one names organization_id in its WHERE clause: $1 one organization, or
+ * NULL for all. A rebuild reads in pages in key order (keyset pagination: the
+ * rows after the last key of the previous page, at most `limit` of them), so
+ * no result is ever the whole dataset and the loop applies one page at a time.
+ * Timestamps become epoch seconds only when finite; any other arrives empty
+ * (or null) and the loader skips that entry, so one row holding `infinity` can
+ * never fail a query that loads every other row with it.
+ *
+ * A resource's busy time and one-off blocks, the bulk of any load, come as
+ * compact text rather than JSON: entries separated by ';', fields by ','
+ * (occupancy: padded start, padded end, start, end, created_at or expires_at,
+ * t/f for a booking, id; blocks: start, end, id), all epoch seconds.
+ */
+#include "index/load_statements.h"
+
+const store_statement_t idx_load_statements[] = {
+    /* $1 organization or NULL, $2 after this id, $3 limit */
+    {"idx_orgs",
+     "SELECT id, timezone, business_hours::text, to_json(closures)::text FROM organizations "
+     "WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id = $1) AND id > $2::uuid "
+     "ORDER BY id LIMIT $3"},
+    /* $1 organization or NULL, $2 $3 after this key, $4 limit */
+    {"idx_locations",
+     "SELECT organization_id, id, timezone, business_hours::text, to_json(closures)::text, "
+     "deleted_at IS NOT NULL FROM locations WHERE ($1::uuid IS NULL OR organization_id = $1) "
+     "AND (organization_id, id) > ($2::uuid, $3::uuid) ORDER BY organization_id, id LIMIT $4"},
+    /* $1 organization or NULL, $2 one resource or NULL, $3 the clock or NULL (now),
+     * $4 $5 after this key, $6 limit, $7 organization ids below this or NULL */
+    {"idx_resources",
+     "SELECT r.organization_id, r.id, r.location_id, coalesce(r.timezone, l.timezone, o.timezone), "
+     "r.working_hours::text, r.active, r.deleted_at IS NOT NULL, "
+     "(SELECT coalesce(json_agg(json_build_array(v.day::text, v.hours)), '[]') "
+     "   FROM resource_overrides v "
+     "  WHERE v.organization_id = r.organization_id AND v.resource_id = r.id)::text, "
+     "(SELECT coalesce(json_agg(json_build_array("
+     "   NULL, NULL, b.rrule, to_char(b.start_local, 'YYYY-MM-DD\"T\"HH24:MI:SS'), "
+     "   b.duration_minutes, "
+     "   (SELECT coalesce(json_agg(to_char(x, 'YYYY-MM-DD\"T\"HH24:MI:SS')), '[]') "
+     "      FROM unnest(b.exdates) x), b.id)), '[]') "
+     "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
+     "    AND b.deleted_at IS NULL AND b.rrule IS NOT NULL)::text, "
+     "(SELECT string_agg("
+     "   coalesce(CASE WHEN isfinite(lower(c.occupied)) THEN extract(epoch FROM "
+     "lower(c.occupied))::bigint::text END, '') || ',' || "
+     "   coalesce(CASE WHEN isfinite(upper(c.occupied)) THEN extract(epoch FROM "
+     "upper(c.occupied))::bigint::text END, '') || ',' || "
+     "   coalesce(CASE WHEN isfinite(coalesce(bk.starts_at, h.starts_at)) THEN extract(epoch FROM "
+     "coalesce(bk.starts_at, h.starts_at))::bigint::text END, '') || ',' || "
+     "   coalesce(CASE WHEN isfinite(coalesce(bk.ends_at, h.ends_at)) THEN extract(epoch FROM "
+     "coalesce(bk.ends_at, h.ends_at))::bigint::text END, '') || ',' || "
+     "   coalesce(CASE WHEN isfinite(coalesce(bk.created_at, c.expires_at)) THEN extract(epoch "
+     "FROM coalesce(bk.created_at, c.expires_at))::bigint::text END, '') || ',' || "
+     "   CASE WHEN c.booking_id IS NULL THEN 'f' ELSE 't' END || ',' || c.id::text, ';') "
+     "   FROM occupancy c "
+     "   LEFT JOIN bookings bk ON bk.organization_id = c.organization_id AND bk.id = c.booking_id "
+     "   LEFT JOIN holds h ON h.organization_id = c.organization_id AND h.id = c.hold_id "
+     "  WHERE c.organization_id = r.organization_id AND c.resource_id = r.id AND c.active "
+     "    AND (upper_inf(c.occupied) "
+     "         OR upper(c.occupied) > coalesce($3::timestamptz, now()) - interval '1 day') "
+     "    AND (c.hold_id IS NULL OR c.expires_at > coalesce($3::timestamptz, now()))), "
+     "(SELECT string_agg("
+     "   coalesce(CASE WHEN isfinite(b.starts_at) THEN extract(epoch FROM "
+     "b.starts_at)::bigint::text END, '') || ',' || "
+     "   coalesce(CASE WHEN isfinite(b.ends_at) THEN extract(epoch FROM b.ends_at)::bigint::text "
+     "END, '') || ',' || b.id::text, ';') "
+     "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
+     "    AND b.deleted_at IS NULL AND b.rrule IS NULL) "
+     "FROM resources r JOIN organizations o ON o.id = r.organization_id "
+     "LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id "
+     "WHERE o.deleted_at IS NULL AND ($1::uuid IS NULL OR r.organization_id = $1) "
+     "AND ($2::uuid IS NULL OR r.id = $2) AND (r.organization_id, r.id) > ($4::uuid, $5::uuid) "
+     "AND ($7::uuid IS NULL OR r.organization_id < $7) "
+     "ORDER BY r.organization_id, r.id LIMIT $6"},
+    /* $1 organization or NULL, $2 one service or NULL, $3 $4 after this key, $5 limit */
+    {"idx_services",
+     "SELECT s.organization_id, s.id, s.duration_minutes, s.slot_interval_minutes, "
+     "s.buffer_before_minutes, s.buffer_after_minutes, s.min_notice_minutes, s.max_advance_days, "
+     "s.active, s.deleted_at IS NOT NULL, "
+     "(SELECT coalesce(json_agg(json_build_array(q.mode, q.resource_ids) ORDER BY q.position), "
+     "'[]') "
+     "   FROM service_requirements q "
+     "  WHERE q.organization_id = s.organization_id AND q.service_id = s.id)::text "
+     "FROM services s JOIN organizations o ON o.id = s.organization_id "
+     "WHERE o.deleted_at IS NULL AND ($1::uuid IS NULL OR s.organization_id = $1) "
+     "AND ($2::uuid IS NULL OR s.id = $2) AND (s.organization_id, s.id) > ($3::uuid, $4::uuid) "
+     "ORDER BY s.organization_id, s.id LIMIT $5"},
+};
+
+const size_t idx_load_statement_count =
+    sizeof(idx_load_statements) / sizeof(idx_load_statements[0]);
