@@ -44,12 +44,13 @@ typedef struct conn {
     store_pool_t *pool;
     io_pgconn_t *io;
     conn_state_t state;
-    size_t prepared;      /* statements prepared so far */
-    store_query_t *query; /* the single statement running */
-    store_tx_t *tx;       /* or the transaction running */
-    bool awaiting;        /* a command was sent and its results have not all come */
-    PGresult *pending;    /* the current command's result (its first error, else its last) */
-    uv_timer_t timer;     /* a transaction's retry delay, or its deferred reset */
+    size_t prepared;       /* statements prepared so far */
+    store_query_t *query;  /* the single statement running */
+    store_tx_t *tx;        /* or the transaction running */
+    bool awaiting;         /* a command was sent and its results have not all come */
+    size_t pipeline_index; /* in pipeline mode: the command whose results come next */
+    PGresult *pending;     /* the current command's result (its first error, else its last) */
+    uv_timer_t timer;      /* a transaction's retry delay, or its deferred reset */
 } conn_t;
 
 struct store_query {
@@ -72,6 +73,7 @@ typedef enum {
     TX_COMMITTING,
     TX_ROLLING_BACK,
     TX_WAITING_RETRY,
+    TX_PIPELINE, /* everything sent in pipeline mode, results coming */
     TX_OVER
 } tx_phase_t;
 
@@ -398,6 +400,99 @@ static void tx_rolled_back(conn_t *c)
     tx_end(tx, error);
 }
 
+/* A pipelined attempt: the body queues everything first, then BEGIN, the statements,
+ * COMMIT and a sync point go out together. */
+static void tx_send_pipeline(conn_t *c, const char *begin)
+{
+    store_tx_t *tx = c->tx;
+    tx->phase = TX_OPEN;
+    tx->in_callback = true; /* collect, do not send */
+    if (!tx->cancelled)
+        tx->body(tx, tx->arg);
+    tx->in_callback = false;
+    if (tx->cancelled || tx->rollback_requested || !tx->commit_requested) {
+        tx_end(tx, STORE_E_ROLLED_BACK); /* nothing was sent */
+        return;
+    }
+    tx->phase = TX_PIPELINE;
+    c->pipeline_index = 0;
+    c->awaiting = false;
+    PGconn *pg = io_pgconn_pg(c->io);
+    bool ok =
+        pg && PQenterPipelineMode(pg) && PQsendQueryParams(pg, begin, 0, NULL, NULL, NULL, NULL, 0);
+    for (store_query_t *q = tx->head; ok && q; q = q->next)
+        ok = PQsendQueryPrepared(pg, q->statement, q->count, (const char *const *)q->values, NULL,
+                                 NULL, 0);
+    ok = ok && PQsendQueryParams(pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) && PQpipelineSync(pg);
+    if (!ok) {
+        tx_fail_later(c);
+        return;
+    }
+    io_pgconn_sent(c->io);
+}
+
+/* A result of the pipeline: BEGIN (index 0), a statement (1..n), COMMIT (n + 1). */
+static void tx_pipeline_result(conn_t *c, const PGresult *res)
+{
+    store_tx_t *tx = c->tx;
+    ExecStatusType status = PQresultStatus(res);
+    if (status == PGRES_PIPELINE_ABORTED)
+        return; /* skipped after an earlier failure */
+    const char *state = result_sqlstate(res);
+    if (state) {
+        tx_record_error(tx, state);
+        return;
+    }
+    if (c->pipeline_index == 0 || tx->head == NULL)
+        return; /* BEGIN or COMMIT */
+    store_query_t *q = tx->head;
+    if (q->tx_cb && !tx->cancelled) {
+        tx->in_callback = true;
+        q->tx_cb(tx, res, q->arg);
+        tx->in_callback = false;
+    }
+}
+
+/* Reads the pipeline's results up to its sync point, then ends or rolls back. */
+static void tx_pipeline_input(conn_t *c, PGconn *pg)
+{
+    store_tx_t *tx = c->tx;
+    while (!PQisBusy(pg)) {
+        PGresult *res = PQgetResult(pg);
+        if (res == NULL) { /* the end of one command's results */
+            if (c->pipeline_index > 0 && tx->head) {
+                store_query_t *q = tx->head;
+                tx->head = q->next;
+                if (tx->head == NULL)
+                    tx->tail = NULL;
+                free_query(q);
+            }
+            c->pipeline_index++;
+            continue;
+        }
+        bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+        if (!sync)
+            tx_pipeline_result(c, res);
+        PQclear(res);
+        if (!sync)
+            continue;
+        if (!PQexitPipelineMode(pg)) {
+            tx_record_error(tx, "08006");
+            io_pgconn_reset(c->io, false);
+            return;
+        }
+        if (tx->error == 0) {
+            tx_end(tx, STORE_OK);
+        } else if (PQtransactionStatus(pg) != PQTRANS_IDLE) {
+            tx_roll_back(c);
+        } else {
+            tx_drop_statements(tx);
+            tx_rolled_back(c);
+        }
+        return;
+    }
+}
+
 static void tx_start_attempt(conn_t *c)
 {
     store_tx_t *tx = c->tx;
@@ -418,6 +513,10 @@ static void tx_start_attempt(conn_t *c)
     tx->sqlstate[0] = '\0';
     tx->commit_requested = false;
     tx->rollback_requested = tx->cancelled;
+    if (tx->options.pipeline) {
+        tx_send_pipeline(c, begin[tx->options.isolation]);
+        return;
+    }
     tx->phase = TX_BEGINNING;
     tx_send(c, begin[tx->options.isolation]);
 }
@@ -744,6 +843,11 @@ static void command_done(conn_t *c, PGconn *pg, PGresult *res)
 static void conn_input(io_pgconn_t *io, PGconn *pg, void *arg)
 {
     conn_t *c = arg;
+    if (c->tx && c->tx->phase == TX_PIPELINE) {
+        tx_pipeline_input(c, pg);
+        if (io_pgconn_pg(io) != pg)
+            return;
+    }
     while (c->awaiting && !PQisBusy(pg)) {
         PGresult *res = PQgetResult(pg);
         if (res != NULL) {

@@ -112,6 +112,12 @@ typedef struct {
     uint64_t timeout_ms;
     /** Further attempts after a serialization failure or a deadlock; 0: none. */
     int max_retries;
+    /** Send the whole transaction at once, in libpq's pipeline mode: `body` then runs
+     *  before BEGIN and must queue every statement and call store_tx_commit there;
+     *  BEGIN, the statements and COMMIT go out together and their results come back
+     *  in one round trip. Statements' callbacks still get their rows, in order, but
+     *  cannot queue more. For transactions that know all their statements up front. */
+    bool pipeline;
 } store_tx_options_t;
 
 /**

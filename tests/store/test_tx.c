@@ -21,14 +21,22 @@ static const store_statement_t statements[] = {
     {"bump", "UPDATE t SET v = v + 1 WHERE k = $1"},
     {"sleep", "SELECT pg_sleep($1::float8)"},
     {"pid", "SELECT pg_backend_pid()"},
+    {"fail_once", "SELECT fail_once()"},
 };
 
 typedef pool_fixture_t fixture_t;
 
 static void open_pool(fixture_t *f, int size)
 {
+    /* fail_once() raises a serialization failure the first time only (sequences are not
+     * transactional, so the rollback keeps the count) */
     pool_fixture_open(
-        f, "CREATE TABLE t (k text PRIMARY KEY, v int NOT NULL)",
+        f,
+        "CREATE TABLE t (k text PRIMARY KEY, v int NOT NULL);"
+        "CREATE SEQUENCE calls;"
+        "CREATE FUNCTION fail_once() RETURNS int LANGUAGE plpgsql AS $$ BEGIN "
+        "IF nextval('calls') = 1 THEN RAISE EXCEPTION 'forced' USING ERRCODE = "
+        "'40001'; END IF; RETURN 1; END $$",
         (store_pool_options_t){.size = size,
                                .statement_timeout_ms = 30000,
                                .statements = statements,
@@ -477,5 +485,97 @@ TEST(tx_deadline_expires_while_waiting_for_a_connection)
     CHECK_EQ(slept, 0); /* the statement ahead of it still runs */
     test_loop_run_until(&f.loop, &slept, 1);
     commit_three_rows(&f);
+    close_pool(&f);
+}
+
+/* ---- pipelined transactions ---- */
+
+static void saw_count(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    (void)tx;
+    tx_case_t *c = arg;
+    c->pid = atoi(PQgetvalue(res, 0, 0)); /* reuses `pid` for the count seen */
+}
+
+static void body_three_inserts_and_a_count(store_tx_t *tx, void *arg)
+{
+    insert(tx, "a", "1", NULL, arg);
+    insert(tx, "b", "1", NULL, arg);
+    insert(tx, "c", "2", NULL, arg);
+    const char *v[1] = {"1"};
+    store_tx_query(tx, "count_v", 1, v, saw_count, arg);
+    store_tx_commit(tx);
+}
+
+static store_tx_t *begin_pipelined(fixture_t *f, tx_case_t *c, int max_retries,
+                                   store_tx_body_cb body)
+{
+    store_tx_options_t options = {.timeout_ms = 5000, .max_retries = max_retries, .pipeline = true};
+    c->f = f;
+    c->tx = store_tx_begin(f->pool, &options, body, on_done, c);
+    CHECK(c->tx != NULL);
+    return c->tx;
+}
+
+TEST(tx_pipeline_commits_and_passes_rows_in_order)
+{
+    fixture_t f;
+    open_pool(&f, 1);
+    tx_case_t c = {0};
+    begin_pipelined(&f, &c, 0, body_three_inserts_and_a_count);
+    test_loop_run_until(&f.loop, &c.done, 1);
+    CHECK_EQ(c.outcome.error, STORE_OK);
+    CHECK_EQ(c.pid, 2); /* the count ran after the inserts, inside the transaction */
+    CHECK_EQ(count_rows(&f), 3);
+    close_pool(&f);
+}
+
+TEST(tx_pipeline_failing_statement_rolls_back_everything)
+{
+    fixture_t f;
+    open_pool(&f, 1);
+    tx_case_t c = {0};
+    begin_pipelined(&f, &c, 3, body_duplicate_key);
+    test_loop_run_until(&f.loop, &c.done, 1);
+    CHECK_EQ(c.outcome.error, STORE_E_UNIQUE_VIOLATION);
+    CHECK(strcmp(c.sqlstate, "23505") == 0);
+    CHECK_EQ(c.outcome.attempts, 1);
+    CHECK_EQ(c.ran_after_failure, 0);
+    CHECK_EQ(count_rows(&f), 0);
+    commit_three_rows(&f); /* the connection left pipeline mode cleanly */
+    close_pool(&f);
+}
+
+static void body_fail_once_between_inserts(store_tx_t *tx, void *arg)
+{
+    insert(tx, "a", "1", NULL, arg);
+    store_tx_query(tx, "fail_once", 0, NULL, NULL, arg);
+    insert(tx, "b", "1", NULL, arg);
+    store_tx_commit(tx);
+}
+
+TEST(tx_pipeline_retries_a_serialization_failure)
+{
+    fixture_t f;
+    open_pool(&f, 1);
+    tx_case_t c = {0};
+    begin_pipelined(&f, &c, 2, body_fail_once_between_inserts);
+    test_loop_run_until(&f.loop, &c.done, 1);
+    CHECK_EQ(c.outcome.error, STORE_OK);
+    CHECK_EQ(c.outcome.attempts, 2);
+    CHECK_EQ(count_rows(&f), 2);
+    close_pool(&f);
+}
+
+TEST(tx_retries_a_serialization_failure_raised_by_a_statement)
+{
+    fixture_t f;
+    open_pool(&f, 1);
+    tx_case_t c = {0};
+    begin(&f, &c, STORE_TX_READ_COMMITTED, 5000, 2, body_fail_once_between_inserts);
+    test_loop_run_until(&f.loop, &c.done, 1);
+    CHECK_EQ(c.outcome.error, STORE_OK);
+    CHECK_EQ(c.outcome.attempts, 2);
+    CHECK_EQ(count_rows(&f), 2);
     close_pool(&f);
 }
