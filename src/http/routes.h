@@ -34,6 +34,10 @@ void http_services_get(http_ctx_t *ctx);
 void http_services_patch(http_ctx_t *ctx);
 void http_services_delete(http_ctx_t *ctx);
 void http_slots_get(http_ctx_t *ctx);
+void http_api_keys_create(http_ctx_t *ctx);
+void http_api_keys_list(http_ctx_t *ctx);
+void http_api_keys_get(http_ctx_t *ctx);
+void http_api_keys_revoke(http_ctx_t *ctx);
 
 /* shared by the route files */
 

@@ -96,6 +96,8 @@ typedef enum { LISTEN_DOWN, LISTEN_CONNECTING, LISTEN_SUBSCRIBING, LISTEN_UP } l
 
 struct store_index {
     uv_loop_t *loop;
+    store_index_notice_cb notice_cb; /* payloads of tables the index does not keep */
+    void *notice_arg;
     store_pool_t *pool;
     char *url;
     idmap_t orgs;
@@ -404,8 +406,8 @@ static bool apply_resource_row(index_org_t *org, const PGresult *res, int row)
         eng_day_hours_t hours;
         char field[CODEC_FIELD_MAX];
         if (tz_parse_date(json_string_value(json_array_get(v, 0)) ?: "", &day) == 0 &&
-            codec_day_hours_from_json(json_array_get(v, 1), "hours", &hours, field, sizeof(field)) ==
-                0)
+            codec_day_hours_from_json(json_array_get(v, 1), "hours", &hours, field,
+                                      sizeof(field)) == 0)
             eng_resource_set_override(r, day, &hours);
     }
     json_decref(overrides);
@@ -975,6 +977,12 @@ static void listen_broken(store_index_t *ix)
     uv_timer_start(&ix->listen_timer, on_listen_timer, ix->listen_backoff_ms, 0);
 }
 
+void store_index_on_notice(store_index_t *ix, store_index_notice_cb cb, void *arg)
+{
+    ix->notice_cb = cb;
+    ix->notice_arg = arg;
+}
+
 static void on_notification(store_index_t *ix, const char *payload)
 {
     json_t *j = json_loads(payload, 0, NULL);
@@ -984,7 +992,10 @@ static void on_notification(store_index_t *ix, const char *payload)
         codec_parse_uuid(json_string_value(json_object_get(j, "organization_id")) ?: "", &org) == 0;
     const char *id_text = json_string_value(json_object_get(j, "id"));
     const char *resource_text = json_string_value(json_object_get(j, "resource_id"));
-    if (table && has_org) {
+    if (table && has_org && strcmp(table, "api_keys") == 0) {
+        if (ix->notice_cb)
+            ix->notice_cb(ix->notice_arg, table, &org);
+    } else if (table && has_org) {
         if (strcmp(table, "organizations") == 0 || strcmp(table, "locations") == 0)
             request(ix, WORK_ORG, &org, NULL);
         else if (strcmp(table, "resources") == 0 && id_text && codec_parse_uuid(id_text, &id) == 0)
