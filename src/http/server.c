@@ -381,20 +381,51 @@ void http_query(http_ctx_t *ctx, const char *statement, int count, const char *c
 /* ---- the h2o handler ------------------------------------------------------------------------ */
 
 /* Two Content-Length headers that disagree make the body's end ambiguous (the
- * rest could be read as another request): refuse, and close the connection. */
+ * rest could be read as another request): refuse, and close the connection.
+ * h2o keeps only the first Content-Length, so the request's head is read from
+ * the connection's input, where it still is while the request is handled
+ * (HTTP/1 only; cleartext HTTP/2 is off, and HTTP/2 frames lengths itself). */
 static bool content_length_ambiguous(h2o_req_t *req)
 {
-    ssize_t first = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_LENGTH, -1);
-    if (first < 0)
+    if (req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
         return false;
-    h2o_iovec_t v = req->headers.entries[first].value;
-    for (ssize_t i = first;
-         (i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_LENGTH, i)) >= 0;) {
-        h2o_iovec_t w = req->headers.entries[i].value;
-        if (w.len != v.len || memcmp(w.base, v.base, v.len) != 0)
-            return true;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL)
+        return false;
+    const char *p = sock->input->bytes, *end = p + sock->input->size;
+    if ((size_t)(end - p) < req->method.len || memcmp(p, req->method.base, req->method.len) != 0)
+        return false; /* not this request's head */
+    const char *head_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+    if (head_end == NULL)
+        return false;
+    const char *first = NULL;
+    size_t first_len = 0;
+    static const char name[] = "content-length:";
+    for (const char *line = memchr(p, '\n', (size_t)(head_end - p)); line && line < head_end;
+         line = memchr(line, '\n', (size_t)(head_end - line))) {
+        line++;
+        const char *eol = memchr(line, '\r', (size_t)(head_end + 2 - line));
+        if (eol == NULL)
+            break;
+        if ((size_t)(eol - line) > sizeof(name) - 1 &&
+            strncasecmp(line, name, sizeof(name) - 1) == 0) {
+            const char *v = line + sizeof(name) - 1, *v_end = eol;
+            while (v < v_end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (v_end > v && (v_end[-1] == ' ' || v_end[-1] == '\t'))
+                v_end--;
+            if (memchr(v, ',', (size_t)(v_end - v)))
+                return true;
+            if (first == NULL) {
+                first = v;
+                first_len = (size_t)(v_end - v);
+            } else if (first_len != (size_t)(v_end - v) || memcmp(first, v, first_len) != 0) {
+                return true;
+            }
+        }
+        line = eol;
     }
-    return memchr(v.base, ',', v.len) != NULL;
+    return false;
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
