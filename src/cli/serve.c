@@ -197,8 +197,8 @@ int cli_serve(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     service_t svc = {0};
-    /* on the heap, never freed: it may outlive this call with connections open */
-    uv_loop_t *loop = slotd_calloc(1, sizeof(uv_loop_t));
+    static uv_loop_t loop_storage; /* static: may outlive this call with connections open */
+    uv_loop_t *loop = &loop_storage;
     uv_loop_init(loop);
     svc.loop = loop;
     int log_rc = log_start(loop, 1, 0);
@@ -263,11 +263,10 @@ int cli_serve(int argc, char **argv)
     if (svc.server == NULL) {
         uv_run(loop, UV_RUN_NOWAIT);
         uv_loop_close(loop);
-        free(loop);
-        free(statements);
     } else {
         running_server = svc.server; /* lives with the process: see http_server_stop */
     }
+    free(statements); /* the pool is closed, or the process is about to end */
     slotd_config_free(&config);
     return rc;
 }

@@ -1,14 +1,18 @@
 /*
  * The HTTP server: libh2o on the libuv loop, routing, authentication, the
- * error envelope, deadlines, request logs and metrics.
+ * error envelope, deadlines, request logs and metrics (its parts: internal.h).
  *
  * A request's life: h2o calls on_req; the server makes an http_ctx_t (heap,
- * reference counted), finds the route, checks the API key (from a small cache,
- * or the database), and calls the route's handler. A handler answers at once or
- * later, from a database callback (http_query). Whatever happens first — the
- * answer, the deadline (503), or the client going away — settles the request;
- * later events find it settled and do nothing. The context is freed when the
- * request is gone and no query or timer refers to it any more.
+ * reference counted), finds the route (404, or 405 with Allow), checks the
+ * query string against the parameters the route declares (400 naming the
+ * parameter), checks the API key (from a small cache, or the database) against
+ * the route's set of roles, and calls the route's handler. A handler answers
+ * at once or later, from a database callback (http_query). Whatever happens
+ * first — the answer, the deadline (503), or the client going away — settles
+ * the request; later events find it settled and do nothing. The context is
+ * freed when the request is gone and no query or timer refers to it any more.
+ *
+ * Everything runs on the server's loop; nothing here is thread-safe.
  */
 #ifndef SLOTD_HTTP_SERVER_H
 #define SLOTD_HTTP_SERVER_H
