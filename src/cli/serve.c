@@ -196,6 +196,8 @@ int cli_serve(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    /* modules that still print their own lines write whole lines */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     service_t svc = {0};
     static uv_loop_t loop_storage; /* static: may outlive this call with connections open */
     uv_loop_t *loop = &loop_storage;
