@@ -1,6 +1,6 @@
 /*
  * slotd: the scheduling and availability service. One binary, several
- * commands (API.md "Command line").
+ * commands.
  */
 #include <stdio.h>
 #include <string.h>

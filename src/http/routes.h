@@ -1,5 +1,5 @@
 /*
- * The API's routes (API.md) and their handlers, one file per resource:
+ * The API's routes and their handlers, one file per resource:
  * routes_organization.c, ...
  */
 #ifndef SLOTD_HTTP_ROUTES_H
