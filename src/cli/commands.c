@@ -42,6 +42,22 @@ static int usage(const char *text, int code)
     return code;
 }
 
+/* Says what is wrong, then the usage; exit status 2. */
+static int usage_error(const char *help, const char *what)
+{
+    fprintf(stderr, "slotd: %s\n", what);
+    return usage(help, 2);
+}
+
+/* The long name of the option whose code is `code`. */
+static const char *option_name(const struct option *options, int code)
+{
+    for (; options->name; options++)
+        if (options->val == code)
+            return options->name;
+    return "?";
+}
+
 /* Handles the options every command has; returns 1 when the option was one. */
 static int common_option(int opt, common_t *common)
 {
@@ -75,13 +91,21 @@ static int parse_command(int argc, char **argv, const char *help, const struct o
         if (i < count)
             values[i] = optarg;
         else if (!common_option(opt, common))
-            return usage(help, 2);
+            return usage(help, 2); /* getopt has said which option it did not know */
     }
+    char what[160];
     for (size_t i = 0; i < count; i++)
-        if (values[i] == NULL)
-            return usage(help, 2);
-    if (argc - optind != positionals)
-        return usage(help, 2);
+        if (values[i] == NULL) {
+            snprintf(what, sizeof(what), "missing --%s", option_name(options, codes[i]));
+            return usage_error(help, what);
+        }
+    if (argc - optind > positionals) {
+        snprintf(what, sizeof(what), "unexpected argument \"%s\"", argv[optind + positionals]);
+        return usage_error(help, what);
+    }
+    if (argc - optind < positionals)
+        return usage_error(help,
+                           positionals == 1 ? "missing an argument (a file)" : "missing arguments");
     if (first_positional)
         *first_positional = optind;
     return -1;
@@ -154,12 +178,16 @@ static bool insert_key(PGconn *conn, const char *organization_id, const eng_id_t
     uint8_t hash[STORE_KEY_HASH_LENGTH];
     store_key_generate(organization, key);
     store_key_hash(key, strlen(key), hash);
-    const char *values[3] = {organization_id, (const char *)hash, role};
-    int lengths[3] = {0, STORE_KEY_HASH_LENGTH, 0};
-    int formats[3] = {0, 1, 0};
-    PGresult *res = PQexecParams(
-        conn, "INSERT INTO api_keys (organization_id, key_hash, role) VALUES ($1, $2, $3)", 3, NULL,
-        values, lengths, formats, 0);
+    char prefix[STORE_KEY_PREFIX_LENGTH + 1];
+    memcpy(prefix, key, STORE_KEY_PREFIX_LENGTH);
+    prefix[STORE_KEY_PREFIX_LENGTH] = 0;
+    const char *values[4] = {organization_id, (const char *)hash, role, prefix};
+    int lengths[4] = {0, STORE_KEY_HASH_LENGTH, 0, 0};
+    int formats[4] = {0, 1, 0, 0};
+    PGresult *res = PQexecParams(conn,
+                                 "INSERT INTO api_keys (organization_id, key_hash, role, prefix) "
+                                 "VALUES ($1, $2, $3, $4)",
+                                 4, NULL, values, lengths, formats, 0);
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
         fprintf(stderr, "slotd: cannot store the key: %s", PQresultErrorMessage(res));

@@ -1,5 +1,5 @@
 /*
- * The slotd commands (API.md "Command line"). Each takes the arguments after
+ * The slotd commands. Each takes the arguments after
  * its name, prints its result on stdout and its errors on stderr, and returns
  * the process exit code: 0 success, 1 failure, 2 a usage error.
  */

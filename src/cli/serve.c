@@ -3,6 +3,14 @@
  * or SIGINT. Shutdown: stop accepting, let in-flight requests finish (each has
  * its own deadline) for at most shutdown_timeout_ms, close the database pool,
  * leave the loop with nothing open.
+ *
+ * Signals: the first SIGTERM or SIGINT starts that drain. A second one is
+ * only logged — a terminal's Ctrl-C and a supervisor's (or a script's trap)
+ * SIGTERM often arrive together, and must not cut the drain short. A third
+ * one, or the shutdown deadline, stops at once (exit status 1).
+ *
+ * Every line the service writes goes through the log module (one JSON line
+ * each); once the loop runs, writing never blocks it.
  */
 #include <getopt.h>
 #include <libpq-fe.h>
@@ -17,8 +25,13 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "slotd/codec.h"
+#include "log/log.h"
+#include "slotd/alloc.h"
+#include "store/keys.h"
 #include "store/migrations.h"
 #include "store/statements.h"
+
+#define FORCE_AFTER_SIGNALS 3
 
 typedef struct {
     uv_loop_t *loop;
@@ -27,7 +40,8 @@ typedef struct {
     http_server_t *server;
     store_pool_t *pool;
     store_index_t *index;
-    bool shutting_down;
+    int signals; /* SIGTERM/SIGINT received */
+    bool forced; /* stopped by the deadline or a third signal, not by the drain */
     int shutdown_timeout_ms;
 } service_t;
 
@@ -35,6 +49,8 @@ static void on_index_closed(void *arg)
 {
     service_t *svc = arg;
     svc->index = NULL;
+    uv_close((uv_handle_t *)&svc->sigterm, NULL);
+    uv_close((uv_handle_t *)&svc->sigint, NULL);
     /* Idle keep-alive connections may remain: they end with the process. */
     uv_stop(svc->loop);
 }
@@ -65,26 +81,41 @@ static void on_server_idle(void *arg)
 static void on_shutdown_deadline(uv_timer_t *timer)
 {
     service_t *svc = timer->data;
-    fprintf(stderr, "slotd: requests still in flight at the shutdown deadline; stopping now\n");
+    log_warn("shutdown_deadline", "cause", "requests still in flight; stopping now", NULL);
+    svc->forced = true;
     uv_stop(svc->loop);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
 {
     service_t *svc = handle->data;
-    if (svc->shutting_down)
+    const char *name = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+    svc->signals++;
+    if (svc->signals >= FORCE_AFTER_SIGNALS) {
+        log_warn("shutdown_forced", "signal", name, NULL);
+        svc->forced = true;
+        uv_stop(svc->loop);
         return;
-    svc->shutting_down = true;
-    fprintf(stderr, "slotd: %s received, shutting down\n",
-            signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    uv_signal_stop(&svc->sigterm);
-    uv_signal_stop(&svc->sigint);
-    uv_close((uv_handle_t *)&svc->sigterm, NULL);
-    uv_close((uv_handle_t *)&svc->sigint, NULL);
+    }
+    if (svc->signals > 1) {
+        log_info("shutdown_in_progress", "signal", name, "note",
+                 "draining; a third signal stops at once", NULL);
+        return;
+    }
+    log_info("shutdown", "signal", name, NULL);
     uv_timer_start(&svc->shutdown_deadline, on_shutdown_deadline,
                    (uint64_t)svc->shutdown_timeout_ms, 0);
     if (svc->server)
         http_server_stop(svc->server, on_server_idle, svc);
+}
+
+/* A key of an organization changed on some instance: forget its cached keys here. */
+static void on_notice(void *arg, const char *table, const eng_id_t *organization)
+{
+    service_t *svc = arg;
+    (void)table;
+    if (svc->server)
+        http_server_forget_keys(svc->server, organization);
 }
 
 /* The server of a finished run: still reachable, for its memory ends with the process. */
@@ -134,7 +165,7 @@ int cli_serve(int argc, char **argv)
     slotd_config_t config;
     char error[1024];
     if (slotd_config_load(&config, config_file, error, sizeof(error))) {
-        fprintf(stderr, "slotd: %s\n", error);
+        log_error("config_invalid", "cause", error, NULL);
         return 2;
     }
     if (database_url)
@@ -142,7 +173,8 @@ int cli_serve(int argc, char **argv)
     if (listen)
         slotd_config_set(&config.listen, listen);
     if (config.database_url == NULL) {
-        fprintf(stderr, "slotd: no database: give --database-url or set SLOTD_DATABASE_URL\n");
+        log_error("config_invalid", "cause",
+                  "no database: give --database-url or set SLOTD_DATABASE_URL", NULL);
         slotd_config_free(&config);
         return 2;
     }
@@ -150,7 +182,7 @@ int cli_serve(int argc, char **argv)
     /* Migrate first, blocking: nothing is served before the schema is right. */
     PGconn *conn = PQconnectdb(config.database_url);
     if (PQstatus(conn) != CONNECTION_OK) {
-        fprintf(stderr, "slotd: cannot connect to the database: %s", PQerrorMessage(conn));
+        log_error("database_connect_failed", "cause", PQerrorMessage(conn), NULL);
         PQfinish(conn);
         slotd_config_free(&config);
         return 1;
@@ -158,28 +190,39 @@ int cli_serve(int argc, char **argv)
     int applied = store_migrate(conn, error, sizeof(error));
     PQfinish(conn);
     if (applied < 0) {
-        fprintf(stderr, "slotd: migration failed: %s", error);
+        log_error("migration_failed", "cause", error, NULL);
         slotd_config_free(&config);
         return 1;
     }
 
     signal(SIGPIPE, SIG_IGN);
+    /* modules that still print their own lines write whole lines */
     setvbuf(stdout, NULL, _IOLBF, 0);
     service_t svc = {0};
-    static uv_loop_t loop; /* static: may outlive this call with connections open */
-    uv_loop_init(&loop);
-    svc.loop = &loop;
+    static uv_loop_t loop_storage; /* static: may outlive this call with connections open */
+    uv_loop_t *loop = &loop_storage;
+    uv_loop_init(loop);
+    svc.loop = loop;
+    int log_rc = log_start(loop, 1, 0);
+    if (log_rc != 0)
+        log_warn("log_synchronous", "cause", uv_strerror(log_rc), NULL);
+    /* the configuration's statements and the API keys' */
+    size_t statement_count = store_statement_count + store_key_statement_count;
+    store_statement_t *statements = slotd_malloc(statement_count * sizeof(*statements));
+    memcpy(statements, store_statements, store_statement_count * sizeof(*statements));
+    memcpy(statements + store_statement_count, store_key_statements,
+           store_key_statement_count * sizeof(*statements));
     store_pool_options_t pool_options = {.url = config.database_url,
                                          .size = config.pool_size,
                                          .statement_timeout_ms = config.request_timeout_ms,
-                                         .statements = store_statements,
-                                         .statement_count = store_statement_count,
+                                         .statements = statements,
+                                         .statement_count = statement_count,
                                          .max_queue = 10000};
-    svc.pool = store_pool_new(&loop, &pool_options);
+    svc.pool = store_pool_new(loop, &pool_options);
     store_index_options_t index_options = {
-        .loop = &loop, .url = config.database_url, .load_timeout_ms = config.index_load_timeout_ms};
+        .loop = loop, .url = config.database_url, .load_timeout_ms = config.index_load_timeout_ms};
     svc.index = store_index_new(&index_options);
-    http_server_options_t server_options = {.loop = &loop,
+    http_server_options_t server_options = {.loop = loop,
                                             .listen = config.listen,
                                             .pool = svc.pool,
                                             .index = svc.index,
@@ -199,25 +242,35 @@ int cli_serve(int argc, char **argv)
             codec_format_instant(utc, config.now, now, sizeof(now));
             http_server_freeze_clock(svc.server, config.now);
             store_index_freeze_clock(svc.index, config.now);
-            fprintf(stderr, "slotd: the clock is frozen at %s (SLOTD_NOW)\n", now);
+            log_warn("clock_frozen", "now", now, "cause", "SLOTD_NOW", NULL);
         }
-        uv_timer_init(&loop, &svc.shutdown_deadline);
+        uv_timer_init(loop, &svc.shutdown_deadline);
         svc.shutdown_deadline.data = &svc;
-        uv_signal_init(&loop, &svc.sigterm);
-        uv_signal_init(&loop, &svc.sigint);
+        uv_signal_init(loop, &svc.sigterm);
+        uv_signal_init(loop, &svc.sigint);
         svc.sigterm.data = svc.sigint.data = &svc;
         uv_signal_start(&svc.sigterm, on_signal, SIGTERM);
         uv_signal_start(&svc.sigint, on_signal, SIGINT);
-        printf("{\"msg\":\"listening\",\"listen\":\"%s\",\"migrations_applied\":%d}\n",
-               config.listen, applied);
+        store_index_on_notice(svc.index, on_notice, &svc);
+        log_line_t line;
+        log_begin(&line, LOG_INFO, "listening");
+        log_str(&line, "listen", config.listen);
+        log_int(&line, "migrations_applied", applied);
+        log_end(&line);
         svc.shutdown_timeout_ms = config.shutdown_timeout_ms;
     }
-    uv_run(&loop, UV_RUN_DEFAULT);
-    if (svc.server == NULL)
-        uv_loop_close(&loop);
-    else
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (svc.forced)
+        rc = 1;
+    log_info("stopped", "how", svc.forced ? "forced" : "drained", NULL);
+    log_stop();
+    if (svc.server == NULL) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        uv_loop_close(loop);
+    } else {
         running_server = svc.server; /* lives with the process: see http_server_stop */
-    fprintf(stderr, "slotd: stopped\n");
+    }
+    free(statements); /* the pool is closed, or the process is about to end */
     slotd_config_free(&config);
     return rc;
 }

@@ -1,47 +1,81 @@
-/* The route table: method, path, name for logs and metrics, roles, handler. */
+/*
+ * The route table: method, path, name for logs and metrics, the roles that may
+ * call it, the query parameters it takes, handler. Reads of configuration are
+ * for admin and agent keys (HTTP_ROLES_STAFF), its writes for admin keys; a
+ * route whose set names another role (agents writing bookings) says so here.
+ */
 #include "http/routes.h"
 
+/* The query parameters of the routes; lengths fit the handlers' buffers. */
+static const http_param_t list_params[] = {
+    {"limit", HTTP_PARAM_COUNT, 9, false}, {"cursor", HTTP_PARAM_TEXT, 63, false}, {NULL}};
+static const http_param_t overrides_params[] = {{"from", HTTP_PARAM_TEXT, 31, false},
+                                                {"to", HTTP_PARAM_TEXT, 31, false},
+                                                {"cursor", HTTP_PARAM_TEXT, 31, false},
+                                                {"limit", HTTP_PARAM_COUNT, 9, false},
+                                                {NULL}};
+static const http_param_t blocks_params[] = {{"from", HTTP_PARAM_TEXT, 63, false},
+                                             {"to", HTTP_PARAM_TEXT, 63, false},
+                                             {"tz", HTTP_PARAM_TEXT, 63, false},
+                                             {NULL}};
+static const http_param_t slots_params[] = {{"service_id", HTTP_PARAM_ID, 36, false},
+                                            {"from", HTTP_PARAM_TEXT, 63, false},
+                                            {"to", HTTP_PARAM_TEXT, 63, false},
+                                            {"tz", HTTP_PARAM_TEXT, 63, false},
+                                            {"location_id", HTTP_PARAM_ID, 36, false},
+                                            {"resource_id", HTTP_PARAM_ID, 36, true},
+                                            {"limit", HTTP_PARAM_COUNT, 9, false},
+                                            {"per_day", HTTP_PARAM_COUNT, 9, false},
+                                            {NULL}};
+
 const http_route_t http_api_routes[] = {
-    {"GET", "/v1/organization", "GET /v1/organization", HTTP_ROLE_ANY, false,
+    {"GET", "/v1/organization", "GET /v1/organization", HTTP_ROLES_EVERY, NULL,
      http_organization_get},
-    {"PATCH", "/v1/organization", "PATCH /v1/organization", HTTP_ROLE_AGENT, true,
+    {"PATCH", "/v1/organization", "PATCH /v1/organization", HTTP_ROLES_ADMIN, NULL,
      http_organization_patch},
-    {"POST", "/v1/locations", "POST /v1/locations", HTTP_ROLE_AGENT, true, http_locations_create},
-    {"GET", "/v1/locations", "GET /v1/locations", HTTP_ROLE_AGENT, false, http_locations_list},
-    {"GET", "/v1/locations/:id", "GET /v1/locations/{id}", HTTP_ROLE_AGENT, false,
+    {"POST", "/v1/locations", "POST /v1/locations", HTTP_ROLES_ADMIN, NULL, http_locations_create},
+    {"GET", "/v1/locations", "GET /v1/locations", HTTP_ROLES_STAFF, list_params,
+     http_locations_list},
+    {"GET", "/v1/locations/:id", "GET /v1/locations/{id}", HTTP_ROLES_STAFF, NULL,
      http_locations_get},
-    {"PATCH", "/v1/locations/:id", "PATCH /v1/locations/{id}", HTTP_ROLE_AGENT, true,
+    {"PATCH", "/v1/locations/:id", "PATCH /v1/locations/{id}", HTTP_ROLES_ADMIN, NULL,
      http_locations_patch},
-    {"DELETE", "/v1/locations/:id", "DELETE /v1/locations/{id}", HTTP_ROLE_AGENT, true,
+    {"DELETE", "/v1/locations/:id", "DELETE /v1/locations/{id}", HTTP_ROLES_ADMIN, NULL,
      http_locations_delete},
-    {"POST", "/v1/resources", "POST /v1/resources", HTTP_ROLE_AGENT, true, http_resources_create},
-    {"GET", "/v1/resources", "GET /v1/resources", HTTP_ROLE_AGENT, false, http_resources_list},
-    {"GET", "/v1/resources/:id", "GET /v1/resources/{id}", HTTP_ROLE_AGENT, false,
+    {"POST", "/v1/resources", "POST /v1/resources", HTTP_ROLES_ADMIN, NULL, http_resources_create},
+    {"GET", "/v1/resources", "GET /v1/resources", HTTP_ROLES_STAFF, list_params,
+     http_resources_list},
+    {"GET", "/v1/resources/:id", "GET /v1/resources/{id}", HTTP_ROLES_STAFF, NULL,
      http_resources_get},
-    {"PATCH", "/v1/resources/:id", "PATCH /v1/resources/{id}", HTTP_ROLE_AGENT, true,
+    {"PATCH", "/v1/resources/:id", "PATCH /v1/resources/{id}", HTTP_ROLES_ADMIN, NULL,
      http_resources_patch},
-    {"DELETE", "/v1/resources/:id", "DELETE /v1/resources/{id}", HTTP_ROLE_AGENT, true,
+    {"DELETE", "/v1/resources/:id", "DELETE /v1/resources/{id}", HTTP_ROLES_ADMIN, NULL,
      http_resources_delete},
-    {"GET", "/v1/resources/:id/overrides", "GET /v1/resources/{id}/overrides", HTTP_ROLE_AGENT,
-     false, http_overrides_list},
+    {"GET", "/v1/resources/:id/overrides", "GET /v1/resources/{id}/overrides", HTTP_ROLES_STAFF,
+     overrides_params, http_overrides_list},
     {"PUT", "/v1/resources/:id/overrides/:date", "PUT /v1/resources/{id}/overrides/{date}",
-     HTTP_ROLE_AGENT, true, http_overrides_put},
+     HTTP_ROLES_ADMIN, NULL, http_overrides_put},
     {"DELETE", "/v1/resources/:id/overrides/:date", "DELETE /v1/resources/{id}/overrides/{date}",
-     HTTP_ROLE_AGENT, true, http_overrides_delete},
-    {"POST", "/v1/resources/:id/blocks", "POST /v1/resources/{id}/blocks", HTTP_ROLE_AGENT, true,
+     HTTP_ROLES_ADMIN, NULL, http_overrides_delete},
+    {"POST", "/v1/resources/:id/blocks", "POST /v1/resources/{id}/blocks", HTTP_ROLES_ADMIN, NULL,
      http_blocks_create},
-    {"GET", "/v1/resources/:id/blocks", "GET /v1/resources/{id}/blocks", HTTP_ROLE_AGENT, false,
-     http_blocks_list},
+    {"GET", "/v1/resources/:id/blocks", "GET /v1/resources/{id}/blocks", HTTP_ROLES_STAFF,
+     blocks_params, http_blocks_list},
     {"DELETE", "/v1/resources/:id/blocks/:block", "DELETE /v1/resources/{id}/blocks/{block_id}",
-     HTTP_ROLE_AGENT, true, http_blocks_delete},
-    {"POST", "/v1/services", "POST /v1/services", HTTP_ROLE_AGENT, true, http_services_create},
-    {"GET", "/v1/services", "GET /v1/services", HTTP_ROLE_AGENT, false, http_services_list},
-    {"GET", "/v1/services/:id", "GET /v1/services/{id}", HTTP_ROLE_AGENT, false, http_services_get},
-    {"PATCH", "/v1/services/:id", "PATCH /v1/services/{id}", HTTP_ROLE_AGENT, true,
+     HTTP_ROLES_ADMIN, NULL, http_blocks_delete},
+    {"POST", "/v1/services", "POST /v1/services", HTTP_ROLES_ADMIN, NULL, http_services_create},
+    {"GET", "/v1/services", "GET /v1/services", HTTP_ROLES_STAFF, list_params, http_services_list},
+    {"GET", "/v1/services/:id", "GET /v1/services/{id}", HTTP_ROLES_STAFF, NULL, http_services_get},
+    {"PATCH", "/v1/services/:id", "PATCH /v1/services/{id}", HTTP_ROLES_ADMIN, NULL,
      http_services_patch},
-    {"DELETE", "/v1/services/:id", "DELETE /v1/services/{id}", HTTP_ROLE_AGENT, true,
+    {"DELETE", "/v1/services/:id", "DELETE /v1/services/{id}", HTTP_ROLES_ADMIN, NULL,
      http_services_delete},
-    {"GET", "/v1/slots", "GET /v1/slots", HTTP_ROLE_AGENT, false, http_slots_get},
+    {"POST", "/v1/api-keys", "POST /v1/api-keys", HTTP_ROLES_ADMIN, NULL, http_api_keys_create},
+    {"GET", "/v1/api-keys", "GET /v1/api-keys", HTTP_ROLES_ADMIN, list_params, http_api_keys_list},
+    {"GET", "/v1/api-keys/:id", "GET /v1/api-keys/{id}", HTTP_ROLES_ADMIN, NULL, http_api_keys_get},
+    {"DELETE", "/v1/api-keys/:id", "DELETE /v1/api-keys/{id}", HTTP_ROLES_ADMIN, NULL,
+     http_api_keys_revoke},
+    {"GET", "/v1/slots", "GET /v1/slots", HTTP_ROLES_STAFF, slots_params, http_slots_get},
 };
 
 const size_t http_api_route_count = sizeof(http_api_routes) / sizeof(http_api_routes[0]);

@@ -1,5 +1,5 @@
 /*
- * The API's routes (API.md) and their handlers, one file per resource:
+ * The API's routes and their handlers, one file per resource:
  * routes_organization.c, ...
  */
 #ifndef SLOTD_HTTP_ROUTES_H
@@ -34,6 +34,10 @@ void http_services_get(http_ctx_t *ctx);
 void http_services_patch(http_ctx_t *ctx);
 void http_services_delete(http_ctx_t *ctx);
 void http_slots_get(http_ctx_t *ctx);
+void http_api_keys_create(http_ctx_t *ctx);
+void http_api_keys_list(http_ctx_t *ctx);
+void http_api_keys_get(http_ctx_t *ctx);
+void http_api_keys_revoke(http_ctx_t *ctx);
 
 /* shared by the route files */
 

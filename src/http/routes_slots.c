@@ -1,22 +1,30 @@
 /*
  * GET /v1/slots — the hot path. Answered from the in-memory index by the
- * engine, on the loop, without a database round trip; the response is written
- * straight into a buffer.
+ * engine, on the loop, without a database round trip; the answer is written
+ * straight into the server's reusable buffer.
  *
  * from/to are instants, or local dates in `tz` (else the organization's zone):
  * a date means its local midnight, and `to` as a date includes that whole day.
- * The window may span at most 62 days.
+ * The window may span at most 62 days. The router has already refused unknown
+ * parameters and malformed values (ids, counts, escapes); what is left here is
+ * their meaning.
+ *
+ * An answer is at most SLOTS_MAX_ANSWER_BYTES: a query whose slots would not
+ * fit is refused with 400 (field "limit"), naming the bound, so that no single
+ * request can make the service hold tens of megabytes for a client. An engine
+ * error is an error: 400 for a window the engine refuses, 500 (logged with the
+ * request id) for anything else — never an empty list.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/routes.h"
-#include "slotd/alloc.h"
 #include "slotd/codec.h"
 
 #define MAX_FILTER 64
-
-static eng_workspace_t *workspace; /* one loop, one query at a time */
+#define MAX_COUNT 100000
+#define SLOTS_MAX_ANSWER_BYTES (8u * 1024 * 1024)
 
 /* An instant or a local date; `end` makes a date mean the end of that day. */
 static bool parse_bound(const char *text, tz_zone_t *zone, bool end, int64_t *out)
@@ -30,23 +38,82 @@ static bool parse_bound(const char *text, tz_zone_t *zone, bool end, int64_t *ou
     return true;
 }
 
-static bool positive(http_ctx_t *ctx, const char *name, uint32_t *out)
+/* from or to: required, and when present but malformed, says what is wrong. */
+static bool bound(http_ctx_t *ctx, const char *name, tz_zone_t *zone, bool end, int64_t *out)
 {
-    char buffer[32];
+    char buffer[64], message[192];
+    const char *text = http_query_param(ctx, name, buffer, sizeof(buffer));
+    if (text == NULL) {
+        snprintf(message, sizeof(message), "%s is required: an RFC 3339 instant or a date.", name);
+        http_respond_invalid(ctx, name, message);
+        return false;
+    }
+    if (parse_bound(text, zone, end, out))
+        return true;
+    if (strchr(text, ' '))
+        snprintf(message, sizeof(message),
+                 "%s is not an RFC 3339 instant or a date: it has a space where the offset's "
+                 "sign should be; write + as %%2B in a query.",
+                 name);
+    else
+        snprintf(message, sizeof(message),
+                 "%s is not an RFC 3339 instant (2026-03-02T09:00:00+01:00) or a real date "
+                 "(YYYY-MM-DD).",
+                 name);
+    http_respond_invalid(ctx, name, message);
+    return false;
+}
+
+/* limit or per_day: 1..MAX_COUNT (digits only: the router checked). */
+static bool count(http_ctx_t *ctx, const char *name, uint32_t *out)
+{
+    char buffer[16];
     const char *v = http_query_param(ctx, name, buffer, sizeof(buffer));
     *out = 0;
     if (v == NULL)
         return true;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*v == 0 || *end || n < 1 || n > 100000) {
+    long n = strtol(v, NULL, 10);
+    if (n < 1 || n > MAX_COUNT) {
         char message[96];
-        snprintf(message, sizeof(message), "%s must be a whole number from 1 to 100000.", name);
+        snprintf(message, sizeof(message), "%s must be a whole number from 1 to %d.", name,
+                 MAX_COUNT);
         http_respond_invalid(ctx, name, message);
         return false;
     }
     *out = (uint32_t)n;
     return true;
+}
+
+#define APPEND(text, length) http_buffer_append(body, (text), (length))
+#define APPEND_LITERAL(text) APPEND(text, sizeof(text) - 1)
+
+/* Writes the slots into the body; false when they would not fit in the answer's bound. */
+static bool write_slots(http_buffer_t *body, tz_zone_t *zone, const eng_slots_t *slots)
+{
+    char id_text[37];
+    for (size_t i = 0; i < slots->count; i++) {
+        const eng_slot_t *slot = &slots->slots[i];
+        char instant[CODEC_INSTANT_MAX];
+        if (body->size > SLOTS_MAX_ANSWER_BYTES)
+            return false;
+        if (i)
+            APPEND_LITERAL(",");
+        APPEND_LITERAL("{\"start\":\"");
+        APPEND(instant, codec_write_instant(zone, slot->start, instant));
+        APPEND_LITERAL("\",\"end\":\"");
+        APPEND(instant, codec_write_instant(zone, slot->end, instant));
+        APPEND_LITERAL("\",\"resource_ids\":[");
+        for (uint32_t k = 0; k < slot->resource_count; k++) {
+            codec_format_uuid(eng_resource_id(slots->resources[slot->first_resource + k]), id_text);
+            if (k)
+                APPEND_LITERAL(",");
+            APPEND_LITERAL("\"");
+            APPEND(id_text, 36);
+            APPEND_LITERAL("\"");
+        }
+        APPEND_LITERAL("]}");
+    }
+    return body->size + 2 <= SLOTS_MAX_ANSWER_BYTES;
 }
 
 void http_slots_get(http_ctx_t *ctx)
@@ -57,7 +124,7 @@ void http_slots_get(http_ctx_t *ctx)
                            "Availability is still loading; please try again.", NULL);
         return;
     }
-    char buffer[4][128];
+    char buffer[2][64];
     const char *service_text = http_query_param(ctx, "service_id", buffer[0], sizeof(buffer[0]));
     eng_id_t service_id;
     if (service_text == NULL || codec_parse_uuid(service_text, &service_id) != 0) {
@@ -70,17 +137,9 @@ void http_slots_get(http_ctx_t *ctx)
         http_respond_invalid(ctx, "tz", "tz must be an IANA time zone, e.g. Europe/Warsaw.");
         return;
     }
-    const char *from_text = http_query_param(ctx, "from", buffer[2], sizeof(buffer[2]));
-    const char *to_text = http_query_param(ctx, "to", buffer[3], sizeof(buffer[3]));
     int64_t from, to;
-    if (from_text == NULL || !parse_bound(from_text, zone, false, &from)) {
-        http_respond_invalid(ctx, "from", "from is required: an RFC 3339 instant or a date.");
+    if (!bound(ctx, "from", zone, false, &from) || !bound(ctx, "to", zone, true, &to))
         return;
-    }
-    if (to_text == NULL || !parse_bound(to_text, zone, true, &to)) {
-        http_respond_invalid(ctx, "to", "to is required: an RFC 3339 instant or a date.");
-        return;
-    }
     if (to < from) {
         http_respond_invalid(ctx, "to", "to must not be before from.");
         return;
@@ -90,11 +149,11 @@ void http_slots_get(http_ctx_t *ctx)
         return;
     }
     uint32_t limit, per_day;
-    if (!positive(ctx, "limit", &limit) || !positive(ctx, "per_day", &per_day))
+    if (!count(ctx, "limit", &limit) || !count(ctx, "per_day", &per_day))
         return;
 
     eng_location_t *location = NULL;
-    char location_buffer[64];
+    char location_buffer[40];
     const char *location_text =
         http_query_param(ctx, "location_id", location_buffer, sizeof(location_buffer));
     if (location_text) {
@@ -127,17 +186,7 @@ void http_slots_get(http_ctx_t *ctx)
         return;
     }
 
-    /* The answer, written straight into a reused buffer: this is the hot path. */
-    static char *body;
-    static size_t capacity;
-    size_t size = 0;
-#define APPEND(text, length)                                                                       \
-    do {                                                                                           \
-        body = slotd_grow(body, &capacity, size + (length) + 1, 1);                                \
-        memcpy(body + size, (text), (length));                                                     \
-        size += (length);                                                                          \
-    } while (0)
-#define APPEND_LITERAL(text) APPEND(text, sizeof(text) - 1)
+    http_buffer_t *body = http_buffer(ctx);
     char id_text[37];
     codec_format_uuid(&service_id, id_text);
     APPEND_LITERAL("{\"service_id\":\"");
@@ -146,8 +195,6 @@ void http_slots_get(http_ctx_t *ctx)
     APPEND(tz_zone_name(zone), strlen(tz_zone_name(zone)));
     APPEND_LITERAL("\",\"slots\":[");
     if (bookable) {
-        if (workspace == NULL)
-            workspace = eng_workspace_new();
         eng_query_t q = {.service = service,
                          .from = from,
                          .to = to,
@@ -159,32 +206,29 @@ void http_slots_get(http_ctx_t *ctx)
                          .limit = limit,
                          .per_day = per_day};
         eng_slots_t slots;
-        if (eng_slots(workspace, &q, &slots) == 0) {
-            for (size_t i = 0; i < slots.count; i++) {
-                const eng_slot_t *slot = &slots.slots[i];
-                char instant[CODEC_INSTANT_MAX];
-                if (i)
-                    APPEND_LITERAL(",");
-                APPEND_LITERAL("{\"start\":\"");
-                APPEND(instant, codec_write_instant(zone, slot->start, instant));
-                APPEND_LITERAL("\",\"end\":\"");
-                APPEND(instant, codec_write_instant(zone, slot->end, instant));
-                APPEND_LITERAL("\",\"resource_ids\":[");
-                for (uint32_t k = 0; k < slot->resource_count; k++) {
-                    codec_format_uuid(eng_resource_id(slots.resources[slot->first_resource + k]),
-                                     id_text);
-                    if (k)
-                        APPEND_LITERAL(",");
-                    APPEND_LITERAL("\"");
-                    APPEND(id_text, 36);
-                    APPEND_LITERAL("\"");
-                }
-                APPEND_LITERAL("]}");
-            }
+        int rc = eng_slots(http_workspace(ctx), &q, &slots);
+        if (rc == ENG_EWINDOW) {
+            http_respond_invalid(ctx, "to", "The engine refuses this window.");
+            return;
+        }
+        if (rc != 0) {
+            char cause[64];
+            snprintf(cause, sizeof(cause), "eng_slots returned %d", rc);
+            http_respond_internal(ctx, cause);
+            return;
+        }
+        if (!write_slots(body, zone, &slots)) {
+            char message[160];
+            snprintf(message, sizeof(message),
+                     "The answer would be larger than %u MiB; ask for a shorter window or a "
+                     "lower limit.",
+                     SLOTS_MAX_ANSWER_BYTES / (1024 * 1024));
+            http_respond_error(ctx, 400, "invalid_request", message,
+                               json_pack("{s:s, s:i}", "field", "limit", "max_bytes",
+                                         (json_int_t)SLOTS_MAX_ANSWER_BYTES));
+            return;
         }
     }
     APPEND_LITERAL("]}");
-#undef APPEND_LITERAL
-#undef APPEND
-    http_respond_raw(ctx, 200, body, size);
+    http_respond_buffer(ctx, 200);
 }

@@ -1,5 +1,6 @@
 /*
- * The HTTP server (see server.h for the request life cycle).
+ * The HTTP server's core (see server.h for a request's life, internal.h for
+ * how the parts divide the work).
  *
  * Invariants:
  *   - A context is settled exactly once: by its answer, its deadline, or its
@@ -11,73 +12,37 @@
  *   - The JSON envelope is the only error format a client sees; no C error
  *     string or SQL text leaves the process.
  *
- * Authentication: "Authorization: Bearer sk_<org>_<secret>". The key's SHA-256
- * is looked up by (organization_id, key_hash); positive answers are cached for a
- * minute (compared in constant time), so a hot key costs no query.
+ * Memory a client can pin: an answer is copied into its request's pool and
+ * held there until the client has read it. Cleartext HTTP/2 is off, so a
+ * connection carries one request at a time and pins at most one answer; the
+ * answers of all connections together are bounded by the response budget
+ * (`pinned_bytes`, released when h2o disposes of the request): an answer that
+ * would exceed it is replaced by a 503. The loop's answer buffer gives its
+ * memory back after an answer larger than HTTP_BUFFER_KEEP.
  */
-#include "http/server.h"
+#include "http/internal.h"
 
-#include <h2o.h>
 #include <inttypes.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
+#include "log/log.h"
 #include "slotd/alloc.h"
-#include "slotd/codec.h"
-#include "store/keys.h"
 
-#define KEY_CACHE_SIZE 256
-#define KEY_CACHE_SECONDS 60
 #define H2O_ENTITY_LIMIT (8 * 1024 * 1024) /* h2o's own refusal; ours is HTTP_BODY_LIMIT */
-
-static const double bucket_ms[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000};
-#define BUCKETS (sizeof(bucket_ms) / sizeof(bucket_ms[0]))
-
-typedef struct {
-    uint64_t count;
-    uint64_t by_class[6]; /* 1xx..5xx, and 499 (client went away) in [0] */
-    uint64_t buckets[BUCKETS + 1];
-    double seconds;
-} route_metrics_t;
-
-typedef struct {
-    uint8_t hash[STORE_KEY_HASH_LENGTH];
-    eng_id_t organization;
-    http_role_t role;
-    int64_t until;
-} key_entry_t;
+#define DEFAULT_RESPONSE_BUDGET (64 * 1024 * 1024)
+#define HTTP_BUFFER_KEEP (1024 * 1024)
 
 typedef struct {
     h2o_handler_t super;
     http_server_t *server;
 } handler_t;
 
-struct http_server {
-    uv_loop_t *loop;
-    http_server_options_t options;
-    h2o_globalconf_t config;
-    h2o_context_t context;
-    h2o_accept_ctx_t accept;
-    uv_tcp_t listener;
-    bool listener_open;
-    int inflight; /* requests not yet settled */
-    int live;     /* contexts not yet freed */
-    bool stopping;
-    void (*on_idle)(void *);
-    void *idle_arg;
-    uint32_t id_prefix;
-    uint64_t id_counter;
-    bool clock_frozen;
-    int64_t frozen_now;
-    key_entry_t keys[KEY_CACHE_SIZE];
-    route_metrics_t *metrics; /* one per route, plus one for unmatched requests */
-};
-
-static const char *const role_names[] = {"none", "sync", "agent", "admin", "any"};
+/* Sends no more than the one buffer it was given: nothing to pull or stop. */
+static h2o_generator_t final_generator = {NULL, NULL};
 
 store_index_t *http_index(http_ctx_t *ctx)
 {
@@ -100,9 +65,25 @@ void http_server_freeze_clock(http_server_t *server, int64_t now)
     server->frozen_now = now;
 }
 
-static uint64_t monotonic_ns(void)
+eng_workspace_t *http_workspace(http_ctx_t *ctx)
 {
-    return uv_hrtime();
+    http_server_t *s = ctx->server;
+    if (s->workspace == NULL)
+        s->workspace = eng_workspace_new();
+    return s->workspace;
+}
+
+http_buffer_t *http_buffer(http_ctx_t *ctx)
+{
+    ctx->server->buffer.size = 0;
+    return &ctx->server->buffer;
+}
+
+void http_buffer_append(http_buffer_t *b, const char *text, size_t length)
+{
+    b->data = slotd_grow(b->data, &b->capacity, b->size + length + 1, 1);
+    memcpy(b->data + b->size, text, length);
+    b->size += length;
 }
 
 /* ---- context life ------------------------------------------------------------------ */
@@ -165,40 +146,17 @@ static const char *reason_of(int status)
     }
 }
 
-static void record(http_ctx_t *ctx, int status)
-{
-    http_server_t *s = ctx->server;
-    double ms = (double)(monotonic_ns() - ctx->started_ns) / 1e6;
-    size_t index = ctx->route ? (size_t)(ctx->route - s->options.routes) : s->options.route_count;
-    route_metrics_t *m = &s->metrics[index];
-    m->count++;
-    m->by_class[status == 499 ? 0 : (status / 100 > 5 ? 5 : status / 100)]++;
-    size_t b = 0;
-    while (b < BUCKETS && ms > bucket_ms[b])
-        b++;
-    m->buckets[b]++;
-    m->seconds += ms / 1000;
-    /* One JSON line per request. */
-    char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("{\"ts\":\"%s\",\"request_id\":\"%s\",\"route\":\"%s\",\"status\":%d,"
-           "\"duration_ms\":%.3f%s%s%s}\n",
-           when, ctx->request_id, ctx->route ? ctx->route->name : "unmatched", status, ms,
-           ctx->organization_text[0] ? ",\"organization_id\":\"" : "", ctx->organization_text,
-           ctx->organization_text[0] ? "\"" : "");
-    fflush(stdout);
-}
+static const char budget_refusal[] =
+    "{\"error\":{\"code\":\"unavailable\",\"message\":\"The service is answering too much at "
+    "once; please try again.\",\"details\":{}}}";
 
 /* Settles the request: the one place that answers, logs, and lets go. */
-static void settle(http_ctx_t *ctx, int status, const char *body, size_t length)
+void http__settle(http_ctx_t *ctx, int status, const char *body, size_t length)
 {
     if (ctx->settled)
         return;
     ctx->settled = true;
-    ctx->status = status;
+    http_server_t *s = ctx->server;
     if (ctx->deadline) {
         uv_timer_stop(ctx->deadline);
         uv_close((uv_handle_t *)ctx->deadline, on_timer_closed);
@@ -211,7 +169,13 @@ static void settle(http_ctx_t *ctx, int status, const char *body, size_t length)
     }
     h2o_req_t *req = ctx->req;
     if (req) {
-        static h2o_generator_t generator = {NULL, NULL};
+        if (length > 0 && s->pinned_bytes + length > s->options.response_budget_bytes) {
+            status = 503;
+            body = budget_refusal;
+            length = sizeof(budget_refusal) - 1;
+            ctx->plain_text = false;
+            s->budget_refusals++;
+        }
         req->res.status = status;
         req->res.reason = reason_of(status);
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
@@ -221,25 +185,37 @@ static void settle(http_ctx_t *ctx, int status, const char *body, size_t length)
                            H2O_STRLIT("application/json"));
         }
         req->res.content_length = length;
-        h2o_start_response(req, &generator);
+        h2o_start_response(req, &final_generator);
         h2o_iovec_t buf = h2o_iovec_init(NULL, 0);
         if (length) {
             buf.base = h2o_mem_alloc_pool(&req->pool, length);
             memcpy(buf.base, body, length);
             buf.len = length;
+            ctx->pinned_bytes = length;
+            s->pinned_bytes += length;
         }
         h2o_send(req, &buf, length ? 1 : 0, H2O_SEND_STATE_FINAL);
     }
-    record(ctx, req ? status : 499);
-    ctx->server->inflight--;
-    maybe_idle(ctx->server);
+    ctx->status = req ? status : 499;
+    http__record(ctx, ctx->status);
+    /* the answer is copied out: after a spike, give the buffer's memory back */
+    s->buffer.size = 0;
+    if (s->buffer.capacity > HTTP_BUFFER_KEEP) {
+        free(s->buffer.data);
+        s->buffer.data = NULL;
+        s->buffer.capacity = 0;
+    }
+    s->inflight--;
+    maybe_idle(s);
 }
 
 static void on_dispose(void *p)
 {
     http_ctx_t *ctx = *(http_ctx_t **)p;
     ctx->req = NULL;
-    settle(ctx, 499, NULL, 0); /* the client went away before an answer */
+    ctx->server->pinned_bytes -= ctx->pinned_bytes;
+    ctx->pinned_bytes = 0;
+    http__settle(ctx, 499, NULL, 0); /* the client went away before an answer */
     unref(ctx);
 }
 
@@ -251,7 +227,7 @@ static void send_after_index(http_ctx_t *ctx)
     if (body)
         http_respond(ctx, ctx->after_index_status, body);
     else
-        settle(ctx, ctx->after_index_status, NULL, 0);
+        http__settle(ctx, ctx->after_index_status, NULL, 0);
 }
 
 static void on_deadline(uv_timer_t *timer)
@@ -281,7 +257,7 @@ void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_k
         if (body)
             http_respond(ctx, status, body);
         else
-            settle(ctx, status, NULL, 0);
+            http__settle(ctx, status, NULL, 0);
         return;
     }
     ctx->after_index = true;
@@ -298,18 +274,27 @@ void http_respond(http_ctx_t *ctx, int status, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    settle(ctx, status, text, strlen(text));
+    if (text == NULL) { /* jansson refuses only what it cannot write (invalid UTF-8) */
+        http_respond_internal(ctx, "an answer that cannot be written as JSON");
+        return;
+    }
+    http__settle(ctx, status, text, strlen(text));
     free(text);
 }
 
 void http_respond_raw(http_ctx_t *ctx, int status, const char *json, size_t length)
 {
-    settle(ctx, status, json, length);
+    http__settle(ctx, status, json, length);
+}
+
+void http_respond_buffer(http_ctx_t *ctx, int status)
+{
+    http__settle(ctx, status, ctx->server->buffer.data, ctx->server->buffer.size);
 }
 
 void http_respond_empty(http_ctx_t *ctx)
 {
-    settle(ctx, 204, NULL, 0);
+    http__settle(ctx, 204, NULL, 0);
 }
 
 void http_respond_error(http_ctx_t *ctx, int status, const char *code, const char *message,
@@ -332,16 +317,29 @@ void http_respond_not_found(http_ctx_t *ctx, const char *what)
     http_respond_error(ctx, 404, "not_found", message, NULL);
 }
 
+void http_respond_internal(http_ctx_t *ctx, const char *what)
+{
+    log_error("internal_error", "request_id", ctx->request_id, "route",
+              ctx->route ? ctx->route->name : "unmatched", "cause", what, NULL);
+    http_respond_error(ctx, 500, "internal", "Something went wrong on our side.", NULL);
+}
+
+static const char database_unavailable[] = "The database is unavailable; please try again.";
+
 void http_respond_database_error(http_ctx_t *ctx, const char *sqlstate)
 {
     if (sqlstate == NULL || strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57014") == 0 ||
         strncmp(sqlstate, "53", 2) == 0 || strcmp(sqlstate, "57P01") == 0) {
         http_respond_error(ctx, 503, "unavailable",
-                           "The database is not answering; please try again.", NULL);
+                           strcmp(sqlstate ? sqlstate : "", "57014") == 0
+                               ? "The database did not answer in time; please try again."
+                               : database_unavailable,
+                           NULL);
         return;
     }
-    fprintf(stderr, "slotd: request %s: unexpected database error %s\n", ctx->request_id, sqlstate);
-    http_respond_error(ctx, 500, "internal", "Something went wrong on our side.", NULL);
+    char cause[64];
+    snprintf(cause, sizeof(cause), "database error %s", sqlstate);
+    http_respond_internal(ctx, cause);
 }
 
 /* ---- queries ------------------------------------------------------------------------------- */
@@ -365,219 +363,70 @@ static void on_query_done(const PGresult *result, const char *sqlstate, void *ar
 void http_query(http_ctx_t *ctx, const char *statement, int count, const char *const *values,
                 void (*cb)(http_ctx_t *ctx, const PGresult *result, const char *sqlstate))
 {
+    store_pool_t *pool = ctx->server->options.pool;
     ctx->pending_cb = (void *)cb;
     ctx->refs++;
-    ctx->query =
-        store_query(ctx->server->options.pool, statement, count, values, on_query_done, ctx);
+    ctx->query = store_query(pool, statement, count, values, on_query_done, ctx);
     if (ctx->query == NULL) {
         ctx->refs--;
-        http_respond_error(ctx, 503, "unavailable", "The service is busy; please try again.", NULL);
+        /* refused at once: every connection is down, or the queue is full */
+        http_respond_error(ctx, 503, "unavailable",
+                           store_pool_ready_count(pool) == 0
+                               ? database_unavailable
+                               : "Too many requests are waiting for the database; please try "
+                                 "again.",
+                           NULL);
     }
-}
-
-/* ---- request parsing ----------------------------------------------------------------------- */
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %XX and '+' (a space) in place; false on a bad escape. */
-static bool url_decode(char *s)
-{
-    char *out = s;
-    for (; *s; s++) {
-        if (*s == '%') {
-            int hi = hex_digit(s[1]), lo = hi >= 0 ? hex_digit(s[2]) : -1;
-            if (hi < 0 || lo < 0)
-                return false;
-            *out++ = (char)(hi * 16 + lo);
-            s += 2;
-        } else {
-            *out++ = *s == '+' ? ' ' : *s;
-        }
-    }
-    *out = 0;
-    return true;
-}
-
-int http_query_param_all(http_ctx_t *ctx, const char *name, char *values, size_t size, int max)
-{
-    h2o_req_t *req = ctx->req;
-    if (req == NULL || req->query_at == SIZE_MAX)
-        return 0;
-    const char *q = req->path.base + req->query_at + 1;
-    const char *end = req->path.base + req->path.len;
-    size_t name_len = strlen(name);
-    int n = 0;
-    while (q < end) {
-        const char *amp = memchr(q, '&', (size_t)(end - q));
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(q, '=', (size_t)(stop - q));
-        if (eq && (size_t)(eq - q) == name_len && memcmp(q, name, name_len) == 0) {
-            size_t len = (size_t)(stop - eq - 1);
-            if (n < max) {
-                char *out = values + (size_t)n * size;
-                if (len >= size)
-                    return -1;
-                memcpy(out, eq + 1, len);
-                out[len] = 0;
-                if (!url_decode(out))
-                    return -1;
-            }
-            n++;
-        }
-        q = stop + 1;
-    }
-    return n;
-}
-
-const char *http_query_param(http_ctx_t *ctx, const char *name, char *buffer, size_t size)
-{
-    return http_query_param_all(ctx, name, buffer, size, 1) >= 1 ? buffer : NULL;
-}
-
-/* Matches a path against a pattern, filling ctx->params from ":name" segments. */
-static bool match(const char *pattern, char *path, http_ctx_t *ctx)
-{
-    int n = 0;
-    const char *p = pattern;
-    char *s = path;
-    while (*p && *s) {
-        if (*p != '/' || *s != '/')
-            return false;
-        p++;
-        s++;
-        const char *p_end = strchr(p, '/');
-        size_t p_len = p_end ? (size_t)(p_end - p) : strlen(p);
-        char *s_end = strchr(s, '/');
-        size_t s_len = s_end ? (size_t)(s_end - s) : strlen(s);
-        if (*p == ':') {
-            if (s_len == 0 || n == HTTP_MAX_PATH_PARAMS)
-                return false;
-            ctx->params[n++] = s;
-        } else if (p_len != s_len || memcmp(p, s, p_len) != 0) {
-            return false;
-        }
-        p += p_len;
-        s += s_len;
-    }
-    if (*p || *s)
-        return false;
-    /* terminate the parameters inside the copy */
-    for (int i = 0; i < n; i++) {
-        char *slash = strchr(ctx->params[i], '/');
-        if (slash)
-            *slash = 0;
-    }
-    return true;
-}
-
-/* ---- authentication ------------------------------------------------------------------------- */
-
-static void run_handler(http_ctx_t *ctx)
-{
-    const http_route_t *route = ctx->route;
-    bool allowed =
-        ctx->role == HTTP_ROLE_ADMIN ||
-        (!route->admin_only && (route->reads == HTTP_ROLE_ANY || ctx->role == route->reads));
-    if (!allowed) {
-        http_respond_error(ctx, 403, "forbidden", "This API key's role may not do that.",
-                           json_pack("{s:s}", "role", role_names[ctx->role]));
-        return;
-    }
-    h2o_req_t *req = ctx->req;
-    if (req && req->entity.base != NULL && req->entity.len > 0) {
-        json_error_t error;
-        ctx->body = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &error);
-        if (ctx->body == NULL) {
-            http_respond_invalid(ctx, "body", "The request body is not valid JSON.");
-            return;
-        }
-    }
-    route->handler(ctx);
-}
-
-static void on_key_row(http_ctx_t *ctx, const PGresult *result, const char *sqlstate)
-{
-    if (sqlstate) {
-        http_respond_database_error(ctx, sqlstate);
-        return;
-    }
-    if (PQntuples(result) != 1) {
-        http_respond_error(ctx, 401, "unauthorized", "The API key is not valid.", NULL);
-        return;
-    }
-    const char *role = PQgetvalue(result, 0, 0);
-    ctx->role = strcmp(role, "admin") == 0   ? HTTP_ROLE_ADMIN
-                : strcmp(role, "agent") == 0 ? HTTP_ROLE_AGENT
-                                             : HTTP_ROLE_SYNC;
-    /* remember it */
-    http_server_t *s = ctx->server;
-    key_entry_t *slot = &s->keys[0];
-    for (size_t i = 0; i < KEY_CACHE_SIZE; i++)
-        if (s->keys[i].until < slot->until)
-            slot = &s->keys[i];
-    memcpy(slot->hash, ctx->key_hash, STORE_KEY_HASH_LENGTH);
-    slot->organization = ctx->organization;
-    slot->role = ctx->role;
-    slot->until = (int64_t)time(NULL) + KEY_CACHE_SECONDS;
-    run_handler(ctx);
-}
-
-static void authenticate(http_ctx_t *ctx, h2o_req_t *req)
-{
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    const char *key = NULL;
-    size_t key_len = 0;
-    if (i >= 0) {
-        h2o_iovec_t v = req->headers.entries[i].value;
-        if (v.len > 7 && strncasecmp(v.base, "Bearer ", 7) == 0) {
-            key = v.base + 7;
-            key_len = v.len - 7;
-        }
-    }
-    if (key == NULL) {
-        http_respond_error(ctx, 401, "unauthorized",
-                           "Send an API key: Authorization: Bearer <key>.", NULL);
-        return;
-    }
-    if (!store_key_organization(key, key_len, &ctx->organization)) {
-        http_respond_error(ctx, 401, "unauthorized", "The API key is not valid.", NULL);
-        return;
-    }
-    codec_format_uuid(&ctx->organization, ctx->organization_text);
-    store_key_hash(key, key_len, ctx->key_hash);
-    int64_t now = (int64_t)time(NULL);
-    http_server_t *s = ctx->server;
-    for (size_t k = 0; k < KEY_CACHE_SIZE; k++) {
-        key_entry_t *e = &s->keys[k];
-        if (e->until > now && CRYPTO_memcmp(e->hash, ctx->key_hash, STORE_KEY_HASH_LENGTH) == 0 &&
-            memcmp(&e->organization, &ctx->organization, sizeof(eng_id_t)) == 0) {
-            ctx->role = e->role;
-            run_handler(ctx);
-            return;
-        }
-    }
-    char hex[2 + 2 * STORE_KEY_HASH_LENGTH + 1] = "\\x";
-    for (size_t k = 0; k < STORE_KEY_HASH_LENGTH; k++)
-        snprintf(hex + 2 + 2 * k, 3, "%02x", ctx->key_hash[k]);
-    const char *values[2] = {ctx->organization_text, hex};
-    http_query(ctx, "auth_key", 2, values, on_key_row);
 }
 
 /* ---- the h2o handler ------------------------------------------------------------------------ */
 
-static bool method_is(h2o_req_t *req, const char *method)
+/* Two Content-Length headers that disagree make the body's end ambiguous (the
+ * rest could be read as another request): refuse, and close the connection.
+ * h2o keeps only the first Content-Length, so the request's head is read from
+ * the connection's input, where it still is while the request is handled
+ * (HTTP/1 only; cleartext HTTP/2 is off, and HTTP/2 frames lengths itself). */
+static bool content_length_ambiguous(h2o_req_t *req)
 {
-    return req->method.len == strlen(method) &&
-           memcmp(req->method.base, method, req->method.len) == 0;
+    if (req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
+        return false;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL)
+        return false;
+    const char *p = sock->input->bytes, *end = p + sock->input->size;
+    if ((size_t)(end - p) < req->method.len || memcmp(p, req->method.base, req->method.len) != 0)
+        return false; /* not this request's head */
+    const char *head_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+    if (head_end == NULL)
+        return false;
+    const char *first = NULL;
+    size_t first_len = 0;
+    static const char name[] = "content-length:";
+    for (const char *line = memchr(p, '\n', (size_t)(head_end - p)); line && line < head_end;
+         line = memchr(line, '\n', (size_t)(head_end - line))) {
+        line++;
+        const char *eol = memchr(line, '\r', (size_t)(head_end + 2 - line));
+        if (eol == NULL)
+            break;
+        if ((size_t)(eol - line) > sizeof(name) - 1 &&
+            strncasecmp(line, name, sizeof(name) - 1) == 0) {
+            const char *v = line + sizeof(name) - 1, *v_end = eol;
+            while (v < v_end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (v_end > v && (v_end[-1] == ' ' || v_end[-1] == '\t'))
+                v_end--;
+            if (memchr(v, ',', (size_t)(v_end - v)))
+                return true;
+            if (first == NULL) {
+                first = v;
+                first_len = (size_t)(v_end - v);
+            } else if (first_len != (size_t)(v_end - v) || memcmp(first, v, first_len) != 0) {
+                return true;
+            }
+        }
+        line = eol;
+    }
+    return false;
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -588,7 +437,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     ctx->req = req;
     ctx->refs = 1;
     s->live++;
-    ctx->started_ns = monotonic_ns();
+    ctx->started_ns = uv_hrtime();
     snprintf(ctx->request_id, sizeof(ctx->request_id), "%08" PRIx32 "%08" PRIx64, s->id_prefix,
              ++s->id_counter);
     http_ctx_t **link = h2o_mem_alloc_shared(&req->pool, sizeof(*link), on_dispose);
@@ -607,172 +456,27 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         http_respond_error(ctx, 503, "unavailable", "The service is shutting down.", NULL);
         return 0;
     }
-
-    /* route */
-    ctx->path_copy = slotd_malloc(req->path_normalized.len + 1);
-    memcpy(ctx->path_copy, req->path_normalized.base, req->path_normalized.len);
-    ctx->path_copy[req->path_normalized.len] = 0;
-    bool path_known = false;
-    for (size_t i = 0; i < s->options.route_count && !ctx->route; i++) {
-        const http_route_t *r = &s->options.routes[i];
-        char scratch[1024];
-        if (strlen(ctx->path_copy) >= sizeof(scratch))
-            break;
-        strcpy(scratch, ctx->path_copy);
-        http_ctx_t probe = {0};
-        if (!match(r->pattern, scratch, &probe))
-            continue;
-        path_known = true;
-        if (method_is(req, r->method)) {
-            ctx->route = r;
-            match(r->pattern, ctx->path_copy, ctx);
-        }
-    }
-    if (ctx->route == NULL) {
-        if (path_known)
-            http_respond_error(ctx, 405, "method_not_allowed",
-                               "This path does not take that method.", NULL);
-        else
-            http_respond_error(ctx, 404, "not_found", "No such route.", NULL);
+    if (content_length_ambiguous(req)) {
+        req->http1_is_persistent = 0;
+        http_respond_error(ctx, 400, "invalid_request",
+                           "The request has Content-Length headers that disagree.",
+                           json_pack("{s:s}", "field", "Content-Length"));
         return 0;
     }
-
+    if (!http__route(ctx, req))
+        return 0;
     if (req->entity.base != NULL && req->entity.len > HTTP_BODY_LIMIT) {
         http_respond_error(ctx, 413, "payload_too_large", "The request body is larger than 1 MiB.",
                            NULL);
         return 0;
     }
-    if (ctx->route->reads == HTTP_ROLE_NONE)
-        ctx->route->handler(ctx);
+    if (!http__check_query(ctx, req))
+        return 0;
+    if (ctx->route->roles == HTTP_ROLES_PUBLIC)
+        http__run_handler(ctx);
     else
-        authenticate(ctx, req);
+        http__authenticate(ctx, req);
     return 0;
-}
-
-/* ---- operations routes ---------------------------------------------------------------------- */
-
-static void write_metrics(http_server_t *s, FILE *out);
-
-static void on_healthz(http_ctx_t *ctx)
-{
-    http_respond(ctx, 200, json_pack("{s:s}", "status", "ok"));
-}
-
-static void on_readyz(http_ctx_t *ctx)
-{
-    http_server_t *s = ctx->server;
-    bool database = store_pool_ready_count(s->options.pool) > 0;
-    bool rest = s->options.index == NULL || store_index_ready(s->options.index);
-    if (database && rest && !s->stopping)
-        http_respond(ctx, 200, json_pack("{s:s}", "status", "ready"));
-    else
-        http_respond_error(ctx, 503, "unavailable",
-                           s->stopping ? "The service is shutting down."
-                           : !database ? "The database is not answering."
-                                       : "The service is still loading its index.",
-                           NULL);
-}
-
-static void on_metrics(http_ctx_t *ctx)
-{
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    write_metrics(ctx->server, out);
-    fclose(out);
-    h2o_req_t *req = ctx->req;
-    if (req && !ctx->settled) {
-        /* plain text, not JSON: set the type before settling */
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
-                       H2O_STRLIT("text/plain; version=0.0.4"));
-    }
-    ctx->plain_text = true;
-    settle(ctx, 200, text, size);
-    free(text);
-}
-
-static const http_route_t operations_routes[] = {
-    {"GET", "/healthz", "GET /healthz", HTTP_ROLE_NONE, false, on_healthz},
-    {"GET", "/readyz", "GET /readyz", HTTP_ROLE_NONE, false, on_readyz},
-    {"GET", "/metrics", "GET /metrics", HTTP_ROLE_NONE, false, on_metrics},
-};
-
-static void write_metrics(http_server_t *s, FILE *out)
-{
-    fprintf(out, "# HELP slotd_http_requests_total HTTP requests by route and status class.\n"
-                 "# TYPE slotd_http_requests_total counter\n");
-    static const char *const classes[] = {"499", "1xx", "2xx", "3xx", "4xx", "5xx"};
-    for (size_t i = 0; i <= s->options.route_count; i++) {
-        const char *name = i < s->options.route_count ? s->options.routes[i].name : "unmatched";
-        for (int c = 0; c < 6; c++)
-            if (s->metrics[i].by_class[c])
-                fprintf(out, "slotd_http_requests_total{route=\"%s\",status=\"%s\"} %" PRIu64 "\n",
-                        name, classes[c], s->metrics[i].by_class[c]);
-    }
-    fprintf(out, "# HELP slotd_http_request_duration_seconds Time to answer, by route.\n"
-                 "# TYPE slotd_http_request_duration_seconds histogram\n");
-    for (size_t i = 0; i <= s->options.route_count; i++) {
-        const route_metrics_t *m = &s->metrics[i];
-        if (m->count == 0)
-            continue;
-        const char *name = i < s->options.route_count ? s->options.routes[i].name : "unmatched";
-        uint64_t cumulative = 0;
-        for (size_t b = 0; b < BUCKETS; b++) {
-            cumulative += m->buckets[b];
-            fprintf(out,
-                    "slotd_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %" PRIu64
-                    "\n",
-                    name, bucket_ms[b] / 1000, cumulative);
-        }
-        fprintf(out,
-                "slotd_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %" PRIu64 "\n"
-                "slotd_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
-                "slotd_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
-                name, m->count, name, m->seconds, name, m->count);
-    }
-    fprintf(out,
-            "# HELP slotd_db_pool_connections Database connections by state.\n"
-            "# TYPE slotd_db_pool_connections gauge\n"
-            "slotd_db_pool_connections{state=\"ready\"} %d\n"
-            "slotd_db_pool_connections{state=\"busy\"} %d\n"
-            "# HELP slotd_db_pool_queued Queries waiting for a connection.\n"
-            "# TYPE slotd_db_pool_queued gauge\n"
-            "slotd_db_pool_queued %zu\n"
-            "# HELP slotd_http_inflight Requests being answered.\n"
-            "# TYPE slotd_http_inflight gauge\n"
-            "slotd_http_inflight %d\n",
-            store_pool_ready_count(s->options.pool), store_pool_busy(s->options.pool),
-            store_pool_queued(s->options.pool), s->inflight);
-    if (s->options.index) {
-        store_index_stats_t st;
-        store_index_stats(s->options.index, &st);
-        fprintf(out,
-                "# HELP slotd_index_ready Whether the in-memory index is loaded.\n"
-                "# TYPE slotd_index_ready gauge\n"
-                "slotd_index_ready %d\n"
-                "# HELP slotd_index_objects Objects in the in-memory index.\n"
-                "# TYPE slotd_index_objects gauge\n"
-                "slotd_index_objects{kind=\"organizations\"} %zu\n"
-                "slotd_index_objects{kind=\"resources\"} %zu\n"
-                "slotd_index_objects{kind=\"services\"} %zu\n"
-                "slotd_index_objects{kind=\"busy_entries\"} %zu\n"
-                "# HELP slotd_index_busy_bytes Memory held by busy-time trees.\n"
-                "# TYPE slotd_index_busy_bytes gauge\n"
-                "slotd_index_busy_bytes %zu\n"
-                "# HELP slotd_index_refreshes_total Reloads of one object and rebuilds.\n"
-                "# TYPE slotd_index_refreshes_total counter\n"
-                "slotd_index_refreshes_total{kind=\"reload\"} %" PRIu64 "\n"
-                "slotd_index_refreshes_total{kind=\"rebuild\"} %" PRIu64 "\n",
-                store_index_ready(s->options.index) ? 1 : 0, st.organizations, st.resources,
-                st.services, st.busy_entries, st.busy_bytes, st.reloads, st.rebuilds);
-        fprintf(
-            out,
-            "# TYPE slotd_index_skipped_rows_total counter\nslotd_index_skipped_rows_total %" PRIu64
-            "\n# TYPE slotd_index_load_failures_total counter\nslotd_index_load_failures_total "
-            "%" PRIu64
-            "\n# TYPE slotd_loop_max_pause_seconds gauge\nslotd_loop_max_pause_seconds %.6f\n",
-            st.skipped_rows, st.load_failures, (double)st.loop_max_pause_us / 1e6);
-    }
 }
 
 /* ---- start and stop -------------------------------------------------------------------------- */
@@ -819,21 +523,24 @@ http_server_t *http_server_start(const http_server_options_t *options)
 {
     struct sockaddr_storage addr;
     if (!parse_listen(options->listen, &addr)) {
-        fprintf(stderr, "slotd: cannot listen on \"%s\": give host:port, e.g. 127.0.0.1:8080\n",
-                options->listen);
+        log_error("listen_failed", "listen", options->listen, "cause",
+                  "give host:port, e.g. 127.0.0.1:8080", NULL);
         return NULL;
     }
     http_server_t *s = slotd_calloc(1, sizeof(*s));
     s->loop = options->loop;
     s->options = *options;
+    if (s->options.response_budget_bytes == 0)
+        s->options.response_budget_bytes = DEFAULT_RESPONSE_BUDGET;
     /* the operations routes come after the API's */
-    size_t total = options->route_count + sizeof(operations_routes) / sizeof(operations_routes[0]);
+    size_t total = options->route_count + http__operations_route_count;
     http_route_t *routes = slotd_malloc(total * sizeof(http_route_t));
     memcpy(routes, options->routes, options->route_count * sizeof(http_route_t));
-    memcpy(routes + options->route_count, operations_routes, sizeof(operations_routes));
+    memcpy(routes + options->route_count, http__operations_routes,
+           http__operations_route_count * sizeof(http_route_t));
     s->options.routes = routes;
     s->options.route_count = total;
-    s->metrics = slotd_calloc(total + 1, sizeof(route_metrics_t));
+    s->metrics = slotd_calloc(total + 1, sizeof(http_route_metrics_t));
     uint32_t prefix = 0;
     if (getrandom(&prefix, sizeof(prefix), 0) != sizeof(prefix))
         prefix = (uint32_t)time(NULL);
@@ -841,6 +548,9 @@ http_server_t *http_server_start(const http_server_options_t *options)
 
     h2o_config_init(&s->config);
     s->config.max_request_entity_size = H2O_ENTITY_LIMIT;
+    /* No cleartext HTTP/2 (neither Upgrade: h2c nor prior knowledge): one
+     * request at a time per connection keeps what a client can pin bounded. */
+    s->config.http1.upgrade_to_http2 = 0;
     h2o_hostconf_t *host =
         h2o_config_register_host(&s->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
@@ -858,7 +568,7 @@ http_server_t *http_server_start(const http_server_options_t *options)
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_accept);
     if (rc != 0) {
-        fprintf(stderr, "slotd: cannot listen on %s: %s\n", options->listen, uv_strerror(rc));
+        log_error("listen_failed", "listen", options->listen, "cause", uv_strerror(rc), NULL);
         uv_close((uv_handle_t *)&s->listener, NULL);
         uv_run(s->loop, UV_RUN_NOWAIT);
         h2o_context_dispose(&s->context);

@@ -1,14 +1,18 @@
 /*
  * The HTTP server: libh2o on the libuv loop, routing, authentication, the
- * error envelope, deadlines, request logs and metrics.
+ * error envelope, deadlines, request logs and metrics (its parts: internal.h).
  *
  * A request's life: h2o calls on_req; the server makes an http_ctx_t (heap,
- * reference counted), finds the route, checks the API key (from a small cache,
- * or the database), and calls the route's handler. A handler answers at once or
- * later, from a database callback (http_query). Whatever happens first — the
- * answer, the deadline (503), or the client going away — settles the request;
- * later events find it settled and do nothing. The context is freed when the
- * request is gone and no query or timer refers to it any more.
+ * reference counted), finds the route (404, or 405 with Allow), checks the
+ * query string against the parameters the route declares (400 naming the
+ * parameter), checks the API key (from a small cache, or the database) against
+ * the route's set of roles, and calls the route's handler. A handler answers
+ * at once or later, from a database callback (http_query). Whatever happens
+ * first — the answer, the deadline (503), or the client going away — settles
+ * the request; later events find it settled and do nothing. The context is
+ * freed when the request is gone and no query or timer refers to it any more.
+ *
+ * Everything runs on the server's loop; nothing here is thread-safe.
  */
 #ifndef SLOTD_HTTP_SERVER_H
 #define SLOTD_HTTP_SERVER_H
@@ -26,25 +30,56 @@
 #define HTTP_MAX_PATH_PARAMS 4
 
 typedef enum {
-    HTTP_ROLE_NONE = 0, /**< routes: no key needed */
+    HTTP_ROLE_NONE = 0, /**< no key (public routes) */
     HTTP_ROLE_SYNC,
     HTTP_ROLE_AGENT,
     HTTP_ROLE_ADMIN,
-    HTTP_ROLE_ANY /**< routes: any valid key */
+    HTTP_ROLE_ANY /**< not a role: kept for source compatibility */
 } http_role_t;
+
+/**
+ * A set of roles: the roles that may call a route. "Agents may write
+ * bookings" is a POST route whose set is HTTP_ROLES_STAFF.
+ */
+typedef unsigned http_roles_t;
+#define HTTP_ROLE_BIT(role) (1u << (role))
+#define HTTP_ROLES_PUBLIC 0u /**< no key needed */
+#define HTTP_ROLES_ADMIN HTTP_ROLE_BIT(HTTP_ROLE_ADMIN)
+#define HTTP_ROLES_STAFF (HTTP_ROLES_ADMIN | HTTP_ROLE_BIT(HTTP_ROLE_AGENT))
+#define HTTP_ROLES_SYNC (HTTP_ROLES_ADMIN | HTTP_ROLE_BIT(HTTP_ROLE_SYNC))
+#define HTTP_ROLES_EVERY (HTTP_ROLES_STAFF | HTTP_ROLE_BIT(HTTP_ROLE_SYNC))
 
 typedef struct http_server http_server_t;
 typedef struct http_ctx http_ctx_t;
 
 typedef void (*http_handler_t)(http_ctx_t *ctx);
 
-/** A route: method, a path pattern with ":name" segments, who may call it. */
+/** What a query parameter's value must look like; checked before the handler runs. */
+typedef enum {
+    HTTP_PARAM_TEXT,  /**< any text without control characters or surrounding spaces */
+    HTTP_PARAM_ID,    /**< a UUID */
+    HTTP_PARAM_COUNT, /**< a whole number written with digits only (no sign, no space) */
+} http_param_kind_t;
+
+/** A query parameter a route takes. */
+typedef struct {
+    const char *name;
+    http_param_kind_t kind;
+    unsigned short max_length; /**< decoded bytes (ids: 36) */
+    bool repeated;             /**< may be given more than once */
+} http_param_t;
+
+/**
+ * A route: method, a path pattern with ":name" segments, who may call it, the
+ * query parameters it takes (ended by {NULL}; NULL: none), its handler.
+ * Anything else in the query string is refused with 400 before the handler.
+ */
 typedef struct {
     const char *method;
     const char *pattern;
-    const char *name;  /**< for logs and metrics, e.g. "GET /v1/organization" */
-    http_role_t reads; /**< the least role allowed; HTTP_ROLE_NONE: no auth */
-    bool admin_only;   /**< writes: admin keys only */
+    const char *name;   /**< for logs and metrics, e.g. "GET /v1/organization" */
+    http_roles_t roles; /**< who may call it; HTTP_ROLES_PUBLIC: no key */
+    const http_param_t *params;
     http_handler_t handler;
 } http_route_t;
 
@@ -75,6 +110,7 @@ struct http_ctx {
     bool after_index;
     uint8_t key_hash[32];
     bool plain_text;
+    size_t pinned_bytes; /* the answer's bytes held until the client has them */
 };
 
 typedef struct {
@@ -85,6 +121,8 @@ typedef struct {
     int request_timeout_ms;
     const http_route_t *routes;
     size_t route_count;
+    /** answer bytes all clients may hold unread at once (0: 64 MiB); past it, 503 */
+    size_t response_budget_bytes;
 } http_server_options_t;
 
 /** Starts listening. Returns NULL after logging why (address in use, bad address). */
@@ -97,6 +135,10 @@ http_server_t *http_server_start(const http_server_options_t *options);
  * h2o's context) lives as long as the process: stop the loop after on_idle.
  */
 void http_server_stop(http_server_t *server, void (*on_idle)(void *), void *arg);
+
+/** Forgets cached keys of an organization: a key of it was revoked (on this or another
+ *  instance). */
+void http_server_forget_keys(http_server_t *server, const eng_id_t *organization);
 
 /* ---- for handlers ----------------------------------------------------------------- */
 
@@ -115,6 +157,25 @@ void http_respond_raw(http_ctx_t *ctx, int status, const char *json, size_t leng
 void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_kind_t kind,
                               const eng_id_t *id);
 
+/**
+ * The loop's reusable answer buffer, emptied; write into it, then send it with
+ * http_respond_buffer. One per server (its loop runs one handler at a time).
+ */
+typedef struct {
+    char *data;
+    size_t size, capacity;
+} http_buffer_t;
+http_buffer_t *http_buffer(http_ctx_t *ctx);
+
+/** Appends to the buffer. */
+void http_buffer_append(http_buffer_t *buffer, const char *text, size_t length);
+
+/** Sends the buffer as a JSON answer, and gives its memory back after a large one. */
+void http_respond_buffer(http_ctx_t *ctx, int status);
+
+/** The loop's engine workspace (made on first use, freed with the server). */
+eng_workspace_t *http_workspace(http_ctx_t *ctx);
+
 /** Answers 204 No Content. */
 void http_respond_empty(http_ctx_t *ctx);
 
@@ -131,6 +192,9 @@ void http_respond_invalid(http_ctx_t *ctx, const char *field, const char *messag
 /** 404 not_found. */
 void http_respond_not_found(http_ctx_t *ctx, const char *what);
 
+/** 500 internal, logged with the request id and `what` (never shown to the client). */
+void http_respond_internal(http_ctx_t *ctx, const char *what);
+
 /** 503 for a database that did not answer, 500 for anything else unexpected. */
 void http_respond_database_error(http_ctx_t *ctx, const char *sqlstate);
 
@@ -142,7 +206,12 @@ void http_respond_database_error(http_ctx_t *ctx, const char *sqlstate);
 void http_query(http_ctx_t *ctx, const char *statement, int count, const char *const *values,
                 void (*cb)(http_ctx_t *ctx, const PGresult *result, const char *sqlstate));
 
-/** A query-string parameter's decoded value (in `buffer`), or NULL. */
+/**
+ * A query-string parameter's decoded value (in `buffer`), or NULL when absent.
+ * The server has checked every parameter against the route's declaration
+ * before the handler runs (unknown names, bad escapes, %00, lengths, kinds all
+ * answered 400), so a buffer of the declared length + 1 always suffices.
+ */
 const char *http_query_param(http_ctx_t *ctx, const char *name, char *buffer, size_t size);
 
 /**

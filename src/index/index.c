@@ -65,6 +65,8 @@ typedef struct {
 
 struct store_index {
     uv_loop_t *loop;
+    store_index_notice_cb notice_cb; /* payloads of tables the index does not keep */
+    void *notice_arg;
     store_pool_t *pool; /* the index's own */
     char *url;
     int page_rows;
@@ -602,6 +604,12 @@ static void on_pool_closed(void *arg)
 
 /* ---- LISTEN (store/listen.c) ------------------------------------------------------------- */
 
+void store_index_on_notice(store_index_t *ix, store_index_notice_cb cb, void *arg)
+{
+    ix->notice_cb = cb;
+    ix->notice_arg = arg;
+}
+
 static void on_notification(const char *payload, void *arg)
 {
     store_index_t *ix = arg;
@@ -612,7 +620,10 @@ static void on_notification(const char *payload, void *arg)
         codec_parse_uuid(json_string_value(json_object_get(j, "organization_id")) ?: "", &org) == 0;
     const char *id_text = json_string_value(json_object_get(j, "id"));
     const char *resource_text = json_string_value(json_object_get(j, "resource_id"));
-    if (table && has_org) {
+    if (table && has_org && strcmp(table, "api_keys") == 0) {
+        if (ix->notice_cb)
+            ix->notice_cb(ix->notice_arg, table, &org);
+    } else if (table && has_org) {
         if (strcmp(table, "organizations") == 0 || strcmp(table, "locations") == 0)
             request(ix, WORK_ORG, &org, NULL);
         else if (strcmp(table, "resources") == 0 && id_text && codec_parse_uuid(id_text, &id) == 0)

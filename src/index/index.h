@@ -81,6 +81,14 @@ typedef void (*store_index_done_cb)(void *arg, int status);
 void store_index_refresh(store_index_t *index, index_kind_t kind, const eng_id_t *org,
                          const eng_id_t *id, store_index_done_cb done, void *arg);
 
+/**
+ * Notifications on slotd_changes about tables the index does not keep (today
+ * api_keys) are passed to `cb(arg, table, organization)` on the loop, as they
+ * arrive. One callback; NULL removes it.
+ */
+typedef void (*store_index_notice_cb)(void *arg, const char *table, const eng_id_t *organization);
+void store_index_on_notice(store_index_t *index, store_index_notice_cb cb, void *arg);
+
 /** Uses a frozen clock (SLOTD_NOW) for what counts as past busy time. */
 void store_index_freeze_clock(store_index_t *index, int64_t now);
 

@@ -1,5 +1,8 @@
 /*
- * API keys (see keys.h).
+ * API keys (see keys.h): making them, reading their organization out of them,
+ * hashing them, and the SQL the service runs on them. A key is shown once, at
+ * creation; the database keeps its hash, its role, an optional name and the
+ * prefix that listings show so that a person can tell keys apart.
  */
 #include "store/keys.h"
 
@@ -73,3 +76,37 @@ void store_key_hash(const char *key, size_t length, uint8_t hash[STORE_KEY_HASH_
 {
     SHA256((const unsigned char *)key, length, hash);
 }
+
+void store_key_hash_text(const uint8_t hash[STORE_KEY_HASH_LENGTH], char *text)
+{
+    static const char hex[] = "0123456789abcdef";
+    text[0] = '\\';
+    text[1] = 'x';
+    for (size_t i = 0; i < STORE_KEY_HASH_LENGTH; i++) {
+        text[2 + 2 * i] = hex[hash[i] >> 4];
+        text[3 + 2 * i] = hex[hash[i] & 15];
+    }
+    text[2 + 2 * STORE_KEY_HASH_LENGTH] = 0;
+}
+
+#define KEY_COLUMNS                                                                                \
+    "id, role, name, prefix, "                                                                     \
+    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+
+const store_statement_t store_key_statements[] = {
+    {"key_auth", "SELECT k.role, k.id FROM api_keys k JOIN organizations o ON o.id = "
+                 "k.organization_id WHERE k.organization_id = $1 AND k.key_hash = $2::bytea "
+                 "AND k.revoked_at IS NULL AND o.deleted_at IS NULL"},
+    {"key_insert", "INSERT INTO api_keys (organization_id, key_hash, role, name, prefix) "
+                   "SELECT $1, $2::bytea, $3, $4, $5 FROM organizations "
+                   "WHERE id = $1 AND deleted_at IS NULL RETURNING " KEY_COLUMNS},
+    {"key_list", "SELECT " KEY_COLUMNS "FROM api_keys WHERE organization_id = $1 "
+                 "AND revoked_at IS NULL AND ($2::uuid IS NULL OR id > $2::uuid) "
+                 "ORDER BY id LIMIT $3::int"},
+    {"key_get", "SELECT " KEY_COLUMNS "FROM api_keys WHERE organization_id = $1 AND id = $2 "
+                "AND revoked_at IS NULL"},
+    {"key_revoke", "SELECT slotd_revoke_key($1, $2)"},
+};
+
+const size_t store_key_statement_count =
+    sizeof(store_key_statements) / sizeof(store_key_statements[0]);

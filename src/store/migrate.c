@@ -29,16 +29,23 @@ static bool run(PGconn *conn, const char *sql, char *error, size_t size)
     return ok;
 }
 
-static int applied_version(PGconn *conn, char *error, size_t size)
+/* 1 when migration `version` is recorded as applied, 0 when not, -1 on error. Each
+ * migration is looked up by its own number, so one that was added below an applied one
+ * (branches merged in another order) still runs. */
+static int is_applied(PGconn *conn, int version, char *error, size_t size)
 {
-    PGresult *res = PQexec(conn, "SELECT coalesce(max(version), 0) FROM slotd_migrations");
-    int version = -1;
+    char number[16];
+    snprintf(number, sizeof(number), "%d", version);
+    const char *params[1] = {number};
+    PGresult *res = PQexecParams(conn, "SELECT 1 FROM slotd_migrations WHERE version = $1", 1,
+                                 NULL, params, NULL, NULL, 0);
+    int applied = -1;
     if (PQresultStatus(res) == PGRES_TUPLES_OK)
-        version = atoi(PQgetvalue(res, 0, 0));
+        applied = PQntuples(res) > 0;
     else
         snprintf(error, size, "%s", PQresultErrorMessage(res));
     PQclear(res);
-    return version;
+    return applied;
 }
 
 int store_migrate(PGconn *conn, char *error, size_t size)
@@ -61,12 +68,12 @@ int store_migrate(PGconn *conn, char *error, size_t size)
         const store_migration_t *m = &store_migrations[i];
         if (!run(conn, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ")", error, size))
             return -1;
-        int version = applied_version(conn, error, size);
-        if (version < 0 || (version < m->version && !run(conn, m->sql, error, size))) {
+        int done = is_applied(conn, m->version, error, size);
+        if (done < 0 || (!done && !run(conn, m->sql, error, size))) {
             run(conn, "ROLLBACK", error + strlen(error), 0);
             return -1;
         }
-        if (version < m->version) {
+        if (!done) {
             const char *params[2];
             char number[16];
             snprintf(number, sizeof(number), "%d", m->version);

@@ -3,6 +3,7 @@
  * once, the database forbids double booking, checks its invariants, keeps the
  * audit append-only, and announces changes.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>

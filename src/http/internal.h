@@ -1,0 +1,96 @@
+/*
+ * The HTTP server's parts, and what they share (not for handlers: they see
+ * server.h only).
+ *
+ *   server.c  the core: a request's life (context, settle once, deadline),
+ *             answers, queries, the response budget, start and stop;
+ *   router.c  matching a path to a route (404, 405 with Allow) and checking
+ *             and reading the query string against the route's parameters;
+ *   auth.c    the Authorization header, API keys (a cache dropped on
+ *             revocation), the route's set of roles;
+ *   ops.c     /healthz, /readyz, /metrics and the metrics they report.
+ *
+ * Everything a loop needs lives in its http_server_t — the per-loop context:
+ * the key cache, the metrics, the answer buffer and the engine workspace. No
+ * part keeps state of its own in file-scope variables.
+ */
+#ifndef SLOTD_HTTP_INTERNAL_H
+#define SLOTD_HTTP_INTERNAL_H
+
+#include <h2o.h>
+
+#include "http/server.h"
+#include "store/keys.h"
+
+#define HTTP_KEY_CACHE_SIZE 256
+#define HTTP_KEY_CACHE_SECONDS 60
+
+extern const double http_bucket_ms[];
+#define HTTP_BUCKETS 13
+
+typedef struct {
+    uint64_t count;
+    uint64_t by_class[6]; /* 1xx..5xx, and 499 (client went away) in [0] */
+    uint64_t buckets[HTTP_BUCKETS + 1];
+    double seconds;
+} http_route_metrics_t;
+
+typedef struct {
+    uint8_t hash[STORE_KEY_HASH_LENGTH];
+    eng_id_t organization;
+    http_role_t role;
+    int64_t until;
+} http_key_entry_t;
+
+struct http_server {
+    uv_loop_t *loop;
+    http_server_options_t options; /* routes: the API's, then the operations routes */
+    h2o_globalconf_t config;
+    h2o_context_t context;
+    h2o_accept_ctx_t accept;
+    uv_tcp_t listener;
+    bool listener_open;
+    int inflight; /* requests not yet settled */
+    int live;     /* contexts not yet freed */
+    bool stopping;
+    void (*on_idle)(void *);
+    void *idle_arg;
+    uint32_t id_prefix;
+    uint64_t id_counter;
+    bool clock_frozen;
+    int64_t frozen_now;
+    http_key_entry_t keys[HTTP_KEY_CACHE_SIZE];
+    http_route_metrics_t *metrics; /* one per route, plus one for unmatched requests */
+    size_t pinned_bytes;           /* answer bytes clients have not taken yet */
+    uint64_t budget_refusals;      /* answers refused for the response budget */
+    http_buffer_t buffer;
+    eng_workspace_t *workspace;
+};
+
+/* server.c */
+void http__settle(http_ctx_t *ctx, int status, const char *body, size_t length);
+
+/* router.c */
+/** Finds the route of a request into ctx->route (and its path parameters); answers 404 or 405
+ *  itself and returns false when there is none. */
+bool http__route(http_ctx_t *ctx, h2o_req_t *req);
+
+/** Checks the query string against ctx->route's parameters; answers 400 itself. */
+bool http__check_query(http_ctx_t *ctx, h2o_req_t *req);
+
+/* auth.c */
+/** Authenticates (a cached key, or a query), checks the route's roles, parses the body,
+ *  and runs the handler; answers 401/403/400 itself. */
+void http__authenticate(http_ctx_t *ctx, h2o_req_t *req);
+
+/** Runs the handler of a public route (parses the body first). */
+void http__run_handler(http_ctx_t *ctx);
+
+/* ops.c */
+extern const http_route_t http__operations_routes[];
+extern const size_t http__operations_route_count;
+
+/** Counts a settled request in its route's metrics and writes its log line. */
+void http__record(http_ctx_t *ctx, int status);
+
+#endif
