@@ -13,6 +13,8 @@
  * compact text rather than JSON: entries separated by ';', fields by ','
  * (occupancy: padded start, padded end, start, end, created_at or expires_at,
  * t/f for a booking, id; blocks: start, end, id), all epoch seconds.
+ * A page's keys are chosen first, in a subquery, so the per-resource subqueries
+ * run for that page only, whatever plan the key range gets.
  */
 #include "index/load_statements.h"
 
@@ -68,12 +70,17 @@ const store_statement_t idx_load_statements[] = {
      "END, '') || ',' || b.id::text, ';') "
      "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
      "    AND b.deleted_at IS NULL AND b.rrule IS NULL) "
-     "FROM resources r JOIN organizations o ON o.id = r.organization_id "
+     "FROM (SELECT p.organization_id, p.id FROM resources p "
+     "       JOIN organizations po ON po.id = p.organization_id AND po.deleted_at IS NULL "
+     "       WHERE ($1::uuid IS NULL OR p.organization_id = $1) AND ($2::uuid IS NULL OR p.id = "
+     "$2) "
+     "         AND (p.organization_id, p.id) > ($4::uuid, $5::uuid) "
+     "         AND ($7::uuid IS NULL OR p.organization_id < $7) "
+     "       ORDER BY p.organization_id, p.id LIMIT $6) page "
+     "JOIN resources r ON r.organization_id = page.organization_id AND r.id = page.id "
+     "JOIN organizations o ON o.id = r.organization_id "
      "LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id "
-     "WHERE o.deleted_at IS NULL AND ($1::uuid IS NULL OR r.organization_id = $1) "
-     "AND ($2::uuid IS NULL OR r.id = $2) AND (r.organization_id, r.id) > ($4::uuid, $5::uuid) "
-     "AND ($7::uuid IS NULL OR r.organization_id < $7) "
-     "ORDER BY r.organization_id, r.id LIMIT $6"},
+     "ORDER BY r.organization_id, r.id"},
     /* $1 organization or NULL, $2 one service or NULL, $3 $4 after this key, $5 limit */
     {"idx_services",
      "SELECT s.organization_id, s.id, s.duration_minutes, s.slot_interval_minutes, "
