@@ -20,7 +20,7 @@
 #      throwaway PostgreSQL under /tmp, migrate, create the organization;
 #   2. serve with the clock frozen at 2026-01-05T06:00:00+01:00, create the
 #      staff and services, insert the bookings, restart slotd so that it loads
-#      them all at start (its "index loaded" line is printed);
+#      them all at start (its "index_loaded" line is printed);
 #   3. verify: for random 7-day windows (and a few chosen ones: both DST
 #      changes, instant bounds, the window holding "now", the longest window)
 #      slotd's answer and bench_slots()'s must be the same slots with the same
@@ -166,7 +166,7 @@ sql -f bench/http_bench_slots.sql
 echo "== restarting slotd: it loads everything at start"
 stop_slotd
 start_slotd
-grep -m 1 '"msg":"index loaded"' "$work/slotd-$serve_count.log" || true
+grep -m 1 '"event":"index_loaded"' "$work/slotd-$serve_count.log" || true
 
 # ---- verification: slotd and bench_slots() give the same slots ----------------------
 

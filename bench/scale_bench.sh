@@ -10,7 +10,7 @@
 #            (5,000,000 intervals)
 # For each: start slotd (clock frozen at 2027-01-04T06:00:00+01:00) and measure
 #   load      time from the start of the process until /readyz answers 200, and
-#             the index's own "index loaded" time;
+#             the index's own "index_loaded" time;
 #   RSS       VmRSS once loaded, divided by the busy intervals loaded (all-in),
 #             and the same above an empty database's RSS;
 #   pauses    the loop's longest pause during the load (the index's 1 ms timer,
@@ -144,12 +144,12 @@ run_dataset() {
         -v first_day="$first_day" -f bench/scale_bench_data.sql
     echo "   written in $(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.0f", b - a }') s"
     start_slotd "bench_$name"
-    grep -m 1 '"msg":"index loaded"' "$work/slotd-bench_$name.log" | sed 's/^/   /'
+    grep -m 1 '"event":"index_loaded"' "$work/slotd-bench_$name.log" | sed 's/^/   /'
     local busy rss
     busy=$(metric 'slotd_index_objects{kind="busy_entries"}')
     rss=$(rss_kb)
     R[$name.load]=$load_s
-    R[$name.index_ms]=$(grep -m 1 '"msg":"index loaded"' "$work/slotd-bench_$name.log" |
+    R[$name.index_ms]=$(grep -m 1 '"event":"index_loaded"' "$work/slotd-bench_$name.log" |
         sed 's/.*"ms":\([0-9.]*\).*/\1/')
     R[$name.busy]=$busy
     R[$name.rss_mb]=$(awk -v r="$rss" 'BEGIN { printf "%.0f", r / 1024 }')

@@ -30,6 +30,7 @@
 #include "store/pool.h"
 #include "slotd/alloc.h"
 #include "slotd/codec.h"
+#include "log/log.h"
 
 /* The names the LISTEN block uses for work. */
 typedef idx_work_kind_t work_kind_t;
@@ -205,11 +206,14 @@ static void failed(store_index_t *ix, const idx_work_t *w, const char *sqlstate)
         codec_format_uuid(&w->org, org);
     if (w->kind == IDX_WORK_RESOURCE || w->kind == IDX_WORK_SERVICE)
         codec_format_uuid(&w->id, id);
-    printf(
-        "{\"msg\":\"index: query failed; will retry\",\"work\":\"%s\",\"organization_id\":\"%s\","
-        "\"id\":\"%s\",\"sqlstate\":\"%s\",\"retry_ms\":%llu}\n",
-        work_names[w->kind], org, id, sqlstate ? sqlstate : "", (unsigned long long)delay);
-    fflush(stdout);
+    log_line_t line;
+    log_begin(&line, LOG_WARN, "index_query_failed");
+    log_str(&line, "work", work_names[w->kind]);
+    log_str(&line, "organization_id", org);
+    log_str(&line, "id", id);
+    log_str(&line, "sqlstate", sqlstate ? sqlstate : "");
+    log_int(&line, "retry_ms", (long long)delay);
+    log_end(&line);
 }
 
 typedef struct {
@@ -336,12 +340,16 @@ static void finish_rebuild(store_index_t *ix)
         bool first = !idx_sched_ready(ix->sched);
         store_index_stats_t st;
         store_index_stats(ix, &st);
-        printf("{\"msg\":\"index %s\",\"organizations\":%zu,\"resources\":%zu,\"services\":%zu,"
-               "\"busy_entries\":%zu,\"busy_bytes\":%zu,\"skipped_rows\":%llu,\"ms\":%.1f}\n",
-               first ? "loaded" : "reloaded", st.organizations, st.resources, st.services,
-               st.busy_entries, st.busy_bytes, (unsigned long long)st.skipped_rows,
-               (double)(uv_hrtime() - rb->started_ns) / 1e6);
-        fflush(stdout);
+        log_line_t line;
+        log_begin(&line, LOG_INFO, first ? "index_loaded" : "index_reloaded");
+        log_int(&line, "organizations", (long long)st.organizations);
+        log_int(&line, "resources", (long long)st.resources);
+        log_int(&line, "services", (long long)st.services);
+        log_int(&line, "busy_entries", (long long)st.busy_entries);
+        log_int(&line, "busy_bytes", (long long)st.busy_bytes);
+        log_int(&line, "skipped_rows", (long long)st.skipped_rows);
+        log_ms(&line, "ms", (double)(uv_hrtime() - rb->started_ns) / 1e6);
+        log_end(&line);
         ix->stats.last_load_ms = (uv_hrtime() - rb->started_ns) / 1000000;
     }
     idx_work_t w = {.kind = rb->all ? IDX_WORK_ALL : IDX_WORK_ORG, .org = rb->org};

@@ -18,6 +18,7 @@
 #include "index/internal.h"
 #include "slotd/alloc.h"
 #include "slotd/codec.h"
+#include "log/log.h"
 
 void idx_log_skip(const char *table, const eng_id_t *org, const eng_id_t *id, const char *reason)
 {
@@ -26,15 +27,8 @@ void idx_log_skip(const char *table, const eng_id_t *org, const eng_id_t *id, co
         codec_format_uuid(org, org_text);
     if (id)
         codec_format_uuid(id, id_text);
-    json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:s}", "msg", "index: row skipped", "table",
-                             table, "organization_id", org_text, "id", id_text, "reason", reason);
-    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
-    if (text) {
-        printf("%s\n", text);
-        fflush(stdout);
-    }
-    free(text);
-    json_decref(line);
+    log_warn("index_row_skipped", "table", table, "organization_id", org_text, "id", id_text,
+             "reason", reason, NULL);
 }
 
 static void skip(idx_tally_t *tally, const char *table, const eng_id_t *org, const eng_id_t *id,
@@ -93,7 +87,7 @@ static tz_zone_t *zone_named(const char *name)
     tz_zone_t *zone;
     if (tz_zone_find(name, &zone) == 0)
         return zone;
-    fprintf(stderr, "slotd: index: unknown time zone \"%s\" in the database; using UTC\n", name);
+    log_warn("index_unknown_zone", "zone", name, "using", "UTC", NULL);
     tz_zone_find("UTC", &zone);
     return zone;
 }

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "slotd/alloc.h"
+#include "log/log.h"
 
 typedef struct socket_ctx {
     struct socket_ctx *prev, *next;
@@ -406,8 +407,9 @@ io_http_t *io_http_new(uv_loop_t *loop)
             slotd_out_of_memory();
         initialized = true;
         if (!io_http_resolves_asynchronously())
-            fprintf(stderr, "slotd: warning: libcurl has no threaded resolver: a slow DNS lookup "
-                            "will pause the loop\n");
+            log_warn("http_client_blocking_dns", "cause",
+                     "libcurl has no threaded resolver: a slow DNS lookup will pause the loop",
+                     NULL);
     }
     io_http_t *http = slotd_calloc(1, sizeof(*http));
     http->loop = loop;

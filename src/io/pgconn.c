@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "slotd/alloc.h"
+#include "log/log.h"
 
 struct io_pgconn {
     uv_loop_t *loop;
@@ -85,8 +86,11 @@ static void on_timer(uv_timer_t *timer)
     if (c->state == IO_PG_WAITING) {
         start_attempt(c);
     } else if (c->state == IO_PG_CONNECTING) {
-        fprintf(stderr, "slotd: %s: database connection timed out after %llu ms\n", c->application,
-                (unsigned long long)c->connect_timeout_ms);
+        log_line_t line;
+        log_begin(&line, LOG_WARN, "database_connect_timeout");
+        log_str(&line, "connection", c->application);
+        log_int(&line, "timeout_ms", (long long)c->connect_timeout_ms);
+        log_end(&line);
         io_pgconn_reset(c, false);
     }
 }
@@ -154,8 +158,8 @@ static PGconn *connect_start(const io_pgconn_t *c)
     const char *values[] = {c->url, c->application, "1", "30", "10", "3", NULL};
     PGconn *pg = PQconnectStartParams(keywords, values, 1);
     if (pg != NULL && (PQstatus(pg) == CONNECTION_BAD || PQsocket(pg) < 0)) {
-        fprintf(stderr, "slotd: %s: database connection failed: %s", c->application,
-                PQerrorMessage(pg));
+        log_warn("database_connect_failed", "connection", c->application, "cause",
+                 PQerrorMessage(pg), NULL);
         PQfinish(pg);
         pg = NULL;
     }
@@ -181,8 +185,8 @@ static void connect_step(io_pgconn_t *c)
     drop_poll(c);
     PostgresPollingStatusType s = PQconnectPoll(c->pg);
     if (s == PGRES_POLLING_FAILED) {
-        fprintf(stderr, "slotd: %s: database connection failed: %s", c->application,
-                PQerrorMessage(c->pg));
+        log_warn("database_connect_failed", "connection", c->application, "cause",
+                 PQerrorMessage(c->pg), NULL);
         go_down(c, next_backoff(c), true);
         return;
     }

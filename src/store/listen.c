@@ -17,6 +17,7 @@
 
 #include "io/pgconn.h"
 #include "slotd/alloc.h"
+#include "log/log.h"
 
 struct store_listen {
     io_pgconn_t *io;
@@ -44,7 +45,7 @@ static void listen_up(io_pgconn_t *io, PGconn *pg, void *arg)
         PQfreemem(quoted);
     }
     if (!sent) {
-        fprintf(stderr, "slotd: cannot send LISTEN: %s", PQerrorMessage(pg));
+        log_error("listen_send_failed", "cause", PQerrorMessage(pg), NULL);
         io_pgconn_reset(io, false);
         return;
     }
@@ -60,7 +61,7 @@ static void listen_input(io_pgconn_t *io, PGconn *pg, void *arg)
             break;
         bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
         if (!ok)
-            fprintf(stderr, "slotd: LISTEN failed: %s", PQresultErrorMessage(res));
+            log_error("listen_failed", "cause", PQresultErrorMessage(res), NULL);
         PQclear(res);
         if (l->subscribed)
             continue;

@@ -37,8 +37,8 @@ static int is_applied(PGconn *conn, int version, char *error, size_t size)
     char number[16];
     snprintf(number, sizeof(number), "%d", version);
     const char *params[1] = {number};
-    PGresult *res = PQexecParams(conn, "SELECT 1 FROM slotd_migrations WHERE version = $1", 1,
-                                 NULL, params, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, "SELECT 1 FROM slotd_migrations WHERE version = $1", 1, NULL,
+                                 params, NULL, NULL, 0);
     int applied = -1;
     if (PQresultStatus(res) == PGRES_TUPLES_OK)
         applied = PQntuples(res) > 0;

@@ -37,6 +37,7 @@
 
 #include "io/pgconn.h"
 #include "slotd/alloc.h"
+#include "log/log.h"
 
 typedef enum { CONN_DOWN, CONN_PREPARING, CONN_IDLE, CONN_BUSY } conn_state_t;
 
@@ -748,7 +749,8 @@ static bool send_next_prepare(conn_t *c, PGconn *pg)
     c->prepared++;
     c->awaiting = true;
     if (!PQsendPrepare(pg, st->name, st->sql, 0, NULL)) {
-        fprintf(stderr, "slotd: cannot prepare %s: %s", st->name, PQerrorMessage(pg));
+        log_error("database_prepare_failed", "statement", st->name, "cause", PQerrorMessage(pg),
+                  NULL);
         return false;
     }
     io_pgconn_sent(c->io);
@@ -805,8 +807,8 @@ static void command_done(conn_t *c, PGconn *pg, PGresult *res)
     if (c->state == CONN_PREPARING) {
         const char *state = result_sqlstate(res);
         if (state) {
-            fprintf(stderr, "slotd: preparing the database session failed: %s",
-                    res ? PQresultErrorMessage(res) : "no result\n");
+            log_error("database_session_setup_failed", "sqlstate", state, "cause",
+                      res ? PQresultErrorMessage(res) : "no result", NULL);
             PQclear(res);
             io_pgconn_reset(c->io, false);
             return;
