@@ -6,9 +6,13 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libical-dev libjansson-dev libpq-dev libssl-dev libuv1-dev libh2o-dev
           libcurl4-openssl-dev
-          postgresql postgresql-contrib tzdata)
+          postgresql postgresql-contrib tzdata
+          clang-format perl git nodejs npm curl util-linux)
+# clang-format and perl: the format and duplication checks; nodejs and npm: the
+# OpenAPI check (its validator packages are pinned in tests/openapi/); curl and
+# util-linux (flock): the run command.
 
-# Callers may add packages of their own (the run command adds curl).
+# Callers may add packages of their own.
 read -r -a extra <<<"${SLOTD_EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 

@@ -17,7 +17,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 scripts/deps.sh
-command -v curl >/dev/null 2>&1 || SLOTD_EXTRA_PACKAGES=curl scripts/deps.sh
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target slotd >/dev/null

@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# The test command: builds slotd twice (a normal optimized build and an
-# ASan+UBSan build) and runs the whole test suite against each, with a
-# throwaway PostgreSQL cluster that it starts and removes itself.
+# The test command: checks formatting (clang-format) and duplicated blocks,
+# builds slotd twice (a normal optimized build and an ASan+UBSan build) and runs
+# the whole test suite against each, with a throwaway PostgreSQL cluster that it
+# starts and removes itself. In each build the last test validates every HTTP
+# response the tests received against src/http/openapi.yaml. Exits 1 when any
+# check or test fails (the checks do not stop the builds and tests: every
+# failure is reported in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+
+status=0
+echo "== format"
+scripts/check-format.sh || status=1
+echo "== duplicated blocks"
+scripts/check-duplicates.sh || status=1
+echo "== OpenAPI validator (npm ci in tests/openapi)"
+(cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || status=1
 
 # The throwaway cluster: a fresh directory under /tmp (reachable by the postgres
 # user when running as root), a free port, removed on exit.
@@ -20,7 +32,6 @@ export SLOTD_TEST_DATABASE_URL="$url"
 echo "== throwaway PostgreSQL at $url"
 
 jobs=$(nproc 2>/dev/null || echo 2)
-status=0
 for variant in release asan; do
     dir=build-test-$variant
     case $variant in
@@ -37,4 +48,7 @@ for variant in release asan; do
         status=1
     fi
 done
+if [ $status -ne 0 ]; then
+    echo "== FAILED (see above)"
+fi
 exit $status
