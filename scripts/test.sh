@@ -29,6 +29,7 @@ cleanup() {
 trap cleanup EXIT
 url=$(SLOTD_PG_THROWAWAY=1 scripts/pg.sh start-free "$pgdir/data")
 export SLOTD_TEST_DATABASE_URL="$url"
+export SLOTD_OPENAPI_REQUIRE_RESPONSES=1 # every HTTP test runs: the OpenAPI check must see their responses
 echo "== throwaway PostgreSQL at $url"
 
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -129,8 +129,15 @@ async function main() {
             fail(ajv.errorsText(validate.errors, { separator: '; ' }));
     }
     if (checked === 0) {
-        console.error(`openapi check: no response logged in ${logPath}: the HTTP tests did not run with SLOTD_API_LOG`);
-        process.exit(1);
+        /* `ctest -R some_engine_test` runs no HTTP test; the test command (which
+         * runs them all) sets SLOTD_OPENAPI_REQUIRE_RESPONSES so that a log left
+         * empty by a broken client cannot pass unnoticed. */
+        if (process.env.SLOTD_OPENAPI_REQUIRE_RESPONSES) {
+            console.error(`openapi check: no response logged in ${logPath}: the HTTP tests did not log (SLOTD_API_LOG)`);
+            process.exit(1);
+        }
+        console.log('openapi check: the document is valid; no HTTP test ran, so no response to check');
+        return;
     }
     if (failures.length) {
         console.error(`openapi check: ${failures.length} of ${checked} responses do not match ${docPath}:`);
