@@ -11,15 +11,16 @@ command -v clang-format >/dev/null 2>&1 || {
 }
 mapfile -t files < <(git ls-files --cached --others --exclude-standard -- 'src/*.[ch]' 'include/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]')
 bad=0
+difference=$(mktemp)
+trap 'rm -f "$difference"' EXIT
 for f in "${files[@]}"; do
     [ -f "$f" ] || continue
-    if ! clang-format --style=file "$f" | diff -u --label "$f" --label "$f (clang-format)" "$f" - >/tmp/check-format.$$ 2>&1; then
+    if ! clang-format --style=file "$f" | diff -u --label "$f" --label "$f (clang-format)" "$f" - >"$difference" 2>&1; then
         echo "check-format: $f is not formatted (clang-format -i $f):"
-        head -n 12 /tmp/check-format.$$ | sed 's/^/    /'
+        head -n 12 "$difference" | sed 's/^/    /'
         bad=$((bad + 1))
     fi
 done
-rm -f /tmp/check-format.$$
 if [ "$bad" -gt 0 ]; then
     echo "check-format: $bad of ${#files[@]} files differ from clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -n 1)"
     exit 1
