@@ -3,9 +3,9 @@
  *
  * Every response it receives is also appended, when SLOTD_API_LOG names a
  * file, as one JSON line {method, path, status, content_type, body} to that
- * file. The last test of the suite (tests/openapi/check.js) validates each
- * line against src/http/openapi.yaml, so the document cannot drift from what
- * the service answers. One write() per line on an O_APPEND descriptor keeps
+ * file. After the tests, the test command (scripts/test.sh) validates each
+ * line against src/http/openapi.yaml (tests/openapi/check.sh), so the document
+ * cannot drift from what the service answers. One write() per line on an O_APPEND descriptor keeps
  * the lines of tests running in parallel whole.
  */
 #include "api_client.h"
