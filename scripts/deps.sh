@@ -6,9 +6,17 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libical-dev libjansson-dev libpq-dev libssl-dev libuv1-dev libh2o-dev
           libcurl4-openssl-dev
-          postgresql postgresql-contrib tzdata)
+          postgresql postgresql-contrib tzdata
+          clang-format perl git curl util-linux)
+# clang-format and perl: the format and duplication checks; curl and util-linux
+# (flock): the run command. The OpenAPI check needs node (18 or later) and npm:
+# Debian's nodejs and npm unless both commands are already there (a node
+# installed otherwise often ships its own npm, which Debian's would conflict with).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 
-# Callers may add packages of their own (the run command adds curl).
+# Callers may add packages of their own.
 read -r -a extra <<<"${SLOTD_EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 

@@ -6,18 +6,36 @@
 # examples.
 # Ctrl-C stops the service and the private PostgreSQL.
 #
+# One run per checkout: var/run.lock is held (flock) for as long as this script
+# and the slotd it started live, and a second run refuses at once, before it
+# touches the database, the demo or the port. A run also refuses when something
+# already answers on its listen address.
+#
 # SLOTD_LISTEN (default 127.0.0.1:8080) and SLOTD_PG_PORT (default 54329) move
 # the ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 scripts/deps.sh
-command -v curl >/dev/null 2>&1 || SLOTD_EXTRA_PACKAGES=curl scripts/deps.sh
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target slotd >/dev/null
 
 mkdir -p var
+listen=${SLOTD_LISTEN:-127.0.0.1:8080}
+base="http://$listen"
+exec 9>>var/run.lock
+if ! flock -n 9; then
+    echo "slotd: scripts/run.sh is already running on this checkout (pid $(cat var/run.pid 2>/dev/null || echo '?'))." >&2
+    echo "slotd: stop it first (Ctrl-C in its terminal); nothing was started or changed." >&2
+    exit 1
+fi
+echo $$ >var/run.pid
+if curl -s -o /dev/null --max-time 2 "$base/healthz"; then
+    echo "slotd: something already answers on $listen; stop it, or choose another address with SLOTD_LISTEN." >&2
+    exit 1
+fi
+
 private_pg=""
 if [ -z "${SLOTD_DATABASE_URL:-}" ]; then
     private_pg="$root/var/postgres"
@@ -25,9 +43,6 @@ if [ -z "${SLOTD_DATABASE_URL:-}" ]; then
     export SLOTD_DATABASE_URL
     echo "PostgreSQL: private cluster in var/postgres at $SLOTD_DATABASE_URL"
 fi
-listen=${SLOTD_LISTEN:-127.0.0.1:8080}
-base="http://$listen"
-
 build/slotd migrate
 
 # The demo clinic (config/demo-clinic.json: 3 staff, 2 rooms, 3 services, some
@@ -60,8 +75,15 @@ ENV
 fi
 
 today=$(date +%F)
-tomorrow=$(date -d tomorrow +%F)
 week=$(date -d '+6 days' +%F)
+# The examples that change something act on the hygienist on the next Monday to
+# Thursday from tomorrow on: a day she works (config/demo-clinic.json), so their
+# effect shows in her slots. Each is followed by its undo.
+for i in 1 2 3 4 5 6 7; do
+    day=$(date -d "+$i days" +%F)
+    case $(date -d "$day" +%u) in 1 | 2 | 3 | 4) break ;; esac
+done
+offset=$(TZ=Europe/Warsaw date -d "$day 12:00" +%:z) # the demo clinic's zone that day
 
 build/slotd serve --listen "$listen" &
 serve_pid=$!
@@ -69,13 +91,27 @@ stop() {
     kill -TERM "$serve_pid" 2>/dev/null || true
     wait "$serve_pid" 2>/dev/null || true
     if [ -n "$private_pg" ]; then scripts/pg.sh stop "$private_pg"; fi
+    rm -f var/run.pid
 }
 trap stop EXIT
 trap 'exit 0' INT TERM
+ready=""
 for _ in $(seq 1 100); do
-    curl -sf "$base/readyz" >/dev/null 2>&1 && break
+    kill -0 "$serve_pid" 2>/dev/null || break # it failed to start: its error is above
+    if curl -sf "$base/readyz" >/dev/null 2>&1; then
+        ready=1
+        break
+    fi
     sleep 0.1
 done
+if [ -z "$ready" ]; then
+    echo "slotd: the service did not become ready on $listen; see its messages above." >&2
+    exit 1
+fi
+auth_agent="-H 'Authorization: Bearer $DEMO_AGENT_KEY'"
+auth_admin="-H 'Authorization: Bearer $DEMO_ADMIN_KEY'"
+kasia_day="'$base/v1/slots?service_id=$DEMO_CLEANING&from=$day&to=$day&resource_id=$DEMO_HYGIENIST'"
+starts="| grep -o '\"start\":\"[^\"]*\"'"
 cat <<TXT
 
 == slotd is serving on $base  (Ctrl-C stops it)
@@ -87,17 +123,31 @@ Demo Dental Clinic, organization $DEMO_ORG
              check-up $DEMO_CHECKUP
              whitening $DEMO_WHITENING
 
-Try:
+Try (reading):
   curl -s $base/readyz
-  curl -s -H 'Authorization: Bearer $DEMO_AGENT_KEY' '$base/v1/slots?service_id=$DEMO_CLEANING&from=$today&to=$week&per_day=2'
-  curl -s -H 'Authorization: Bearer $DEMO_AGENT_KEY' '$base/v1/slots?service_id=$DEMO_WHITENING&from=$today&to=$week&limit=3&tz=UTC'
-  curl -s -H 'Authorization: Bearer $DEMO_AGENT_KEY' '$base/v1/slots?service_id=$DEMO_CLEANING&from=$today&to=$week&resource_id=$DEMO_HYGIENIST&limit=3'
-  curl -s -H 'Authorization: Bearer $DEMO_AGENT_KEY' $base/v1/services
-  curl -s -H 'Authorization: Bearer $DEMO_AGENT_KEY' $base/v1/resources
-  curl -s -X PUT -H 'Authorization: Bearer $DEMO_ADMIN_KEY' $base/v1/resources/$DEMO_HYGIENIST/overrides/$tomorrow -d '{"hours":[["12:00","14:00"]]}'
-  curl -s -X POST -H 'Authorization: Bearer $DEMO_ADMIN_KEY' $base/v1/resources/$DEMO_HYGIENIST/blocks -d '{"rrule":"FREQ=WEEKLY;BYDAY=FR","start_local":"${today}T12:00","duration_minutes":60,"reason":"team meeting"}'
-  curl -s -X PATCH -H 'Authorization: Bearer $DEMO_ADMIN_KEY' $base/v1/organization -d '{"business_hours":{"mon":[["09:00","13:00"],["12:00","17:00"]]}}'   # 400: overlapping ranges
+  curl -s $auth_agent '$base/v1/slots?service_id=$DEMO_CLEANING&from=$today&to=$week&per_day=2'
+  curl -s $auth_agent '$base/v1/slots?service_id=$DEMO_WHITENING&from=$today&to=$week&limit=3&tz=UTC'
+  curl -s $auth_agent $base/v1/services
+  curl -s $auth_agent $base/v1/resources
   curl -s $base/metrics | grep slotd_index
+
+The hygienist's cleaning slots on $day, before any change:
+  curl -s $auth_agent $kasia_day $starts
+
+Change her hours that day to 12:00-14:00 (a PUT: pasting it twice changes nothing more),
+see the slots follow, then undo it:
+  curl -s -X PUT $auth_admin $base/v1/resources/$DEMO_HYGIENIST/overrides/$day -d '{"hours":[["12:00","14:00"]]}'
+  curl -s $auth_agent $kasia_day $starts
+  curl -s -X DELETE $auth_admin $base/v1/resources/$DEMO_HYGIENIST/overrides/$day
+
+Block 10:00-12:00 that day (the answer's id is kept in \$block), see the gap, then undo it
+with the DELETE (paste the three lines together: they leave nothing behind):
+  block=\$(curl -s -X POST $auth_admin $base/v1/resources/$DEMO_HYGIENIST/blocks -d '{"start":"${day}T10:00:00$offset","end":"${day}T12:00:00$offset","reason":"team meeting"}' | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'); echo "block \$block"
+  curl -s $auth_agent $kasia_day $starts
+  curl -s -X DELETE $auth_admin $base/v1/resources/$DEMO_HYGIENIST/blocks/\$block
+
+An error names the field at fault (400: overlapping ranges, nothing changes):
+  curl -s -X PATCH $auth_admin $base/v1/organization -d '{"business_hours":{"mon":[["09:00","13:00"],["12:00","17:00"]]}}'
 
 The API is described in src/http/openapi.yaml. Request logs follow (one JSON line each):
 TXT

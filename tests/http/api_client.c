@@ -1,7 +1,17 @@
-/* The black-box API test client (see api_client.h). */
+/*
+ * The black-box API test client (see api_client.h).
+ *
+ * Every response it receives is also appended, when SLOTD_API_LOG names a
+ * file, as one JSON line {method, path, status, content_type, body} to that
+ * file. After the tests, the test command (scripts/test.sh) validates each
+ * line against src/http/openapi.yaml (tests/openapi/check.sh), so the document
+ * cannot drift from what the service answers. One write() per line on an O_APPEND descriptor keeps
+ * the lines of tests running in parallel whole.
+ */
 #include "api_client.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +52,31 @@ static size_t collect(char *ptr, size_t size, size_t n, void *arg)
     return size * n;
 }
 
+/* Appends one received response to the SLOTD_API_LOG file, if set. */
+static void log_response(CURL *curl, const char *method, const char *path, long status,
+                         const buffer_t *b)
+{
+    const char *file = getenv("SLOTD_API_LOG");
+    if (!file || !*file)
+        return;
+    const char *type = NULL;
+    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
+    json_t *line =
+        json_pack("{s:s, s:s, s:I, s:s?, s:s%}", "method", method, "path", path, "status",
+                  (json_int_t)status, "content_type", type, "body", b->data ? b->data : "", b->len);
+    CHECK(line != NULL); /* the body is not UTF-8: a defect of its own */
+    char *text = json_dumps(line, JSON_COMPACT);
+    size_t len = strlen(text);
+    text = realloc(text, len + 2);
+    text[len++] = '\n';
+    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    CHECK(fd >= 0);
+    CHECK(write(fd, text, len) == (ssize_t)len);
+    close(fd);
+    free(text);
+    json_decref(line);
+}
+
 int api_call(api_server_t *s, const char *method, const char *path, const char *key,
              const char *body, json_t **response)
 {
@@ -73,6 +108,7 @@ int api_call(api_server_t *s, const char *method, const char *path, const char *
     }
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    log_response(curl, method, path, status, &b);
     if (response)
         *response = b.data ? json_loads(b.data, 0, NULL) : NULL;
     free(b.data);
@@ -94,6 +130,7 @@ int api_get_text(api_server_t *s, const char *path, char *buffer, size_t size)
     CHECK(curl_easy_perform(curl) == CURLE_OK);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    log_response(curl, "GET", path, status, &b);
     snprintf(buffer, size, "%s", b.data ? b.data : "");
     free(b.data);
     curl_easy_cleanup(curl);
