@@ -518,14 +518,30 @@ static void merge_tail(int64_t *v, size_t mid, size_t end, int64_t *run)
     }
 }
 
+/* Rule 8's resource_ids: every candidate that serves the slot being emitted. */
+static void append_serving(eng_workspace_t *ws)
+{
+    for (size_t k = 0; k < ws->candidate_count; k++) {
+        if (!ws->candidates[k].serves)
+            continue;
+        ws->slot_resources = slotd_grow(ws->slot_resources, &ws->slot_resource_capacity,
+                                        ws->slot_resource_count + 1, sizeof(eng_resource_t *));
+        ws->slot_resources[ws->slot_resource_count++] = ws->candidates[k].resource;
+    }
+}
+
+/* Rule 5: the earliest start, E = max(from, now + max(notice, 1 minute)). */
+static int64_t earliest_start(const compute_t *c)
+{
+    int64_t notice = (int64_t)c->service->spec.min_notice_minutes * 60;
+    int64_t earliest = c->now + (notice > 60 ? notice : 60);
+    return earliest < c->from ? c->from : earliest;
+}
+
 /* Rules 5-7: the grid of starts, into ws->emitted (sorted, unique). */
 static void generate(eng_workspace_t *ws, const compute_t *c)
 {
-    const eng_service_spec_t *spec = &c->service->spec;
-    int64_t notice = (int64_t)spec->min_notice_minutes * 60;
-    int64_t earliest = c->now + (notice > 60 ? notice : 60);
-    if (earliest < c->from)
-        earliest = c->from;
+    int64_t earliest = earliest_start(c);
     int64_t unit = alignment_unit(c->step / 60) * 60;
 
     ws->emitted_count = 0;
@@ -611,13 +627,7 @@ static void qualify(eng_workspace_t *ws, const compute_t *c, uint32_t per_day, u
         slot->start = t;
         slot->end = t + c->duration;
         slot->first_resource = (uint32_t)ws->slot_resource_count;
-        for (size_t k = 0; k < ws->candidate_count; k++) {
-            if (!ws->candidates[k].serves)
-                continue;
-            ws->slot_resources = slotd_grow(ws->slot_resources, &ws->slot_resource_capacity,
-                                            ws->slot_resource_count + 1, sizeof(eng_resource_t *));
-            ws->slot_resources[ws->slot_resource_count++] = ws->candidates[k].resource;
-        }
+        append_serving(ws);
         slot->resource_count = (uint32_t)(ws->slot_resource_count - slot->first_resource);
         if (limit && ws->slot_count == limit)
             break;
@@ -697,11 +707,7 @@ int eng_slots(eng_workspace_t *ws, const eng_query_t *q, eng_slots_t *out)
  */
 static bool grid_has(eng_workspace_t *ws, const compute_t *c, int64_t target)
 {
-    const eng_service_spec_t *spec = &c->service->spec;
-    int64_t notice = (int64_t)spec->min_notice_minutes * 60;
-    int64_t earliest = c->now + (notice > 60 ? notice : 60);
-    if (earliest < c->from)
-        earliest = c->from;
+    int64_t earliest = earliest_start(c);
     int64_t unit = alignment_unit(c->step / 60) * 60;
 
     size_t active = 0; /* progressions [first, last] in ws->progressions */
@@ -770,13 +776,7 @@ static bool qualify_one(eng_workspace_t *ws, const compute_t *c, int64_t t)
     ws->slots = slotd_grow(ws->slots, &ws->slot_capacity, 1, sizeof(eng_slot_t));
     eng_slot_t *slot = &ws->slots[ws->slot_count++];
     *slot = (eng_slot_t){.start = t, .end = t + c->duration};
-    for (size_t k = 0; k < ws->candidate_count; k++) {
-        if (!ws->candidates[k].serves)
-            continue;
-        ws->slot_resources = slotd_grow(ws->slot_resources, &ws->slot_resource_capacity,
-                                        ws->slot_resource_count + 1, sizeof(eng_resource_t *));
-        ws->slot_resources[ws->slot_resource_count++] = ws->candidates[k].resource;
-    }
+    append_serving(ws);
     slot->resource_count = (uint32_t)ws->slot_resource_count;
     return true;
 }
