@@ -209,6 +209,12 @@ static void settle(http_ctx_t *ctx, int status, const char *body, size_t length)
         ctx->query = NULL;
         unref(ctx); /* the query's reference: its callback will not come */
     }
+    if (ctx->wait_operation) {
+        void *operation = ctx->wait_operation;
+        ctx->wait_operation = NULL;
+        ctx->wait_cancel(operation);
+        unref(ctx); /* http_wait's reference: the operation will not call back */
+    }
     h2o_req_t *req = ctx->req;
     if (req) {
         static h2o_generator_t generator = {NULL, NULL};
@@ -372,6 +378,30 @@ void http_query(http_ctx_t *ctx, const char *statement, int count, const char *c
         ctx->refs--;
         http_respond_error(ctx, 503, "unavailable", "The service is busy; please try again.", NULL);
     }
+}
+
+/* ---- operations of other layers ----------------------------------------------------------- */
+
+void http_wait(http_ctx_t *ctx, void *operation, void (*cancel)(void *operation))
+{
+    ctx->wait_operation = operation;
+    ctx->wait_cancel = cancel;
+    ctx->refs++;
+}
+
+void http_wait_end(http_ctx_t *ctx)
+{
+    ctx->wait_operation = NULL;
+}
+
+void http_wait_release(http_ctx_t *ctx)
+{
+    unref(ctx);
+}
+
+store_pool_t *http_pool(http_ctx_t *ctx)
+{
+    return ctx->server->options.pool;
 }
 
 /* ---- request parsing ----------------------------------------------------------------------- */
