@@ -48,9 +48,8 @@ static void on_created(http_ctx_t *ctx, const PGresult *res, const char *sqlstat
         respond_resource(ctx, 201, res);
 }
 
-static const char *const resource_fields[] = {"kind",  "name",     "location_id",   "email",
-                                              "phone", "timezone", "working_hours", "active",
-                                              "id",    NULL};
+static const char *const resource_fields[] = {
+    "kind", "name", "location_id", "email", "phone", "timezone", "working_hours", "active", NULL};
 
 static bool valid_kind(http_ctx_t *ctx, const char *kind)
 {
@@ -231,7 +230,7 @@ void http_overrides_put(http_ctx_t *ctx)
 {
     char id[37], date[11], field[CODEC_FIELD_MAX];
     eng_id_t parsed;
-    static const char *const allowed[] = {"hours", "date", NULL};
+    static const char *const allowed[] = {"hours", NULL}; /* the date is the path's */
     if (!http_path_id(ctx, 0, "resource", id, &parsed) || !path_date(ctx, 1, date) ||
         !http_body_object(ctx) || !http_fields_known(ctx, ctx->body, allowed))
         return;
