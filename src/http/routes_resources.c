@@ -320,7 +320,11 @@ void http_overrides_list(http_ctx_t *ctx)
         int32_t day;
         dates[i] = http_query_param(ctx, names[i], buffers[i], sizeof(buffers[i]));
         if (dates[i] && tz_parse_date(dates[i], &day) != 0) {
-            http_respond_invalid(ctx, names[i], "Use a date, YYYY-MM-DD.");
+            char message[128];
+            snprintf(message, sizeof(message),
+                     "%s is not a date of the calendar: use YYYY-MM-DD, e.g. 2026-03-01.",
+                     names[i]);
+            http_respond_invalid(ctx, names[i], message);
             return;
         }
     }

@@ -111,3 +111,41 @@ TEST(domain_price_refuses_sub_cent_numbers_like_sub_cent_text)
     }
     api_stop(&s);
 }
+
+/* The message of a 400 for `path`, which must name `field` (static buffer). */
+static const char *refusal(api_server_t *s, const char *path, const char *field)
+{
+    static char message[256];
+    json_t *r;
+    CHECK_EQ(api_call(s, "GET", path, s->admin_key, NULL, &r), 400);
+    json_t *error = json_object_get(r, "error");
+    const char *got =
+        json_string_value(json_object_get(json_object_get(error, "details"), "field"));
+    CHECK(got && strcmp(got, field) == 0);
+    snprintf(message, sizeof(message), "%s", json_string_value(json_object_get(error, "message")));
+    json_decref(r);
+    return message;
+}
+
+/* Issue 12: a present but malformed date or instant says what is wrong, not that it is missing. */
+TEST(domain_listings_say_what_is_wrong_with_a_malformed_date)
+{
+    api_server_t s;
+    api_start(&s, NULL);
+    json_t *r = api_expect(&s, 201, "POST", "/v1/resources", s.admin_key,
+                           "{\"kind\":\"staff\",\"name\":\"Anna\",\"working_hours\":{}}");
+    char resource[40], path[256];
+    snprintf(resource, sizeof(resource), "%s", api_id(r));
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/resources/%s/blocks?from=2026-02-30&to=2026-03-02", resource);
+    const char *message = refusal(&s, path, "from");
+    CHECK(strstr(message, "required") == NULL && strstr(message, "calendar") != NULL);
+    snprintf(path, sizeof(path), "/v1/resources/%s/blocks?to=2026-03-02", resource);
+    CHECK(strstr(refusal(&s, path, "from"), "required") != NULL);
+    snprintf(path, sizeof(path),
+             "/v1/resources/%s/blocks?from=2026-03-01&to=2026-03-02T09:00:00+01:00", resource);
+    CHECK(strstr(refusal(&s, path, "to"), "%2B") != NULL);
+    snprintf(path, sizeof(path), "/v1/resources/%s/overrides?from=2026-02-30", resource);
+    CHECK(strstr(refusal(&s, path, "from"), "calendar") != NULL);
+    api_stop(&s);
+}
