@@ -280,7 +280,9 @@ static bool parse_service(http_ctx_t *ctx, service_write_t *w, bool creating)
 static void on_written(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
 {
     service_write_t *w = ctx->state;
-    if (sqlstate)
+    if (sqlstate && strcmp(sqlstate, "23503") == 0) /* a resource deleted since the check */
+        http_respond_invalid(ctx, "requirements", "No such resource.");
+    else if (sqlstate)
         http_respond_database_error(ctx, sqlstate);
     else if (PQntuples(res) != 1)
         http_respond_not_found(ctx, "service");
