@@ -28,7 +28,7 @@ typedef struct {
     const char *organization_timezone;
     bool has_business_hours;
     eng_week_t business_hours; /**< when has_business_hours */
-    const int32_t *closures;   /**< local dates (days since 1970-01-01), ascending */
+    const int32_t *closures;   /**< local dates (days since 1970-01-01), as given */
     size_t closure_count;
     int64_t created_at, updated_at; /**< UTC seconds */
 } store_location_t;
