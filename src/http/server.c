@@ -301,8 +301,15 @@ void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_k
 
 void http_respond(http_ctx_t *ctx, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
+    if (text == NULL) { /* a json_pack that failed (text that is not UTF-8): never strlen(NULL) */
+        fprintf(stderr, "slotd: request %s: an answer could not be rendered\n", ctx->request_id);
+        static const char internal[] = "{\"error\":{\"code\":\"internal\",\"message\":"
+                                       "\"Something went wrong on our side.\",\"details\":{}}}";
+        settle(ctx, 500, internal, sizeof(internal) - 1);
+        return;
+    }
     settle(ctx, status, text, strlen(text));
     free(text);
 }

@@ -143,3 +143,74 @@ TEST(typed_locations_cancelled_operation_never_calls_back)
     CHECK_EQ(seen.calls, 0);
     close_fixture(&f);
 }
+
+static void on_ascii_location(int error, const store_location_t *location, void *arg)
+{
+    seen_t *seen = arg;
+    seen->calls++;
+    seen->error = error;
+    /* what an edge must be ready for: a stored text that is not UTF-8 makes json_pack fail */
+    json_t *packed = location ? json_pack("{s:s}", "name", location->name) : NULL;
+    seen->has_address = packed != NULL; /* reused: did the name pack */
+    if (location)
+        snprintf(seen->name, sizeof(seen->name), "%s", location->name);
+    json_decref(packed);
+}
+
+/*
+ * Issue 8, confirmed: a SQL_ASCII database (or another program writing into
+ * one) hands slotd text that is not UTF-8, and json_pack then returns NULL.
+ * The location routes answer 500 for such a row, and http_respond refuses a
+ * NULL body instead of measuring it with strlen.
+ */
+TEST(typed_locations_read_text_that_is_not_utf8_from_a_sql_ascii_database)
+{
+    const char *url;
+    PGconn *admin = test_db_create(&url);
+    char name[96], sql[256], ascii_url[600];
+    snprintf(name, sizeof(name), "%s_ascii", PQdb(admin));
+    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
+    test_db_exec(admin, sql);
+    snprintf(sql, sizeof(sql),
+             "CREATE DATABASE %s ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' "
+             "LC_CTYPE 'C'",
+             name);
+    test_db_exec(admin, sql);
+    snprintf(ascii_url, sizeof(ascii_url), "%.*s/%s", (int)(strrchr(url, '/') - url), url, name);
+    PGconn *db = PQconnectdb(ascii_url);
+    CHECK(PQstatus(db) == CONNECTION_OK);
+    char error[1024] = "";
+    CHECK(store_migrate(db, error, sizeof(error)) >= 0);
+    test_db_exec(db, "INSERT INTO organizations (id, name, timezone) VALUES "
+                     "('00000000-0000-0000-0000-0000000000a1', 'A', 'UTC');"
+                     "INSERT INTO locations (organization_id, id, name) VALUES "
+                     "('00000000-0000-0000-0000-0000000000a1', "
+                     "'00000000-0000-0000-0000-0000000000d1', E'caf\\xe9')");
+    PQfinish(db);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_pool_options_t options = {.url = ascii_url,
+                                    .size = 1,
+                                    .statement_timeout_ms = 5000,
+                                    .statements = store_statements,
+                                    .statement_count = store_statement_count,
+                                    .max_queue = 4};
+    store_pool_t *pool = store_pool_new(&loop, &options);
+    eng_id_t org, id;
+    codec_parse_uuid("00000000-0000-0000-0000-0000000000a1", &org);
+    codec_parse_uuid("00000000-0000-0000-0000-0000000000d1", &id);
+    seen_t seen = {0};
+    CHECK(store_locations_get(pool, &org, &id, on_ascii_location, &seen) != NULL);
+    for (int spins = 0; seen.calls == 0 && spins < 200000; spins++)
+        uv_run(&loop, UV_RUN_ONCE);
+    CHECK_EQ(seen.calls, 1);
+    CHECK_EQ(seen.error, 0);
+    CHECK(strcmp(seen.name, "caf\xe9") == 0);
+    CHECK(!seen.has_address); /* json_pack refused it */
+    store_pool_close(pool, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ(uv_loop_close(&loop), 0);
+    snprintf(sql, sizeof(sql), "DROP DATABASE %s", name);
+    test_db_exec(admin, sql);
+    test_db_drop(admin);
+}
