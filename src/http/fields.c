@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "slotd/codec.h"
+#include "slotd/tz.h"
 
 static bool invalid(http_ctx_t *ctx, const char *field, const char *message)
 {
@@ -58,8 +61,11 @@ bool http_field_string(http_ctx_t *ctx, const json_t *object, const char *name, 
         return false;
     if (v == NULL || (nullable && json_is_null(v)))
         return true;
-    size_t len = json_is_string(v) ? json_string_length(v) : 0;
-    if (!json_is_string(v) || len < min || len > max || strlen(json_string_value(v)) != len) {
+    /* characters, as the message says: code points, not bytes; no NUL inside */
+    long len = json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v)
+                   ? domain_text_length(json_string_value(v))
+                   : -1;
+    if (len < 0 || (size_t)len < min || (size_t)len > max) {
         char message[128];
         snprintf(message, sizeof(message), "%s must be text of %zu to %zu characters.", name, min,
                  max);
@@ -238,5 +244,77 @@ bool http_field_dates(http_ctx_t *ctx, const json_t *object, const char *name, c
     *p++ = '}';
     *p = 0;
     *literal = text;
+    return true;
+}
+
+bool http_field_text(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
+                     const char **out, bool *present)
+{
+    json_t *v;
+    *out = NULL;
+    if (!lookup(ctx, object, name, false, &v, present))
+        return false;
+    if (v == NULL || (nullable && json_is_null(v)))
+        return true;
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+        char message[96];
+        snprintf(message, sizeof(message), "%s must be text%s.", name, nullable ? " or null" : "");
+        return invalid(ctx, name, message);
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+bool http_field_week_value(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
+                           eng_week_t *week, bool *present, bool *is_null)
+{
+    char *text = NULL;
+    bool was_present;
+    if (!http_field_week(ctx, object, name, false, nullable, &text, &was_present))
+        return false;
+    if (present)
+        *present = was_present;
+    *is_null = text == NULL;
+    if (text) {
+        /* http_field_week validated and normalized it: decoding again cannot fail */
+        json_t *value = json_loads(text, 0, NULL);
+        char field[CODEC_FIELD_MAX];
+        int rc = codec_week_from_json(value, name, week, field, sizeof(field));
+        json_decref(value);
+        free(text);
+        if (rc)
+            return invalid(ctx, field, "Hours are a WEEK object.");
+    }
+    return true;
+}
+
+bool http_field_day_list(http_ctx_t *ctx, const json_t *object, const char *name, int32_t **days,
+                         size_t *count, bool *present)
+{
+    json_t *value;
+    *days = NULL;
+    *count = 0;
+    if (!lookup(ctx, object, name, false, &value, present))
+        return false;
+    if (value == NULL)
+        return true;
+    if (!json_is_array(value))
+        return invalid(ctx, name, "Give a list of dates (YYYY-MM-DD).");
+    int32_t *list = malloc((json_array_size(value) + 1) * sizeof(*list));
+    if (list == NULL)
+        abort();
+    size_t i;
+    const json_t *day;
+    json_array_foreach(value, i, day)
+    {
+        if (!json_is_string(day) || tz_parse_date(json_string_value(day), &list[i])) {
+            char field[CODEC_FIELD_MAX];
+            snprintf(field, sizeof(field), "%s[%zu]", name, i);
+            free(list);
+            return invalid(ctx, field, "A date must be YYYY-MM-DD.");
+        }
+    }
+    *days = list;
+    *count = json_array_size(value);
     return true;
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "domain/domain.h"
 #include "http/server.h"
 
 /** Refuses any key of `object` not in the NULL-terminated `allowed` list. */
@@ -47,6 +48,24 @@ bool http_field_week(http_ctx_t *ctx, const json_t *object, const char *name, bo
 /** A list of local dates (at most 1000) as a PostgreSQL date[] literal (caller frees *literal). */
 bool http_field_dates(http_ctx_t *ctx, const json_t *object, const char *name, char **literal,
                       bool *present);
+
+/** Text, with no limit of its own (the domain checks lengths); null allowed when nullable. */
+bool http_field_text(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
+                     const char **out, bool *present);
+
+/** A WEEK object into *week; null (when nullable) sets *is_null. */
+bool http_field_week_value(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
+                           eng_week_t *week, bool *present, bool *is_null);
+
+/** A list of dates (YYYY-MM-DD) into *days (caller frees; NULL when absent). */
+bool http_field_day_list(http_ctx_t *ctx, const json_t *object, const char *name, int32_t **days,
+                         size_t *count, bool *present);
+
+/** Answers a refusal of the domain layer (400 naming the field, or 503). */
+void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error);
+
+/** Answers a STORE_E* error: 404 naming `what`, 409, 503 or 500. */
+void http_respond_store_error(http_ctx_t *ctx, int error, const char *what);
 
 /** ?limit= (default 100, 1..1000) and ?cursor= (a UUID or absent). */
 bool http_list_params(http_ctx_t *ctx, int *limit, char *cursor37, bool *has_cursor);

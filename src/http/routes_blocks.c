@@ -285,7 +285,21 @@ void http_blocks_list(http_ctx_t *ctx)
             bounds[i] = tz_from_wall(dates_zone, ((int64_t)day + i) * TZ_SECONDS_PER_DAY);
             continue;
         }
-        http_respond_invalid(ctx, names[i], "Give from and to: RFC 3339 instants or dates.");
+        char message[160];
+        if (v == NULL)
+            snprintf(message, sizeof(message),
+                     "%s is required: an RFC 3339 instant or a date (YYYY-MM-DD).", names[i]);
+        else if (strchr(v, ' '))
+            snprintf(message, sizeof(message),
+                     "%s is not an RFC 3339 instant: a + in a query string means a space; "
+                     "write the offset's + as %%2B.",
+                     names[i]);
+        else
+            snprintf(message, sizeof(message),
+                     "%s is neither an RFC 3339 instant (2026-03-01T09:00:00+01:00) nor a date "
+                     "of the calendar (YYYY-MM-DD).",
+                     names[i]);
+        http_respond_invalid(ctx, names[i], message);
         return;
     }
     if (bounds[1] < bounds[0] || bounds[1] - bounds[0] > MAX_WINDOW_DAYS * TZ_SECONDS_PER_DAY) {

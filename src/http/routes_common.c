@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/fields.h"
+#include "store/operation.h"
 #include "http/routes.h"
 #include "slotd/codec.h"
 
@@ -103,4 +104,31 @@ void http_route_get(http_ctx_t *ctx, const char *what, const char *statement, ht
     ctx->free_state = free;
     const char *values[2] = {ctx->organization_text, id};
     http_query(ctx, statement, 2, values, on_row);
+}
+
+void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error)
+{
+    if (error->code == DOMAIN_EINVALID)
+        http_respond_invalid(ctx, error->field, error->message);
+    else
+        http_respond_error(ctx, 503, "unavailable", "The service is busy; please try again.", NULL);
+}
+
+void http_respond_store_error(http_ctx_t *ctx, int error, const char *what)
+{
+    switch (error) {
+    case STORE_ENOTFOUND:
+        http_respond_not_found(ctx, what);
+        break;
+    case STORE_ECONFLICT:
+        http_respond_error(ctx, 409, "conflict", "The change conflicts with other data.", NULL);
+        break;
+    case STORE_EUNAVAILABLE:
+    case STORE_EBUSY:
+        http_respond_database_error(ctx, NULL);
+        break;
+    default:
+        fprintf(stderr, "slotd: request %s: the store failed (%d)\n", ctx->request_id, error);
+        http_respond_error(ctx, 500, "internal", "Something went wrong on our side.", NULL);
+    }
 }

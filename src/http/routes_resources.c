@@ -48,9 +48,8 @@ static void on_created(http_ctx_t *ctx, const PGresult *res, const char *sqlstat
         respond_resource(ctx, 201, res);
 }
 
-static const char *const resource_fields[] = {"kind",  "name",     "location_id",   "email",
-                                              "phone", "timezone", "working_hours", "active",
-                                              "id",    NULL};
+static const char *const resource_fields[] = {
+    "kind", "name", "location_id", "email", "phone", "timezone", "working_hours", "active", NULL};
 
 static bool valid_kind(http_ctx_t *ctx, const char *kind)
 {
@@ -231,7 +230,7 @@ void http_overrides_put(http_ctx_t *ctx)
 {
     char id[37], date[11], field[CODEC_FIELD_MAX];
     eng_id_t parsed;
-    static const char *const allowed[] = {"hours", "date", NULL};
+    static const char *const allowed[] = {"hours", NULL}; /* the date is the path's */
     if (!http_path_id(ctx, 0, "resource", id, &parsed) || !path_date(ctx, 1, date) ||
         !http_body_object(ctx) || !http_fields_known(ctx, ctx->body, allowed))
         return;
@@ -321,7 +320,11 @@ void http_overrides_list(http_ctx_t *ctx)
         int32_t day;
         dates[i] = http_query_param(ctx, names[i], buffers[i], sizeof(buffers[i]));
         if (dates[i] && tz_parse_date(dates[i], &day) != 0) {
-            http_respond_invalid(ctx, names[i], "Use a date, YYYY-MM-DD.");
+            char message[128];
+            snprintf(message, sizeof(message),
+                     "%s is not a date of the calendar: use YYYY-MM-DD, e.g. 2026-03-01.",
+                     names[i]);
+            http_respond_invalid(ctx, names[i], message);
             return;
         }
     }

@@ -150,7 +150,8 @@ static bool requirements(http_ctx_t *ctx, const json_t *value, service_write_t *
     return true;
 }
 
-/* price: "180.00" or 180 or null; up to 10 digits and 2 decimals */
+/* price: "180.00" or 180 or null; up to 10 digits and 2 decimals. A number is held to the
+ * same rule as a string: 0.001 is refused, not rounded to a cent. */
 static bool price(http_ctx_t *ctx, const json_t *value, char **text)
 {
     char buffer[40];
@@ -159,8 +160,11 @@ static bool price(http_ctx_t *ctx, const json_t *value, char **text)
         s = json_string_value(value);
     } else if (json_is_number(value) && json_number_value(value) >= 0 &&
                json_number_value(value) < 1e10) {
-        snprintf(buffer, sizeof(buffer), "%.2f", json_number_value(value));
-        s = buffer;
+        double v = json_number_value(value);
+        snprintf(buffer, sizeof(buffer), "%.2f", v);
+        /* whole cents only: the nearest cent must give back the number itself */
+        if (strtod(buffer, NULL) == v)
+            s = buffer;
     }
     bool ok = s != NULL && *s != 0 && strlen(s) <= 13;
     int digits = 0, decimals = -1;
@@ -207,7 +211,6 @@ static const char *const service_fields[] = {"name",
                                              "currency",
                                              "active",
                                              "requirements",
-                                             "id",
                                              NULL};
 
 /* Parses the body into w (positions as in svc_update). Returns false after answering. */
@@ -277,7 +280,9 @@ static bool parse_service(http_ctx_t *ctx, service_write_t *w, bool creating)
 static void on_written(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
 {
     service_write_t *w = ctx->state;
-    if (sqlstate)
+    if (sqlstate && strcmp(sqlstate, "23503") == 0) /* a resource deleted since the check */
+        http_respond_invalid(ctx, "requirements", "No such resource.");
+    else if (sqlstate)
         http_respond_database_error(ctx, sqlstate);
     else if (PQntuples(res) != 1)
         http_respond_not_found(ctx, "service");

@@ -167,6 +167,12 @@ void http__settle(http_ctx_t *ctx, int status, const char *body, size_t length)
         ctx->query = NULL;
         unref(ctx); /* the query's reference: its callback will not come */
     }
+    if (ctx->wait_operation) {
+        void *operation = ctx->wait_operation;
+        ctx->wait_operation = NULL;
+        ctx->wait_cancel(operation);
+        unref(ctx); /* http_wait's reference: the operation will not call back */
+    }
     h2o_req_t *req = ctx->req;
     if (req) {
         if (length > 0 && s->pinned_bytes + length > s->options.response_budget_bytes) {
@@ -272,7 +278,7 @@ void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_k
 
 void http_respond(http_ctx_t *ctx, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (text == NULL) { /* jansson refuses only what it cannot write (invalid UTF-8) */
         http_respond_internal(ctx, "an answer that cannot be written as JSON");
@@ -377,6 +383,30 @@ void http_query(http_ctx_t *ctx, const char *statement, int count, const char *c
                                  "again.",
                            NULL);
     }
+}
+
+/* ---- operations of other layers ----------------------------------------------------------- */
+
+void http_wait(http_ctx_t *ctx, void *operation, void (*cancel)(void *operation))
+{
+    ctx->wait_operation = operation;
+    ctx->wait_cancel = cancel;
+    ctx->refs++;
+}
+
+void http_wait_end(http_ctx_t *ctx)
+{
+    ctx->wait_operation = NULL;
+}
+
+void http_wait_release(http_ctx_t *ctx)
+{
+    unref(ctx);
+}
+
+store_pool_t *http_pool(http_ctx_t *ctx)
+{
+    return ctx->server->options.pool;
 }
 
 /* ---- the h2o handler ------------------------------------------------------------------------ */

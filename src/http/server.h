@@ -101,6 +101,8 @@ struct http_ctx {
     uint64_t started_ns;
     uv_timer_t *deadline;
     store_query_t *query;
+    void *wait_operation; /* an operation of another layer (http_wait) */
+    void (*wait_cancel)(void *operation);
     char request_id[24];
     int status;
     char *path_copy;
@@ -205,6 +207,24 @@ void http_respond_database_error(http_ctx_t *ctx, const char *sqlstate);
  */
 void http_query(http_ctx_t *ctx, const char *statement, int count, const char *const *values,
                 void (*cb)(http_ctx_t *ctx, const PGresult *result, const char *sqlstate));
+
+/**
+ * The request waits for an asynchronous operation of another layer (a domain
+ * or typed-store call): should the request settle first (deadline, client
+ * gone), `cancel(operation)` runs and the operation's callback must then never
+ * come. Holds a reference to the context: the operation's callback calls
+ * http_wait_end() first, answers, then http_wait_release().
+ */
+void http_wait(http_ctx_t *ctx, void *operation, void (*cancel)(void *operation));
+
+/** The awaited operation is over (it calls back now): nothing is left to cancel. */
+void http_wait_end(http_ctx_t *ctx);
+
+/** Drops the reference http_wait took; the context may be freed. */
+void http_wait_release(http_ctx_t *ctx);
+
+/** The database pool, for the domain and typed-store calls of handlers. */
+store_pool_t *http_pool(http_ctx_t *ctx);
 
 /**
  * A query-string parameter's decoded value (in `buffer`), or NULL when absent.

@@ -1,6 +1,8 @@
 /* The service's prepared statements (see statements.h). */
 #include "store/statements.h"
 
+#include "store_sql.h"
+
 /* A resource as the API shows it; needs r (resources), o (organizations), l (locations). */
 #define RESOURCE_COLUMNS                                                                           \
     "r.id, r.kind, r.name, r.location_id, r.email, r.phone, "                                      \
@@ -10,13 +12,6 @@
 #define RESOURCE_JOINS                                                                             \
     "JOIN organizations o ON o.id = r.organization_id "                                            \
     "LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id "
-/* A location as the API shows it; needs l and o. */
-#define LOCATION_COLUMNS                                                                           \
-    "l.id, l.name, l.address, l.phone, coalesce(l.timezone, o.timezone), "                         \
-    "l.business_hours::text, to_json(l.closures)::text, extract(epoch FROM "                       \
-    "l.created_at)::bigint, "                                                                      \
-    "extract(epoch FROM l.updated_at)::bigint, o.timezone "
-
 /* A service as the API shows it, but for its requirements; needs s and o. */
 #define SERVICE_COLUMNS                                                                            \
     "s.id, s.name, s.duration_minutes, s.slot_interval_minutes, s.buffer_before_minutes, "         \
@@ -94,36 +89,12 @@ const store_statement_t store_statements[] = {
      "  AND ($4::date IS NULL OR day <= $4::date) AND ($5::date IS NULL OR day > $5::date) "
      "  ORDER BY day LIMIT $6) v ON r.id IS NOT NULL ORDER BY v.day"},
 
-    /* ---- locations ---- */
-    {"loc_insert",
-     "WITH l AS (INSERT INTO locations (organization_id, name, address, phone, timezone, "
-     "business_hours, closures) VALUES ($1, $2, $3, $4, $5, $6::jsonb, coalesce($7::date[], '{}')) "
-     "RETURNING *) SELECT " LOCATION_COLUMNS
-     "FROM l JOIN organizations o ON o.id = l.organization_id"},
-    {"loc_get", "SELECT " LOCATION_COLUMNS "FROM locations l JOIN organizations o ON "
-                "o.id = l.organization_id WHERE l.organization_id = $1 AND l.id = $2 "
-                "AND l.deleted_at IS NULL"},
-    {"loc_list", "SELECT " LOCATION_COLUMNS "FROM locations l JOIN organizations o ON "
-                 "o.id = l.organization_id WHERE l.organization_id = $1 AND l.deleted_at IS NULL "
-                 "AND ($2::uuid IS NULL OR l.id > $2::uuid) ORDER BY l.id LIMIT $3"},
-    /* $4/$6/$8/$10: whether address/phone/timezone/business_hours were sent */
-    {"loc_update",
-     "WITH l AS (UPDATE locations SET name = coalesce($3, name), "
-     "address = CASE WHEN $4::boolean THEN $5 ELSE address END, "
-     "phone = CASE WHEN $6::boolean THEN $7 ELSE phone END, "
-     "timezone = CASE WHEN $8::boolean THEN $9 ELSE timezone END, "
-     "business_hours = CASE WHEN $10::boolean THEN $11::jsonb ELSE business_hours END, "
-     "closures = coalesce($12::date[], closures) "
-     "WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *) "
-     "SELECT " LOCATION_COLUMNS "FROM l JOIN organizations o ON o.id = l.organization_id"},
-    /* refuses while live resources belong to it: first column says how many do */
-    {"loc_delete",
-     "WITH busy AS (SELECT count(*) AS n FROM resources WHERE organization_id = $1 "
-     "AND location_id = $2 AND deleted_at IS NULL), "
-     "d AS (UPDATE locations SET deleted_at = now() WHERE organization_id = $1 AND id = $2 "
-     "AND deleted_at IS NULL AND (SELECT n FROM busy) = 0 RETURNING id) "
-     "SELECT (SELECT n FROM busy), (SELECT count(*) FROM d), EXISTS (SELECT 1 FROM locations "
-     "WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL)"},
+    /* ---- locations: src/store/sql/locations.sql ---- */
+    {"location_insert", store_sql_location_insert},
+    {"location_get", store_sql_location_get},
+    {"location_list", store_sql_location_list},
+    {"location_update", store_sql_location_update},
+    {"location_delete", store_sql_location_delete},
 
     /* ---- blocks ---- */
     {"blk_insert",

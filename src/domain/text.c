@@ -1,0 +1,116 @@
+/*
+ * The rules every configuration object shares: text limits counted in
+ * characters (Unicode code points, as the API's messages say, not bytes),
+ * zone names, lists of dates. The JSON parser already guarantees valid UTF-8
+ * for strings it hands over, but domain functions are also called with text
+ * from other edges, so validity is checked here too.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/domain.h"
+#include "slotd/tz.h"
+
+int domain_invalid(domain_error_t *error, const char *field, const char *format, ...)
+{
+    error->code = DOMAIN_EINVALID;
+    snprintf(error->field, sizeof(error->field), "%s", field);
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(error->message, sizeof(error->message), format, ap);
+    va_end(ap);
+    return DOMAIN_EINVALID;
+}
+
+long domain_text_length(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    long count = 0;
+    while (*p) {
+        unsigned c = *p;
+        int extra;
+        unsigned least;
+        if (c < 0x80) {
+            extra = 0, least = 0;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            extra = 1, least = 0x80;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            extra = 2, least = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            extra = 3, least = 0x10000;
+        } else {
+            return -1;
+        }
+        unsigned code = extra ? c & (0x3fu >> extra) : c;
+        for (int i = 1; i <= extra; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return -1;
+            code = (code << 6) | (p[i] & 0x3f);
+        }
+        if (code < least || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+            return -1;
+        p += extra + 1;
+        count++;
+    }
+    return count;
+}
+
+int domain_check_text(domain_error_t *error, const char *field, const char *text, long min,
+                      long max)
+{
+    if (text == NULL)
+        return 0;
+    long length = domain_text_length(text);
+    if (length < min || length > max)
+        return domain_invalid(error, field, "%s must be text of %ld to %ld characters.", field, min,
+                              max);
+    return 0;
+}
+
+int domain_check_zone(domain_error_t *error, const char *field, const char *zone)
+{
+    tz_zone_t *found;
+    if (zone && tz_zone_find(zone, &found) != 0)
+        return domain_invalid(error, field, "Use an IANA time zone, e.g. Europe/Warsaw.");
+    return 0;
+}
+
+static int compare_days(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int domain_check_dates(domain_error_t *error, const char *field, const int32_t *days, size_t count,
+                       size_t max)
+{
+    if (count > max)
+        return domain_invalid(error, field, "Give a list of dates (YYYY-MM-DD), at most %zu.", max);
+    if (count < 2)
+        return 0;
+    int32_t *sorted = malloc(count * sizeof(*sorted));
+    if (sorted == NULL)
+        abort();
+    memcpy(sorted, days, count * sizeof(*sorted));
+    qsort(sorted, count, sizeof(*sorted), compare_days);
+    int rc = 0;
+    for (size_t i = 1; i < count && rc == 0; i++) {
+        if (sorted[i] != sorted[i - 1])
+            continue;
+        /* name the second listing of the date, as the client wrote the list */
+        size_t seen = 0, at = 0;
+        for (size_t j = 0; j < count; j++) {
+            if (days[j] == sorted[i] && ++seen == 2) {
+                at = j;
+                break;
+            }
+        }
+        char name[CODEC_FIELD_MAX];
+        snprintf(name, sizeof(name), "%s[%zu]", field, at);
+        rc = domain_invalid(error, name, "This date is listed twice.");
+    }
+    free(sorted);
+    return rc;
+}

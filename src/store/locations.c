@@ -1,0 +1,251 @@
+/*
+ * The typed store for locations (see locations.h). The SQL is in
+ * sql/locations.sql; this file alone knows its parameter positions and result
+ * columns. Rows are read into store_location_t with strings pointing into the
+ * pool's result (valid during the callback), business hours parsed back into
+ * a WEEK and closures into day numbers, so callers never see SQL text forms.
+ * A row the service cannot read (another program wrote invalid hours) is an
+ * internal error, never a half-filled struct.
+ */
+#include "store/locations.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slotd/alloc.h"
+#include "slotd/codec.h"
+#include "slotd/tz.h"
+
+/* The columns of every statement that answers locations. */
+enum {
+    COL_ID,
+    COL_NAME,
+    COL_ADDRESS,
+    COL_PHONE,
+    COL_TIMEZONE,
+    COL_BUSINESS_HOURS,
+    COL_CLOSURES,
+    COL_CREATED,
+    COL_UPDATED,
+    COL_ORGANIZATION_TIMEZONE
+};
+
+static const char *nullable(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+/* Reads one row; out->closures is allocated (release with free_row). */
+static int read_row(const PGresult *res, int row, store_location_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (codec_parse_uuid(PQgetvalue(res, row, COL_ID), &out->id) != 0)
+        return STORE_EINTERNAL;
+    out->name = PQgetvalue(res, row, COL_NAME);
+    out->address = nullable(res, row, COL_ADDRESS);
+    out->phone = nullable(res, row, COL_PHONE);
+    out->timezone = PQgetvalue(res, row, COL_TIMEZONE);
+    out->organization_timezone = PQgetvalue(res, row, COL_ORGANIZATION_TIMEZONE);
+    out->created_at = strtoll(PQgetvalue(res, row, COL_CREATED), NULL, 10);
+    out->updated_at = strtoll(PQgetvalue(res, row, COL_UPDATED), NULL, 10);
+    int rc = 0;
+    const char *hours = nullable(res, row, COL_BUSINESS_HOURS);
+    if (hours) {
+        json_t *week = json_loads(hours, 0, NULL);
+        char field[CODEC_FIELD_MAX];
+        out->has_business_hours = true;
+        if (week == NULL || codec_week_from_json(week, "business_hours", &out->business_hours,
+                                                 field, sizeof(field)) != 0)
+            rc = STORE_EINTERNAL;
+        json_decref(week);
+    }
+    json_t *closures = json_loads(PQgetvalue(res, row, COL_CLOSURES), 0, NULL);
+    if (!json_is_array(closures) || json_array_size(closures) > STORE_MAX_CLOSURES) {
+        rc = STORE_EINTERNAL;
+    } else {
+        size_t i;
+        const json_t *day;
+        int32_t *days = slotd_malloc((json_array_size(closures) + 1) * sizeof(*days));
+        json_array_foreach(closures, i, day)
+        {
+            if (!json_is_string(day) || tz_parse_date(json_string_value(day), &days[i]) != 0)
+                rc = STORE_EINTERNAL;
+        }
+        out->closures = days;
+        out->closure_count = json_array_size(closures);
+    }
+    json_decref(closures);
+    if (rc)
+        fprintf(stderr, "slotd: store: location %s has unreadable hours or closures\n",
+                PQgetvalue(res, row, COL_ID));
+    return rc;
+}
+
+static void free_row(store_location_t *location)
+{
+    free((void *)location->closures);
+    location->closures = NULL;
+}
+
+static void on_one(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_location_cb cb = (store_location_cb)operation->callback;
+    store_location_t location = {0};
+    if (!error && PQntuples(res) != 1)
+        error = STORE_ENOTFOUND;
+    if (!error)
+        error = read_row(res, 0, &location);
+    cb(error, error ? NULL : &location, operation->arg);
+    free_row(&location);
+}
+
+/* PostgreSQL's date[] literal of the closures: {YYYY-MM-DD,...}; caller frees. */
+static char *dates_literal(const int32_t *days, size_t count)
+{
+    char *text = slotd_malloc(3 + count * 16), *p = text;
+    *p++ = '{';
+    for (size_t i = 0; i < count; i++) {
+        tz_date_t d = tz_civil_from_days(days[i]);
+        p += sprintf(p, "%s%04d-%02d-%02d", i ? "," : "", (int)d.year, (int)d.month, (int)d.day);
+    }
+    *p++ = '}';
+    *p = 0;
+    return text;
+}
+
+/* The week as stored: compact WEEK JSON; caller frees. */
+static char *week_text(const eng_week_t *week)
+{
+    json_t *value = codec_week_to_json(week);
+    char *text = json_dumps(value, JSON_COMPACT);
+    json_decref(value);
+    return text;
+}
+
+store_operation_t *store_locations_insert(store_pool_t *pool, const eng_id_t *organization,
+                                          const store_location_write_t *write, store_location_cb cb,
+                                          void *arg)
+{
+    char org[37];
+    codec_format_uuid(organization, org);
+    char *hours = write->business_hours ? week_text(write->business_hours) : NULL;
+    char *closures =
+        write->closures_set ? dates_literal(write->closures, write->closure_count) : NULL;
+    const char *values[7] = {org,   write->name, write->address, write->phone, write->timezone,
+                             hours, closures};
+    store_operation_t *operation =
+        store_operation_start(pool, "location_insert", 7, values, on_one, (void (*)(void))cb, arg);
+    free(hours);
+    free(closures);
+    return operation;
+}
+
+store_operation_t *store_locations_update(store_pool_t *pool, const eng_id_t *organization,
+                                          const eng_id_t *id, const store_location_write_t *write,
+                                          store_location_cb cb, void *arg)
+{
+    char org[37], location[37];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(id, location);
+    char *hours = write->business_hours ? week_text(write->business_hours) : NULL;
+    char *closures =
+        write->closures_set ? dates_literal(write->closures, write->closure_count) : NULL;
+    const char *values[12] = {org,
+                              location,
+                              write->name,
+                              write->address_set ? "true" : "false",
+                              write->address,
+                              write->phone_set ? "true" : "false",
+                              write->phone,
+                              write->timezone_set ? "true" : "false",
+                              write->timezone,
+                              write->business_hours_set ? "true" : "false",
+                              hours,
+                              closures};
+    store_operation_t *operation =
+        store_operation_start(pool, "location_update", 12, values, on_one, (void (*)(void))cb, arg);
+    free(hours);
+    free(closures);
+    return operation;
+}
+
+store_operation_t *store_locations_get(store_pool_t *pool, const eng_id_t *organization,
+                                       const eng_id_t *id, store_location_cb cb, void *arg)
+{
+    char org[37], location[37];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(id, location);
+    const char *values[2] = {org, location};
+    return store_operation_start(pool, "location_get", 2, values, on_one, (void (*)(void))cb, arg);
+}
+
+/* The list asks for one row more than the page: its presence means another page. */
+static void on_list(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_location_list_cb cb = (store_location_list_cb)operation->callback;
+    int limit = (int)operation->extra;
+    if (error) {
+        cb(error, NULL, 0, false, operation->arg);
+        return;
+    }
+    int rows = PQntuples(res);
+    int page = rows < limit ? rows : limit;
+    store_location_t *items = slotd_calloc(page ? (size_t)page : 1, sizeof(*items));
+    for (int row = 0; row < page && !error; row++)
+        error = read_row(res, row, &items[row]);
+    if (error)
+        cb(error, NULL, 0, false, operation->arg);
+    else
+        cb(0, items, (size_t)page, rows > limit, operation->arg);
+    for (int row = 0; row < page; row++)
+        free_row(&items[row]);
+    free(items);
+}
+
+store_operation_t *store_locations_list(store_pool_t *pool, const eng_id_t *organization,
+                                        const eng_id_t *cursor, int limit,
+                                        store_location_list_cb cb, void *arg)
+{
+    char org[37], after[37], fetch[16];
+    codec_format_uuid(organization, org);
+    if (cursor)
+        codec_format_uuid(cursor, after);
+    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
+    const char *values[3] = {org, cursor ? after : NULL, fetch};
+    store_operation_t *operation =
+        store_operation_start(pool, "location_list", 3, values, on_list, (void (*)(void))cb, arg);
+    if (operation)
+        operation->extra = limit;
+    return operation;
+}
+
+/* location_delete answers: live resources, rows deleted, whether it (still) exists. */
+static void on_delete(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_location_delete_cb cb = (store_location_delete_cb)operation->callback;
+    long resources = 0;
+    if (!error) {
+        resources = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        if (strcmp(PQgetvalue(res, 0, 1), "1") == 0)
+            error = 0;
+        else if (strcmp(PQgetvalue(res, 0, 2), "t") == 0)
+            error = STORE_ECONFLICT;
+        else
+            error = STORE_ENOTFOUND;
+    }
+    cb(error, resources, operation->arg);
+}
+
+store_operation_t *store_locations_delete(store_pool_t *pool, const eng_id_t *organization,
+                                          const eng_id_t *id, store_location_delete_cb cb,
+                                          void *arg)
+{
+    char org[37], location[37];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(id, location);
+    const char *values[2] = {org, location};
+    return store_operation_start(pool, "location_delete", 2, values, on_delete, (void (*)(void))cb,
+                                 arg);
+}

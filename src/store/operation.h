@@ -1,0 +1,60 @@
+/*
+ * One asynchronous typed-store operation: the single owner and the single
+ * cancel path of whatever the typed store functions (locations.h, ...) run on
+ * the pool for a caller.
+ *
+ * A typed function starts an operation and returns it; the pool's raw result
+ * never leaves the store: the operation turns it into structs and calls the
+ * caller's typed callback exactly once, on the loop, then frees itself. A
+ * caller that no longer wants the answer (its request ended) calls
+ * store_operation_cancel(): the callback then never runs and the operation is
+ * freed at once. Statement names, parameter positions and column numbers stay
+ * inside src/store.
+ */
+#ifndef SLOTD_STORE_OPERATION_H
+#define SLOTD_STORE_OPERATION_H
+
+#include <libpq-fe.h>
+
+#include "store/pool.h"
+
+/** What a typed store operation may answer besides success (0). */
+enum {
+    STORE_ENOTFOUND = -1,    /**< no such live object in the caller's organization */
+    STORE_ECONFLICT = -2,    /**< refused because of other rows (e.g. a location still used) */
+    STORE_EUNAVAILABLE = -3, /**< the database did not answer (connection, timeout, overload) */
+    STORE_EINTERNAL = -4,    /**< anything unexpected (logged with its SQLSTATE) */
+    STORE_EBUSY = -5         /**< the pool refused to queue the operation */
+};
+
+typedef struct store_operation store_operation_t;
+
+/** Forgets an operation: its callback will not run. The operation is freed. */
+void store_operation_cancel(store_operation_t *operation);
+
+/* ---- for the typed store files only --------------------------------------------------- */
+
+/** Turns one result of the pool into the caller's typed answer, and calls it back. */
+typedef void (*store_operation_result_fn)(store_operation_t *operation, const PGresult *result,
+                                          int error);
+
+struct store_operation {
+    store_query_t *query;
+    store_operation_result_fn on_result;
+    void (*callback)(void); /**< the caller's typed callback, cast back by on_result */
+    void *arg;
+    long extra; /**< the typed function's own (e.g. a page size) */
+};
+
+/**
+ * Runs `statement` (text parameters, copied) and hands its result to
+ * `on_result` with error 0, or with a negative STORE_E* code (result NULL).
+ * The operation is freed after on_result returns. Returns NULL, without
+ * calling back, when the pool refuses the query.
+ */
+store_operation_t *store_operation_start(store_pool_t *pool, const char *statement, int count,
+                                         const char *const *values,
+                                         store_operation_result_fn on_result,
+                                         void (*callback)(void), void *arg);
+
+#endif
