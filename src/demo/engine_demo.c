@@ -117,7 +117,7 @@ static void load(clinic_t *c, const json_t *root, int64_t now)
         nr->resource = eng_resource_new(c->org, &id, c->zone);
         eng_week_t week;
         if (codec_week_from_json(json_object_get(v, "working_hours"), "working_hours", &week, field,
-                                sizeof(field)) ||
+                                 sizeof(field)) ||
             eng_resource_set_week(nr->resource, &week))
             fail("bad working hours at", field);
         c->resource_count++;

@@ -52,14 +52,25 @@ static bool lookup(http_ctx_t *ctx, const json_t *object, const char *name, bool
     return true;
 }
 
+/* lookup(), with a JSON null counted as absent where the field may be null. */
+static bool lookup_value(http_ctx_t *ctx, const json_t *object, const char *name, bool required,
+                         bool nullable, json_t **value, bool *present)
+{
+    if (!lookup(ctx, object, name, required, value, present))
+        return false;
+    if (*value && nullable && json_is_null(*value))
+        *value = NULL;
+    return true;
+}
+
 bool http_field_string(http_ctx_t *ctx, const json_t *object, const char *name, size_t min,
                        size_t max, bool required, bool nullable, const char **out, bool *present)
 {
     json_t *v;
     *out = NULL;
-    if (!lookup(ctx, object, name, required, &v, present))
+    if (!lookup_value(ctx, object, name, required, nullable, &v, present))
         return false;
-    if (v == NULL || (nullable && json_is_null(v)))
+    if (v == NULL)
         return true;
     /* characters, as the message says: code points, not bytes; no NUL inside */
     long len = json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v)
@@ -123,9 +134,9 @@ bool http_field_uuid(http_ctx_t *ctx, const json_t *object, const char *name, bo
 {
     json_t *v;
     *is_null = true;
-    if (!lookup(ctx, object, name, false, &v, present))
+    if (!lookup_value(ctx, object, name, false, nullable, &v, present))
         return false;
-    if (v == NULL || (nullable && json_is_null(v)))
+    if (v == NULL)
         return true;
     eng_id_t id;
     if (!json_is_string(v) || codec_parse_uuid(json_string_value(v), &id) != 0) {
@@ -141,16 +152,13 @@ bool http_field_uuid(http_ctx_t *ctx, const json_t *object, const char *name, bo
 bool http_field_zone(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
                      const char **out, bool *present)
 {
-    json_t *v;
-    *out = NULL;
-    if (!lookup(ctx, object, name, false, &v, present))
+    if (!http_field_text(ctx, object, name, nullable, out, present))
         return false;
-    if (v == NULL || (nullable && json_is_null(v)))
-        return true;
     tz_zone_t *zone;
-    if (!json_is_string(v) || tz_zone_find(json_string_value(v), &zone) != 0)
+    if (*out && tz_zone_find(*out, &zone) != 0) {
+        *out = NULL;
         return invalid(ctx, name, "Use an IANA time zone, e.g. Europe/Warsaw.");
-    *out = json_string_value(v);
+    }
     return true;
 }
 
@@ -159,9 +167,9 @@ bool http_field_week(http_ctx_t *ctx, const json_t *object, const char *name, bo
 {
     json_t *v;
     *text = NULL;
-    if (!lookup(ctx, object, name, required, &v, present))
+    if (!lookup_value(ctx, object, name, required, nullable, &v, present))
         return false;
-    if (v == NULL || (nullable && json_is_null(v)))
+    if (v == NULL)
         return true;
     eng_week_t week;
     char field[CODEC_FIELD_MAX];
@@ -252,9 +260,9 @@ bool http_field_text(http_ctx_t *ctx, const json_t *object, const char *name, bo
 {
     json_t *v;
     *out = NULL;
-    if (!lookup(ctx, object, name, false, &v, present))
+    if (!lookup_value(ctx, object, name, false, nullable, &v, present))
         return false;
-    if (v == NULL || (nullable && json_is_null(v)))
+    if (v == NULL)
         return true;
     if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
         char message[96];

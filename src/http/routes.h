@@ -74,4 +74,10 @@ void http_route_list(http_ctx_t *ctx, const char *statement, http_row_fn item);
 /** GET of one object: the path's id, `statement` ($1 organization, $2 id); 404 names `what`. */
 void http_route_get(http_ctx_t *ctx, const char *what, const char *statement, http_row_fn item);
 
+/**
+ * True when a query's answer is one row; otherwise answers the request itself (the
+ * database error, or 404 naming `what`) and returns false.
+ */
+bool http_single_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate, const char *what);
+
 #endif

@@ -36,14 +36,8 @@ static json_t *key_json(const PGresult *res, int row)
 
 static void on_created(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
 {
-    if (sqlstate) {
-        http_respond_database_error(ctx, sqlstate);
+    if (!http_single_row(ctx, res, sqlstate, "organization"))
         return;
-    }
-    if (PQntuples(res) != 1) {
-        http_respond_not_found(ctx, "organization");
-        return;
-    }
     json_t *key = key_json(res, 0);
     json_object_set_new(key, "api_key", json_string(ctx->state));
     http_respond(ctx, 201, key);

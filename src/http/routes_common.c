@@ -91,6 +91,17 @@ static void on_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
         http_respond(ctx, 200, state->item(res, 0));
 }
 
+bool http_single_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate, const char *what)
+{
+    if (sqlstate)
+        http_respond_database_error(ctx, sqlstate);
+    else if (PQntuples(res) != 1)
+        http_respond_not_found(ctx, what);
+    else
+        return true;
+    return false;
+}
+
 void http_route_get(http_ctx_t *ctx, const char *what, const char *statement, http_row_fn item)
 {
     char id[37];

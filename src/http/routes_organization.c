@@ -19,15 +19,8 @@ static json_t *organization_json(const PGresult *res)
 
 static void on_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
 {
-    if (sqlstate) {
-        http_respond_database_error(ctx, sqlstate);
-        return;
-    }
-    if (PQntuples(res) != 1) {
-        http_respond_not_found(ctx, "organization");
-        return;
-    }
-    http_respond(ctx, 200, organization_json(res));
+    if (http_single_row(ctx, res, sqlstate, "organization"))
+        http_respond(ctx, 200, organization_json(res));
 }
 
 static void on_patched(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)

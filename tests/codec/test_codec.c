@@ -82,10 +82,10 @@ TEST(json_instants_format_in_the_zone)
 {
     char buf[40];
     codec_format_instant(test_zone("Europe/Warsaw"), test_instant("2026-03-29T01:30Z"), buf,
-                        sizeof(buf));
+                         sizeof(buf));
     CHECK(strcmp(buf, "2026-03-29T03:30:00+02:00") == 0);
     codec_format_instant(test_zone("America/St_Johns"), test_instant("2026-01-10T12:00Z"), buf,
-                        sizeof(buf));
+                         sizeof(buf));
     CHECK(strcmp(buf, "2026-01-10T08:30:00-03:30") == 0);
     codec_format_instant(test_zone("UTC"), test_instant("2026-01-10T12:00Z"), buf, sizeof(buf));
     CHECK(strcmp(buf, "2026-01-10T12:00:00Z") == 0);

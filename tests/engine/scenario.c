@@ -476,3 +476,17 @@ void expect_resources(const scenario_t *s, const char *start, const int *resourc
     fprintf(stderr, "%s:%d: no slot at %s\n", file, line, start);
     exit(1);
 }
+
+bool sc_same_slots(const sc_slot_t *a, size_t na, const sc_slot_t *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++) {
+        if (a[i].start != b[i].start || a[i].resource_count != b[i].resource_count)
+            return false;
+        for (int k = 0; k < a[i].resource_count; k++)
+            if (a[i].resources[k] != b[i].resources[k])
+                return false;
+    }
+    return true;
+}

@@ -128,4 +128,7 @@ size_t ref_slots(const scenario_t *s, sc_slot_t *out, size_t capacity);
  */
 bool ref_offered(const scenario_t *s, int64_t start, const int *pinned, int pinned_count);
 
+/** Two slot lists are equal: the same starts with the same resources, in order. */
+bool sc_same_slots(const sc_slot_t *a, size_t na, const sc_slot_t *b, size_t nb);
+
 #endif

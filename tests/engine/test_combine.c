@@ -22,20 +22,6 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
-static bool same_slots(const sc_slot_t *a, size_t na, const sc_slot_t *b, size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++) {
-        if (a[i].start != b[i].start || a[i].resource_count != b[i].resource_count)
-            return false;
-        for (int k = 0; k < a[i].resource_count; k++)
-            if (a[i].resources[k] != b[i].resources[k])
-                return false;
-    }
-    return true;
-}
-
 /* Replaces the scenario's groups by two or three `any` groups of random
  * members (overlapping groups included), sometimes with an `all` group. */
 static void several_any_groups(scenario_t *s, uint64_t seed)
@@ -72,7 +58,7 @@ static void differential_groups(uint64_t first_seed, int n)
         sc_load(&s, &e);
         size_t ne = sc_engine_slots(&s, &e, ws, engine, SC_MAX_SLOTS);
         size_t nr = ref_slots(&s, reference, SC_MAX_SLOTS);
-        if (!same_slots(engine, ne, reference, nr)) {
+        if (!sc_same_slots(engine, ne, reference, nr)) {
             fprintf(stderr, "seed %llu: engine and reference disagree (%zu vs %zu slots)\n",
                     (unsigned long long)seed, ne, nr);
             sc_print(&s, stderr);
@@ -122,7 +108,7 @@ TEST(combine_nested_and_repeated_ranges)
     eng_workspace_t *ws = eng_workspace_new();
     size_t ne = sc_engine_slots(&s, &e, ws, engine, SC_MAX_SLOTS);
     size_t nr = ref_slots(&s, reference, SC_MAX_SLOTS);
-    CHECK(same_slots(engine, ne, reference, nr));
+    CHECK(sc_same_slots(engine, ne, reference, nr));
     /* 09:00-17:00 is served by 0/1 throughout; a start every 30 minutes, 15 a day. */
     CHECK_EQ(ne, (size_t)(5 * 15));
     eng_workspace_free(ws);

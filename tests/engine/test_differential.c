@@ -32,20 +32,6 @@ static void print_slots(const char *who, const scenario_t *s, const sc_slot_t *v
     }
 }
 
-static bool same(const sc_slot_t *a, size_t na, const sc_slot_t *b, size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++) {
-        if (a[i].start != b[i].start || a[i].resource_count != b[i].resource_count)
-            return false;
-        for (int k = 0; k < a[i].resource_count; k++)
-            if (a[i].resources[k] != b[i].resources[k])
-                return false;
-    }
-    return true;
-}
-
 static void differential(uint64_t first_seed)
 {
     static sc_slot_t engine[SC_MAX_SLOTS], reference[SC_MAX_SLOTS];
@@ -59,7 +45,7 @@ static void differential(uint64_t first_seed)
         sc_load(&s, &e);
         size_t ne = sc_engine_slots(&s, &e, ws, engine, SC_MAX_SLOTS);
         size_t nr = ref_slots(&s, reference, SC_MAX_SLOTS);
-        if (!same(engine, ne, reference, nr)) {
+        if (!sc_same_slots(engine, ne, reference, nr)) {
             fprintf(stderr, "seed %" PRIu64 ": engine and reference disagree\n", seed);
             sc_print(&s, stderr);
             print_slots("engine", &s, engine, ne);

@@ -305,7 +305,8 @@ TEST(rules_resetting_a_resource_forgets_everything_but_who_it_is)
 {
     fixture_t f;
     fixture(&f, "UTC");
-    eng_busy_t booking = {.start = 1000, .end = 2000, .kind = ENG_BUSY_BOOKING, .stamp = 5, .key = 1};
+    eng_busy_t booking = {
+        .start = 1000, .end = 2000, .kind = ENG_BUSY_BOOKING, .stamp = 5, .key = 1};
     CHECK_EQ(eng_resource_add_busy(f.r, &booking), 0);
     CHECK_EQ(eng_resource_add_recurring_block(f.r, 7, "FREQ=DAILY", test_wall("2026-01-01T12:00"),
                                               30, NULL, 0),
@@ -322,7 +323,7 @@ TEST(rules_resetting_a_resource_forgets_everything_but_who_it_is)
                      .to = test_instant("2026-01-06T00:00Z")};
     eng_slots_t out;
     CHECK_EQ(eng_slots(ws, &q, &out), 0);
-    CHECK_EQ(out.count, 0); /* no hours any more */
+    CHECK_EQ(out.count, 0);                            /* no hours any more */
     CHECK_EQ(eng_resource_add_busy(f.r, &booking), 0); /* and usable again */
     eng_workspace_free(ws);
     eng_org_free(f.org);

@@ -14,28 +14,37 @@
 #include "db.h"
 #include "test.h"
 
+/* Starts slotd with `env` and a PATCH that waits on the organization's row, locked by the
+ * returned connection (COMMIT it to let the PATCH finish); *client is the process whose
+ * exit status says whether the PATCH was answered 200. */
+static PGconn *start_with_waiting_patch(api_server_t *s, const char *const *env, pid_t *client)
+{
+    api_start(s, env);
+    api_wait_ready(s);
+    PGconn *holder = PQconnectdb(s->url);
+    char sql[256];
+    test_db_exec(holder, "BEGIN");
+    snprintf(sql, sizeof(sql), "SELECT 1 FROM organizations WHERE id = '%s' FOR UPDATE",
+             s->organization_id);
+    test_db_exec(holder, sql);
+    *client = fork();
+    if (*client == 0) {
+        int status =
+            api_call(s, "PATCH", "/v1/organization", s->admin_key, "{\"name\":\"Renamed\"}", NULL);
+        _exit(status == 200 ? 0 : 1);
+    }
+    usleep(300000); /* the PATCH is waiting on the lock */
+    return holder;
+}
+
 /* A request that is still running: a slow query keeps the drain waiting. */
 TEST(server_second_sigterm_does_not_cut_the_drain_short)
 {
     /* the request deadline is long enough for the drain to be seen */
     static const char *const env[] = {"SLOTD_REQUEST_TIMEOUT_MS=3000", NULL};
     api_server_t s;
-    api_start(&s, env);
-    api_wait_ready(&s);
-    /* hold the organization's row so that a PATCH waits in the database */
-    PGconn *holder = PQconnectdb(s.url);
-    char sql[256];
-    test_db_exec(holder, "BEGIN");
-    snprintf(sql, sizeof(sql), "SELECT 1 FROM organizations WHERE id = '%s' FOR UPDATE",
-             s.organization_id);
-    test_db_exec(holder, sql);
-    pid_t client = fork();
-    if (client == 0) {
-        int status =
-            api_call(&s, "PATCH", "/v1/organization", s.admin_key, "{\"name\":\"Renamed\"}", NULL);
-        _exit(status == 200 ? 0 : 1);
-    }
-    usleep(300000); /* the PATCH is waiting on the lock */
+    pid_t client;
+    PGconn *holder = start_with_waiting_patch(&s, env, &client);
     kill(s.pid, SIGINT);
     usleep(100000);
     kill(s.pid, SIGTERM); /* what a script's trap sends after Ctrl-C */
@@ -58,20 +67,8 @@ TEST(server_third_signal_stops_at_once)
 {
     static const char *const env[] = {"SLOTD_REQUEST_TIMEOUT_MS=4000", NULL};
     api_server_t s;
-    api_start(&s, env);
-    api_wait_ready(&s);
-    PGconn *holder = PQconnectdb(s.url);
-    char sql[256];
-    test_db_exec(holder, "BEGIN");
-    snprintf(sql, sizeof(sql), "SELECT 1 FROM organizations WHERE id = '%s' FOR UPDATE",
-             s.organization_id);
-    test_db_exec(holder, sql);
-    pid_t client = fork();
-    if (client == 0) {
-        api_call(&s, "PATCH", "/v1/organization", s.admin_key, "{\"name\":\"R\"}", NULL);
-        _exit(0);
-    }
-    usleep(300000);
+    pid_t client;
+    PGconn *holder = start_with_waiting_patch(&s, env, &client);
     for (int i = 0; i < 3; i++) { /* apart: signals of one kind do not queue */
         kill(s.pid, SIGTERM);
         usleep(100000);

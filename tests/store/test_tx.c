@@ -168,18 +168,25 @@ static void count_query(const PGresult *res, const char *state, void *arg)
         (*(int *)arg)++;
 }
 
+/* The transaction of `c` ended on its duplicate key: reported once (not a retryable error),
+ * nothing after the failing statement ran, and nothing of it is in the table. */
+static void expect_rolled_back_on_duplicate_key(fixture_t *f, tx_case_t *c)
+{
+    test_loop_run_until(&f->loop, &c->done, 1);
+    CHECK_EQ(c->outcome.error, STORE_E_UNIQUE_VIOLATION);
+    CHECK(strcmp(c->sqlstate, "23505") == 0);
+    CHECK_EQ(c->outcome.attempts, 1);
+    CHECK_EQ(c->ran_after_failure, 0);
+    CHECK_EQ(count_rows(f), 0);
+}
+
 TEST(tx_failing_statement_rolls_back_everything)
 {
     fixture_t f;
     open_pool(&f, 1);
     tx_case_t c = {0};
     begin(&f, &c, STORE_TX_READ_COMMITTED, 5000, 3, body_duplicate_key);
-    test_loop_run_until(&f.loop, &c.done, 1);
-    CHECK_EQ(c.outcome.error, STORE_E_UNIQUE_VIOLATION);
-    CHECK(strcmp(c.sqlstate, "23505") == 0);
-    CHECK_EQ(c.outcome.attempts, 1); /* not a retryable error */
-    CHECK_EQ(c.ran_after_failure, 0);
-    CHECK_EQ(count_rows(&f), 0);
+    expect_rolled_back_on_duplicate_key(&f, &c);
     /* the connection is clean afterwards: a plain query and another transaction work */
     int ok = 0;
     const char *v[1] = {"1"};
@@ -536,12 +543,7 @@ TEST(tx_pipeline_failing_statement_rolls_back_everything)
     open_pool(&f, 1);
     tx_case_t c = {0};
     begin_pipelined(&f, &c, 3, body_duplicate_key);
-    test_loop_run_until(&f.loop, &c.done, 1);
-    CHECK_EQ(c.outcome.error, STORE_E_UNIQUE_VIOLATION);
-    CHECK(strcmp(c.sqlstate, "23505") == 0);
-    CHECK_EQ(c.outcome.attempts, 1);
-    CHECK_EQ(c.ran_after_failure, 0);
-    CHECK_EQ(count_rows(&f), 0);
+    expect_rolled_back_on_duplicate_key(&f, &c);
     commit_three_rows(&f); /* the connection left pipeline mode cleanly */
     close_pool(&f);
 }
