@@ -7,8 +7,10 @@
  * the organization's cached keys at once: on this instance from the route that
  * revoked it, on every other one from the NOTIFY that the api_keys trigger
  * sends (the index forwards it, serve.c wires it to http_server_forget_keys).
- * The cache's lifetime only bounds how long a revocation can go unseen while an
- * instance's LISTEN connection is down.
+ * Notifications sent while an instance's LISTEN connection is down are lost, so
+ * when it is back the whole cache is dropped. A lookup that was running when a
+ * revocation arrived answers its own request but is not cached (a generation
+ * counter tells), so a stale answer can never outlive the revocation.
  *
  * Authorization: a route names the set of roles that may call it (server.h);
  * a key's role must be in it, else 403 naming the role.
@@ -65,8 +67,14 @@ static void on_key_row(http_ctx_t *ctx, const PGresult *result, const char *sqls
         return;
     }
     ctx->role = role_of(PQgetvalue(result, 0, 0));
-    /* remember it, in place of the entry that expires first */
     http_server_t *s = ctx->server;
+    if (ctx->key_generation != s->keys_generation) {
+        /* a revocation came while the lookup ran: its answer may predate it, so use it for
+         * this request (as if it had come a moment earlier) but do not remember it */
+        authorize(ctx);
+        return;
+    }
+    /* remember it, in place of the entry that expires first */
     http_key_entry_t *slot = &s->keys[0];
     for (size_t i = 0; i < HTTP_KEY_CACHE_SIZE; i++)
         if (s->keys[i].until < slot->until)
@@ -80,8 +88,10 @@ static void on_key_row(http_ctx_t *ctx, const PGresult *result, const char *sqls
 
 void http_server_forget_keys(http_server_t *s, const eng_id_t *organization)
 {
+    s->keys_generation++;
     for (size_t i = 0; i < HTTP_KEY_CACHE_SIZE; i++)
-        if (memcmp(&s->keys[i].organization, organization, sizeof(eng_id_t)) == 0)
+        if (organization == NULL ||
+            memcmp(&s->keys[i].organization, organization, sizeof(eng_id_t)) == 0)
             s->keys[i].until = 0;
 }
 
@@ -142,5 +152,6 @@ void http__authenticate(http_ctx_t *ctx, h2o_req_t *req)
     char hex[2 + 2 * STORE_KEY_HASH_LENGTH + 1];
     store_key_hash_text(ctx->key_hash, hex);
     const char *values[2] = {ctx->organization_text, hex};
+    ctx->key_generation = s->keys_generation;
     http_query(ctx, "key_auth", 2, values, on_key_row);
 }

@@ -60,6 +60,7 @@ struct http_server {
     bool clock_frozen;
     int64_t frozen_now;
     http_key_entry_t keys[HTTP_KEY_CACHE_SIZE];
+    uint64_t keys_generation;      /* bumped by every forget: older lookups are not cached */
     http_route_metrics_t *metrics; /* one per route, plus one for unmatched requests */
     size_t pinned_bytes;           /* answer bytes clients have not taken yet */
     uint64_t budget_refusals;      /* answers refused for the response budget */

@@ -172,8 +172,18 @@ static const char *value_fault(const http_param_t *p, const char *value, size_t 
 
 static bool refuse(http_ctx_t *ctx, const char *name, size_t name_len, const char *fault)
 {
+    /* the name as the client wrote it, but any byte outside printable ASCII as %XX: the
+     * answer must be valid UTF-8 whatever the client sent */
     char field[64], message[256];
-    snprintf(field, sizeof(field), "%.*s", (int)(name_len < 60 ? name_len : 60), name);
+    size_t n = 0;
+    for (size_t i = 0; i < name_len && n + 4 <= sizeof(field); i++) {
+        unsigned char b = (unsigned char)name[i];
+        if (b > 0x20 && b < 0x7f)
+            field[n++] = (char)b;
+        else
+            n += (size_t)snprintf(field + n, sizeof(field) - n, "%%%02X", b);
+    }
+    field[n] = 0;
     snprintf(message, sizeof(message), "The query parameter %s %s.", field, fault);
     http_respond_invalid(ctx, field, message);
     return false;

@@ -78,6 +78,13 @@ void http_route_get(http_ctx_t *ctx, const char *what, const char *statement, ht
  * True when a query's answer is one row; otherwise answers the request itself (the
  * database error, or 404 naming `what`) and returns false.
  */
+/**
+ * The query parameter `name` as a window bound: an RFC 3339 instant, or a local date in `zone`
+ * (its midnight, or with `end` the next midnight). False after answering 400 (required, out of
+ * the supported range, a + written unencoded, or malformed: each says which).
+ */
+bool http_query_bound(http_ctx_t *ctx, const char *name, tz_zone_t *zone, bool end, int64_t *out);
+
 bool http_single_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate, const char *what);
 
 #endif

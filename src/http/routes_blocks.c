@@ -255,14 +255,14 @@ static void on_list(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
 
 void http_blocks_list(http_ctx_t *ctx)
 {
-    char resource[37], buffers[3][64];
+    char resource[37], tz_buffer[64];
     eng_id_t parsed;
     if (!http_path_id(ctx, 0, "resource", resource, &parsed))
         return;
     list_state_t *st = slotd_calloc(1, sizeof(*st));
     ctx->state = st;
     ctx->free_state = free;
-    const char *tz = http_query_param(ctx, "tz", buffers[2], sizeof(buffers[2]));
+    const char *tz = http_query_param(ctx, "tz", tz_buffer, sizeof(tz_buffer));
     if (tz && tz_zone_find(tz, &st->display) != 0) {
         http_respond_invalid(ctx, "tz", "tz must be an IANA time zone, e.g. Europe/Warsaw.");
         return;
@@ -276,32 +276,9 @@ void http_blocks_list(http_ctx_t *ctx)
         tz_zone_find("UTC", &dates_zone);
     const char *names[2] = {"from", "to"};
     int64_t bounds[2];
-    for (int i = 0; i < 2; i++) {
-        const char *v = http_query_param(ctx, names[i], buffers[i], sizeof(buffers[i]));
-        int32_t day;
-        if (v && codec_parse_instant(v, &bounds[i]) == 0)
-            continue;
-        if (v && tz_parse_date(v, &day) == 0) {
-            bounds[i] = tz_from_wall(dates_zone, ((int64_t)day + i) * TZ_SECONDS_PER_DAY);
-            continue;
-        }
-        char message[160];
-        if (v == NULL)
-            snprintf(message, sizeof(message),
-                     "%s is required: an RFC 3339 instant or a date (YYYY-MM-DD).", names[i]);
-        else if (strchr(v, ' '))
-            snprintf(message, sizeof(message),
-                     "%s is not an RFC 3339 instant: a + in a query string means a space; "
-                     "write the offset's + as %%2B.",
-                     names[i]);
-        else
-            snprintf(message, sizeof(message),
-                     "%s is neither an RFC 3339 instant (2026-03-01T09:00:00+01:00) nor a date "
-                     "of the calendar (YYYY-MM-DD).",
-                     names[i]);
-        http_respond_invalid(ctx, names[i], message);
-        return;
-    }
+    for (int i = 0; i < 2; i++)
+        if (!http_query_bound(ctx, names[i], dates_zone, i == 1, &bounds[i]))
+            return;
     if (bounds[1] < bounds[0] || bounds[1] - bounds[0] > MAX_WINDOW_DAYS * TZ_SECONDS_PER_DAY) {
         http_respond_invalid(ctx, "to", "to must follow from, by at most 62 days.");
         return;

@@ -143,3 +143,41 @@ void http_respond_store_error(http_ctx_t *ctx, int error, const char *what)
         http_respond_error(ctx, 500, "internal", "Something went wrong on our side.", NULL);
     }
 }
+
+bool http_query_bound(http_ctx_t *ctx, const char *name, tz_zone_t *zone, bool end, int64_t *out)
+{
+    char buffer[64], message[192];
+    const char *text = http_query_param(ctx, name, buffer, sizeof(buffer));
+    int32_t day;
+    int rc = text ? codec_parse_instant(text, out) : ENG_EINVAL;
+    if (rc == 0)
+        return true;
+    if (text && rc != ENG_ERANGE) {
+        int date_rc = tz_parse_date(text, &day);
+        if (date_rc == 0) {
+            *out = tz_from_wall(zone, ((int64_t)day + (end ? 1 : 0)) * TZ_SECONDS_PER_DAY);
+            return true;
+        }
+        if (date_rc == TZ_ERANGE)
+            rc = ENG_ERANGE;
+    }
+    if (text == NULL)
+        snprintf(message, sizeof(message),
+                 "%s is required: an RFC 3339 instant or a date (YYYY-MM-DD).", name);
+    else if (rc == ENG_ERANGE)
+        snprintf(message, sizeof(message),
+                 "%s lies outside the supported range of dates, 1970-01-01 to 2199-12-31.", name);
+    else if (strchr(text, ' '))
+        snprintf(message, sizeof(message),
+                 "%s is not an RFC 3339 instant or a date: it has a space where the offset's "
+                 "sign should be; write + as %%2B in a query.",
+                 name);
+    else
+        snprintf(
+            message, sizeof(message),
+            "%s is neither an RFC 3339 instant (2026-03-02T09:00:00+01:00) nor a real date of the "
+            "calendar (YYYY-MM-DD).",
+            name);
+    http_respond_invalid(ctx, name, message);
+    return false;
+}

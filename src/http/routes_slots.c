@@ -27,43 +27,6 @@
 #define SLOTS_MAX_ANSWER_BYTES (8u * 1024 * 1024)
 
 /* An instant or a local date; `end` makes a date mean the end of that day. */
-static bool parse_bound(const char *text, tz_zone_t *zone, bool end, int64_t *out)
-{
-    int32_t day;
-    if (codec_parse_instant(text, out) == 0)
-        return true;
-    if (tz_parse_date(text, &day) != 0)
-        return false;
-    *out = tz_from_wall(zone, ((int64_t)day + (end ? 1 : 0)) * TZ_SECONDS_PER_DAY);
-    return true;
-}
-
-/* from or to: required, and when present but malformed, says what is wrong. */
-static bool bound(http_ctx_t *ctx, const char *name, tz_zone_t *zone, bool end, int64_t *out)
-{
-    char buffer[64], message[192];
-    const char *text = http_query_param(ctx, name, buffer, sizeof(buffer));
-    if (text == NULL) {
-        snprintf(message, sizeof(message), "%s is required: an RFC 3339 instant or a date.", name);
-        http_respond_invalid(ctx, name, message);
-        return false;
-    }
-    if (parse_bound(text, zone, end, out))
-        return true;
-    if (strchr(text, ' '))
-        snprintf(message, sizeof(message),
-                 "%s is not an RFC 3339 instant or a date: it has a space where the offset's "
-                 "sign should be; write + as %%2B in a query.",
-                 name);
-    else
-        snprintf(message, sizeof(message),
-                 "%s is not an RFC 3339 instant (2026-03-02T09:00:00+01:00) or a real date "
-                 "(YYYY-MM-DD).",
-                 name);
-    http_respond_invalid(ctx, name, message);
-    return false;
-}
-
 /* limit or per_day: 1..MAX_COUNT (digits only: the router checked). */
 static bool count(http_ctx_t *ctx, const char *name, uint32_t *out)
 {
@@ -138,7 +101,8 @@ void http_slots_get(http_ctx_t *ctx)
         return;
     }
     int64_t from, to;
-    if (!bound(ctx, "from", zone, false, &from) || !bound(ctx, "to", zone, true, &to))
+    if (!http_query_bound(ctx, "from", zone, false, &from) ||
+        !http_query_bound(ctx, "to", zone, true, &to))
         return;
     if (to < from) {
         http_respond_invalid(ctx, "to", "to must not be before from.");

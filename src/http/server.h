@@ -111,6 +111,7 @@ struct http_ctx {
     int after_index_status;
     bool after_index;
     uint8_t key_hash[32];
+    uint64_t key_generation; /* the key cache's generation when its lookup started */
     bool plain_text;
     size_t pinned_bytes; /* the answer's bytes held until the client has them */
 };
@@ -138,8 +139,8 @@ http_server_t *http_server_start(const http_server_options_t *options);
  */
 void http_server_stop(http_server_t *server, void (*on_idle)(void *), void *arg);
 
-/** Forgets cached keys of an organization: a key of it was revoked (on this or another
- *  instance). */
+/** Forgets cached keys of an organization (NULL: of every organization): a key of it was
+ *  revoked (on this or another instance), or notifications may have been missed. */
 void http_server_forget_keys(http_server_t *server, const eng_id_t *organization);
 
 /* ---- for handlers ----------------------------------------------------------------- */

@@ -648,7 +648,10 @@ static void on_notification(const char *payload, void *arg)
 /* Listening (again): notifications may have been missed meanwhile, so load everything. */
 static void on_listen_connected(void *arg)
 {
-    request(arg, WORK_ALL, NULL, NULL);
+    store_index_t *ix = arg;
+    request(ix, WORK_ALL, NULL, NULL);
+    if (ix->notice_cb) /* whatever else was announced meanwhile is unknown too */
+        ix->notice_cb(ix->notice_arg, "api_keys", NULL);
 }
 
 static void on_listen_closed(void *arg)

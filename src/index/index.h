@@ -84,7 +84,9 @@ void store_index_refresh(store_index_t *index, index_kind_t kind, const eng_id_t
 /**
  * Notifications on slotd_changes about tables the index does not keep (today
  * api_keys) are passed to `cb(arg, table, organization)` on the loop, as they
- * arrive. One callback; NULL removes it.
+ * arrive; with a NULL organization (every organization's) whenever the LISTEN
+ * connection is (re)established, since notifications may have been missed. One
+ * callback; NULL removes it.
  */
 typedef void (*store_index_notice_cb)(void *arg, const char *table, const eng_id_t *organization);
 void store_index_on_notice(store_index_t *index, store_index_notice_cb cb, void *arg);

@@ -101,6 +101,8 @@ static void go_down(io_pgconn_t *c, uint64_t delay_ms, bool failure)
     bool was_up = drop_connection(c);
     if (failure)
         c->failing = true;
+    if (was_up && failure)
+        log_warn("database_connection_lost", "connection", c->application, NULL);
     c->state = IO_PG_WAITING;
     uv_timer_start(&c->timer, on_timer, delay_ms, 0);
     if (was_up && c->callbacks.down)

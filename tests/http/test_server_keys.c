@@ -176,3 +176,36 @@ TEST(server_api_key_revocation_reaches_another_instance_at_once)
     CHECK(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0);
     api_stop(&a);
 }
+
+/* A revocation announced while an instance's LISTEN connection is down is missed; when the
+ * connection is back, the instance forgets every cached key. */
+TEST(server_api_key_revoked_while_listen_is_down_is_refused_once_it_is_back)
+{
+    api_server_t s;
+    api_start(&s, NULL);
+    api_wait_ready(&s);
+    json_t *r = api_expect(&s, 201, "POST", "/v1/api-keys", s.admin_key, "{\"role\":\"agent\"}");
+    char agent[128], sql[512];
+    snprintf(agent, sizeof(agent), "%s", json_string_value(json_object_get(r, "api_key")));
+    char key_id[40];
+    snprintf(key_id, sizeof(key_id), "%s", api_id(r));
+    json_decref(r);
+    json_decref(api_expect(&s, 200, "GET", "/v1/organization", agent, NULL)); /* cached */
+    /* cut the LISTEN connection and revoke in the same breath, behind the service's back */
+    PGconn *admin = PQconnectdb(s.url);
+    snprintf(sql, sizeof(sql),
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+             "'slotd-listen' AND datname = current_database()");
+    test_db_exec(admin, sql);
+    snprintf(sql, sizeof(sql), "UPDATE api_keys SET revoked_at = now() WHERE id = '%s'", key_id);
+    test_db_exec(admin, sql);
+    PQfinish(admin);
+    int status = 200;
+    for (int i = 0; i < 500 && status == 200; i++) {
+        status = api_call(&s, "GET", "/v1/organization", agent, NULL, NULL);
+        if (status == 200)
+            usleep(10000);
+    }
+    CHECK_EQ(status, 401); /* within seconds, not the cache's minute */
+    api_stop(&s);
+}

@@ -138,6 +138,12 @@ TEST(server_query_parameters_that_are_malformed_are_400_naming_them)
     snprintf(q, sizeof(q), "/v1/slots?service_id=%s&from=2026-03-27T09:00:00+01:00&to=2026-03-27",
              service);
     expect_refused(&s, q, "from", "%2B");
+    /* a real date outside the supported range says so */
+    snprintf(q, sizeof(q), "/v1/slots?service_id=%s&from=9999-12-01&to=9999-12-31", service);
+    expect_refused(&s, q, "from", "supported range");
+    /* a name that is not UTF-8 is named with %XX escapes (the answer stays valid JSON) */
+    expect_refused(&s, "/v1/services?%ff=1", "%FF", "not one this route takes");
+    expect_refused(&s, "/v1/services?%C3%A9t%E9=1", "%C3%A9t%E9", NULL);
     /* other routes' query strings are checked too */
     expect_refused(&s, "/v1/services?staff_id=1", "staff_id", NULL);
     expect_refused(&s, "/v1/services?limit=%2B5", "limit", NULL);
