@@ -179,7 +179,7 @@ bound_sql() {
     fi
 }
 # One line per slot: start, end, resource ids; slotd's resource_ids as they
-# come (API.md promises them sorted), bench_slots()'s sorted here.
+# come (docs/api.md promises them sorted), bench_slots()'s sorted here.
 service_slots() {
     local status
     status=$(curl -sS -o "$work/service.json" -w '%{http_code}' -G \

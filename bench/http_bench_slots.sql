@@ -9,7 +9,7 @@
 --     converted to instants at that date in the resource's zone), and
 --   * [t - buffer_before, t + duration + buffer_after) meets no active
 --     occupancy of the member (occupancy.occupied is already padded with the
---     booked service's buffers: this is DESIGN.md's rule 3, a busy interval
+--     booked service's buffers: this is rule 3 of docs/design.md, a busy interval
 --     widened to [busy.start - S.ba, busy.end + S.bb)).
 -- A start is offered when at least one member serves it; resource_ids lists
 -- every member that does, sorted. Starts come no earlier than

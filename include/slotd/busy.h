@@ -4,7 +4,7 @@
  * Every booking, hold, block and synced external event that makes a resource
  * busy is one entry. Bookings and holds are stored padded with their own
  * service's buffers, [start - buffer_before, end + buffer_after), which is the
- * interval that makes the resource busy (DESIGN.md, availability rule 2).
+ * interval that makes the resource busy (docs/design.md, availability rule 2).
  *
  * The tree is an AVL tree ordered by (padded start, key) and augmented with the
  * largest padded end of each subtree, so that insert and remove take O(log n)

@@ -1,6 +1,6 @@
 /*
  * The availability engine: an organization's rules and busy time in memory,
- * and the slot queries and booking checks of DESIGN.md ("Availability — the
+ * and the slot queries and booking checks of docs/design.md ("Availability — the
  * exact rules").
  *
  * Pure computation: no I/O, no event loop, no database, nothing that blocks.
@@ -216,7 +216,7 @@ typedef struct eng_workspace eng_workspace_t;
 eng_workspace_t *eng_workspace_new(void);
 void eng_workspace_free(eng_workspace_t *workspace);
 
-/** A slot query (DESIGN.md rules 1-10). */
+/** A slot query (docs/design.md, rules 1-10). */
 typedef struct {
     const eng_service_t *service;
     int64_t from, to; /**< the window; to - from at most ENG_MAX_WINDOW_SECONDS */

@@ -1,5 +1,5 @@
 /*
- * Slot queries and booking checks: DESIGN.md "Availability — the exact rules",
+ * Slot queries and booking checks: docs/design.md "Availability — the exact rules",
  * steps 1 to 10, in that order.
  *
  * The computation works on a domain around the query window: [from - 1 min,

@@ -3,7 +3,7 @@
  *
  * A day's hours are stored sorted with touching ranges merged, so that the rest
  * of the engine can walk them in order. Overlapping ranges are an error rather
- * than merged: they are almost always a typing mistake, and API.md says so.
+ * than merged: they are almost always a typing mistake, and docs/api.md says so.
  */
 #include "slotd/engine.h"
 

@@ -1,5 +1,5 @@
 /*
- * The reference implementation: DESIGN.md's availability rules read literally,
+ * The reference implementation: docs/design.md's availability rules read literally,
  * minute by minute, with none of the engine's code or shortcuts.
  *
  * - Offsets come straight from libical, one lookup per minute of the domain.

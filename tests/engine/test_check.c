@@ -1,5 +1,5 @@
 /*
- * The booking check and the resource pick rule (DESIGN.md, after rule 10).
+ * The booking check and the resource pick rule (docs/design.md, after rule 10).
  */
 #include "scenario.h"
 #include "test.h"

@@ -1,5 +1,5 @@
 /*
- * Slot rules, one behaviour per test (DESIGN.md "Availability — the exact
+ * Slot rules, one behaviour per test (docs/design.md "Availability — the exact
  * rules"). Every expectation is also checked against the reference.
  */
 #include "scenario.h"

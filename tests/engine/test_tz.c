@@ -1,6 +1,6 @@
 /*
  * Time zones: wall time <-> instant, with the RFC 5545 gap and overlap policy,
- * on the DST days of the zones DESIGN.md names.
+ * on the DST days of the zones docs/design.md names.
  */
 #include "test.h"
 
