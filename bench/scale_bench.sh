@@ -24,17 +24,21 @@
 # Then prints one table and the targets. A measurement, not a test: missed
 # targets still exit 0.
 #
-# Environment: SLOTD_BENCH_SECONDS (default 10) of wrk per dataset,
-# SLOTD_BENCH_CONNECTIONS (default 16), SLOTD_SCALE_ORGS (default 10000) and
-# SLOTD_SCALE_INTERVALS (default 100, per staff member) to shrink the saas set.
+# Usage: bench/scale_bench.sh [organizations [intervals per staff member]]
+# (default 10000 and 100; or SLOTD_SCALE_ORGS and SLOTD_SCALE_INTERVALS) to
+# shrink the saas set. Environment: SLOTD_BENCH_SECONDS (default 10) of wrk
+# per dataset, SLOTD_BENCH_CONNECTIONS (default 16), SLOTD_SCALE_QUERY_ORGS
+# (default 2000): how many random organizations (and keys) the slot queries
+# spread over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
 
 seconds=${SLOTD_BENCH_SECONDS:-10}
 connections=${SLOTD_BENCH_CONNECTIONS:-16}
-saas_orgs=${SLOTD_SCALE_ORGS:-10000}
-saas_intervals=${SLOTD_SCALE_INTERVALS:-100}
+saas_orgs=${1:-${SLOTD_SCALE_ORGS:-10000}}
+saas_intervals=${2:-${SLOTD_SCALE_INTERVALS:-100}}
+query_orgs=${SLOTD_SCALE_QUERY_ORGS:-2000}
 frozen_now=2027-01-04T06:00:00+01:00
 first_day=2027-01-05
 
@@ -193,9 +197,9 @@ run_dataset() {
     sql "bench_$name" -tA -F $'\t' -c "SELECT format('/v1/slots?service_id=%s&from=%s&to=%s', \
         md5('svc' || o.id::text)::uuid, d, d + 6), 'sk_' || replace(o.id::text, '-', '') || '_' \
         || md5(o.id::text) || substr(md5('x' || o.id::text), 1, 16) \
-        FROM (SELECT id FROM organizations ORDER BY random() LIMIT 2000) o, \
+        FROM (SELECT id FROM organizations ORDER BY random() LIMIT $query_orgs) o, \
         LATERAL (SELECT date '$first_day' + (random() * $days)::int AS d) w, \
-        generate_series(1, greatest(1, 2000 / $orgs)) g" >"$work/paths.tsv"
+        generate_series(1, greatest(1, $query_orgs / $orgs)) g" >"$work/paths.tsv"
     wrk -t1 -c"$connections" -d2s -s bench/scale_bench.lua "$base" -- "$work/paths.tsv" >/dev/null
     wrk -t1 -c"$connections" -d"${seconds}s" --latency -s bench/scale_bench.lua "$base" \
         -- "$work/paths.tsv" >"$work/wrk.out"

@@ -51,6 +51,13 @@ typedef struct {
 
 #define STREAMS 2
 
+/* A page received and not applied yet: the index's own copy of the rows, and how far in. */
+typedef struct {
+    PGresult *res;
+    int step, stream, row;
+    uint64_t apply_ns; /* loop time spent applying it so far */
+} queued_page_t;
+
 typedef struct {
     bool all;
     eng_id_t org;
@@ -61,6 +68,8 @@ typedef struct {
     idmap_t built;
     index_org_t **orgs;
     size_t org_count, org_capacity;
+    queued_page_t *queue; /* pages in the order they arrived: [head, queue_count) */
+    size_t queue_head, queue_count, queue_capacity;
     uint64_t started_ns;
 } rebuild_t;
 
@@ -71,6 +80,7 @@ struct store_index {
     store_pool_t *pool; /* the index's own */
     char *url;
     int page_rows;
+    uint64_t budget_ns; /* loop time one turn may spend applying loads and freeing */
     idmap_t orgs;
     index_org_t **org_list;
     size_t org_count, org_capacity;
@@ -78,6 +88,9 @@ struct store_index {
     idx_sched_t *sched;
     rebuild_t *rebuild;
     uint64_t rebuild_seq;
+    index_org_t **retired; /* replaced organizations, freed a few per turn */
+    size_t retired_count, retired_capacity;
+    uv_idle_t apply_idle; /* runs once per loop turn while pages or retired ones wait */
     uv_timer_t retry_timer;
     bool clock_frozen;
     char frozen_now[32]; /* RFC 3339, for the queries' $3 */
@@ -301,9 +314,20 @@ static void free_rebuild(rebuild_t *rb, bool with_orgs)
 {
     for (size_t i = 0; with_orgs && i < rb->org_count; i++)
         idx_free_org(rb->orgs[i]);
+    for (size_t i = rb->queue_head; i < rb->queue_count; i++)
+        PQclear(rb->queue[i].res);
+    free(rb->queue);
     idmap_free(&rb->built);
     free(rb->orgs);
     free(rb);
+}
+
+/* Hands an organization that was replaced to the loop turns that free it. */
+static void retire(store_index_t *ix, index_org_t *org)
+{
+    ix->retired =
+        slotd_grow(ix->retired, &ix->retired_capacity, ix->retired_count + 1, sizeof(*ix->retired));
+    ix->retired[ix->retired_count++] = org;
 }
 
 static void finish_rebuild(store_index_t *ix)
@@ -312,13 +336,13 @@ static void finish_rebuild(store_index_t *ix)
     ix->rebuild = NULL;
     if (rb->all) {
         for (size_t i = 0; i < ix->org_count; i++)
-            idx_free_org(ix->org_list[i]);
+            retire(ix, ix->org_list[i]);
         idmap_free(&ix->orgs);
         ix->org_count = 0;
     } else {
         for (size_t i = 0; i < ix->org_count; i++) {
             if (memcmp(&ix->org_list[i]->id, &rb->org, sizeof(eng_id_t)) == 0) {
-                idx_free_org(ix->org_list[i]);
+                retire(ix, ix->org_list[i]);
                 ix->org_list[i] = ix->org_list[--ix->org_count];
                 break;
             }
@@ -357,32 +381,100 @@ static void finish_rebuild(store_index_t *ix)
     idx_sched_done(ix->sched, &w, gone ? IDX_GONE : IDX_APPLIED);
 }
 
-/* Applies one page of rows of the given step to the rebuild. */
-static void apply_page(store_index_t *ix, rebuild_t *rb, int step, const PGresult *res)
+/* Applies one row of a page of the given step to the rebuild. */
+static void apply_row(store_index_t *ix, rebuild_t *rb, int step, const PGresult *res, int row)
 {
-    int rows = PQntuples(res);
-    for (int row = 0; row < rows; row++) {
-        if (step == 0) {
-            index_org_t *org = idx_load_org(res, row, &ix->tally);
-            if (org) {
-                idmap_put(&rb->built, &org->id, org);
-                rb->orgs =
-                    slotd_grow(rb->orgs, &rb->org_capacity, rb->org_count + 1, sizeof(*rb->orgs));
-                rb->orgs[rb->org_count++] = org;
-            }
-            continue;
+    if (step == 0) {
+        index_org_t *org = idx_load_org(res, row, &ix->tally);
+        if (org) {
+            idmap_put(&rb->built, &org->id, org);
+            rb->orgs =
+                slotd_grow(rb->orgs, &rb->org_capacity, rb->org_count + 1, sizeof(*rb->orgs));
+            rb->orgs[rb->org_count++] = org;
         }
-        eng_id_t org_id, id;
-        index_org_t *org;
-        if (!idx_parse_id(res, row, 0, &org_id) || (org = idmap_get(&rb->built, &org_id)) == NULL)
-            continue;
-        if (step == 1)
-            idx_load_location(org, res, row, &ix->tally);
-        else if (step == 2)
-            idx_load_resource(org, res, row, &id, &ix->tally);
-        else
-            idx_load_service(org, res, row, &ix->tally);
+        return;
     }
+    eng_id_t org_id, id;
+    index_org_t *org;
+    if (!idx_parse_id(res, row, 0, &org_id) || (org = idmap_get(&rb->built, &org_id)) == NULL)
+        return;
+    if (step == 1)
+        idx_load_location(org, res, row, &ix->tally);
+    else if (step == 2)
+        idx_load_resource(org, res, row, &id, &ix->tally);
+    else
+        idx_load_service(org, res, row, &ix->tally);
+}
+
+/* A page fully applied: size its stream's next pages so that one stays within a few
+ * milliseconds of loop time in all. */
+static void page_applied(store_index_t *ix, rebuild_t *rb, const queued_page_t *page)
+{
+    stream_t *st = &rb->streams[page->stream];
+    uint64_t took_us = page->apply_ns / 1000;
+    if (took_us > 4000 && st->limit > 1)
+        st->limit /= 2;
+    else if (took_us < 1000 && st->limit < ix->page_rows)
+        st->limit *= 2;
+}
+
+static void on_apply_idle(uv_idle_t *idle);
+
+static bool has_work(const store_index_t *ix)
+{
+    return ix->retired_count > 0 ||
+           (ix->rebuild && ix->rebuild->queue_head < ix->rebuild->queue_count);
+}
+
+/*
+ * One loop turn's share of the work that would otherwise pause the loop: apply rows of
+ * the pages received (in the order they came: organizations before their locations,
+ * resources before the services naming them) and free organizations that were replaced,
+ * until the turn's budget is spent; at least one row or organization each turn, so the
+ * work always advances. A rebuild whose last page is applied is swapped in here.
+ */
+static void apply_some(store_index_t *ix)
+{
+    uint64_t started = uv_hrtime(), now = started;
+    bool any = false;
+    while (!any || now - started < ix->budget_ns) {
+        rebuild_t *rb = ix->rebuild;
+        if (rb && rb->queue_head < rb->queue_count) {
+            queued_page_t *page = &rb->queue[rb->queue_head];
+            if (page->row < PQntuples(page->res))
+                apply_row(ix, rb, page->step, page->res, page->row++);
+            uint64_t after = uv_hrtime();
+            page->apply_ns += after - now;
+            now = after;
+            if (page->row >= PQntuples(page->res)) {
+                page_applied(ix, rb, page);
+                PQclear(page->res);
+                rb->queue_head++;
+            }
+        } else if (ix->retired_count > 0) {
+            idx_free_org(ix->retired[--ix->retired_count]);
+            now = uv_hrtime();
+        } else {
+            break;
+        }
+        any = true;
+    }
+    if (any)
+        ix->stats.apply_turns++;
+    rebuild_t *rb = ix->rebuild;
+    if (rb && rb->step == 4 && rb->pending == 0 && rb->queue_head == rb->queue_count)
+        finish_rebuild(ix);
+    if (has_work(ix))
+        uv_idle_start(&ix->apply_idle, on_apply_idle);
+    else
+        uv_idle_stop(&ix->apply_idle);
+}
+
+static void on_apply_idle(uv_idle_t *idle)
+{
+    store_index_t *ix = idle->data;
+    if (!ix->closing)
+        apply_some(ix);
 }
 
 static void rebuild_failed(store_index_t *ix, const char *sqlstate)
@@ -428,8 +520,8 @@ static bool step_start(store_index_t *ix)
 }
 
 /* A page arrived: ask for the stream's next one at once (PostgreSQL prepares it while
- * the loop applies this one), apply this one, and size the stream's next pages so that
- * applying one stays within a few milliseconds of loop time. */
+ * the loop applies this one), and queue this one, to be applied a budget at a time
+ * (apply_some). */
 static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg)
 {
     page_t page = *(page_t *)arg;
@@ -464,17 +556,22 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
         if (rb->step < 4)
             sent = step_start(ix);
     }
-    uint64_t started = uv_hrtime();
-    apply_page(ix, rb, step, res);
-    uint64_t took_us = (uv_hrtime() - started) / 1000;
-    if (took_us > 4000 && st->limit > 1)
-        st->limit /= 2;
-    else if (took_us < 1000 && st->limit < ix->page_rows)
-        st->limit *= 2;
-    if (!sent)
+    if (!sent) {
         rebuild_failed(ix, NULL);
-    else if (rb->step == 4 && rb->pending == 0)
-        finish_rebuild(ix);
+        return;
+    }
+    /* the rows are applied over the next loop turns, from a copy of the index's own */
+    PGresult *copy = rows ? PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES) : NULL;
+    if (rows && copy == NULL)
+        slotd_out_of_memory();
+    if (copy) {
+        if (rb->queue_head == rb->queue_count)
+            rb->queue_head = rb->queue_count = 0;
+        rb->queue =
+            slotd_grow(rb->queue, &rb->queue_capacity, rb->queue_count + 1, sizeof(*rb->queue));
+        rb->queue[rb->queue_count++] = (queued_page_t){copy, step, page.stream, 0, 0};
+    }
+    apply_some(ix);
 }
 
 /* Asks for the next page of one stream of the current step; false when the pool refuses. */
@@ -589,6 +686,9 @@ static void free_index(store_index_t *ix)
     for (size_t i = 0; i < ix->org_count; i++)
         idx_free_org(ix->org_list[i]);
     free(ix->org_list);
+    for (size_t i = 0; i < ix->retired_count; i++)
+        idx_free_org(ix->retired[i]);
+    free(ix->retired);
     idmap_free(&ix->orgs);
     free(ix->url);
     free(ix);
@@ -667,6 +767,8 @@ store_index_t *store_index_new(const store_index_options_t *options)
     ix->loop = options->loop;
     ix->url = slotd_strdup(options->url);
     ix->page_rows = options->page_rows > 0 ? options->page_rows : 200;
+    ix->budget_ns =
+        (options->apply_budget_us > 0 ? (uint64_t)options->apply_budget_us : 2000) * 1000;
     store_pool_options_t pool = {
         .url = options->url,
         .size = 2,
@@ -683,7 +785,9 @@ store_index_t *store_index_new(const store_index_options_t *options)
     ix->lag_timer.data = ix;
     uv_timer_start(&ix->lag_timer, on_lag_timer, 1, 1);
     uv_unref((uv_handle_t *)&ix->lag_timer);
-    ix->open_handles = 4; /* two timers, the pool and the LISTEN connection */
+    uv_idle_init(ix->loop, &ix->apply_idle);
+    ix->apply_idle.data = ix;
+    ix->open_handles = 5; /* two timers, the idle handle, the pool and the LISTEN connection */
     /* the first full load starts once LISTEN is in place */
     ix->listen = store_listen_start(ix->loop, options->url, "slotd_changes", on_notification,
                                     on_listen_connected, ix);
@@ -706,6 +810,8 @@ void store_index_close(store_index_t *ix, void (*on_closed)(void *), void *arg)
     store_pool_close(ix->pool, on_pool_closed, ix);
     uv_timer_stop(&ix->retry_timer);
     uv_timer_stop(&ix->lag_timer);
+    uv_idle_stop(&ix->apply_idle);
+    uv_close((uv_handle_t *)&ix->apply_idle, handle_closed);
     uv_close((uv_handle_t *)&ix->retry_timer, handle_closed);
     uv_close((uv_handle_t *)&ix->lag_timer, handle_closed);
 }

@@ -39,6 +39,7 @@ typedef struct {
     const char *url;     /**< the database; the index opens its own connections */
     int load_timeout_ms; /**< statement_timeout of its queries (0: 60000) */
     int page_rows;       /**< rows per page of a load (0: 200) */
+    int apply_budget_us; /**< loop time one turn may spend applying a load (0: 2000) */
 } store_index_options_t;
 
 /** Starts loading and listening. The index owns its connections; close it with store_index_close.
@@ -102,6 +103,7 @@ typedef struct {
     uint64_t load_failures;     /**< queries of the index that failed (each retried) */
     uint64_t last_load_ms;      /**< duration of the last full load */
     uint64_t loop_max_pause_us; /**< the loop's longest pause seen (see store_index_reset_pause) */
+    uint64_t apply_turns;       /**< loop turns that applied load rows or freed replaced data */
 } store_index_stats_t;
 void store_index_stats(const store_index_t *index, store_index_stats_t *stats);
 

@@ -1,0 +1,170 @@
+/*
+ * How a load shares the loop: against a real PostgreSQL, on a real libuv loop.
+ *
+ * A page of the load is not applied in the callback that receives it: its rows
+ * are applied a budget of loop time at a time, over as many loop turns as that
+ * takes, and organizations that a rebuild replaces are freed the same way. With
+ * a budget of one microsecond every turn applies exactly one row (or frees one
+ * organization), so the number of turns shows that a page holding every
+ * resource of an organization was not applied in one step — and what was
+ * loaded shows that nothing was lost on the way.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#include "db.h"
+#include "index/index.h"
+#include "store/migrations.h"
+#include "test.h"
+
+#define ORG "00000000-0000-0000-0000-0000000000c1"
+#define RESOURCES 6
+#define BLOCKS 300 /* per resource */
+
+typedef struct {
+    PGconn *db;
+    const char *url;
+    uv_loop_t loop;
+    store_index_t *index;
+} fixture_t;
+
+/* One organization, RESOURCES staff with BLOCKS one-off blocks each, one service. */
+static void setup(fixture_t *f, int budget_us)
+{
+    f->db = test_db_create(&f->url);
+    char error[512];
+    CHECK(store_migrate(f->db, error, sizeof(error)) >= 0);
+    char sql[2048];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO organizations (id, name, timezone) VALUES ('" ORG "', 'C', 'UTC');"
+             "INSERT INTO resources (organization_id, id, kind, name, working_hours) "
+             "SELECT '" ORG "', md5('r' || n)::uuid, 'staff', 'r' || n, "
+             "'{\"mon\":[[\"09:00\",\"17:00\"]]}' FROM generate_series(1, %d) n;"
+             "INSERT INTO blocks (organization_id, resource_id, starts_at, ends_at) "
+             "SELECT '" ORG "', md5('r' || n)::uuid, "
+             "timestamptz '2030-01-01 00:00Z' + k * interval '1 hour', "
+             "timestamptz '2030-01-01 00:30Z' + k * interval '1 hour' "
+             "FROM generate_series(1, %d) n, generate_series(1, %d) k;"
+             "INSERT INTO services (organization_id, id, name, duration_minutes) "
+             "VALUES ('" ORG "', md5('s')::uuid, 's', 30)",
+             RESOURCES, RESOURCES, BLOCKS);
+    test_db_exec(f->db, sql);
+    uv_loop_init(&f->loop);
+    store_index_options_t options = {
+        .loop = &f->loop, .url = f->url, .page_rows = 200, .apply_budget_us = budget_us};
+    f->index = store_index_new(&options);
+}
+
+static void on_tick(uv_timer_t *timer)
+{
+    (void)timer;
+}
+
+/* Runs the loop for about `ms` milliseconds. */
+static void run_for(fixture_t *f, uint64_t ms)
+{
+    uint64_t end = uv_hrtime() + ms * 1000000;
+    uv_timer_t tick;
+    uv_timer_init(&f->loop, &tick);
+    uv_timer_start(&tick, on_tick, 5, 5);
+    while (uv_hrtime() < end)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&tick, NULL);
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+static void wait_ready(fixture_t *f)
+{
+    for (int waited = 0; !store_index_ready(f->index) && waited < 20000; waited += 20)
+        run_for(f, 20);
+    CHECK(store_index_ready(f->index));
+}
+
+static void teardown(fixture_t *f)
+{
+    store_index_close(f->index, NULL, NULL);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    CHECK_EQ(uv_loop_close(&f->loop), 0);
+    test_db_drop(f->db);
+}
+
+static eng_id_t org_id(void)
+{
+    eng_id_t id = {{0}};
+    id.bytes[15] = 0xc1;
+    return id;
+}
+
+typedef struct {
+    int calls, status;
+} waited_t;
+
+static void on_done(void *arg, int status)
+{
+    waited_t *w = arg;
+    w->calls++;
+    w->status = status;
+}
+
+static void check_loaded(fixture_t *f)
+{
+    store_index_stats_t st;
+    store_index_stats(f->index, &st);
+    CHECK_EQ(st.organizations, 1);
+    CHECK_EQ(st.resources, RESOURCES);
+    CHECK_EQ(st.services, 1);
+    CHECK_EQ(st.busy_entries, RESOURCES * BLOCKS);
+    eng_id_t org = org_id();
+    CHECK(store_index_org(f->index, &org) != NULL);
+}
+
+/* One page holds the organization's every resource; it is applied one row per turn. */
+TEST(index_load_applies_a_page_over_many_loop_turns)
+{
+    fixture_t f;
+    setup(&f, 1);
+    wait_ready(&f);
+    check_loaded(&f);
+    store_index_stats_t st;
+    store_index_stats(f.index, &st);
+    /* the organization, each resource, the service: one turn each at least */
+    CHECK(st.apply_turns >= RESOURCES + 2);
+    teardown(&f);
+}
+
+/* A rebuild of the organization swaps in a new one and frees the old one in later turns;
+ * the index holds the same data after it. */
+TEST(index_rebuild_frees_the_replaced_organization_in_later_turns)
+{
+    fixture_t f;
+    setup(&f, 1);
+    wait_ready(&f);
+    store_index_stats_t before;
+    store_index_stats(f.index, &before);
+    eng_id_t org = org_id();
+    waited_t w = {0};
+    store_index_refresh(f.index, INDEX_ORGANIZATION, &org, NULL, on_done, &w);
+    for (int i = 0; i < 1000 && w.calls == 0; i++)
+        run_for(&f, 10);
+    CHECK_EQ(w.calls, 1);
+    CHECK_EQ(w.status, 0);
+    run_for(&f, 50);
+    check_loaded(&f);
+    store_index_stats_t after;
+    store_index_stats(f.index, &after);
+    CHECK(after.rebuilds == before.rebuilds + 1);
+    /* the new rows, and the old organization freed: a turn each at least */
+    CHECK(after.apply_turns >= before.apply_turns + RESOURCES + 3);
+    teardown(&f);
+}
+
+/* The default budget loads the same. */
+TEST(index_load_with_the_default_budget_loads_everything)
+{
+    fixture_t f;
+    setup(&f, 0);
+    wait_ready(&f);
+    check_loaded(&f);
+    teardown(&f);
+}
