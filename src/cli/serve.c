@@ -202,6 +202,7 @@ int cli_serve(int argc, char **argv)
     static uv_loop_t loop_storage; /* static: may outlive this call with connections open */
     uv_loop_t *loop = &loop_storage;
     uv_loop_init(loop);
+    uv_loop_configure(loop, UV_METRICS_IDLE_TIME); /* for the loop-pause metric */
     svc.loop = loop;
     int log_rc = log_start(loop, 1, 0);
     if (log_rc != 0)
