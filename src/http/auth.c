@@ -56,6 +56,14 @@ static http_role_t role_of(const char *text)
                                         : HTTP_ROLE_SYNC;
 }
 
+/* The first entry of the key's set (the hash is SHA-256: its bytes are evenly spread). */
+static http_key_entry_t *key_set(http_server_t *s, const uint8_t *hash)
+{
+    size_t sets = HTTP_KEY_CACHE_SIZE / HTTP_KEY_CACHE_WAYS;
+    return &s->keys[((size_t)hash[0] | (size_t)hash[1] << 8 | (size_t)hash[2] << 16) % sets *
+                    HTTP_KEY_CACHE_WAYS];
+}
+
 static void on_key_row(http_ctx_t *ctx, const PGresult *result, const char *sqlstate)
 {
     if (sqlstate) {
@@ -75,10 +83,10 @@ static void on_key_row(http_ctx_t *ctx, const PGresult *result, const char *sqls
         return;
     }
     /* remember it, in place of the entry that expires first */
-    http_key_entry_t *slot = &s->keys[0];
-    for (size_t i = 0; i < HTTP_KEY_CACHE_SIZE; i++)
-        if (s->keys[i].until < slot->until)
-            slot = &s->keys[i];
+    http_key_entry_t *set = key_set(s, ctx->key_hash), *slot = set;
+    for (size_t i = 1; i < HTTP_KEY_CACHE_WAYS; i++)
+        if (set[i].until < slot->until)
+            slot = &set[i];
     memcpy(slot->hash, ctx->key_hash, STORE_KEY_HASH_LENGTH);
     slot->organization = ctx->organization;
     slot->role = ctx->role;
@@ -140,8 +148,9 @@ void http__authenticate(http_ctx_t *ctx, h2o_req_t *req)
     store_key_hash(key, key_len, ctx->key_hash);
     int64_t now = (int64_t)time(NULL);
     http_server_t *s = ctx->server;
-    for (size_t k = 0; k < HTTP_KEY_CACHE_SIZE; k++) {
-        http_key_entry_t *e = &s->keys[k];
+    http_key_entry_t *set = key_set(s, ctx->key_hash);
+    for (size_t k = 0; k < HTTP_KEY_CACHE_WAYS; k++) {
+        http_key_entry_t *e = &set[k];
         if (e->until > now && CRYPTO_memcmp(e->hash, ctx->key_hash, STORE_KEY_HASH_LENGTH) == 0 &&
             memcmp(&e->organization, &ctx->organization, sizeof(eng_id_t)) == 0) {
             ctx->role = e->role;

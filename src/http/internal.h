@@ -22,7 +22,10 @@
 #include "http/server.h"
 #include "store/keys.h"
 
-#define HTTP_KEY_CACHE_SIZE 256
+/* The key cache: sets of HTTP_KEY_CACHE_WAYS entries, chosen by the key's hash, so a lookup
+ * compares a few entries however many organizations call (about 1 MiB per loop). */
+#define HTTP_KEY_CACHE_SIZE 16384
+#define HTTP_KEY_CACHE_WAYS 8
 #define HTTP_KEY_CACHE_SECONDS 60
 
 extern const double http_bucket_ms[];
