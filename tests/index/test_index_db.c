@@ -11,6 +11,7 @@
 #include "db.h"
 #include "index/index.h"
 #include "store/migrations.h"
+#include "fixture.h"
 #include "test.h"
 
 #define ORG_A "00000000-0000-0000-0000-00000000000a"
@@ -18,18 +19,9 @@
 #define RES_A "00000000-0000-0000-0000-0000000000a1"
 #define RES_B "00000000-0000-0000-0000-0000000000b1"
 
-typedef struct {
-    PGconn *db;
-    const char *url;
-    uv_loop_t loop;
-    store_index_t *index;
-} fixture_t;
-
 static void setup(fixture_t *f, const char *seed)
 {
-    f->db = test_db_create(&f->url);
-    char error[512];
-    CHECK(store_migrate(f->db, error, sizeof(error)) >= 0);
+    fixture_open(f);
     test_db_exec(f->db, "INSERT INTO organizations (id, name, timezone) VALUES "
                         "('" ORG_A "', 'A', 'UTC'), ('" ORG_B "', 'B', 'UTC');"
                         "INSERT INTO resources (organization_id, id, kind, name, working_hours) "
@@ -38,7 +30,6 @@ static void setup(fixture_t *f, const char *seed)
                         "', 'staff', 'b', '{\"mon\":[[\"09:00\",\"17:00\"]]}')");
     if (seed)
         test_db_exec(f->db, seed);
-    uv_loop_init(&f->loop);
 }
 
 static void open_index(fixture_t *f, int load_timeout_ms)
@@ -46,39 +37,6 @@ static void open_index(fixture_t *f, int load_timeout_ms)
     store_index_options_t options = {
         .loop = &f->loop, .url = f->url, .load_timeout_ms = load_timeout_ms, .page_rows = 2};
     f->index = store_index_new(&options);
-}
-
-static void on_tick(uv_timer_t *timer)
-{
-    (void)timer;
-}
-
-/* Runs the loop for about `ms` milliseconds. */
-static void run_for(fixture_t *f, uint64_t ms)
-{
-    uint64_t end = uv_hrtime() + ms * 1000000;
-    uv_timer_t tick;
-    uv_timer_init(&f->loop, &tick);
-    uv_timer_start(&tick, on_tick, 5, 5);
-    while (uv_hrtime() < end)
-        uv_run(&f->loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(&f->loop, UV_RUN_NOWAIT);
-}
-
-static void wait_ready(fixture_t *f, uint64_t max_ms)
-{
-    for (uint64_t waited = 0; !store_index_ready(f->index) && waited < max_ms; waited += 20)
-        run_for(f, 20);
-    CHECK(store_index_ready(f->index));
-}
-
-static void teardown(fixture_t *f)
-{
-    store_index_close(f->index, NULL, NULL);
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    CHECK_EQ(uv_loop_close(&f->loop), 0);
-    test_db_drop(f->db);
 }
 
 static eng_id_t id_of(const char *text)
@@ -164,17 +122,6 @@ TEST(index_skips_and_counts_rows_it_cannot_use_and_loads_every_tenant)
     CHECK_EQ(st.skipped_rows, 6);
     CHECK_EQ(st.load_failures, 0);
     teardown(&f);
-}
-
-typedef struct {
-    int calls, status;
-} waited_t;
-
-static void on_done(void *arg, int status)
-{
-    waited_t *w = arg;
-    w->calls++;
-    w->status = status;
 }
 
 /* Creating a resource reloads that resource only, not every service of its organization. */

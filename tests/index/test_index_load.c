@@ -16,25 +16,17 @@
 #include "db.h"
 #include "index/index.h"
 #include "store/migrations.h"
+#include "fixture.h"
 #include "test.h"
 
 #define ORG "00000000-0000-0000-0000-0000000000c1"
 #define RESOURCES 6
 #define BLOCKS 300 /* per resource */
 
-typedef struct {
-    PGconn *db;
-    const char *url;
-    uv_loop_t loop;
-    store_index_t *index;
-} fixture_t;
-
 /* One organization, RESOURCES staff with BLOCKS one-off blocks each, one service. */
 static void setup(fixture_t *f, int budget_us)
 {
-    f->db = test_db_create(&f->url);
-    char error[512];
-    CHECK(store_migrate(f->db, error, sizeof(error)) >= 0);
+    fixture_open(f);
     char sql[2048];
     snprintf(sql, sizeof(sql),
              "INSERT INTO organizations (id, name, timezone) VALUES ('" ORG "', 'C', 'UTC');"
@@ -50,43 +42,9 @@ static void setup(fixture_t *f, int budget_us)
              "VALUES ('" ORG "', md5('s')::uuid, 's', 30)",
              RESOURCES, RESOURCES, BLOCKS);
     test_db_exec(f->db, sql);
-    uv_loop_init(&f->loop);
     store_index_options_t options = {
         .loop = &f->loop, .url = f->url, .page_rows = 200, .apply_budget_us = budget_us};
     f->index = store_index_new(&options);
-}
-
-static void on_tick(uv_timer_t *timer)
-{
-    (void)timer;
-}
-
-/* Runs the loop for about `ms` milliseconds. */
-static void run_for(fixture_t *f, uint64_t ms)
-{
-    uint64_t end = uv_hrtime() + ms * 1000000;
-    uv_timer_t tick;
-    uv_timer_init(&f->loop, &tick);
-    uv_timer_start(&tick, on_tick, 5, 5);
-    while (uv_hrtime() < end)
-        uv_run(&f->loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(&f->loop, UV_RUN_NOWAIT);
-}
-
-static void wait_ready(fixture_t *f)
-{
-    for (int waited = 0; !store_index_ready(f->index) && waited < 20000; waited += 20)
-        run_for(f, 20);
-    CHECK(store_index_ready(f->index));
-}
-
-static void teardown(fixture_t *f)
-{
-    store_index_close(f->index, NULL, NULL);
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    CHECK_EQ(uv_loop_close(&f->loop), 0);
-    test_db_drop(f->db);
 }
 
 static eng_id_t org_id(void)
@@ -94,17 +52,6 @@ static eng_id_t org_id(void)
     eng_id_t id = {{0}};
     id.bytes[15] = 0xc1;
     return id;
-}
-
-typedef struct {
-    int calls, status;
-} waited_t;
-
-static void on_done(void *arg, int status)
-{
-    waited_t *w = arg;
-    w->calls++;
-    w->status = status;
 }
 
 static void check_loaded(fixture_t *f)
@@ -124,7 +71,7 @@ TEST(index_load_applies_a_page_over_many_loop_turns)
 {
     fixture_t f;
     setup(&f, 1);
-    wait_ready(&f);
+    wait_ready(&f, 20000);
     check_loaded(&f);
     store_index_stats_t st;
     store_index_stats(f.index, &st);
@@ -139,7 +86,7 @@ TEST(index_rebuild_frees_the_replaced_organization_in_later_turns)
 {
     fixture_t f;
     setup(&f, 1);
-    wait_ready(&f);
+    wait_ready(&f, 20000);
     store_index_stats_t before;
     store_index_stats(f.index, &before);
     eng_id_t org = org_id();
@@ -164,7 +111,7 @@ TEST(index_load_with_the_default_budget_loads_everything)
 {
     fixture_t f;
     setup(&f, 0);
-    wait_ready(&f);
+    wait_ready(&f, 20000);
     check_loaded(&f);
     teardown(&f);
 }
