@@ -43,6 +43,7 @@ struct io_http_request {
     char *body;
     size_t body_len, body_capacity, max_body;
     bool too_large;
+    bool finishing; /* its callback is running: a cancel from there is a no-op */
     io_http_header_t *headers;
     size_t header_count, header_capacity;
     char error_text[CURL_ERROR_SIZE];
@@ -225,7 +226,9 @@ static int error_of(const io_http_request_t *r, CURLcode code)
     }
 }
 
-/* Unlinks, calls back and frees. */
+/* Unlinks, calls back and frees. The callback may cancel the request (it is valid until the
+ * callback returns): `finishing` makes that a no-op, since the request is unlinked already and
+ * freed here. */
 static void finish(io_http_request_t *r, int error, const char *error_text)
 {
     unlink_request(r);
@@ -241,6 +244,7 @@ static void finish(io_http_request_t *r, int error, const char *error_text)
             response.body_len = r->body_len;
         }
     }
+    r->finishing = true;
     r->done(&response, r->arg);
     free_request(r);
 }
@@ -374,8 +378,8 @@ io_http_request_t *io_http_start(io_http_t *http, const io_http_request_options_
 
 void io_http_cancel(io_http_request_t *request)
 {
-    if (request == NULL)
-        return;
+    if (request == NULL || request->finishing)
+        return; /* from inside its own callback: finish() frees it when the callback returns */
     unlink_request(request);
     free_request(request);
 }

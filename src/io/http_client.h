@@ -80,7 +80,8 @@ io_http_t *io_http_new(uv_loop_t *loop);
 io_http_request_t *io_http_start(io_http_t *http, const io_http_request_options_t *options,
                                  io_http_done_cb done, void *arg);
 
-/** Abandons a request: its callback never runs. Not from inside its own callback. */
+/** Abandons a request: its callback never runs. From inside its own callback (where the
+ *  request is still valid) it does nothing: the request is freed when the callback returns. */
 void io_http_cancel(io_http_request_t *request);
 
 /** A header of the answer by name (case-insensitive; the first of several), or NULL. */

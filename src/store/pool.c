@@ -27,7 +27,13 @@
  *
  * Re-entrancy: user callbacks run from the connection's input callback or
  * from `down`; they may queue work, cancel, or close the pool. Code that calls
- * back checks afterwards whether its connection is still the same one.
+ * back checks afterwards whether its connection is still the same one, and
+ * whether the transaction it serves is still the connection's: closing the
+ * pool from a callback ends the transaction (and frees its statements) before
+ * the callback returns. Work is never started from inside a call of the
+ * pool's owner (store_query, store_tx_begin, store_tx_cancel): those queue it
+ * and start the pool's `kick` timer (0 ms), whose callback dispatches, so that
+ * a transaction's body and its `done` only ever run from the loop.
  */
 #include "store/pool.h"
 
@@ -106,6 +112,7 @@ struct store_pool {
     store_query_t *head, *tail;
     size_t queued;
     bool closing;
+    uv_timer_t kick;  /* dispatches from the loop what a call of the owner queued */
     int open_handles; /* timers and connections not closed yet */
     uint32_t jitter_state;
     void (*on_closed)(void *);
@@ -113,6 +120,7 @@ struct store_pool {
 };
 
 static void dispatch(store_pool_t *pool);
+static void pool_kick(store_pool_t *pool);
 static void tx_start_attempt(conn_t *c);
 static void tx_pump(conn_t *c);
 
@@ -295,8 +303,7 @@ static void tx_end(store_tx_t *tx, int error)
     tx->cancelled = true;
     uv_timer_stop(&tx->deadline_timer);
     uv_close((uv_handle_t *)&tx->deadline_timer, tx_closed);
-    if (!pool->closing)
-        dispatch(pool);
+    pool_kick(pool); /* tx_end may run inside a call of the owner (store_tx_cancel) */
 }
 
 static void tx_record_error(store_tx_t *tx, const char *sqlstate)
@@ -410,6 +417,8 @@ static void tx_send_pipeline(conn_t *c, const char *begin)
     tx->in_callback = true; /* collect, do not send */
     if (!tx->cancelled)
         tx->body(tx, tx->arg);
+    if (c->tx != tx)
+        return; /* the body closed the pool, which ended the transaction */
     tx->in_callback = false;
     if (tx->cancelled || tx->rollback_requested || !tx->commit_requested) {
         tx_end(tx, STORE_E_ROLLED_BACK); /* nothing was sent */
@@ -432,26 +441,30 @@ static void tx_send_pipeline(conn_t *c, const char *begin)
     io_pgconn_sent(c->io);
 }
 
-/* A result of the pipeline: BEGIN (index 0), a statement (1..n), COMMIT (n + 1). */
-static void tx_pipeline_result(conn_t *c, const PGresult *res)
+/* A result of the pipeline: BEGIN (index 0), a statement (1..n), COMMIT (n + 1). Returns
+ * false when the owner's callback ended the transaction or dropped the connection. */
+static bool tx_pipeline_result(conn_t *c, PGconn *pg, const PGresult *res)
 {
     store_tx_t *tx = c->tx;
     ExecStatusType status = PQresultStatus(res);
     if (status == PGRES_PIPELINE_ABORTED)
-        return; /* skipped after an earlier failure */
+        return true; /* skipped after an earlier failure */
     const char *state = result_sqlstate(res);
     if (state) {
         tx_record_error(tx, state);
-        return;
+        return true;
     }
     if (c->pipeline_index == 0 || tx->head == NULL)
-        return; /* BEGIN or COMMIT */
+        return true; /* BEGIN or COMMIT */
     store_query_t *q = tx->head;
     if (q->tx_cb && !tx->cancelled) {
         tx->in_callback = true;
         q->tx_cb(tx, res, q->arg);
+        if (c->tx != tx || io_pgconn_pg(c->io) != pg)
+            return false;
         tx->in_callback = false;
     }
+    return true;
 }
 
 /* Reads the pipeline's results up to its sync point, then ends or rolls back. */
@@ -472,9 +485,10 @@ static void tx_pipeline_input(conn_t *c, PGconn *pg)
             continue;
         }
         bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
-        if (!sync)
-            tx_pipeline_result(c, res);
+        bool same = sync || tx_pipeline_result(c, pg, res);
         PQclear(res);
+        if (!same)
+            return; /* the transaction is over, its statements freed */
         if (!sync)
             continue;
         if (!PQexitPipelineMode(pg)) {
@@ -557,7 +571,7 @@ static void tx_pump(conn_t *c)
 }
 
 /* A command of the transaction finished with `res` (owned by the caller). */
-static void tx_command_done(conn_t *c, const PGresult *res)
+static void tx_command_done(conn_t *c, PGconn *pg, const PGresult *res)
 {
     store_tx_t *tx = c->tx;
     const char *state = result_sqlstate(res);
@@ -574,6 +588,8 @@ static void tx_command_done(conn_t *c, const PGresult *res)
         } else {
             tx->in_callback = true;
             tx->body(tx, tx->arg);
+            if (c->tx != tx || io_pgconn_pg(c->io) != pg)
+                return; /* the body closed the pool, which ended the transaction */
             tx->in_callback = false;
         }
         tx_pump(c);
@@ -590,6 +606,10 @@ static void tx_command_done(conn_t *c, const PGresult *res)
         if (q->tx_cb && !tx->cancelled) {
             tx->in_callback = true;
             q->tx_cb(tx, res, q->arg);
+            if (c->tx != tx || io_pgconn_pg(c->io) != pg) {
+                free_query(q); /* the callback closed the pool, which ended the transaction */
+                return;
+            }
             tx->in_callback = false;
         }
         free_query(q);
@@ -602,8 +622,7 @@ static void tx_command_done(conn_t *c, const PGresult *res)
             return;
         }
         tx_record_error(tx, state);
-        PGconn *pg = io_pgconn_pg(c->io);
-        if (pg && PQtransactionStatus(pg) != PQTRANS_IDLE)
+        if (io_pgconn_pg(c->io) == pg && PQtransactionStatus(pg) != PQTRANS_IDLE)
             tx_roll_back(c);
         else
             tx_rolled_back(c);
@@ -647,13 +666,10 @@ store_tx_t *store_tx_begin(store_pool_t *pool, const store_tx_options_t *options
     store_query_t *entry = new_query(pool, NULL, 0, NULL);
     entry->tx = tx;
     tx->entry = entry;
-    /* queued and dispatched from the loop, so that `done` never runs inside this call */
+    /* queued and dispatched from the loop, so that neither the body nor `done` runs inside
+     * this call */
     enqueue(pool, entry);
-    for (int i = 0; i < pool->options.size; i++)
-        if (pool->conns[i].state == CONN_IDLE) {
-            dispatch(pool);
-            break;
-        }
+    pool_kick(pool);
     return tx;
 }
 
@@ -835,7 +851,7 @@ static void command_done(conn_t *c, PGconn *pg, PGresult *res)
         return;
     }
     if (c->state == CONN_BUSY && c->tx) {
-        tx_command_done(c, res);
+        tx_command_done(c, pg, res);
         PQclear(res);
         return;
     }
@@ -932,6 +948,20 @@ static void dispatch(store_pool_t *pool)
     }
 }
 
+static void on_kick(uv_timer_t *timer)
+{
+    store_pool_t *pool = timer->data;
+    if (!pool->closing)
+        dispatch(pool);
+}
+
+/* Dispatches from the loop, soon: never from inside the caller's own call. */
+static void pool_kick(store_pool_t *pool)
+{
+    if (!pool->closing && pool->head && !uv_is_active((uv_handle_t *)&pool->kick))
+        uv_timer_start(&pool->kick, on_kick, 0, 0);
+}
+
 store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *options)
 {
     store_pool_t *pool = slotd_calloc(1, sizeof(*pool));
@@ -940,6 +970,9 @@ store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *option
     pool->url = slotd_strdup(options->url);
     pool->jitter_state = (uint32_t)uv_hrtime() | 1;
     pool->conns = slotd_calloc((size_t)options->size, sizeof(conn_t));
+    uv_timer_init(loop, &pool->kick);
+    pool->kick.data = pool;
+    pool->open_handles++;
     static const io_pgconn_callbacks_t callbacks = {
         .up = conn_up, .input = conn_input, .down = conn_down};
     io_pgconn_options_t io_options = {.url = pool->url, .application = "slotd"};
@@ -965,7 +998,7 @@ store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
     q->cb = cb;
     q->arg = arg;
     enqueue(pool, q);
-    dispatch(pool);
+    pool_kick(pool); /* what it dispatches may be a transaction queued before this query */
     return q;
 }
 
@@ -1015,6 +1048,8 @@ void store_pool_close(store_pool_t *pool, void (*on_closed)(void *), void *arg)
     }
     pool->tail = NULL;
     pool->queued = 0;
+    uv_timer_stop(&pool->kick);
+    uv_close((uv_handle_t *)&pool->kick, timer_closed);
     for (int i = 0; i < pool->options.size; i++) {
         conn_t *c = &pool->conns[i];
         io_pgconn_close(c->io, conn_closed, pool); /* down fails what runs on it */

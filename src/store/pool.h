@@ -147,8 +147,10 @@ typedef void (*store_tx_done_cb)(const store_tx_outcome_t *outcome, void *arg);
  * short random delay, up to `max_retries` times within the deadline. A lost
  * connection is not retried: it ends the transaction with STORE_E_CONNECTION. If
  * the connection is lost or the deadline passes while COMMIT is in flight, whether
- * the server committed is unknown: the caller must check before repeating. `done` runs
- * exactly once, on the loop, never from inside this call. Returns the
+ * the server committed is unknown: the caller must check before repeating (closing the
+ * pool from a callback of a pipelined transaction is such a case: its COMMIT is already
+ * sent). `body` and `done` run on the loop, never from inside this call; `done` exactly
+ * once. Returns the
  * transaction, valid until `done` returns or store_tx_cancel; or NULL without any
  * callback when the pool refuses it, as store_query does.
  */

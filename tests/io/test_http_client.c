@@ -466,3 +466,46 @@ TEST(http_client_close_fails_requests_in_flight)
     f.http = NULL;
     close_fixture(&f);
 }
+
+/* A request that cancels itself from its own callback, where the request is still valid. */
+typedef struct {
+    result_t result;
+    io_http_request_t *request;
+} self_cancel_t;
+
+static void cancel_from_callback(const io_http_response_t *response, void *arg)
+{
+    self_cancel_t *s = arg;
+    on_done(response, &s->result);
+    io_http_cancel(s->request);
+}
+
+TEST(http_client_request_may_cancel_itself_from_its_callback)
+{
+    fixture_t f;
+    open_fixture(&f);
+    self_cancel_t answered = {0}, closed = {0};
+    io_http_request_options_t options = {.url = url(&f, "/hello"), .timeout_ms = 5000};
+    answered.request = io_http_start(f.http, &options, cancel_from_callback, &answered);
+    CHECK(answered.request != NULL);
+    test_loop_run_until(&f.loop, &answered.result.done, 1);
+    CHECK_EQ(answered.result.error, IO_HTTP_OK);
+    CHECK(strcmp(answered.result.body, "hello") == 0);
+    CHECK_EQ(io_http_active(f.http), 0);
+    /* the same when the callback comes from closing the client */
+    options.url = url(&f, "/silent");
+    closed.request = io_http_start(f.http, &options, cancel_from_callback, &closed);
+    CHECK(closed.request != NULL);
+    io_http_close(f.http, NULL, NULL);
+    f.http = NULL;
+    CHECK_EQ(closed.result.done, 1);
+    CHECK_EQ(closed.result.error, IO_HTTP_E_CLOSED);
+    /* the client still works after a self-cancel: a fresh one on the same loop answers */
+    f.http = io_http_new(&f.loop);
+    result_t after = {0};
+    get(&f, "/hello", 5000, &after);
+    test_loop_run_until(&f.loop, &after.done, 1);
+    CHECK_EQ(after.error, IO_HTTP_OK);
+    CHECK_EQ(answered.result.done + closed.result.done, 2); /* each called back exactly once */
+    close_fixture(&f);
+}

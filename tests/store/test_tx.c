@@ -581,3 +581,111 @@ TEST(tx_retries_a_serialization_failure_raised_by_a_statement)
     CHECK_EQ(count_rows(&f), 2);
     close_pool(&f);
 }
+
+/* ---- closing the pool from a transaction's own callbacks ---- */
+
+static void close_pool_from_statement(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    (void)tx;
+    (void)res;
+    tx_case_t *c = arg;
+    store_pool_close(c->f->pool, NULL, NULL);
+    c->f->pool = NULL;
+}
+
+static void body_insert_closing_the_pool(store_tx_t *tx, void *arg)
+{
+    insert(tx, "a", "1", close_pool_from_statement, arg);
+    insert(tx, "b", "1", ran_after_failure, arg);
+    store_tx_commit(tx);
+}
+
+static void body_closing_the_pool(store_tx_t *tx, void *arg)
+{
+    tx_case_t *c = arg;
+    insert(tx, "a", "1", ran_after_failure, arg);
+    store_pool_close(c->f->pool, NULL, NULL);
+    c->f->pool = NULL;
+}
+
+/* One transaction whose callback closes the pool ends once, as closed, and leaves nothing. A
+ * failure here used to be a null access or a loop spinning forever, so the run is bounded by an
+ * alarm: a hang kills the test instead of blocking the suite. */
+static void expect_closed_from_callback(bool pipeline, store_tx_body_cb body)
+{
+    fixture_t f;
+    open_pool(&f, 1);
+    tx_case_t c = {0};
+    store_tx_options_t options = {.timeout_ms = 5000, .pipeline = pipeline};
+    c.f = &f;
+    alarm(20);
+    c.tx = store_tx_begin(f.pool, &options, body, on_done, &c);
+    CHECK(c.tx != NULL);
+    test_loop_run_until(&f.loop, &c.done, 1);
+    for (int i = 0; i < 20; i++)
+        uv_run(&f.loop, UV_RUN_NOWAIT);
+    CHECK(f.pool == NULL);
+    CHECK_EQ(c.done, 1);
+    CHECK_EQ(c.outcome.error, STORE_E_CLOSED);
+    CHECK_EQ(c.ran_after_failure, 0);
+    /* a pipeline sent its COMMIT with its statements, so the server may have committed it
+     * before the connection closed (the outcome of a lost COMMIT is unknown), but never half */
+    int rows = count_rows(&f);
+    if (pipeline)
+        CHECK(rows == 0 || rows == 2);
+    else
+        CHECK_EQ(rows, 0);
+    close_pool(&f);
+    alarm(0);
+}
+
+TEST(tx_statement_callback_may_close_the_pool)
+{
+    expect_closed_from_callback(false, body_insert_closing_the_pool);
+}
+
+TEST(tx_pipeline_statement_callback_may_close_the_pool)
+{
+    expect_closed_from_callback(true, body_insert_closing_the_pool);
+}
+
+TEST(tx_body_may_close_the_pool)
+{
+    expect_closed_from_callback(false, body_closing_the_pool);
+}
+
+TEST(tx_pipeline_body_may_close_the_pool)
+{
+    expect_closed_from_callback(true, body_closing_the_pool);
+}
+
+/* ---- a transaction never starts inside store_tx_begin ---- */
+
+static void body_roll_back_at_once(store_tx_t *tx, void *arg)
+{
+    insert(tx, "x", "1", ran_after_failure, arg);
+    store_tx_rollback(tx);
+}
+
+TEST(tx_pipeline_on_an_idle_pool_never_runs_inside_begin)
+{
+    fixture_t f;
+    open_pool(&f, 1);
+    commit_three_rows(&f); /* the connection is up and idle now */
+    tx_case_t c = {0}, cancelled = {0};
+    begin_pipelined(&f, &c, 0, body_roll_back_at_once);
+    CHECK_EQ(c.done, 0); /* neither the body nor `done` ran inside the call */
+    test_loop_run_until(&f.loop, &c.done, 1);
+    CHECK_EQ(c.outcome.error, STORE_E_ROLLED_BACK);
+    /* the handle is valid after the call: cancelling it at once means no callback ever */
+    begin_pipelined(&f, &cancelled, 0, body_roll_back_at_once);
+    store_tx_cancel(cancelled.tx);
+    tx_case_t marker = {0};
+    begin(&f, &marker, STORE_TX_READ_COMMITTED, 5000, 0, body_insert_then_roll_back);
+    test_loop_run_until(&f.loop, &marker.done, 1); /* runs after it on the one connection */
+    CHECK_EQ(cancelled.done, 0);
+    CHECK_EQ(c.done, 1);
+    CHECK_EQ(c.ran_after_failure + cancelled.ran_after_failure, 0);
+    CHECK_EQ(count_rows(&f), 3);
+    close_pool(&f);
+}
