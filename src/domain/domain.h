@@ -31,6 +31,10 @@ typedef struct {
     char message[160];
 } domain_error_t;
 
+/** `operation`; or, when the store refused to start it (NULL), fills `error` with
+ *  DOMAIN_EBUSY. */
+struct store_operation *domain_started(struct store_operation *operation, domain_error_t *error);
+
 /** Fills `error` with DOMAIN_EINVALID for `field`; returns DOMAIN_EINVALID. */
 int domain_invalid(domain_error_t *error, const char *field, const char *format, ...)
     __attribute__((format(printf, 3, 4)));

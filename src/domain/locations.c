@@ -6,16 +6,6 @@
 
 #include <string.h>
 
-static store_operation_t *started(store_operation_t *operation, domain_error_t *error)
-{
-    if (operation == NULL) {
-        error->code = DOMAIN_EBUSY;
-        snprintf(error->field, sizeof(error->field), "%s", "");
-        snprintf(error->message, sizeof(error->message), "%s", "The service is busy.");
-    }
-    return operation;
-}
-
 int domain_location_check(const domain_location_input_t *input, bool create, domain_error_t *error)
 {
     if (create && input->name == NULL)
@@ -39,7 +29,7 @@ store_operation_t *domain_locations_create(store_pool_t *pool, const eng_id_t *o
 {
     if (domain_location_check(input, true, error) != 0)
         return NULL;
-    return started(store_locations_insert(pool, organization, input, cb, arg), error);
+    return domain_started(store_locations_insert(pool, organization, input, cb, arg), error);
 }
 
 store_operation_t *domain_locations_update(store_pool_t *pool, const eng_id_t *organization,
@@ -48,14 +38,14 @@ store_operation_t *domain_locations_update(store_pool_t *pool, const eng_id_t *o
 {
     if (domain_location_check(input, false, error) != 0)
         return NULL;
-    return started(store_locations_update(pool, organization, id, input, cb, arg), error);
+    return domain_started(store_locations_update(pool, organization, id, input, cb, arg), error);
 }
 
 store_operation_t *domain_locations_get(store_pool_t *pool, const eng_id_t *organization,
                                         const eng_id_t *id, store_location_cb cb, void *arg,
                                         domain_error_t *error)
 {
-    return started(store_locations_get(pool, organization, id, cb, arg), error);
+    return domain_started(store_locations_get(pool, organization, id, cb, arg), error);
 }
 
 store_operation_t *domain_locations_list(store_pool_t *pool, const eng_id_t *organization,
@@ -63,12 +53,12 @@ store_operation_t *domain_locations_list(store_pool_t *pool, const eng_id_t *org
                                          store_location_list_cb cb, void *arg,
                                          domain_error_t *error)
 {
-    return started(store_locations_list(pool, organization, cursor, limit, cb, arg), error);
+    return domain_started(store_locations_list(pool, organization, cursor, limit, cb, arg), error);
 }
 
 store_operation_t *domain_locations_delete(store_pool_t *pool, const eng_id_t *organization,
                                            const eng_id_t *id, store_location_delete_cb cb,
                                            void *arg, domain_error_t *error)
 {
-    return started(store_locations_delete(pool, organization, id, cb, arg), error);
+    return domain_started(store_locations_delete(pool, organization, id, cb, arg), error);
 }

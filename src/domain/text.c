@@ -13,6 +13,16 @@
 #include "domain/domain.h"
 #include "slotd/tz.h"
 
+struct store_operation *domain_started(struct store_operation *operation, domain_error_t *error)
+{
+    if (operation == NULL) {
+        error->code = DOMAIN_EBUSY;
+        error->field[0] = 0;
+        snprintf(error->message, sizeof(error->message), "%s", "The service is busy.");
+    }
+    return operation;
+}
+
 int domain_invalid(domain_error_t *error, const char *field, const char *format, ...)
 {
     error->code = DOMAIN_EINVALID;

@@ -12,6 +12,7 @@
 
 #include "domain/domain.h"
 #include "http/server.h"
+#include "store/operation.h"
 
 /** Refuses any key of `object` not in the NULL-terminated `allowed` list. */
 bool http_fields_known(http_ctx_t *ctx, const json_t *object, const char *const *allowed);
@@ -66,6 +67,23 @@ void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error);
 
 /** Answers a STORE_E* error: 404 naming `what`, 409, 503 or 500. */
 void http_respond_store_error(http_ctx_t *ctx, int error, const char *what);
+
+/** A nullable text as JSON: a string, or null. */
+json_t *http_json_text(const char *text);
+
+/** UTC seconds as an RFC 3339 instant in the zone named `zone_name` (UTC when unknown). */
+json_t *http_json_instant(const char *zone_name, int64_t instant);
+
+/** `body`; or, when it is NULL (it could not be rendered), answers 500 and returns NULL. */
+json_t *http_rendered(http_ctx_t *ctx, json_t *body, const char *what);
+
+/** Waits for a typed store `operation` (cancelled if the request ends), or answers the
+ *  domain's refusal in `error` when `operation` is NULL. */
+void http_await(http_ctx_t *ctx, store_operation_t *operation, const domain_error_t *error);
+
+/** Answers a list page {"items","next_cursor"}: `items` (stolen; NULL: 500), and the cursor
+ *  `next` (the page's last id) when another page follows. */
+void http_respond_items(http_ctx_t *ctx, json_t *items, const eng_id_t *next, const char *what);
 
 /** ?limit= (default 100, 1..1000) and ?cursor= (a UUID or absent). */
 bool http_list_params(http_ctx_t *ctx, int *limit, char *cursor37, bool *has_cursor);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/fields.h"
+#include "log/log.h"
 #include "store/operation.h"
 #include "http/routes.h"
 #include "slotd/codec.h"
@@ -117,6 +118,53 @@ void http_route_get(http_ctx_t *ctx, const char *what, const char *statement, ht
     http_query(ctx, statement, 2, values, on_row);
 }
 
+json_t *http_json_text(const char *text)
+{
+    return text ? json_string(text) : json_null();
+}
+
+json_t *http_json_instant(const char *zone_name, int64_t instant)
+{
+    tz_zone_t *zone;
+    if (tz_zone_find(zone_name, &zone) != 0)
+        tz_zone_find("UTC", &zone);
+    char text[40];
+    codec_format_instant(zone, instant, text, sizeof(text));
+    return json_string(text);
+}
+
+json_t *http_rendered(http_ctx_t *ctx, json_t *body, const char *what)
+{
+    if (body == NULL)
+        http_respond_store_error(ctx, STORE_EINTERNAL, what);
+    return body;
+}
+
+static void cancel_operation(void *operation)
+{
+    store_operation_cancel(operation);
+}
+
+void http_await(http_ctx_t *ctx, store_operation_t *operation, const domain_error_t *error)
+{
+    if (operation)
+        http_wait(ctx, operation, cancel_operation);
+    else
+        http_respond_domain_error(ctx, error);
+}
+
+void http_respond_items(http_ctx_t *ctx, json_t *items, const eng_id_t *next, const char *what)
+{
+    char cursor[37];
+    if (next)
+        codec_format_uuid(next, cursor);
+    json_t *body = items ? json_pack("{s:o, s:o}", "items", items, "next_cursor",
+                                     next ? json_string(cursor) : json_null())
+                         : NULL;
+    if (http_rendered(ctx, body, what))
+        http_respond(ctx, 200, body);
+}
+
 void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error)
 {
     if (error->code == DOMAIN_EINVALID)
@@ -139,7 +187,7 @@ void http_respond_store_error(http_ctx_t *ctx, int error, const char *what)
         http_respond_database_error(ctx, NULL);
         break;
     default:
-        fprintf(stderr, "slotd: request %s: the store failed (%d)\n", ctx->request_id, error);
+        log_error("store_failed", "request_id", ctx->request_id, "what", what, NULL);
         http_respond_error(ctx, 500, "internal", "Something went wrong on our side.", NULL);
     }
 }

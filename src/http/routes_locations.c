@@ -23,21 +23,6 @@
 static const char *const location_fields[] = {"name",           "address",  "phone", "timezone",
                                               "business_hours", "closures", NULL};
 
-static json_t *nullable_text(const char *text)
-{
-    return text ? json_string(text) : json_null();
-}
-
-static json_t *instant_json(const char *zone_name, int64_t instant)
-{
-    tz_zone_t *zone;
-    if (tz_zone_find(zone_name, &zone) != 0)
-        tz_zone_find("UTC", &zone);
-    char text[40];
-    codec_format_instant(zone, instant, text, sizeof(text));
-    return json_string(text);
-}
-
 /* The API's form of a location, or NULL when a stored text is not valid UTF-8. */
 static json_t *location_json(const store_location_t *location)
 {
@@ -53,34 +38,12 @@ static json_t *location_json(const store_location_t *location)
     /* "o" steals even when json_pack fails, and a NULL value makes it fail: no leak, no crash */
     return json_pack(
         "{s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id", id, "name", location->name,
-        "address", nullable_text(location->address), "phone", nullable_text(location->phone),
+        "address", http_json_text(location->address), "phone", http_json_text(location->phone),
         "timezone", location->timezone, "business_hours",
         location->has_business_hours ? codec_week_to_json(&location->business_hours) : json_null(),
         "closures", closures, "created_at",
-        instant_json(location->organization_timezone, location->created_at), "updated_at",
-        instant_json(location->organization_timezone, location->updated_at));
-}
-
-/* Answers with a rendered object, or 500 when it could not be rendered. */
-static json_t *rendered(http_ctx_t *ctx, json_t *body)
-{
-    if (body == NULL)
-        http_respond_store_error(ctx, STORE_EINTERNAL, "location");
-    return body;
-}
-
-static void cancel_operation(void *operation)
-{
-    store_operation_cancel(operation);
-}
-
-/* Waits for `operation`, or answers the domain's refusal. */
-static void await(http_ctx_t *ctx, store_operation_t *operation, const domain_error_t *error)
-{
-    if (operation)
-        http_wait(ctx, operation, cancel_operation);
-    else
-        http_respond_domain_error(ctx, error);
+        http_json_instant(location->organization_timezone, location->created_at), "updated_at",
+        http_json_instant(location->organization_timezone, location->updated_at));
 }
 
 static void respond_written(http_ctx_t *ctx, int status, int error,
@@ -90,7 +53,7 @@ static void respond_written(http_ctx_t *ctx, int status, int error,
     http_wait_end(ctx);
     if (error)
         http_respond_store_error(ctx, error, "location");
-    else if ((body = rendered(ctx, location_json(location))) != NULL)
+    else if ((body = http_rendered(ctx, location_json(location), "location")) != NULL)
         http_respond_after_index(ctx, status, body, INDEX_ORGANIZATION, &ctx->organization);
     http_wait_release(ctx);
 }
@@ -134,7 +97,7 @@ void http_locations_create(http_ctx_t *ctx)
     eng_week_t week;
     int32_t *closures = NULL;
     if (decode(ctx, &input, &week, &closures))
-        await(ctx,
+        http_await(ctx,
               domain_locations_create(http_pool(ctx), &ctx->organization, &input, on_created, ctx,
                                       &error),
               &error);
@@ -150,7 +113,7 @@ void http_locations_patch(http_ctx_t *ctx)
     eng_week_t week;
     int32_t *closures = NULL;
     if (http_path_id(ctx, 0, "location", id_text, &id) && decode(ctx, &input, &week, &closures))
-        await(ctx,
+        http_await(ctx,
               domain_locations_update(http_pool(ctx), &ctx->organization, &id, &input, on_patched,
                                       ctx, &error),
               &error);
@@ -164,7 +127,7 @@ static void on_got(int error, const store_location_t *location, void *arg)
     http_wait_end(ctx);
     if (error)
         http_respond_store_error(ctx, error, "location");
-    else if ((body = rendered(ctx, location_json(location))) != NULL)
+    else if ((body = http_rendered(ctx, location_json(location), "location")) != NULL)
         http_respond(ctx, 200, body);
     http_wait_release(ctx);
 }
@@ -175,7 +138,7 @@ void http_locations_get(http_ctx_t *ctx)
     eng_id_t id;
     domain_error_t error;
     if (http_path_id(ctx, 0, "location", id_text, &id))
-        await(ctx,
+        http_await(ctx,
               domain_locations_get(http_pool(ctx), &ctx->organization, &id, on_got, ctx, &error),
               &error);
 }
@@ -191,16 +154,11 @@ static void on_page(int error, const store_location_t *items, size_t count, bool
         bool ok = true;
         for (size_t i = 0; i < count && ok; i++)
             ok = json_array_append_new(list, location_json(&items[i])) == 0;
-        char cursor[37];
-        if (more)
-            codec_format_uuid(&items[count - 1].id, cursor);
-        json_t *body = ok ? json_pack("{s:o, s:o}", "items", list, "next_cursor",
-                                      more ? json_string(cursor) : json_null())
-                          : NULL;
-        if (!ok)
+        if (!ok) {
             json_decref(list);
-        if (rendered(ctx, body))
-            http_respond(ctx, 200, body);
+            list = NULL;
+        }
+        http_respond_items(ctx, list, more ? &items[count - 1].id : NULL, "location");
     }
     http_wait_release(ctx);
 }
@@ -216,7 +174,7 @@ void http_locations_list(http_ctx_t *ctx)
         return;
     if (has_cursor)
         codec_parse_uuid(cursor_text, &cursor);
-    await(ctx,
+    http_await(ctx,
           domain_locations_list(http_pool(ctx), &ctx->organization, has_cursor ? &cursor : NULL,
                                 limit, on_page, ctx, &error),
           &error);
@@ -243,7 +201,7 @@ void http_locations_delete(http_ctx_t *ctx)
     eng_id_t id;
     domain_error_t error;
     if (http_path_id(ctx, 0, "location", id_text, &id))
-        await(ctx,
+        http_await(ctx,
               domain_locations_delete(http_pool(ctx), &ctx->organization, &id, on_deleted, ctx,
                                       &error),
               &error);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log/log.h"
 #include "slotd/alloc.h"
 #include "slotd/codec.h"
 #include "slotd/tz.h"
@@ -32,11 +33,6 @@ enum {
     COL_ORGANIZATION_TIMEZONE
 };
 
-static const char *nullable(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
 /* Reads one row; out->closures is allocated (release with free_row). */
 static int read_row(const PGresult *res, int row, store_location_t *out)
 {
@@ -44,42 +40,26 @@ static int read_row(const PGresult *res, int row, store_location_t *out)
     if (codec_parse_uuid(PQgetvalue(res, row, COL_ID), &out->id) != 0)
         return STORE_EINTERNAL;
     out->name = PQgetvalue(res, row, COL_NAME);
-    out->address = nullable(res, row, COL_ADDRESS);
-    out->phone = nullable(res, row, COL_PHONE);
+    out->address = store_nullable(res, row, COL_ADDRESS);
+    out->phone = store_nullable(res, row, COL_PHONE);
     out->timezone = PQgetvalue(res, row, COL_TIMEZONE);
     out->organization_timezone = PQgetvalue(res, row, COL_ORGANIZATION_TIMEZONE);
     out->created_at = strtoll(PQgetvalue(res, row, COL_CREATED), NULL, 10);
     out->updated_at = strtoll(PQgetvalue(res, row, COL_UPDATED), NULL, 10);
     int rc = 0;
-    const char *hours = nullable(res, row, COL_BUSINESS_HOURS);
+    const char *hours = store_nullable(res, row, COL_BUSINESS_HOURS);
     if (hours) {
-        json_t *week = json_loads(hours, 0, NULL);
-        char field[CODEC_FIELD_MAX];
         out->has_business_hours = true;
-        if (week == NULL || codec_week_from_json(week, "business_hours", &out->business_hours,
-                                                 field, sizeof(field)) != 0)
-            rc = STORE_EINTERNAL;
-        json_decref(week);
+        rc = store_week_parse(hours, &out->business_hours);
     }
-    json_t *closures = json_loads(PQgetvalue(res, row, COL_CLOSURES), 0, NULL);
-    if (!json_is_array(closures) || json_array_size(closures) > STORE_MAX_CLOSURES) {
+    int32_t *days;
+    if (store_dates_parse(PQgetvalue(res, row, COL_CLOSURES), STORE_MAX_CLOSURES, &days,
+                          &out->closure_count) != 0)
         rc = STORE_EINTERNAL;
-    } else {
-        size_t i;
-        const json_t *day;
-        int32_t *days = slotd_malloc((json_array_size(closures) + 1) * sizeof(*days));
-        json_array_foreach(closures, i, day)
-        {
-            if (!json_is_string(day) || tz_parse_date(json_string_value(day), &days[i]) != 0)
-                rc = STORE_EINTERNAL;
-        }
-        out->closures = days;
-        out->closure_count = json_array_size(closures);
-    }
-    json_decref(closures);
+    out->closures = days;
     if (rc)
-        fprintf(stderr, "slotd: store: location %s has unreadable hours or closures\n",
-                PQgetvalue(res, row, COL_ID));
+        log_error("store_unreadable_row", "table", "locations", "id", PQgetvalue(res, row, COL_ID),
+                  NULL);
     return rc;
 }
 
@@ -101,38 +81,15 @@ static void on_one(store_operation_t *operation, const PGresult *res, int error)
     free_row(&location);
 }
 
-/* PostgreSQL's date[] literal of the closures: {YYYY-MM-DD,...}; caller frees. */
-static char *dates_literal(const int32_t *days, size_t count)
-{
-    char *text = slotd_malloc(3 + count * 16), *p = text;
-    *p++ = '{';
-    for (size_t i = 0; i < count; i++) {
-        tz_date_t d = tz_civil_from_days(days[i]);
-        p += sprintf(p, "%s%04d-%02d-%02d", i ? "," : "", (int)d.year, (int)d.month, (int)d.day);
-    }
-    *p++ = '}';
-    *p = 0;
-    return text;
-}
-
-/* The week as stored: compact WEEK JSON; caller frees. */
-static char *week_text(const eng_week_t *week)
-{
-    json_t *value = codec_week_to_json(week);
-    char *text = json_dumps(value, JSON_COMPACT);
-    json_decref(value);
-    return text;
-}
-
 store_operation_t *store_locations_insert(store_pool_t *pool, const eng_id_t *organization,
                                           const store_location_write_t *write, store_location_cb cb,
                                           void *arg)
 {
     char org[37];
     codec_format_uuid(organization, org);
-    char *hours = write->business_hours ? week_text(write->business_hours) : NULL;
+    char *hours = write->business_hours ? store_week_text(write->business_hours) : NULL;
     char *closures =
-        write->closures_set ? dates_literal(write->closures, write->closure_count) : NULL;
+        write->closures_set ? store_dates_literal(write->closures, write->closure_count) : NULL;
     const char *values[7] = {org,   write->name, write->address, write->phone, write->timezone,
                              hours, closures};
     store_operation_t *operation =
@@ -149,9 +106,9 @@ store_operation_t *store_locations_update(store_pool_t *pool, const eng_id_t *or
     char org[37], location[37];
     codec_format_uuid(organization, org);
     codec_format_uuid(id, location);
-    char *hours = write->business_hours ? week_text(write->business_hours) : NULL;
+    char *hours = write->business_hours ? store_week_text(write->business_hours) : NULL;
     char *closures =
-        write->closures_set ? dates_literal(write->closures, write->closure_count) : NULL;
+        write->closures_set ? store_dates_literal(write->closures, write->closure_count) : NULL;
     const char *values[12] = {org,
                               location,
                               write->name,

@@ -10,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "log/log.h"
 #include "slotd/alloc.h"
+#include "slotd/codec.h"
+#include "slotd/tz.h"
 
 /* The SQLSTATEs that mean "the database did not answer" rather than "this is wrong". */
 static bool is_unavailable(const char *sqlstate)
@@ -29,7 +34,7 @@ static void on_query_done(const PGresult *result, const char *sqlstate, void *ar
     } else if (sqlstate) {
         error = is_unavailable(sqlstate) ? STORE_EUNAVAILABLE : STORE_EINTERNAL;
         if (error == STORE_EINTERNAL)
-            fprintf(stderr, "slotd: store: unexpected database error %s\n", sqlstate);
+            log_error("store_unexpected_error", "sqlstate", sqlstate, NULL);
     }
     operation->on_result(operation, error ? NULL : result, error);
     free(operation);
@@ -57,4 +62,65 @@ void store_operation_cancel(store_operation_t *operation)
     if (operation->query)
         store_query_cancel(operation->query);
     free(operation);
+}
+
+const char *store_nullable(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+char *store_week_text(const eng_week_t *week)
+{
+    json_t *value = codec_week_to_json(week);
+    char *text = json_dumps(value, JSON_COMPACT);
+    json_decref(value);
+    return text;
+}
+
+int store_week_parse(const char *text, eng_week_t *week)
+{
+    json_t *value = json_loads(text, 0, NULL);
+    char field[CODEC_FIELD_MAX];
+    int rc = value && codec_week_from_json(value, "week", week, field, sizeof(field)) == 0
+                 ? 0
+                 : STORE_EINTERNAL;
+    json_decref(value);
+    return rc;
+}
+
+char *store_dates_literal(const int32_t *days, size_t count)
+{
+    char *text = slotd_malloc(3 + count * 16), *p = text;
+    *p++ = '{';
+    for (size_t i = 0; i < count; i++) {
+        tz_date_t d = tz_civil_from_days(days[i]);
+        p += sprintf(p, "%s%04d-%02d-%02d", i ? "," : "", (int)d.year, (int)d.month, (int)d.day);
+    }
+    *p++ = '}';
+    *p = 0;
+    return text;
+}
+
+int store_dates_parse(const char *json_text, size_t max, int32_t **days, size_t *count)
+{
+    json_t *list = json_loads(json_text, 0, NULL);
+    int rc = 0;
+    *days = NULL;
+    *count = 0;
+    if (!json_is_array(list) || json_array_size(list) > max) {
+        rc = STORE_EINTERNAL;
+    } else {
+        size_t i;
+        const json_t *day;
+        int32_t *out = slotd_malloc((json_array_size(list) + 1) * sizeof(*out));
+        json_array_foreach(list, i, day)
+        {
+            if (!json_is_string(day) || tz_parse_date(json_string_value(day), &out[i]) != 0)
+                rc = STORE_EINTERNAL;
+        }
+        *days = out;
+        *count = json_array_size(list);
+    }
+    json_decref(list);
+    return rc;
 }

@@ -16,6 +16,7 @@
 
 #include <libpq-fe.h>
 
+#include "slotd/engine.h"
 #include "store/pool.h"
 
 /** What a typed store operation may answer besides success (0). */
@@ -56,5 +57,24 @@ store_operation_t *store_operation_start(store_pool_t *pool, const char *stateme
                                          const char *const *values,
                                          store_operation_result_fn on_result,
                                          void (*callback)(void), void *arg);
+
+/* ---- reading and writing column values ------------------------------------------------ */
+
+/** A nullable text column: NULL when SQL NULL. */
+const char *store_nullable(const PGresult *res, int row, int col);
+
+/** A WEEK as stored (compact JSON text); caller frees. */
+char *store_week_text(const eng_week_t *week);
+
+/** Parses a stored WEEK (JSON text); 0, or STORE_EINTERNAL when it is not one. */
+int store_week_parse(const char *text, eng_week_t *week);
+
+/** PostgreSQL's date[] literal of local dates (days since 1970-01-01): {YYYY-MM-DD,...};
+ *  caller frees. */
+char *store_dates_literal(const int32_t *days, size_t count);
+
+/** Parses a JSON array of YYYY-MM-DD dates of at most `max` items into *days (caller frees);
+ *  0, or STORE_EINTERNAL. */
+int store_dates_parse(const char *json_text, size_t max, int32_t **days, size_t *count);
 
 #endif
