@@ -98,9 +98,9 @@ void http_locations_create(http_ctx_t *ctx)
     int32_t *closures = NULL;
     if (decode(ctx, &input, &week, &closures))
         http_await(ctx,
-              domain_locations_create(http_pool(ctx), &ctx->organization, &input, on_created, ctx,
-                                      &error),
-              &error);
+                   domain_locations_create(http_pool(ctx), &ctx->organization, &input, on_created,
+                                           ctx, &error),
+                   &error);
     free(closures);
 }
 
@@ -114,9 +114,9 @@ void http_locations_patch(http_ctx_t *ctx)
     int32_t *closures = NULL;
     if (http_path_id(ctx, 0, "location", id_text, &id) && decode(ctx, &input, &week, &closures))
         http_await(ctx,
-              domain_locations_update(http_pool(ctx), &ctx->organization, &id, &input, on_patched,
-                                      ctx, &error),
-              &error);
+                   domain_locations_update(http_pool(ctx), &ctx->organization, &id, &input,
+                                           on_patched, ctx, &error),
+                   &error);
     free(closures);
 }
 
@@ -138,9 +138,9 @@ void http_locations_get(http_ctx_t *ctx)
     eng_id_t id;
     domain_error_t error;
     if (http_path_id(ctx, 0, "location", id_text, &id))
-        http_await(ctx,
-              domain_locations_get(http_pool(ctx), &ctx->organization, &id, on_got, ctx, &error),
-              &error);
+        http_await(
+            ctx, domain_locations_get(http_pool(ctx), &ctx->organization, &id, on_got, ctx, &error),
+            &error);
 }
 
 static void on_page(int error, const store_location_t *items, size_t count, bool more, void *arg)
@@ -175,9 +175,9 @@ void http_locations_list(http_ctx_t *ctx)
     if (has_cursor)
         codec_parse_uuid(cursor_text, &cursor);
     http_await(ctx,
-          domain_locations_list(http_pool(ctx), &ctx->organization, has_cursor ? &cursor : NULL,
-                                limit, on_page, ctx, &error),
-          &error);
+               domain_locations_list(http_pool(ctx), &ctx->organization,
+                                     has_cursor ? &cursor : NULL, limit, on_page, ctx, &error),
+               &error);
 }
 
 static void on_deleted(int error, long resources, void *arg)
@@ -202,7 +202,7 @@ void http_locations_delete(http_ctx_t *ctx)
     domain_error_t error;
     if (http_path_id(ctx, 0, "location", id_text, &id))
         http_await(ctx,
-              domain_locations_delete(http_pool(ctx), &ctx->organization, &id, on_deleted, ctx,
-                                      &error),
-              &error);
+                   domain_locations_delete(http_pool(ctx), &ctx->organization, &id, on_deleted, ctx,
+                                           &error),
+                   &error);
 }
