@@ -108,7 +108,7 @@ serve_count=0
 start_slotd() {
     serve_count=$((serve_count + 1))
     log="$work/slotd-$serve_count.log"
-    SLOTD_NOW=$frozen_now "$slotd" serve --listen "127.0.0.1:$http_port" --database-url "$url" \
+    SLOTD_NOW=$frozen_now "$slotd" serve --workers 1 --listen "127.0.0.1:$http_port" --database-url "$url" \
         >"$log" 2>>"$work/slotd.err" &
     slotd_pid=$!
     for _ in $(seq 1 600); do

@@ -18,8 +18,8 @@ void slotd_config_set(char **setting, const char *value)
     *setting = value ? slotd_strdup(value) : NULL;
 }
 
-static int set_int(int *setting, const char *text, const char *name, int min, int max, char *error,
-                   size_t size)
+int slotd_config_int(int *setting, const char *text, const char *name, int min, int max,
+                     char *error, size_t size)
 {
     char *end;
     long v = strtol(text, &end, 10);
@@ -52,16 +52,19 @@ static int load_file(slotd_config_t *c, const char *file, char *error, size_t si
         } else if (strcmp(key, "listen") == 0 && json_is_string(value)) {
             slotd_config_set(&c->listen, json_string_value(value));
         } else if (strcmp(key, "pool_size") == 0 && json_is_integer(value)) {
-            rc = set_int(&c->pool_size, number, "pool_size", 1, 100, error, size);
+            rc = slotd_config_int(&c->pool_size, number, "pool_size", 1, 100, error, size);
         } else if (strcmp(key, "request_timeout_ms") == 0 && json_is_integer(value)) {
-            rc = set_int(&c->request_timeout_ms, number, "request_timeout_ms", 10, 600000, error,
-                         size);
+            rc = slotd_config_int(&c->request_timeout_ms, number, "request_timeout_ms", 10, 600000,
+                                  error, size);
         } else if (strcmp(key, "shutdown_timeout_ms") == 0 && json_is_integer(value)) {
-            rc = set_int(&c->shutdown_timeout_ms, number, "shutdown_timeout_ms", 0, 600000, error,
-                         size);
+            rc = slotd_config_int(&c->shutdown_timeout_ms, number, "shutdown_timeout_ms", 0, 600000,
+                                  error, size);
         } else if (strcmp(key, "index_load_timeout_ms") == 0 && json_is_integer(value)) {
-            rc = set_int(&c->index_load_timeout_ms, number, "index_load_timeout_ms", 100, 3600000,
-                         error, size);
+            rc = slotd_config_int(&c->index_load_timeout_ms, number, "index_load_timeout_ms", 100,
+                                  3600000, error, size);
+        } else if (strcmp(key, "workers") == 0 && json_is_integer(value)) {
+            rc =
+                slotd_config_int(&c->workers, number, "workers", 0, SLOTD_MAX_WORKERS, error, size);
         } else if (key[0] != '_') { /* "_comment" keys are allowed */
             snprintf(error, size, "config file %s: unknown or mistyped setting \"%s\"", file, key);
             rc = -1;
@@ -89,17 +92,22 @@ int slotd_config_load(slotd_config_t *c, const char *file, char *error, size_t s
     if ((env = getenv("SLOTD_LISTEN")) && *env)
         slotd_config_set(&c->listen, env);
     if ((env = getenv("SLOTD_POOL_SIZE")) && *env &&
-        set_int(&c->pool_size, env, "SLOTD_POOL_SIZE", 1, 100, error, size))
+        slotd_config_int(&c->pool_size, env, "SLOTD_POOL_SIZE", 1, 100, error, size))
         return -1;
     if ((env = getenv("SLOTD_REQUEST_TIMEOUT_MS")) && *env &&
-        set_int(&c->request_timeout_ms, env, "SLOTD_REQUEST_TIMEOUT_MS", 10, 600000, error, size))
+        slotd_config_int(&c->request_timeout_ms, env, "SLOTD_REQUEST_TIMEOUT_MS", 10, 600000, error,
+                         size))
         return -1;
     if ((env = getenv("SLOTD_SHUTDOWN_TIMEOUT_MS")) && *env &&
-        set_int(&c->shutdown_timeout_ms, env, "SLOTD_SHUTDOWN_TIMEOUT_MS", 0, 600000, error, size))
+        slotd_config_int(&c->shutdown_timeout_ms, env, "SLOTD_SHUTDOWN_TIMEOUT_MS", 0, 600000,
+                         error, size))
         return -1;
     if ((env = getenv("SLOTD_INDEX_LOAD_TIMEOUT_MS")) && *env &&
-        set_int(&c->index_load_timeout_ms, env, "SLOTD_INDEX_LOAD_TIMEOUT_MS", 100, 3600000, error,
-                size))
+        slotd_config_int(&c->index_load_timeout_ms, env, "SLOTD_INDEX_LOAD_TIMEOUT_MS", 100,
+                         3600000, error, size))
+        return -1;
+    if ((env = getenv("SLOTD_WORKERS")) && *env &&
+        slotd_config_int(&c->workers, env, "SLOTD_WORKERS", 0, SLOTD_MAX_WORKERS, error, size))
         return -1;
     if ((env = getenv("SLOTD_NOW")) && *env) {
         if (codec_parse_instant(env, &c->now)) {

@@ -22,6 +22,7 @@
 
 #include "cli/commands.h"
 #include "cli/config.h"
+#include "cli/workers.h"
 #include "http/routes.h"
 #include "http/server.h"
 #include "slotd/codec.h"
@@ -121,7 +122,7 @@ static void on_notice(void *arg, const char *table, const eng_id_t *organization
 /* The server of a finished run: still reachable, for its memory ends with the process. */
 static http_server_t *running_server;
 
-enum { OPT_DATABASE_URL = 1000, OPT_CONFIG, OPT_LISTEN, OPT_HELP };
+enum { OPT_DATABASE_URL = 1000, OPT_CONFIG, OPT_LISTEN, OPT_WORKERS, OPT_HELP };
 
 int cli_serve(int argc, char **argv)
 {
@@ -131,15 +132,19 @@ int cli_serve(int argc, char **argv)
         "  --listen HOST:PORT   address to listen on (else SLOTD_LISTEN, else 127.0.0.1:8080)\n"
         "  --database-url URL   PostgreSQL URL (else SLOTD_DATABASE_URL, else the config file)\n"
         "  --config FILE        JSON settings file (see config/slotd.example.json)\n"
+        "  --workers N          processes sharing the address (else SLOTD_WORKERS, else the\n"
+        "                       config file, else one per core); each keeps its own index\n"
         "  --help               this text\n"
         "SLOTD_NOW=<RFC 3339 instant> freezes the service's clock (tests and demos only).\n";
     static const struct option options[] = {
         {"database-url", required_argument, NULL, OPT_DATABASE_URL},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"listen", required_argument, NULL, OPT_LISTEN},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
-    const char *config_file = NULL, *database_url = NULL, *listen = NULL;
+    const char *config_file = NULL, *database_url = NULL, *listen = NULL, *workers = NULL;
+    int worker = cli_worker_begin(); /* 0 unless started by a supervisor */
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -153,6 +158,8 @@ int cli_serve(int argc, char **argv)
             config_file = optarg;
         else if (opt == OPT_LISTEN)
             listen = optarg;
+        else if (opt == OPT_WORKERS)
+            workers = optarg;
         else {
             fputs(help, stderr);
             return 2;
@@ -172,6 +179,16 @@ int cli_serve(int argc, char **argv)
         slotd_config_set(&config.database_url, database_url);
     if (listen)
         slotd_config_set(&config.listen, listen);
+    if (workers && slotd_config_int(&config.workers, workers, "--workers", 0, SLOTD_MAX_WORKERS,
+                                    error, sizeof(error))) {
+        log_error("config_invalid", "cause", error, NULL);
+        slotd_config_free(&config);
+        return 2;
+    }
+    if (config.workers == 0) {
+        unsigned cores = uv_available_parallelism();
+        config.workers = cores > SLOTD_MAX_WORKERS ? SLOTD_MAX_WORKERS : (int)cores;
+    }
     if (config.database_url == NULL) {
         log_error("config_invalid", "cause",
                   "no database: give --database-url or set SLOTD_DATABASE_URL", NULL);
@@ -179,20 +196,37 @@ int cli_serve(int argc, char **argv)
         return 2;
     }
 
-    /* Migrate first, blocking: nothing is served before the schema is right. */
-    PGconn *conn = PQconnectdb(config.database_url);
-    if (PQstatus(conn) != CONNECTION_OK) {
-        log_error("database_connect_failed", "cause", PQerrorMessage(conn), NULL);
+    /* Migrate first, blocking: nothing is served before the schema is right. A worker's
+     * supervisor has done it. */
+    int applied = 0;
+    if (worker == 0) {
+        PGconn *conn = PQconnectdb(config.database_url);
+        if (PQstatus(conn) != CONNECTION_OK) {
+            log_error("database_connect_failed", "cause", PQerrorMessage(conn), NULL);
+            PQfinish(conn);
+            slotd_config_free(&config);
+            return 1;
+        }
+        applied = store_migrate(conn, error, sizeof(error));
         PQfinish(conn);
-        slotd_config_free(&config);
-        return 1;
+        if (applied < 0) {
+            log_error("migration_failed", "cause", error, NULL);
+            slotd_config_free(&config);
+            return 1;
+        }
     }
-    int applied = store_migrate(conn, error, sizeof(error));
-    PQfinish(conn);
-    if (applied < 0) {
-        log_error("migration_failed", "cause", error, NULL);
+    if (worker == 0 && config.workers > 1) {
+        struct sockaddr_storage addr;
+        int rc = 1;
+        if (!http_parse_listen(config.listen, &addr))
+            log_error("listen_failed", "listen", config.listen, "cause",
+                      "give host:port, e.g. 127.0.0.1:8080", NULL);
+        else if (!cli_workers_address_free((struct sockaddr *)&addr, error, sizeof(error)))
+            log_error("listen_failed", "listen", config.listen, "cause", error, NULL);
+        else
+            rc = cli_workers_run(config.workers, config.shutdown_timeout_ms, argc, argv);
         slotd_config_free(&config);
-        return 1;
+        return rc;
     }
 
     signal(SIGPIPE, SIG_IGN);
@@ -204,6 +238,10 @@ int cli_serve(int argc, char **argv)
     uv_loop_init(loop);
     uv_loop_configure(loop, UV_METRICS_IDLE_TIME); /* for the loop-pause metric */
     svc.loop = loop;
+    /* initialized now, started once serving: closing them ends every run */
+    uv_signal_init(loop, &svc.sigterm);
+    uv_signal_init(loop, &svc.sigint);
+    svc.sigterm.data = svc.sigint.data = &svc;
     int log_rc = log_start(loop, 1, 0);
     if (log_rc != 0)
         log_warn("log_synchronous", "cause", uv_strerror(log_rc), NULL);
@@ -229,7 +267,9 @@ int cli_serve(int argc, char **argv)
                                             .index = svc.index,
                                             .request_timeout_ms = config.request_timeout_ms,
                                             .routes = http_api_routes,
-                                            .route_count = http_api_route_count};
+                                            .route_count = http_api_route_count,
+                                            .reuse_port = worker > 0,
+                                            .worker = worker};
     svc.server = http_server_start(&server_options);
     int rc = 0;
     if (svc.server == NULL) {
@@ -247,9 +287,6 @@ int cli_serve(int argc, char **argv)
         }
         uv_timer_init(loop, &svc.shutdown_deadline);
         svc.shutdown_deadline.data = &svc;
-        uv_signal_init(loop, &svc.sigterm);
-        uv_signal_init(loop, &svc.sigint);
-        svc.sigterm.data = svc.sigint.data = &svc;
         uv_signal_start(&svc.sigterm, on_signal, SIGTERM);
         uv_signal_start(&svc.sigint, on_signal, SIGINT);
         store_index_on_notice(svc.index, on_notice, &svc);
@@ -257,6 +294,8 @@ int cli_serve(int argc, char **argv)
         log_begin(&line, LOG_INFO, "listening");
         log_str(&line, "listen", config.listen);
         log_int(&line, "migrations_applied", applied);
+        if (worker > 0)
+            log_int(&line, "worker", worker);
         log_end(&line);
         svc.shutdown_timeout_ms = config.shutdown_timeout_ms;
     }

@@ -43,7 +43,11 @@ static void write_metrics(http_server_t *s, FILE *out);
 
 static void on_healthz(http_ctx_t *ctx)
 {
-    http_respond(ctx, 200, json_pack("{s:s}", "status", "ok"));
+    http_server_t *s = ctx->server;
+    json_t *body = json_pack("{s:s}", "status", "ok");
+    if (s->options.worker > 0)
+        json_object_set_new(body, "worker", json_integer(s->options.worker));
+    http_respond(ctx, 200, body);
 }
 
 static void on_readyz(http_ctx_t *ctx)

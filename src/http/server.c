@@ -22,6 +22,7 @@
  */
 #include "http/internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,7 +528,7 @@ static void on_accept(uv_stream_t *listener, int status)
     h2o_accept(&s->accept, sock);
 }
 
-static bool parse_listen(const char *listen, struct sockaddr_storage *addr)
+bool http_parse_listen(const char *listen, struct sockaddr_storage *addr)
 {
     const char *colon = strrchr(listen, ':');
     if (colon == NULL || colon == listen)
@@ -552,7 +553,7 @@ static bool parse_listen(const char *listen, struct sockaddr_storage *addr)
 http_server_t *http_server_start(const http_server_options_t *options)
 {
     struct sockaddr_storage addr;
-    if (!parse_listen(options->listen, &addr)) {
+    if (!http_parse_listen(options->listen, &addr)) {
         log_error("listen_failed", "listen", options->listen, "cause",
                   "give host:port, e.g. 127.0.0.1:8080", NULL);
         return NULL;
@@ -591,10 +592,19 @@ http_server_t *http_server_start(const http_server_options_t *options)
     s->accept.ctx = &s->context;
     s->accept.hosts = s->config.hosts;
 
-    uv_tcp_init(s->loop, &s->listener);
+    uv_tcp_init_ex(s->loop, &s->listener, addr.ss_family);
     s->listener.data = s;
     s->listener_open = true;
-    int rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
+    int rc = 0;
+    if (options->reuse_port) {
+        uv_os_fd_t fd;
+        int on = 1;
+        rc = uv_fileno((uv_handle_t *)&s->listener, &fd);
+        if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
+            rc = uv_translate_sys_error(errno);
+    }
+    if (rc == 0)
+        rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_accept);
     if (rc != 0) {

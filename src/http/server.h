@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "slotd/engine.h"
@@ -126,7 +127,14 @@ typedef struct {
     size_t route_count;
     /** answer bytes all clients may hold unread at once (0: 64 MiB); past it, 503 */
     size_t response_budget_bytes;
+    /** one of several processes sharing the address: listen with SO_REUSEPORT */
+    bool reuse_port;
+    /** which of those processes, from 1 (GET /healthz says it); 0: the only one */
+    int worker;
 } http_server_options_t;
+
+/** Parses "host:port" (IPv4, or [IPv6]); false when it is not one. */
+bool http_parse_listen(const char *listen, struct sockaddr_storage *addr);
 
 /** Starts listening. Returns NULL after logging why (address in use, bad address). */
 http_server_t *http_server_start(const http_server_options_t *options);
