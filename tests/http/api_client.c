@@ -237,6 +237,19 @@ void api_start(api_server_t *s, const char *const *env)
     api_create_org(s, "Test Clinic", s->admin_key, s->organization_id);
 }
 
+bool api_answers(api_server_t *s)
+{
+    CURL *curl = curl_easy_init();
+    char url[128];
+    snprintf(url, sizeof(url), "%s/healthz", s->base);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 500L);
+    CURLcode rc = curl_easy_perform(curl);
+    curl_easy_cleanup(curl);
+    return rc == CURLE_OK;
+}
+
 static void spawn(api_server_t *s, const char *const *env)
 {
     char listen[32];
@@ -256,15 +269,7 @@ static void spawn(api_server_t *s, const char *const *env)
     }
     /* wait for /healthz */
     for (int i = 0; i < 1000; i++) {
-        CURL *curl = curl_easy_init();
-        char url[128];
-        snprintf(url, sizeof(url), "%s/healthz", s->base);
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 500L);
-        CURLcode rc = curl_easy_perform(curl);
-        curl_easy_cleanup(curl);
-        if (rc == CURLE_OK)
+        if (api_answers(s))
             break;
         int status;
         CHECK(waitpid(s->pid, &status, WNOHANG) == 0); /* still running */
@@ -281,4 +286,31 @@ void api_stop(api_server_t *s)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     test_db_drop(s->db);
     curl_global_cleanup();
+}
+
+void api_create_staff_service(api_server_t *s, const char *working_hours, char *staff_id,
+                              char *service_id)
+{
+    char body[1024];
+    snprintf(body, sizeof(body), "{\"kind\":\"staff\",\"name\":\"Anna\",\"working_hours\":%s}",
+             working_hours);
+    json_t *r = api_expect(s, 201, "POST", "/v1/resources", s->admin_key, body);
+    snprintf(staff_id, 40, "%s", api_id(r));
+    json_decref(r);
+    snprintf(body, sizeof(body),
+             "{\"name\":\"Check-up\",\"duration_minutes\":60,\"requirements\":[{\"resource_ids\":"
+             "[\"%s\"],\"mode\":\"any\"}]}",
+             staff_id);
+    r = api_expect(s, 201, "POST", "/v1/services", s->admin_key, body);
+    snprintf(service_id, 40, "%s", api_id(r));
+    json_decref(r);
+}
+
+int api_slot_count(api_server_t *s, const char *path)
+{
+    json_t *r = NULL;
+    int status = api_call(s, "GET", path, s->admin_key, NULL, &r);
+    int count = status == 200 ? (int)json_array_size(json_object_get(r, "slots")) : -1;
+    json_decref(r);
+    return count;
 }

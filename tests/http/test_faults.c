@@ -1,0 +1,93 @@
+/*
+ * Database faults, black-box: while slotd's database refuses connections,
+ * slot queries keep answering from memory and /readyz says the service is
+ * not ready; once the database is back, the pool and LISTEN reconnect and the
+ * index catches up with what others wrote while slotd was cut off (their
+ * NOTIFY reached no one).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api_client.h"
+#include "db.h"
+#include "test.h"
+
+static const char *const frozen[] = {"SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
+
+/* Polls GET `path` until it has `count` slots (about 10 s at most). */
+static bool slots_become(api_server_t *s, const char *path, int count)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (api_slot_count(s, path) == count)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+static int readyz(api_server_t *s)
+{
+    return api_call(s, "GET", "/readyz", NULL, NULL, NULL);
+}
+
+TEST(faults_slots_answer_from_memory_while_the_database_is_down_and_catch_up_after)
+{
+    api_server_t s;
+    api_start(&s, frozen);
+    api_wait_ready(&s);
+    char anna[40], service[40], path[256], sql[1024];
+    api_create_staff_service(&s, "{\"fri\":[[\"09:00\",\"12:00\"]]}", anna, service);
+    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-28", service);
+    CHECK(slots_become(&s, path, 3)); /* the key is cached from here on */
+
+    /* another program keeps one session open; every other one is cut and no new one is let in */
+    PGconn *other = PQconnectdb(s.url);
+    CHECK(PQstatus(other) == CONNECTION_OK);
+    PGconn *super = PQconnectdb(getenv("SLOTD_TEST_DATABASE_URL"));
+    const char *dbname = strrchr(s.url, '/') + 1;
+    snprintf(sql, sizeof(sql),
+             "ALTER DATABASE %s ALLOW_CONNECTIONS false; SELECT pg_terminate_backend(pid) FROM "
+             "pg_stat_activity WHERE datname = '%s' AND pid <> %d",
+             dbname, dbname, PQbackendPID(other));
+    test_db_exec(super, sql);
+
+    /* not ready, but the slots still come from memory */
+    int ready = 200;
+    for (int i = 0; i < 500 && ready == 200; i++) {
+        ready = readyz(&s);
+        if (ready == 200)
+            usleep(10000);
+    }
+    CHECK_EQ(ready, 503);
+    CHECK_EQ(api_slot_count(&s, path), 3);
+    /* a configuration read needs the database: 503, and says why */
+    json_t *r = api_expect(&s, 503, "GET", "/v1/services", s.admin_key, NULL);
+    CHECK(strcmp(api_error_code(r), "unavailable") == 0);
+    json_decref(r);
+
+    /* meanwhile the other program blocks Friday 10:00-11:00: nobody hears its NOTIFY */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO blocks (organization_id, resource_id, starts_at, ends_at) VALUES "
+             "('%s', '%s', '2026-03-27T10:00:00+01:00', '2026-03-27T11:00:00+01:00')",
+             s.organization_id, anna);
+    test_db_exec(other, sql);
+    usleep(300000);
+    CHECK_EQ(api_slot_count(&s, path), 3); /* still the answer from before: nothing was heard */
+
+    /* the database is back: ready again, and the block is in the index */
+    snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true", dbname);
+    test_db_exec(super, sql);
+    for (int i = 0; i < 1000 && ready != 200; i++) {
+        ready = readyz(&s);
+        if (ready != 200)
+            usleep(10000);
+    }
+    CHECK_EQ(ready, 200);
+    CHECK(slots_become(&s, path, 2));
+    json_decref(api_expect(&s, 200, "GET", "/v1/services", s.admin_key, NULL));
+    PQfinish(other);
+    PQfinish(super);
+    api_stop(&s);
+}
