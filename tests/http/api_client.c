@@ -26,7 +26,7 @@
 #include "db.h"
 #include "test.h"
 
-static int free_port(void)
+int api_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -231,7 +231,7 @@ void api_start(api_server_t *s, const char *const *env)
     memset(s, 0, sizeof(*s));
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s->db = test_db_create(&s->url);
-    s->port = free_port();
+    s->port = api_free_port();
     snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
     spawn(s, env);
     api_create_org(s, "Test Clinic", s->admin_key, s->organization_id);
@@ -248,6 +248,16 @@ bool api_answers(api_server_t *s)
     CURLcode rc = curl_easy_perform(curl);
     curl_easy_cleanup(curl);
     return rc == CURLE_OK;
+}
+
+void api_start_peer(api_server_t *peer, const api_server_t *first, const char *const *env)
+{
+    *peer = *first;
+    peer->db = NULL;
+    peer->peer = true;
+    peer->port = api_free_port();
+    snprintf(peer->base, sizeof(peer->base), "http://127.0.0.1:%d", peer->port);
+    spawn(peer, env);
 }
 
 static void spawn(api_server_t *s, const char *const *env)
@@ -284,6 +294,8 @@ void api_stop(api_server_t *s)
     for (int i = 0; i < 1500 && waitpid(s->pid, &status, WNOHANG) == 0; i++)
         usleep(10000);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (s->peer)
+        return;
     test_db_drop(s->db);
     curl_global_cleanup();
 }

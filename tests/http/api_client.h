@@ -18,11 +18,19 @@ typedef struct {
     char base[64];
     char admin_key[128];
     char organization_id[40];
+    bool peer; /* shares another server's database (api_start_peer) */
 } api_server_t;
 
 /** Starts slotd serve (extra environment "NAME=value" entries, NULL-terminated) and
  *  creates an organization with an admin key. */
 void api_start(api_server_t *s, const char *const *env);
+
+/** Starts another slotd serve on `first`'s database (its organization and key too) and on
+ *  a port of its own: a second instance. Stop it before `first`. */
+void api_start_peer(api_server_t *peer, const api_server_t *first, const char *const *env);
+
+/** A free TCP port on 127.0.0.1. */
+int api_free_port(void);
 
 /** SIGTERM, and checks that slotd exits 0 within the shutdown deadline. */
 void api_stop(api_server_t *s);
