@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "slotd/codec.h"
+#include "scenario.h"
 #include "test.h"
 
 static double clock_now(void)
@@ -80,10 +81,7 @@ TEST(limits_a_slot_query_in_year_9999_is_fast)
     eng_id_t id = {{1}};
     eng_resource_t *r = eng_resource_new(org, &id, z);
     eng_week_t week = {0};
-    for (int d = 0; d < 7; d++) {
-        week.day[d].count = 1;
-        week.day[d].ranges[0] = (eng_hours_range_t){9 * 60, 17 * 60};
-    }
+    sc_week_days(&week, 0, 6, 9 * 60, 17 * 60);
     CHECK_EQ(eng_resource_set_week(r, &week), 0);
     eng_service_spec_t spec = {.duration_minutes = 30, .max_advance_days = -1};
     eng_service_t *service;
