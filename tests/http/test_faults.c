@@ -3,7 +3,8 @@
  * slot queries keep answering from memory and /readyz says the service is
  * not ready; once the database is back, the pool and LISTEN reconnect and the
  * index catches up with what others wrote while slotd was cut off (their
- * NOTIFY reached no one).
+ * NOTIFY reached no one). And PostgreSQL itself crashing and restarting, on a
+ * cluster of the test's own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "api_client.h"
 #include "db.h"
+#include "private_pg.h"
 #include "test.h"
 
 static const char *const frozen[] = {"SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
@@ -90,4 +92,52 @@ TEST(faults_slots_answer_from_memory_while_the_database_is_down_and_catch_up_aft
     PQfinish(other);
     PQfinish(super);
     api_stop(&s);
+}
+
+/* PostgreSQL itself crashes and comes back on the same address: slotd goes on answering slots
+ * from memory meanwhile, reconnects by itself, and takes writes again. */
+TEST(faults_postgres_crashes_and_restarts_under_a_running_service)
+{
+    test_pg_t pg;
+    test_pg_start(&pg);
+    api_server_t s;
+    api_start(&s, frozen);
+    api_wait_ready(&s);
+    char anna[40], service[40], path[256];
+    api_create_staff_service(&s, "{\"fri\":[[\"09:00\",\"12:00\"]]}", anna, service);
+    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-28", service);
+    CHECK(slots_become(&s, path, 3));
+    PQfinish(s.db); /* the test's own session ends with the server */
+    s.db = NULL;
+
+    test_pg_crash(&pg);
+    int ready = 200;
+    for (int i = 0; i < 500 && ready == 200; i++) {
+        ready = readyz(&s);
+        if (ready == 200)
+            usleep(10000);
+    }
+    CHECK_EQ(ready, 503);
+    for (int i = 0; i < 20; i++) /* from memory, with the cached key */
+        CHECK_EQ(api_slot_count(&s, path), 3);
+    json_t *r = api_expect(&s, 503, "GET", "/v1/services", s.admin_key, NULL);
+    json_decref(r);
+
+    test_pg_restart(&pg);
+    for (int i = 0; i < 1500 && ready != 200; i++) {
+        ready = readyz(&s);
+        if (ready != 200)
+            usleep(10000);
+    }
+    CHECK_EQ(ready, 200);
+    /* writes work again and reach the index */
+    char block[256];
+    snprintf(block, sizeof(block), "/v1/resources/%s/blocks", anna);
+    json_decref(api_expect(&s, 201, "POST", block, s.admin_key,
+                           "{\"start\":\"2026-03-27T10:00:00+01:00\",\"end\":\"2026-03-27T11:00:"
+                           "00+01:00\"}"));
+    CHECK_EQ(api_slot_count(&s, path), 2);
+    s.db = PQconnectdb(s.url);
+    api_stop(&s);
+    test_pg_remove(&pg);
 }
