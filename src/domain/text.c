@@ -1,9 +1,9 @@
 /*
  * The rules every configuration object shares: required fields, text
  * limits counted in characters (Unicode code points, as the API's messages
- * say, not bytes), zone names, lists of dates. The JSON parser already guarantees valid UTF-8
- * for strings it hands over, but domain functions are also called with text
- * from other edges, so validity is checked here too.
+ * say, not bytes), zone names, lists of dates. The JSON parser already
+ * guarantees valid UTF-8 for strings it hands over, but domain functions are
+ * also called with text from other edges, so validity is checked here too.
  */
 #include <stdarg.h>
 #include <stdio.h>
