@@ -42,6 +42,9 @@ int domain_invalid(domain_error_t *error, const char *field, const char *format,
 /** Unicode characters (code points) of valid UTF-8 text; -1 when it is not valid UTF-8. */
 long domain_text_length(const char *text);
 
+/** Refuses a required field that was not `given` ("name is required."). */
+int domain_check_required(domain_error_t *error, const char *field, bool given);
+
 /**
  * Checks a text field: valid UTF-8, no NUL, min..max characters. `text` NULL
  * passes (absent or null: the caller decides whether that is allowed).

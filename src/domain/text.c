@@ -1,9 +1,9 @@
 /*
- * The rules every configuration object shares: text limits counted in
- * characters (Unicode code points, as the API's messages say, not bytes),
- * zone names, lists of dates. The JSON parser already guarantees valid UTF-8
- * for strings it hands over, but domain functions are also called with text
- * from other edges, so validity is checked here too.
+ * The rules every configuration object shares: required fields, text
+ * limits counted in characters (Unicode code points, as the API's messages
+ * say, not bytes), zone names, lists of dates. The JSON parser already
+ * guarantees valid UTF-8 for strings it hands over, but domain functions are
+ * also called with text from other edges, so validity is checked here too.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,6 +65,11 @@ long domain_text_length(const char *text)
         count++;
     }
     return count;
+}
+
+int domain_check_required(domain_error_t *error, const char *field, bool given)
+{
+    return given ? 0 : domain_invalid(error, field, "%s is required.", field);
 }
 
 int domain_check_text(domain_error_t *error, const char *field, const char *text, long min,

@@ -57,6 +57,24 @@ store_operation_t *store_operation_start(store_pool_t *pool, const char *stateme
     return operation;
 }
 
+store_operation_t *store_operation_start_page(store_pool_t *pool, const char *statement,
+                                              const eng_id_t *organization, const eng_id_t *cursor,
+                                              int limit, store_operation_result_fn on_result,
+                                              void (*callback)(void), void *arg)
+{
+    char org[37], after[37], fetch[16];
+    codec_format_uuid(organization, org);
+    if (cursor)
+        codec_format_uuid(cursor, after);
+    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
+    const char *values[3] = {org, cursor ? after : NULL, fetch};
+    store_operation_t *operation =
+        store_operation_start(pool, statement, 3, values, on_result, callback, arg);
+    if (operation)
+        operation->extra = limit;
+    return operation;
+}
+
 void store_operation_cancel(store_operation_t *operation)
 {
     if (operation->query)
@@ -99,6 +117,12 @@ char *store_dates_literal(const int32_t *days, size_t count)
     *p++ = '}';
     *p = 0;
     return text;
+}
+
+void store_date_text(int32_t day, char *text)
+{
+    tz_date_t d = tz_civil_from_days(day);
+    snprintf(text, 16, "%04d-%02d-%02d", (int)d.year, (int)d.month, (int)d.day);
 }
 
 int store_dates_parse(const char *json_text, size_t max, int32_t **days, size_t *count)
