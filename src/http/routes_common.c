@@ -170,7 +170,7 @@ void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error)
     if (error->code == DOMAIN_EINVALID)
         http_respond_invalid(ctx, error->field, error->message);
     else
-        http_respond_error(ctx, 503, "unavailable", "The service is busy; please try again.", NULL);
+        http_respond_refused(ctx);
 }
 
 void http_respond_store_error(http_ctx_t *ctx, int error, const char *what)

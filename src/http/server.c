@@ -376,14 +376,18 @@ void http_query(http_ctx_t *ctx, const char *statement, int count, const char *c
     ctx->query = store_query(pool, statement, count, values, on_query_done, ctx);
     if (ctx->query == NULL) {
         ctx->refs--;
-        /* refused at once: every connection is down, or the queue is full */
-        http_respond_error(ctx, 503, "unavailable",
-                           store_pool_ready_count(pool) == 0
-                               ? database_unavailable
-                               : "Too many requests are waiting for the database; please try "
-                                 "again.",
-                           NULL);
+        http_respond_refused(ctx);
     }
+}
+
+void http_respond_refused(http_ctx_t *ctx)
+{
+    /* refused at once: every connection is down, or the queue is full */
+    http_respond_error(ctx, 503, "unavailable",
+                       store_pool_ready_count(ctx->server->options.pool) == 0
+                           ? database_unavailable
+                           : "Too many requests are waiting for the database; please try again.",
+                       NULL);
 }
 
 /* ---- operations of other layers ----------------------------------------------------------- */

@@ -206,6 +206,9 @@ void http_respond_not_found(http_ctx_t *ctx, const char *what);
 /** 500 internal, logged with the request id and `what` (never shown to the client). */
 void http_respond_internal(http_ctx_t *ctx, const char *what);
 
+/** 503 for work the pool refused to queue: the database is unreachable, or too much waits. */
+void http_respond_refused(http_ctx_t *ctx);
+
 /** 503 for a database that did not answer, 500 for anything else unexpected. */
 void http_respond_database_error(http_ctx_t *ctx, const char *sqlstate);
 

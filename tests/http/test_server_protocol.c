@@ -267,6 +267,14 @@ TEST(server_says_the_database_is_unavailable_when_it_is_down)
     CHECK(strstr(message, "database") != NULL);
     CHECK(strstr(message, "busy") == NULL);
     json_decref(r);
+    /* the same through the typed store and domain layers */
+    static const char *const typed[] = {"/v1/locations", "/v1/resources"};
+    for (size_t i = 0; i < sizeof(typed) / sizeof(typed[0]); i++) {
+        r = api_expect(&s, 503, "GET", typed[i], s.admin_key, NULL);
+        message = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+        CHECK(strstr(message, "database") != NULL);
+        json_decref(r);
+    }
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true", dbname);
     test_db_exec(super, sql);
     PQfinish(super);
