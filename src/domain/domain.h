@@ -31,6 +31,26 @@ typedef struct {
     char message[160];
 } domain_error_t;
 
+/**
+ * How an edge received a field: absent, null, a value of the field's type, or
+ * a value of another type. The domain refuses a value of another type with
+ * the field's own message (the same as for a value out of its range), so
+ * every edge words its refusals alike.
+ */
+typedef enum { DOMAIN_ABSENT = 0, DOMAIN_NULL, DOMAIN_GIVEN, DOMAIN_MALFORMED } domain_given_t;
+
+/** A whole number as received (`value` when DOMAIN_GIVEN). */
+typedef struct {
+    domain_given_t given;
+    long long value;
+} domain_whole_t;
+
+/** A text as received (`text` when DOMAIN_GIVEN). */
+typedef struct {
+    domain_given_t given;
+    const char *text;
+} domain_text_t;
+
 /** `operation`; or, when the store refused to start it (NULL), fills `error` with
  *  DOMAIN_EBUSY. */
 struct store_operation *domain_started(struct store_operation *operation, domain_error_t *error);
@@ -52,8 +72,24 @@ int domain_check_required(domain_error_t *error, const char *field, bool given);
 int domain_check_text(domain_error_t *error, const char *field, const char *text, long min,
                       long max);
 
+/**
+ * Checks a text as received: min..max characters as domain_check_text; null
+ * or a value that is not text is refused with the same message; absent passes
+ * unless `required` ("F is required.").
+ */
+int domain_check_given_text(domain_error_t *error, const char *field, const domain_text_t *text,
+                            long min, long max, bool required);
+
 /** Checks an IANA zone name; NULL passes. */
 int domain_check_zone(domain_error_t *error, const char *field, const char *zone);
+
+/**
+ * Checks a whole number: min..max ("F must be a whole number from MIN to
+ * MAX[, or null]."), null only when `nullable`; absent passes unless
+ * `required` ("F is required.").
+ */
+int domain_check_whole(domain_error_t *error, const char *field, const domain_whole_t *number,
+                       long long min, long long max, bool nullable, bool required);
 
 /** Checks closure dates: at most `max`, each listed once (duplicates are refused). */
 int domain_check_dates(domain_error_t *error, const char *field, const int32_t *days, size_t count,
