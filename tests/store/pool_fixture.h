@@ -17,6 +17,11 @@ typedef struct {
  *  `options` (its url is filled in here). */
 void pool_fixture_open(pool_fixture_t *f, const char *setup_sql, store_pool_options_t options);
 
+/** A migrated database and a pool of one connection with the service's statements: what the
+ *  typed store tests start from. The pool connects (and prepares its statements) only once
+ *  the loop runs. */
+void pool_fixture_open_migrated(pool_fixture_t *f);
+
 /** Closes the pool (unless the test did and set it NULL), runs the loop dry, proves it has
  *  nothing left open, and drops the database. */
 void pool_fixture_close(pool_fixture_t *f);
