@@ -183,9 +183,10 @@ static bool decode_group(http_ctx_t *ctx, const json_t *value, domain_group_t *g
         return true;
     eng_id_t *parsed = slotd_calloc(group->count + 1, sizeof(*parsed));
     group->resource_ids = parsed;
+    const json_t *item;
     while (group->readable < group->count &&
-           codec_parse_uuid(json_string_value(json_array_get(ids, group->readable)),
-                            &parsed[group->readable]) == 0)
+           json_is_string(item = json_array_get(ids, group->readable)) &&
+           codec_parse_uuid(json_string_value(item), &parsed[group->readable]) == 0)
         group->readable++;
     return true;
 }

@@ -83,9 +83,11 @@ static int parse_requirements(const char *text, store_requirement_t **out, size_
         groups[g].all = strcmp(mode, "all") == 0;
         groups[g].resource_ids = members;
         groups[g].resource_count = json_array_size(ids);
-        for (size_t k = 0; k < groups[g].resource_count && rc == 0; k++)
-            if (codec_parse_uuid(json_string_value(json_array_get(ids, k)), &members[k]) != 0)
+        for (size_t k = 0; k < groups[g].resource_count && rc == 0; k++) {
+            const char *member = json_string_value(json_array_get(ids, k));
+            if (member == NULL || codec_parse_uuid(member, &members[k]) != 0)
                 rc = STORE_EINTERNAL;
+        }
     }
     json_decref(list);
     *out = groups;
