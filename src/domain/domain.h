@@ -3,7 +3,9 @@
  * routes, and the voice tools to come) and the typed store. An edge decodes
  * its input into the domain's structs, calls a domain function, and renders
  * what comes back; it never checks a rule itself, so every edge enforces the
- * same ones.
+ * same ones. Where a field's message covers its type as well as its range
+ * ("a whole number from 1 to 10080"), the edge says how it received the
+ * field (domain_given_t) and the domain words the refusal.
  *
  * A domain function either refuses its input with a domain_error_t (the field
  * at fault in the API's notation, e.g. "closures[2]", and a message for

@@ -1,6 +1,7 @@
 /*
- * The pool tests' fixture: a fresh database, a real libuv loop, and a pool
- * on them; closing it proves the loop has nothing left open.
+ * The pool tests' fixture: a fresh database (migrated, for the typed store
+ * tests), a real libuv loop, and a pool on them; closing it proves the loop
+ * has nothing left open.
  */
 #ifndef SLOTD_TEST_POOL_FIXTURE_H
 #define SLOTD_TEST_POOL_FIXTURE_H
