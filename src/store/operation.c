@@ -2,7 +2,8 @@
  * Typed-store operations (see operation.h): one query on the pool, whose
  * result is translated into the caller's types before the operation frees
  * itself. The SQLSTATE of an unexpected failure is logged here, where it is
- * known, so that callers see only STORE_E* codes.
+ * known, so that callers see only STORE_E* codes; a foreign-key violation
+ * (23503) is a write naming a row that is not there, STORE_EREFERENCE.
  */
 #include "store/operation.h"
 
@@ -27,7 +28,9 @@ static void on_query_done(const PGresult *result, const char *sqlstate, void *ar
                     ? STORE_EOUTCOME
                     : STORE_EUNAVAILABLE;
     } else if (sqlstate) {
-        error = store_sqlstate_is_transient(sqlstate) ? STORE_EUNAVAILABLE : STORE_EINTERNAL;
+        error = store_sqlstate_is_transient(sqlstate) ? STORE_EUNAVAILABLE
+                : strcmp(sqlstate, "23503") == 0      ? STORE_EREFERENCE
+                                                      : STORE_EINTERNAL;
         if (error == STORE_EINTERNAL)
             log_error("store_unexpected_error", "sqlstate", sqlstate, NULL);
     }
