@@ -302,6 +302,7 @@ int cli_serve(int argc, char **argv)
                                             .request_timeout_ms = config.request_timeout_ms,
                                             .routes = http_api_routes,
                                             .route_count = http_api_route_count,
+                                            .max_connections = config.max_connections,
                                             .reuse_port = worker > 0,
                                             .listen_later = restarted,
                                             .worker = worker};

@@ -34,7 +34,11 @@
 #include "log/log.h"
 #include "slotd/alloc.h"
 
-#define H2O_ENTITY_LIMIT (8 * 1024 * 1024) /* h2o's own refusal; ours is HTTP_BODY_LIMIT */
+/* h2o reads a whole body before a handler sees it: it refuses (plain-text 413) any larger
+ * than this, so that a connection holds little more than HTTP_BODY_LIMIT. Bodies between
+ * the two get the API's own 413. */
+#define H2O_ENTITY_LIMIT (HTTP_BODY_LIMIT + 64 * 1024)
+#define DEFAULT_MAX_CONNECTIONS 1000
 #define DEFAULT_RESPONSE_BUDGET (64 * 1024 * 1024)
 #define HTTP_BUFFER_KEEP (1024 * 1024)
 
@@ -561,19 +565,40 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 /* ---- start and stop -------------------------------------------------------------------------- */
 
+/* A client connection: counted while open, so that their number (and the request body
+ * each may hold) stays bounded. */
+typedef struct {
+    uv_tcp_t tcp; /* first: the handle is the connection */
+    http_server_t *server;
+} connection_t;
+
+static void on_connection_closed(uv_handle_t *handle)
+{
+    connection_t *c = (connection_t *)handle;
+    c->server->connections--;
+    free(c);
+}
+
 static void on_accept(uv_stream_t *listener, int status)
 {
     http_server_t *s = listener->data;
     if (status != 0)
         return;
-    uv_tcp_t *conn = slotd_malloc(sizeof(*conn));
-    uv_tcp_init(listener->loop, conn);
-    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+    connection_t *c = slotd_malloc(sizeof(*c));
+    c->server = s;
+    s->connections++;
+    uv_tcp_init(listener->loop, &c->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+        uv_close((uv_handle_t *)&c->tcp, on_connection_closed);
         return;
     }
-    uv_tcp_nodelay(conn, 1);
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
+    if (s->connections > s->options.max_connections) {
+        s->connections_refused++;
+        uv_close((uv_handle_t *)&c->tcp, on_connection_closed);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, on_connection_closed);
     h2o_accept(&s->accept, sock);
 }
 
@@ -618,6 +643,8 @@ http_server_t *http_server_start(const http_server_options_t *options)
     s->options = *options;
     if (s->options.response_budget_bytes == 0)
         s->options.response_budget_bytes = DEFAULT_RESPONSE_BUDGET;
+    if (s->options.max_connections <= 0)
+        s->options.max_connections = DEFAULT_MAX_CONNECTIONS;
     /* the operations routes come after the API's */
     size_t total = options->route_count + http__operations_route_count;
     http_route_t *routes = slotd_malloc(total * sizeof(http_route_t));

@@ -129,6 +129,9 @@ typedef struct {
     size_t route_count;
     /** answer bytes all clients may hold unread at once (0: 64 MiB); past it, 503 */
     size_t response_budget_bytes;
+    /** client connections open at once (0: 1000); one more is closed at once. Each may hold
+     *  a request body of up to HTTP_BODY_LIMIT while it arrives. */
+    int max_connections;
     /** one of several processes sharing the address: listen with SO_REUSEPORT */
     bool reuse_port;
     /** which of those processes, from 1 (GET /healthz says it); 0: the only one */
