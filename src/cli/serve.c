@@ -331,9 +331,7 @@ int cli_serve(int argc, char **argv)
         log_line_t line;
         log_begin(&line, LOG_INFO, "listening");
         log_str(&line, "listen", config.listen);
-        log_int(&line, "migrations_applied", applied);
-        if (worker > 0)
-            log_int(&line, "worker", worker);
+        log_int(&line, "migrations_applied", applied); /* a supervisor adds "worker" */
         log_end(&line);
         svc.shutdown_timeout_ms = config.shutdown_timeout_ms;
     }

@@ -21,6 +21,9 @@
  * that bind fails while anything listens there, including another slotd's
  * workers.
  *
+ * Logs: each worker's standard output is a pipe to the supervisor, which
+ * passes its lines on whole, tagged with the worker's number.
+ *
  * Supervision: a worker that exits while the service runs (a crash, a kill)
  * is logged and started again after a second; one that fails within its
  * first second twice in a row stops the whole service (it cannot start: a
@@ -73,6 +76,7 @@ struct supervisor {
     int count;
     worker_t *workers;
     int running; /* process handles open: started, not yet closed after their exit */
+    int relays;  /* workers' outputs still open */
     int signals;
     bool stopping;
     bool failed; /* a worker did not drain, or could not start */
@@ -80,6 +84,7 @@ struct supervisor {
 };
 
 static void start_worker(worker_t *w);
+static void maybe_finish(supervisor_t *sv);
 
 static void on_handle_closed(uv_handle_t *handle)
 {
@@ -89,7 +94,7 @@ static void on_handle_closed(uv_handle_t *handle)
 /* Everything is over once no worker runs: close what keeps the loop alive. */
 static void maybe_finish(supervisor_t *sv)
 {
-    if (!sv->stopping || sv->running > 0)
+    if (!sv->stopping || sv->running > 0 || sv->relays > 0)
         return;
     uv_close((uv_handle_t *)&sv->sigterm, on_handle_closed);
     uv_close((uv_handle_t *)&sv->sigint, on_handle_closed);
@@ -172,6 +177,84 @@ static void on_worker_exit(uv_process_t *process, int64_t status, int term_signa
     uv_close((uv_handle_t *)process, on_worker_closed);
 }
 
+/*
+ * A worker's standard output, read by the supervisor: the workers' lines reach
+ * the supervisor's own output whole, one at a time, each with the worker's
+ * number added ("worker":N), never interleaved mid-line as writes of several
+ * processes to one pipe can be. Open until the worker's end of it closes.
+ */
+typedef struct {
+    uv_pipe_t pipe; /* first: the handle is the relay */
+    supervisor_t *supervisor;
+    int worker; /* number, from 1 */
+    char *pending;
+    size_t length; /* of a line not ended yet */
+} relay_t;
+
+#define RELAY_MAX_LINE (4 * LOG_LINE_MAX) /* a longer "line" is passed on as it is */
+
+/* One whole line of a worker (without its newline), tagged when it is a JSON object. */
+static void relay_line(relay_t *r, const char *text, size_t length)
+{
+    char tagged[RELAY_MAX_LINE + 32];
+    if (length > 1 && text[0] == '{' && text[length - 1] == '}' && length <= RELAY_MAX_LINE) {
+        int n = snprintf(tagged, sizeof(tagged), "%.*s,\"worker\":%d}\n", (int)(length - 1), text,
+                         r->worker);
+        log_raw_line(tagged, (size_t)n);
+        return;
+    }
+    memcpy(tagged, text, length < RELAY_MAX_LINE ? length : RELAY_MAX_LINE);
+    length = length < RELAY_MAX_LINE ? length : RELAY_MAX_LINE;
+    tagged[length] = '\n';
+    log_raw_line(tagged, length + 1);
+}
+
+static void relay_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+    relay_t *r = (relay_t *)handle;
+    (void)suggested;
+    /* read into the pending line's free room: lines never need copying twice */
+    buf->base = r->pending + r->length;
+    buf->len = RELAY_MAX_LINE - r->length;
+}
+
+static void relay_closed(uv_handle_t *handle)
+{
+    relay_t *r = (relay_t *)handle;
+    supervisor_t *sv = r->supervisor;
+    free(r->pending);
+    free(r);
+    sv->relays--;
+    maybe_finish(sv);
+}
+
+static void relay_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+    relay_t *r = (relay_t *)stream;
+    (void)buf;
+    if (n < 0) { /* the worker's end closed: what is left is its last line */
+        if (r->length > 0)
+            relay_line(r, r->pending, r->length);
+        r->length = 0;
+        uv_close((uv_handle_t *)stream, relay_closed);
+        return;
+    }
+    r->length += (size_t)n;
+    size_t start = 0;
+    for (size_t i = r->length - (size_t)n; i < r->length; i++) {
+        if (r->pending[i] == '\n') {
+            relay_line(r, r->pending + start, i - start);
+            start = i + 1;
+        }
+    }
+    if (start == 0 && r->length == RELAY_MAX_LINE) { /* no end in sight: pass it on */
+        relay_line(r, r->pending, r->length);
+        start = r->length;
+    }
+    memmove(r->pending, r->pending + start, r->length - start);
+    r->length -= start;
+}
+
 static void start_worker(worker_t *w)
 {
     supervisor_t *sv = w->supervisor;
@@ -182,9 +265,16 @@ static void start_worker(worker_t *w)
     setenv("SLOTD_SUPERVISOR", parent, 1);
     if (w->started_before) /* started again: the others serve until its index is loaded */
         setenv("SLOTD_WORKER_RESTARTED", "1", 1);
-    uv_stdio_container_t stdio[3] = {{.flags = UV_INHERIT_FD, .data.fd = 0},
-                                     {.flags = UV_INHERIT_FD, .data.fd = 1},
-                                     {.flags = UV_INHERIT_FD, .data.fd = 2}};
+    relay_t *relay = slotd_calloc(1, sizeof(*relay));
+    relay->supervisor = sv;
+    relay->worker = w->index + 1;
+    relay->pending = slotd_malloc(RELAY_MAX_LINE);
+    uv_pipe_init(sv->loop, &relay->pipe, 0);
+    sv->relays++;
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_INHERIT_FD, .data.fd = 0},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&relay->pipe},
+        {.flags = UV_INHERIT_FD, .data.fd = 2}};
     /* UV_PROCESS_DETACHED: a session of its own, so that a terminal's Ctrl-C reaches the
      * supervisor only, which passes it on once (a worker counts the signals it gets) */
     uv_process_options_t options = {.exit_cb = on_worker_exit,
@@ -200,6 +290,10 @@ static void start_worker(worker_t *w)
     unsetenv("SLOTD_WORKER");
     unsetenv("SLOTD_SUPERVISOR");
     unsetenv("SLOTD_WORKER_RESTARTED");
+    if (rc == 0)
+        uv_read_start((uv_stream_t *)&relay->pipe, relay_alloc, relay_read);
+    else
+        uv_close((uv_handle_t *)&relay->pipe, relay_closed);
     if (rc != 0) {
         log_error("worker_spawn_failed", "cause", uv_strerror(rc), NULL);
         uv_close((uv_handle_t *)&w->process, NULL);

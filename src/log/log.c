@@ -331,6 +331,11 @@ void log_end(log_line_t *line)
     emit(line->text, line->length);
 }
 
+void log_raw_line(const char *text, size_t length)
+{
+    emit(text, length);
+}
+
 void log_writev(log_level_t level, const char *event, va_list fields)
 {
     log_line_t line;

@@ -147,33 +147,79 @@ TEST(workers_drain_after_two_ctrl_c)
     test_db_drop(s.db);
 }
 
-/* The log's reader goes away (a pipe closed): the supervisor must survive its next line. */
-TEST(workers_supervisor_survives_a_closed_log_pipe)
+/* Another slotd serve --workers 2 on `s`'s database, its standard output a pipe whose
+ * reading end goes into *out; returns its pid and fills `other` to reach it. */
+static pid_t serve_into_pipe(const api_server_t *s, api_server_t *other, int *out)
 {
-    api_server_t s;
-    api_start(&s, two_workers); /* for its database and organization */
     char listen[32];
-    int port = api_free_port(), out[2];
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-    CHECK(pipe(out) == 0);
+    int fds[2];
+    *other = *s;
+    other->port = api_free_port();
+    snprintf(other->base, sizeof(other->base), "http://127.0.0.1:%d", other->port);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", other->port);
+    CHECK(pipe(fds) == 0);
     pid_t pid = fork();
     if (pid == 0) {
-        dup2(out[1], 1);
-        close(out[0]);
-        close(out[1]);
-        setenv("SLOTD_DATABASE_URL", s.url, 1);
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        setenv("SLOTD_DATABASE_URL", s->url, 1);
         execl(getenv("SLOTD_BIN"), "slotd", "serve", "--workers", "2", "--listen", listen,
               (char *)NULL);
         _exit(127);
     }
-    close(out[1]);
-    api_server_t other = s;
-    other.port = port;
-    snprintf(other.base, sizeof(other.base), "http://127.0.0.1:%d", port);
-    for (int i = 0; i < 500 && !api_answers(&other); i++)
+    close(fds[1]);
+    *out = fds[0];
+    for (int i = 0; i < 500 && !api_answers(other); i++)
         usleep(10000);
-    CHECK(api_answers(&other));
-    close(out[0]); /* nobody reads the log any more */
+    CHECK(api_answers(other));
+    return pid;
+}
+
+/* Many lines from two workers, read late by a slow reader: every line arrives whole (valid
+ * JSON, tagged with its worker), none cut into another. */
+TEST(workers_log_lines_arrive_whole_and_tagged)
+{
+    api_server_t s, other;
+    api_start(&s, two_workers);
+    int out;
+    pid_t pid = serve_into_pipe(&s, &other, &out);
+    for (int i = 0; i < 600; i++)
+        CHECK_EQ(api_call(&other, "GET", "/healthz", NULL, NULL, NULL), 200);
+    kill(pid, SIGTERM);
+    static char text[4 << 20];
+    size_t length = 0;
+    ssize_t n;
+    while (length < sizeof(text) - 1 &&
+           (n = read(out, text + length, sizeof(text) - 1 - length)) > 0)
+        length += (size_t)n;
+    text[length] = 0;
+    close(out);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    int lines = 0, tagged = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        json_t *j = json_loads(line, 0, NULL);
+        if (j == NULL)
+            fprintf(stderr, "not a JSON line: %.200s\n", line);
+        CHECK(j != NULL);
+        lines++;
+        tagged += json_integer_value(json_object_get(j, "worker")) > 0;
+        json_decref(j);
+    }
+    CHECK(lines >= 600);
+    CHECK(tagged >= 600);
+    api_stop(&s);
+}
+
+/* The log's reader goes away (a pipe closed): the supervisor must survive its next line. */
+TEST(workers_supervisor_survives_a_closed_log_pipe)
+{
+    api_server_t s, other;
+    api_start(&s, two_workers); /* for its database and organization */
+    int out;
+    pid_t pid = serve_into_pipe(&s, &other, &out);
+    close(out); /* nobody reads the log any more */
     pid_t workers[4];
     CHECK_EQ(children(pid, workers, 4), 2);
     kill(workers[0], SIGKILL); /* the supervisor logs it, and starts another */
