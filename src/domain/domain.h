@@ -52,6 +52,13 @@ int domain_check_required(domain_error_t *error, const char *field, bool given);
 int domain_check_text(domain_error_t *error, const char *field, const char *text, long min,
                       long max);
 
+/**
+ * domain_check_text for a field that, when `sent`, must be text: a NULL `text` then means
+ * the edge could not read what was sent as text, refused with the same message.
+ */
+int domain_check_sent_text(domain_error_t *error, const char *field, bool sent, const char *text,
+                           long min, long max);
+
 /** Checks an IANA zone name; NULL passes. */
 int domain_check_zone(domain_error_t *error, const char *field, const char *zone);
 

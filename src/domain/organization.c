@@ -10,9 +10,7 @@ int domain_organization_check(const domain_organization_input_t *input, domain_e
 {
     const store_organization_write_t *write = &input->write;
     tz_zone_t *zone;
-    if (input->name_set && write->name == NULL)
-        return domain_invalid(error, "name", "name must be text of 1 to 200 characters.");
-    int rc = domain_check_text(error, "name", write->name, 1, 200);
+    int rc = domain_check_sent_text(error, "name", input->name_set, write->name, 1, 200);
     if (rc)
         return rc;
     if (input->timezone_set && (write->timezone == NULL || tz_zone_find(write->timezone, &zone)))

@@ -72,16 +72,27 @@ int domain_check_required(domain_error_t *error, const char *field, bool given)
     return given ? 0 : domain_invalid(error, field, "%s is required.", field);
 }
 
+static int refuse_text(domain_error_t *error, const char *field, long min, long max)
+{
+    return domain_invalid(error, field, "%s must be text of %ld to %ld characters.", field, min,
+                          max);
+}
+
 int domain_check_text(domain_error_t *error, const char *field, const char *text, long min,
                       long max)
 {
     if (text == NULL)
         return 0;
     long length = domain_text_length(text);
-    if (length < min || length > max)
-        return domain_invalid(error, field, "%s must be text of %ld to %ld characters.", field, min,
-                              max);
-    return 0;
+    return length < min || length > max ? refuse_text(error, field, min, max) : 0;
+}
+
+int domain_check_sent_text(domain_error_t *error, const char *field, bool sent, const char *text,
+                           long min, long max)
+{
+    if (sent && text == NULL)
+        return refuse_text(error, field, min, max);
+    return domain_check_text(error, field, text, min, max);
 }
 
 int domain_check_zone(domain_error_t *error, const char *field, const char *zone)
