@@ -4,6 +4,8 @@
  * say, not bytes), zone names, lists of dates. The JSON parser already
  * guarantees valid UTF-8 for strings it hands over, but domain functions are
  * also called with text from other edges, so validity is checked here too.
+ * A field an edge received as something other than text is refused with the
+ * same message as text out of bounds (domain_check_sent_text).
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -5,6 +5,8 @@
  * (organization_id, key_hash) — a primary-key-path lookup that stays local to
  * one shard when the schema is distributed by organization. Only the SHA-256 of
  * the whole key is stored; the key itself is shown once, when it is created.
+ * Below the key's own functions, the typed store of keys: structs in and out,
+ * the SQL in sql/api_keys.sql.
  */
 #ifndef SLOTD_STORE_KEYS_H
 #define SLOTD_STORE_KEYS_H
