@@ -7,22 +7,31 @@
 
 #include <string.h>
 
-static bool known_role(const char *role)
+static bool known_role(const domain_text_t *role)
 {
-    return role &&
-           (strcmp(role, "admin") == 0 || strcmp(role, "agent") == 0 || strcmp(role, "sync") == 0);
+    return role->given == DOMAIN_GIVEN &&
+           (strcmp(role->text, "admin") == 0 || strcmp(role->text, "agent") == 0 ||
+            strcmp(role->text, "sync") == 0);
+}
+
+/* The name, when there is one: NULL when absent or null. */
+static const char *name_of(const domain_api_key_input_t *input)
+{
+    return input->name.given == DOMAIN_GIVEN ? input->name.text : NULL;
 }
 
 int domain_api_key_check(const domain_api_key_input_t *input, domain_error_t *error)
 {
-    if (input->role_set && !known_role(input->role))
+    const domain_text_t *name = &input->name;
+    if (input->role.given != DOMAIN_ABSENT && !known_role(&input->role))
         return domain_invalid(error, "role", "role must be \"admin\", \"agent\" or \"sync\".");
     /* bytes, as the API has always said of a key's name */
-    if (input->name_set &&
-        (input->name == NULL || input->name[0] == 0 || strlen(input->name) > DOMAIN_KEY_NAME_MAX))
+    if (name->given == DOMAIN_MALFORMED ||
+        (name->given == DOMAIN_GIVEN &&
+         (name->text[0] == 0 || strlen(name->text) > DOMAIN_KEY_NAME_MAX)))
         return domain_invalid(error, "name", "name must be text of 1 to %d bytes, or null.",
                               DOMAIN_KEY_NAME_MAX);
-    if (!input->role_set)
+    if (input->role.given == DOMAIN_ABSENT)
         return domain_invalid(error, "role", "role is required: \"admin\", \"agent\" or \"sync\".");
     return 0;
 }
@@ -35,7 +44,8 @@ store_operation_t *domain_api_keys_create(store_pool_t *pool, const eng_id_t *or
         return NULL;
     store_key_generate(organization, key);
     return domain_started(
-        store_keys_insert(pool, organization, key, input->role, input->name, cb, arg), error);
+        store_keys_insert(pool, organization, key, input->role.text, name_of(input), cb, arg),
+        error);
 }
 
 store_operation_t *domain_api_keys_get(store_pool_t *pool, const eng_id_t *organization,

@@ -16,12 +16,9 @@
 
 #define DOMAIN_KEY_NAME_MAX 200
 
-/** A key to create. With `role_set` (or `name_set`) and a NULL value the edge could not read
- *  what was sent as text, which the rules refuse as they refuse a bad value. */
+/** A key to create, as received: a null name is none. */
 typedef struct {
-    const char *role;
-    const char *name; /**< NULL: none */
-    bool role_set, name_set;
+    domain_text_t role, name;
 } domain_api_key_input_t;
 
 int domain_api_key_check(const domain_api_key_input_t *input, domain_error_t *error);

@@ -31,24 +31,26 @@ static bool parse_local(const char *text, int64_t *wall)
     return true;
 }
 
-static int check_texts(const domain_block_input_t *input, domain_error_t *error)
+/* The value of a text as received: NULL unless given. */
+static const char *given(const domain_text_t *text)
 {
-    int rc = domain_check_sent_text(error, "start", input->start_set, input->start, 1, 64);
+    return text->given == DOMAIN_GIVEN ? text->text : NULL;
+}
+
+static int check_fields(const domain_block_input_t *input, domain_error_t *error)
+{
+    int rc = domain_check_given_text(error, "start", &input->start, 1, 64, false);
     if (rc == 0)
-        rc = domain_check_sent_text(error, "end", input->end_set, input->end, 1, 64);
+        rc = domain_check_given_text(error, "end", &input->end, 1, 64, false);
     if (rc == 0)
-        rc = domain_check_sent_text(error, "rrule", input->rrule_set, input->rrule, 1, 1024);
+        rc = domain_check_given_text(error, "rrule", &input->rrule, 1, 1024, false);
     if (rc == 0)
-        rc = domain_check_sent_text(error, "start_local", input->start_local_set,
-                                    input->start_local, 1, 32);
-    if (rc == 0 && input->duration_set &&
-        (!input->duration_integer || input->duration_minutes < 1 ||
-         input->duration_minutes > DOMAIN_BLOCK_MAX_MINUTES))
-        rc = domain_invalid(error, "duration_minutes",
-                            "duration_minutes must be a whole number from 1 to %d.",
-                            DOMAIN_BLOCK_MAX_MINUTES);
+        rc = domain_check_given_text(error, "start_local", &input->start_local, 1, 32, false);
     if (rc == 0)
-        rc = domain_check_sent_text(error, "reason", input->reason_set, input->reason, 1, 500);
+        rc = domain_check_whole(error, "duration_minutes", &input->duration_minutes, 1,
+                                DOMAIN_BLOCK_MAX_MINUTES, false, false);
+    if (rc == 0 && input->reason.given != DOMAIN_NULL) /* null: no reason */
+        rc = domain_check_given_text(error, "reason", &input->reason, 1, 500, false);
     return rc;
 }
 
@@ -67,9 +69,9 @@ static int check_instant(const char *field, const char *text, int64_t *instant,
 static int check_once(const domain_block_input_t *input, store_block_t *write,
                       domain_error_t *error)
 {
-    int rc = check_instant("start", input->start, &write->start, error);
+    int rc = check_instant("start", given(&input->start), &write->start, error);
     if (rc == 0)
-        rc = check_instant("end", input->end, &write->end, error);
+        rc = check_instant("end", given(&input->end), &write->end, error);
     if (rc == 0 && (write->end <= write->start || write->end - write->start > ENG_MAX_BUSY_SECONDS))
         rc = domain_invalid(error, "end", "end must be after start, by at most ten years.");
     return rc;
@@ -78,22 +80,23 @@ static int check_once(const domain_block_input_t *input, store_block_t *write,
 static int check_recurring(const domain_block_input_t *input, store_block_t *write,
                            domain_error_t *error)
 {
+    const char *start_local = given(&input->start_local), *rrule = given(&input->rrule);
     write->recurring = true;
-    if (input->start_local == NULL || !parse_local(input->start_local, &write->start_local))
+    if (start_local == NULL || !parse_local(start_local, &write->start_local))
         return domain_invalid(error, "start_local",
                               "start_local is a local date and time, YYYY-MM-DDTHH:MM, "
                               "in 1970..2199.");
-    if (!input->duration_set)
+    if (input->duration_minutes.given == DOMAIN_ABSENT)
         return domain_check_required(error, "duration_minutes", false);
-    write->duration_minutes = (int32_t)input->duration_minutes;
-    if (input->rrule == NULL ||
-        eng_recurring_block_check(input->rrule, write->start_local, write->duration_minutes) != 0)
+    write->duration_minutes = (int32_t)input->duration_minutes.value;
+    if (rrule == NULL ||
+        eng_recurring_block_check(rrule, write->start_local, write->duration_minutes) != 0)
         return domain_invalid(error, "rrule",
                               "rrule must be an RFC 5545 rule, daily or less often (at most "
                               "one BYHOUR, BYMINUTE and BYSECOND value), with an occurrence "
                               "within 9 years of start_local; COUNT and UNTIL are optional "
                               "(not both), and UNTIL may not precede start_local.");
-    write->rrule = input->rrule;
+    write->rrule = rrule;
     return 0;
 }
 
@@ -101,16 +104,18 @@ int domain_block_check(const domain_block_input_t *input, store_block_t *write,
                        domain_error_t *error)
 {
     memset(write, 0, sizeof(*write));
-    int rc = check_texts(input, error);
+    int rc = check_fields(input, error);
     if (rc)
         return rc;
-    bool once = input->start || input->end;
-    bool recurring = input->rrule || input->start_local || input->duration_set;
+    /* checked: what is not absent was given */
+    bool once = given(&input->start) || given(&input->end);
+    bool recurring = given(&input->rrule) || given(&input->start_local) ||
+                     input->duration_minutes.given != DOMAIN_ABSENT;
     if (once == recurring)
         return domain_invalid(error, once ? "rrule" : "start",
                               "Send either start and end, or rrule, start_local and "
                               "duration_minutes.");
-    write->reason = input->reason;
+    write->reason = given(&input->reason);
     return once ? check_once(input, write, error) : check_recurring(input, write, error);
 }
 

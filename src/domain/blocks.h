@@ -22,17 +22,14 @@
 #define DOMAIN_BLOCK_MAX_MINUTES (31 * 24 * 60)
 #define DOMAIN_BLOCK_MAX_WINDOW_DAYS 62
 
-/** A block to create, as sent. A field marked `*_set` with a NULL text (or, for the
- *  duration, without `duration_integer`) was sent but could not be read as one, which the
- *  rules refuse as they refuse a bad value. */
+/** A block to create, as received (a value of another type is refused with the field's own
+ *  message; a null reason is none). */
 typedef struct {
-    const char *start, *end;    /**< one-off: RFC 3339 instants */
-    const char *rrule;          /**< recurring */
-    const char *start_local;    /**< recurring: YYYY-MM-DDTHH:MM[:SS] */
-    long long duration_minutes; /**< recurring, when duration_integer */
-    const char *reason;         /**< NULL: none */
-    bool start_set, end_set, rrule_set, start_local_set, reason_set;
-    bool duration_set, duration_integer;
+    domain_text_t start, end;        /**< one-off: RFC 3339 instants */
+    domain_text_t rrule;             /**< recurring */
+    domain_text_t start_local;       /**< recurring: YYYY-MM-DDTHH:MM[:SS] */
+    domain_whole_t duration_minutes; /**< recurring */
+    domain_text_t reason;
 } domain_block_input_t;
 
 /** One occurrence of a block in a window: the index of its block in the listing. */

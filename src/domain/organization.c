@@ -10,10 +10,11 @@ int domain_organization_check(const domain_organization_input_t *input, domain_e
 {
     const store_organization_write_t *write = &input->write;
     tz_zone_t *zone;
-    int rc = domain_check_sent_text(error, "name", input->name_set, write->name, 1, 200);
+    int rc = domain_check_given_text(error, "name", &input->name, 1, 200, false);
     if (rc)
         return rc;
-    if (input->timezone_set && (write->timezone == NULL || tz_zone_find(write->timezone, &zone)))
+    if (input->timezone.given != DOMAIN_ABSENT &&
+        (input->timezone.given != DOMAIN_GIVEN || tz_zone_find(input->timezone.text, &zone)))
         return domain_invalid(error, "timezone",
                               "timezone must be an IANA time zone, e.g. Europe/Warsaw.");
     if (write->closures_set && write->closure_count > STORE_MAX_ORGANIZATION_CLOSURES)
@@ -36,6 +37,8 @@ store_operation_t *domain_organization_update(store_pool_t *pool, const eng_id_t
 {
     if (domain_organization_check(input, error) != 0)
         return NULL;
-    return domain_started(store_organization_update(pool, organization, &input->write, cb, arg),
-                          error);
+    store_organization_write_t write = input->write;
+    write.name = input->name.given == DOMAIN_GIVEN ? input->name.text : NULL;
+    write.timezone = input->timezone.given == DOMAIN_GIVEN ? input->timezone.text : NULL;
+    return domain_started(store_organization_update(pool, organization, &write, cb, arg), error);
 }

@@ -15,12 +15,11 @@
 #include "domain/domain.h"
 #include "store/organization.h"
 
-/** The changes of a PATCH: only what is set changes. */
+/** The changes of a PATCH: only what is received or set changes. The name and the zone come
+ *  as received (`write`'s are not read); neither may be null. */
 typedef struct {
-    store_organization_write_t write;
-    /** Sent: with a NULL name (or zone) the edge could not read it as text, which the rules
-     *  refuse as they refuse a bad value. */
-    bool name_set, timezone_set;
+    domain_text_t name, timezone;
+    store_organization_write_t write; /**< the hours and closures */
 } domain_organization_input_t;
 
 /** Checks the changes of a PATCH. */

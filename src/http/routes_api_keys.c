@@ -56,11 +56,9 @@ static bool decode(http_ctx_t *ctx, domain_api_key_input_t *input)
     json_object_foreach(ctx->body, field, value)
     {
         if (strcmp(field, "role") == 0) {
-            input->role_set = true;
-            input->role = json_string_value(value);
+            input->role = http_text_of(ctx->body, field);
         } else if (strcmp(field, "name") == 0) {
-            input->name_set = !json_is_null(value);
-            input->name = json_string_value(value);
+            input->name = http_text_of(ctx->body, field);
         } else {
             http_respond_invalid(ctx, field, "Unknown field.");
             return false;
@@ -104,18 +102,16 @@ static void on_page(int error, const store_api_key_t *items, size_t count, bool 
     http_wait_release(ctx);
 }
 
+static store_operation_t *start_list(http_ctx_t *ctx, const eng_id_t *cursor, int limit,
+                                     domain_error_t *error)
+{
+    return domain_api_keys_list(http_pool(ctx), &ctx->organization, cursor, limit, on_page, ctx,
+                                error);
+}
+
 void http_api_keys_list(http_ctx_t *ctx)
 {
-    int limit;
-    eng_id_t after;
-    const eng_id_t *cursor;
-    domain_error_t error;
-    if (!http_list_page(ctx, &limit, &after, &cursor))
-        return;
-    http_await(ctx,
-               domain_api_keys_list(http_pool(ctx), &ctx->organization, cursor, limit, on_page, ctx,
-                                    &error),
-               &error);
+    http_await_page(ctx, start_list);
 }
 
 static void on_got(int error, const store_api_key_t *key, void *arg)

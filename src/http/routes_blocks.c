@@ -85,34 +85,17 @@ static void on_created(int error, const store_block_t *block, const char *organi
     http_wait_release(ctx);
 }
 
-/* A text field as sent: *text NULL when it was sent as anything but text (or with a NUL);
- * `*sent` false when absent (or, for a nullable field, null). */
-static void text_field(const json_t *body, const char *name, bool nullable, const char **text,
-                       bool *sent)
-{
-    const json_t *value = json_object_get(body, name);
-    *sent = value != NULL && !(nullable && json_is_null(value));
-    *text = *sent && json_is_string(value) &&
-                    strlen(json_string_value(value)) == json_string_length(value)
-                ? json_string_value(value)
-                : NULL;
-}
-
 /* Decodes a body into the domain's input (types only); false after answering 400. */
 static bool decode(http_ctx_t *ctx, domain_block_input_t *input)
 {
-    memset(input, 0, sizeof(*input));
     if (!http_body_object(ctx) || !http_fields_known(ctx, ctx->body, block_fields))
         return false;
-    text_field(ctx->body, "start", false, &input->start, &input->start_set);
-    text_field(ctx->body, "end", false, &input->end, &input->end_set);
-    text_field(ctx->body, "rrule", false, &input->rrule, &input->rrule_set);
-    text_field(ctx->body, "start_local", false, &input->start_local, &input->start_local_set);
-    text_field(ctx->body, "reason", true, &input->reason, &input->reason_set);
-    const json_t *duration = json_object_get(ctx->body, "duration_minutes");
-    input->duration_set = duration != NULL;
-    input->duration_integer = json_is_integer(duration);
-    input->duration_minutes = json_integer_value(duration);
+    *input = (domain_block_input_t){http_text_of(ctx->body, "start"),
+                                    http_text_of(ctx->body, "end"),
+                                    http_text_of(ctx->body, "rrule"),
+                                    http_text_of(ctx->body, "start_local"),
+                                    http_whole_of(ctx->body, "duration_minutes"),
+                                    http_text_of(ctx->body, "reason")};
     return true;
 }
 

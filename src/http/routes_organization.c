@@ -2,8 +2,8 @@
  * GET and PATCH /v1/organization: the caller's own organization.
  *
  * Each handler reads as JSON in → domain call → JSON out: the PATCH body is
- * decoded into a domain_organization_input_t (types only: WEEK, dates; a name
- * or zone that is not text is handed on as sent but unreadable), the domain
+ * decoded into a domain_organization_input_t (types only: WEEK, dates; the
+ * name and zone as received, for the domain to word their refusal), the domain
  * checks the rules and runs the typed store, and the organization that comes
  * back is rendered here. A PATCH answers once the organization is rebuilt in
  * the index (read your writes).
@@ -105,11 +105,9 @@ static bool decode(http_ctx_t *ctx, domain_organization_input_t *input, eng_week
     json_object_foreach(ctx->body, key, value)
     {
         if (strcmp(key, "name") == 0) {
-            input->name_set = true;
-            write->name = json_string_value(value);
+            input->name = http_text_of(ctx->body, key);
         } else if (strcmp(key, "timezone") == 0) {
-            input->timezone_set = true;
-            write->timezone = json_string_value(value);
+            input->timezone = http_text_of(ctx->body, key);
         } else if (strcmp(key, "business_hours") == 0) {
             if (!decode_hours(ctx, value, week, write))
                 return false;

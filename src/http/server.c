@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,26 @@ static void send_after_index(http_ctx_t *ctx)
         http__settle(ctx, ctx->after_index_status, NULL, 0);
 }
 
+/* A write whose statement is on the wire: cancelling it would not stop it, so "try again"
+ * could make it twice. */
+static bool write_in_flight(const http_ctx_t *ctx)
+{
+    const h2o_req_t *req = ctx->req;
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+        h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+        return false;
+    return store_query_sent(ctx->query) ||
+           (ctx->wait_operation && ctx->wait_sent && ctx->wait_sent(ctx->wait_operation));
+}
+
+/*
+ * The request's deadline. Most requests answer 503 now (what they were
+ * waiting for is cancelled: a query not yet sent never runs). A write whose
+ * statement is already on the wire may still commit, so it gets one more
+ * request timeout for its real answer (the statement's own timeout, the same
+ * length, ends it on the server well within it); past that, or when its
+ * answer is lost, the client is told that the outcome is unknown.
+ */
 static void on_deadline(uv_timer_t *timer)
 {
     http_ctx_t *ctx = timer->data;
@@ -244,8 +265,27 @@ static void on_deadline(uv_timer_t *timer)
         send_after_index(ctx); /* committed: say so, even if the index is slow */
         return;
     }
+    if (!ctx->overtime && write_in_flight(ctx)) {
+        ctx->overtime = true;
+        log_warn("request_overtime", "request_id", ctx->request_id, "cause",
+                 "a write was in flight at the deadline: waiting for its answer", NULL);
+        uv_timer_start(timer, on_deadline, (uint64_t)ctx->server->options.request_timeout_ms, 0);
+        return;
+    }
+    if (ctx->overtime) {
+        http_respond_outcome_unknown(ctx);
+        return;
+    }
     http_respond_error(ctx, 503, "unavailable",
                        "The request did not finish in time; please try again.", NULL);
+}
+
+void http_respond_outcome_unknown(http_ctx_t *ctx)
+{
+    http_respond_error(ctx, 503, "unavailable",
+                       "The database's answer was lost: the change may or may not have been "
+                       "made. Check before trying again.",
+                       NULL);
 }
 
 static void on_index_done(void *arg, int status)
@@ -335,8 +375,11 @@ static const char database_unavailable[] = "The database is unavailable; please 
 
 void http_respond_database_error(http_ctx_t *ctx, const char *sqlstate)
 {
-    if (sqlstate == NULL || strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57014") == 0 ||
-        strncmp(sqlstate, "53", 2) == 0 || strcmp(sqlstate, "57P01") == 0) {
+    if (sqlstate && strcmp(sqlstate, STORE_SQLSTATE_OUTCOME_UNKNOWN) == 0) {
+        http_respond_outcome_unknown(ctx);
+        return;
+    }
+    if (sqlstate == NULL || store_sqlstate_is_transient(sqlstate)) {
         http_respond_error(ctx, 503, "unavailable",
                            strcmp(sqlstate ? sqlstate : "", "57014") == 0
                                ? "The database did not answer in time; please try again."
@@ -392,10 +435,12 @@ void http_respond_refused(http_ctx_t *ctx)
 
 /* ---- operations of other layers ----------------------------------------------------------- */
 
-void http_wait(http_ctx_t *ctx, void *operation, void (*cancel)(void *operation))
+void http_wait(http_ctx_t *ctx, void *operation, void (*cancel)(void *operation),
+               bool (*sent)(const void *operation))
 {
     ctx->wait_operation = operation;
     ctx->wait_cancel = cancel;
+    ctx->wait_sent = sent;
     ctx->refs++;
 }
 
@@ -554,6 +599,12 @@ bool http_parse_listen(const char *listen, struct sockaddr_storage *addr)
     return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)addr) == 0;
 }
 
+int http_listen_port(const struct sockaddr_storage *addr)
+{
+    return ntohs(addr->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)addr)->sin6_port
+                                             : ((const struct sockaddr_in *)addr)->sin_port);
+}
+
 http_server_t *http_server_start(const http_server_options_t *options)
 {
     struct sockaddr_storage addr;
@@ -609,8 +660,8 @@ http_server_t *http_server_start(const http_server_options_t *options)
     }
     if (rc == 0)
         rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_accept);
+    if (rc == 0 && !options->listen_later)
+        rc = http_server_listen(s);
     if (rc != 0) {
         log_error("listen_failed", "listen", options->listen, "cause", uv_strerror(rc), NULL);
         uv_close((uv_handle_t *)&s->listener, NULL);
@@ -623,6 +674,11 @@ http_server_t *http_server_start(const http_server_options_t *options)
         return NULL;
     }
     return s;
+}
+
+int http_server_listen(http_server_t *s)
+{
+    return uv_listen((uv_stream_t *)&s->listener, 1024, on_accept);
 }
 
 static void on_listener_closed(uv_handle_t *handle)

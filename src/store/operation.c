@@ -2,7 +2,8 @@
  * Typed-store operations (see operation.h): one query on the pool, whose
  * result is translated into the caller's types before the operation frees
  * itself. The SQLSTATE of an unexpected failure is logged here, where it is
- * known, so that callers see only STORE_E* codes.
+ * known, so that callers see only STORE_E* codes; a foreign-key violation
+ * (23503) is a write naming a row that is not there, STORE_EREFERENCE.
  */
 #include "store/operation.h"
 
@@ -17,22 +18,19 @@
 #include "slotd/codec.h"
 #include "slotd/tz.h"
 
-/* The SQLSTATEs that mean "the database did not answer" rather than "this is wrong". */
-static bool is_unavailable(const char *sqlstate)
-{
-    return strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57014") == 0 ||
-           strncmp(sqlstate, "53", 2) == 0 || strcmp(sqlstate, "57P01") == 0;
-}
-
 static void on_query_done(const PGresult *result, const char *sqlstate, void *arg)
 {
     store_operation_t *operation = arg;
     int error = 0;
     operation->query = NULL;
     if (result == NULL) {
-        error = STORE_EUNAVAILABLE;
+        error = sqlstate && strcmp(sqlstate, STORE_SQLSTATE_OUTCOME_UNKNOWN) == 0
+                    ? STORE_EOUTCOME
+                    : STORE_EUNAVAILABLE;
     } else if (sqlstate) {
-        error = is_unavailable(sqlstate) ? STORE_EUNAVAILABLE : STORE_EINTERNAL;
+        error = store_sqlstate_is_transient(sqlstate) ? STORE_EUNAVAILABLE
+                : strcmp(sqlstate, "23503") == 0      ? STORE_EREFERENCE
+                                                      : STORE_EINTERNAL;
         if (error == STORE_EINTERNAL)
             log_error("store_unexpected_error", "sqlstate", sqlstate, NULL);
     }
@@ -73,6 +71,11 @@ store_operation_t *store_operation_start_page(store_pool_t *pool, const char *st
     if (operation)
         operation->extra = limit;
     return operation;
+}
+
+bool store_operation_sent(const store_operation_t *operation)
+{
+    return store_query_sent(operation->query);
 }
 
 void store_operation_cancel(store_operation_t *operation)

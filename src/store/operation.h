@@ -26,14 +26,19 @@ enum {
     STORE_EUNAVAILABLE = -3, /**< the database did not answer (connection, timeout, overload) */
     STORE_EINTERNAL = -4,    /**< anything unexpected (logged with its SQLSTATE) */
     STORE_EBUSY = -5,        /**< the pool refused to queue the operation */
-    STORE_EREFERENCE = -6    /**< a row the write names (e.g. a resource's location) is not a
+    STORE_EREFERENCE = -6,   /**< a row the write names (e.g. a resource's location) is not a
                                   live one of the organization */
+    STORE_EOUTCOME = -7      /**< the connection was lost after the statement was sent: it may
+                                  or may not have taken effect */
 };
 
 typedef struct store_operation store_operation_t;
 
 /** Forgets an operation: its callback will not run. The operation is freed. */
 void store_operation_cancel(store_operation_t *operation);
+
+/** True once its statement is on the wire (cancelling no longer keeps it from running). */
+bool store_operation_sent(const store_operation_t *operation);
 
 /* ---- for the typed store files only --------------------------------------------------- */
 

@@ -31,28 +31,28 @@ static void expect_block_refused(const domain_block_input_t *input, const char *
     expect_error(domain_block_check(input, &write, &error), &error, field, message);
 }
 
+/* A text given (NULL: absent). */
+static domain_text_t text(const char *value)
+{
+    return (domain_text_t){value ? DOMAIN_GIVEN : DOMAIN_ABSENT, value};
+}
+
 static domain_block_input_t once(const char *start, const char *end)
 {
-    return (domain_block_input_t){
-        .start = start, .end = end, .start_set = start != NULL, .end_set = end != NULL};
+    return (domain_block_input_t){.start = text(start), .end = text(end)};
 }
 
 static domain_block_input_t daily(const char *start_local, long long minutes)
 {
-    return (domain_block_input_t){.rrule = "FREQ=DAILY",
-                                  .rrule_set = true,
-                                  .start_local = start_local,
-                                  .start_local_set = true,
-                                  .duration_minutes = minutes,
-                                  .duration_set = true,
-                                  .duration_integer = true};
+    return (domain_block_input_t){.rrule = text("FREQ=DAILY"),
+                                  .start_local = text(start_local),
+                                  .duration_minutes = {DOMAIN_GIVEN, minutes}};
 }
 
 TEST(domain_block_one_off_is_two_instants_in_order)
 {
     domain_block_input_t input = once("2026-03-27T10:00:00.75+01:00", "2026-03-27T11:00:00Z");
-    input.reason = "dentist";
-    input.reason_set = true;
+    input.reason = text("dentist");
     store_block_t write;
     domain_error_t error = {0};
     CHECK_EQ(domain_block_check(&input, &write, &error), 0);
@@ -85,14 +85,17 @@ TEST(domain_block_recurring_is_a_rule_a_local_start_and_minutes)
     expect_block_refused(&input, "duration_minutes",
                          "duration_minutes must be a whole number from 1 to 44640.");
     input = daily("2026-03-27T09:00", 60);
-    input.duration_integer = false; /* sent, but not a number */
+    input.duration_minutes.given = DOMAIN_MALFORMED; /* sent, but not a number */
     expect_block_refused(&input, "duration_minutes",
                          "duration_minutes must be a whole number from 1 to 44640.");
     input = daily("2026-03-27T09:00", 60);
-    input.duration_set = false;
+    input.duration_minutes.given = DOMAIN_NULL;
+    expect_block_refused(&input, "duration_minutes",
+                         "duration_minutes must be a whole number from 1 to 44640.");
+    input.duration_minutes.given = DOMAIN_ABSENT;
     expect_block_refused(&input, "duration_minutes", "duration_minutes is required.");
     input = daily("2026-03-27T09:00", 60);
-    input.rrule = "FREQ=HOURLY";
+    input.rrule = text("FREQ=HOURLY");
     expect_block_refused(&input, "rrule",
                          "rrule must be an RFC 5545 rule, daily or less often (at most one "
                          "BYHOUR, BYMINUTE and BYSECOND value), with an occurrence within 9 years "
@@ -105,21 +108,25 @@ TEST(domain_block_is_one_kind_and_its_texts_come_first)
     expect_block_refused(&(domain_block_input_t){0}, "start",
                          "Send either start and end, or rrule, start_local and duration_minutes.");
     domain_block_input_t input = daily("2026-03-27T09:00", 60);
-    input.start = "2026-03-27T10:00:00Z";
-    input.start_set = true;
+    input.start = text("2026-03-27T10:00:00Z");
     expect_block_refused(&input, "rrule",
                          "Send either start and end, or rrule, start_local and duration_minutes.");
     /* sent as something other than text: refused as text out of bounds, in field order */
     input = once(NULL, "x");
-    input.start_set = true;
-    input.rrule_set = true;
+    input.start.given = DOMAIN_MALFORMED;
+    input.rrule.given = DOMAIN_NULL;
     expect_block_refused(&input, "start", "start must be text of 1 to 64 characters.");
-    input.start = "x";
+    input.start = text("x");
     expect_block_refused(&input, "rrule", "rrule must be text of 1 to 1024 characters.");
     input = once("2026-03-27T10:00:00Z", "2026-03-27T11:00:00Z");
-    input.reason = "";
-    input.reason_set = true;
+    input.reason = text("");
     expect_block_refused(&input, "reason", "reason must be text of 1 to 500 characters.");
+    /* a null reason is none */
+    input.reason.given = DOMAIN_NULL;
+    store_block_t write;
+    domain_error_t error = {0};
+    CHECK_EQ(domain_block_check(&input, &write, &error), 0);
+    CHECK(write.reason == NULL);
 }
 
 TEST(domain_block_refusals_never_reach_the_store)
@@ -172,13 +179,16 @@ TEST(domain_block_occurrences_expand_in_the_resources_zone_by_start)
 TEST(domain_organization_rules)
 {
     domain_error_t error = {0};
-    domain_organization_input_t input = {.name_set = true};
+    domain_organization_input_t input = {.name = {DOMAIN_MALFORMED, NULL}};
     expect_error(domain_organization_check(&input, &error), &error, "name",
                  "name must be text of 1 to 200 characters.");
-    input = (domain_organization_input_t){.timezone_set = true, .write.timezone = "Nowhere"};
+    input = (domain_organization_input_t){.name = text("")};
+    expect_error(domain_organization_check(&input, &error), &error, "name",
+                 "name must be text of 1 to 200 characters.");
+    input = (domain_organization_input_t){.timezone = text("Nowhere")};
     expect_error(domain_organization_check(&input, &error), &error, "timezone",
                  "timezone must be an IANA time zone, e.g. Europe/Warsaw.");
-    input = (domain_organization_input_t){.timezone_set = true};
+    input = (domain_organization_input_t){.timezone = {DOMAIN_NULL, NULL}};
     expect_error(domain_organization_check(&input, &error), &error, "timezone",
                  "timezone must be an IANA time zone, e.g. Europe/Warsaw.");
     static int32_t days[1001];
@@ -189,11 +199,10 @@ TEST(domain_organization_rules)
     /* as many as allowed, a date listed twice (the organization always took it) */
     input.write.closure_count = 1000;
     CHECK_EQ(domain_organization_check(&input, &error), 0);
-    input = (domain_organization_input_t){
-        .name_set = true, .timezone_set = true, .write = {.name = "Clinic", .timezone = "UTC"}};
+    input = (domain_organization_input_t){.name = text("Clinic"), .timezone = text("UTC")};
     CHECK_EQ(domain_organization_check(&input, &error), 0);
     eng_id_t organization = {{0}};
-    input.write.name = "";
+    input.name = text("");
     CHECK(domain_organization_update(NULL, &organization, &input, NULL, NULL, &error) == NULL);
     CHECK(strcmp(error.field, "name") == 0);
 }
@@ -203,23 +212,27 @@ TEST(domain_api_key_rules)
     domain_error_t error = {0};
     expect_error(domain_api_key_check(&(domain_api_key_input_t){0}, &error), &error, "role",
                  "role is required: \"admin\", \"agent\" or \"sync\".");
-    expect_error(
-        domain_api_key_check(&(domain_api_key_input_t){.role = "owner", .role_set = true}, &error),
-        &error, "role", "role must be \"admin\", \"agent\" or \"sync\".");
+    expect_error(domain_api_key_check(&(domain_api_key_input_t){.role = text("owner")}, &error),
+                 &error, "role", "role must be \"admin\", \"agent\" or \"sync\".");
     char name[202];
     memset(name, 'k', 201);
     name[201] = 0;
-    expect_error(
-        domain_api_key_check(&(domain_api_key_input_t){.name = name, .name_set = true}, &error),
-        &error, "name", "name must be text of 1 to 200 bytes, or null.");
+    expect_error(domain_api_key_check(&(domain_api_key_input_t){.name = text(name)}, &error),
+                 &error, "name", "name must be text of 1 to 200 bytes, or null.");
     name[200] = 0;
     const char *roles[3] = {"admin", "agent", "sync"};
     for (int i = 0; i < 3; i++)
         CHECK_EQ(domain_api_key_check(
-                     &(domain_api_key_input_t){
-                         .role = roles[i], .role_set = true, .name = name, .name_set = true},
-                     &error),
+                     &(domain_api_key_input_t){.role = text(roles[i]), .name = text(name)}, &error),
                  0);
+    /* a null name is none; a role that is not text is not a role */
+    CHECK_EQ(
+        domain_api_key_check(
+            &(domain_api_key_input_t){.role = text("sync"), .name = {DOMAIN_NULL, NULL}}, &error),
+        0);
+    expect_error(
+        domain_api_key_check(&(domain_api_key_input_t){.role = {DOMAIN_MALFORMED, NULL}}, &error),
+        &error, "role", "role must be \"admin\", \"agent\" or \"sync\".");
     /* refused before a key is made: nothing is stored, the buffer is left alone */
     char key[STORE_KEY_LENGTH + 1] = "";
     eng_id_t organization = {{0}};

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api_client.h"
@@ -125,4 +127,125 @@ TEST(faults_postgres_crashes_and_restarts_under_a_running_service)
     s.db = PQconnectdb(s.url);
     api_stop(&s);
     test_pg_remove(&pg);
+}
+
+/* A POST run in a child process, so the test can act on the database meanwhile: its status,
+ * its error message and how long it took arrive through a pipe. */
+typedef struct {
+    pid_t pid;
+    int out;
+} pending_post_t;
+
+static void post_in_background(api_server_t *s, const char *path, const char *body,
+                               pending_post_t *p)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    p->pid = fork();
+    if (p->pid == 0) {
+        close(fds[0]);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        json_t *r = NULL;
+        int status = api_call(s, "POST", path, s->admin_key, body, &r);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        const char *message =
+            json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+        dprintf(fds[1], "%d %ld %s", status,
+                (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+                message ? message : "");
+        _exit(0);
+    }
+    close(fds[1]);
+    p->out = fds[0];
+}
+
+/* The POST's status; its message and duration (ms) into the buffers. */
+static int post_result(pending_post_t *p, char *message, size_t size, long *ms)
+{
+    char text[512] = "";
+    ssize_t n = read(p->out, text, sizeof(text) - 1);
+    text[n > 0 ? n : 0] = 0;
+    close(p->out);
+    waitpid(p->pid, NULL, 0);
+    int status = 0, used = 0;
+    sscanf(text, "%d %ld %n", &status, ms, &used);
+    snprintf(message, size, "%s", text + used);
+    return status;
+}
+
+/* Waits until a slotd connection waits for a lock (its statement is on the wire). */
+static void wait_for_blocked_statement(PGconn *conn)
+{
+    for (int i = 0; i < 500; i++) {
+        if (atoi(test_db_value(conn, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                     "application_name = 'slotd' AND wait_event_type = 'Lock'")) >
+            0)
+            return;
+        usleep(10000);
+    }
+    CHECK(!"a slotd statement waits for the lock");
+}
+
+/* POST /v1/resources in the background, held up on the server by a lock that another
+ * session takes first; returns that session. */
+static PGconn *hold_up_a_resource_insert(api_server_t *s, pending_post_t *p)
+{
+    PGconn *lock = PQconnectdb(s->url);
+    test_db_exec(lock, "BEGIN; LOCK TABLE resources IN SHARE ROW EXCLUSIVE MODE");
+    post_in_background(s, "/v1/resources",
+                       "{\"kind\":\"room\",\"name\":\"Room\",\"working_hours\":{}}", p);
+    wait_for_blocked_statement(s->db);
+    return lock;
+}
+
+/* The POST's answer (as post_result), then the lock is released. */
+static int let_the_insert_go(PGconn *lock, pending_post_t *p, char *message, size_t size, long *ms)
+{
+    int status = post_result(p, message, size, ms);
+    test_db_exec(lock, "ROLLBACK");
+    PQfinish(lock);
+    return status;
+}
+
+static const char *const short_deadline[] = {"SLOTD_REQUEST_TIMEOUT_MS=1000", NULL};
+
+/* A write whose statement is on the wire when its deadline passes is not answered "try
+ * again" (it might still commit): it waits for the database's own answer. */
+TEST(faults_a_write_in_flight_at_its_deadline_gets_the_database_answer)
+{
+    api_server_t s;
+    api_start(&s, short_deadline);
+    api_wait_ready(&s);
+    pending_post_t p;
+    PGconn *lock = hold_up_a_resource_insert(&s, &p);
+    char message[256];
+    long ms = 0;
+    int status = let_the_insert_go(lock, &p, message, sizeof(message), &ms);
+    /* the database cancelled it (its statement timeout): rolled back, safe to try again */
+    CHECK_EQ(status, 503);
+    CHECK(strstr(message, "database") != NULL);
+    CHECK(strstr(message, "request did not finish") == NULL); /* not the deadline's own */
+    CHECK(ms >= 1000);
+    CHECK(strcmp(test_db_value(s.db, "SELECT count(*) FROM resources"), "0") == 0);
+    api_stop(&s);
+}
+
+/* The connection is lost while a write waits on the server: slotd cannot know whether it
+ * committed, and says so instead of "try again". */
+TEST(faults_a_write_whose_answer_is_lost_is_reported_as_unknown)
+{
+    api_server_t s;
+    api_start(&s, NULL);
+    api_wait_ready(&s);
+    pending_post_t p;
+    PGconn *lock = hold_up_a_resource_insert(&s, &p);
+    test_db_exec(s.db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                       "application_name = 'slotd' AND wait_event_type = 'Lock'");
+    char message[256];
+    long ms = 0;
+    int status = let_the_insert_go(lock, &p, message, sizeof(message), &ms);
+    CHECK_EQ(status, 503);
+    CHECK(strstr(message, "may or may not have been made") != NULL);
+    api_stop(&s);
 }

@@ -12,9 +12,7 @@
 #include "pool_fixture.h"
 #include "slotd/codec.h"
 #include "slotd/tz.h"
-#include "store/migrations.h"
 #include "store/resources.h"
-#include "store/statements.h"
 #include "test.h"
 
 #define ORG "00000000-0000-0000-0000-0000000000a1"
@@ -47,15 +45,7 @@ typedef struct {
 
 static void open_fixture(fixture_t *f)
 {
-    store_pool_options_t options = {.size = 1,
-                                    .statement_timeout_ms = 5000,
-                                    .statements = store_statements,
-                                    .statement_count = store_statement_count,
-                                    .max_queue = 16};
-    /* the pool connects (and prepares its statements) only once the loop runs */
-    pool_fixture_open(&f->pool, NULL, options);
-    char error[1024] = "";
-    CHECK(store_migrate(f->pool.db, error, sizeof(error)) >= 0);
+    pool_fixture_open_migrated(&f->pool);
     test_db_exec(f->pool.db,
                  "INSERT INTO organizations (id, name, timezone) VALUES "
                  "('" ORG "', 'A', 'Europe/Warsaw'), ('" OTHER "', 'B', 'UTC');"
