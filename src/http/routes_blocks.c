@@ -6,12 +6,12 @@
  *   DELETE /v1/resources/{id}/blocks/{block_id}
  *
  * Each handler reads as JSON in → domain call → JSON out: the body is decoded
- * into a domain_block_input_t (types only), the domain checks the rules and
- * runs the typed store, and what comes back is rendered here. A recurring
- * block's RRULE is expanded by the domain in the resource's zone exactly as
- * the availability engine expands it, so what the list shows is what makes
- * the resource busy. Writes answer once the resource is rebuilt in the index
- * (read your writes).
+ * into a domain_block_input_t (each field as received), the domain checks
+ * the rules and runs the typed store, and what comes back is rendered here.
+ * A recurring block's RRULE is expanded by the domain in the resource's zone
+ * exactly as the availability engine expands it, so what the list shows is
+ * what makes the resource busy. Writes answer once the resource is rebuilt
+ * in the index (read your writes).
  */
 #include <stdlib.h>
 #include <string.h>
