@@ -30,7 +30,7 @@ typedef enum {
 typedef struct {
     domain_code_t code;
     char field[CODEC_FIELD_MAX];
-    char message[160];
+    char message[320]; /**< the longest, a block's RRULE rule, is 232 characters */
 } domain_error_t;
 
 /**

@@ -223,6 +223,16 @@ bool http_list_page(http_ctx_t *ctx, int *limit, eng_id_t *after, const eng_id_t
     return true;
 }
 
+void http_await_page(http_ctx_t *ctx, http_page_start_fn start)
+{
+    int limit;
+    eng_id_t after;
+    const eng_id_t *cursor;
+    domain_error_t error;
+    if (http_list_page(ctx, &limit, &after, &cursor))
+        http_await(ctx, start(ctx, cursor, limit, &error), &error);
+}
+
 bool http_path_id(http_ctx_t *ctx, int index, const char *what, char *text37, eng_id_t *id)
 {
     if (ctx->params[index] == NULL || codec_parse_uuid(ctx->params[index], id) != 0) {
@@ -338,4 +348,31 @@ bool http_field_day_list(http_ctx_t *ctx, const json_t *object, const char *name
     *days = list;
     *count = json_array_size(value);
     return true;
+}
+
+domain_given_t http_received(const json_t *value, bool typed)
+{
+    if (value == NULL)
+        return DOMAIN_ABSENT;
+    if (json_is_null(value))
+        return DOMAIN_NULL;
+    return typed ? DOMAIN_GIVEN : DOMAIN_MALFORMED;
+}
+
+bool http_is_text(const json_t *value)
+{
+    return json_is_string(value) && strlen(json_string_value(value)) == json_string_length(value);
+}
+
+domain_text_t http_text_of(const json_t *object, const char *name)
+{
+    const json_t *value = json_object_get(object, name);
+    return (domain_text_t){http_received(value, http_is_text(value)), json_string_value(value)};
+}
+
+domain_whole_t http_whole_of(const json_t *object, const char *name)
+{
+    const json_t *value = json_object_get(object, name);
+    return (domain_whole_t){http_received(value, json_is_integer(value)),
+                            json_integer_value(value)};
 }

@@ -62,6 +62,19 @@ bool http_field_week_value(http_ctx_t *ctx, const json_t *object, const char *na
 bool http_field_day_list(http_ctx_t *ctx, const json_t *object, const char *name, int32_t **days,
                          size_t *count, bool *present);
 
+/** How a value was received, for the domain (domain_given_t): absent, null, or `typed` (of
+ *  the field's type) or not. */
+domain_given_t http_received(const json_t *value, bool typed);
+
+/** A string holding no NUL: the only text the domain takes. */
+bool http_is_text(const json_t *value);
+
+/** The field `name` of `object` as a text as received. */
+domain_text_t http_text_of(const json_t *object, const char *name);
+
+/** The field `name` of `object` as a whole number as received. */
+domain_whole_t http_whole_of(const json_t *object, const char *name);
+
 /** Answers a refusal of the domain layer (400 naming the field, or 503). */
 void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error);
 
@@ -91,6 +104,14 @@ bool http_list_params(http_ctx_t *ctx, int *limit, char *cursor37, bool *has_cur
 /** http_list_params with the cursor as an id: *cursor points to `after`, or is NULL when no
  *  cursor was given. */
 bool http_list_page(http_ctx_t *ctx, int *limit, eng_id_t *after, const eng_id_t **cursor);
+
+/** Starts a route's domain list call for a page: `cursor` NULL for the first page. */
+typedef store_operation_t *(*http_page_start_fn)(http_ctx_t *ctx, const eng_id_t *cursor, int limit,
+                                                 domain_error_t *error);
+
+/** GET of a collection through the domain: reads ?limit= and ?cursor= (http_list_page), then
+ *  awaits what `start` starts (http_await). */
+void http_await_page(http_ctx_t *ctx, http_page_start_fn start);
 
 /** The path parameter `index` as a UUID; answers 404 (`what`) when it is not one. */
 bool http_path_id(http_ctx_t *ctx, int index, const char *what, char *text37, eng_id_t *id);

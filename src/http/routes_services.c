@@ -115,40 +115,10 @@ static void on_patched(int error, const store_service_t *service, int group, int
     respond_written(arg, 200, error, service, group, member);
 }
 
-/* How a value was received: absent, null, or `typed` (of the field's type) or not. */
-static domain_given_t received(const json_t *value, bool typed)
-{
-    if (value == NULL)
-        return DOMAIN_ABSENT;
-    if (json_is_null(value))
-        return DOMAIN_NULL;
-    return typed ? DOMAIN_GIVEN : DOMAIN_MALFORMED;
-}
-
-/* A string holding no NUL: the only text the domain takes. */
-static bool is_text(const json_t *value)
-{
-    return json_is_string(value) && strlen(json_string_value(value)) == json_string_length(value);
-}
-
-static domain_text_t text_of(const json_t *object, const char *name)
-{
-    const json_t *value = json_object_get(object, name);
-    domain_text_t text = {received(value, is_text(value)), json_string_value(value)};
-    return text;
-}
-
-static domain_whole_t whole_of(const json_t *object, const char *name)
-{
-    const json_t *value = json_object_get(object, name);
-    domain_whole_t number = {received(value, json_is_integer(value)), json_integer_value(value)};
-    return number;
-}
-
 static domain_price_t price_of(const json_t *object)
 {
     const json_t *value = json_object_get(object, "price");
-    domain_price_t price = {received(value, is_text(value) || json_is_number(value)),
+    domain_price_t price = {http_received(value, http_is_text(value) || json_is_number(value)),
                             json_string_value(value), json_is_number(value),
                             json_number_value(value)};
     return price;
@@ -177,7 +147,7 @@ static bool decode_group(http_ctx_t *ctx, const json_t *value, domain_group_t *g
     if (!http_fields_known(ctx, value, group_fields))
         return false;
     group->mode = json_string_value(json_object_get(value, "mode"));
-    group->list = received(ids, json_is_array(ids));
+    group->list = http_received(ids, json_is_array(ids));
     group->count = json_array_size(ids);
     if (group->list != DOMAIN_GIVEN || group->count > ENG_MAX_GROUP_MEMBERS)
         return true;
@@ -199,20 +169,20 @@ static bool decode(http_ctx_t *ctx, domain_service_input_t *input, groups_t *gro
     groups->count = 0;
     if (!http_body_object(ctx) || !http_fields_known(ctx, body, service_fields))
         return false;
-    input->name = text_of(body, "name");
-    input->duration_minutes = whole_of(body, "duration_minutes");
-    input->slot_interval_minutes = whole_of(body, "slot_interval_minutes");
-    input->buffer_before_minutes = whole_of(body, "buffer_before_minutes");
-    input->buffer_after_minutes = whole_of(body, "buffer_after_minutes");
-    input->min_notice_minutes = whole_of(body, "min_notice_minutes");
-    input->max_advance_days = whole_of(body, "max_advance_days");
+    input->name = http_text_of(body, "name");
+    input->duration_minutes = http_whole_of(body, "duration_minutes");
+    input->slot_interval_minutes = http_whole_of(body, "slot_interval_minutes");
+    input->buffer_before_minutes = http_whole_of(body, "buffer_before_minutes");
+    input->buffer_after_minutes = http_whole_of(body, "buffer_after_minutes");
+    input->min_notice_minutes = http_whole_of(body, "min_notice_minutes");
+    input->max_advance_days = http_whole_of(body, "max_advance_days");
     const json_t *active = json_object_get(body, "active");
-    input->active = received(active, json_is_boolean(active));
+    input->active = http_received(active, json_is_boolean(active));
     input->active_value = json_is_true(active);
     input->price = price_of(body);
-    input->currency = text_of(body, "currency");
+    input->currency = http_text_of(body, "currency");
     const json_t *list = json_object_get(body, "requirements");
-    input->requirements = received(list, json_is_array(list));
+    input->requirements = http_received(list, json_is_array(list));
     input->group_count = json_array_size(list);
     input->groups = groups->groups;
     /* more groups than allowed: the domain refuses them by their number */
