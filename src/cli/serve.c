@@ -279,17 +279,11 @@ int cli_serve(int argc, char **argv)
     int log_rc = log_start(loop, 1, 0);
     if (log_rc != 0)
         log_warn("log_synchronous", "cause", uv_strerror(log_rc), NULL);
-    /* the configuration's statements and the API keys' */
-    size_t statement_count = store_statement_count + store_key_statement_count;
-    store_statement_t *statements = slotd_malloc(statement_count * sizeof(*statements));
-    memcpy(statements, store_statements, store_statement_count * sizeof(*statements));
-    memcpy(statements + store_statement_count, store_key_statements,
-           store_key_statement_count * sizeof(*statements));
     store_pool_options_t pool_options = {.url = config.database_url,
                                          .size = config.pool_size,
                                          .statement_timeout_ms = config.request_timeout_ms,
-                                         .statements = statements,
-                                         .statement_count = statement_count,
+                                         .statements = store_statements,
+                                         .statement_count = store_statement_count,
                                          .max_queue = 10000};
     svc.pool = store_pool_new(loop, &pool_options);
     store_index_options_t index_options = {
@@ -346,7 +340,6 @@ int cli_serve(int argc, char **argv)
     } else {
         running_server = svc.server; /* lives with the process: see http_server_stop */
     }
-    free(statements); /* the pool is closed, or the process is about to end */
     slotd_config_free(&config);
     return rc;
 }

@@ -63,55 +63,6 @@ static bool lookup_value(http_ctx_t *ctx, const json_t *object, const char *name
     return true;
 }
 
-bool http_field_string(http_ctx_t *ctx, const json_t *object, const char *name, size_t min,
-                       size_t max, bool required, bool nullable, const char **out, bool *present)
-{
-    json_t *v;
-    *out = NULL;
-    if (!lookup_value(ctx, object, name, required, nullable, &v, present))
-        return false;
-    if (v == NULL)
-        return true;
-    /* characters, as the message says: code points, not bytes; no NUL inside */
-    long len = json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v)
-                   ? domain_text_length(json_string_value(v))
-                   : -1;
-    if (len < 0 || (size_t)len < min || (size_t)len > max) {
-        char message[128];
-        snprintf(message, sizeof(message), "%s must be text of %zu to %zu characters.", name, min,
-                 max);
-        return invalid(ctx, name, message);
-    }
-    *out = json_string_value(v);
-    return true;
-}
-
-bool http_field_int(http_ctx_t *ctx, const json_t *object, const char *name, long long min,
-                    long long max, bool required, bool nullable, long long *out, bool *present,
-                    bool *is_null)
-{
-    json_t *v;
-    if (is_null)
-        *is_null = false;
-    if (!lookup(ctx, object, name, required, &v, present))
-        return false;
-    if (v == NULL)
-        return true;
-    if (nullable && json_is_null(v)) {
-        if (is_null)
-            *is_null = true;
-        return true;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        char message[128];
-        snprintf(message, sizeof(message), "%s must be a whole number from %lld to %lld%s.", name,
-                 min, max, nullable ? ", or null" : "");
-        return invalid(ctx, name, message);
-    }
-    *out = json_integer_value(v);
-    return true;
-}
-
 bool http_field_bool(http_ctx_t *ctx, const json_t *object, const char *name, bool *out,
                      bool *present)
 {
@@ -146,19 +97,6 @@ bool http_field_uuid(http_ctx_t *ctx, const json_t *object, const char *name, bo
     }
     codec_format_uuid(&id, text37);
     *is_null = false;
-    return true;
-}
-
-bool http_field_zone(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
-                     const char **out, bool *present)
-{
-    if (!http_field_text(ctx, object, name, nullable, out, present))
-        return false;
-    tz_zone_t *zone;
-    if (*out && tz_zone_find(*out, &zone) != 0) {
-        *out = NULL;
-        return invalid(ctx, name, "Use an IANA time zone, e.g. Europe/Warsaw.");
-    }
     return true;
 }
 

@@ -1,9 +1,12 @@
 /*
- * Validating request bodies and query strings. Each check answers 400 (with
- * details.field) itself and returns false when the value is bad, so a handler
- * reads as a list of checks followed by its work:
+ * Decoding request bodies and query strings into the domain's types, and
+ * what the route files share to answer. Each decoder answers 400 (with
+ * details.field) itself and returns false when a value is not of its type, so
+ * a handler reads as a list of decodings, then one domain call:
  *
- *     if (!http_field_string(ctx, body, "name", 1, 200, true, &name)) return;
+ *     if (!http_field_text(ctx, body, "name", false, &input.name, &present)) return;
+ *
+ * The rules (lengths, ranges, what is required) are the domain's.
  */
 #ifndef SLOTD_HTTP_FIELDS_H
 #define SLOTD_HTTP_FIELDS_H
@@ -20,16 +23,6 @@ bool http_fields_known(http_ctx_t *ctx, const json_t *object, const char *const 
 /** A JSON object body, or 400. */
 bool http_body_object(http_ctx_t *ctx);
 
-/** A string of min..max characters. Absent: *out NULL (400 when required). null: 400 unless
- *  nullable (then *out NULL and *present true). */
-bool http_field_string(http_ctx_t *ctx, const json_t *object, const char *name, size_t min,
-                       size_t max, bool required, bool nullable, const char **out, bool *present);
-
-/** An integer in min..max; absent or null (when nullable) leaves *out and sets *is_null. */
-bool http_field_int(http_ctx_t *ctx, const json_t *object, const char *name, long long min,
-                    long long max, bool required, bool nullable, long long *out, bool *present,
-                    bool *is_null);
-
 /** true/false. */
 bool http_field_bool(http_ctx_t *ctx, const json_t *object, const char *name, bool *out,
                      bool *present);
@@ -37,10 +30,6 @@ bool http_field_bool(http_ctx_t *ctx, const json_t *object, const char *name, bo
 /** A UUID (canonical text into text37), possibly null. */
 bool http_field_uuid(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
                      char *text37, bool *present, bool *is_null);
-
-/** An IANA zone name, possibly null. */
-bool http_field_zone(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
-                     const char **out, bool *present);
 
 /** A WEEK object, normalized into compact JSON text (caller frees *text). */
 bool http_field_week(http_ctx_t *ctx, const json_t *object, const char *name, bool required,

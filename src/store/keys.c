@@ -93,15 +93,6 @@ void store_key_hash_text(const uint8_t hash[STORE_KEY_HASH_LENGTH], char *text)
     text[2 + 2 * STORE_KEY_HASH_LENGTH] = 0;
 }
 
-const store_statement_t store_key_statements[] = {
-    {"key_auth", store_sql_key_auth},     {"key_insert", store_sql_key_insert},
-    {"key_list", store_sql_key_list},     {"key_get", store_sql_key_get},
-    {"key_revoke", store_sql_key_revoke},
-};
-
-const size_t store_key_statement_count =
-    sizeof(store_key_statements) / sizeof(store_key_statements[0]);
-
 /* The columns of every statement that answers keys. */
 enum { COL_ID, COL_ROLE, COL_NAME, COL_PREFIX, COL_CREATED };
 

@@ -36,11 +36,6 @@ void store_key_hash(const char *key, size_t length, uint8_t hash[STORE_KEY_HASH_
 /** The hash as PostgreSQL's bytea text, "\\x" and 64 hex digits, into `text` (67 bytes). */
 void store_key_hash_text(const uint8_t hash[STORE_KEY_HASH_LENGTH], char *text);
 
-/** The statements on keys (sql/api_keys.sql), prepared on every pool connection with the
- *  others (add them to the pool's list). Only the store and authentication name them. */
-extern const store_statement_t store_key_statements[];
-extern const size_t store_key_statement_count;
-
 /* ---- the typed store for keys: as for locations.h, every function runs on the loop, starts
  * one operation and returns it (store_operation_cancel forgets it), or NULL when the pool
  * refuses it; a callback runs once, with structs valid only during the call. ---- */

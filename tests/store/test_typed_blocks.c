@@ -29,7 +29,6 @@
 
 typedef struct {
     pool_fixture_t pool;
-    store_statement_t *statements;
     eng_id_t org, other, resource, unknown;
 } fixture_t;
 
@@ -48,16 +47,10 @@ typedef struct {
 
 static void open_fixture(fixture_t *f)
 {
-    /* the service's statements and the keys', as serve prepares them */
-    size_t count = store_statement_count + store_key_statement_count;
-    f->statements = slotd_malloc(count * sizeof(*f->statements));
-    memcpy(f->statements, store_statements, store_statement_count * sizeof(*f->statements));
-    memcpy(f->statements + store_statement_count, store_key_statements,
-           store_key_statement_count * sizeof(*f->statements));
     store_pool_options_t options = {.size = 1,
                                     .statement_timeout_ms = 5000,
-                                    .statements = f->statements,
-                                    .statement_count = count,
+                                    .statements = store_statements,
+                                    .statement_count = store_statement_count,
                                     .max_queue = 16};
     pool_fixture_open(&f->pool, NULL, options);
     char error[1024] = "";
@@ -76,7 +69,6 @@ static void open_fixture(fixture_t *f)
 static void close_fixture(fixture_t *f)
 {
     pool_fixture_close(&f->pool);
-    free(f->statements);
 }
 
 static seen_t *seen_answer(void *arg, int error)
