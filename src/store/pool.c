@@ -200,6 +200,8 @@ const char *store_strerror(int error)
         return "invalid data";
     case STORE_E_TIMEOUT:
         return "transaction deadline passed";
+    case STORE_E_OUTCOME_UNKNOWN:
+        return "commit outcome unknown";
     case STORE_E_ROLLED_BACK:
         return "rolled back";
     case STORE_E_CLOSED:
@@ -387,10 +389,16 @@ static void on_tx_timer(uv_timer_t *timer)
         tx_start_attempt(c);
 }
 
+/* The COMMIT is on the wire: whatever happens to the connection now, the server may commit. */
+static bool tx_commit_sent(const store_tx_t *tx)
+{
+    return tx->phase == TX_COMMITTING || tx->phase == TX_PIPELINE;
+}
+
 static void on_tx_deadline(uv_timer_t *timer)
 {
     store_tx_t *tx = timer->data;
-    tx->error = STORE_E_TIMEOUT;
+    tx->error = tx_commit_sent(tx) ? STORE_E_OUTCOME_UNKNOWN : STORE_E_TIMEOUT;
     tx->sqlstate[0] = '\0';
     if (tx->phase == TX_QUEUED) {
         /* still waiting for a connection: leave the entry to be skipped */
@@ -831,7 +839,9 @@ static void conn_down(io_pgconn_t *io, void *arg)
     if (c->tx) {
         store_tx_t *tx = c->tx;
         if (tx->error == 0)
-            tx->error = c->pool->closing ? STORE_E_CLOSED : STORE_E_CONNECTION;
+            tx->error = tx_commit_sent(tx)  ? STORE_E_OUTCOME_UNKNOWN
+                        : c->pool->closing ? STORE_E_CLOSED
+                                           : STORE_E_CONNECTION;
         tx_end(tx, tx->error);
     }
 }

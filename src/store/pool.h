@@ -51,6 +51,9 @@ typedef enum {
     STORE_E_ROLLED_BACK = -13,          /**< the owner asked for a rollback */
     STORE_E_CLOSED = -14,               /**< the pool is closing */
     STORE_E_OTHER = -15,                /**< any other SQLSTATE */
+    STORE_E_OUTCOME_UNKNOWN = -16,      /**< COMMIT was sent but its answer never came (the
+                                             deadline, or the connection was lost): the
+                                             transaction may have committed */
 } store_error_t;
 
 /** The error for a SQLSTATE (NULL: STORE_OK). */
@@ -197,7 +200,11 @@ void store_tx_rollback(store_tx_t *tx);
 /** The attempt running now, from 1. */
 int store_tx_attempt(const store_tx_t *tx);
 
-/** Forgets a transaction: it rolls back and none of its callbacks run again. */
+/**
+ * Forgets a transaction: none of its callbacks run again, and it rolls back —
+ * unless its COMMIT is already on the wire (after store_tx_commit was acted
+ * on, or for a pipelined transaction once sent): then it may still commit.
+ */
 void store_tx_cancel(store_tx_t *tx);
 
 /** Connections that are connected and prepared. */
