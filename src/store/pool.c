@@ -839,7 +839,7 @@ static void conn_down(io_pgconn_t *io, void *arg)
     if (c->tx) {
         store_tx_t *tx = c->tx;
         if (tx->error == 0)
-            tx->error = tx_commit_sent(tx)  ? STORE_E_OUTCOME_UNKNOWN
+            tx->error = tx_commit_sent(tx) ? STORE_E_OUTCOME_UNKNOWN
                         : c->pool->closing ? STORE_E_CLOSED
                                            : STORE_E_CONNECTION;
         tx_end(tx, tx->error);
