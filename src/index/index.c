@@ -51,12 +51,19 @@ typedef struct {
 
 #define STREAMS 2
 
-/* A page received and not applied yet: the index's own copy of the rows, and how far in. */
+/* A page received and not applied yet: the index's own copy of the rows, and how far in
+ * (a resource row is applied a few busy entries at a time: `resource` holds the rest). */
 typedef struct {
     PGresult *res;
     int step, stream, row;
+    bool in_row; /* the row's resource is begun and `resource` holds what is left of it */
+    idx_resource_load_t resource;
     uint64_t apply_ns; /* loop time spent applying it so far */
 } queued_page_t;
+
+/* Busy entries a resource row applies in one step of apply_some: with its checks of the
+ * clock between steps, a resource with a great deal of busy time spreads over turns. */
+#define BUSY_PER_STEP 256
 
 typedef struct {
     bool all;
@@ -294,7 +301,7 @@ static void start_reload(store_index_t *ix, const idx_work_t *w)
     store_query_t *q;
     if (w->kind == IDX_WORK_RESOURCE) {
         const char *values[7] = {org, id, clock_value(ix), ZERO_UUID, ZERO_UUID, NULL, NULL};
-        q = store_query(ix->pool, "idx_resources", 7, values, on_reload, rl);
+        q = store_query_binary(ix->pool, "idx_resources", 7, values, on_reload, rl);
     } else {
         const char *values[5] = {org, id, ZERO_UUID, ZERO_UUID, NULL};
         q = store_query(ix->pool, "idx_services", 5, values, on_reload, rl);
@@ -381,29 +388,43 @@ static void finish_rebuild(store_index_t *ix)
     idx_sched_done(ix->sched, &w, gone ? IDX_GONE : IDX_APPLIED);
 }
 
-/* Applies one row of a page of the given step to the rebuild. */
-static void apply_row(store_index_t *ix, rebuild_t *rb, int step, const PGresult *res, int row)
+/* The rebuild's organization a row of steps 1-3 belongs to, or NULL. */
+static index_org_t *row_org(rebuild_t *rb, const PGresult *res, int row)
 {
-    if (step == 0) {
-        index_org_t *org = idx_load_org(res, row, &ix->tally);
+    eng_id_t org_id;
+    return idx_parse_id(res, row, 0, &org_id) ? idmap_get(&rb->built, &org_id) : NULL;
+}
+
+/* Applies one step of the page's current row to the rebuild: a whole row, or a resource's
+ * next BUSY_PER_STEP busy entries; moves to the next row once the row is done. */
+static void apply_step(store_index_t *ix, rebuild_t *rb, queued_page_t *page)
+{
+    const PGresult *res = page->res;
+    int row = page->row;
+    index_org_t *org = page->step == 0 ? NULL : row_org(rb, res, row);
+    eng_id_t id;
+    if (page->step == 0) {
+        org = idx_load_org(res, row, &ix->tally);
         if (org) {
             idmap_put(&rb->built, &org->id, org);
             rb->orgs =
                 slotd_grow(rb->orgs, &rb->org_capacity, rb->org_count + 1, sizeof(*rb->orgs));
             rb->orgs[rb->org_count++] = org;
         }
-        return;
-    }
-    eng_id_t org_id, id;
-    index_org_t *org;
-    if (!idx_parse_id(res, row, 0, &org_id) || (org = idmap_get(&rb->built, &org_id)) == NULL)
-        return;
-    if (step == 1)
+    } else if (org == NULL) {
+        /* not an organization of this rebuild */
+    } else if (page->step == 1) {
         idx_load_location(org, res, row, &ix->tally);
-    else if (step == 2)
-        idx_load_resource(org, res, row, &id, &ix->tally);
-    else
+    } else if (page->step == 2) {
+        if (!page->in_row)
+            page->in_row = idx_resource_begin(org, res, row, &id, &page->resource, &ix->tally);
+        if (page->in_row && !idx_resource_busy(org, &page->resource, BUSY_PER_STEP, &ix->tally))
+            return; /* more of this resource next step */
+        page->in_row = false;
+    } else {
         idx_load_service(org, res, row, &ix->tally);
+    }
+    page->row++;
 }
 
 /* A page fully applied: size its stream's next pages so that one stays within a few
@@ -442,7 +463,7 @@ static void apply_some(store_index_t *ix)
         if (rb && rb->queue_head < rb->queue_count) {
             queued_page_t *page = &rb->queue[rb->queue_head];
             if (page->row < PQntuples(page->res))
-                apply_row(ix, rb, page->step, page->res, page->row++);
+                apply_step(ix, rb, page);
             uint64_t after = uv_hrtime();
             page->apply_ns += after - now;
             now = after;
@@ -540,10 +561,12 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
     bool sent = true;
     if (rows == st->sent_limit) {
         /* a full page: the next one starts after its last key */
-        snprintf(st->after_org, sizeof(st->after_org), "%s",
-                 step == 0 ? ZERO_UUID : PQgetvalue(res, rows - 1, 0));
-        snprintf(st->after_id, sizeof(st->after_id), "%s",
-                 PQgetvalue(res, rows - 1, step == 0 ? 0 : 1));
+        eng_id_t last_org = {{0}}, last_id = {{0}};
+        if (step > 0)
+            idx_parse_id(res, rows - 1, 0, &last_org);
+        idx_parse_id(res, rows - 1, step == 0 ? 0 : 1, &last_id);
+        codec_format_uuid(&last_org, st->after_org);
+        codec_format_uuid(&last_id, st->after_id);
         sent = rebuild_send(ix, page.stream);
     } else {
         st->done = true;
@@ -569,7 +592,8 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
             rb->queue_head = rb->queue_count = 0;
         rb->queue =
             slotd_grow(rb->queue, &rb->queue_capacity, rb->queue_count + 1, sizeof(*rb->queue));
-        rb->queue[rb->queue_count++] = (queued_page_t){copy, step, page.stream, 0, 0};
+        rb->queue[rb->queue_count++] =
+            (queued_page_t){.res = copy, .step = step, .stream = page.stream};
     }
     apply_some(ix);
 }
@@ -606,7 +630,10 @@ static bool rebuild_send(store_index_t *ix, int stream)
     }
     page_t *page = slotd_malloc(sizeof(*page));
     *page = (page_t){ix, rb->seq, stream};
-    if (store_query(ix->pool, rebuild_statements[rb->step], count, values, on_rebuild_rows, page) ==
+    store_query_t *(*query)(store_pool_t *, const char *, int, const char *const *, store_query_cb,
+                            void *) =
+        rb->step == 2 ? store_query_binary : store_query; /* see idx_resources */
+    if (query(ix->pool, rebuild_statements[rb->step], count, values, on_rebuild_rows, page) ==
         NULL) {
         free(page);
         return false;

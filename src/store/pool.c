@@ -71,6 +71,7 @@ struct store_query {
     void *arg;
     store_tx_t *tx; /* this queue entry stands for a transaction */
     bool cancelled;
+    int result_format; /* 1: binary results (store_query_binary) */
 };
 
 typedef enum {
@@ -432,7 +433,7 @@ static void tx_send_pipeline(conn_t *c, const char *begin)
         pg && PQenterPipelineMode(pg) && PQsendQueryParams(pg, begin, 0, NULL, NULL, NULL, NULL, 0);
     for (store_query_t *q = tx->head; ok && q; q = q->next)
         ok = PQsendQueryPrepared(pg, q->statement, q->count, (const char *const *)q->values, NULL,
-                                 NULL, 0);
+                                 NULL, q->result_format);
     ok = ok && PQsendQueryParams(pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) && PQpipelineSync(pg);
     if (!ok) {
         tx_fail_later(c);
@@ -555,8 +556,9 @@ static void tx_pump(conn_t *c)
         tx->running = q;
         PGconn *pg = io_pgconn_pg(c->io);
         c->awaiting = true;
-        if (pg == NULL || !PQsendQueryPrepared(pg, q->statement, q->count,
-                                               (const char *const *)q->values, NULL, NULL, 0)) {
+        if (pg == NULL ||
+            !PQsendQueryPrepared(pg, q->statement, q->count, (const char *const *)q->values, NULL,
+                                 NULL, q->result_format)) {
             tx_fail_later(c);
             return;
         }
@@ -893,8 +895,9 @@ static void run_query(conn_t *c, store_query_t *q)
     c->query = q;
     c->state = CONN_BUSY;
     c->awaiting = true;
-    if (pg == NULL || !PQsendQueryPrepared(pg, q->statement, q->count,
-                                           (const char *const *)q->values, NULL, NULL, 0)) {
+    if (pg == NULL ||
+        !PQsendQueryPrepared(pg, q->statement, q->count, (const char *const *)q->values, NULL, NULL,
+                             q->result_format)) {
         /* The connection is dead: give the query back to the queue (no callback from
          * here, which may run inside store_query) and reconnect. */
         c->query = NULL;
@@ -989,17 +992,31 @@ store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *option
     return pool;
 }
 
-store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
-                           const char *const *values, store_query_cb cb, void *arg)
+static store_query_t *query_in(store_pool_t *pool, const char *statement, int count,
+                               const char *const *values, int result_format, store_query_cb cb,
+                               void *arg)
 {
     if (pool_refuses(pool))
         return NULL; /* refused: the caller answers at once, no callback */
     store_query_t *q = new_query(pool, statement, count, values);
     q->cb = cb;
     q->arg = arg;
+    q->result_format = result_format;
     enqueue(pool, q);
     pool_kick(pool); /* what it dispatches may be a transaction queued before this query */
     return q;
+}
+
+store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
+                           const char *const *values, store_query_cb cb, void *arg)
+{
+    return query_in(pool, statement, count, values, 0, cb, arg);
+}
+
+store_query_t *store_query_binary(store_pool_t *pool, const char *statement, int count,
+                                  const char *const *values, store_query_cb cb, void *arg)
+{
+    return query_in(pool, statement, count, values, 1, cb, arg);
 }
 
 void store_query_cancel(store_query_t *query)
