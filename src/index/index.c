@@ -45,11 +45,16 @@ typedef idx_work_kind_t work_kind_t;
 typedef struct {
     char after_org[37], after_id[37]; /* the last key of the page before */
     const char *hi;                   /* organization ids below this, or NULL: all */
-    int limit, sent_limit;            /* rows per page: next, and of the page asked for */
     bool done;
+    bool held; /* its next page waits until the queue has room (QUEUED_MAX) */
 } stream_t;
 
 #define STREAMS 2
+
+/* Pages received and not applied yet, at most: when PostgreSQL is faster than the loop, a
+ * stream asks for its next page only once the loop has caught up, so a load holds a few
+ * pages at a time whatever the size of the dataset. */
+#define QUEUED_MAX 4
 
 /* A page received and not applied yet: the index's own copy of the rows, and how far in
  * (a resource row is applied a few busy entries at a time: `resource` holds the rest). */
@@ -58,12 +63,7 @@ typedef struct {
     int step, stream, row;
     bool in_row; /* the row's resource is begun and `resource` holds what is left of it */
     idx_resource_load_t resource;
-    uint64_t apply_ns; /* loop time spent applying it so far */
 } queued_page_t;
-
-/* Busy entries a resource row applies in one step of apply_some: with its checks of the
- * clock between steps, a resource with a great deal of busy time spreads over turns. */
-#define BUSY_PER_STEP 256
 
 typedef struct {
     bool all;
@@ -342,10 +342,23 @@ static void finish_rebuild(store_index_t *ix)
     rebuild_t *rb = ix->rebuild;
     ix->rebuild = NULL;
     if (rb->all) {
-        for (size_t i = 0; i < ix->org_count; i++)
-            retire(ix, ix->org_list[i]);
+        /* everything is replaced: the rebuild's map and list become the index's, in one
+         * step whatever their size, and the old organizations are freed in later turns */
+        ix->retired = slotd_grow(ix->retired, &ix->retired_capacity,
+                                 ix->retired_count + ix->org_count, sizeof(*ix->retired));
+        if (ix->org_count)
+            memcpy(ix->retired + ix->retired_count, ix->org_list,
+                   ix->org_count * sizeof(*ix->org_list));
+        ix->retired_count += ix->org_count;
         idmap_free(&ix->orgs);
-        ix->org_count = 0;
+        free(ix->org_list);
+        ix->orgs = rb->built;
+        ix->org_list = rb->orgs;
+        ix->org_count = rb->org_count;
+        ix->org_capacity = rb->org_capacity;
+        rb->built = (idmap_t){0};
+        rb->orgs = NULL;
+        rb->org_count = rb->org_capacity = 0;
     } else {
         for (size_t i = 0; i < ix->org_count; i++) {
             if (memcmp(&ix->org_list[i]->id, &rb->org, sizeof(eng_id_t)) == 0) {
@@ -396,7 +409,7 @@ static index_org_t *row_org(rebuild_t *rb, const PGresult *res, int row)
 }
 
 /* Applies one step of the page's current row to the rebuild: a whole row, or a resource's
- * next BUSY_PER_STEP busy entries; moves to the next row once the row is done. */
+ * next STORE_INDEX_BUSY_PER_STEP busy entries; moves to the next row once the row is done. */
 static void apply_step(store_index_t *ix, rebuild_t *rb, queued_page_t *page)
 {
     const PGresult *res = page->res;
@@ -418,7 +431,8 @@ static void apply_step(store_index_t *ix, rebuild_t *rb, queued_page_t *page)
     } else if (page->step == 2) {
         if (!page->in_row)
             page->in_row = idx_resource_begin(org, res, row, &id, &page->resource, &ix->tally);
-        if (page->in_row && !idx_resource_busy(org, &page->resource, BUSY_PER_STEP, &ix->tally))
+        if (page->in_row &&
+            !idx_resource_busy(org, &page->resource, STORE_INDEX_BUSY_PER_STEP, &ix->tally))
             return; /* more of this resource next step */
         page->in_row = false;
     } else {
@@ -427,19 +441,9 @@ static void apply_step(store_index_t *ix, rebuild_t *rb, queued_page_t *page)
     page->row++;
 }
 
-/* A page fully applied: size its stream's next pages so that one stays within a few
- * milliseconds of loop time in all. */
-static void page_applied(store_index_t *ix, rebuild_t *rb, const queued_page_t *page)
-{
-    stream_t *st = &rb->streams[page->stream];
-    uint64_t took_us = page->apply_ns / 1000;
-    if (took_us > 4000 && st->limit > 1)
-        st->limit /= 2;
-    else if (took_us < 1000 && st->limit < ix->page_rows)
-        st->limit *= 2;
-}
-
 static void on_apply_idle(uv_idle_t *idle);
+static bool release_held(store_index_t *ix);
+static void rebuild_failed(store_index_t *ix, const char *sqlstate);
 
 static bool has_work(const store_index_t *ix)
 {
@@ -464,13 +468,12 @@ static void apply_some(store_index_t *ix)
             queued_page_t *page = &rb->queue[rb->queue_head];
             if (page->row < PQntuples(page->res))
                 apply_step(ix, rb, page);
-            uint64_t after = uv_hrtime();
-            page->apply_ns += after - now;
-            now = after;
+            now = uv_hrtime();
             if (page->row >= PQntuples(page->res)) {
-                page_applied(ix, rb, page);
                 PQclear(page->res);
                 rb->queue_head++;
+                if (!release_held(ix))
+                    rebuild_failed(ix, NULL);
             }
         } else if (ix->retired_count > 0) {
             idx_free_org(ix->retired[--ix->retired_count]);
@@ -527,8 +530,7 @@ static bool step_start(store_index_t *ix)
     rb->stream_count = rb->all && rb->step == 2 ? STREAMS : 1;
     for (int i = 0; i < rb->stream_count; i++) {
         stream_t *st = &rb->streams[i];
-        int limit = st->limit ? st->limit : ix->page_rows;
-        *st = (stream_t){.limit = limit};
+        *st = (stream_t){0};
         snprintf(st->after_org, sizeof(st->after_org), "%s", i == 0 ? ZERO_UUID : middle_org);
         snprintf(st->after_id, sizeof(st->after_id), "%s", i == 0 ? ZERO_UUID : middle_id);
         st->hi = rb->stream_count > 1 && i == 0 ? middle : NULL;
@@ -540,9 +542,26 @@ static bool step_start(store_index_t *ix)
     return true;
 }
 
+/* Asks for the next page of every stream held back, while the queue has room; false when
+ * the pool refuses. */
+static bool release_held(store_index_t *ix)
+{
+    rebuild_t *rb = ix->rebuild;
+    for (int i = 0; rb && i < rb->stream_count; i++) {
+        if (!rb->streams[i].held || rb->queue_count - rb->queue_head >= QUEUED_MAX)
+            continue;
+        rb->streams[i].held = false;
+        if (!rebuild_send(ix, i))
+            return false;
+    }
+    return true;
+}
+
 /* A page arrived: ask for the stream's next one at once (PostgreSQL prepares it while
- * the loop applies this one), and queue this one, to be applied a budget at a time
- * (apply_some). */
+ * the loop applies this one) unless the queue is full, and queue this one, to be applied
+ * a budget at a time over the next loop turns (apply_some). The page is the pool's
+ * result itself, kept rather than copied: this callback does no work that grows with
+ * the page. */
 static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg)
 {
     page_t page = *(page_t *)arg;
@@ -559,7 +578,7 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
     stream_t *st = &rb->streams[page.stream];
     int rows = PQntuples(res), step = rb->step;
     bool sent = true;
-    if (rows == st->sent_limit) {
+    if (rows == ix->page_rows) {
         /* a full page: the next one starts after its last key */
         eng_id_t last_org = {{0}}, last_id = {{0}};
         if (step > 0)
@@ -567,7 +586,10 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
         idx_parse_id(res, rows - 1, step == 0 ? 0 : 1, &last_id);
         codec_format_uuid(&last_org, st->after_org);
         codec_format_uuid(&last_id, st->after_id);
-        sent = rebuild_send(ix, page.stream);
+        if (rb->queue_count - rb->queue_head + 1 < QUEUED_MAX)
+            sent = rebuild_send(ix, page.stream);
+        else
+            st->held = true;
     } else {
         st->done = true;
     }
@@ -583,19 +605,17 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
         rebuild_failed(ix, NULL);
         return;
     }
-    /* the rows are applied over the next loop turns, from a copy of the index's own */
-    PGresult *copy = rows ? PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES) : NULL;
-    if (rows && copy == NULL)
-        slotd_out_of_memory();
-    if (copy) {
+    PGresult *kept = rows ? store_result_keep(res) : NULL;
+    if (kept) {
         if (rb->queue_head == rb->queue_count)
             rb->queue_head = rb->queue_count = 0;
         rb->queue =
             slotd_grow(rb->queue, &rb->queue_capacity, rb->queue_count + 1, sizeof(*rb->queue));
         rb->queue[rb->queue_count++] =
-            (queued_page_t){.res = copy, .step = step, .stream = page.stream};
+            (queued_page_t){.res = kept, .step = step, .stream = page.stream};
     }
-    apply_some(ix);
+    /* an empty last page may finish the rebuild: apply_some swaps it in */
+    uv_idle_start(&ix->apply_idle, on_apply_idle);
 }
 
 /* Asks for the next page of one stream of the current step; false when the pool refuses. */
@@ -605,10 +625,7 @@ static bool rebuild_send(store_index_t *ix, int stream)
     stream_t *st = &rb->streams[stream];
     char org[37], limit[16];
     codec_format_uuid(&rb->org, org);
-    if (st->limit > ix->page_rows || st->limit < 1)
-        st->limit = ix->page_rows;
-    st->sent_limit = st->limit;
-    snprintf(limit, sizeof(limit), "%d", st->sent_limit);
+    snprintf(limit, sizeof(limit), "%d", ix->page_rows);
     const char *only = rb->all ? NULL : org;
     const char *values[7];
     int count;

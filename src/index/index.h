@@ -42,6 +42,11 @@ typedef struct {
     int apply_budget_us; /**< loop time one turn may spend applying a load (0: 2000) */
 } store_index_options_t;
 
+/** Busy entries of one resource a turn applies between two looks at its budget: the
+ *  smallest step of a load, so a resource with a great deal of busy time spreads over
+ *  turns. */
+#define STORE_INDEX_BUSY_PER_STEP 256
+
 /** Starts loading and listening. The index owns its connections; close it with store_index_close.
  */
 store_index_t *store_index_new(const store_index_options_t *options);

@@ -229,11 +229,33 @@ static void free_query(store_query_t *q)
     free(q);
 }
 
-static void finish_query(store_query_t *q, const PGresult *result)
+/* The result a query's callback is running with, until store_result_keep takes it. All
+ * callbacks run on the loop's thread, one at a time. */
+static PGresult *handed_out;
+
+PGresult *store_result_keep(const PGresult *result)
 {
-    if (!q->cancelled)
+    PGresult *kept = handed_out;
+    if (kept == NULL || kept != result)
+        return NULL;
+    handed_out = NULL;
+    return kept;
+}
+
+/* Calls a query's callback with `result` and frees the query; returns the result unless
+ * the callback kept it. */
+static PGresult *finish_query(store_query_t *q, PGresult *result)
+{
+    if (!q->cancelled) {
+        PGresult *outer = handed_out; /* a callback may end a query of another pool */
+        handed_out = result;
         q->cb(result, result ? result_sqlstate(result) : NULL, q->arg);
+        if (handed_out != result)
+            result = NULL;
+        handed_out = outer;
+    }
     free_query(q);
+    return result;
 }
 
 static void enqueue(store_pool_t *pool, store_query_t *q)
@@ -846,8 +868,7 @@ static void command_done(conn_t *c, PGconn *pg, PGresult *res)
         store_query_t *q = c->query;
         c->query = NULL;
         c->state = CONN_IDLE; /* before the callback, which may queue more work */
-        finish_query(q, res);
-        PQclear(res);
+        PQclear(finish_query(q, res));
         if (!c->pool->closing)
             dispatch(c->pool);
         return;

@@ -101,6 +101,12 @@ store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
 store_query_t *store_query_binary(store_pool_t *pool, const char *statement, int count,
                                   const char *const *values, store_query_cb cb, void *arg);
 
+/**
+ * From inside a query's callback: keeps its result past the callback, which the
+ * caller then owns (PQclear it). Spares a copy of a large result.
+ */
+PGresult *store_result_keep(const PGresult *result);
+
 /** Forgets a query: its callback will not run. */
 void store_query_cancel(store_query_t *query);
 

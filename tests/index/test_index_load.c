@@ -115,3 +115,69 @@ TEST(index_load_with_the_default_budget_loads_everything)
     check_loaded(&f);
     teardown(&f);
 }
+
+#define HUGE_ORG "00000000-0000-0000-0000-0000000000c2"
+#define HUGE_BLOCKS 200000
+
+/* One organization whose only staff member has HUGE_BLOCKS one-off blocks. */
+static void setup_huge(fixture_t *f, int budget_us)
+{
+    fixture_open(f);
+    char sql[2048];
+    snprintf(sql, sizeof(sql),
+             "SET session_replication_role = replica;" /* no NOTIFY per block */
+             "INSERT INTO organizations (id, name, timezone) VALUES ('" HUGE_ORG "', 'H', 'UTC');"
+             "INSERT INTO resources (organization_id, id, kind, name, working_hours) "
+             "VALUES ('" HUGE_ORG "', md5('huge')::uuid, 'staff', 'huge', "
+             "'{\"mon\":[[\"09:00\",\"17:00\"]]}');"
+             "INSERT INTO blocks (organization_id, resource_id, starts_at, ends_at) "
+             "SELECT '" HUGE_ORG "', md5('huge')::uuid, "
+             "timestamptz '2030-01-01 00:00Z' + k * interval '1 hour', "
+             "timestamptz '2030-01-01 00:30Z' + k * interval '1 hour' "
+             "FROM generate_series(1, %d) k;"
+             "RESET session_replication_role",
+             HUGE_BLOCKS);
+    test_db_exec(f->db, sql);
+    store_index_options_t options = {.loop = &f->loop, .url = f->url, .apply_budget_us = budget_us};
+    f->index = store_index_new(&options);
+}
+
+static void check_huge_loaded(fixture_t *f)
+{
+    store_index_stats_t st;
+    store_index_stats(f->index, &st);
+    CHECK_EQ(st.organizations, 1);
+    CHECK_EQ(st.resources, 1);
+    CHECK_EQ(st.busy_entries, HUGE_BLOCKS);
+}
+
+/* One resource's busy time is not applied in one step: with a budget of one microsecond,
+ * every turn applies at most STORE_INDEX_BUSY_PER_STEP of its entries, so the turns count
+ * at least its entries over that. */
+TEST(index_load_applies_one_huge_resource_over_many_loop_turns)
+{
+    fixture_t f;
+    setup_huge(&f, 1);
+    wait_ready(&f, 120000);
+    check_huge_loaded(&f);
+    store_index_stats_t st;
+    store_index_stats(f.index, &st);
+    CHECK(st.apply_turns >= HUGE_BLOCKS / STORE_INDEX_BUSY_PER_STEP + 1);
+    teardown(&f);
+}
+
+/* With the default budget (2 ms a turn) the same resource loads whole, over several turns:
+ * adding 200,000 entries to one resource takes well over 16 ms on any machine this runs
+ * on, so applied in one step it would take a handful of turns in all (the organization,
+ * the resource, the service). */
+TEST(index_load_with_the_default_budget_splits_a_huge_resource)
+{
+    fixture_t f;
+    setup_huge(&f, 0);
+    wait_ready(&f, 120000);
+    check_huge_loaded(&f);
+    store_index_stats_t st;
+    store_index_stats(f.index, &st);
+    CHECK(st.apply_turns >= 8);
+    teardown(&f);
+}
