@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "index/internal.h"
 #include "index/load_statements.h"
@@ -104,7 +105,7 @@ struct store_index {
     store_index_stats_t stats;
     idx_tally_t tally;
     uv_prepare_t lag_prepare;
-    uint64_t lag_last_ns, lag_last_idle_ns;
+    uint64_t lag_last_ns, lag_last_idle_ns, lag_last_cpu_ns;
     store_listen_t *listen;
     int open_handles;
     void (*on_closed)(void *);
@@ -700,28 +701,42 @@ static void host_arm_retry(void *host, uint64_t delay_ms)
     uv_timer_start(&ix->retry_timer, on_retry_timer, delay_ms, 0);
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* The loop's longest pause: once per loop turn, just before the loop waits for I/O, the
  * time since the previous turn less the time the loop spent waiting (libuv's idle-time
  * metric; the service turns it on) is the time callbacks held the loop. Nothing wakes an
- * idle loop for it. */
+ * idle loop for it. The thread's CPU time over the same turn tells work on the loop from
+ * the process waiting for a core while it was runnable, which counts in the pause too. */
 static void on_lag_prepare(uv_prepare_t *prepare)
 {
     store_index_t *ix = prepare->data;
-    uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(ix->loop);
+    uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(ix->loop), cpu = thread_cpu_ns();
     if (ix->lag_last_ns) {
         uint64_t waited = idle - ix->lag_last_idle_ns;
         uint64_t elapsed = now - ix->lag_last_ns;
         uint64_t busy_us = (elapsed > waited ? elapsed - waited : 0) / 1000;
+        uint64_t cpu_us = (cpu > ix->lag_last_cpu_ns ? cpu - ix->lag_last_cpu_ns : 0) / 1000;
         if (busy_us > ix->stats.loop_max_pause_us)
             ix->stats.loop_max_pause_us = busy_us;
+        if (cpu_us > ix->stats.loop_max_turn_cpu_us)
+            ix->stats.loop_max_turn_cpu_us = cpu_us;
     }
     ix->lag_last_ns = now;
     ix->lag_last_idle_ns = idle;
+    ix->lag_last_cpu_ns = cpu;
 }
 
 void store_index_reset_pause(store_index_t *ix)
 {
     ix->stats.loop_max_pause_us = 0;
+    ix->stats.loop_max_turn_cpu_us = 0;
     ix->lag_last_ns = 0;
 }
 

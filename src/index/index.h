@@ -108,6 +108,9 @@ typedef struct {
     uint64_t load_failures;     /**< queries of the index that failed (each retried) */
     uint64_t last_load_ms;      /**< duration of the last full load */
     uint64_t loop_max_pause_us; /**< the loop's longest pause seen (see store_index_reset_pause) */
+    /** The most CPU time the loop's thread spent in one turn: a pause longer than this
+     *  was the process waiting for a core, not work on the loop. */
+    uint64_t loop_max_turn_cpu_us;
     uint64_t apply_turns;       /**< loop turns that applied load rows or freed replaced data */
 } store_index_stats_t;
 void store_index_stats(const store_index_t *index, store_index_stats_t *stats);

@@ -179,5 +179,9 @@ TEST(index_load_with_the_default_budget_splits_a_huge_resource)
     store_index_stats_t st;
     store_index_stats(f.index, &st);
     CHECK(st.apply_turns >= 8);
+    /* the loop's own work in its longest turn: no more than its longest pause (which also
+     * counts waiting for a core), give or take the CPU time of polling */
+    CHECK(st.loop_max_turn_cpu_us > 0);
+    CHECK(st.loop_max_turn_cpu_us <= st.loop_max_pause_us + 1000);
     teardown(&f);
 }
