@@ -5,16 +5,16 @@
  * NULL for all. A rebuild reads in pages in key order (keyset pagination: the
  * rows after the last key of the previous page, at most `limit` of them), so
  * no result is ever the whole dataset and the loop applies one page at a time.
- * Timestamps become epoch seconds only when finite; any other arrives empty
- * (or null) and the loader skips that entry, so one row holding `infinity` can
- * never fail a query that loads every other row with it.
+ * No statement converts a timestamp in a way that fails on `infinity`: the
+ * loader recognizes a value that is not finite and skips that entry, so one row
+ * holding it can never fail a query that loads every other row with it.
  *
  * A resource's busy time and one-off blocks, the bulk of any load, come as
  * arrays, one per field and in the same order (occupancy: padded start, padded
  * end, start, end, created_at or expires_at, whether a booking, id; blocks:
- * start, end, id), in the binary format the index asks idx_resources' results in: timestamps as
- * PostgreSQL's integers and ids as their 16 bytes, so neither side formats or
- * parses text for them (a timestamp that is not finite is its own value there).
+ * start, end, id), in the binary format the index asks idx_resources' results
+ * in: timestamps as PostgreSQL's integers and ids as their 16 bytes, so neither
+ * side formats or parses text for them.
  * A page's keys are chosen first, in a subquery, so the per-resource subqueries
  * run for that page only, whatever plan the key range gets.
  */

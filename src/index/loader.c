@@ -6,8 +6,8 @@
  * the engine, and every engine call that can refuse is checked after: a row
  * (or one block, override or busy interval inside a row's JSON arrays) that
  * cannot be used is skipped, logged and counted, never allowed to stop the
- * load of anything else. The statements already turn timestamps that are not
- * finite into JSON null, so one `infinity` cannot fail the whole query.
+ * load of anything else. No statement converts a timestamp in a way that fails
+ * on one that is not finite, so one `infinity` cannot fail the whole query.
  */
 #include <errno.h>
 #include <jansson.h>
