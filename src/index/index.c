@@ -57,8 +57,8 @@ typedef struct {
  * pages at a time whatever the size of the dataset. */
 #define QUEUED_MAX 4
 
-/* A page received and not applied yet: the index's own copy of the rows, and how far in
- * (a resource row is applied a few busy entries at a time: `resource` holds the rest). */
+/* A page received and not applied yet: the pool's result, kept, and how far in (a resource
+ * row is applied a few busy entries at a time: `resource` holds the rest). */
 typedef struct {
     PGresult *res;
     int step, stream, row;
@@ -607,6 +607,10 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
         return;
     }
     PGresult *kept = rows ? store_result_keep(res) : NULL;
+    if (rows && kept == NULL) /* refused only outside a query callback: copy, to be safe */
+        kept = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+    if (rows && kept == NULL)
+        slotd_out_of_memory();
     if (kept) {
         if (rb->queue_head == rb->queue_count)
             rb->queue_head = rb->queue_count = 0;
