@@ -111,7 +111,7 @@ typedef struct {
     /** The most CPU time the loop's thread spent in one turn: a pause longer than this
      *  was the process waiting for a core, not work on the loop. */
     uint64_t loop_max_turn_cpu_us;
-    uint64_t apply_turns;       /**< loop turns that applied load rows or freed replaced data */
+    uint64_t apply_turns; /**< loop turns that applied load rows or freed replaced data */
 } store_index_stats_t;
 void store_index_stats(const store_index_t *index, store_index_stats_t *stats);
 
