@@ -43,6 +43,9 @@ struct index_org {
     eng_id_t id;
     eng_org_t *engine;
     idmap_t resources, services, locations;
+    /* busy entries of all its resources and the bytes they take, kept by the loader as it
+     * applies rows, so that stats need not visit every resource */
+    size_t busy_entries, busy_bytes;
     void **owned; /* every entry, for freeing */
     size_t owned_count, owned_capacity;
 };

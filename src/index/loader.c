@@ -449,6 +449,8 @@ bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t
         idmap_put(&org->resources, id, e);
     }
     eng_resource_t *r = e->resource;
+    org->busy_entries -= eng_resource_busy_count(r);
+    org->busy_bytes -= eng_resource_busy_bytes(r);
     eng_resource_reset(r);
     eng_resource_set_zone(r, zone);
     eng_id_t location_id;
@@ -476,15 +478,17 @@ bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t
 
 bool idx_resource_busy(index_org_t *org, idx_resource_load_t *load, size_t max, idx_tally_t *tally)
 {
-    for (size_t n = 0; n < max; n++) {
+    for (size_t n = 0; n < max && (load->busy[0].left > 0 || load->blocks[0].left > 0); n++) {
         if (load->busy[0].left > 0)
             load_one_busy(org, load->resource, load->busy, tally);
-        else if (load->blocks[0].left > 0)
-            load_one_block(org, load->resource, load->blocks, tally);
         else
-            return true;
+            load_one_block(org, load->resource, load->blocks, tally);
     }
-    return load->busy[0].left == 0 && load->blocks[0].left == 0;
+    if (load->busy[0].left > 0 || load->blocks[0].left > 0)
+        return false;
+    org->busy_entries += eng_resource_busy_count(load->resource);
+    org->busy_bytes += eng_resource_busy_bytes(load->resource);
+    return true;
 }
 
 bool idx_load_resource(index_org_t *org, const PGresult *res, int row, eng_id_t *id,

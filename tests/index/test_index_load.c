@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "index/index.h"
+#include "slotd/codec.h"
 #include "store/migrations.h"
 #include "fixture.h"
 #include "test.h"
@@ -103,6 +104,33 @@ TEST(index_rebuild_frees_the_replaced_organization_in_later_turns)
     CHECK(after.rebuilds == before.rebuilds + 1);
     /* the new rows, and the old organization freed: a turn each at least */
     CHECK(after.apply_turns >= before.apply_turns + RESOURCES + 3);
+    teardown(&f);
+}
+
+/* The counts stats report follow a reload that changes a resource's busy time. */
+TEST(index_stats_count_a_reloaded_resource_once)
+{
+    fixture_t f;
+    setup(&f, 0);
+    wait_ready(&f, 20000);
+    check_loaded(&f);
+    PGresult *res = PQexec(f.db, "DELETE FROM blocks WHERE resource_id = md5('r1')::uuid "
+                                 "AND starts_at < timestamptz '2030-01-01 00:00Z' + "
+                                 "interval '101 hours' RETURNING resource_id");
+    CHECK_EQ(PQntuples(res), 100);
+    eng_id_t org = org_id(), resource;
+    CHECK_EQ(codec_parse_uuid(PQgetvalue(res, 0, 0), &resource), 0);
+    PQclear(res);
+    waited_t w = {0};
+    store_index_refresh(f.index, INDEX_RESOURCE, &org, &resource, on_done, &w);
+    for (int i = 0; i < 1000 && w.calls == 0; i++)
+        run_for(&f, 10);
+    CHECK_EQ(w.calls, 1);
+    store_index_stats_t st;
+    store_index_stats(f.index, &st);
+    CHECK_EQ(st.resources, RESOURCES);
+    CHECK_EQ(st.busy_entries, RESOURCES * BLOCKS - 100);
+    CHECK(st.busy_bytes > 0);
     teardown(&f);
 }
 
