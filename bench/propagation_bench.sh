@@ -20,41 +20,21 @@ frozen_now=2027-01-04T06:00:00Z
 first_day=2027-01-05
 
 SLOTD_EXTRA_PACKAGES="curl jq" scripts/deps.sh
+. bench/common.sh
 echo "== building slotd and bench_propagation"
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-bench -j "$(nproc 2>/dev/null || echo 2)" --target slotd bench_propagation >/dev/null
+bench_build slotd bench_propagation
 slotd=build-bench/slotd
 
-work=$(mktemp -d /tmp/slotd-propagation-bench.XXXXXX)
-chmod 755 "$work"
 pids=()
-cleanup() {
+stop_instances() {
+    local pid
     for pid in "${pids[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
-    scripts/pg.sh stop "$work/data" || true
-    rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_is_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-free_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 30000))
-        if port_is_free "$port"; then
-            echo "$port"
-            return
-        fi
-    done
-}
-
-url=$(SLOTD_PG_THROWAWAY=1 scripts/pg.sh start-free "$work/data")
-echo "== throwaway PostgreSQL at $url"
+bench_on_exit+=(stop_instances)
+bench_start_postgres propagation-bench
 "$slotd" migrate --database-url "$url" >/dev/null
 created=$("$slotd" org create --name "Propagation" --timezone UTC --database-url "$url")
 key=$(jq -r .api_key <<<"$created")

@@ -38,6 +38,7 @@ typedef struct {
     uv_loop_t *loop;
     uv_signal_t sigterm, sigint;
     uv_timer_t shutdown_deadline;
+    uv_timer_t listen_when_ready; /* a restarted worker: accept once the index is loaded */
     http_server_t *server;
     store_pool_t *pool;
     store_index_t *index;
@@ -52,6 +53,11 @@ static void on_index_closed(void *arg)
     svc->index = NULL;
     uv_close((uv_handle_t *)&svc->sigterm, NULL);
     uv_close((uv_handle_t *)&svc->sigint, NULL);
+    /* closing them restored the default action: a signal now would kill the process while
+     * it writes its last lines */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    uv_close((uv_handle_t *)&svc->listen_when_ready, NULL);
     /* Idle keep-alive connections may remain: they end with the process. */
     uv_stop(svc->loop);
 }
@@ -110,6 +116,22 @@ static void on_signal(uv_signal_t *handle, int signum)
         http_server_stop(svc->server, on_server_idle, svc);
 }
 
+static void on_listen_when_ready(uv_timer_t *timer)
+{
+    service_t *svc = timer->data;
+    if (svc->signals > 0 || !store_index_ready(svc->index))
+        return;
+    uv_timer_stop(timer);
+    int rc = http_server_listen(svc->server);
+    if (rc != 0) {
+        log_error("listen_failed", "cause", uv_strerror(rc), NULL);
+        svc->forced = true;
+        uv_stop(svc->loop);
+        return;
+    }
+    log_info("accepting", "cause", "the index is loaded", NULL);
+}
+
 /* A key of an organization changed on some instance: forget its cached keys here. */
 static void on_notice(void *arg, const char *table, const eng_id_t *organization)
 {
@@ -144,7 +166,8 @@ int cli_serve(int argc, char **argv)
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
     const char *config_file = NULL, *database_url = NULL, *listen = NULL, *workers = NULL;
-    int worker = cli_worker_begin(); /* 0 unless started by a supervisor */
+    bool restarted;
+    int worker = cli_worker_begin(&restarted); /* 0 unless started by a supervisor */
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -196,6 +219,15 @@ int cli_serve(int argc, char **argv)
         return 2;
     }
 
+    struct sockaddr_storage listen_addr;
+    if (worker == 0 && config.workers > 1 && http_parse_listen(config.listen, &listen_addr) &&
+        http_listen_port(&listen_addr) == 0) {
+        log_error("config_invalid", "cause",
+                  "port 0 would give each worker a port of its own: name the port", NULL);
+        slotd_config_free(&config);
+        return 2;
+    }
+
     /* Migrate first, blocking: nothing is served before the schema is right. A worker's
      * supervisor has done it. */
     int applied = 0;
@@ -215,6 +247,8 @@ int cli_serve(int argc, char **argv)
             return 1;
         }
     }
+    /* a reader of the log that goes away must not end the process */
+    signal(SIGPIPE, SIG_IGN);
     if (worker == 0 && config.workers > 1) {
         struct sockaddr_storage addr;
         int rc = 1;
@@ -229,7 +263,6 @@ int cli_serve(int argc, char **argv)
         return rc;
     }
 
-    signal(SIGPIPE, SIG_IGN);
     /* modules that still print their own lines write whole lines */
     setvbuf(stdout, NULL, _IOLBF, 0);
     service_t svc = {0};
@@ -241,21 +274,16 @@ int cli_serve(int argc, char **argv)
     /* initialized now, started once serving: closing them ends every run */
     uv_signal_init(loop, &svc.sigterm);
     uv_signal_init(loop, &svc.sigint);
-    svc.sigterm.data = svc.sigint.data = &svc;
+    uv_timer_init(loop, &svc.listen_when_ready);
+    svc.sigterm.data = svc.sigint.data = svc.listen_when_ready.data = &svc;
     int log_rc = log_start(loop, 1, 0);
     if (log_rc != 0)
         log_warn("log_synchronous", "cause", uv_strerror(log_rc), NULL);
-    /* the configuration's statements and the API keys' */
-    size_t statement_count = store_statement_count + store_key_statement_count;
-    store_statement_t *statements = slotd_malloc(statement_count * sizeof(*statements));
-    memcpy(statements, store_statements, store_statement_count * sizeof(*statements));
-    memcpy(statements + store_statement_count, store_key_statements,
-           store_key_statement_count * sizeof(*statements));
     store_pool_options_t pool_options = {.url = config.database_url,
                                          .size = config.pool_size,
                                          .statement_timeout_ms = config.request_timeout_ms,
-                                         .statements = statements,
-                                         .statement_count = statement_count,
+                                         .statements = store_statements,
+                                         .statement_count = store_statement_count,
                                          .max_queue = 10000};
     svc.pool = store_pool_new(loop, &pool_options);
     store_index_options_t index_options = {
@@ -268,7 +296,9 @@ int cli_serve(int argc, char **argv)
                                             .request_timeout_ms = config.request_timeout_ms,
                                             .routes = http_api_routes,
                                             .route_count = http_api_route_count,
+                                            .max_connections = config.max_connections,
                                             .reuse_port = worker > 0,
+                                            .listen_later = restarted,
                                             .worker = worker};
     svc.server = http_server_start(&server_options);
     int rc = 0;
@@ -290,12 +320,12 @@ int cli_serve(int argc, char **argv)
         uv_signal_start(&svc.sigterm, on_signal, SIGTERM);
         uv_signal_start(&svc.sigint, on_signal, SIGINT);
         store_index_on_notice(svc.index, on_notice, &svc);
+        if (restarted)
+            uv_timer_start(&svc.listen_when_ready, on_listen_when_ready, 10, 10);
         log_line_t line;
         log_begin(&line, LOG_INFO, "listening");
         log_str(&line, "listen", config.listen);
-        log_int(&line, "migrations_applied", applied);
-        if (worker > 0)
-            log_int(&line, "worker", worker);
+        log_int(&line, "migrations_applied", applied); /* a supervisor adds "worker" */
         log_end(&line);
         svc.shutdown_timeout_ms = config.shutdown_timeout_ms;
     }
@@ -310,7 +340,6 @@ int cli_serve(int argc, char **argv)
     } else {
         running_server = svc.server; /* lives with the process: see http_server_stop */
     }
-    free(statements); /* the pool is closed, or the process is about to end */
     slotd_config_free(&config);
     return rc;
 }

@@ -63,55 +63,6 @@ static bool lookup_value(http_ctx_t *ctx, const json_t *object, const char *name
     return true;
 }
 
-bool http_field_string(http_ctx_t *ctx, const json_t *object, const char *name, size_t min,
-                       size_t max, bool required, bool nullable, const char **out, bool *present)
-{
-    json_t *v;
-    *out = NULL;
-    if (!lookup_value(ctx, object, name, required, nullable, &v, present))
-        return false;
-    if (v == NULL)
-        return true;
-    /* characters, as the message says: code points, not bytes; no NUL inside */
-    long len = json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v)
-                   ? domain_text_length(json_string_value(v))
-                   : -1;
-    if (len < 0 || (size_t)len < min || (size_t)len > max) {
-        char message[128];
-        snprintf(message, sizeof(message), "%s must be text of %zu to %zu characters.", name, min,
-                 max);
-        return invalid(ctx, name, message);
-    }
-    *out = json_string_value(v);
-    return true;
-}
-
-bool http_field_int(http_ctx_t *ctx, const json_t *object, const char *name, long long min,
-                    long long max, bool required, bool nullable, long long *out, bool *present,
-                    bool *is_null)
-{
-    json_t *v;
-    if (is_null)
-        *is_null = false;
-    if (!lookup(ctx, object, name, required, &v, present))
-        return false;
-    if (v == NULL)
-        return true;
-    if (nullable && json_is_null(v)) {
-        if (is_null)
-            *is_null = true;
-        return true;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        char message[128];
-        snprintf(message, sizeof(message), "%s must be a whole number from %lld to %lld%s.", name,
-                 min, max, nullable ? ", or null" : "");
-        return invalid(ctx, name, message);
-    }
-    *out = json_integer_value(v);
-    return true;
-}
-
 bool http_field_bool(http_ctx_t *ctx, const json_t *object, const char *name, bool *out,
                      bool *present)
 {
@@ -146,19 +97,6 @@ bool http_field_uuid(http_ctx_t *ctx, const json_t *object, const char *name, bo
     }
     codec_format_uuid(&id, text37);
     *is_null = false;
-    return true;
-}
-
-bool http_field_zone(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
-                     const char **out, bool *present)
-{
-    if (!http_field_text(ctx, object, name, nullable, out, present))
-        return false;
-    tz_zone_t *zone;
-    if (*out && tz_zone_find(*out, &zone) != 0) {
-        *out = NULL;
-        return invalid(ctx, name, "Use an IANA time zone, e.g. Europe/Warsaw.");
-    }
     return true;
 }
 
@@ -208,6 +146,29 @@ bool http_list_params(http_ctx_t *ctx, int *limit, char *cursor37, bool *has_cur
         codec_format_uuid(&id, cursor37);
     }
     return true;
+}
+
+bool http_list_page(http_ctx_t *ctx, int *limit, eng_id_t *after, const eng_id_t **cursor)
+{
+    char text[37];
+    bool has_cursor;
+    *cursor = NULL;
+    if (!http_list_params(ctx, limit, text, &has_cursor))
+        return false;
+    /* http_list_params answered 400 unless the cursor is an id */
+    if (has_cursor && codec_parse_uuid(text, after) == 0)
+        *cursor = after;
+    return true;
+}
+
+void http_await_page(http_ctx_t *ctx, http_page_start_fn start)
+{
+    int limit;
+    eng_id_t after;
+    const eng_id_t *cursor;
+    domain_error_t error;
+    if (http_list_page(ctx, &limit, &after, &cursor))
+        http_await(ctx, start(ctx, cursor, limit, &error), &error);
 }
 
 bool http_path_id(http_ctx_t *ctx, int index, const char *what, char *text37, eng_id_t *id)
@@ -325,4 +286,31 @@ bool http_field_day_list(http_ctx_t *ctx, const json_t *object, const char *name
     *days = list;
     *count = json_array_size(value);
     return true;
+}
+
+domain_given_t http_received(const json_t *value, bool typed)
+{
+    if (value == NULL)
+        return DOMAIN_ABSENT;
+    if (json_is_null(value))
+        return DOMAIN_NULL;
+    return typed ? DOMAIN_GIVEN : DOMAIN_MALFORMED;
+}
+
+bool http_is_text(const json_t *value)
+{
+    return json_is_string(value) && strlen(json_string_value(value)) == json_string_length(value);
+}
+
+domain_text_t http_text_of(const json_t *object, const char *name)
+{
+    const json_t *value = json_object_get(object, name);
+    return (domain_text_t){http_received(value, http_is_text(value)), json_string_value(value)};
+}
+
+domain_whole_t http_whole_of(const json_t *object, const char *name)
+{
+    const json_t *value = json_object_get(object, name);
+    return (domain_whole_t){http_received(value, json_is_integer(value)),
+                            json_integer_value(value)};
 }

@@ -1,9 +1,12 @@
 /*
- * Validating request bodies and query strings. Each check answers 400 (with
- * details.field) itself and returns false when the value is bad, so a handler
- * reads as a list of checks followed by its work:
+ * Decoding request bodies and query strings into the domain's types, and
+ * what the route files share to answer. Each decoder answers 400 (with
+ * details.field) itself and returns false when a value is not of its type, so
+ * a handler reads as a list of decodings, then one domain call:
  *
- *     if (!http_field_string(ctx, body, "name", 1, 200, true, &name)) return;
+ *     if (!http_field_text(ctx, body, "name", false, &input.name, &present)) return;
+ *
+ * The rules (lengths, ranges, what is required) are the domain's.
  */
 #ifndef SLOTD_HTTP_FIELDS_H
 #define SLOTD_HTTP_FIELDS_H
@@ -20,16 +23,6 @@ bool http_fields_known(http_ctx_t *ctx, const json_t *object, const char *const 
 /** A JSON object body, or 400. */
 bool http_body_object(http_ctx_t *ctx);
 
-/** A string of min..max characters. Absent: *out NULL (400 when required). null: 400 unless
- *  nullable (then *out NULL and *present true). */
-bool http_field_string(http_ctx_t *ctx, const json_t *object, const char *name, size_t min,
-                       size_t max, bool required, bool nullable, const char **out, bool *present);
-
-/** An integer in min..max; absent or null (when nullable) leaves *out and sets *is_null. */
-bool http_field_int(http_ctx_t *ctx, const json_t *object, const char *name, long long min,
-                    long long max, bool required, bool nullable, long long *out, bool *present,
-                    bool *is_null);
-
 /** true/false. */
 bool http_field_bool(http_ctx_t *ctx, const json_t *object, const char *name, bool *out,
                      bool *present);
@@ -37,10 +30,6 @@ bool http_field_bool(http_ctx_t *ctx, const json_t *object, const char *name, bo
 /** A UUID (canonical text into text37), possibly null. */
 bool http_field_uuid(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
                      char *text37, bool *present, bool *is_null);
-
-/** An IANA zone name, possibly null. */
-bool http_field_zone(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
-                     const char **out, bool *present);
 
 /** A WEEK object, normalized into compact JSON text (caller frees *text). */
 bool http_field_week(http_ctx_t *ctx, const json_t *object, const char *name, bool required,
@@ -61,6 +50,19 @@ bool http_field_week_value(http_ctx_t *ctx, const json_t *object, const char *na
 /** A list of dates (YYYY-MM-DD) into *days (caller frees; NULL when absent). */
 bool http_field_day_list(http_ctx_t *ctx, const json_t *object, const char *name, int32_t **days,
                          size_t *count, bool *present);
+
+/** How a value was received, for the domain (domain_given_t): absent, null, or `typed` (of
+ *  the field's type) or not. */
+domain_given_t http_received(const json_t *value, bool typed);
+
+/** A string holding no NUL: the only text the domain takes. */
+bool http_is_text(const json_t *value);
+
+/** The field `name` of `object` as a text as received. */
+domain_text_t http_text_of(const json_t *object, const char *name);
+
+/** The field `name` of `object` as a whole number as received. */
+domain_whole_t http_whole_of(const json_t *object, const char *name);
 
 /** Answers a refusal of the domain layer (400 naming the field, or 503). */
 void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error);
@@ -87,6 +89,18 @@ void http_respond_items(http_ctx_t *ctx, json_t *items, const eng_id_t *next, co
 
 /** ?limit= (default 100, 1..1000) and ?cursor= (a UUID or absent). */
 bool http_list_params(http_ctx_t *ctx, int *limit, char *cursor37, bool *has_cursor);
+
+/** http_list_params with the cursor as an id: *cursor points to `after`, or is NULL when no
+ *  cursor was given. */
+bool http_list_page(http_ctx_t *ctx, int *limit, eng_id_t *after, const eng_id_t **cursor);
+
+/** Starts a route's domain list call for a page: `cursor` NULL for the first page. */
+typedef store_operation_t *(*http_page_start_fn)(http_ctx_t *ctx, const eng_id_t *cursor, int limit,
+                                                 domain_error_t *error);
+
+/** GET of a collection through the domain: reads ?limit= and ?cursor= (http_list_page), then
+ *  awaits what `start` starts (http_await). */
+void http_await_page(http_ctx_t *ctx, http_page_start_fn start);
 
 /** The path parameter `index` as a UUID; answers 404 (`what`) when it is not one. */
 bool http_path_id(http_ctx_t *ctx, int index, const char *what, char *text37, eng_id_t *id);

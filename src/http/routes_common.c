@@ -1,6 +1,7 @@
 /*
- * What the route files share: rendering instants of result rows, list pages,
- * and the plain GET of a collection or of one object by id.
+ * What the route files share: rendering values, waiting for a domain or
+ * typed-store operation, answering a list page and the store's and the
+ * domain's errors, and window bounds in query strings.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,113 +11,6 @@
 #include "store/operation.h"
 #include "http/routes.h"
 #include "slotd/codec.h"
-
-json_t *http_text_column(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
-}
-
-json_t *http_integer_column(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? json_null()
-                                      : json_integer(strtoll(PQgetvalue(res, row, col), NULL, 10));
-}
-
-json_t *http_json_column(const PGresult *res, int row, int col, json_t *fallback)
-{
-    json_t *value =
-        PQgetisnull(res, row, col) ? NULL : json_loads(PQgetvalue(res, row, col), 0, NULL);
-    if (value == NULL)
-        return fallback;
-    json_decref(fallback);
-    return value;
-}
-
-/* An instant column (epoch seconds) rendered in the zone named by column zone_col. */
-json_t *http_instant_column(const PGresult *res, int row, int col, int zone_col)
-{
-    tz_zone_t *zone;
-    if (tz_zone_find(PQgetvalue(res, row, zone_col), &zone) != 0)
-        tz_zone_find("UTC", &zone);
-    char text[40];
-    codec_format_instant(zone, strtoll(PQgetvalue(res, row, col), NULL, 10), text, sizeof(text));
-    return json_string(text);
-}
-
-/* A page of a list: the first `limit` rows, and the cursor after them when more follow. */
-void http_respond_page(http_ctx_t *ctx, const PGresult *res, int limit,
-                       json_t *(*item)(const PGresult *, int))
-{
-    json_t *items = json_array();
-    int n = PQntuples(res);
-    for (int row = 0; row < n && row < limit; row++)
-        json_array_append_new(items, item(res, row));
-    json_t *next = n > limit ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null();
-    http_respond(ctx, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
-}
-
-static void on_page(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
-{
-    route_state_t *state = ctx->state;
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else
-        http_respond_page(ctx, res, state->limit, state->item);
-}
-
-void http_route_list(http_ctx_t *ctx, const char *statement, http_row_fn item)
-{
-    int limit;
-    char cursor[37], fetch[16];
-    bool has_cursor;
-    if (!http_list_params(ctx, &limit, cursor, &has_cursor))
-        return;
-    route_state_t *state = calloc(1, sizeof(*state));
-    state->limit = limit;
-    state->item = item;
-    ctx->state = state;
-    ctx->free_state = free;
-    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
-    const char *values[3] = {ctx->organization_text, has_cursor ? cursor : NULL, fetch};
-    http_query(ctx, statement, 3, values, on_page);
-}
-
-static void on_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
-{
-    route_state_t *state = ctx->state;
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_not_found(ctx, state->what);
-    else
-        http_respond(ctx, 200, state->item(res, 0));
-}
-
-bool http_single_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate, const char *what)
-{
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_not_found(ctx, what);
-    else
-        return true;
-    return false;
-}
-
-void http_route_get(http_ctx_t *ctx, const char *what, const char *statement, http_row_fn item)
-{
-    char id[37];
-    eng_id_t parsed;
-    if (!http_path_id(ctx, 0, what, id, &parsed))
-        return;
-    route_state_t *state = calloc(1, sizeof(*state));
-    state->what = what;
-    state->item = item;
-    ctx->state = state;
-    ctx->free_state = free;
-    const char *values[2] = {ctx->organization_text, id};
-    http_query(ctx, statement, 2, values, on_row);
-}
 
 json_t *http_json_text(const char *text)
 {
@@ -145,10 +39,15 @@ static void cancel_operation(void *operation)
     store_operation_cancel(operation);
 }
 
+static bool operation_sent(const void *operation)
+{
+    return store_operation_sent(operation);
+}
+
 void http_await(http_ctx_t *ctx, store_operation_t *operation, const domain_error_t *error)
 {
     if (operation)
-        http_wait(ctx, operation, cancel_operation);
+        http_wait(ctx, operation, cancel_operation, operation_sent);
     else
         http_respond_domain_error(ctx, error);
 }
@@ -170,7 +69,7 @@ void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error)
     if (error->code == DOMAIN_EINVALID)
         http_respond_invalid(ctx, error->field, error->message);
     else
-        http_respond_error(ctx, 503, "unavailable", "The service is busy; please try again.", NULL);
+        http_respond_refused(ctx);
 }
 
 void http_respond_store_error(http_ctx_t *ctx, int error, const char *what)
@@ -181,6 +80,9 @@ void http_respond_store_error(http_ctx_t *ctx, int error, const char *what)
         break;
     case STORE_ECONFLICT:
         http_respond_error(ctx, 409, "conflict", "The change conflicts with other data.", NULL);
+        break;
+    case STORE_EOUTCOME:
+        http_respond_outcome_unknown(ctx);
         break;
     case STORE_EUNAVAILABLE:
     case STORE_EBUSY:

@@ -1,104 +1,144 @@
 /*
  * GET and PATCH /v1/organization: the caller's own organization.
+ *
+ * Each handler reads as JSON in → domain call → JSON out: the PATCH body is
+ * decoded into a domain_organization_input_t (types only: WEEK, dates; the
+ * name and zone as received, for the domain to word their refusal), the domain
+ * checks the rules and runs the typed store, and the organization that comes
+ * back is rendered here. A PATCH answers once the organization is rebuilt in
+ * the index (read your writes).
  */
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "domain/organization.h"
 #include "http/fields.h"
 #include "http/routes.h"
 #include "slotd/codec.h"
 
-/* Renders a row of org_get / org_update. */
-static json_t *organization_json(const PGresult *res)
+/* The API's form of the organization, or NULL when a stored text is not valid UTF-8. */
+static json_t *organization_json(const store_organization_t *organization)
 {
-    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", PQgetvalue(res, 0, 0), "name",
-                     PQgetvalue(res, 0, 1), "timezone", PQgetvalue(res, 0, 2), "business_hours",
-                     codec_week_ordered(http_json_column(res, 0, 3, json_null())), "closures",
-                     http_json_column(res, 0, 4, json_array()));
+    char id[37], day[16];
+    codec_format_uuid(&organization->id, id);
+    json_t *closures = json_array();
+    for (size_t i = 0; i < organization->closure_count; i++) {
+        store_date_text(organization->closures[i], day);
+        json_array_append_new(closures, json_string(day));
+    }
+    /* "o" steals even when json_pack fails, and a NULL value makes it fail: no leak, no crash */
+    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", id, "name", organization->name, "timezone",
+                     organization->timezone, "business_hours",
+                     organization->has_business_hours
+                         ? codec_week_to_json(&organization->business_hours)
+                         : json_null(),
+                     "closures", closures);
 }
 
-static void on_row(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
+static void respond(http_ctx_t *ctx, bool written, int error,
+                    const store_organization_t *organization)
 {
-    if (http_single_row(ctx, res, sqlstate, "organization"))
-        http_respond(ctx, 200, organization_json(res));
+    json_t *body;
+    http_wait_end(ctx);
+    if (error)
+        http_respond_store_error(ctx, error, "organization");
+    else if ((body = http_rendered(ctx, organization_json(organization), "organization")) != NULL &&
+             written)
+        http_respond_after_index(ctx, 200, body, INDEX_ORGANIZATION, &ctx->organization);
+    else if (body)
+        http_respond(ctx, 200, body);
+    http_wait_release(ctx);
 }
 
-static void on_patched(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
+static void on_got(int error, const store_organization_t *organization, void *arg)
 {
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_not_found(ctx, "organization");
-    else
-        http_respond_after_index(ctx, 200, organization_json(res), INDEX_ORGANIZATION,
-                                 &ctx->organization);
+    respond(arg, false, error, organization);
+}
+
+static void on_patched(int error, const store_organization_t *organization, void *arg)
+{
+    respond(arg, true, error, organization);
 }
 
 void http_organization_get(http_ctx_t *ctx)
 {
-    const char *values[1] = {ctx->organization_text};
-    http_query(ctx, "org_get", 1, values, on_row);
+    domain_error_t error;
+    http_await(ctx,
+               domain_organization_get(http_pool(ctx), &ctx->organization, on_got, ctx, &error),
+               &error);
 }
 
-void http_organization_patch(http_ctx_t *ctx)
+/* A WEEK or null into the input; false after answering 400. */
+static bool decode_hours(http_ctx_t *ctx, json_t *value, eng_week_t *week,
+                         store_organization_write_t *write)
 {
+    write->business_hours_set = true;
+    if (json_is_null(value))
+        return true;
+    char field[CODEC_FIELD_MAX];
+    int rc = codec_week_from_json(value, "business_hours", week, field, sizeof(field));
+    if (rc) {
+        http_respond_invalid(
+            ctx, field,
+            rc == ENG_ERANGE_OVERLAP ? "Ranges of one day must not overlap."
+            : rc == ENG_ERANGE_ORDER
+                ? "A range must end after it starts."
+                : "Hours are a WEEK object: {\"mon\":[[\"09:00\",\"17:00\"]],...}.");
+        return false;
+    }
+    write->business_hours = week;
+    return true;
+}
+
+/* Decodes the body, field by field in the order sent; false after answering 400. */
+static bool decode(http_ctx_t *ctx, domain_organization_input_t *input, eng_week_t *week,
+                   int32_t **closures)
+{
+    store_organization_write_t *write = &input->write;
+    memset(input, 0, sizeof(*input));
     if (!json_is_object(ctx->body)) {
         http_respond_invalid(ctx, "body", "Send a JSON object with the fields to change.");
-        return;
+        return false;
     }
-    const char *name = NULL, *timezone = NULL;
-    char *hours_text = NULL, *closures = NULL;
-    bool hours_sent = false;
     const char *key;
     json_t *value;
     json_object_foreach(ctx->body, key, value)
     {
         if (strcmp(key, "name") == 0) {
-            name = json_string_value(value);
-            if (name == NULL || strlen(name) == 0 || strlen(name) > 200) {
-                http_respond_invalid(ctx, "name", "name must be text of 1 to 200 characters.");
-                goto done;
-            }
+            input->name = http_text_of(ctx->body, key);
         } else if (strcmp(key, "timezone") == 0) {
-            tz_zone_t *zone;
-            timezone = json_string_value(value);
-            if (timezone == NULL || tz_zone_find(timezone, &zone)) {
-                http_respond_invalid(ctx, "timezone",
-                                     "timezone must be an IANA time zone, e.g. Europe/Warsaw.");
-                goto done;
-            }
+            input->timezone = http_text_of(ctx->body, key);
         } else if (strcmp(key, "business_hours") == 0) {
-            hours_sent = true;
-            if (!json_is_null(value)) {
-                eng_week_t week;
-                char field[CODEC_FIELD_MAX];
-                int rc = codec_week_from_json(value, "business_hours", &week, field, sizeof(field));
-                if (rc) {
-                    http_respond_invalid(
-                        ctx, field,
-                        rc == ENG_ERANGE_OVERLAP ? "Ranges of one day must not overlap."
-                        : rc == ENG_ERANGE_ORDER
-                            ? "A range must end after it starts."
-                            : "Hours are a WEEK object: {\"mon\":[[\"09:00\",\"17:00\"]],...}.");
-                    goto done;
-                }
-                json_t *normalized = codec_week_to_json(&week);
-                hours_text = json_dumps(normalized, JSON_COMPACT);
-                json_decref(normalized);
-            }
+            if (!decode_hours(ctx, value, week, write))
+                return false;
         } else if (strcmp(key, "closures") == 0) {
-            bool present;
-            if (!http_field_dates(ctx, ctx->body, "closures", &closures, &present))
-                goto done;
+            if (!json_is_array(value)) {
+                http_respond_invalid(ctx, "closures",
+                                     "Give a list of dates (YYYY-MM-DD), at most 1000.");
+                return false;
+            }
+            if (!http_field_day_list(ctx, ctx->body, "closures", closures, &write->closure_count,
+                                     &write->closures_set))
+                return false;
+            write->closures = *closures;
         } else if (strcmp(key, "id") != 0) {
             http_respond_invalid(ctx, key, "Unknown field.");
-            goto done;
+            return false;
         }
     }
-    const char *values[6] = {ctx->organization_text,        name,    timezone, hours_text,
-                             hours_sent ? "true" : "false", closures};
-    http_query(ctx, "org_update", 6, values, on_patched);
-done:
-    free(hours_text);
+    return true;
+}
+
+void http_organization_patch(http_ctx_t *ctx)
+{
+    domain_organization_input_t input;
+    domain_error_t error;
+    eng_week_t week;
+    int32_t *closures = NULL;
+    if (decode(ctx, &input, &week, &closures))
+        http_await(ctx,
+                   domain_organization_update(http_pool(ctx), &ctx->organization, &input,
+                                              on_patched, ctx, &error),
+                   &error);
     free(closures);
 }

@@ -73,6 +73,10 @@ void log_ms(log_line_t *line, const char *key, double value);
 /** Ends the line and writes it (or drops it, see above). */
 void log_end(log_line_t *line);
 
+/** A whole line made elsewhere (ending with a newline, at most LOG_LINE_MAX * 4 bytes),
+ *  written as it is, like the log's own: how a supervisor passes on its workers' lines. */
+void log_raw_line(const char *text, size_t length);
+
 /** A line of string fields: key, value, ..., NULL. */
 void log_write(log_level_t level, const char *event, ...);
 void log_writev(log_level_t level, const char *event, va_list fields);

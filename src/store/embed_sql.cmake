@@ -2,11 +2,17 @@
 # src/store/sql/*.sql, so the typed store's SQL lives in SQL files, not in C
 # strings. A file holds one or more statements, each introduced by a line
 # "-- name: NAME"; what precedes the first name (the file's own comments) is
-# not part of any statement. Statement NAME becomes the C array store_sql_NAME.
+# not part of any statement. Statement NAME becomes the C array store_sql_NAME,
+# and every statement is listed in store_statements[] (store/statements.h), the
+# statements the pool prepares on each connection: a SQL file is all it takes
+# to add one. Two statements of one name fail the build.
 # The text is cut with string(FIND), never split into CMake lists, so any SQL
 # (semicolons, brackets) passes through unchanged.
 # Run with -DOUT=file.c -DHEADER=file.h -DSOURCES="a;b".
-set(body "/* Generated from src/store/sql by embed_sql.cmake. */\n#include \"store_sql.h\"\n\n")
+set(body "/* Generated from src/store/sql by embed_sql.cmake. */\n#include \"store_sql.h\"\n")
+string(APPEND body "#include \"store/statements.h\"\n\n")
+set(table "")
+set(count 0)
 set(header "/* Generated from src/store/sql by embed_sql.cmake. */\n")
 string(APPEND header "#ifndef SLOTD_STORE_SQL_H\n#define SLOTD_STORE_SQL_H\n\n")
 set(marker "-- name: ")
@@ -41,8 +47,13 @@ foreach(src ${SOURCES})
     string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
     string(APPEND body "const char store_sql_${name}[] = {${bytes} 0};\n")
     string(APPEND header "extern const char store_sql_${name}[];\n")
+    string(APPEND table "    {\"${name}\", store_sql_${name}},\n")
+    math(EXPR count "${count} + 1")
   endwhile()
 endforeach()
+# every statement, prepared on each connection of the pool (store/statements.h)
+string(APPEND body "\nconst store_statement_t store_statements[] = {\n${table}};\n")
+string(APPEND body "const size_t store_statement_count = ${count};\n")
 string(APPEND header "\n#endif\n")
 file(WRITE ${OUT}.tmp "${body}")
 file(WRITE ${HEADER}.tmp "${header}")

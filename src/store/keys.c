@@ -1,8 +1,10 @@
 /*
  * API keys (see keys.h): making them, reading their organization out of them,
- * hashing them, and the SQL the service runs on them. A key is shown once, at
- * creation; the database keeps its hash, its role, an optional name and the
- * prefix that listings show so that a person can tell keys apart.
+ * hashing them, and the typed store of keys (SQL in sql/api_keys.sql; this
+ * file alone knows its parameter positions and result columns). A key is
+ * shown once, at creation; the database keeps its hash, its role, an
+ * optional name and the prefix that listings show so that a person can tell
+ * keys apart.
  */
 #include "store/keys.h"
 
@@ -12,7 +14,9 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "slotd/alloc.h"
 #include "slotd/codec.h"
+#include "store_sql.h"
 
 static void random_bytes(uint8_t *out, size_t count)
 {
@@ -89,24 +93,100 @@ void store_key_hash_text(const uint8_t hash[STORE_KEY_HASH_LENGTH], char *text)
     text[2 + 2 * STORE_KEY_HASH_LENGTH] = 0;
 }
 
-#define KEY_COLUMNS                                                                                \
-    "id, role, name, prefix, "                                                                     \
-    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+/* The columns of every statement that answers keys. */
+enum { COL_ID, COL_ROLE, COL_NAME, COL_PREFIX, COL_CREATED };
 
-const store_statement_t store_key_statements[] = {
-    {"key_auth", "SELECT k.role, k.id FROM api_keys k JOIN organizations o ON o.id = "
-                 "k.organization_id WHERE k.organization_id = $1 AND k.key_hash = $2::bytea "
-                 "AND k.revoked_at IS NULL AND o.deleted_at IS NULL"},
-    {"key_insert", "INSERT INTO api_keys (organization_id, key_hash, role, name, prefix) "
-                   "SELECT $1, $2::bytea, $3, $4, $5 FROM organizations "
-                   "WHERE id = $1 AND deleted_at IS NULL RETURNING " KEY_COLUMNS},
-    {"key_list", "SELECT " KEY_COLUMNS "FROM api_keys WHERE organization_id = $1 "
-                 "AND revoked_at IS NULL AND ($2::uuid IS NULL OR id > $2::uuid) "
-                 "ORDER BY id LIMIT $3::int"},
-    {"key_get", "SELECT " KEY_COLUMNS "FROM api_keys WHERE organization_id = $1 AND id = $2 "
-                "AND revoked_at IS NULL"},
-    {"key_revoke", "SELECT slotd_revoke_key($1, $2)"},
-};
+static int read_key(const PGresult *res, int row, store_api_key_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (codec_parse_uuid(PQgetvalue(res, row, COL_ID), &out->id) != 0)
+        return STORE_EINTERNAL;
+    out->role = PQgetvalue(res, row, COL_ROLE);
+    out->name = store_nullable(res, row, COL_NAME);
+    out->prefix = store_nullable(res, row, COL_PREFIX);
+    out->created_at = strtoll(PQgetvalue(res, row, COL_CREATED), NULL, 10);
+    return 0;
+}
 
-const size_t store_key_statement_count =
-    sizeof(store_key_statements) / sizeof(store_key_statements[0]);
+static void on_one(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_api_key_cb cb = (store_api_key_cb)operation->callback;
+    store_api_key_t key;
+    if (!error && PQntuples(res) != 1)
+        error = STORE_ENOTFOUND;
+    if (!error)
+        error = read_key(res, 0, &key);
+    cb(error, error ? NULL : &key, operation->arg);
+}
+
+store_operation_t *store_keys_insert(store_pool_t *pool, const eng_id_t *organization,
+                                     const char *key, const char *role, const char *name,
+                                     store_api_key_cb cb, void *arg)
+{
+    uint8_t hash[STORE_KEY_HASH_LENGTH];
+    char org[37], hash_text[2 + 2 * STORE_KEY_HASH_LENGTH + 1], prefix[STORE_KEY_PREFIX_LENGTH + 1];
+    codec_format_uuid(organization, org);
+    store_key_hash(key, STORE_KEY_LENGTH, hash);
+    store_key_hash_text(hash, hash_text);
+    memcpy(prefix, key, STORE_KEY_PREFIX_LENGTH);
+    prefix[STORE_KEY_PREFIX_LENGTH] = 0;
+    const char *values[5] = {org, hash_text, role, name, prefix};
+    return store_operation_start(pool, "key_insert", 5, values, on_one, (void (*)(void))cb, arg);
+}
+
+store_operation_t *store_keys_get(store_pool_t *pool, const eng_id_t *organization,
+                                  const eng_id_t *id, store_api_key_cb cb, void *arg)
+{
+    char org[37], key[37];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(id, key);
+    const char *values[2] = {org, key};
+    return store_operation_start(pool, "key_get", 2, values, on_one, (void (*)(void))cb, arg);
+}
+
+/* The list asks for one row more than the page: its presence means another page. */
+static void on_list(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_api_key_list_cb cb = (store_api_key_list_cb)operation->callback;
+    int limit = (int)operation->extra;
+    int rows = error ? 0 : PQntuples(res);
+    int page = rows < limit ? rows : limit;
+    store_api_key_t *items = slotd_calloc(page ? (size_t)page : 1, sizeof(*items));
+    for (int row = 0; row < page && !error; row++)
+        error = read_key(res, row, &items[row]);
+    cb(error, error ? NULL : items, error ? 0 : (size_t)page, !error && rows > limit,
+       operation->arg);
+    free(items);
+}
+
+store_operation_t *store_keys_list(store_pool_t *pool, const eng_id_t *organization,
+                                   const eng_id_t *cursor, int limit, store_api_key_list_cb cb,
+                                   void *arg)
+{
+    return store_operation_start_page(pool, "key_list", organization, cursor, limit, on_list,
+                                      (void (*)(void))cb, arg);
+}
+
+/* key_revoke answers 'revoked', 'not_found' or 'last_admin'. */
+static void on_revoked(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_api_key_revoke_cb cb = (store_api_key_revoke_cb)operation->callback;
+    if (!error) {
+        const char *outcome = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "";
+        error = strcmp(outcome, "revoked") == 0      ? 0
+                : strcmp(outcome, "last_admin") == 0 ? STORE_ECONFLICT
+                                                     : STORE_ENOTFOUND;
+    }
+    cb(error, operation->arg);
+}
+
+store_operation_t *store_keys_revoke(store_pool_t *pool, const eng_id_t *organization,
+                                     const eng_id_t *id, store_api_key_revoke_cb cb, void *arg)
+{
+    char org[37], key[37];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(id, key);
+    const char *values[2] = {org, key};
+    return store_operation_start(pool, "key_revoke", 2, values, on_revoked, (void (*)(void))cb,
+                                 arg);
+}

@@ -5,6 +5,8 @@
  * (organization_id, key_hash) — a primary-key-path lookup that stays local to
  * one shard when the schema is distributed by organization. Only the SHA-256 of
  * the whole key is stored; the key itself is shown once, when it is created.
+ * Below the key's own functions, the typed store of keys: structs in and out,
+ * the SQL in sql/api_keys.sql.
  */
 #ifndef SLOTD_STORE_KEYS_H
 #define SLOTD_STORE_KEYS_H
@@ -14,6 +16,7 @@
 #include <stdint.h>
 
 #include "slotd/engine.h"
+#include "store/operation.h"
 #include "store/pool.h"
 
 #define STORE_KEY_LENGTH (3 + 32 + 1 + 48)
@@ -33,18 +36,47 @@ void store_key_hash(const char *key, size_t length, uint8_t hash[STORE_KEY_HASH_
 /** The hash as PostgreSQL's bytea text, "\\x" and 64 hex digits, into `text` (67 bytes). */
 void store_key_hash_text(const uint8_t hash[STORE_KEY_HASH_LENGTH], char *text);
 
-/**
- * The statements the HTTP layer runs on keys, prepared on every pool
- * connection with the others (add them to the pool's list):
- *   key_auth    ($1 organization, $2 hash)          → role, id of a live key
- *   key_insert  ($1 organization, $2 hash, $3 role, $4 name, $5 prefix)
- *                                                   → id, role, name, prefix, created_at
- *   key_list    ($1 organization, $2 cursor id or NULL, $3 rows) → the same columns, by id
- *   key_get     ($1 organization, $2 id)            → the same columns
- *   key_revoke  ($1 organization, $2 id)            → 'revoked' | 'not_found' | 'last_admin'
- * created_at is RFC 3339 text in UTC.
- */
-extern const store_statement_t store_key_statements[];
-extern const size_t store_key_statement_count;
+/* ---- the typed store for keys: as for locations.h, every function runs on the loop, starts
+ * one operation and returns it (store_operation_cancel forgets it), or NULL when the pool
+ * refuses it; a callback runs once, with structs valid only during the call. ---- */
+
+/** A live key as stored (never the key itself: only its hash is kept). */
+typedef struct {
+    eng_id_t id;
+    const char *role;   /**< "admin", "agent" or "sync" */
+    const char *name;   /**< NULL: none */
+    const char *prefix; /**< NULL for keys made before prefixes were kept */
+    int64_t created_at; /**< UTC seconds */
+} store_api_key_t;
+
+/** One key: error 0 with `key`, or a negative STORE_E* code (key NULL). */
+typedef void (*store_api_key_cb)(int error, const store_api_key_t *key, void *arg);
+
+/** A page of keys: `more` when another page follows the last item. */
+typedef void (*store_api_key_list_cb)(int error, const store_api_key_t *items, size_t count,
+                                      bool more, void *arg);
+
+/** A revocation: 0, STORE_ENOTFOUND, or STORE_ECONFLICT when it is the organization's last
+ *  admin key. */
+typedef void (*store_api_key_revoke_cb)(int error, void *arg);
+
+/** Stores `key` (STORE_KEY_LENGTH characters, from store_key_generate) as its hash and
+ *  prefix; STORE_ENOTFOUND when the organization is not a live one. */
+store_operation_t *store_keys_insert(store_pool_t *pool, const eng_id_t *organization,
+                                     const char *key, const char *role, const char *name,
+                                     store_api_key_cb cb, void *arg);
+
+/** STORE_ENOTFOUND when the key is not a live one of the organization. */
+store_operation_t *store_keys_get(store_pool_t *pool, const eng_id_t *organization,
+                                  const eng_id_t *id, store_api_key_cb cb, void *arg);
+
+/** Up to `limit` live keys in id order, after `cursor` (NULL: from the start). */
+store_operation_t *store_keys_list(store_pool_t *pool, const eng_id_t *organization,
+                                   const eng_id_t *cursor, int limit, store_api_key_list_cb cb,
+                                   void *arg);
+
+/** Revokes a key; the api_keys trigger announces it to every instance. */
+store_operation_t *store_keys_revoke(store_pool_t *pool, const eng_id_t *organization,
+                                     const eng_id_t *id, store_api_key_revoke_cb cb, void *arg);
 
 #endif

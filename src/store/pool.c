@@ -71,6 +71,7 @@ struct store_query {
     void *arg;
     store_tx_t *tx; /* this queue entry stands for a transaction */
     bool cancelled;
+    bool sent;         /* on the wire: it may run to its end whatever happens here */
     int result_format; /* 1: binary results (store_query_binary) */
 };
 
@@ -155,6 +156,20 @@ store_error_t store_error_from_sqlstate(const char *s)
     if (strncmp(s, "22", 2) == 0)
         return STORE_E_DATA;
     return STORE_E_OTHER;
+}
+
+bool store_sqlstate_is_transient(const char *s)
+{
+    static const char *const exact[] = {"57014", "57P01", "57P02", "57P03",
+                                        "40001", "40P01", "55P03", "25006"};
+    if (s == NULL)
+        return false;
+    if (strncmp(s, "08", 2) == 0 || strncmp(s, "53", 2) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+        if (strcmp(s, exact[i]) == 0)
+            return true;
+    return false;
 }
 
 const char *store_strerror(int error)
@@ -246,10 +261,14 @@ PGresult *store_result_keep(const PGresult *result)
  * the callback kept it. */
 static PGresult *finish_query(store_query_t *q, PGresult *result)
 {
+    /* a statement sent on a connection that was then lost may or may not have taken effect */
+    const char *sqlstate = result    ? result_sqlstate(result)
+                           : q->sent ? STORE_SQLSTATE_OUTCOME_UNKNOWN
+                                     : NULL;
     if (!q->cancelled) {
         PGresult *outer = handed_out; /* a callback may end a query of another pool */
         handed_out = result;
-        q->cb(result, result ? result_sqlstate(result) : NULL, q->arg);
+        q->cb(result, sqlstate, q->arg);
         if (handed_out != result)
             result = NULL;
         handed_out = outer;
@@ -930,6 +949,7 @@ static void run_query(conn_t *c, store_query_t *q)
         io_pgconn_reset(c->io, false);
         return;
     }
+    q->sent = true;
     io_pgconn_sent(c->io);
 }
 
@@ -1038,6 +1058,11 @@ store_query_t *store_query_binary(store_pool_t *pool, const char *statement, int
                                   const char *const *values, store_query_cb cb, void *arg)
 {
     return query_in(pool, statement, count, values, 1, cb, arg);
+}
+
+bool store_query_sent(const store_query_t *query)
+{
+    return query && query->sent;
 }
 
 void store_query_cancel(store_query_t *query)

@@ -34,11 +34,7 @@ TEST(check_far_ahead_on_a_grid_set_years_before_is_fast)
     tz_zone_t *z;
     CHECK_EQ(tz_zone_find("Europe/Warsaw", &z), 0);
     eng_org_t *org = eng_org_new(z);
-    eng_id_t id = {{1}};
-    eng_resource_t *r = eng_resource_new(org, &id, z);
-    eng_week_t week = {0};
-    sc_week_days(&week, 0, 6, 0, 1440);
-    CHECK_EQ(eng_resource_set_week(r, &week), 0);
+    eng_resource_t *r = sc_resource_every_day(org, z, 1, 0, 1440);
     eng_service_spec_t spec = {
         .duration_minutes = 7, .interval_minutes = 7, .max_advance_days = -1};
     eng_service_t *service;

@@ -269,6 +269,7 @@ static void spawn(api_server_t *s, const char *const *env)
     s->pid = fork();
     if (s->pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
+        setpgid(0, 0); /* a group of its own, as a shell gives a command: kill(-pid) is Ctrl-C */
         setenv("SLOTD_DATABASE_URL", s->url, 1);
         for (size_t i = 0; env && env[i]; i++)
             putenv((char *)env[i]);

@@ -1,0 +1,196 @@
+/*
+ * The typed store for blocks (see blocks.h). The SQL is in sql/blocks.sql;
+ * this file alone knows its parameter positions and result columns. Local
+ * times come back as wall seconds and exdates as a JSON list of them, so
+ * callers never see SQL text forms. A row the service cannot read is an
+ * internal error, never a half-filled struct.
+ */
+#include "store/blocks.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+#include "slotd/alloc.h"
+#include "slotd/codec.h"
+
+/* The columns of block_insert. */
+enum {
+    INS_ID,
+    INS_START,
+    INS_END,
+    INS_RRULE,
+    INS_START_LOCAL,
+    INS_DURATION,
+    INS_REASON,
+    INS_ORGANIZATION_TIMEZONE
+};
+
+/* The columns of block_list: the resource's, then one block's (NULL id: none). */
+enum {
+    LIST_EXISTS,
+    LIST_TIMEZONE,
+    LIST_ORGANIZATION_TIMEZONE,
+    LIST_ID,
+    LIST_START,
+    LIST_END,
+    LIST_RRULE,
+    LIST_START_LOCAL,
+    LIST_DURATION,
+    LIST_REASON,
+    LIST_EXDATES
+};
+
+static int64_t integer(const PGresult *res, int row, int col)
+{
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* Reads a block from `row` starting at column `id` (the others follow it in the order of
+ * store_block_t); the exdates are read by the caller. */
+static int read_block(const PGresult *res, int row, int id, store_block_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (codec_parse_uuid(PQgetvalue(res, row, id), &out->id) != 0)
+        return STORE_EINTERNAL;
+    out->rrule = store_nullable(res, row, id + 3);
+    out->recurring = out->rrule != NULL;
+    out->reason = store_nullable(res, row, id + 6);
+    if (!out->recurring) {
+        out->start = integer(res, row, id + 1);
+        out->end = integer(res, row, id + 2);
+    } else if (PQgetisnull(res, row, id + 4) || PQgetisnull(res, row, id + 5)) {
+        return STORE_EINTERNAL;
+    } else {
+        out->start_local = integer(res, row, id + 4);
+        out->duration_minutes = (int32_t)integer(res, row, id + 5);
+    }
+    return 0;
+}
+
+static void on_inserted(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_block_cb cb = (store_block_cb)operation->callback;
+    store_block_t block;
+    if (!error && PQntuples(res) != 1)
+        error = STORE_ENOTFOUND;
+    if (!error)
+        error = read_block(res, 0, INS_ID, &block);
+    cb(error, error ? NULL : &block, error ? NULL : PQgetvalue(res, 0, INS_ORGANIZATION_TIMEZONE),
+       operation->arg);
+}
+
+store_operation_t *store_blocks_insert(store_pool_t *pool, const eng_id_t *organization,
+                                       const eng_id_t *resource, const store_block_t *write,
+                                       store_block_cb cb, void *arg)
+{
+    char org[37], owner[37], start[24], end[24], local[24], minutes[16];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(resource, owner);
+    snprintf(start, sizeof(start), "%lld", (long long)write->start);
+    snprintf(end, sizeof(end), "%lld", (long long)write->end);
+    int32_t day = tz_day_of(write->start_local);
+    int64_t second = write->start_local - (int64_t)day * TZ_SECONDS_PER_DAY;
+    store_date_text(day, local);
+    snprintf(local + 10, sizeof(local) - 10, "T%02d:%02d:%02d", (int)(second / 3600),
+             (int)(second / 60 % 60), (int)(second % 60));
+    snprintf(minutes, sizeof(minutes), "%d", (int)write->duration_minutes);
+    bool once = !write->recurring;
+    const char *values[8] = {org,
+                             owner,
+                             once ? start : NULL,
+                             once ? end : NULL,
+                             once ? NULL : write->rrule,
+                             once ? NULL : local,
+                             once ? NULL : minutes,
+                             write->reason};
+    return store_operation_start(pool, "block_insert", 8, values, on_inserted, (void (*)(void))cb,
+                                 arg);
+}
+
+/* A JSON list of wall seconds into *out (caller frees); false when it is not one. */
+static bool read_exdates(const char *text, int64_t **out, size_t *count)
+{
+    json_t *list = json_loads(text, 0, NULL);
+    bool ok = json_is_array(list);
+    *out = slotd_malloc((json_array_size(list) + 1) * sizeof(**out));
+    *count = 0;
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x)
+    {
+        ok = ok && json_is_integer(x);
+        if (ok)
+            (*out)[(*count)++] = json_integer_value(x);
+    }
+    json_decref(list);
+    return ok;
+}
+
+static void on_list(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_block_list_cb cb = (store_block_list_cb)operation->callback;
+    if (!error && (PQntuples(res) < 1 || strcmp(PQgetvalue(res, 0, LIST_EXISTS), "t") != 0))
+        error = STORE_ENOTFOUND;
+    int rows = error ? 0 : PQntuples(res);
+    store_block_t *items = slotd_calloc(rows ? (size_t)rows : 1, sizeof(*items));
+    size_t count = 0;
+    for (int row = 0; row < rows && !error; row++) {
+        if (PQgetisnull(res, row, LIST_ID))
+            continue;
+        store_block_t *block = &items[count++];
+        error = read_block(res, row, LIST_ID, block);
+        int64_t *exdates = NULL;
+        if (!error && block->recurring &&
+            !read_exdates(PQgetvalue(res, row, LIST_EXDATES), &exdates, &block->exdate_count))
+            error = STORE_EINTERNAL;
+        block->exdates = exdates;
+        if (error)
+            log_error("store_unreadable_row", "table", "blocks", "id",
+                      PQgetvalue(res, row, LIST_ID), NULL);
+    }
+    store_block_list_t list = {0};
+    if (!error)
+        list = (store_block_list_t){PQgetvalue(res, 0, LIST_TIMEZONE),
+                                    PQgetvalue(res, 0, LIST_ORGANIZATION_TIMEZONE), items, count};
+    cb(error, error ? NULL : &list, operation->arg);
+    for (size_t i = 0; i < count; i++)
+        free((void *)items[i].exdates);
+    free(items);
+}
+
+store_operation_t *store_blocks_list(store_pool_t *pool, const eng_id_t *organization,
+                                     const eng_id_t *resource, int64_t from, int64_t to,
+                                     store_block_list_cb cb, void *arg)
+{
+    char org[37], owner[37], after[24], before[24];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(resource, owner);
+    snprintf(after, sizeof(after), "%lld", (long long)from);
+    snprintf(before, sizeof(before), "%lld", (long long)to);
+    const char *values[4] = {org, owner, after, before};
+    return store_operation_start(pool, "block_list", 4, values, on_list, (void (*)(void))cb, arg);
+}
+
+static void on_deleted(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_block_delete_cb cb = (store_block_delete_cb)operation->callback;
+    if (!error && PQntuples(res) != 1)
+        error = STORE_ENOTFOUND;
+    cb(error, operation->arg);
+}
+
+store_operation_t *store_blocks_delete(store_pool_t *pool, const eng_id_t *organization,
+                                       const eng_id_t *resource, const eng_id_t *id,
+                                       store_block_delete_cb cb, void *arg)
+{
+    char org[37], owner[37], block[37];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(resource, owner);
+    codec_format_uuid(id, block);
+    const char *values[3] = {org, owner, block};
+    return store_operation_start(pool, "block_delete", 3, values, on_deleted, (void (*)(void))cb,
+                                 arg);
+}

@@ -1,0 +1,85 @@
+/*
+ * The typed store for the organization (see organization.h). The SQL is in
+ * sql/organization.sql; this file alone knows its parameter positions and
+ * result columns. A row is read into store_organization_t with strings
+ * pointing into the pool's result (valid during the callback), business hours
+ * parsed back into a WEEK and closures into day numbers. A row the service
+ * cannot read (another program wrote invalid hours) is an internal error,
+ * never a half-filled struct.
+ */
+#include "store/organization.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+#include "slotd/codec.h"
+
+/* The columns of organization_get and organization_update. */
+enum { COL_ID, COL_NAME, COL_TIMEZONE, COL_BUSINESS_HOURS, COL_CLOSURES };
+
+/* Reads the row; out->closures is allocated (the caller frees it). */
+static int read_row(const PGresult *res, store_organization_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (codec_parse_uuid(PQgetvalue(res, 0, COL_ID), &out->id) != 0)
+        return STORE_EINTERNAL;
+    out->name = PQgetvalue(res, 0, COL_NAME);
+    out->timezone = PQgetvalue(res, 0, COL_TIMEZONE);
+    int rc = 0;
+    const char *hours = store_nullable(res, 0, COL_BUSINESS_HOURS);
+    if (hours) {
+        out->has_business_hours = true;
+        rc = store_week_parse(hours, &out->business_hours);
+    }
+    int32_t *days;
+    if (store_dates_parse(PQgetvalue(res, 0, COL_CLOSURES), STORE_MAX_ORGANIZATION_CLOSURES, &days,
+                          &out->closure_count) != 0)
+        rc = STORE_EINTERNAL;
+    out->closures = days;
+    if (rc)
+        log_error("store_unreadable_row", "table", "organizations", "id",
+                  PQgetvalue(res, 0, COL_ID), NULL);
+    return rc;
+}
+
+static void on_one(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_organization_cb cb = (store_organization_cb)operation->callback;
+    store_organization_t organization = {0};
+    if (!error && PQntuples(res) != 1)
+        error = STORE_ENOTFOUND;
+    if (!error)
+        error = read_row(res, &organization);
+    cb(error, error ? NULL : &organization, operation->arg);
+    free((void *)organization.closures);
+}
+
+store_operation_t *store_organization_get(store_pool_t *pool, const eng_id_t *organization,
+                                          store_organization_cb cb, void *arg)
+{
+    char org[37];
+    codec_format_uuid(organization, org);
+    const char *values[1] = {org};
+    return store_operation_start(pool, "organization_get", 1, values, on_one, (void (*)(void))cb,
+                                 arg);
+}
+
+store_operation_t *store_organization_update(store_pool_t *pool, const eng_id_t *organization,
+                                             const store_organization_write_t *write,
+                                             store_organization_cb cb, void *arg)
+{
+    char org[37];
+    codec_format_uuid(organization, org);
+    char *hours = write->business_hours ? store_week_text(write->business_hours) : NULL;
+    char *closures =
+        write->closures_set ? store_dates_literal(write->closures, write->closure_count) : NULL;
+    const char *values[6] = {
+        org,     write->name, write->timezone, hours, write->business_hours_set ? "true" : "false",
+        closures};
+    store_operation_t *operation = store_operation_start(pool, "organization_update", 6, values,
+                                                         on_one, (void (*)(void))cb, arg);
+    free(hours);
+    free(closures);
+    return operation;
+}
