@@ -8,21 +8,24 @@
 #   clinic   1 organization, 20 staff, 2,500 intervals each  (50,000 intervals)
 #   saas     10,000 organizations, 5 staff each (50,000), 100 intervals each
 #            (5,000,000 intervals)
-# For each: start slotd (clock frozen at 2027-01-04T06:00:00+01:00) and measure
+# For each: start slotd (one process, --workers 1: one loop and one index; clock
+# frozen at 2027-01-04T06:00:00+01:00) and measure
 #   load      time from the start of the process until /readyz answers 200, and
 #             the index's own "index_loaded" time;
 #   RSS       VmRSS once loaded, divided by the busy intervals loaded (all-in),
 #             and the same above an empty database's RSS;
-#   pauses    the loop's longest pause during the load (the index's 1 ms timer,
-#             slotd_loop_max_pause_seconds) and the worst /healthz latency of a
+#   pauses    the loop's longest pause during the load (slotd_loop_max_pause_seconds),
+#             the most CPU time one loop turn took (slotd_loop_max_turn_cpu_seconds:
+#             a longer pause was the process waiting for a core), the worst /healthz
+#             latency of a
 #             probe sending one request about every millisecond
 #             (bench/scale_probe.py), during the load and during a burst of
 #             1,000 writes (single-row INSERTs into blocks on random resources,
 #             each a NOTIFY and a reload), until the reloads are done;
 #   slots     p50/p99 of GET /v1/slots, 7-day windows on random organizations
 #             (each with its own key), over keep-alive connections with wrk.
-# Then prints one table and the targets. A measurement, not a test: missed
-# targets still exit 0.
+# Then prints one table, the targets and the machine's load average before and
+# after. A measurement, not a test: missed targets still exit 0.
 #
 # Usage: bench/scale_bench.sh [organizations [intervals per staff member]]
 # (default 10000 and 100; or SLOTD_SCALE_ORGS and SLOTD_SCALE_INTERVALS) to
@@ -107,7 +110,8 @@ start_slotd() {
     probe_pid=$!
     local t0
     t0=$(now_s)
-    SLOTD_NOW=$frozen_now "$slotd" serve --listen "127.0.0.1:$port" --database-url "$(db_url "$1")" \
+    SLOTD_NOW=$frozen_now "$slotd" serve --workers 1 --listen "127.0.0.1:$port" \
+        --database-url "$(db_url "$1")" \
         >"$work/slotd-$1.log" 2>>"$work/slotd.err" &
     slotd_pid=$!
     for _ in $(seq 1 12000); do
@@ -162,6 +166,8 @@ run_dataset() {
         'BEGIN { printf "%.0f", (r - e) * 1024 / n }')
     R[$name.pause_load]=$(awk -v s="$(metric slotd_loop_max_pause_seconds)" \
         'BEGIN { printf "%.1f", s * 1000 }')
+    R[$name.cpu_load]=$(awk -v s="$(metric slotd_loop_max_turn_cpu_seconds)" \
+        'BEGIN { printf "%.1f", s * 1000 }')
     R[$name.probe_load]=$probe_load
 
     # the burst: 1,000 single-row writes on random resources, each its own transaction
@@ -190,6 +196,10 @@ run_dataset() {
     R[$name.burst_reloads]=$((current - reloads_before))
     stop_probe
     R[$name.probe_burst]=$(cut -d' ' -f1 "$work/probe.out")
+    R[$name.pause_burst]=$(awk -v s="$(metric slotd_loop_max_pause_seconds)" \
+        'BEGIN { printf "%.1f", s * 1000 }')
+    R[$name.cpu_burst]=$(awk -v s="$(metric slotd_loop_max_turn_cpu_seconds)" \
+        'BEGIN { printf "%.1f", s * 1000 }')
 
     # slot queries: 7-day windows on random organizations, with their own keys
     local days=$((intervals / 8 - 7))
@@ -213,6 +223,7 @@ run_dataset() {
     stop_slotd
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 run_dataset clinic 1 20 2500
 run_dataset saas "$saas_orgs" 5 "$saas_intervals"
 
@@ -230,11 +241,14 @@ row "load: index loaded (ms)" index_ms
 row "RSS once loaded (MiB)" rss_mb
 row "RSS per busy interval, all-in (bytes)" per
 row "RSS per busy interval above empty (bytes)" per_above
-row "longest loop pause, load (ms, 1 ms timer)" pause_load
+row "longest loop pause, load (ms)" pause_load
+row "most CPU in one loop turn, load (ms)" cpu_load
 row "worst /healthz latency, load (ms)" probe_load
 row "burst of 1,000 writes: reloads" burst_reloads
 row "burst of 1,000 writes: until applied (s)" burst_s
 row "worst /healthz latency, burst (ms)" probe_burst
+row "longest loop pause, to burst end (ms)" pause_burst
+row "most CPU in one loop turn, to burst end (ms)" cpu_burst
 row "slots 7-day, random org: requests/s" rps
 row "slots 7-day: p50" p50
 row "slots 7-day: p99" p99
@@ -243,3 +257,4 @@ echo
 echo "targets: load <= 15 s, <= 100 bytes RSS per interval, no loop pause over 20 ms after"
 echo "start, slot p99 within 1.2x of the clinic's (saas/clinic p99: $ratio)"
 echo "(empty database: RSS $((empty_rss / 1024)) MiB)"
+echo "load average (1, 5, 15 min): before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)"

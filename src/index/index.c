@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "index/internal.h"
 #include "index/load_statements.h"
@@ -45,17 +46,24 @@ typedef idx_work_kind_t work_kind_t;
 typedef struct {
     char after_org[37], after_id[37]; /* the last key of the page before */
     const char *hi;                   /* organization ids below this, or NULL: all */
-    int limit, sent_limit;            /* rows per page: next, and of the page asked for */
     bool done;
+    bool held; /* its next page waits until the queue has room (QUEUED_MAX) */
 } stream_t;
 
 #define STREAMS 2
 
-/* A page received and not applied yet: the index's own copy of the rows, and how far in. */
+/* Pages received and not applied yet, at most: when PostgreSQL is faster than the loop, a
+ * stream asks for its next page only once the loop has caught up, so a load holds a few
+ * pages at a time whatever the size of the dataset. */
+#define QUEUED_MAX 4
+
+/* A page received and not applied yet: the pool's result, kept, and how far in (a resource
+ * row is applied a few busy entries at a time: `resource` holds the rest). */
 typedef struct {
     PGresult *res;
     int step, stream, row;
-    uint64_t apply_ns; /* loop time spent applying it so far */
+    bool in_row; /* the row's resource is begun and `resource` holds what is left of it */
+    idx_resource_load_t resource;
 } queued_page_t;
 
 typedef struct {
@@ -97,7 +105,7 @@ struct store_index {
     store_index_stats_t stats;
     idx_tally_t tally;
     uv_prepare_t lag_prepare;
-    uint64_t lag_last_ns, lag_last_idle_ns;
+    uint64_t lag_last_ns, lag_last_idle_ns, lag_last_cpu_ns;
     store_listen_t *listen;
     int open_handles;
     void (*on_closed)(void *);
@@ -162,16 +170,13 @@ void store_index_stats(const store_index_t *ix, store_index_stats_t *stats)
     stats->load_failures = ss.failures;
     stats->organizations = ix->org_count;
     stats->resources = stats->services = stats->busy_entries = stats->busy_bytes = 0;
+    /* from each organization's totals: visiting every resource of 10,000 organizations
+     * would hold the loop for milliseconds */
     for (size_t i = 0; i < ix->org_count; i++) {
         index_org_t *org = ix->org_list[i];
-        for (size_t k = 0; k < org->resources.capacity; k++) {
-            idx_resource_entry_t *e = org->resources.entries[k].value;
-            if (e == NULL)
-                continue;
-            stats->resources++;
-            stats->busy_entries += eng_resource_busy_count(e->resource);
-            stats->busy_bytes += eng_resource_busy_bytes(e->resource);
-        }
+        stats->resources += org->resources.count;
+        stats->busy_entries += org->busy_entries;
+        stats->busy_bytes += org->busy_bytes;
         stats->services += org->services.count;
     }
 }
@@ -294,7 +299,7 @@ static void start_reload(store_index_t *ix, const idx_work_t *w)
     store_query_t *q;
     if (w->kind == IDX_WORK_RESOURCE) {
         const char *values[7] = {org, id, clock_value(ix), ZERO_UUID, ZERO_UUID, NULL, NULL};
-        q = store_query(ix->pool, "idx_resources", 7, values, on_reload, rl);
+        q = store_query_binary(ix->pool, "idx_resources", 7, values, on_reload, rl);
     } else {
         const char *values[5] = {org, id, ZERO_UUID, ZERO_UUID, NULL};
         q = store_query(ix->pool, "idx_services", 5, values, on_reload, rl);
@@ -335,10 +340,23 @@ static void finish_rebuild(store_index_t *ix)
     rebuild_t *rb = ix->rebuild;
     ix->rebuild = NULL;
     if (rb->all) {
-        for (size_t i = 0; i < ix->org_count; i++)
-            retire(ix, ix->org_list[i]);
+        /* everything is replaced: the rebuild's map and list become the index's, in one
+         * step whatever their size, and the old organizations are freed in later turns */
+        ix->retired = slotd_grow(ix->retired, &ix->retired_capacity,
+                                 ix->retired_count + ix->org_count, sizeof(*ix->retired));
+        if (ix->org_count)
+            memcpy(ix->retired + ix->retired_count, ix->org_list,
+                   ix->org_count * sizeof(*ix->org_list));
+        ix->retired_count += ix->org_count;
         idmap_free(&ix->orgs);
-        ix->org_count = 0;
+        free(ix->org_list);
+        ix->orgs = rb->built;
+        ix->org_list = rb->orgs;
+        ix->org_count = rb->org_count;
+        ix->org_capacity = rb->org_capacity;
+        rb->built = (idmap_t){0};
+        rb->orgs = NULL;
+        rb->org_count = rb->org_capacity = 0;
     } else {
         for (size_t i = 0; i < ix->org_count; i++) {
             if (memcmp(&ix->org_list[i]->id, &rb->org, sizeof(eng_id_t)) == 0) {
@@ -381,44 +399,49 @@ static void finish_rebuild(store_index_t *ix)
     idx_sched_done(ix->sched, &w, gone ? IDX_GONE : IDX_APPLIED);
 }
 
-/* Applies one row of a page of the given step to the rebuild. */
-static void apply_row(store_index_t *ix, rebuild_t *rb, int step, const PGresult *res, int row)
+/* The rebuild's organization a row of steps 1-3 belongs to, or NULL. */
+static index_org_t *row_org(rebuild_t *rb, const PGresult *res, int row)
 {
-    if (step == 0) {
-        index_org_t *org = idx_load_org(res, row, &ix->tally);
+    eng_id_t org_id;
+    return idx_parse_id(res, row, 0, &org_id) ? idmap_get(&rb->built, &org_id) : NULL;
+}
+
+/* Applies one step of the page's current row to the rebuild: a whole row, or a resource's
+ * next STORE_INDEX_BUSY_PER_STEP busy entries; moves to the next row once the row is done. */
+static void apply_step(store_index_t *ix, rebuild_t *rb, queued_page_t *page)
+{
+    const PGresult *res = page->res;
+    int row = page->row;
+    index_org_t *org = page->step == 0 ? NULL : row_org(rb, res, row);
+    eng_id_t id;
+    if (page->step == 0) {
+        org = idx_load_org(res, row, &ix->tally);
         if (org) {
             idmap_put(&rb->built, &org->id, org);
             rb->orgs =
                 slotd_grow(rb->orgs, &rb->org_capacity, rb->org_count + 1, sizeof(*rb->orgs));
             rb->orgs[rb->org_count++] = org;
         }
-        return;
-    }
-    eng_id_t org_id, id;
-    index_org_t *org;
-    if (!idx_parse_id(res, row, 0, &org_id) || (org = idmap_get(&rb->built, &org_id)) == NULL)
-        return;
-    if (step == 1)
+    } else if (org == NULL) {
+        /* not an organization of this rebuild */
+    } else if (page->step == 1) {
         idx_load_location(org, res, row, &ix->tally);
-    else if (step == 2)
-        idx_load_resource(org, res, row, &id, &ix->tally);
-    else
+    } else if (page->step == 2) {
+        if (!page->in_row)
+            page->in_row = idx_resource_begin(org, res, row, &id, &page->resource, &ix->tally);
+        if (page->in_row &&
+            !idx_resource_busy(org, &page->resource, STORE_INDEX_BUSY_PER_STEP, &ix->tally))
+            return; /* more of this resource next step */
+        page->in_row = false;
+    } else {
         idx_load_service(org, res, row, &ix->tally);
-}
-
-/* A page fully applied: size its stream's next pages so that one stays within a few
- * milliseconds of loop time in all. */
-static void page_applied(store_index_t *ix, rebuild_t *rb, const queued_page_t *page)
-{
-    stream_t *st = &rb->streams[page->stream];
-    uint64_t took_us = page->apply_ns / 1000;
-    if (took_us > 4000 && st->limit > 1)
-        st->limit /= 2;
-    else if (took_us < 1000 && st->limit < ix->page_rows)
-        st->limit *= 2;
+    }
+    page->row++;
 }
 
 static void on_apply_idle(uv_idle_t *idle);
+static bool release_held(store_index_t *ix);
+static void rebuild_failed(store_index_t *ix, const char *sqlstate);
 
 static bool has_work(const store_index_t *ix)
 {
@@ -442,14 +465,13 @@ static void apply_some(store_index_t *ix)
         if (rb && rb->queue_head < rb->queue_count) {
             queued_page_t *page = &rb->queue[rb->queue_head];
             if (page->row < PQntuples(page->res))
-                apply_row(ix, rb, page->step, page->res, page->row++);
-            uint64_t after = uv_hrtime();
-            page->apply_ns += after - now;
-            now = after;
+                apply_step(ix, rb, page);
+            now = uv_hrtime();
             if (page->row >= PQntuples(page->res)) {
-                page_applied(ix, rb, page);
                 PQclear(page->res);
                 rb->queue_head++;
+                if (!release_held(ix))
+                    rebuild_failed(ix, NULL);
             }
         } else if (ix->retired_count > 0) {
             idx_free_org(ix->retired[--ix->retired_count]);
@@ -506,8 +528,7 @@ static bool step_start(store_index_t *ix)
     rb->stream_count = rb->all && rb->step == 2 ? STREAMS : 1;
     for (int i = 0; i < rb->stream_count; i++) {
         stream_t *st = &rb->streams[i];
-        int limit = st->limit ? st->limit : ix->page_rows;
-        *st = (stream_t){.limit = limit};
+        *st = (stream_t){0};
         snprintf(st->after_org, sizeof(st->after_org), "%s", i == 0 ? ZERO_UUID : middle_org);
         snprintf(st->after_id, sizeof(st->after_id), "%s", i == 0 ? ZERO_UUID : middle_id);
         st->hi = rb->stream_count > 1 && i == 0 ? middle : NULL;
@@ -519,9 +540,26 @@ static bool step_start(store_index_t *ix)
     return true;
 }
 
+/* Asks for the next page of every stream held back, while the queue has room; false when
+ * the pool refuses. */
+static bool release_held(store_index_t *ix)
+{
+    rebuild_t *rb = ix->rebuild;
+    for (int i = 0; rb && i < rb->stream_count; i++) {
+        if (!rb->streams[i].held || rb->queue_count - rb->queue_head >= QUEUED_MAX)
+            continue;
+        rb->streams[i].held = false;
+        if (!rebuild_send(ix, i))
+            return false;
+    }
+    return true;
+}
+
 /* A page arrived: ask for the stream's next one at once (PostgreSQL prepares it while
- * the loop applies this one), and queue this one, to be applied a budget at a time
- * (apply_some). */
+ * the loop applies this one) unless the queue is full, and queue this one, to be applied
+ * a budget at a time over the next loop turns (apply_some). The page is the pool's
+ * result itself, kept rather than copied: this callback does no work that grows with
+ * the page. */
 static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg)
 {
     page_t page = *(page_t *)arg;
@@ -538,13 +576,18 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
     stream_t *st = &rb->streams[page.stream];
     int rows = PQntuples(res), step = rb->step;
     bool sent = true;
-    if (rows == st->sent_limit) {
+    if (rows == ix->page_rows) {
         /* a full page: the next one starts after its last key */
-        snprintf(st->after_org, sizeof(st->after_org), "%s",
-                 step == 0 ? ZERO_UUID : PQgetvalue(res, rows - 1, 0));
-        snprintf(st->after_id, sizeof(st->after_id), "%s",
-                 PQgetvalue(res, rows - 1, step == 0 ? 0 : 1));
-        sent = rebuild_send(ix, page.stream);
+        eng_id_t last_org = {{0}}, last_id = {{0}};
+        if (step > 0)
+            idx_parse_id(res, rows - 1, 0, &last_org);
+        idx_parse_id(res, rows - 1, step == 0 ? 0 : 1, &last_id);
+        codec_format_uuid(&last_org, st->after_org);
+        codec_format_uuid(&last_id, st->after_id);
+        if (rb->queue_count - rb->queue_head + 1 < QUEUED_MAX)
+            sent = rebuild_send(ix, page.stream);
+        else
+            st->held = true;
     } else {
         st->done = true;
     }
@@ -560,18 +603,21 @@ static void on_rebuild_rows(const PGresult *res, const char *sqlstate, void *arg
         rebuild_failed(ix, NULL);
         return;
     }
-    /* the rows are applied over the next loop turns, from a copy of the index's own */
-    PGresult *copy = rows ? PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES) : NULL;
-    if (rows && copy == NULL)
+    PGresult *kept = rows ? store_result_keep(res) : NULL;
+    if (rows && kept == NULL) /* refused only outside a query callback: copy, to be safe */
+        kept = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+    if (rows && kept == NULL)
         slotd_out_of_memory();
-    if (copy) {
+    if (kept) {
         if (rb->queue_head == rb->queue_count)
             rb->queue_head = rb->queue_count = 0;
         rb->queue =
             slotd_grow(rb->queue, &rb->queue_capacity, rb->queue_count + 1, sizeof(*rb->queue));
-        rb->queue[rb->queue_count++] = (queued_page_t){copy, step, page.stream, 0, 0};
+        rb->queue[rb->queue_count++] =
+            (queued_page_t){.res = kept, .step = step, .stream = page.stream};
     }
-    apply_some(ix);
+    /* an empty last page may finish the rebuild: apply_some swaps it in */
+    uv_idle_start(&ix->apply_idle, on_apply_idle);
 }
 
 /* Asks for the next page of one stream of the current step; false when the pool refuses. */
@@ -581,10 +627,7 @@ static bool rebuild_send(store_index_t *ix, int stream)
     stream_t *st = &rb->streams[stream];
     char org[37], limit[16];
     codec_format_uuid(&rb->org, org);
-    if (st->limit > ix->page_rows || st->limit < 1)
-        st->limit = ix->page_rows;
-    st->sent_limit = st->limit;
-    snprintf(limit, sizeof(limit), "%d", st->sent_limit);
+    snprintf(limit, sizeof(limit), "%d", ix->page_rows);
     const char *only = rb->all ? NULL : org;
     const char *values[7];
     int count;
@@ -606,7 +649,10 @@ static bool rebuild_send(store_index_t *ix, int stream)
     }
     page_t *page = slotd_malloc(sizeof(*page));
     *page = (page_t){ix, rb->seq, stream};
-    if (store_query(ix->pool, rebuild_statements[rb->step], count, values, on_rebuild_rows, page) ==
+    store_query_t *(*query)(store_pool_t *, const char *, int, const char *const *, store_query_cb,
+                            void *) =
+        rb->step == 2 ? store_query_binary : store_query; /* see idx_resources */
+    if (query(ix->pool, rebuild_statements[rb->step], count, values, on_rebuild_rows, page) ==
         NULL) {
         free(page);
         return false;
@@ -656,28 +702,42 @@ static void host_arm_retry(void *host, uint64_t delay_ms)
     uv_timer_start(&ix->retry_timer, on_retry_timer, delay_ms, 0);
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* The loop's longest pause: once per loop turn, just before the loop waits for I/O, the
  * time since the previous turn less the time the loop spent waiting (libuv's idle-time
  * metric; the service turns it on) is the time callbacks held the loop. Nothing wakes an
- * idle loop for it. */
+ * idle loop for it. The thread's CPU time over the same turn tells work on the loop from
+ * the process waiting for a core while it was runnable, which counts in the pause too. */
 static void on_lag_prepare(uv_prepare_t *prepare)
 {
     store_index_t *ix = prepare->data;
-    uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(ix->loop);
+    uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(ix->loop), cpu = thread_cpu_ns();
     if (ix->lag_last_ns) {
         uint64_t waited = idle - ix->lag_last_idle_ns;
         uint64_t elapsed = now - ix->lag_last_ns;
         uint64_t busy_us = (elapsed > waited ? elapsed - waited : 0) / 1000;
+        uint64_t cpu_us = (cpu > ix->lag_last_cpu_ns ? cpu - ix->lag_last_cpu_ns : 0) / 1000;
         if (busy_us > ix->stats.loop_max_pause_us)
             ix->stats.loop_max_pause_us = busy_us;
+        if (cpu_us > ix->stats.loop_max_turn_cpu_us)
+            ix->stats.loop_max_turn_cpu_us = cpu_us;
     }
     ix->lag_last_ns = now;
     ix->lag_last_idle_ns = idle;
+    ix->lag_last_cpu_ns = cpu;
 }
 
 void store_index_reset_pause(store_index_t *ix)
 {
     ix->stats.loop_max_pause_us = 0;
+    ix->stats.loop_max_turn_cpu_us = 0;
     ix->lag_last_ns = 0;
 }
 

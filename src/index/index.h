@@ -42,6 +42,11 @@ typedef struct {
     int apply_budget_us; /**< loop time one turn may spend applying a load (0: 2000) */
 } store_index_options_t;
 
+/** Busy entries of one resource a turn applies between two looks at its budget: the
+ *  smallest step of a load, so a resource with a great deal of busy time spreads over
+ *  turns. */
+#define STORE_INDEX_BUSY_PER_STEP 256
+
 /** Starts loading and listening. The index owns its connections; close it with store_index_close.
  */
 store_index_t *store_index_new(const store_index_options_t *options);
@@ -103,7 +108,10 @@ typedef struct {
     uint64_t load_failures;     /**< queries of the index that failed (each retried) */
     uint64_t last_load_ms;      /**< duration of the last full load */
     uint64_t loop_max_pause_us; /**< the loop's longest pause seen (see store_index_reset_pause) */
-    uint64_t apply_turns;       /**< loop turns that applied load rows or freed replaced data */
+    /** The most CPU time the loop's thread spent in one turn: a pause longer than this
+     *  was the process waiting for a core, not work on the loop. */
+    uint64_t loop_max_turn_cpu_us;
+    uint64_t apply_turns; /**< loop turns that applied load rows or freed replaced data */
 } store_index_stats_t;
 void store_index_stats(const store_index_t *index, store_index_stats_t *stats);
 

@@ -43,6 +43,9 @@ struct index_org {
     eng_id_t id;
     eng_org_t *engine;
     idmap_t resources, services, locations;
+    /* busy entries of all its resources and the bytes they take, kept by the loader as it
+     * applies rows, so that stats need not visit every resource */
+    size_t busy_entries, busy_bytes;
     void **owned; /* every entry, for freeing */
     size_t owned_count, owned_capacity;
 };
@@ -62,9 +65,40 @@ void idx_free_org(index_org_t *org);
 /** Applies a row of idx_locations. */
 void idx_load_location(index_org_t *org, const PGresult *res, int row, idx_tally_t *tally);
 
+/** A cursor over one array column of a binary result (loader.c reads it). */
+typedef struct {
+    const unsigned char *p, *end;
+    uint32_t left; /* elements not read yet */
+} idx_array_t;
+
+#define IDX_BUSY_ARRAYS 7  /* padded start, padded end, start, end, stamp, booking, id */
+#define IDX_BLOCK_ARRAYS 3 /* start, end, id */
+
+/** A row of idx_resources being applied: its busy time and blocks not added yet. */
+typedef struct {
+    eng_resource_t *resource;
+    bool became_usable; /* not usable (unknown or deleted) before, and usable now */
+    idx_array_t busy[IDX_BUSY_ARRAYS], blocks[IDX_BLOCK_ARRAYS];
+} idx_resource_load_t;
+
 /**
- * Applies a row of idx_resources. Returns whether the resource was not usable
- * (unknown or deleted) before and is now; `id` receives its id.
+ * Applies a row of idx_resources but its busy time and blocks, which `load` then
+ * holds for idx_resource_busy; `id` receives the resource's id. False when the row
+ * was skipped (there is nothing more to apply).
+ */
+bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                        idx_resource_load_t *load, idx_tally_t *tally);
+
+/**
+ * Adds at most `max` entries of a row's busy time and blocks; true once none is
+ * left. The row's result must live until then. Lets a resource with a great deal
+ * of busy time be applied over several loop turns.
+ */
+bool idx_resource_busy(index_org_t *org, idx_resource_load_t *load, size_t max, idx_tally_t *tally);
+
+/**
+ * Applies a row of idx_resources in one step. Returns whether the resource was not
+ * usable (unknown or deleted) before and is now; `id` receives its id.
  */
 bool idx_load_resource(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
                        idx_tally_t *tally);

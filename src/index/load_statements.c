@@ -5,14 +5,16 @@
  * NULL for all. A rebuild reads in pages in key order (keyset pagination: the
  * rows after the last key of the previous page, at most `limit` of them), so
  * no result is ever the whole dataset and the loop applies one page at a time.
- * Timestamps become epoch seconds only when finite; any other arrives empty
- * (or null) and the loader skips that entry, so one row holding `infinity` can
- * never fail a query that loads every other row with it.
+ * No statement converts a timestamp in a way that fails on `infinity`: the
+ * loader recognizes a value that is not finite and skips that entry, so one row
+ * holding it can never fail a query that loads every other row with it.
  *
  * A resource's busy time and one-off blocks, the bulk of any load, come as
- * compact text rather than JSON: entries separated by ';', fields by ','
- * (occupancy: padded start, padded end, start, end, created_at or expires_at,
- * t/f for a booking, id; blocks: start, end, id), all epoch seconds.
+ * arrays, one per field and in the same order (occupancy: padded start, padded
+ * end, start, end, created_at or expires_at, whether a booking, id; blocks:
+ * start, end, id), in the binary format the index asks idx_resources' results
+ * in: timestamps as PostgreSQL's integers and ids as their 16 bytes, so neither
+ * side formats or parses text for them.
  * A page's keys are chosen first, in a subquery, so the per-resource subqueries
  * run for that page only, whatever plan the key range gets.
  */
@@ -44,32 +46,8 @@ const store_statement_t idx_load_statements[] = {
      "      FROM unnest(b.exdates) x), b.id)), '[]') "
      "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
      "    AND b.deleted_at IS NULL AND b.rrule IS NOT NULL)::text, "
-     "(SELECT string_agg("
-     "   coalesce(CASE WHEN isfinite(lower(c.occupied)) THEN extract(epoch FROM "
-     "lower(c.occupied))::bigint::text END, '') || ',' || "
-     "   coalesce(CASE WHEN isfinite(upper(c.occupied)) THEN extract(epoch FROM "
-     "upper(c.occupied))::bigint::text END, '') || ',' || "
-     "   coalesce(CASE WHEN isfinite(coalesce(bk.starts_at, h.starts_at)) THEN extract(epoch FROM "
-     "coalesce(bk.starts_at, h.starts_at))::bigint::text END, '') || ',' || "
-     "   coalesce(CASE WHEN isfinite(coalesce(bk.ends_at, h.ends_at)) THEN extract(epoch FROM "
-     "coalesce(bk.ends_at, h.ends_at))::bigint::text END, '') || ',' || "
-     "   coalesce(CASE WHEN isfinite(coalesce(bk.created_at, c.expires_at)) THEN extract(epoch "
-     "FROM coalesce(bk.created_at, c.expires_at))::bigint::text END, '') || ',' || "
-     "   CASE WHEN c.booking_id IS NULL THEN 'f' ELSE 't' END || ',' || c.id::text, ';') "
-     "   FROM occupancy c "
-     "   LEFT JOIN bookings bk ON bk.organization_id = c.organization_id AND bk.id = c.booking_id "
-     "   LEFT JOIN holds h ON h.organization_id = c.organization_id AND h.id = c.hold_id "
-     "  WHERE c.organization_id = r.organization_id AND c.resource_id = r.id AND c.active "
-     "    AND (upper_inf(c.occupied) "
-     "         OR upper(c.occupied) > coalesce($3::timestamptz, now()) - interval '1 day') "
-     "    AND (c.hold_id IS NULL OR c.expires_at > coalesce($3::timestamptz, now()))), "
-     "(SELECT string_agg("
-     "   coalesce(CASE WHEN isfinite(b.starts_at) THEN extract(epoch FROM "
-     "b.starts_at)::bigint::text END, '') || ',' || "
-     "   coalesce(CASE WHEN isfinite(b.ends_at) THEN extract(epoch FROM b.ends_at)::bigint::text "
-     "END, '') || ',' || b.id::text, ';') "
-     "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
-     "    AND b.deleted_at IS NULL AND b.rrule IS NULL) "
+     "busy.lower, busy.upper, busy.starts, busy.ends, busy.stamps, busy.bookings, busy.ids, "
+     "one_off.starts, one_off.ends, one_off.ids "
      "FROM (SELECT p.organization_id, p.id FROM resources p "
      "       JOIN organizations po ON po.id = p.organization_id AND po.deleted_at IS NULL "
      "       WHERE ($1::uuid IS NULL OR p.organization_id = $1) AND ($2::uuid IS NULL OR p.id = "
@@ -80,6 +58,24 @@ const store_statement_t idx_load_statements[] = {
      "JOIN resources r ON r.organization_id = page.organization_id AND r.id = page.id "
      "JOIN organizations o ON o.id = r.organization_id "
      "LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id "
+     "LEFT JOIN LATERAL (SELECT array_agg(lower(c.occupied)) AS lower, "
+     "   array_agg(upper(c.occupied)) AS upper, "
+     "   array_agg(coalesce(bk.starts_at, h.starts_at)) AS starts, "
+     "   array_agg(coalesce(bk.ends_at, h.ends_at)) AS ends, "
+     "   array_agg(coalesce(bk.created_at, c.expires_at)) AS stamps, "
+     "   array_agg(c.booking_id IS NOT NULL) AS bookings, array_agg(c.id) AS ids "
+     "   FROM occupancy c "
+     "   LEFT JOIN bookings bk ON bk.organization_id = c.organization_id AND bk.id = c.booking_id "
+     "   LEFT JOIN holds h ON h.organization_id = c.organization_id AND h.id = c.hold_id "
+     "  WHERE c.organization_id = r.organization_id AND c.resource_id = r.id AND c.active "
+     "    AND (upper_inf(c.occupied) "
+     "         OR upper(c.occupied) > coalesce($3::timestamptz, now()) - interval '1 day') "
+     "    AND (c.hold_id IS NULL OR c.expires_at > coalesce($3::timestamptz, now()))) busy "
+     "  ON true "
+     "LEFT JOIN LATERAL (SELECT array_agg(b.starts_at) AS starts, array_agg(b.ends_at) AS ends, "
+     "   array_agg(b.id) AS ids "
+     "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
+     "    AND b.deleted_at IS NULL AND b.rrule IS NULL) one_off ON true "
      "ORDER BY r.organization_id, r.id"},
     /* $1 organization or NULL, $2 one service or NULL, $3 $4 after this key, $5 limit */
     {"idx_services",

@@ -6,8 +6,8 @@
  * the engine, and every engine call that can refuse is checked after: a row
  * (or one block, override or busy interval inside a row's JSON arrays) that
  * cannot be used is skipped, logged and counted, never allowed to stop the
- * load of anything else. The statements already turn timestamps that are not
- * finite into JSON null, so one `infinity` cannot fail the whole query.
+ * load of anything else. No statement converts a timestamp in a way that fails
+ * on one that is not finite, so one `infinity` cannot fail the whole query.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -79,7 +79,14 @@ eng_location_t *idx_org_location(index_org_t *org, const eng_id_t *id)
 
 bool idx_parse_id(const PGresult *res, int row, int col, eng_id_t *id)
 {
-    return !PQgetisnull(res, row, col) && codec_parse_uuid(PQgetvalue(res, row, col), id) == 0;
+    if (PQgetisnull(res, row, col))
+        return false;
+    if (PQfformat(res, col) == 0)
+        return codec_parse_uuid(PQgetvalue(res, row, col), id) == 0;
+    if (PQgetlength(res, row, col) != (int)sizeof(id->bytes))
+        return false;
+    memcpy(id->bytes, PQgetvalue(res, row, col), sizeof(id->bytes));
+    return true;
 }
 
 static tz_zone_t *zone_named(const char *name)
@@ -101,7 +108,9 @@ static json_t *json_column(const PGresult *res, int row, int col)
 
 static bool is_true(const PGresult *res, int row, int col)
 {
-    return strcmp(PQgetvalue(res, row, col), "t") == 0;
+    const char *v = PQgetvalue(res, row, col);
+    return PQfformat(res, col) == 0 ? strcmp(v, "t") == 0
+                                    : PQgetlength(res, row, col) == 1 && v[0] == 1;
 }
 
 /* A list of dates (closures); entries that are not dates are dropped. */
@@ -266,117 +275,165 @@ static void load_recurring(index_org_t *org, eng_resource_t *r, json_t *blocks, 
     }
 }
 
-/* The compact text of busy time and one-off blocks: entries separated by ';', fields by ','.
- * Reads one field as an integer; false when it is empty (a time that is not finite) or
- * malformed. Moves past the field and its ','. */
-static bool next_integer(const char **p, int64_t *value)
+/* ---- busy time and one-off blocks: arrays in PostgreSQL's binary format ----------------------
+ *
+ * An array value: int32 dimensions, int32 has-nulls flag, uint32 element type, then per
+ * dimension int32 size and int32 lower bound, then each element as an int32 length (-1:
+ * NULL) and that many bytes; all big-endian. A timestamptz is int64 microseconds since
+ * 2000-01-01 UTC, infinity the largest int64 and -infinity the smallest. */
+
+#define PG_EPOCH_US INT64_C(946684800000000) /* 2000-01-01 in Unix microseconds */
+
+static uint32_t be32(const unsigned char *p)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(*p, &end, 10);
-    bool ok = end != *p && errno == 0;
-    while (*end && *end != ',' && *end != ';') {
-        ok = false;
-        end++;
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A cursor over an array column; an SQL NULL or a value that is not a one-dimensional
+ * array is an empty one. */
+static idx_array_t array_of(const PGresult *res, int row, int col)
+{
+    idx_array_t a = {0};
+    if (PQgetisnull(res, row, col))
+        return a;
+    const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
+    const unsigned char *end = p + PQgetlength(res, row, col);
+    if (end - p < 12 || be32(p) != 1 || end - p < 20)
+        return a;
+    a.p = p + 20;
+    a.end = end;
+    a.left = be32(p + 12);
+    return a;
+}
+
+/* The next element: its bytes (NULL for an SQL NULL) and length; false past the end. */
+static bool array_next(idx_array_t *a, const unsigned char **value, int32_t *length)
+{
+    if (a->left == 0 || a->end - a->p < 4)
+        return false;
+    int32_t n = (int32_t)be32(a->p);
+    a->p += 4;
+    a->left--;
+    *value = NULL;
+    *length = 0;
+    if (n >= 0 && a->end - a->p >= n) {
+        *value = a->p;
+        *length = n;
+        a->p += n;
+    } else if (n >= 0) {
+        a->left = 0; /* truncated: nothing more can be read */
     }
-    if (*end == ',')
-        end++;
-    *p = end;
-    *value = v;
-    return ok;
+    return true;
 }
 
-/* Reads one text field (at most size - 1 characters kept). */
-static void next_text(const char **p, char *out, size_t size)
+/* The next element as epoch seconds (rounded to the nearest second, halves away from zero,
+ * as extract(epoch ...)::bigint does); false when it is NULL or not finite. */
+static bool next_instant(idx_array_t *a, int64_t *seconds)
 {
-    size_t n = 0;
-    const char *q = *p;
-    for (; *q && *q != ',' && *q != ';'; q++)
-        if (n + 1 < size)
-            out[n++] = *q;
-    out[n] = 0;
-    if (*q == ',')
-        q++;
-    *p = q;
+    const unsigned char *v;
+    int32_t n;
+    if (!array_next(a, &v, &n) || v == NULL || n != 8)
+        return false;
+    uint64_t u = (uint64_t)be32(v) << 32 | be32(v + 4);
+    int64_t us = (int64_t)u;
+    if (us == INT64_MAX || us == INT64_MIN)
+        return false;
+    int64_t unix_us = us + PG_EPOCH_US;
+    *seconds = unix_us >= 0 ? (unix_us + 500000) / 1000000 : -((-unix_us + 500000) / 1000000);
+    return true;
 }
 
-/* Moves past the rest of an entry and its ';'. */
-static void next_entry(const char **p)
+static bool next_bool(idx_array_t *a)
 {
-    while (**p && **p != ';')
-        (*p)++;
-    if (**p == ';')
-        (*p)++;
+    const unsigned char *v;
+    int32_t n;
+    return array_next(a, &v, &n) && v && n == 1 && v[0] == 1;
 }
 
-/* One-off blocks: "start,end,id;..." */
-static void load_blocks(index_org_t *org, eng_resource_t *r, const char *text, idx_tally_t *tally)
+/* The next element as an id; false when it is NULL. */
+static bool next_id(idx_array_t *a, eng_id_t *id)
 {
-    for (const char *p = text; p && *p; next_entry(&p)) {
-        int64_t start, end;
-        char id_text[40];
-        bool ok = next_integer(&p, &start);
-        ok &= next_integer(&p, &end);
-        next_text(&p, id_text, sizeof(id_text));
-        eng_id_t block_id;
-        bool has_id = codec_parse_uuid(id_text, &block_id) == 0;
-        const char *reason = NULL;
-        if (!ok) {
-            reason = "block with a time that is not finite";
-        } else {
-            eng_busy_t b = {
-                .start = start, .end = end, .kind = ENG_BUSY_BLOCK, .key = key_of(id_text)};
-            if (eng_resource_add_busy(r, &b) != 0)
-                reason = "block refused by the engine";
-        }
-        if (reason)
-            skip(tally, "blocks", &org->id, has_id ? &block_id : NULL, reason);
+    const unsigned char *v;
+    int32_t n;
+    if (!array_next(a, &v, &n) || v == NULL || n != (int32_t)sizeof(id->bytes))
+        return false;
+    memcpy(id->bytes, v, sizeof(id->bytes));
+    return true;
+}
+
+/* The engine's key of an entry: the first 8 bytes of its id (0 without one). */
+static uint64_t key_of_id(const eng_id_t *id, bool has_id)
+{
+    uint64_t key = 0;
+    if (has_id)
+        memcpy(&key, id->bytes, sizeof(key));
+    return key;
+}
+
+/* One occupancy entry: padded start and end, start, end, created_at or expires_at, whether
+ * a booking, id. */
+static void load_one_busy(index_org_t *org, eng_resource_t *r, idx_array_t *c, idx_tally_t *tally)
+{
+    int64_t lower, upper, start, end, stamp;
+    bool padded = next_instant(&c[0], &lower);
+    padded &= next_instant(&c[1], &upper);
+    bool timed = next_instant(&c[2], &start);
+    timed &= next_instant(&c[3], &end);
+    if (!next_instant(&c[4], &stamp))
+        stamp = 0;
+    bool booking = next_bool(&c[5]);
+    eng_id_t busy_id;
+    bool has_id = next_id(&c[6], &busy_id);
+    if (!padded) {
+        skip(tally, "occupancy", &org->id, has_id ? &busy_id : NULL,
+             "busy time that is not finite");
+        return;
     }
+    if (!timed || start < lower || end > upper || end <= start ||
+        (start - lower) / 60 > UINT16_MAX || (upper - end) / 60 > UINT16_MAX) {
+        start = lower; /* occupancy written by hand: take it as it is */
+        end = upper;
+    }
+    eng_busy_t b = {.start = start,
+                    .end = end,
+                    .buffer_before = (uint16_t)((start - lower) / 60),
+                    .buffer_after = (uint16_t)((upper - end) / 60),
+                    .kind = booking ? ENG_BUSY_BOOKING : ENG_BUSY_HOLD,
+                    .stamp = stamp,
+                    .key = key_of_id(&busy_id, has_id)};
+    if (eng_resource_add_busy(r, &b) != 0)
+        skip(tally, "occupancy", &org->id, has_id ? &busy_id : NULL,
+             "busy time refused by the engine");
 }
 
-/* Busy time: "padded start,padded end,start,end,created_at|expires_at,t|f (booking),id;..." */
-static void load_busy(index_org_t *org, eng_resource_t *r, const char *text, idx_tally_t *tally)
+/* One one-off block: start, end, id. */
+static void load_one_block(index_org_t *org, eng_resource_t *r, idx_array_t *b, idx_tally_t *tally)
 {
-    for (const char *p = text; p && *p; next_entry(&p)) {
-        int64_t lower, upper, start, end, stamp;
-        char booking[4], id_text[40];
-        bool padded = next_integer(&p, &lower);
-        padded &= next_integer(&p, &upper);
-        bool timed = next_integer(&p, &start);
-        timed &= next_integer(&p, &end);
-        if (!next_integer(&p, &stamp))
-            stamp = 0;
-        next_text(&p, booking, sizeof(booking));
-        next_text(&p, id_text, sizeof(id_text));
-        eng_id_t busy_id;
-        bool has_id = codec_parse_uuid(id_text, &busy_id) == 0;
-        if (!padded) {
-            skip(tally, "occupancy", &org->id, has_id ? &busy_id : NULL,
-                 "busy time that is not finite");
-            continue;
-        }
-        if (!timed || start < lower || end > upper || end <= start ||
-            (start - lower) / 60 > UINT16_MAX || (upper - end) / 60 > UINT16_MAX) {
-            start = lower; /* occupancy written by hand: take it as it is */
-            end = upper;
-        }
-        eng_busy_t b = {.start = start,
-                        .end = end,
-                        .buffer_before = (uint16_t)((start - lower) / 60),
-                        .buffer_after = (uint16_t)((upper - end) / 60),
-                        .kind = strcmp(booking, "t") == 0 ? ENG_BUSY_BOOKING : ENG_BUSY_HOLD,
-                        .stamp = stamp,
-                        .key = key_of(id_text)};
-        if (eng_resource_add_busy(r, &b) != 0)
-            skip(tally, "occupancy", &org->id, has_id ? &busy_id : NULL,
-                 "busy time refused by the engine");
+    int64_t start, end;
+    bool ok = next_instant(&b[0], &start);
+    ok &= next_instant(&b[1], &end);
+    eng_id_t block_id;
+    bool has_id = next_id(&b[2], &block_id);
+    const char *reason = NULL;
+    if (!ok) {
+        reason = "block with a time that is not finite";
+    } else {
+        eng_busy_t busy = {.start = start,
+                           .end = end,
+                           .kind = ENG_BUSY_BLOCK,
+                           .key = key_of_id(&block_id, has_id)};
+        if (eng_resource_add_busy(r, &busy) != 0)
+            reason = "block refused by the engine";
     }
+    if (reason)
+        skip(tally, "blocks", &org->id, has_id ? &block_id : NULL, reason);
 }
 
 /* resources: organization_id, id, location_id, zone, working_hours, active, deleted,
- * overrides, recurring blocks, busy, one-off blocks */
-bool idx_load_resource(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
-                       idx_tally_t *tally)
+ * overrides, recurring blocks, then busy time as arrays (padded start, padded end, start,
+ * end, created_at or expires_at, booking, id) and one-off blocks as arrays (start, end, id) */
+bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                        idx_resource_load_t *load, idx_tally_t *tally)
 {
     if (!idx_parse_id(res, row, 1, id)) {
         skip(tally, "resources", &org->id, NULL, "malformed id");
@@ -392,6 +449,8 @@ bool idx_load_resource(index_org_t *org, const PGresult *res, int row, eng_id_t 
         idmap_put(&org->resources, id, e);
     }
     eng_resource_t *r = e->resource;
+    org->busy_entries -= eng_resource_busy_count(r);
+    org->busy_bytes -= eng_resource_busy_bytes(r);
     eng_resource_reset(r);
     eng_resource_set_zone(r, zone);
     eng_id_t location_id;
@@ -409,9 +468,37 @@ bool idx_load_resource(index_org_t *org, const PGresult *res, int row, eng_id_t 
     json_t *recurring = json_column(res, row, 8);
     load_recurring(org, r, recurring, tally);
     json_decref(recurring);
-    load_busy(org, r, PQgetisnull(res, row, 9) ? NULL : PQgetvalue(res, row, 9), tally);
-    load_blocks(org, r, PQgetisnull(res, row, 10) ? NULL : PQgetvalue(res, row, 10), tally);
-    return !was_usable && !e->deleted;
+    *load = (idx_resource_load_t){.resource = r, .became_usable = !was_usable && !e->deleted};
+    for (int i = 0; i < IDX_BUSY_ARRAYS; i++)
+        load->busy[i] = array_of(res, row, 9 + i);
+    for (int i = 0; i < IDX_BLOCK_ARRAYS; i++)
+        load->blocks[i] = array_of(res, row, 9 + IDX_BUSY_ARRAYS + i);
+    return true;
+}
+
+bool idx_resource_busy(index_org_t *org, idx_resource_load_t *load, size_t max, idx_tally_t *tally)
+{
+    for (size_t n = 0; n < max && (load->busy[0].left > 0 || load->blocks[0].left > 0); n++) {
+        if (load->busy[0].left > 0)
+            load_one_busy(org, load->resource, load->busy, tally);
+        else
+            load_one_block(org, load->resource, load->blocks, tally);
+    }
+    if (load->busy[0].left > 0 || load->blocks[0].left > 0)
+        return false;
+    org->busy_entries += eng_resource_busy_count(load->resource);
+    org->busy_bytes += eng_resource_busy_bytes(load->resource);
+    return true;
+}
+
+bool idx_load_resource(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                       idx_tally_t *tally)
+{
+    idx_resource_load_t load;
+    if (!idx_resource_begin(org, res, row, id, &load, tally))
+        return false;
+    idx_resource_busy(org, &load, SIZE_MAX, tally);
+    return load.became_usable;
 }
 
 static int32_t int_or(const PGresult *res, int row, int col, int32_t fallback)

@@ -71,7 +71,8 @@ struct store_query {
     void *arg;
     store_tx_t *tx; /* this queue entry stands for a transaction */
     bool cancelled;
-    bool sent; /* on the wire: it may run to its end whatever happens here */
+    bool sent;         /* on the wire: it may run to its end whatever happens here */
+    int result_format; /* 1: binary results (store_query_binary) */
 };
 
 typedef enum {
@@ -245,15 +246,37 @@ static void free_query(store_query_t *q)
     free(q);
 }
 
-static void finish_query(store_query_t *q, const PGresult *result)
+/* The result a query's callback is running with, until store_result_keep takes it. All
+ * callbacks run on the loop's thread, one at a time. */
+static PGresult *handed_out;
+
+PGresult *store_result_keep(const PGresult *result)
+{
+    PGresult *kept = handed_out;
+    if (kept == NULL || kept != result)
+        return NULL;
+    handed_out = NULL;
+    return kept;
+}
+
+/* Calls a query's callback with `result` and frees the query; returns the result unless
+ * the callback kept it. */
+static PGresult *finish_query(store_query_t *q, PGresult *result)
 {
     /* a statement sent on a connection that was then lost may or may not have taken effect */
     const char *sqlstate = result    ? result_sqlstate(result)
                            : q->sent ? STORE_SQLSTATE_OUTCOME_UNKNOWN
                                      : NULL;
-    if (!q->cancelled)
+    if (!q->cancelled) {
+        PGresult *outer = handed_out; /* a callback may end a query of another pool */
+        handed_out = result;
         q->cb(result, sqlstate, q->arg);
+        if (handed_out != result)
+            result = NULL;
+        handed_out = outer;
+    }
     free_query(q);
+    return result;
 }
 
 static void enqueue(store_pool_t *pool, store_query_t *q)
@@ -459,7 +482,7 @@ static void tx_send_pipeline(conn_t *c, const char *begin)
         pg && PQenterPipelineMode(pg) && PQsendQueryParams(pg, begin, 0, NULL, NULL, NULL, NULL, 0);
     for (store_query_t *q = tx->head; ok && q; q = q->next)
         ok = PQsendQueryPrepared(pg, q->statement, q->count, (const char *const *)q->values, NULL,
-                                 NULL, 0);
+                                 NULL, q->result_format);
     ok = ok && PQsendQueryParams(pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) && PQpipelineSync(pg);
     if (!ok) {
         tx_fail_later(c);
@@ -582,8 +605,9 @@ static void tx_pump(conn_t *c)
         tx->running = q;
         PGconn *pg = io_pgconn_pg(c->io);
         c->awaiting = true;
-        if (pg == NULL || !PQsendQueryPrepared(pg, q->statement, q->count,
-                                               (const char *const *)q->values, NULL, NULL, 0)) {
+        if (pg == NULL ||
+            !PQsendQueryPrepared(pg, q->statement, q->count, (const char *const *)q->values, NULL,
+                                 NULL, q->result_format)) {
             tx_fail_later(c);
             return;
         }
@@ -873,8 +897,7 @@ static void command_done(conn_t *c, PGconn *pg, PGresult *res)
         store_query_t *q = c->query;
         c->query = NULL;
         c->state = CONN_IDLE; /* before the callback, which may queue more work */
-        finish_query(q, res);
-        PQclear(res);
+        PQclear(finish_query(q, res));
         if (!c->pool->closing)
             dispatch(c->pool);
         return;
@@ -922,8 +945,9 @@ static void run_query(conn_t *c, store_query_t *q)
     c->query = q;
     c->state = CONN_BUSY;
     c->awaiting = true;
-    if (pg == NULL || !PQsendQueryPrepared(pg, q->statement, q->count,
-                                           (const char *const *)q->values, NULL, NULL, 0)) {
+    if (pg == NULL ||
+        !PQsendQueryPrepared(pg, q->statement, q->count, (const char *const *)q->values, NULL, NULL,
+                             q->result_format)) {
         /* The connection is dead: give the query back to the queue (no callback from
          * here, which may run inside store_query) and reconnect. */
         c->query = NULL;
@@ -1019,17 +1043,31 @@ store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *option
     return pool;
 }
 
-store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
-                           const char *const *values, store_query_cb cb, void *arg)
+static store_query_t *query_in(store_pool_t *pool, const char *statement, int count,
+                               const char *const *values, int result_format, store_query_cb cb,
+                               void *arg)
 {
     if (pool_refuses(pool))
         return NULL; /* refused: the caller answers at once, no callback */
     store_query_t *q = new_query(pool, statement, count, values);
     q->cb = cb;
     q->arg = arg;
+    q->result_format = result_format;
     enqueue(pool, q);
     pool_kick(pool); /* what it dispatches may be a transaction queued before this query */
     return q;
+}
+
+store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
+                           const char *const *values, store_query_cb cb, void *arg)
+{
+    return query_in(pool, statement, count, values, 0, cb, arg);
+}
+
+store_query_t *store_query_binary(store_pool_t *pool, const char *statement, int count,
+                                  const char *const *values, store_query_cb cb, void *arg)
+{
+    return query_in(pool, statement, count, values, 1, cb, arg);
 }
 
 bool store_query_sent(const store_query_t *query)

@@ -114,6 +114,20 @@ store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *option
 store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
                            const char *const *values, store_query_cb cb, void *arg);
 
+/**
+ * store_query with the result in PostgreSQL's binary format (every column's
+ * PQfformat 1): for bulk reads whose values the caller decodes itself, which
+ * costs both sides less than formatting and parsing text.
+ */
+store_query_t *store_query_binary(store_pool_t *pool, const char *statement, int count,
+                                  const char *const *values, store_query_cb cb, void *arg);
+
+/**
+ * From inside a query's callback: keeps its result past the callback, which the
+ * caller then owns (PQclear it). Spares a copy of a large result.
+ */
+PGresult *store_result_keep(const PGresult *result);
+
 /** Forgets a query: its callback will not run. A query not yet sent never runs; one that
  *  was sent runs to its end on the server all the same. */
 void store_query_cancel(store_query_t *query);

@@ -104,6 +104,45 @@ TEST(pool_single_connection_keeps_fifo_order)
     close_pool(&f);
 }
 
+/* A binary query's result comes in binary format, and a callback may keep it. */
+typedef struct {
+    int done;
+    PGresult *kept[2];
+} kept_t;
+
+static void keep_result(const PGresult *res, const char *state, void *arg)
+{
+    kept_t *k = arg;
+    CHECK(res != NULL && state == NULL);
+    if (k->done < 2)
+        k->kept[k->done] = store_result_keep(res);
+    k->done++;
+}
+
+TEST(pool_binary_results_can_be_kept_past_the_callback)
+{
+    fixture_t f;
+    open_pool(&f, 1, 5000, 1000);
+    kept_t k = {0};
+    const char *values[2] = {"40", "2"};
+    CHECK(store_query_binary(f.pool, "add", 2, values, keep_result, &k) != NULL);
+    CHECK(store_query(f.pool, "add", 2, values, keep_result, &k) != NULL);
+    run_until(&f.loop, &k.done, 2);
+    /* the pool has gone on to other work; the results are still whole */
+    CHECK(k.kept[0] != NULL && k.kept[1] != NULL);
+    CHECK_EQ(PQfformat(k.kept[0], 0), 1);
+    CHECK_EQ(PQgetlength(k.kept[0], 0, 0), 4);
+    const unsigned char *v = (const unsigned char *)PQgetvalue(k.kept[0], 0, 0);
+    CHECK_EQ(v[0] << 24 | v[1] << 16 | v[2] << 8 | v[3], 42);
+    CHECK_EQ(PQfformat(k.kept[1], 0), 0);
+    CHECK(strcmp(PQgetvalue(k.kept[1], 0, 0), "42") == 0);
+    /* only the result being handed out can be kept */
+    CHECK(store_result_keep(k.kept[0]) == NULL);
+    PQclear(k.kept[0]);
+    PQclear(k.kept[1]);
+    close_pool(&f);
+}
+
 TEST(pool_reports_sql_errors_by_sqlstate)
 {
     fixture_t f;
