@@ -29,7 +29,8 @@
 #
 # Usage: bench/scale_bench.sh [organizations [intervals per staff member]]
 # (default 10000 and 100; or SLOTD_SCALE_ORGS and SLOTD_SCALE_INTERVALS) to
-# shrink the saas set. Environment: SLOTD_BENCH_SECONDS (default 10) of wrk
+# shrink the saas set. SLOTD_SCALE_KEEP=DIR keeps the data for a later run.
+# Environment: SLOTD_BENCH_SECONDS (default 10) of wrk
 # per dataset, SLOTD_BENCH_CONNECTIONS (default 16), SLOTD_SCALE_QUERY_ORGS
 # (default 2000): how many random organizations (and keys) the slot queries
 # spread over.
@@ -52,7 +53,16 @@ cmake --build build-bench -j "$(nproc 2>/dev/null || echo 2)" --target slotd >/d
 slotd=build-bench/slotd
 pgbin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
-work=$(mktemp -d /tmp/slotd-scale-bench.XXXXXX)
+# SLOTD_SCALE_KEEP=DIR keeps the cluster (and the datasets written into it) in DIR
+# after the run; a later run with the same DIR and sizes measures again without
+# writing the data again.
+keep=${SLOTD_SCALE_KEEP:-}
+if [ -n "$keep" ]; then
+    mkdir -p "$keep"
+    work=$(cd "$keep" && pwd)
+else
+    work=$(mktemp -d /tmp/slotd-scale-bench.XXXXXX)
+fi
 chmod 755 "$work"
 slotd_pid=""
 probe_pid=""
@@ -74,7 +84,7 @@ stop_slotd() {
 cleanup() {
     stop_slotd
     scripts/pg.sh stop "$work/data" || true
-    rm -rf "$work"
+    [ -n "$keep" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -134,7 +144,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$slotd_pid/status"; }
 
 # ---- an empty database: the process's own RSS ---------------------------------------
 
-sql postgres -c "CREATE DATABASE bench_empty"
+sql postgres -c "DROP DATABASE IF EXISTS bench_empty" -c "CREATE DATABASE bench_empty"
 "$slotd" migrate --database-url "$(db_url bench_empty)" >/dev/null
 start_slotd bench_empty
 empty_rss=$(rss_kb)
@@ -144,13 +154,19 @@ declare -A R
 run_dataset() {
     local name=$1 orgs=$2 resources=$3 intervals=$4
     echo "== $name: $orgs organizations x $resources staff x $intervals intervals"
-    sql postgres -c "CREATE DATABASE bench_$name"
-    "$slotd" migrate --database-url "$(db_url "bench_$name")" >/dev/null
-    local t0
-    t0=$(now_s)
-    sql "bench_$name" -v orgs="$orgs" -v resources="$resources" -v intervals="$intervals" \
-        -v first_day="$first_day" -f bench/scale_bench_data.sql
-    echo "   written in $(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.0f", b - a }') s"
+    local written="$work/written-$name-$orgs-$resources-$intervals" t0
+    if [ -f "$written" ]; then
+        echo "   written by an earlier run (SLOTD_SCALE_KEEP)"
+        "$slotd" migrate --database-url "$(db_url "bench_$name")" >/dev/null
+    else
+        sql postgres -c "DROP DATABASE IF EXISTS bench_$name" -c "CREATE DATABASE bench_$name"
+        "$slotd" migrate --database-url "$(db_url "bench_$name")" >/dev/null
+        t0=$(now_s)
+        sql "bench_$name" -v orgs="$orgs" -v resources="$resources" -v intervals="$intervals" \
+            -v first_day="$first_day" -f bench/scale_bench_data.sql
+        echo "   written in $(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.0f", b - a }') s"
+        touch "$written"
+    fi
     start_slotd "bench_$name"
     grep -m 1 '"event":"index_loaded"' "$work/slotd-bench_$name.log" | sed 's/^/   /'
     local busy rss
