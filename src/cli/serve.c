@@ -28,6 +28,7 @@
 #include "slotd/codec.h"
 #include "log/log.h"
 #include "slotd/alloc.h"
+#include "store/bookings.h"
 #include "store/keys.h"
 #include "store/migrations.h"
 #include "store/statements.h"
@@ -245,12 +246,15 @@ int cli_serve(int argc, char **argv)
     int log_rc = log_start(loop, 1, 0);
     if (log_rc != 0)
         log_warn("log_synchronous", "cause", uv_strerror(log_rc), NULL);
-    /* the configuration's statements and the API keys' */
-    size_t statement_count = store_statement_count + store_key_statement_count;
+    /* the configuration's statements, the API keys' and the bookings' */
+    size_t statement_count =
+        store_statement_count + store_key_statement_count + store_booking_statement_count;
     store_statement_t *statements = slotd_malloc(statement_count * sizeof(*statements));
     memcpy(statements, store_statements, store_statement_count * sizeof(*statements));
     memcpy(statements + store_statement_count, store_key_statements,
            store_key_statement_count * sizeof(*statements));
+    memcpy(statements + store_statement_count + store_key_statement_count, store_booking_statements,
+           store_booking_statement_count * sizeof(*statements));
     store_pool_options_t pool_options = {.url = config.database_url,
                                          .size = config.pool_size,
                                          .statement_timeout_ms = config.request_timeout_ms,

@@ -28,6 +28,8 @@ static const http_param_t slots_params[] = {{"service_id", HTTP_PARAM_ID, 36, fa
                                             {"per_day", HTTP_PARAM_COUNT, 9, false},
                                             {NULL}};
 
+static const http_param_t zone_params[] = {{"tz", HTTP_PARAM_TEXT, 63, false}, {NULL}};
+
 const http_route_t http_api_routes[] = {
     {"GET", "/v1/organization", "GET /v1/organization", HTTP_ROLES_EVERY, NULL,
      http_organization_get},
@@ -76,6 +78,15 @@ const http_route_t http_api_routes[] = {
     {"DELETE", "/v1/api-keys/:id", "DELETE /v1/api-keys/{id}", HTTP_ROLES_ADMIN, NULL,
      http_api_keys_revoke},
     {"GET", "/v1/slots", "GET /v1/slots", HTTP_ROLES_STAFF, slots_params, http_slots_get},
+    /* agents create and change holds and bookings */
+    {"POST", "/v1/holds", "POST /v1/holds", HTTP_ROLES_STAFF, NULL, http_holds_create},
+    {"DELETE", "/v1/holds/:id", "DELETE /v1/holds/{id}", HTTP_ROLES_STAFF, NULL,
+     http_holds_release},
+    {"POST", "/v1/bookings", "POST /v1/bookings", HTTP_ROLES_STAFF, NULL, http_bookings_create},
+    {"GET", "/v1/bookings/:id", "GET /v1/bookings/{id}", HTTP_ROLES_STAFF, zone_params,
+     http_bookings_get},
+    {"POST", "/v1/bookings/:id/cancel", "POST /v1/bookings/{id}/cancel", HTTP_ROLES_STAFF,
+     zone_params, http_bookings_cancel},
 };
 
 const size_t http_api_route_count = sizeof(http_api_routes) / sizeof(http_api_routes[0]);

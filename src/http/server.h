@@ -111,6 +111,7 @@ struct http_ctx {
     json_t *after_index_body; /* an answer waiting for the index */
     int after_index_status;
     bool after_index;
+    int after_index_pending; /* reloads still awaited */
     uint8_t key_hash[32];
     uint64_t key_generation; /* the key cache's generation when its lookup started */
     bool plain_text;
@@ -167,6 +168,26 @@ void http_respond_raw(http_ctx_t *ctx, int status, const char *json, size_t leng
  */
 void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_kind_t kind,
                               const eng_id_t *id);
+
+/**
+ * As http_respond_after_index, once the index has reloaded every one of
+ * `count` resources (a booking or hold holds several).
+ */
+void http_respond_after_index_resources(http_ctx_t *ctx, int status, json_t *body,
+                                        const eng_id_t *resources, size_t count);
+
+/** Answers serialized JSON (copied) as http_respond_after_index_resources does. */
+void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const char *json,
+                                            const eng_id_t *resources, size_t count);
+
+/**
+ * A request header's value (the first of that name, matched without regard to
+ * case), or NULL; valid while the request is.
+ */
+const char *http_request_header(http_ctx_t *ctx, const char *name, size_t *length);
+
+/** The request's raw body (NULL and 0 when it has none). */
+const char *http_request_body(http_ctx_t *ctx, size_t *length);
 
 /**
  * The loop's reusable answer buffer, emptied; write into it, then send it with

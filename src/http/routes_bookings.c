@@ -1,0 +1,589 @@
+/*
+ * Bookings and holds: POST /v1/bookings, GET /v1/bookings/{id},
+ * POST /v1/bookings/{id}/cancel, POST /v1/holds, DELETE /v1/holds/{id}.
+ *
+ * Each handler reads as JSON in → domain call → JSON out: the body is decoded
+ * into a domain_booking_input_t (types only), the domain applies the rules,
+ * asks the engine and runs the store's transaction, and what comes back is
+ * rendered here. A refusal for want of free time is 409 slot_unavailable with
+ * details.alternatives; a hold that does not match is 409 conflict.
+ *
+ * Idempotency-Key (1–255 characters): the key and a SHA-256 of the method,
+ * the path and the body (its keys sorted, so spacing and order do not count)
+ * go to the domain; a replay answers the first answer's status and exact
+ * bytes. Only a booking that was written is kept under its key: a refused
+ * request wrote nothing, and its retry is judged afresh.
+ *
+ * Instants are rendered in the request's `tz` (the body's, for a booking or
+ * hold; the query's, for reads), else in the organization's zone. Writes are
+ * answered once this instance's index shows them (read your writes), and only
+ * after COMMIT.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "domain/bookings.h"
+#include "http/fields.h"
+#include "http/routes.h"
+#include "slotd/codec.h"
+#include "store/keys.h"
+
+#define IDEMPOTENCY_KEY_MAX 255
+
+static const char *const booking_fields[] = {
+    "service_id", "start",        "resource_ids", "hold_id", "tz",       "customer", "notes",
+    "source",     "external_ref", "status",       "end",     "override", NULL};
+static const char *const customer_fields[] = {"name", "phone", "email", NULL};
+static const char *const hold_fields[] = {"service_id", "start",       "resource_ids",
+                                          "tz",         "ttl_seconds", NULL};
+static const char *const cancel_fields[] = {"reason", NULL};
+
+/* What a request keeps while the domain works: its input, and the zone it is answered in. */
+typedef struct {
+    domain_booking_input_t input;
+    char zone[64];
+    char actor[64];
+    char key[IDEMPOTENCY_KEY_MAX + 1];
+} booking_state_t;
+
+static booking_state_t *state_of(http_ctx_t *ctx)
+{
+    if (ctx->state == NULL) {
+        ctx->state = calloc(1, sizeof(booking_state_t));
+        if (ctx->state == NULL)
+            abort();
+        ctx->free_state = free;
+    }
+    return ctx->state;
+}
+
+static domain_context_t context_of(http_ctx_t *ctx)
+{
+    return (domain_context_t){.pool = http_pool(ctx),
+                              .index = http_index(ctx),
+                              .workspace = http_workspace(ctx),
+                              .organization = ctx->organization};
+}
+
+/* ---- rendering --------------------------------------------------------------------------------
+ */
+
+static json_t *ids_json(const eng_id_t *ids, size_t count)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < count; i++) {
+        char text[37];
+        codec_format_uuid(&ids[i], text);
+        json_array_append_new(list, json_string(text));
+    }
+    return list;
+}
+
+static json_t *id_json(const eng_id_t *id)
+{
+    char text[37];
+    codec_format_uuid(id, text);
+    return json_string(text);
+}
+
+/* The zone answers are rendered in: the request's, else the organization's. */
+static const char *zone_of(const booking_state_t *state, const char *organization_zone)
+{
+    return state && state->zone[0] ? state->zone : organization_zone;
+}
+
+/* The API's form of a booking, or NULL when a stored text is not valid UTF-8. */
+static json_t *booking_json(const store_booking_t *b, const char *zone)
+{
+    json_t *customer = json_pack("{s:o, s:s, s:o, s:o}", "id", id_json(&b->customer_id), "name",
+                                 b->customer_name, "phone", http_json_text(b->customer_phone),
+                                 "email", http_json_text(b->customer_email));
+    return json_pack(
+        "{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "id", id_json(&b->id),
+        "status", b->status, "service_id", id_json(&b->service_id), "start",
+        http_json_instant(zone, b->start), "end", http_json_instant(zone, b->end), "resource_ids",
+        ids_json(b->resources, b->resource_count), "customer", customer, "notes",
+        http_json_text(b->notes), "source", b->source, "external_ref",
+        http_json_text(b->external_ref), "created_at", http_json_instant(zone, b->created_at),
+        "updated_at", http_json_instant(zone, b->updated_at));
+}
+
+static char *render_booking(void *arg, const store_booking_t *booking)
+{
+    http_ctx_t *ctx = arg;
+    json_t *body = booking_json(booking, zone_of(ctx->state, booking->organization_timezone));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    return text;
+}
+
+/* Answers why the rules said no. */
+static void respond_refusal(http_ctx_t *ctx, const domain_refusal_t *refusal)
+{
+    const booking_state_t *state = ctx->state;
+    switch (refusal->kind) {
+    case DOMAIN_REFUSAL_NOT_FOUND:
+        http_respond_not_found(ctx, refusal->what);
+        return;
+    case DOMAIN_REFUSAL_CONFLICT:
+        http_respond_error(ctx, 409, "conflict", refusal->message, NULL);
+        return;
+    case DOMAIN_REFUSAL_INVALID:
+        http_respond_invalid(ctx, refusal->field, refusal->message);
+        return;
+    case DOMAIN_REFUSAL_UNAVAILABLE:
+        break;
+    default:
+        http_respond_error(ctx, 503, "unavailable",
+                           "Availability is still loading; please try again.", NULL);
+        return;
+    }
+    const char *zone = zone_of(state, NULL);
+    if (zone == NULL) {
+        index_org_t *org = http_index_org(ctx);
+        zone = org ? tz_zone_name(eng_org_zone(index_org_engine(org))) : "UTC";
+    }
+    json_t *alternatives = json_array();
+    for (size_t i = 0; i < refusal->alternative_count; i++) {
+        const domain_slot_t *slot = &refusal->alternatives[i];
+        json_array_append_new(alternatives,
+                              json_pack("{s:o, s:o, s:o}", "start",
+                                        http_json_instant(zone, slot->start), "end",
+                                        http_json_instant(zone, slot->end), "resource_ids",
+                                        ids_json(slot->resources, slot->resource_count)));
+    }
+    http_respond_error(ctx, 409, "slot_unavailable", refusal->message,
+                       json_pack("{s:o}", "alternatives", alternatives));
+}
+
+/* ---- decoding ---------------------------------------------------------------------------------
+ */
+
+/* An instant field; false after answering 400. */
+static bool field_instant(http_ctx_t *ctx, const json_t *object, const char *name, bool required,
+                          int64_t *out, bool *present)
+{
+    const char *text;
+    if (!http_field_text(ctx, object, name, false, &text, present))
+        return false;
+    if (text == NULL && required) {
+        char message[64];
+        snprintf(message, sizeof(message), "%s is required.", name);
+        http_respond_invalid(ctx, name, message);
+        return false;
+    }
+    if (text && codec_parse_instant(text, out) != 0) {
+        char message[96];
+        snprintf(message, sizeof(message), "%s must be an RFC 3339 instant with an offset.", name);
+        http_respond_invalid(ctx, name, message);
+        return false;
+    }
+    return true;
+}
+
+/* A required id field. */
+static bool field_id(http_ctx_t *ctx, const json_t *object, const char *name, bool required,
+                     eng_id_t *id, bool *present)
+{
+    char text[37];
+    bool is_null;
+    if (!http_field_uuid(ctx, object, name, false, text, present, &is_null))
+        return false;
+    if (is_null && required) {
+        char message[64];
+        snprintf(message, sizeof(message), "%s is required.", name);
+        http_respond_invalid(ctx, name, message);
+        return false;
+    }
+    if (!is_null)
+        codec_parse_uuid(text, id);
+    return true;
+}
+
+/* resource_ids: a list of at most DOMAIN_MAX_PINNED ids. */
+static bool field_ids(http_ctx_t *ctx, const json_t *object, eng_id_t *ids, size_t *count)
+{
+    const json_t *list = json_object_get(object, "resource_ids");
+    *count = 0;
+    if (list == NULL || json_is_null(list))
+        return true;
+    if (!json_is_array(list) || json_array_size(list) > DOMAIN_MAX_PINNED) {
+        http_respond_invalid(ctx, "resource_ids", "resource_ids must be a list of at most 64 ids.");
+        return false;
+    }
+    size_t i;
+    const json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        if (!json_is_string(item) || codec_parse_uuid(json_string_value(item), &ids[i]) != 0) {
+            char field[48];
+            snprintf(field, sizeof(field), "resource_ids[%zu]", i);
+            http_respond_invalid(ctx, field, "An id is a UUID.");
+            return false;
+        }
+    }
+    *count = json_array_size(list);
+    return true;
+}
+
+/* The body's tz: a zone, kept by name for the answer. */
+static bool field_zone(http_ctx_t *ctx, booking_state_t *state)
+{
+    const char *name;
+    bool present;
+    if (!http_field_zone(ctx, ctx->body, "tz", false, &name, &present))
+        return false;
+    if (name) {
+        tz_zone_find(name, &state->input.zone);
+        snprintf(state->zone, sizeof(state->zone), "%s", name);
+    }
+    return true;
+}
+
+/* What every booking and hold request shares: service, start, pinned resources, tz. */
+static bool decode_slot(http_ctx_t *ctx, booking_state_t *state)
+{
+    domain_booking_input_t *in = &state->input;
+    bool present;
+    in->now = http_now(ctx->server);
+    in->admin = ctx->role == HTTP_ROLE_ADMIN;
+    snprintf(state->actor, sizeof(state->actor), "{\"kind\":\"api_key\",\"role\":\"%s\"}",
+             in->admin ? "admin" : "agent");
+    in->actor = state->actor;
+    return field_id(ctx, ctx->body, "service_id", true, &in->service_id, &present) &&
+           field_instant(ctx, ctx->body, "start", true, &in->start, &present) &&
+           field_ids(ctx, ctx->body, in->pinned, &in->pinned_count) && field_zone(ctx, state);
+}
+
+/* A text of the customer object, named "customer.<name>" when refused. */
+static bool customer_text(http_ctx_t *ctx, const json_t *customer, const char *name,
+                          const char **out)
+{
+    char field[32];
+    const json_t *v = json_object_get(customer, name);
+    *out = NULL;
+    snprintf(field, sizeof(field), "customer.%s", name);
+    if (v == NULL || json_is_null(v))
+        return true;
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+        http_respond_invalid(ctx, field, "Must be text.");
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+static bool decode_customer(http_ctx_t *ctx, domain_booking_input_t *in)
+{
+    const json_t *customer = json_object_get(ctx->body, "customer");
+    if (!json_is_object(customer)) {
+        http_respond_invalid(ctx, "customer", "customer (an object with a name) is required.");
+        return false;
+    }
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)customer, key, value)
+    {
+        bool known = false;
+        for (const char *const *f = customer_fields; *f; f++)
+            known |= strcmp(*f, key) == 0;
+        if (!known) {
+            char field[CODEC_FIELD_MAX];
+            snprintf(field, sizeof(field), "customer.%s", key);
+            http_respond_invalid(ctx, field, "Unknown field.");
+            return false;
+        }
+    }
+    if (!customer_text(ctx, customer, "name", &in->customer_name) ||
+        !customer_text(ctx, customer, "phone", &in->customer_phone) ||
+        !customer_text(ctx, customer, "email", &in->customer_email))
+        return false;
+    if (in->customer_name == NULL) {
+        http_respond_invalid(ctx, "customer.name", "customer.name is required.");
+        return false;
+    }
+    return true;
+}
+
+/* The Idempotency-Key header, and the request's hash; false after answering 400. */
+static bool decode_key(http_ctx_t *ctx, booking_state_t *state)
+{
+    size_t length;
+    const char *key = http_request_header(ctx, "idempotency-key", &length);
+    if (key == NULL)
+        return true;
+    if (length < 1 || length > IDEMPOTENCY_KEY_MAX || memchr(key, 0, length)) {
+        http_respond_invalid(ctx, "Idempotency-Key",
+                             "Idempotency-Key must be 1 to 255 characters.");
+        return false;
+    }
+    memcpy(state->key, key, length);
+    state->key[length] = 0;
+    state->input.idempotency_key = state->key;
+    char *body = json_dumps(ctx->body, JSON_COMPACT | JSON_SORT_KEYS);
+    size_t size = strlen(ctx->route->name) + 1 + strlen(body) + 1;
+    char *request = malloc(size);
+    if (request == NULL)
+        abort();
+    snprintf(request, size, "%s\n%s", ctx->route->name, body);
+    store_key_hash(request, strlen(request), state->input.request_hash);
+    free(request);
+    free(body);
+    return true;
+}
+
+static bool decode_booking(http_ctx_t *ctx, booking_state_t *state)
+{
+    domain_booking_input_t *in = &state->input;
+    bool present;
+    if (!http_body_object(ctx) || !http_fields_known(ctx, ctx->body, booking_fields) ||
+        !decode_slot(ctx, state) ||
+        !field_id(ctx, ctx->body, "hold_id", false, &in->hold_id, &in->has_hold) ||
+        !decode_customer(ctx, in) ||
+        !http_field_text(ctx, ctx->body, "notes", true, &in->notes, &present) ||
+        !http_field_text(ctx, ctx->body, "source", false, &in->source, &present) ||
+        !http_field_text(ctx, ctx->body, "external_ref", true, &in->external_ref, &present) ||
+        !http_field_text(ctx, ctx->body, "status", false, &in->status, &present) ||
+        !field_instant(ctx, ctx->body, "end", false, &in->end, &in->has_end) ||
+        !http_field_bool(ctx, ctx->body, "override", &in->override, &present))
+        return false;
+    in->has_hold = in->has_hold && !json_is_null(json_object_get(ctx->body, "hold_id"));
+    return decode_key(ctx, state);
+}
+
+/* ---- POST /v1/bookings ------------------------------------------------------------------------
+ */
+
+static void on_booked(void *arg, const store_booking_outcome_t *outcome,
+                      const domain_refusal_t *refusal)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    switch (outcome->error) {
+    case 0:
+        http_respond_raw_after_index_resources(ctx, 201, outcome->response,
+                                               outcome->booking->resources,
+                                               outcome->booking->resource_count);
+        break;
+    case STORE_BOOKING_EREPLAY:
+        http_respond_raw(ctx, outcome->status, outcome->response, strlen(outcome->response));
+        break;
+    case STORE_BOOKING_EMISMATCH:
+        http_respond_error(ctx, 422, "idempotency_key_mismatch",
+                           "This Idempotency-Key was used with a different request.", NULL);
+        break;
+    case STORE_BOOKING_EIN_PROGRESS:
+        http_respond_error(ctx, 409, "idempotency_in_progress",
+                           "A request with this Idempotency-Key is still running; retry shortly.",
+                           NULL);
+        break;
+    case STORE_BOOKING_EREFUSED:
+    case STORE_BOOKING_EOVERLAP:
+    case STORE_BOOKING_EHOLD_GONE:
+    case STORE_ENOTFOUND:
+        respond_refusal(ctx, refusal);
+        break;
+    default:
+        http_respond_store_error(ctx, outcome->error, "booking");
+    }
+    http_wait_release(ctx);
+}
+
+static void cancel_booking_op(void *op)
+{
+    domain_booking_op_cancel(op);
+}
+
+/* Waits for a booking or hold, or answers why the domain refused it at once. */
+static void await_decision(http_ctx_t *ctx, domain_booking_op_t *op, domain_refusal_t *refusal,
+                           const domain_error_t *error)
+{
+    if (op)
+        http_wait(ctx, op, cancel_booking_op);
+    else if (refusal->kind != DOMAIN_REFUSAL_NONE)
+        respond_refusal(ctx, refusal);
+    else
+        http_respond_domain_error(ctx, error);
+    domain_refusal_clear(refusal);
+}
+
+void http_bookings_create(http_ctx_t *ctx)
+{
+    booking_state_t *state = state_of(ctx);
+    if (!decode_booking(ctx, state))
+        return;
+    domain_context_t context = context_of(ctx);
+    domain_refusal_t refusal;
+    domain_error_t error;
+    await_decision(ctx,
+                   domain_bookings_create(&context, &state->input, render_booking, on_booked, ctx,
+                                          &refusal, &error),
+                   &refusal, &error);
+}
+
+/* ---- GET /v1/bookings/{id}, POST /v1/bookings/{id}/cancel -------------------------------------
+ */
+
+static void cancel_store_op(void *op)
+{
+    store_booking_op_cancel(op);
+}
+
+/* The query's tz, kept for the answer; false after answering 400. */
+static bool query_zone(http_ctx_t *ctx)
+{
+    char buffer[66];
+    const char *tz = http_query_param(ctx, "tz", buffer, sizeof(buffer));
+    tz_zone_t *zone;
+    if (tz == NULL)
+        return true;
+    if (tz_zone_find(tz, &zone) != 0) {
+        http_respond_invalid(ctx, "tz", "tz must be an IANA time zone, e.g. Europe/Warsaw.");
+        return false;
+    }
+    snprintf(state_of(ctx)->zone, sizeof(state_of(ctx)->zone), "%s", tz);
+    return true;
+}
+
+static void respond_booking(http_ctx_t *ctx, int error, const store_booking_t *booking,
+                            bool changed)
+{
+    json_t *body;
+    http_wait_end(ctx);
+    if (error)
+        http_respond_store_error(ctx, error, "booking");
+    else if ((body = http_rendered(
+                  ctx, booking_json(booking, zone_of(ctx->state, booking->organization_timezone)),
+                  "booking")) != NULL) {
+        if (changed)
+            http_respond_after_index_resources(ctx, 200, body, booking->resources,
+                                               booking->resource_count);
+        else
+            http_respond(ctx, 200, body);
+    }
+    http_wait_release(ctx);
+}
+
+static void on_booking(void *arg, int error, const store_booking_t *booking)
+{
+    respond_booking(arg, error, booking, false);
+}
+
+static void on_cancelled(void *arg, int error, const store_booking_t *booking)
+{
+    respond_booking(arg, error, booking, true);
+}
+
+/* Waits for a store operation, or answers the domain's refusal. */
+static void await_store(http_ctx_t *ctx, store_booking_op_t *op, const domain_error_t *error)
+{
+    if (op)
+        http_wait(ctx, op, cancel_store_op);
+    else
+        http_respond_domain_error(ctx, error);
+}
+
+void http_bookings_get(http_ctx_t *ctx)
+{
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    if (!http_path_id(ctx, 0, "booking", id_text, &id) || !query_zone(ctx))
+        return;
+    domain_context_t context = context_of(ctx);
+    await_store(ctx, domain_bookings_get(&context, &id, on_booking, ctx, &error), &error);
+}
+
+void http_bookings_cancel(http_ctx_t *ctx)
+{
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    const char *reason = NULL;
+    bool present;
+    if (!http_path_id(ctx, 0, "booking", id_text, &id) || !query_zone(ctx))
+        return;
+    if (ctx->body && (!http_body_object(ctx) || !http_fields_known(ctx, ctx->body, cancel_fields) ||
+                      !http_field_text(ctx, ctx->body, "reason", true, &reason, &present)))
+        return;
+    booking_state_t *state = state_of(ctx);
+    snprintf(state->actor, sizeof(state->actor), "{\"kind\":\"api_key\",\"role\":\"%s\"}",
+             ctx->role == HTTP_ROLE_ADMIN ? "admin" : "agent");
+    domain_context_t context = context_of(ctx);
+    await_store(
+        ctx, domain_bookings_cancel(&context, &id, reason, state->actor, on_cancelled, ctx, &error),
+        &error);
+}
+
+/* ---- POST /v1/holds, DELETE /v1/holds/{id} -----------------------------------------------------
+ */
+
+static void on_held(void *arg, int error, const eng_id_t *id, const store_hold_write_t *hold,
+                    const domain_refusal_t *refusal)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error == STORE_BOOKING_EOVERLAP) {
+        respond_refusal(ctx, refusal);
+    } else if (error) {
+        http_respond_store_error(ctx, error, "hold");
+    } else {
+        const char *zone = zone_of(ctx->state, NULL);
+        index_org_t *org = http_index_org(ctx);
+        if (zone == NULL)
+            zone = org ? tz_zone_name(eng_org_zone(index_org_engine(org))) : "UTC";
+        json_t *body =
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "id", id_json(id), "service_id",
+                      id_json(&hold->service_id), "start", http_json_instant(zone, hold->start),
+                      "end", http_json_instant(zone, hold->end), "resource_ids",
+                      ids_json(hold->resources, hold->resource_count), "expires_at",
+                      http_json_instant(zone, hold->expires_at));
+        if (http_rendered(ctx, body, "hold"))
+            http_respond_after_index_resources(ctx, 201, body, hold->resources,
+                                               hold->resource_count);
+    }
+    http_wait_release(ctx);
+}
+
+void http_holds_create(http_ctx_t *ctx)
+{
+    booking_state_t *state = state_of(ctx);
+    long long ttl = 0;
+    bool present, is_null;
+    if (!http_body_object(ctx) || !http_fields_known(ctx, ctx->body, hold_fields) ||
+        !decode_slot(ctx, state) ||
+        !http_field_int(ctx, ctx->body, "ttl_seconds", 1, DOMAIN_HOLD_TTL_MAX, false, false, &ttl,
+                        &present, &is_null))
+        return;
+    state->input.ttl_seconds = (int)ttl;
+    domain_context_t context = context_of(ctx);
+    domain_refusal_t refusal;
+    domain_error_t error;
+    await_decision(ctx,
+                   domain_holds_create(&context, &state->input, on_held, ctx, &refusal, &error),
+                   &refusal, &error);
+}
+
+static void on_released(void *arg, int error, const eng_id_t *resources, size_t count)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error)
+        http_respond_store_error(ctx, error, "hold");
+    else
+        http_respond_after_index_resources(ctx, 204, NULL, resources, count);
+    http_wait_release(ctx);
+}
+
+void http_holds_release(http_ctx_t *ctx)
+{
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    if (!http_path_id(ctx, 0, "hold", id_text, &id))
+        return;
+    domain_context_t context = context_of(ctx);
+    await_store(
+        ctx, domain_holds_release(&context, &id, http_now(ctx->server), on_released, ctx, &error),
+        &error);
+}

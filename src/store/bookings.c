@@ -1,0 +1,622 @@
+/*
+ * The typed store for bookings and holds (see bookings.h). The SQL is in
+ * sql/bookings.sql; this file alone knows its parameter positions and result
+ * columns.
+ *
+ * The booking transaction runs its statements one after another, each queued
+ * from the previous one's callback, because what comes next depends on what
+ * came back: the idempotency key is taken (pg_try_advisory_xact_lock: a
+ * second request with the key while the first runs learns it at once instead
+ * of waiting) and then looked up in a statement of its own, which in READ
+ * COMMITTED sees a first request that committed while the lock was awaited.
+ * Only then is the hold consumed and the caller's plan asked what to write.
+ * The answer is rendered and stored under the key before COMMIT, so a replay
+ * answers exactly what the first request answered.
+ *
+ * Whatever a callback must see after the transaction (the booking) is copied
+ * out of the pool's result into one allocation, freed with the operation.
+ */
+#include "store/bookings.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+#include "slotd/alloc.h"
+#include "slotd/codec.h"
+#include "store/keys.h"
+#include "store_sql.h"
+
+const store_statement_t store_booking_statements[] = {
+    {"idempotency_lock", store_sql_idempotency_lock},
+    {"idempotency_lookup", store_sql_idempotency_lookup},
+    {"idempotency_store", store_sql_idempotency_store},
+    {"hold_take", store_sql_hold_take},
+    {"occupancy_clear_expired", store_sql_occupancy_clear_expired},
+    {"customer_lock", store_sql_customer_lock},
+    {"booking_insert", store_sql_booking_insert},
+    {"booking_get", store_sql_booking_get},
+    {"booking_cancel", store_sql_booking_cancel},
+    {"hold_insert", store_sql_hold_insert},
+    {"hold_release", store_sql_hold_release},
+};
+const size_t store_booking_statement_count =
+    sizeof(store_booking_statements) / sizeof(store_booking_statements[0]);
+
+/* The columns of booking_get. */
+enum {
+    COL_ID,
+    COL_STATUS,
+    COL_SERVICE,
+    COL_START,
+    COL_END,
+    COL_RESOURCES,
+    COL_CUSTOMER_ID,
+    COL_CUSTOMER_NAME,
+    COL_CUSTOMER_PHONE,
+    COL_CUSTOMER_EMAIL,
+    COL_NOTES,
+    COL_SOURCE,
+    COL_EXTERNAL_REF,
+    COL_CREATED,
+    COL_UPDATED,
+    COL_ORGANIZATION_TIMEZONE
+};
+
+struct store_booking_op {
+    store_tx_t *tx;
+    store_operation_t *operation; /* a single statement instead of a transaction */
+    char organization[37];
+    /* the booking transaction */
+    store_booking_request_t request;
+    char *key;
+    store_booking_plan_fn plan;
+    store_booking_render_fn render;
+    store_booking_done_cb done;
+    void *arg;
+    /* the other operations' callbacks */
+    store_booking_cb booking_cb;
+    store_hold_cb hold_cb;
+    /* per attempt */
+    int error; /* why this attempt rolled back */
+    int replay_status;
+    char *replay_response;
+    char *response;
+    store_booking_t *booking;
+    /* cancelling and holds */
+    eng_id_t target; /* the booking or hold acted on */
+    char *reason, *actor;
+    store_hold_write_t hold;
+    eng_id_t *hold_resources;
+    store_hold_release_cb release_cb;
+};
+
+static int64_t integer(const PGresult *res, int row, int col)
+{
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* "id,id,..." into a new array (caller frees); false when an id is malformed. */
+static bool parse_ids(const char *text, eng_id_t **ids, size_t *count)
+{
+    size_t n = *text ? 1 : 0;
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
+    *ids = slotd_calloc(n ? n : 1, sizeof(**ids));
+    *count = n;
+    for (size_t i = 0; i < n; i++) {
+        char one[37];
+        if (strlen(text) < 36)
+            return false;
+        memcpy(one, text, 36);
+        one[36] = 0;
+        if (codec_parse_uuid(one, &(*ids)[i]) != 0)
+            return false;
+        text += 36 + (text[36] == ',');
+    }
+    return true;
+}
+
+/* PostgreSQL's uuid[] literal: {id,id,...}; caller frees. */
+static char *ids_literal(const eng_id_t *ids, size_t count)
+{
+    char *text = slotd_malloc(3 + count * 37), *p = text;
+    *p++ = '{';
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            *p++ = ',';
+        codec_format_uuid(&ids[i], p);
+        p += 36;
+    }
+    *p++ = '}';
+    *p = 0;
+    return text;
+}
+
+/* Text appended to a copy's blob. */
+static const char *blob_text(char **cursor, const char *text)
+{
+    if (text == NULL)
+        return NULL;
+    size_t n = strlen(text) + 1;
+    char *out = *cursor;
+    memcpy(out, text, n);
+    *cursor += n;
+    return out;
+}
+
+/* A row of booking_get, copied into one allocation (freed with free()); NULL when a row
+ * cannot be read. */
+static store_booking_t *read_booking(const PGresult *res, int row)
+{
+    size_t text_bytes = 0;
+    static const int text_cols[] = {
+        COL_STATUS, COL_CUSTOMER_NAME, COL_CUSTOMER_PHONE, COL_CUSTOMER_EMAIL,
+        COL_NOTES,  COL_SOURCE,        COL_EXTERNAL_REF,   COL_ORGANIZATION_TIMEZONE};
+    for (size_t i = 0; i < sizeof(text_cols) / sizeof(text_cols[0]); i++)
+        text_bytes += (size_t)PQgetlength(res, row, text_cols[i]) + 1;
+    eng_id_t *ids;
+    size_t id_count;
+    bool ok = parse_ids(PQgetvalue(res, row, COL_RESOURCES), &ids, &id_count);
+    store_booking_t *b =
+        slotd_calloc(1, sizeof(*b) + (id_count + 1) * sizeof(eng_id_t) + text_bytes);
+    eng_id_t *copied = (eng_id_t *)(b + 1);
+    memcpy(copied, ids, id_count * sizeof(eng_id_t));
+    free(ids);
+    char *cursor = (char *)(copied + id_count + 1);
+    ok &= codec_parse_uuid(PQgetvalue(res, row, COL_ID), &b->id) == 0;
+    ok &= codec_parse_uuid(PQgetvalue(res, row, COL_SERVICE), &b->service_id) == 0;
+    ok &= codec_parse_uuid(PQgetvalue(res, row, COL_CUSTOMER_ID), &b->customer_id) == 0;
+    b->resources = copied;
+    b->resource_count = id_count;
+    b->status = blob_text(&cursor, PQgetvalue(res, row, COL_STATUS));
+    b->start = integer(res, row, COL_START);
+    b->end = integer(res, row, COL_END);
+    b->customer_name = blob_text(&cursor, PQgetvalue(res, row, COL_CUSTOMER_NAME));
+    b->customer_phone = blob_text(&cursor, store_nullable(res, row, COL_CUSTOMER_PHONE));
+    b->customer_email = blob_text(&cursor, store_nullable(res, row, COL_CUSTOMER_EMAIL));
+    b->notes = blob_text(&cursor, store_nullable(res, row, COL_NOTES));
+    b->source = blob_text(&cursor, PQgetvalue(res, row, COL_SOURCE));
+    b->external_ref = blob_text(&cursor, store_nullable(res, row, COL_EXTERNAL_REF));
+    b->created_at = integer(res, row, COL_CREATED);
+    b->updated_at = integer(res, row, COL_UPDATED);
+    b->organization_timezone = blob_text(&cursor, PQgetvalue(res, row, COL_ORGANIZATION_TIMEZONE));
+    if (!ok) {
+        log_error("store_unreadable_row", "table", "bookings", "id", PQgetvalue(res, row, COL_ID),
+                  NULL);
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+static store_booking_op_t *op_new(const eng_id_t *organization, void *arg)
+{
+    store_booking_op_t *op = slotd_calloc(1, sizeof(*op));
+    codec_format_uuid(organization, op->organization);
+    op->arg = arg;
+    return op;
+}
+
+static void reset_attempt(store_booking_op_t *op)
+{
+    op->error = 0;
+    op->replay_status = 0;
+    free(op->replay_response);
+    free(op->response);
+    free(op->booking);
+    op->replay_response = op->response = NULL;
+    op->booking = NULL;
+}
+
+static void op_free(store_booking_op_t *op)
+{
+    reset_attempt(op);
+    free(op->key);
+    free(op->reason);
+    free(op->actor);
+    free(op->hold_resources);
+    free(op);
+}
+
+void store_booking_op_cancel(store_booking_op_t *op)
+{
+    if (op->tx)
+        store_tx_cancel(op->tx);
+    if (op->operation)
+        store_operation_cancel(op->operation);
+    op_free(op);
+}
+
+/* A transaction's end as the typed store's code: the attempt's own reason for a rollback,
+ * an overlap, or the database's trouble. */
+static int tx_error(const store_booking_op_t *op, const store_tx_outcome_t *outcome)
+{
+    switch (outcome->error) {
+    case STORE_OK:
+        return 0;
+    case STORE_E_ROLLED_BACK:
+        return op->error ? op->error : STORE_EINTERNAL;
+    case STORE_E_EXCLUSION_VIOLATION:
+        return STORE_BOOKING_EOVERLAP;
+    case STORE_E_CONNECTION:
+    case STORE_E_TIMEOUT:
+    case STORE_E_QUERY_CANCELED:
+    case STORE_E_ADMIN_SHUTDOWN:
+    case STORE_E_CLOSED:
+    case STORE_E_SERIALIZATION_FAILURE:
+    case STORE_E_DEADLOCK:
+        return STORE_EUNAVAILABLE;
+    default:
+        log_error("store_unexpected_error", "what", "booking transaction", "sqlstate",
+                  outcome->sqlstate ? outcome->sqlstate : "", NULL);
+        return STORE_EINTERNAL;
+    }
+}
+
+static void roll_back(store_tx_t *tx, store_booking_op_t *op, int error)
+{
+    op->error = error;
+    store_tx_rollback(tx);
+}
+
+/* Starts a transaction of `body` for an operation; NULL (the operation freed) when refused. */
+static store_booking_op_t *begin(store_pool_t *pool, store_booking_op_t *op, bool pipeline,
+                                 store_tx_body_cb body, store_tx_done_cb done)
+{
+    store_tx_options_t options = {
+        .isolation = STORE_TX_READ_COMMITTED, .max_retries = 2, .pipeline = pipeline};
+    op->tx = store_tx_begin(pool, &options, body, done, op);
+    if (op->tx == NULL) {
+        op_free(op);
+        return NULL;
+    }
+    return op;
+}
+
+/* ---- the booking transaction ------------------------------------------------------------ */
+
+static void on_booking_read(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    store_booking_op_t *op = arg;
+    if (PQntuples(res) != 1 || (op->booking = read_booking(res, 0)) == NULL) {
+        roll_back(tx, op, STORE_EINTERNAL);
+        return;
+    }
+    op->response = op->render(op->arg, op->booking);
+    if (op->response == NULL) {
+        roll_back(tx, op, STORE_EINTERNAL);
+        return;
+    }
+    if (op->key) {
+        char hash[67];
+        store_key_hash_text(op->request.request_hash, hash);
+        const char *values[5] = {op->organization, op->key, hash, "201", op->response};
+        store_tx_query(tx, "idempotency_store", 5, values, NULL, NULL);
+    }
+    store_tx_commit(tx);
+}
+
+static void on_inserted(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    store_booking_op_t *op = arg;
+    if (PQntuples(res) != 1) {
+        roll_back(tx, op, STORE_EINTERNAL);
+        return;
+    }
+    const char *values[2] = {op->organization, PQgetvalue(res, 0, 0)};
+    store_tx_query(tx, "booking_get", 2, values, on_booking_read, op);
+}
+
+/* Asks the plan what to write, and writes it. */
+static void write_booking(store_tx_t *tx, store_booking_op_t *op, const store_hold_taken_t *hold)
+{
+    store_booking_write_t w;
+    memset(&w, 0, sizeof(w));
+    if (op->plan(op->arg, hold, &w) != 0) {
+        roll_back(tx, op, STORE_BOOKING_EREFUSED);
+        return;
+    }
+    char *resources = ids_literal(w.resources, w.resource_count);
+    char service[37], times[5][24];
+    codec_format_uuid(&w.service_id, service);
+    snprintf(times[0], sizeof(times[0]), "%lld", (long long)w.start);
+    snprintf(times[1], sizeof(times[1]), "%lld", (long long)w.end);
+    snprintf(times[2], sizeof(times[2]), "%lld", (long long)w.padded_start);
+    snprintf(times[3], sizeof(times[3]), "%lld", (long long)w.padded_end);
+    snprintf(times[4], sizeof(times[4]), "%lld", (long long)op->request.now);
+    const char *expired[5] = {op->organization, resources, times[2], times[3], times[4]};
+    store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
+    const char *match = w.customer_phone_normalized;
+    char *email_key = NULL;
+    if (match == NULL && w.customer_email) {
+        email_key = slotd_strdup(w.customer_email);
+        for (char *p = email_key; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        match = email_key;
+    }
+    const char *lock[2] = {op->organization, match};
+    store_tx_query(tx, "customer_lock", 2, lock, NULL, NULL);
+    const char *values[16] = {
+        op->organization, w.customer_name, w.customer_phone, w.customer_phone_normalized,
+        w.customer_email, service,         times[0],         times[1],
+        w.status,         w.notes,         w.source,         w.external_ref,
+        resources,        times[2],        times[3],         w.actor};
+    store_tx_query(tx, "booking_insert", 16, values, on_inserted, op);
+    free(email_key);
+    free(resources);
+}
+
+static void on_hold_taken(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    store_booking_op_t *op = arg;
+    if (PQntuples(res) != 1) {
+        roll_back(tx, op, STORE_ENOTFOUND);
+        return;
+    }
+    if (strcmp(PQgetvalue(res, 0, 3), "t") != 0) {
+        roll_back(tx, op, STORE_BOOKING_EHOLD_GONE);
+        return;
+    }
+    store_hold_taken_t hold = {.start = integer(res, 0, 1), .end = integer(res, 0, 2)};
+    eng_id_t *ids;
+    bool ok = codec_parse_uuid(PQgetvalue(res, 0, 0), &hold.service_id) == 0 &&
+              parse_ids(PQgetvalue(res, 0, 4), &ids, &hold.resource_count);
+    if (!ok) {
+        roll_back(tx, op, STORE_EINTERNAL);
+        return;
+    }
+    hold.resources = ids;
+    write_booking(tx, op, &hold);
+    free(ids);
+}
+
+/* The key is ours (or there is none): consume the hold, or plan at once. */
+static void after_key(store_tx_t *tx, store_booking_op_t *op)
+{
+    if (!op->request.has_hold) {
+        write_booking(tx, op, NULL);
+        return;
+    }
+    char hold[37], now[24];
+    codec_format_uuid(&op->request.hold_id, hold);
+    snprintf(now, sizeof(now), "%lld", (long long)op->request.now);
+    const char *values[3] = {op->organization, hold, now};
+    store_tx_query(tx, "hold_take", 3, values, on_hold_taken, op);
+}
+
+static void on_key_lookup(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    store_booking_op_t *op = arg;
+    if (PQntuples(res) == 0) {
+        after_key(tx, op);
+    } else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        roll_back(tx, op, STORE_BOOKING_EMISMATCH);
+    } else {
+        op->replay_status = (int)integer(res, 0, 1);
+        op->replay_response = slotd_strdup(PQgetvalue(res, 0, 2));
+        roll_back(tx, op, STORE_BOOKING_EREPLAY);
+    }
+}
+
+static void on_key_locked(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    store_booking_op_t *op = arg;
+    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        roll_back(tx, op, STORE_BOOKING_EIN_PROGRESS);
+        return;
+    }
+    char hash[67];
+    store_key_hash_text(op->request.request_hash, hash);
+    const char *values[3] = {op->organization, op->key, hash};
+    store_tx_query(tx, "idempotency_lookup", 3, values, on_key_lookup, op);
+}
+
+static void create_body(store_tx_t *tx, void *arg)
+{
+    store_booking_op_t *op = arg;
+    reset_attempt(op);
+    if (op->key == NULL) {
+        after_key(tx, op);
+        return;
+    }
+    const char *values[2] = {op->organization, op->key};
+    store_tx_query(tx, "idempotency_lock", 2, values, on_key_locked, op);
+}
+
+static void create_done(const store_tx_outcome_t *outcome, void *arg)
+{
+    store_booking_op_t *op = arg;
+    op->tx = NULL;
+    store_booking_outcome_t result = {.error = tx_error(op, outcome)};
+    if (result.error == 0) {
+        result.booking = op->booking;
+        result.status = 201;
+        result.response = op->response;
+    } else if (result.error == STORE_BOOKING_EREPLAY) {
+        result.status = op->replay_status;
+        result.response = op->replay_response;
+    }
+    op->done(op->arg, &result);
+    op_free(op);
+}
+
+store_booking_op_t *store_bookings_create(store_pool_t *pool, const eng_id_t *organization,
+                                          const store_booking_request_t *request,
+                                          store_booking_plan_fn plan,
+                                          store_booking_render_fn render,
+                                          store_booking_done_cb done, void *arg)
+{
+    store_booking_op_t *op = op_new(organization, arg);
+    op->request = *request;
+    op->key = request->idempotency_key ? slotd_strdup(request->idempotency_key) : NULL;
+    op->request.idempotency_key = op->key;
+    op->plan = plan;
+    op->render = render;
+    op->done = done;
+    return begin(pool, op, false, create_body, create_done);
+}
+
+/* ---- reading and cancelling --------------------------------------------------------------- */
+
+static void on_got(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_booking_op_t *op = operation->arg;
+    store_booking_t *booking = NULL;
+    op->operation = NULL;
+    if (!error && PQntuples(res) != 1)
+        error = STORE_ENOTFOUND;
+    if (!error && (booking = read_booking(res, 0)) == NULL)
+        error = STORE_EINTERNAL;
+    op->booking_cb(op->arg, error, booking);
+    free(booking);
+    op_free(op);
+}
+
+store_booking_op_t *store_bookings_get(store_pool_t *pool, const eng_id_t *organization,
+                                       const eng_id_t *id, store_booking_cb cb, void *arg)
+{
+    store_booking_op_t *op = op_new(organization, arg);
+    char booking[37];
+    codec_format_uuid(id, booking);
+    op->booking_cb = cb;
+    const char *values[2] = {op->organization, booking};
+    op->operation = store_operation_start(pool, "booking_get", 2, values, on_got, NULL, op);
+    if (op->operation == NULL) {
+        op_free(op);
+        return NULL;
+    }
+    return op;
+}
+
+/* Pipelined: the statements are all sent with COMMIT, so their callbacks only take note.
+ * An unknown booking changed nothing: committing it is harmless. */
+static void on_cancelled_read(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    store_booking_op_t *op = arg;
+    (void)tx;
+    if (PQntuples(res) == 1)
+        op->booking = read_booking(res, 0);
+    if (op->booking == NULL)
+        op->error = PQntuples(res) == 1 ? STORE_EINTERNAL : STORE_ENOTFOUND;
+}
+
+static void cancel_body(store_tx_t *tx, void *arg)
+{
+    store_booking_op_t *op = arg;
+    reset_attempt(op);
+    char booking[37];
+    codec_format_uuid(&op->target, booking);
+    const char *values[4] = {op->organization, booking, op->reason, op->actor};
+    store_tx_query(tx, "booking_cancel", 4, values, NULL, NULL);
+    store_tx_query(tx, "booking_get", 2, values, on_cancelled_read, op);
+    store_tx_commit(tx);
+}
+
+static void cancel_done(const store_tx_outcome_t *outcome, void *arg)
+{
+    store_booking_op_t *op = arg;
+    op->tx = NULL;
+    int error = outcome->error == STORE_OK ? op->error : tx_error(op, outcome);
+    op->booking_cb(op->arg, error, error ? NULL : op->booking);
+    op_free(op);
+}
+
+store_booking_op_t *store_bookings_cancel(store_pool_t *pool, const eng_id_t *organization,
+                                          const eng_id_t *id, const char *reason, const char *actor,
+                                          store_booking_cb cb, void *arg)
+{
+    store_booking_op_t *op = op_new(organization, arg);
+    op->target = *id;
+    op->reason = reason ? slotd_strdup(reason) : NULL;
+    op->actor = slotd_strdup(actor);
+    op->booking_cb = cb;
+    return begin(pool, op, true, cancel_body, cancel_done);
+}
+
+/* ---- holds ---------------------------------------------------------------------------------- */
+
+static void on_hold_inserted(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    store_booking_op_t *op = arg;
+    (void)tx;
+    if (PQntuples(res) != 1 || codec_parse_uuid(PQgetvalue(res, 0, 0), &op->target) != 0)
+        op->error = STORE_EINTERNAL; /* pipelined: taken note of, answered 500 */
+}
+
+static void hold_body(store_tx_t *tx, void *arg)
+{
+    store_booking_op_t *op = arg;
+    const store_hold_write_t *w = &op->hold;
+    reset_attempt(op);
+    char *resources = ids_literal(w->resources, w->resource_count);
+    char service[37], times[6][24];
+    codec_format_uuid(&w->service_id, service);
+    const int64_t values_of[6] = {w->start,        w->end,        w->expires_at,
+                                  w->padded_start, w->padded_end, w->now};
+    for (int i = 0; i < 6; i++)
+        snprintf(times[i], sizeof(times[i]), "%lld", (long long)values_of[i]);
+    const char *expired[5] = {op->organization, resources, times[3], times[4], times[5]};
+    store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
+    const char *values[8] = {op->organization, service,   times[0], times[1],
+                             times[2],         resources, times[3], times[4]};
+    store_tx_query(tx, "hold_insert", 8, values, on_hold_inserted, op);
+    store_tx_commit(tx);
+    free(resources);
+}
+
+static void hold_done(const store_tx_outcome_t *outcome, void *arg)
+{
+    store_booking_op_t *op = arg;
+    op->tx = NULL;
+    int error = outcome->error == STORE_OK ? op->error : tx_error(op, outcome);
+    op->hold_cb(op->arg, error, error ? NULL : &op->target);
+    op_free(op);
+}
+
+store_booking_op_t *store_holds_create(store_pool_t *pool, const eng_id_t *organization,
+                                       const store_hold_write_t *write, store_hold_cb cb, void *arg)
+{
+    store_booking_op_t *op = op_new(organization, arg);
+    op->hold = *write;
+    op->hold_resources = slotd_calloc(write->resource_count + 1, sizeof(eng_id_t));
+    memcpy(op->hold_resources, write->resources, write->resource_count * sizeof(eng_id_t));
+    op->hold.resources = op->hold_resources;
+    op->hold_cb = cb;
+    return begin(pool, op, true, hold_body, hold_done);
+}
+
+static void on_released(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_booking_op_t *op = operation->arg;
+    eng_id_t *ids = NULL;
+    size_t count = 0;
+    op->operation = NULL;
+    if (!error && (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0))
+        error = STORE_ENOTFOUND;
+    if (!error && !parse_ids(PQgetvalue(res, 0, 1), &ids, &count))
+        error = STORE_EINTERNAL;
+    op->release_cb(op->arg, error, ids, error ? 0 : count);
+    free(ids);
+    op_free(op);
+}
+
+store_booking_op_t *store_holds_release(store_pool_t *pool, const eng_id_t *organization,
+                                        const eng_id_t *id, int64_t now, store_hold_release_cb cb,
+                                        void *arg)
+{
+    store_booking_op_t *op = op_new(organization, arg);
+    char hold[37], clock[24];
+    codec_format_uuid(id, hold);
+    snprintf(clock, sizeof(clock), "%lld", (long long)now);
+    op->release_cb = cb;
+    const char *values[3] = {op->organization, hold, clock};
+    op->operation = store_operation_start(pool, "hold_release", 3, values, on_released, NULL, op);
+    if (op->operation == NULL) {
+        op_free(op);
+        return NULL;
+    }
+    return op;
+}

@@ -1,0 +1,184 @@
+-- Bookings, holds, their customers and idempotency keys. Every statement names
+-- the organization ($1): it can never reach another organization's rows.
+-- Instants travel as epoch seconds. The clock ("now") is a parameter wherever a
+-- hold's expiry is judged, so that the database and the in-memory index judge
+-- it by the same clock.
+
+-- name: idempotency_lock
+-- Takes the key for this transaction, or answers false at once when another
+-- transaction holds it (the first request with that key is still running).
+-- $2: the key.
+SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ':idempotency:' || $2, 0))
+
+-- name: idempotency_lookup
+-- The first request's answer, if it completed within 24 hours: whether its body
+-- matched ($3, the request's SHA-256), its status and its answer. A row older
+-- than that is forgotten here.
+WITH gone AS (
+    DELETE FROM idempotency_keys
+     WHERE organization_id = $1 AND key = $2 AND created_at <= now() - interval '24 hours')
+SELECT request_hash = $3::bytea, status_code, response
+  FROM idempotency_keys
+ WHERE organization_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'
+   AND completed_at IS NOT NULL
+
+-- name: idempotency_store
+-- $3 the request's hash, $4 the status answered, $5 the answer.
+INSERT INTO idempotency_keys (organization_id, key, request_hash, status_code, response,
+                              completed_at)
+VALUES ($1, $2, $3::bytea, $4::int, $5, now())
+
+-- name: hold_take
+-- Consumes a hold for a booking ($2 the hold, $3 now): answers its service,
+-- start, end, whether it was still live (then it is released now and its
+-- occupancy deleted, so the booking can take the same time), and its
+-- resources. No row: no such hold.
+WITH h AS (
+    SELECT * FROM holds WHERE organization_id = $1 AND id = $2 FOR UPDATE),
+u AS (
+    UPDATE holds x SET released_at = to_timestamp($3::bigint)
+      FROM h
+     WHERE x.organization_id = $1 AND x.id = h.id AND h.released_at IS NULL
+       AND h.expires_at > to_timestamp($3::bigint)
+    RETURNING x.id),
+d AS (
+    DELETE FROM occupancy c USING u
+     WHERE c.organization_id = $1 AND c.hold_id = u.id
+    RETURNING c.resource_id)
+SELECT h.service_id, extract(epoch FROM h.starts_at)::bigint,
+       extract(epoch FROM h.ends_at)::bigint, EXISTS (SELECT 1 FROM u),
+       coalesce((SELECT string_agg(resource_id::text, ',' ORDER BY resource_id) FROM d), '')
+  FROM h
+
+-- name: occupancy_clear_expired
+-- Deletes the expired holds' occupancy that lies in the way of a new one:
+-- resources $2 (uuid[] literal), padded range [$3, $4), now $5.
+DELETE FROM occupancy
+ WHERE organization_id = $1 AND resource_id = ANY ($2::uuid[]) AND hold_id IS NOT NULL
+   AND active AND expires_at <= to_timestamp($5::bigint)
+   AND occupied && tstzrange(to_timestamp($3::bigint), to_timestamp($4::bigint))
+
+-- name: customer_lock
+-- Serializes the find-or-create of one customer ($2: the normalized phone or
+-- the lower-cased email): two bookings of a new customer at once make one.
+SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':customer:' || $2, 0))
+
+-- name: booking_insert
+-- The customer found (by $4, the normalized phone, else by $5, the email,
+-- lower-cased) and updated, or created; the booking; one occupancy row per
+-- resource ($13, uuid[] literal) holding the padded range [$14, $15); the
+-- audit row (actor $16). An overlap is SQLSTATE 23P01. Answers the booking's id.
+-- $2 name, $3 phone as given, $6 service, [$7, $8) the time, $9 status,
+-- $10 notes, $11 source, $12 external_ref.
+WITH found AS (
+    SELECT id FROM customers
+     WHERE organization_id = $1
+       AND CASE WHEN $4::text IS NOT NULL THEN phone_normalized = $4
+                ELSE lower(email) = lower($5) END
+     ORDER BY created_at, id
+     LIMIT 1),
+upd AS (
+    UPDATE customers c SET name = $2, email = coalesce($5, c.email)
+      FROM found
+     WHERE c.organization_id = $1 AND c.id = found.id
+    RETURNING c.id),
+ins AS (
+    INSERT INTO customers (organization_id, name, phone, phone_normalized, email)
+    SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM found)
+    RETURNING id),
+cust AS (
+    SELECT id FROM upd UNION ALL SELECT id FROM ins),
+b AS (
+    INSERT INTO bookings (organization_id, service_id, customer_id, starts_at, ends_at, status,
+                          notes, source, external_ref)
+    SELECT $1, $6, cust.id, to_timestamp($7::bigint), to_timestamp($8::bigint), $9, $10,
+           coalesce($11, 'api'), $12
+      FROM cust
+    RETURNING id, organization_id),
+o AS (
+    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied)
+    SELECT b.organization_id, r, b.id,
+           tstzrange(to_timestamp($14::bigint), to_timestamp($15::bigint))
+      FROM b, unnest($13::uuid[]) r
+    RETURNING 1),
+a AS (
+    INSERT INTO booking_audit (organization_id, booking_id, actor, action, new_value)
+    SELECT b.organization_id, b.id, $16, 'create',
+           jsonb_build_object('start', to_timestamp($7::bigint), 'end', to_timestamp($8::bigint),
+                              'resource_ids', to_jsonb($13::uuid[]), 'status', $9,
+                              'notes', $10)
+      FROM b
+    RETURNING 1)
+SELECT b.id, (SELECT count(*) FROM o), (SELECT count(*) FROM a) FROM b
+
+-- name: booking_get
+-- A booking as the typed store reads it: id, status, service, start, end
+-- (epoch), its resources (comma-separated, sorted), the customer's id, name,
+-- phone and email, notes, source, external_ref, created and updated (epoch),
+-- the organization's zone.
+SELECT b.id, b.status, b.service_id, extract(epoch FROM b.starts_at)::bigint,
+       extract(epoch FROM b.ends_at)::bigint,
+       coalesce((SELECT string_agg(c.resource_id::text, ',' ORDER BY c.resource_id)
+                   FROM occupancy c
+                  WHERE c.organization_id = b.organization_id AND c.booking_id = b.id), ''),
+       u.id, u.name, u.phone, u.email, b.notes, b.source, b.external_ref,
+       extract(epoch FROM b.created_at)::bigint, extract(epoch FROM b.updated_at)::bigint,
+       o.timezone
+  FROM bookings b
+  JOIN customers u ON u.organization_id = b.organization_id AND u.id = b.customer_id
+  JOIN organizations o ON o.id = b.organization_id
+ WHERE b.organization_id = $1 AND b.id = $2
+
+-- name: booking_cancel
+-- Cancels a booking that is not cancelled yet ($3 reason, $4 actor): its
+-- occupancy stops holding anything at once; one audit row. Answers whether
+-- the booking exists. Cancelling a cancelled booking changes nothing.
+WITH old AS (
+    SELECT id, status FROM bookings WHERE organization_id = $1 AND id = $2 FOR UPDATE),
+b AS (
+    UPDATE bookings x SET status = 'cancelled', cancel_reason = $3
+      FROM old
+     WHERE x.organization_id = $1 AND x.id = old.id AND old.status <> 'cancelled'
+    RETURNING x.id),
+o AS (
+    UPDATE occupancy SET active = false
+     WHERE organization_id = $1 AND booking_id IN (SELECT id FROM b) AND active
+    RETURNING 1),
+a AS (
+    INSERT INTO booking_audit (organization_id, booking_id, actor, action, old_value, new_value)
+    SELECT $1, old.id, $4, 'cancel', jsonb_build_object('status', old.status),
+           jsonb_build_object('status', 'cancelled')
+      FROM old JOIN b ON b.id = old.id
+    RETURNING 1)
+SELECT EXISTS (SELECT 1 FROM old), (SELECT count(*) FROM o), (SELECT count(*) FROM a)
+
+-- name: hold_insert
+-- A hold of service $2 for [$3, $4) until $5 on resources $6 (uuid[] literal),
+-- holding the padded range [$7, $8). An overlap is SQLSTATE 23P01. Answers its id.
+WITH h AS (
+    INSERT INTO holds (organization_id, service_id, starts_at, ends_at, expires_at)
+    VALUES ($1, $2, to_timestamp($3::bigint), to_timestamp($4::bigint),
+            to_timestamp($5::bigint))
+    RETURNING id, organization_id, expires_at),
+o AS (
+    INSERT INTO occupancy (organization_id, resource_id, hold_id, occupied, expires_at)
+    SELECT h.organization_id, r, h.id,
+           tstzrange(to_timestamp($7::bigint), to_timestamp($8::bigint)), h.expires_at
+      FROM h, unnest($6::uuid[]) r
+    RETURNING 1)
+SELECT h.id, (SELECT count(*) FROM o) FROM h
+
+-- name: hold_release
+-- Releases a hold ($2) at $3, expired or not: its occupancy is deleted.
+-- Answers whether it exists, and the resources it held (comma-separated).
+WITH h AS (
+    SELECT id FROM holds WHERE organization_id = $1 AND id = $2),
+u AS (
+    UPDATE holds SET released_at = to_timestamp($3::bigint)
+     WHERE organization_id = $1 AND id = $2 AND released_at IS NULL
+    RETURNING id),
+d AS (
+    DELETE FROM occupancy WHERE organization_id = $1 AND hold_id = $2
+    RETURNING resource_id)
+SELECT EXISTS (SELECT 1 FROM h),
+       coalesce((SELECT string_agg(resource_id::text, ',') FROM d), '')
