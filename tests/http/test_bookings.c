@@ -586,3 +586,52 @@ TEST(bookings_another_organization_sees_404)
     json_decref(hold);
     api_stop(&c.s);
 }
+
+/* The index cannot know of a write that has not committed: the engine lets the request through,
+ * and the exclusion constraint refuses it once the other transaction commits. */
+TEST(bookings_overlap_found_by_the_database_is_409_with_alternatives)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    char sql[2048];
+    snprintf(sql, sizeof(sql),
+             "WITH u AS (INSERT INTO customers (organization_id, name, email) "
+             "VALUES ('%s', 'Walk-in', 'walk@example.com') RETURNING id), "
+             "b AS (INSERT INTO bookings (organization_id, service_id, customer_id, starts_at, "
+             "ends_at) SELECT '%s', '%s', u.id, '%s', '2026-03-30T10:00:00+02:00' FROM u "
+             "RETURNING id) "
+             "INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied) "
+             "SELECT '%s', '%s', b.id, tstzrange('%s', '2026-03-30T10:00:00+02:00') FROM b",
+             c.s.organization_id, c.s.organization_id, c.service, MONDAY_9, c.s.organization_id,
+             c.anna, MONDAY_9);
+    PQclear(PQexec(c.s.db, "BEGIN"));
+    PGresult *r = PQexec(c.s.db, sql);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    int pipes[2];
+    CHECK(pipe(pipes) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(pipes[0]);
+        json_t *answer;
+        int status = api_call(&c.s, "POST", "/v1/bookings", c.agent,
+                              booking_body(&c, MONDAY_9, c.anna, NULL), &answer);
+        char result[8] = "bad";
+        if (status == 409 && strcmp(api_error_code(answer), "slot_unavailable") == 0 &&
+            json_array_size(alternatives_of(answer)) == 3)
+            snprintf(result, sizeof(result), "ok");
+        CHECK(write(pipes[1], result, strlen(result)) > 0);
+        _exit(0);
+    }
+    close(pipes[1]);
+    usleep(500 * 1000); /* the request now waits on the uncommitted row */
+    PQclear(PQexec(c.s.db, "COMMIT"));
+    char result[8] = {0};
+    CHECK(read(pipes[0], result, sizeof(result) - 1) > 0);
+    int status;
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK(strcmp(result, "ok") == 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM customers"), 1);
+    api_stop(&c.s);
+}
