@@ -503,6 +503,27 @@ store_booking_op_t *domain_bookings_cancel(const domain_context_t *context, cons
         error);
 }
 
+store_booking_op_t *domain_bookings_patch(const domain_context_t *context, const eng_id_t *id,
+                                          const char *status, bool notes_set, const char *notes,
+                                          const char *actor, store_booking_cb cb, void *arg,
+                                          domain_error_t *error)
+{
+    static const char *const statuses[] = {"confirmed", "completed", "no_show", NULL};
+    if (status && strcmp(status, "cancelled") == 0) {
+        domain_invalid(error, "status", "Cancel a booking with POST /v1/bookings/{id}/cancel.");
+        return NULL;
+    }
+    if (status && !one_of(status, statuses)) {
+        domain_invalid(error, "status", "status must be confirmed, completed or no_show.");
+        return NULL;
+    }
+    if (domain_check_text(error, "notes", notes, 0, 5000) != 0)
+        return NULL;
+    return started(store_bookings_patch(context->pool, &context->organization, id, status,
+                                        notes_set, notes, actor, cb, arg),
+                   error);
+}
+
 store_booking_op_t *domain_holds_release(const domain_context_t *context, const eng_id_t *id,
                                          int64_t now, store_hold_release_cb cb, void *arg,
                                          domain_error_t *error)

@@ -145,6 +145,13 @@ store_booking_op_t *domain_bookings_cancel(const domain_context_t *context, cons
                                            const char *reason, const char *actor,
                                            store_booking_cb cb, void *arg, domain_error_t *error);
 
+/** Status moves (confirmed, completed, no_show; "cancelled" goes through cancel: 400) and
+ *  notes (at most 5000 characters). */
+store_booking_op_t *domain_bookings_patch(const domain_context_t *context, const eng_id_t *id,
+                                          const char *status, bool notes_set, const char *notes,
+                                          const char *actor, store_booking_cb cb, void *arg,
+                                          domain_error_t *error);
+
 store_booking_op_t *domain_holds_release(const domain_context_t *context, const eng_id_t *id,
                                          int64_t now, store_hold_release_cb cb, void *arg,
                                          domain_error_t *error);

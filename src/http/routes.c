@@ -85,6 +85,8 @@ const http_route_t http_api_routes[] = {
     {"POST", "/v1/bookings", "POST /v1/bookings", HTTP_ROLES_STAFF, NULL, http_bookings_create},
     {"GET", "/v1/bookings/:id", "GET /v1/bookings/{id}", HTTP_ROLES_STAFF, zone_params,
      http_bookings_get},
+    {"PATCH", "/v1/bookings/:id", "PATCH /v1/bookings/{id}", HTTP_ROLES_STAFF, zone_params,
+     http_bookings_patch},
     {"POST", "/v1/bookings/:id/cancel", "POST /v1/bookings/{id}/cancel", HTTP_ROLES_STAFF,
      zone_params, http_bookings_cancel},
 };

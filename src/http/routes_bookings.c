@@ -37,6 +37,7 @@ static const char *const customer_fields[] = {"name", "phone", "email", NULL};
 static const char *const hold_fields[] = {"service_id", "start",       "resource_ids",
                                           "tz",         "ttl_seconds", NULL};
 static const char *const cancel_fields[] = {"reason", NULL};
+static const char *const patch_fields[] = {"status", "notes", NULL};
 
 /* What a request keeps while the domain works: its input, and the zone it is answered in. */
 typedef struct {
@@ -55,6 +56,14 @@ static booking_state_t *state_of(http_ctx_t *ctx)
         ctx->free_state = free;
     }
     return ctx->state;
+}
+
+/* The audit rows' actor: the caller's key, by role. */
+static const char *actor_of(http_ctx_t *ctx, booking_state_t *state)
+{
+    snprintf(state->actor, sizeof(state->actor), "{\"kind\":\"api_key\",\"role\":\"%s\"}",
+             ctx->role == HTTP_ROLE_ADMIN ? "admin" : "agent");
+    return state->actor;
 }
 
 static domain_context_t context_of(http_ctx_t *ctx)
@@ -247,9 +256,7 @@ static bool decode_slot(http_ctx_t *ctx, booking_state_t *state)
     bool present;
     in->now = http_now(ctx->server);
     in->admin = ctx->role == HTTP_ROLE_ADMIN;
-    snprintf(state->actor, sizeof(state->actor), "{\"kind\":\"api_key\",\"role\":\"%s\"}",
-             in->admin ? "admin" : "agent");
-    in->actor = state->actor;
+    in->actor = actor_of(ctx, state);
     return field_id(ctx, ctx->body, "service_id", true, &in->service_id, &present) &&
            field_instant(ctx, ctx->body, "start", true, &in->start, &present) &&
            field_ids(ctx, ctx->body, in->pinned, &in->pinned_count) && field_zone(ctx, state);
@@ -506,13 +513,48 @@ void http_bookings_cancel(http_ctx_t *ctx)
     if (ctx->body && (!http_body_object(ctx) || !http_fields_known(ctx, ctx->body, cancel_fields) ||
                       !http_field_text(ctx, ctx->body, "reason", true, &reason, &present)))
         return;
-    booking_state_t *state = state_of(ctx);
-    snprintf(state->actor, sizeof(state->actor), "{\"kind\":\"api_key\",\"role\":\"%s\"}",
-             ctx->role == HTTP_ROLE_ADMIN ? "admin" : "agent");
     domain_context_t context = context_of(ctx);
-    await_store(
-        ctx, domain_bookings_cancel(&context, &id, reason, state->actor, on_cancelled, ctx, &error),
-        &error);
+    await_store(ctx,
+                domain_bookings_cancel(&context, &id, reason, actor_of(ctx, state_of(ctx)),
+                                       on_cancelled, ctx, &error),
+                &error);
+}
+
+/* ---- PATCH /v1/bookings/{id} ------------------------------------------------------------------
+ */
+
+static void on_patched(void *arg, int error, const store_booking_t *booking)
+{
+    http_ctx_t *ctx = arg;
+    if (error == STORE_ECONFLICT) {
+        http_wait_end(ctx);
+        http_respond_error(ctx, 409, "conflict",
+                           "That status move is not allowed: pending→confirmed, "
+                           "confirmed→completed or no_show.",
+                           NULL);
+        http_wait_release(ctx);
+        return;
+    }
+    respond_booking(ctx, error, booking, false);
+}
+
+void http_bookings_patch(http_ctx_t *ctx)
+{
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    const char *status, *notes;
+    bool present, notes_set;
+    if (!http_path_id(ctx, 0, "booking", id_text, &id) || !query_zone(ctx) ||
+        !http_body_object(ctx) || !http_fields_known(ctx, ctx->body, patch_fields) ||
+        !http_field_text(ctx, ctx->body, "status", false, &status, &present) ||
+        !http_field_text(ctx, ctx->body, "notes", true, &notes, &notes_set))
+        return;
+    domain_context_t context = context_of(ctx);
+    await_store(ctx,
+                domain_bookings_patch(&context, &id, status, notes_set, notes,
+                                      actor_of(ctx, state_of(ctx)), on_patched, ctx, &error),
+                &error);
 }
 
 /* ---- POST /v1/holds, DELETE /v1/holds/{id} -----------------------------------------------------

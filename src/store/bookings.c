@@ -38,6 +38,7 @@ const store_statement_t store_booking_statements[] = {
     {"booking_insert", store_sql_booking_insert},
     {"booking_get", store_sql_booking_get},
     {"booking_cancel", store_sql_booking_cancel},
+    {"booking_patch", store_sql_booking_patch},
     {"hold_insert", store_sql_hold_insert},
     {"hold_release", store_sql_hold_release},
 };
@@ -84,9 +85,11 @@ struct store_booking_op {
     char *replay_response;
     char *response;
     store_booking_t *booking;
-    /* cancelling and holds */
-    eng_id_t target; /* the booking or hold acted on */
-    char *reason, *actor;
+    /* changing a booking, and holds */
+    eng_id_t target;        /* the booking or hold acted on */
+    const char *change;     /* the statement that changes the booking */
+    char *change_values[6]; /* its parameters after the organization and the id */
+    int change_count;
     store_hold_write_t hold;
     eng_id_t *hold_resources;
     store_hold_release_cb release_cb;
@@ -214,8 +217,8 @@ static void op_free(store_booking_op_t *op)
 {
     reset_attempt(op);
     free(op->key);
-    free(op->reason);
-    free(op->actor);
+    for (int i = 0; i < op->change_count; i++)
+        free(op->change_values[i]);
     free(op->hold_resources);
     free(op);
 }
@@ -492,30 +495,43 @@ store_booking_op_t *store_bookings_get(store_pool_t *pool, const eng_id_t *organ
 }
 
 /* Pipelined: the statements are all sent with COMMIT, so their callbacks only take note.
- * An unknown booking changed nothing: committing it is harmless. */
-static void on_cancelled_read(store_tx_t *tx, const PGresult *res, void *arg)
+ * A change that was not made (an unknown booking, a move not allowed) changed nothing:
+ * committing it is harmless. */
+static void on_changed(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    store_booking_op_t *op = arg;
+    (void)tx;
+    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+        op->error = STORE_ENOTFOUND;
+    else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+        op->error = STORE_ECONFLICT;
+}
+
+static void on_changed_read(store_tx_t *tx, const PGresult *res, void *arg)
 {
     store_booking_op_t *op = arg;
     (void)tx;
     if (PQntuples(res) == 1)
         op->booking = read_booking(res, 0);
-    if (op->booking == NULL)
+    if (op->booking == NULL && op->error == 0)
         op->error = PQntuples(res) == 1 ? STORE_EINTERNAL : STORE_ENOTFOUND;
 }
 
-static void cancel_body(store_tx_t *tx, void *arg)
+static void change_body(store_tx_t *tx, void *arg)
 {
     store_booking_op_t *op = arg;
     reset_attempt(op);
     char booking[37];
     codec_format_uuid(&op->target, booking);
-    const char *values[4] = {op->organization, booking, op->reason, op->actor};
-    store_tx_query(tx, "booking_cancel", 4, values, NULL, NULL);
-    store_tx_query(tx, "booking_get", 2, values, on_cancelled_read, op);
+    const char *values[8] = {op->organization, booking};
+    for (int i = 0; i < op->change_count; i++)
+        values[2 + i] = op->change_values[i];
+    store_tx_query(tx, op->change, 2 + op->change_count, values, on_changed, op);
+    store_tx_query(tx, "booking_get", 2, values, on_changed_read, op);
     store_tx_commit(tx);
 }
 
-static void cancel_done(const store_tx_outcome_t *outcome, void *arg)
+static void change_done(const store_tx_outcome_t *outcome, void *arg)
 {
     store_booking_op_t *op = arg;
     op->tx = NULL;
@@ -524,16 +540,37 @@ static void cancel_done(const store_tx_outcome_t *outcome, void *arg)
     op_free(op);
 }
 
+/* A change of one booking and its reading back, in one pipelined transaction; `values` are
+ * the statement's parameters after the organization and the id (copied). */
+static store_booking_op_t *change(store_pool_t *pool, const eng_id_t *organization,
+                                  const eng_id_t *id, const char *statement, int count,
+                                  const char *const *values, store_booking_cb cb, void *arg)
+{
+    store_booking_op_t *op = op_new(organization, arg);
+    op->target = *id;
+    op->change = statement;
+    op->change_count = count;
+    for (int i = 0; i < count; i++)
+        op->change_values[i] = values[i] ? slotd_strdup(values[i]) : NULL;
+    op->booking_cb = cb;
+    return begin(pool, op, true, change_body, change_done);
+}
+
 store_booking_op_t *store_bookings_cancel(store_pool_t *pool, const eng_id_t *organization,
                                           const eng_id_t *id, const char *reason, const char *actor,
                                           store_booking_cb cb, void *arg)
 {
-    store_booking_op_t *op = op_new(organization, arg);
-    op->target = *id;
-    op->reason = reason ? slotd_strdup(reason) : NULL;
-    op->actor = slotd_strdup(actor);
-    op->booking_cb = cb;
-    return begin(pool, op, true, cancel_body, cancel_done);
+    const char *values[2] = {reason, actor};
+    return change(pool, organization, id, "booking_cancel", 2, values, cb, arg);
+}
+
+store_booking_op_t *store_bookings_patch(store_pool_t *pool, const eng_id_t *organization,
+                                         const eng_id_t *id, const char *status, bool notes_set,
+                                         const char *notes, const char *actor, store_booking_cb cb,
+                                         void *arg)
+{
+    const char *values[4] = {status, notes_set ? "true" : "false", notes, actor};
+    return change(pool, organization, id, "booking_patch", 4, values, cb, arg);
 }
 
 /* ---- holds ---------------------------------------------------------------------------------- */

@@ -128,6 +128,16 @@ store_booking_op_t *store_bookings_cancel(store_pool_t *pool, const eng_id_t *or
                                           const eng_id_t *id, const char *reason, const char *actor,
                                           store_booking_cb cb, void *arg);
 
+/**
+ * Changes status (NULL: unchanged) and notes (when notes_set; NULL clears them) and answers
+ * the booking; STORE_ECONFLICT when the status move is not allowed (pending→confirmed,
+ * confirmed→completed|no_show, or the same status again, are).
+ */
+store_booking_op_t *store_bookings_patch(store_pool_t *pool, const eng_id_t *organization,
+                                         const eng_id_t *id, const char *status, bool notes_set,
+                                         const char *notes, const char *actor, store_booking_cb cb,
+                                         void *arg);
+
 /** A new hold: its id (error 0), or STORE_BOOKING_EOVERLAP and the STORE_E* codes. Expired
  *  holds in the way are deleted first. */
 typedef void (*store_hold_cb)(void *arg, int error, const eng_id_t *id);

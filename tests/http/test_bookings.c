@@ -564,7 +564,15 @@ TEST(bookings_another_organization_sees_404)
     json_t *hold = api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, hold_body);
     char other_key[128], other_org[40];
     api_create_org(&c.s, "Other Clinic", other_key, other_org);
-    api_wait_ready(&c.s);
+    /* the new organization reaches the index by NOTIFY: until then its slots are 503 */
+    for (int i = 0; i < 100; i++) {
+        json_t *probe;
+        int status = api_call(&c.s, "POST", "/v1/holds", other_key, hold_body, &probe);
+        json_decref(probe);
+        if (status != 503)
+            break;
+        usleep(50 * 1000);
+    }
     char path[160];
     snprintf(path, sizeof(path), "/v1/bookings/%s", api_id(booking));
     json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
@@ -633,5 +641,40 @@ TEST(bookings_overlap_found_by_the_database_is_409_with_alternatives)
     CHECK(strcmp(result, "ok") == 0);
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM customers"), 1);
+    api_stop(&c.s);
+}
+
+TEST(bookings_status_moves_only_the_allowed_ways)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, NULL, ",\"status\":\"pending\""));
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s", api_id(r));
+    json_decref(r);
+    /* a pending booking holds its time too */
+    char who[128];
+    serving(&c, "2026-03-30", MONDAY_9, who, sizeof(who));
+    CHECK(strchr(who, ' ') == NULL);
+    json_decref(api_expect(&c.s, 409, "PATCH", path, c.agent, "{\"status\":\"completed\"}"));
+    r = api_expect(&c.s, 200, "PATCH", path, c.agent,
+                   "{\"status\":\"confirmed\",\"notes\":\"called back\"}");
+    CHECK(strcmp(json_string_value(json_object_get(r, "status")), "confirmed") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(r, "notes")), "called back") == 0);
+    json_decref(r);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.agent, "{\"status\":\"confirmed\"}"));
+    /* pending is where a booking starts, never where it moves */
+    json_decref(api_expect(&c.s, 400, "PATCH", path, c.agent, "{\"status\":\"pending\"}"));
+    r = api_expect(&c.s, 400, "PATCH", path, c.agent, "{\"status\":\"cancelled\"}");
+    CHECK(strcmp(error_field(r), "status") == 0);
+    json_decref(r);
+    r = api_expect(&c.s, 200, "PATCH", path, c.agent, "{\"status\":\"no_show\"}");
+    CHECK(strcmp(json_string_value(json_object_get(r, "status")), "no_show") == 0);
+    json_decref(r);
+    json_decref(api_expect(&c.s, 409, "PATCH", path, c.agent, "{\"status\":\"completed\"}"));
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM booking_audit WHERE action = 'update'"), 2);
+    json_decref(api_expect(&c.s, 404, "PATCH", "/v1/bookings/00000000-0000-0000-0000-000000000001",
+                           c.agent, "{\"status\":\"confirmed\"}"));
     api_stop(&c.s);
 }

@@ -132,7 +132,8 @@ SELECT b.id, b.status, b.service_id, extract(epoch FROM b.starts_at)::bigint,
 -- name: booking_cancel
 -- Cancels a booking that is not cancelled yet ($3 reason, $4 actor): its
 -- occupancy stops holding anything at once; one audit row. Answers whether
--- the booking exists. Cancelling a cancelled booking changes nothing.
+-- the booking exists, and true (a cancellation is always allowed).
+-- Cancelling a cancelled booking changes nothing.
 WITH old AS (
     SELECT id, status FROM bookings WHERE organization_id = $1 AND id = $2 FOR UPDATE),
 b AS (
@@ -150,7 +151,7 @@ a AS (
            jsonb_build_object('status', 'cancelled')
       FROM old JOIN b ON b.id = old.id
     RETURNING 1)
-SELECT EXISTS (SELECT 1 FROM old), (SELECT count(*) FROM o), (SELECT count(*) FROM a)
+SELECT EXISTS (SELECT 1 FROM old), true, (SELECT count(*) FROM o), (SELECT count(*) FROM a)
 
 -- name: hold_insert
 -- A hold of service $2 for [$3, $4) until $5 on resources $6 (uuid[] literal),
@@ -182,3 +183,39 @@ d AS (
     RETURNING resource_id)
 SELECT EXISTS (SELECT 1 FROM h),
        coalesce((SELECT string_agg(resource_id::text, ',') FROM d), '')
+
+-- name: booking_patch
+-- Changes a booking's status ($3, NULL: unchanged) and notes ($5 when $4):
+-- pending→confirmed, confirmed→completed|no_show, or the current status again
+-- (no change). One audit row with the fields that changed. Answers whether
+-- the booking exists and whether the move is allowed.
+WITH old AS (
+    SELECT id, status, notes FROM bookings WHERE organization_id = $1 AND id = $2 FOR UPDATE),
+ok AS (
+    SELECT old.*,
+           ($3::text IS NULL OR $3 = old.status
+            OR (old.status = 'pending' AND $3 = 'confirmed')
+            OR (old.status = 'confirmed' AND $3 IN ('completed', 'no_show'))) AS allowed,
+           $3::text IS NOT NULL AND $3 <> old.status AS status_changed,
+           $4::boolean AND $5::text IS DISTINCT FROM old.notes AS notes_changed
+      FROM old),
+b AS (
+    UPDATE bookings x SET status = coalesce($3, x.status),
+                          notes = CASE WHEN $4::boolean THEN $5 ELSE x.notes END
+      FROM ok
+     WHERE x.organization_id = $1 AND x.id = ok.id AND ok.allowed
+       AND (ok.status_changed OR ok.notes_changed)
+    RETURNING x.id),
+a AS (
+    INSERT INTO booking_audit (organization_id, booking_id, actor, action, old_value, new_value)
+    SELECT $1, ok.id, $6, 'update',
+           CASE WHEN ok.status_changed THEN jsonb_build_object('status', ok.status)
+                ELSE '{}' END
+           || CASE WHEN ok.notes_changed THEN jsonb_build_object('notes', ok.notes)
+                   ELSE '{}' END,
+           CASE WHEN ok.status_changed THEN jsonb_build_object('status', $3) ELSE '{}' END
+           || CASE WHEN ok.notes_changed THEN jsonb_build_object('notes', $5) ELSE '{}' END
+      FROM ok JOIN b ON b.id = ok.id
+    RETURNING 1)
+SELECT EXISTS (SELECT 1 FROM old), coalesce((SELECT allowed FROM ok), false),
+       (SELECT count(*) FROM a)
