@@ -436,6 +436,78 @@ domain_booking_op_t *domain_bookings_create(const domain_context_t *context,
     return op->store ? op : busy(op, error);
 }
 
+/* ---- moving ------------------------------------------------------------------------------- */
+
+/* A booking's busy entry in the index, as the index loads it from its occupancy row. */
+static eng_busy_t busy_of(const store_booking_held_t *booking, const store_occupied_t *row)
+{
+    uint64_t key;
+    memcpy(&key, row->occupancy.bytes, sizeof(key));
+    return (eng_busy_t){.start = booking->start,
+                        .end = booking->end,
+                        .buffer_before = (uint16_t)((booking->start - row->padded_start) / 60),
+                        .buffer_after = (uint16_t)((row->padded_end - booking->end) / 60),
+                        .kind = ENG_BUSY_BOOKING,
+                        .stamp = booking->created_at,
+                        .key = key};
+}
+
+/* Takes the booking's own busy time out of the index (removed[i] says which came out), or
+ * puts it back. Nothing runs between the two: no query ever sees the index without it. */
+static void own_time(domain_booking_op_t *op, const store_booking_held_t *booking, bool *removed,
+                     bool put_back)
+{
+    index_org_t *org = store_index_org(op->context.index, &op->context.organization);
+    for (size_t i = 0; org && i < booking->occupied_count; i++) {
+        eng_resource_t *r = index_org_resource(org, &booking->occupied[i].resource);
+        eng_busy_t busy = busy_of(booking, &booking->occupied[i]);
+        if (r == NULL || booking->occupied[i].padded_start > booking->start ||
+            booking->occupied[i].padded_end < booking->end)
+            continue; /* a row written by hand: the index took it as it is */
+        if (put_back && removed[i])
+            eng_resource_add_busy(r, &busy);
+        else if (!put_back)
+            removed[i] = eng_resource_remove_busy(r, &busy) == 0;
+    }
+}
+
+static int plan_move(void *arg, const store_booking_held_t *booking, store_booking_write_t *write)
+{
+    domain_booking_op_t *op = arg;
+    domain_booking_input_t *in = &op->input;
+    in->service_id = booking->service_id;
+    in->has_end = true; /* the booking keeps its length, a custom one too */
+    in->end = in->start + (booking->end - booking->start);
+    bool *removed = slotd_calloc(booking->occupied_count + 1, sizeof(bool));
+    own_time(op, booking, removed, false);
+    int rc = decide(op);
+    own_time(op, booking, removed, true);
+    free(removed);
+    if (rc != 0)
+        return rc;
+    *write = (store_booking_write_t){.start = in->start,
+                                     .end = op->end,
+                                     .padded_start = op->padded_start,
+                                     .padded_end = op->padded_end,
+                                     .resources = op->resources,
+                                     .resource_count = op->resource_count,
+                                     .actor = in->actor};
+    return 0;
+}
+
+domain_booking_op_t *domain_bookings_reschedule(const domain_context_t *context, const eng_id_t *id,
+                                                const domain_booking_input_t *input,
+                                                domain_booking_done_cb done, void *arg,
+                                                domain_error_t *error)
+{
+    memset(error, 0, sizeof(*error));
+    domain_booking_op_t *op = op_new(context, input, arg);
+    op->done = done;
+    op->store = store_bookings_reschedule(context->pool, &context->organization, id, input->now,
+                                          plan_move, booking_done, op);
+    return op->store ? op : busy(op, error);
+}
+
 /* ---- holds --------------------------------------------------------------------------------- */
 
 static void hold_done(void *arg, int error, const eng_id_t *id)

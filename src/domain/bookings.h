@@ -125,6 +125,17 @@ domain_booking_op_t *domain_bookings_create(const domain_context_t *context,
                                             domain_booking_done_cb done, void *arg,
                                             domain_refusal_t *refusal, domain_error_t *error);
 
+/**
+ * Moves a booking to input->start (input: start, pinned, zone, actor, now; the
+ * service is the booking's, its length kept). The booking's own old time does
+ * not block the new one. done as for a new booking; outcome->released names
+ * the resources it held before. A cancelled booking: STORE_ECONFLICT.
+ */
+domain_booking_op_t *domain_bookings_reschedule(const domain_context_t *context, const eng_id_t *id,
+                                                const domain_booking_input_t *input,
+                                                domain_booking_done_cb done, void *arg,
+                                                domain_error_t *error);
+
 /** A hold made: its id and what it holds, or an error (STORE_E*; with STORE_BOOKING_EOVERLAP
  *  the refusal carries alternatives). */
 typedef void (*domain_hold_done_cb)(void *arg, int error, const eng_id_t *id,

@@ -87,6 +87,8 @@ const http_route_t http_api_routes[] = {
      http_bookings_get},
     {"PATCH", "/v1/bookings/:id", "PATCH /v1/bookings/{id}", HTTP_ROLES_STAFF, zone_params,
      http_bookings_patch},
+    {"POST", "/v1/bookings/:id/reschedule", "POST /v1/bookings/{id}/reschedule", HTTP_ROLES_STAFF,
+     NULL, http_bookings_reschedule},
     {"POST", "/v1/bookings/:id/cancel", "POST /v1/bookings/{id}/cancel", HTTP_ROLES_STAFF,
      zone_params, http_bookings_cancel},
 };

@@ -42,6 +42,7 @@ void http_bookings_create(http_ctx_t *ctx);
 void http_bookings_get(http_ctx_t *ctx);
 void http_bookings_cancel(http_ctx_t *ctx);
 void http_bookings_patch(http_ctx_t *ctx);
+void http_bookings_reschedule(http_ctx_t *ctx);
 void http_holds_create(http_ctx_t *ctx);
 void http_holds_release(http_ctx_t *ctx);
 

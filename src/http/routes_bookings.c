@@ -38,6 +38,7 @@ static const char *const hold_fields[] = {"service_id", "start",       "resource
                                           "tz",         "ttl_seconds", NULL};
 static const char *const cancel_fields[] = {"reason", NULL};
 static const char *const patch_fields[] = {"status", "notes", NULL};
+static const char *const reschedule_fields[] = {"start", "resource_ids", "tz", NULL};
 
 /* What a request keeps while the domain works: its input, and the zone it is answered in. */
 typedef struct {
@@ -518,6 +519,65 @@ void http_bookings_cancel(http_ctx_t *ctx)
                 domain_bookings_cancel(&context, &id, reason, actor_of(ctx, state_of(ctx)),
                                        on_cancelled, ctx, &error),
                 &error);
+}
+
+/* ---- POST /v1/bookings/{id}/reschedule ---------------------------------------------------------
+ */
+
+static void on_moved(void *arg, const store_booking_outcome_t *outcome,
+                     const domain_refusal_t *refusal)
+{
+    http_ctx_t *ctx = arg;
+    json_t *body;
+    http_wait_end(ctx);
+    if (outcome->error == 0) {
+        const store_booking_t *b = outcome->booking;
+        body = http_rendered(ctx, booking_json(b, zone_of(ctx->state, b->organization_timezone)),
+                             "booking");
+        /* the index must show both: the time it left and the time it took */
+        size_t count = b->resource_count + outcome->released_count;
+        eng_id_t *resources = calloc(count + 1, sizeof(*resources));
+        if (resources == NULL)
+            abort();
+        memcpy(resources, b->resources, b->resource_count * sizeof(*resources));
+        memcpy(resources + b->resource_count, outcome->released,
+               outcome->released_count * sizeof(*resources));
+        if (body)
+            http_respond_after_index_resources(ctx, 200, body, resources, count);
+        free(resources);
+    } else if (outcome->error == STORE_ECONFLICT) {
+        http_respond_error(ctx, 409, "conflict", "A cancelled booking cannot be rescheduled.",
+                           NULL);
+    } else if (outcome->error == STORE_BOOKING_EREFUSED ||
+               outcome->error == STORE_BOOKING_EOVERLAP) {
+        respond_refusal(ctx, refusal);
+    } else {
+        http_respond_store_error(ctx, outcome->error, "booking");
+    }
+    http_wait_release(ctx);
+}
+
+void http_bookings_reschedule(http_ctx_t *ctx)
+{
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    booking_state_t *state = state_of(ctx);
+    bool present;
+    domain_booking_input_t *in = &state->input;
+    if (!http_path_id(ctx, 0, "booking", id_text, &id) || !http_body_object(ctx) ||
+        !http_fields_known(ctx, ctx->body, reschedule_fields) ||
+        !field_instant(ctx, ctx->body, "start", true, &in->start, &present) ||
+        !field_ids(ctx, ctx->body, in->pinned, &in->pinned_count) || !field_zone(ctx, state))
+        return;
+    in->now = http_now(ctx->server);
+    in->actor = actor_of(ctx, state);
+    domain_context_t context = context_of(ctx);
+    domain_booking_op_t *op = domain_bookings_reschedule(&context, &id, in, on_moved, ctx, &error);
+    if (op)
+        http_wait(ctx, op, cancel_booking_op);
+    else
+        http_respond_domain_error(ctx, &error);
 }
 
 /* ---- PATCH /v1/bookings/{id} ------------------------------------------------------------------

@@ -39,6 +39,9 @@ const store_statement_t store_booking_statements[] = {
     {"booking_get", store_sql_booking_get},
     {"booking_cancel", store_sql_booking_cancel},
     {"booking_patch", store_sql_booking_patch},
+    {"booking_lock", store_sql_booking_lock},
+    {"booking_release", store_sql_booking_release},
+    {"booking_move", store_sql_booking_move},
     {"hold_insert", store_sql_hold_insert},
     {"hold_release", store_sql_hold_release},
 };
@@ -93,6 +96,10 @@ struct store_booking_op {
     store_hold_write_t hold;
     eng_id_t *hold_resources;
     store_hold_release_cb release_cb;
+    /* moving */
+    store_booking_move_fn move;
+    eng_id_t *released;
+    size_t released_count;
 };
 
 static int64_t integer(const PGresult *res, int row, int col)
@@ -220,6 +227,7 @@ static void op_free(store_booking_op_t *op)
     for (int i = 0; i < op->change_count; i++)
         free(op->change_values[i]);
     free(op->hold_resources);
+    free(op->released);
     free(op);
 }
 
@@ -287,8 +295,7 @@ static void on_booking_read(store_tx_t *tx, const PGresult *res, void *arg)
         roll_back(tx, op, STORE_EINTERNAL);
         return;
     }
-    op->response = op->render(op->arg, op->booking);
-    if (op->response == NULL) {
+    if (op->render && (op->response = op->render(op->arg, op->booking)) == NULL) {
         roll_back(tx, op, STORE_EINTERNAL);
         return;
     }
@@ -438,6 +445,8 @@ static void create_done(const store_tx_outcome_t *outcome, void *arg)
         result.booking = op->booking;
         result.status = 201;
         result.response = op->response;
+        result.released = op->released;
+        result.released_count = op->released_count;
     } else if (result.error == STORE_BOOKING_EREPLAY) {
         result.status = op->replay_status;
         result.response = op->replay_response;
@@ -460,6 +469,108 @@ store_booking_op_t *store_bookings_create(store_pool_t *pool, const eng_id_t *or
     op->render = render;
     op->done = done;
     return begin(pool, op, false, create_body, create_done);
+}
+
+/* ---- moving -----------------------------------------------------------------------------------
+ */
+
+/* "resource,occupancy,padded start,padded end;..." into a new array (caller frees). */
+static bool parse_occupied(const char *text, store_occupied_t **out, size_t *count)
+{
+    size_t n = *text ? 1 : 0;
+    for (const char *p = text; *p; p++)
+        n += *p == ';';
+    store_occupied_t *list = slotd_calloc(n ? n : 1, sizeof(*list));
+    *out = list;
+    *count = n;
+    for (size_t i = 0; i < n; i++) {
+        char resource[37], occupancy[37];
+        long long lower, upper;
+        int used = 0;
+        if (sscanf(text, "%36[0-9a-f-],%36[0-9a-f-],%lld,%lld%n", resource, occupancy, &lower,
+                   &upper, &used) != 4 ||
+            codec_parse_uuid(resource, &list[i].resource) != 0 ||
+            codec_parse_uuid(occupancy, &list[i].occupancy) != 0)
+            return false;
+        list[i].padded_start = lower;
+        list[i].padded_end = upper;
+        text += used + (text[used] == ';');
+    }
+    return true;
+}
+
+static void on_locked_for_move(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    store_booking_op_t *op = arg;
+    if (PQntuples(res) != 1) {
+        roll_back(tx, op, STORE_ENOTFOUND);
+        return;
+    }
+    if (strcmp(PQgetvalue(res, 0, 1), "cancelled") == 0) {
+        roll_back(tx, op, STORE_ECONFLICT);
+        return;
+    }
+    store_booking_held_t held = {
+        .start = integer(res, 0, 2), .end = integer(res, 0, 3), .created_at = integer(res, 0, 4)};
+    store_occupied_t *occupied;
+    bool ok = codec_parse_uuid(PQgetvalue(res, 0, 0), &held.service_id) == 0;
+    ok &= parse_occupied(PQgetvalue(res, 0, 5), &occupied, &held.occupied_count);
+    held.occupied = occupied;
+    store_booking_write_t w;
+    memset(&w, 0, sizeof(w));
+    if (!ok) {
+        roll_back(tx, op, STORE_EINTERNAL);
+    } else if (op->move(op->arg, &held, &w) != 0) {
+        roll_back(tx, op, STORE_BOOKING_EREFUSED);
+    } else {
+        free(op->released);
+        op->released = slotd_calloc(held.occupied_count + 1, sizeof(eng_id_t));
+        op->released_count = held.occupied_count;
+        for (size_t i = 0; i < held.occupied_count; i++)
+            op->released[i] = occupied[i].resource;
+        char booking[37], times[7][24];
+        codec_format_uuid(&op->target, booking);
+        const int64_t values_of[7] = {w.start,    w.end,    w.padded_start, w.padded_end,
+                                      held.start, held.end, op->request.now};
+        for (int i = 0; i < 7; i++)
+            snprintf(times[i], sizeof(times[i]), "%lld", (long long)values_of[i]);
+        char *resources = ids_literal(w.resources, w.resource_count);
+        char *old_resources = ids_literal(op->released, op->released_count);
+        const char *expired[5] = {op->organization, resources, times[2], times[3], times[6]};
+        store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
+        const char *release[2] = {op->organization, booking};
+        store_tx_query(tx, "booking_release", 2, release, NULL, NULL);
+        const char *values[11] = {op->organization, booking,  times[0],     times[1],
+                                  resources,        times[2], times[3],     w.actor,
+                                  times[4],         times[5], old_resources};
+        store_tx_query(tx, "booking_move", 11, values, on_inserted, op);
+        free(resources);
+        free(old_resources);
+    }
+    free(occupied);
+}
+
+static void move_body(store_tx_t *tx, void *arg)
+{
+    store_booking_op_t *op = arg;
+    reset_attempt(op);
+    char booking[37];
+    codec_format_uuid(&op->target, booking);
+    const char *values[2] = {op->organization, booking};
+    store_tx_query(tx, "booking_lock", 2, values, on_locked_for_move, op);
+}
+
+store_booking_op_t *store_bookings_reschedule(store_pool_t *pool, const eng_id_t *organization,
+                                              const eng_id_t *id, int64_t now,
+                                              store_booking_move_fn move,
+                                              store_booking_done_cb done, void *arg)
+{
+    store_booking_op_t *op = op_new(organization, arg);
+    op->target = *id;
+    op->request.now = now;
+    op->move = move;
+    op->done = done;
+    return begin(pool, op, false, move_body, create_done);
 }
 
 /* ---- reading and cancelling --------------------------------------------------------------- */

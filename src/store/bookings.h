@@ -100,6 +100,8 @@ typedef struct {
     const store_booking_t *booking; /**< created: the booking as committed */
     int status;                     /**< created: 201; replay: the first answer's */
     const char *response;           /**< created: the rendered answer; replay: the stored one */
+    const eng_id_t *released;       /**< moved: the resources it held before */
+    size_t released_count;
 } store_booking_outcome_t;
 
 typedef void (*store_booking_done_cb)(void *arg, const store_booking_outcome_t *outcome);
@@ -116,6 +118,38 @@ store_booking_op_t *store_bookings_create(store_pool_t *pool, const eng_id_t *or
                                           store_booking_plan_fn plan,
                                           store_booking_render_fn render,
                                           store_booking_done_cb done, void *arg);
+
+/** One resource a booking occupies, as stored. */
+typedef struct {
+    eng_id_t resource, occupancy;
+    int64_t padded_start, padded_end;
+} store_occupied_t;
+
+/** A booking about to move, as the transaction locked it. */
+typedef struct {
+    eng_id_t service_id;
+    int64_t start, end, created_at;
+    const store_occupied_t *occupied;
+    size_t occupied_count;
+} store_booking_held_t;
+
+/** Decides, inside the transaction, where the booking moves: fills the time, padding,
+ *  resources and actor of *write, or refuses (non-zero: STORE_BOOKING_EREFUSED). */
+typedef int (*store_booking_move_fn)(void *arg, const store_booking_held_t *booking,
+                                     store_booking_write_t *write);
+
+/**
+ * Moves a booking in one transaction: locks it, asks `move`, deletes what it
+ * occupied (its old time never blocks its new one) and expired holds in the
+ * way, writes its new time and occupancy and an audit row. done gets 0 with the
+ * booking and the resources it held before, STORE_ENOTFOUND, STORE_ECONFLICT
+ * (a cancelled booking), STORE_BOOKING_EREFUSED, STORE_BOOKING_EOVERLAP (the old
+ * time is kept) or a STORE_E* code.
+ */
+store_booking_op_t *store_bookings_reschedule(store_pool_t *pool, const eng_id_t *organization,
+                                              const eng_id_t *id, int64_t now,
+                                              store_booking_move_fn move,
+                                              store_booking_done_cb done, void *arg);
 
 /** One booking: error 0 with it, or STORE_ENOTFOUND and the STORE_E* codes (NULL). */
 typedef void (*store_booking_cb)(void *arg, int error, const store_booking_t *booking);

@@ -678,3 +678,65 @@ TEST(bookings_status_moves_only_the_allowed_ways)
                            c.agent, "{\"status\":\"confirmed\"}"));
     api_stop(&c.s);
 }
+
+static json_t *reschedule(clinic_t *c, int status, const char *id, const char *body)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", id);
+    return api_expect(&c->s, status, "POST", path, c->agent, body);
+}
+
+TEST(bookings_reschedule_is_atomic_and_its_own_time_never_blocks_it)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    /* a 30-minute grid for a one-hour cleaning: a move by half an hour overlaps the old time */
+    char body[512];
+    snprintf(body, sizeof(body), "{\"slot_interval_minutes\":30}");
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/services/%s", c.service);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.s.admin_key, body));
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, c.anna, NULL));
+    char id[40];
+    snprintf(id, sizeof(id), "%s", api_id(r));
+    json_decref(r);
+    snprintf(body, sizeof(body),
+             "{\"start\":\"2026-03-30T09:30:00+02:00\",\"resource_ids\":[\"%s\"]}", c.anna);
+    r = reschedule(&c, 200, id, body);
+    CHECK(strcmp(api_id(r), id) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(r, "end")), "2026-03-30T10:30:00+02:00") == 0);
+    CHECK(strcmp(json_string_value(json_array_get(json_object_get(r, "resource_ids"), 0)),
+                 c.anna) == 0);
+    json_decref(r);
+    /* the old start is free again for Anna, the new one is not */
+    char who[128];
+    serving(&c, "2026-03-30", MONDAY_9, who, sizeof(who));
+    CHECK(strstr(who, c.anna) == NULL); /* 09:00–10:00 still overlaps 09:30 */
+    serving(&c, "2026-03-30", "2026-03-30T11:00:00+02:00", who, sizeof(who));
+    CHECK(strstr(who, c.anna) != NULL);
+    /* Ben takes 12:00; moving Anna's booking onto Ben at 12:00 is refused and keeps its time */
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, "2026-03-30T12:00:00+02:00", c.ben, NULL)));
+    snprintf(body, sizeof(body),
+             "{\"start\":\"2026-03-30T12:00:00+02:00\",\"resource_ids\":[\"%s\"]}", c.ben);
+    r = reschedule(&c, 409, id, body);
+    CHECK(strcmp(api_error_code(r), "slot_unavailable") == 0);
+    CHECK(json_array_size(alternatives_of(r)) > 0);
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/bookings/%s", id);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK(strcmp(json_string_value(json_object_get(r, "start")), "2026-03-30T09:30:00+02:00") == 0);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM booking_audit WHERE action = 'reschedule'"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM occupancy"), 2);
+    /* cancelled: no longer movable */
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", id);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.agent, NULL));
+    r = reschedule(&c, 409, id, "{\"start\":\"2026-03-30T14:00:00+02:00\"}");
+    CHECK(strcmp(api_error_code(r), "conflict") == 0);
+    json_decref(r);
+    json_decref(reschedule(&c, 404, "00000000-0000-0000-0000-000000000001",
+                           "{\"start\":\"2026-03-30T14:00:00+02:00\"}"));
+    api_stop(&c.s);
+}

@@ -219,3 +219,48 @@ a AS (
     RETURNING 1)
 SELECT EXISTS (SELECT 1 FROM old), coalesce((SELECT allowed FROM ok), false),
        (SELECT count(*) FROM a)
+
+-- name: booking_lock
+-- A booking about to move, locked: its service, status, start, end and
+-- created (epoch), and what it occupies now: "resource,occupancy id,padded
+-- start,padded end" entries separated by ';'. No row: no such booking.
+SELECT b.service_id, b.status, extract(epoch FROM b.starts_at)::bigint,
+       extract(epoch FROM b.ends_at)::bigint, extract(epoch FROM b.created_at)::bigint,
+       coalesce((SELECT string_agg(c.resource_id::text || ',' || c.id::text || ','
+                                   || extract(epoch FROM lower(c.occupied))::bigint::text || ','
+                                   || extract(epoch FROM upper(c.occupied))::bigint::text, ';')
+                   FROM occupancy c
+                  WHERE c.organization_id = b.organization_id AND c.booking_id = b.id
+                    AND c.active), '')
+  FROM bookings b
+ WHERE b.organization_id = $1 AND b.id = $2
+   FOR UPDATE OF b
+
+-- name: booking_release
+-- Deletes what a booking ($2) occupies, so that its new time may overlap its old.
+DELETE FROM occupancy WHERE organization_id = $1 AND booking_id = $2
+
+-- name: booking_move
+-- Moves a booking ($2) to [$3, $4) on resources $5 (uuid[] literal), holding
+-- the padded range [$6, $7); one audit row (actor $8) from the old time
+-- [$9, $10) on resources $11. An overlap is SQLSTATE 23P01.
+WITH b AS (
+    UPDATE bookings SET starts_at = to_timestamp($3::bigint), ends_at = to_timestamp($4::bigint)
+     WHERE organization_id = $1 AND id = $2
+    RETURNING id, organization_id),
+o AS (
+    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied)
+    SELECT b.organization_id, r, b.id,
+           tstzrange(to_timestamp($6::bigint), to_timestamp($7::bigint))
+      FROM b, unnest($5::uuid[]) r
+    RETURNING 1),
+a AS (
+    INSERT INTO booking_audit (organization_id, booking_id, actor, action, old_value, new_value)
+    SELECT b.organization_id, b.id, $8, 'reschedule',
+           jsonb_build_object('start', to_timestamp($9::bigint), 'end', to_timestamp($10::bigint),
+                              'resource_ids', to_jsonb($11::uuid[])),
+           jsonb_build_object('start', to_timestamp($3::bigint), 'end', to_timestamp($4::bigint),
+                              'resource_ids', to_jsonb($5::uuid[]))
+      FROM b
+    RETURNING 1)
+SELECT b.id, (SELECT count(*) FROM o), (SELECT count(*) FROM a) FROM b
