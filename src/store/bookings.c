@@ -36,7 +36,9 @@ const store_statement_t store_booking_statements[] = {
     {"occupancy_clear_expired", store_sql_occupancy_clear_expired},
     {"customer_lock", store_sql_customer_lock},
     {"booking_insert", store_sql_booking_insert},
-    {"booking_get", store_sql_booking_get},
+    {"booking_select", store_sql_booking_select},
+    {"customer_select", store_sql_customer_select},
+    {"booking_history", store_sql_booking_history},
     {"booking_cancel", store_sql_booking_cancel},
     {"booking_patch", store_sql_booking_patch},
     {"booking_lock", store_sql_booking_lock},
@@ -48,7 +50,7 @@ const store_statement_t store_booking_statements[] = {
 const size_t store_booking_statement_count =
     sizeof(store_booking_statements) / sizeof(store_booking_statements[0]);
 
-/* The columns of booking_get. */
+/* The columns of booking_select. */
 enum {
     COL_ID,
     COL_STATUS,
@@ -144,6 +146,15 @@ static char *ids_literal(const eng_id_t *ids, size_t count)
     return text;
 }
 
+/* booking_select's parameters for one booking; `values` has 12 entries. */
+static void one_booking(const char *organization, const char *booking, const char **values)
+{
+    memset(values, 0, 12 * sizeof(*values));
+    values[0] = organization;
+    values[1] = booking;
+    values[11] = "1";
+}
+
 /* Text appended to a copy's blob. */
 static const char *blob_text(char **cursor, const char *text)
 {
@@ -156,7 +167,7 @@ static const char *blob_text(char **cursor, const char *text)
     return out;
 }
 
-/* A row of booking_get, copied into one allocation (freed with free()); NULL when a row
+/* A row of booking_select, copied into one allocation (freed with free()); NULL when a row
  * cannot be read. */
 static store_booking_t *read_booking(const PGresult *res, int row)
 {
@@ -315,8 +326,9 @@ static void on_inserted(store_tx_t *tx, const PGresult *res, void *arg)
         roll_back(tx, op, STORE_EINTERNAL);
         return;
     }
-    const char *values[2] = {op->organization, PQgetvalue(res, 0, 0)};
-    store_tx_query(tx, "booking_get", 2, values, on_booking_read, op);
+    const char *values[12];
+    one_booking(op->organization, PQgetvalue(res, 0, 0), values);
+    store_tx_query(tx, "booking_select", 12, values, on_booking_read, op);
 }
 
 /* Asks the plan what to write, and writes it. */
@@ -596,8 +608,9 @@ store_booking_op_t *store_bookings_get(store_pool_t *pool, const eng_id_t *organ
     char booking[37];
     codec_format_uuid(id, booking);
     op->booking_cb = cb;
-    const char *values[2] = {op->organization, booking};
-    op->operation = store_operation_start(pool, "booking_get", 2, values, on_got, NULL, op);
+    const char *values[12];
+    one_booking(op->organization, booking, values);
+    op->operation = store_operation_start(pool, "booking_select", 12, values, on_got, NULL, op);
     if (op->operation == NULL) {
         op_free(op);
         return NULL;
@@ -638,7 +651,9 @@ static void change_body(store_tx_t *tx, void *arg)
     for (int i = 0; i < op->change_count; i++)
         values[2 + i] = op->change_values[i];
     store_tx_query(tx, op->change, 2 + op->change_count, values, on_changed, op);
-    store_tx_query(tx, "booking_get", 2, values, on_changed_read, op);
+    const char *select[12];
+    one_booking(op->organization, booking, select);
+    store_tx_query(tx, "booking_select", 12, select, on_changed_read, op);
     store_tx_commit(tx);
 }
 

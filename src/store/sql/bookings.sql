@@ -111,11 +111,14 @@ a AS (
     RETURNING 1)
 SELECT b.id, (SELECT count(*) FROM o), (SELECT count(*) FROM a) FROM b
 
--- name: booking_get
--- A booking as the typed store reads it: id, status, service, start, end
+-- name: booking_select
+-- Bookings as the typed store reads them: id, status, service, start, end
 -- (epoch), its resources (comma-separated, sorted), the customer's id, name,
 -- phone and email, notes, source, external_ref, created and updated (epoch),
--- the organization's zone.
+-- the organization's zone. One booking ($2), or those whose time overlaps
+-- [$3, $4) (epoch, either NULL: unbounded) holding resource $5, in status $6,
+-- of the customer with normalized phone $7, of service $8, of customer $9,
+-- after the cursor ($10 start, $11 id), sorted by start and id, at most $12.
 SELECT b.id, b.status, b.service_id, extract(epoch FROM b.starts_at)::bigint,
        extract(epoch FROM b.ends_at)::bigint,
        coalesce((SELECT string_agg(c.resource_id::text, ',' ORDER BY c.resource_id)
@@ -127,7 +130,54 @@ SELECT b.id, b.status, b.service_id, extract(epoch FROM b.starts_at)::bigint,
   FROM bookings b
   JOIN customers u ON u.organization_id = b.organization_id AND u.id = b.customer_id
   JOIN organizations o ON o.id = b.organization_id
- WHERE b.organization_id = $1 AND b.id = $2
+ WHERE b.organization_id = $1
+   AND ($2::uuid IS NULL OR b.id = $2)
+   AND ($3::bigint IS NULL OR b.ends_at > to_timestamp($3::bigint))
+   AND ($4::bigint IS NULL OR b.starts_at < to_timestamp($4::bigint))
+   AND ($5::uuid IS NULL OR EXISTS (
+            SELECT 1 FROM occupancy c
+             WHERE c.organization_id = b.organization_id AND c.booking_id = b.id
+               AND c.resource_id = $5))
+   AND ($6::text IS NULL OR b.status = $6)
+   AND ($7::text IS NULL OR u.phone_normalized = $7)
+   AND ($8::uuid IS NULL OR b.service_id = $8)
+   AND ($9::uuid IS NULL OR b.customer_id = $9)
+   AND ($10::bigint IS NULL OR (b.starts_at, b.id) > (to_timestamp($10::bigint), $11::uuid))
+ ORDER BY b.starts_at, b.id
+ LIMIT $12
+
+-- name: customer_select
+-- Customers: id, name, phone, email, created and updated (epoch), the
+-- organization's zone. One ($2), or those with normalized phone $3 and
+-- lower-cased email $4 (either NULL: any), after id $5, by id, at most $6.
+SELECT u.id, u.name, u.phone, u.email, extract(epoch FROM u.created_at)::bigint,
+       extract(epoch FROM u.updated_at)::bigint, o.timezone
+  FROM customers u JOIN organizations o ON o.id = u.organization_id
+ WHERE u.organization_id = $1
+   AND ($2::uuid IS NULL OR u.id = $2)
+   AND ($3::text IS NULL OR u.phone_normalized = $3)
+   AND ($4::text IS NULL OR lower(u.email) = $4)
+   AND ($5::uuid IS NULL OR u.id > $5)
+ ORDER BY u.id
+ LIMIT $6
+
+-- name: booking_history
+-- A booking's audit rows, oldest first, after row $3, at most $4: id, at
+-- (epoch), actor (JSON text), action, old and new (JSON text). The first
+-- column of every row, and of a single row of NULLs when there are none, says
+-- whether the booking ($2) exists.
+SELECT k.id IS NOT NULL, h.id, extract(epoch FROM h.at)::bigint, h.actor, h.action,
+       h.old_value::text, h.new_value::text, o.timezone
+  FROM (SELECT 1) one
+  JOIN organizations o ON o.id = $1
+  LEFT JOIN bookings k ON k.organization_id = $1 AND k.id = $2
+  LEFT JOIN LATERAL (
+        SELECT * FROM booking_audit a
+         WHERE a.organization_id = $1 AND a.booking_id = $2
+           AND ($3::bigint IS NULL OR a.id > $3::bigint)
+         ORDER BY a.id
+         LIMIT $4) h ON k.id IS NOT NULL
+ ORDER BY h.id
 
 -- name: booking_cancel
 -- Cancels a booking that is not cancelled yet ($3 reason, $4 actor): its
