@@ -603,3 +603,67 @@ store_booking_op_t *domain_holds_release(const domain_context_t *context, const 
     return started(store_holds_release(context->pool, &context->organization, id, now, cb, arg),
                    error);
 }
+
+/* ---- lists ------------------------------------------------------------------------------------
+ */
+
+store_operation_t *domain_bookings_list(const domain_context_t *context,
+                                        const store_booking_filter_t *filter,
+                                        const char *customer_phone, int limit,
+                                        store_booking_list_cb cb, void *arg, domain_error_t *error)
+{
+    static const char *const statuses[] = {"pending", "confirmed", "completed",
+                                           "no_show", "cancelled", NULL};
+    store_booking_filter_t f = *filter;
+    char phone[DOMAIN_PHONE_MAX + 1];
+    if (f.status && !one_of(f.status, statuses)) {
+        domain_invalid(error, "status",
+                       "status must be pending, confirmed, completed, no_show or cancelled.");
+        return NULL;
+    }
+    if (customer_phone) {
+        if (domain_phone_normalize(customer_phone, phone) != 0) {
+            domain_invalid(error, "customer_phone",
+                           "A phone has 3 to 20 digits, optionally after a + (%%2B).");
+            return NULL;
+        }
+        f.phone_normalized = phone;
+    }
+    return domain_started(
+        store_bookings_list(context->pool, &context->organization, &f, limit, cb, arg), error);
+}
+
+store_operation_t *domain_customers_list(const domain_context_t *context, const eng_id_t *id,
+                                         const char *phone, const char *email,
+                                         const eng_id_t *cursor, int limit,
+                                         store_customer_list_cb cb, void *arg,
+                                         domain_error_t *error)
+{
+    char normalized[DOMAIN_PHONE_MAX + 1], lower[321];
+    if (phone && domain_phone_normalize(phone, normalized) != 0) {
+        domain_invalid(error, "phone", "A phone has 3 to 20 digits, optionally after a + (%%2B).");
+        return NULL;
+    }
+    if (email) {
+        size_t n = strlen(email);
+        if (n >= sizeof(lower)) {
+            domain_invalid(error, "email", "An email has at most 320 characters.");
+            return NULL;
+        }
+        for (size_t i = 0; i <= n; i++)
+            lower[i] = email[i] >= 'A' && email[i] <= 'Z' ? (char)(email[i] - 'A' + 'a') : email[i];
+    }
+    return domain_started(store_customers_list(context->pool, &context->organization, id,
+                                               phone ? normalized : NULL, email ? lower : NULL,
+                                               cursor, limit, cb, arg),
+                          error);
+}
+
+store_operation_t *domain_bookings_history(const domain_context_t *context, const eng_id_t *id,
+                                           int64_t after, int limit, store_audit_list_cb cb,
+                                           void *arg, domain_error_t *error)
+{
+    return domain_started(
+        store_bookings_history(context->pool, &context->organization, id, after, limit, cb, arg),
+        error);
+}

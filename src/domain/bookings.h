@@ -163,6 +163,24 @@ store_booking_op_t *domain_bookings_patch(const domain_context_t *context, const
                                           const char *actor, store_booking_cb cb, void *arg,
                                           domain_error_t *error);
 
+/** A list of bookings; `customer_phone` (raw, NULL: any) is compared normalized (400 naming
+ *  "customer_phone" when it cannot be a phone); status one of the five (400 "status"). */
+store_operation_t *domain_bookings_list(const domain_context_t *context,
+                                        const store_booking_filter_t *filter,
+                                        const char *customer_phone, int limit,
+                                        store_booking_list_cb cb, void *arg, domain_error_t *error);
+
+/** Customers: one (`id`), or by phone (compared normalized) and email (lower-cased). */
+store_operation_t *domain_customers_list(const domain_context_t *context, const eng_id_t *id,
+                                         const char *phone, const char *email,
+                                         const eng_id_t *cursor, int limit,
+                                         store_customer_list_cb cb, void *arg,
+                                         domain_error_t *error);
+
+store_operation_t *domain_bookings_history(const domain_context_t *context, const eng_id_t *id,
+                                           int64_t after, int limit, store_audit_list_cb cb,
+                                           void *arg, domain_error_t *error);
+
 store_booking_op_t *domain_holds_release(const domain_context_t *context, const eng_id_t *id,
                                          int64_t now, store_hold_release_cb cb, void *arg,
                                          domain_error_t *error);

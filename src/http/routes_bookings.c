@@ -46,6 +46,11 @@ typedef struct {
     char zone[64];
     char actor[64];
     char key[IDEMPOTENCY_KEY_MAX + 1];
+    /* lists */
+    store_booking_filter_t filter;
+    eng_id_t customer;
+    int limit;
+    char status[24];
 } booking_state_t;
 
 static booking_state_t *state_of(http_ctx_t *ctx)
@@ -688,4 +693,320 @@ void http_holds_release(http_ctx_t *ctx)
     await_store(
         ctx, domain_holds_release(&context, &id, http_now(ctx->server), on_released, ctx, &error),
         &error);
+}
+
+/* ---- GET /v1/bookings, GET /v1/customers/{id}/bookings -----------------------------------------
+ */
+
+static void on_booking_page(void *arg, int error, const store_booking_t *const *items, size_t count,
+                            bool more)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error) {
+        http_respond_store_error(ctx, error, "booking");
+    } else {
+        json_t *list = json_array();
+        bool ok = true;
+        for (size_t i = 0; i < count && ok; i++)
+            ok = json_array_append_new(
+                     list, booking_json(items[i],
+                                        zone_of(ctx->state, items[i]->organization_timezone))) == 0;
+        char cursor[64] = "";
+        if (more && count > 0) {
+            char id[37];
+            codec_format_uuid(&items[count - 1]->id, id);
+            snprintf(cursor, sizeof(cursor), "%lld.%s", (long long)items[count - 1]->start, id);
+        }
+        json_t *body = ok ? json_pack("{s:o, s:o}", "items", list, "next_cursor",
+                                      cursor[0] ? json_string(cursor) : json_null())
+                          : NULL;
+        if (!ok)
+            json_decref(list);
+        if (http_rendered(ctx, body, "booking"))
+            http_respond(ctx, 200, body);
+    }
+    http_wait_release(ctx);
+}
+
+/* An optional window bound; false after answering 400. */
+static bool optional_bound(http_ctx_t *ctx, const char *name, bool end, bool *has, int64_t *out)
+{
+    char buffer[64];
+    *has = http_query_param(ctx, name, buffer, sizeof(buffer)) != NULL;
+    if (!*has)
+        return true;
+    tz_zone_t *zone = NULL;
+    const booking_state_t *state = ctx->state;
+    if (state->zone[0])
+        tz_zone_find(state->zone, &zone);
+    else if (http_index_org(ctx))
+        zone = eng_org_zone(index_org_engine(http_index_org(ctx)));
+    else
+        tz_zone_find("UTC", &zone);
+    return http_query_bound(ctx, name, zone, end, out);
+}
+
+/* ?limit= and the bookings' cursor ("<start>.<id>"); false after answering 400. */
+static bool booking_page_params(http_ctx_t *ctx, booking_state_t *state)
+{
+    char limit_text[16], cursor_text[72], id[40];
+    long long start;
+    const char *limit = http_query_param(ctx, "limit", limit_text, sizeof(limit_text));
+    const char *cursor = http_query_param(ctx, "cursor", cursor_text, sizeof(cursor_text));
+    state->limit = limit ? atoi(limit) : 100;
+    if (state->limit < 1 || state->limit > 1000) {
+        http_respond_invalid(ctx, "limit", "limit must be from 1 to 1000.");
+        return false;
+    }
+    if (cursor) {
+        if (sscanf(cursor, "%lld.%36s", &start, id) != 2 ||
+            codec_parse_uuid(id, &state->filter.cursor_id) != 0) {
+            http_respond_invalid(ctx, "cursor", "cursor must be a next_cursor of this list.");
+            return false;
+        }
+        state->filter.has_cursor = true;
+        state->filter.cursor_start = start;
+    }
+    return true;
+}
+
+/* from, to, status, tz, limit and cursor: what both booking lists take. */
+static bool booking_list_params(http_ctx_t *ctx, booking_state_t *state)
+{
+    store_booking_filter_t *f = &state->filter;
+    if (!query_zone(ctx) || !optional_bound(ctx, "from", false, &f->has_from, &f->from) ||
+        !optional_bound(ctx, "to", true, &f->has_to, &f->to) || !booking_page_params(ctx, state))
+        return false;
+    f->status = http_query_param(ctx, "status", state->status, sizeof(state->status));
+    return true;
+}
+
+void http_bookings_list(http_ctx_t *ctx)
+{
+    booking_state_t *state = state_of(ctx);
+    char resource_text[40], service_text[40], phone_text[64];
+    eng_id_t resource, service;
+    domain_error_t error;
+    if (!booking_list_params(ctx, state))
+        return;
+    if (http_query_param(ctx, "resource_id", resource_text, sizeof(resource_text)) &&
+        codec_parse_uuid(resource_text, &resource) == 0)
+        state->filter.resource = &resource;
+    if (http_query_param(ctx, "service_id", service_text, sizeof(service_text)) &&
+        codec_parse_uuid(service_text, &service) == 0)
+        state->filter.service = &service;
+    const char *phone = http_query_param(ctx, "customer_phone", phone_text, sizeof(phone_text));
+    domain_context_t context = context_of(ctx);
+    http_await(ctx,
+               domain_bookings_list(&context, &state->filter, phone, state->limit, on_booking_page,
+                                    ctx, &error),
+               &error);
+}
+
+/* The customer exists: now their bookings. */
+static void on_customer_of_bookings(void *arg, int error, const store_customer_t *items,
+                                    size_t count, bool more)
+{
+    http_ctx_t *ctx = arg;
+    booking_state_t *state = ctx->state;
+    domain_error_t refusal;
+    (void)items;
+    (void)more;
+    http_wait_end(ctx);
+    if (error || count == 0) {
+        http_respond_store_error(ctx, error ? error : STORE_ENOTFOUND, "customer");
+    } else {
+        state->filter.customer = &state->customer;
+        domain_context_t context = context_of(ctx);
+        http_await(ctx,
+                   domain_bookings_list(&context, &state->filter, NULL, state->limit,
+                                        on_booking_page, ctx, &refusal),
+                   &refusal);
+    }
+    http_wait_release(ctx);
+}
+
+void http_customers_bookings(http_ctx_t *ctx)
+{
+    booking_state_t *state = state_of(ctx);
+    char id_text[37];
+    domain_error_t error;
+    if (!http_path_id(ctx, 0, "customer", id_text, &state->customer) ||
+        !booking_list_params(ctx, state))
+        return;
+    domain_context_t context = context_of(ctx);
+    http_await(ctx,
+               domain_customers_list(&context, &state->customer, NULL, NULL, NULL, 1,
+                                     on_customer_of_bookings, ctx, &error),
+               &error);
+}
+
+/* ---- GET /v1/customers, GET /v1/customers/{id} -------------------------------------------------
+ */
+
+static json_t *customer_json(const store_customer_t *c)
+{
+    return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "id", id_json(&c->id), "name", c->name,
+                     "phone", http_json_text(c->phone), "email", http_json_text(c->email),
+                     "created_at", http_json_instant(c->organization_timezone, c->created_at),
+                     "updated_at", http_json_instant(c->organization_timezone, c->updated_at));
+}
+
+static void on_customer_page(void *arg, int error, const store_customer_t *items, size_t count,
+                             bool more)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error) {
+        http_respond_store_error(ctx, error, "customer");
+    } else {
+        json_t *list = json_array();
+        bool ok = true;
+        for (size_t i = 0; i < count && ok; i++)
+            ok = json_array_append_new(list, customer_json(&items[i])) == 0;
+        if (!ok) {
+            json_decref(list);
+            list = NULL;
+        }
+        http_respond_items(ctx, list, more && count ? &items[count - 1].id : NULL, "customer");
+    }
+    http_wait_release(ctx);
+}
+
+void http_customers_list(http_ctx_t *ctx)
+{
+    char phone_text[64], email_text[330], cursor_text[37];
+    const char *phone = http_query_param(ctx, "phone", phone_text, sizeof(phone_text));
+    const char *email = http_query_param(ctx, "email", email_text, sizeof(email_text));
+    int limit;
+    bool has_cursor;
+    eng_id_t cursor;
+    domain_error_t error;
+    if (!http_list_params(ctx, &limit, cursor_text, &has_cursor) ||
+        (has_cursor && codec_parse_uuid(cursor_text, &cursor) != 0))
+        return;
+    domain_context_t context = context_of(ctx);
+    http_await(ctx,
+               domain_customers_list(&context, NULL, phone, email, has_cursor ? &cursor : NULL,
+                                     limit, on_customer_page, ctx, &error),
+               &error);
+}
+
+static void on_customer(void *arg, int error, const store_customer_t *items, size_t count,
+                        bool more)
+{
+    http_ctx_t *ctx = arg;
+    json_t *body;
+    (void)more;
+    http_wait_end(ctx);
+    if (error || count == 0)
+        http_respond_store_error(ctx, error ? error : STORE_ENOTFOUND, "customer");
+    else if ((body = http_rendered(ctx, customer_json(&items[0]), "customer")) != NULL)
+        http_respond(ctx, 200, body);
+    http_wait_release(ctx);
+}
+
+void http_customers_get(http_ctx_t *ctx)
+{
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    if (!http_path_id(ctx, 0, "customer", id_text, &id))
+        return;
+    domain_context_t context = context_of(ctx);
+    http_await(ctx,
+               domain_customers_list(&context, &id, NULL, NULL, NULL, 1, on_customer, ctx, &error),
+               &error);
+}
+
+/* ---- GET /v1/bookings/{id}/history
+ * --------------------------------------------------------------- */
+
+/* The API's name of an audit action; a change of status reads as such. */
+static const char *action_name(const store_audit_t *a, const json_t *new_value)
+{
+    if (strcmp(a->action, "create") == 0 || strcmp(a->action, "import") == 0)
+        return "created";
+    if (strcmp(a->action, "cancel") == 0)
+        return "cancelled";
+    if (strcmp(a->action, "reschedule") == 0)
+        return "rescheduled";
+    return json_object_get(new_value, "status") ? "status_changed" : "updated";
+}
+
+/* An audit row's old or new fields, instants rendered in `zone`; null when there are none. */
+static json_t *audit_fields(const char *text, const char *zone)
+{
+    json_t *value = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_object(value)) {
+        json_decref(value);
+        return json_null();
+    }
+    static const char *const instants[] = {"start", "end", NULL};
+    for (const char *const *name = instants; *name; name++) {
+        const json_t *v = json_object_get(value, *name);
+        int64_t at;
+        if (json_is_string(v) && codec_parse_instant(json_string_value(v), &at) == 0)
+            json_object_set_new(value, *name, http_json_instant(zone, at));
+    }
+    return value;
+}
+
+static void on_history(void *arg, int error, const store_audit_t *items, size_t count, bool more)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error) {
+        http_respond_store_error(ctx, error, "booking");
+        http_wait_release(ctx);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < count; i++) {
+        const store_audit_t *a = &items[i];
+        const char *zone = zone_of(ctx->state, a->organization_timezone);
+        json_t *actor = json_loads(a->actor, 0, NULL);
+        json_t *new_value = audit_fields(a->new_value, zone);
+        json_array_append_new(
+            list, json_pack("{s:o, s:s, s:o, s:o, s:o}", "at", http_json_instant(zone, a->at),
+                            "action", action_name(a, new_value), "actor",
+                            json_is_object(actor) ? actor : json_pack("{s:s}", "kind", "system"),
+                            "old", audit_fields(a->old_value, zone), "new", new_value));
+        if (!json_is_object(actor))
+            json_decref(actor);
+    }
+    char cursor[24] = "";
+    if (more && count)
+        snprintf(cursor, sizeof(cursor), "%lld", (long long)items[count - 1].id);
+    json_t *body = json_pack("{s:o, s:o}", "items", list, "next_cursor",
+                             cursor[0] ? json_string(cursor) : json_null());
+    if (http_rendered(ctx, body, "history"))
+        http_respond(ctx, 200, body);
+    http_wait_release(ctx);
+}
+
+void http_bookings_history(http_ctx_t *ctx)
+{
+    char id_text[37], limit_text[16], cursor_text[72];
+    eng_id_t id;
+    domain_error_t error;
+    if (!http_path_id(ctx, 0, "booking", id_text, &id) || !query_zone(ctx))
+        return;
+    const char *limit_param = http_query_param(ctx, "limit", limit_text, sizeof(limit_text));
+    const char *cursor = http_query_param(ctx, "cursor", cursor_text, sizeof(cursor_text));
+    int limit = limit_param ? atoi(limit_param) : 100;
+    char *end = NULL;
+    long long after = cursor ? strtoll(cursor, &end, 10) : -1;
+    if (limit < 1 || limit > 1000) {
+        http_respond_invalid(ctx, "limit", "limit must be from 1 to 1000.");
+        return;
+    }
+    if (cursor && (end == cursor || *end || after < 0)) {
+        http_respond_invalid(ctx, "cursor", "cursor must be a next_cursor of this list.");
+        return;
+    }
+    domain_context_t context = context_of(ctx);
+    http_await(ctx, domain_bookings_history(&context, &id, after, limit, on_history, ctx, &error),
+               &error);
 }

@@ -783,3 +783,147 @@ store_booking_op_t *store_holds_release(store_pool_t *pool, const eng_id_t *orga
     }
     return op;
 }
+
+/* ---- lists ----------------------------------------------------------------------------------- */
+
+/* The rows of a page: at most `limit` of them; one more means another page. */
+static int page_rows(const PGresult *res, int limit, bool *more)
+{
+    int rows = PQntuples(res);
+    *more = rows > limit;
+    return rows < limit ? rows : limit;
+}
+
+static void on_booking_page(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_booking_list_cb cb = (store_booking_list_cb)operation->callback;
+    bool more = false;
+    int rows = error ? 0 : page_rows(res, (int)operation->extra, &more);
+    store_booking_t **items = slotd_calloc((size_t)rows + 1, sizeof(*items));
+    for (int row = 0; row < rows && !error; row++)
+        if ((items[row] = read_booking(res, row)) == NULL)
+            error = STORE_EINTERNAL;
+    cb(operation->arg, error, error ? NULL : (const store_booking_t *const *)items,
+       error ? 0 : (size_t)rows, more);
+    for (int row = 0; row < rows; row++)
+        free(items[row]);
+    free(items);
+}
+
+/* Formats an optional id into `text` (37 bytes): the text, or NULL. */
+static const char *optional_id(const eng_id_t *id, char *text)
+{
+    if (id == NULL)
+        return NULL;
+    codec_format_uuid(id, text);
+    return text;
+}
+
+store_operation_t *store_bookings_list(store_pool_t *pool, const eng_id_t *organization,
+                                       const store_booking_filter_t *f, int limit,
+                                       store_booking_list_cb cb, void *arg)
+{
+    char org[37], resource[37], service[37], customer[37], cursor[37];
+    char from[24], to[24], after[24], fetch[16];
+    codec_format_uuid(organization, org);
+    snprintf(from, sizeof(from), "%lld", (long long)f->from);
+    snprintf(to, sizeof(to), "%lld", (long long)f->to);
+    snprintf(after, sizeof(after), "%lld", (long long)f->cursor_start);
+    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
+    const char *values[12] = {org,
+                              NULL,
+                              f->has_from ? from : NULL,
+                              f->has_to ? to : NULL,
+                              optional_id(f->resource, resource),
+                              f->status,
+                              f->phone_normalized,
+                              optional_id(f->service, service),
+                              optional_id(f->customer, customer),
+                              f->has_cursor ? after : NULL,
+                              f->has_cursor ? optional_id(&f->cursor_id, cursor) : NULL,
+                              fetch};
+    store_operation_t *operation = store_operation_start(pool, "booking_select", 12, values,
+                                                         on_booking_page, (void (*)(void))cb, arg);
+    if (operation)
+        operation->extra = limit;
+    return operation;
+}
+
+static void on_customer_page(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_customer_list_cb cb = (store_customer_list_cb)operation->callback;
+    bool more = false;
+    int rows = error ? 0 : page_rows(res, (int)operation->extra, &more);
+    store_customer_t *items = slotd_calloc((size_t)rows + 1, sizeof(*items));
+    for (int row = 0; row < rows && !error; row++) {
+        store_customer_t *c = &items[row];
+        if (codec_parse_uuid(PQgetvalue(res, row, 0), &c->id) != 0)
+            error = STORE_EINTERNAL;
+        c->name = PQgetvalue(res, row, 1);
+        c->phone = store_nullable(res, row, 2);
+        c->email = store_nullable(res, row, 3);
+        c->created_at = integer(res, row, 4);
+        c->updated_at = integer(res, row, 5);
+        c->organization_timezone = PQgetvalue(res, row, 6);
+    }
+    cb(operation->arg, error, error ? NULL : items, error ? 0 : (size_t)rows, more);
+    free(items);
+}
+
+store_operation_t *store_customers_list(store_pool_t *pool, const eng_id_t *organization,
+                                        const eng_id_t *id, const char *phone_normalized,
+                                        const char *email_lower, const eng_id_t *cursor, int limit,
+                                        store_customer_list_cb cb, void *arg)
+{
+    char org[37], one[37], after[37], fetch[16];
+    codec_format_uuid(organization, org);
+    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
+    const char *values[6] = {org,         optional_id(id, one),       phone_normalized,
+                             email_lower, optional_id(cursor, after), fetch};
+    store_operation_t *operation = store_operation_start(pool, "customer_select", 6, values,
+                                                         on_customer_page, (void (*)(void))cb, arg);
+    if (operation)
+        operation->extra = limit;
+    return operation;
+}
+
+static void on_history(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_audit_list_cb cb = (store_audit_list_cb)operation->callback;
+    bool more = false;
+    if (!error && (PQntuples(res) < 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0))
+        error = STORE_ENOTFOUND;
+    int rows = error ? 0 : page_rows(res, (int)operation->extra, &more);
+    if (rows == 1 && PQgetisnull(res, 0, 1))
+        rows = 0; /* the booking exists and has no row (after the cursor) */
+    store_audit_t *items = slotd_calloc((size_t)rows + 1, sizeof(*items));
+    for (int row = 0; row < rows; row++) {
+        store_audit_t *a = &items[row];
+        a->id = integer(res, row, 1);
+        a->at = integer(res, row, 2);
+        a->actor = PQgetvalue(res, row, 3);
+        a->action = PQgetvalue(res, row, 4);
+        a->old_value = store_nullable(res, row, 5);
+        a->new_value = store_nullable(res, row, 6);
+        a->organization_timezone = PQgetvalue(res, row, 7);
+    }
+    cb(operation->arg, error, error ? NULL : items, error ? 0 : (size_t)rows, more);
+    free(items);
+}
+
+store_operation_t *store_bookings_history(store_pool_t *pool, const eng_id_t *organization,
+                                          const eng_id_t *id, int64_t after, int limit,
+                                          store_audit_list_cb cb, void *arg)
+{
+    char org[37], booking[37], cursor[24], fetch[16];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(id, booking);
+    snprintf(cursor, sizeof(cursor), "%lld", (long long)after);
+    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
+    const char *values[4] = {org, booking, after >= 0 ? cursor : NULL, fetch};
+    store_operation_t *operation = store_operation_start(pool, "booking_history", 4, values,
+                                                         on_history, (void (*)(void))cb, arg);
+    if (operation)
+        operation->extra = limit;
+    return operation;
+}

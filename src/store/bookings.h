@@ -172,6 +172,61 @@ store_booking_op_t *store_bookings_patch(store_pool_t *pool, const eng_id_t *org
                                          const char *notes, const char *actor, store_booking_cb cb,
                                          void *arg);
 
+/** Which bookings a list shows (NULL / false: any). */
+typedef struct {
+    bool has_from, has_to;
+    int64_t from, to; /**< the time overlaps [from, to) */
+    const eng_id_t *resource, *service, *customer;
+    const char *status;
+    const char *phone_normalized; /**< the customer's */
+    bool has_cursor;              /**< after this booking in (start, id) order */
+    int64_t cursor_start;
+    eng_id_t cursor_id;
+} store_booking_filter_t;
+
+/** A page, sorted by start and id; `more` when another page follows the last item. */
+typedef void (*store_booking_list_cb)(void *arg, int error, const store_booking_t *const *items,
+                                      size_t count, bool more);
+
+store_operation_t *store_bookings_list(store_pool_t *pool, const eng_id_t *organization,
+                                       const store_booking_filter_t *filter, int limit,
+                                       store_booking_list_cb cb, void *arg);
+
+/** A customer as stored. */
+typedef struct {
+    eng_id_t id;
+    const char *name, *phone, *email; /**< phone, email: NULL: none */
+    int64_t created_at, updated_at;
+    const char *organization_timezone;
+} store_customer_t;
+
+typedef void (*store_customer_list_cb)(void *arg, int error, const store_customer_t *items,
+                                       size_t count, bool more);
+
+/** Customers by id order: one (`id`), or those matching the normalized phone and the
+ *  lower-cased email (NULL: any), after `cursor`. */
+store_operation_t *store_customers_list(store_pool_t *pool, const eng_id_t *organization,
+                                        const eng_id_t *id, const char *phone_normalized,
+                                        const char *email_lower, const eng_id_t *cursor, int limit,
+                                        store_customer_list_cb cb, void *arg);
+
+/** One audit row of a booking. */
+typedef struct {
+    int64_t id, at;
+    const char *actor, *action;        /**< actor: JSON text; action: create, cancel, ... */
+    const char *old_value, *new_value; /**< JSON text, or NULL */
+    const char *organization_timezone;
+} store_audit_t;
+
+typedef void (*store_audit_list_cb)(void *arg, int error, const store_audit_t *items, size_t count,
+                                    bool more);
+
+/** A booking's audit rows, oldest first, after row `after` (negative: from the first);
+ *  STORE_ENOTFOUND when there is no such booking. */
+store_operation_t *store_bookings_history(store_pool_t *pool, const eng_id_t *organization,
+                                          const eng_id_t *id, int64_t after, int limit,
+                                          store_audit_list_cb cb, void *arg);
+
 /** A new hold: its id (error 0), or STORE_BOOKING_EOVERLAP and the STORE_E* codes. Expired
  *  holds in the way are deleted first. */
 typedef void (*store_hold_cb)(void *arg, int error, const eng_id_t *id);

@@ -740,3 +740,136 @@ TEST(bookings_reschedule_is_atomic_and_its_own_time_never_blocks_it)
                            "{\"start\":\"2026-03-30T14:00:00+02:00\"}"));
     api_stop(&c.s);
 }
+
+TEST(bookings_list_filters_and_pages_by_start)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    const char *starts[] = {"2026-03-30T11:00:00+02:00", MONDAY_9, "2026-03-30T10:00:00+02:00",
+                            "2026-03-31T09:00:00+02:00"};
+    char ids[4][40];
+    for (int i = 0; i < 4; i++) {
+        json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                               booking_body(&c, starts[i], i == 3 ? c.ben : c.anna, NULL));
+        snprintf(ids[i], sizeof(ids[i]), "%s", api_id(r));
+        json_decref(r);
+    }
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", ids[2]);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.agent, NULL));
+    /* the window is a local date; pages of two, by start */
+    json_t *r = api_expect(&c.s, 200, "GET", "/v1/bookings?from=2026-03-30&to=2026-03-30&limit=2",
+                           c.agent, NULL);
+    json_t *items = json_object_get(r, "items");
+    CHECK_EQ(json_array_size(items), 2);
+    CHECK(strcmp(api_id(json_array_get(items, 0)), ids[1]) == 0);
+    CHECK(strcmp(api_id(json_array_get(items, 1)), ids[2]) == 0);
+    const char *cursor = json_string_value(json_object_get(r, "next_cursor"));
+    CHECK(cursor != NULL);
+    snprintf(path, sizeof(path), "/v1/bookings?from=2026-03-30&to=2026-03-30&limit=2&cursor=%s",
+             cursor);
+    json_decref(r);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
+    CHECK(json_is_null(json_object_get(r, "next_cursor")));
+    json_decref(r);
+    r = api_expect(&c.s, 200, "GET", "/v1/bookings?status=cancelled", c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/bookings?resource_id=%s", c.ben);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
+    CHECK(strcmp(api_id(json_array_get(json_object_get(r, "items"), 0)), ids[3]) == 0);
+    json_decref(r);
+    /* the phone compared normalized: +48 601-234.567, written %2B48%20601-234.567 */
+    r = api_expect(&c.s, 200, "GET", "/v1/bookings?customer_phone=%2B48%20601-234.567", c.agent,
+                   NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 4);
+    json_decref(r);
+    json_decref(api_expect(&c.s, 400, "GET", "/v1/bookings?status=lost", c.agent, NULL));
+    json_decref(api_expect(&c.s, 400, "GET", "/v1/bookings?customer_phone=abc", c.agent, NULL));
+    json_decref(api_expect(&c.s, 400, "GET", "/v1/bookings?cursor=nonsense", c.agent, NULL));
+    api_stop(&c.s);
+}
+
+TEST(bookings_customers_are_found_by_phone_and_list_their_bookings)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *b = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, NULL, NULL));
+    char customer[40];
+    snprintf(customer, sizeof(customer), "%s", api_id(json_object_get(b, "customer")));
+    json_decref(b);
+    json_t *r = api_expect(&c.s, 200, "GET", "/v1/customers?phone=0048601234567", c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
+    CHECK(strcmp(api_id(json_array_get(json_object_get(r, "items"), 0)), customer) == 0);
+    json_decref(r);
+    r = api_expect(&c.s, 200, "GET", "/v1/customers?phone=%2B48600000000", c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 0);
+    json_decref(r);
+    char path[160];
+    snprintf(path, sizeof(path), "/v1/customers/%s", customer);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK(strcmp(json_string_value(json_object_get(r, "phone")), "+48 601 234 567") == 0);
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/customers/%s/bookings?from=2026-03-30&to=2026-03-30",
+             customer);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
+    json_decref(r);
+    json_decref(api_expect(&c.s, 404, "GET",
+                           "/v1/customers/00000000-0000-0000-0000-000000000001/bookings", c.agent,
+                           NULL));
+    char other_key[128], other_org[40];
+    api_create_org(&c.s, "Other Clinic", other_key, other_org);
+    snprintf(path, sizeof(path), "/v1/customers/%s", customer);
+    json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
+    r = api_expect(&c.s, 200, "GET", "/v1/customers?phone=0048601234567", other_key, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 0);
+    json_decref(r);
+    api_stop(&c.s);
+}
+
+TEST(bookings_history_lists_the_audit_trail_oldest_first)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, c.anna, ",\"status\":\"pending\""));
+    char id[40], path[160];
+    snprintf(id, sizeof(id), "%s", api_id(r));
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/bookings/%s", id);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.agent, "{\"status\":\"confirmed\"}"));
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.agent, "{\"notes\":\"allergic\"}"));
+    json_decref(reschedule(&c, 200, id, "{\"start\":\"2026-03-30T11:00:00+02:00\"}"));
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", id);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, NULL));
+    snprintf(path, sizeof(path), "/v1/bookings/%s/history", id);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    json_t *items = json_object_get(r, "items");
+    const char *actions[] = {"created", "status_changed", "updated", "rescheduled", "cancelled"};
+    CHECK_EQ(json_array_size(items), 5);
+    for (size_t i = 0; i < 5; i++)
+        CHECK(strcmp(json_string_value(json_object_get(json_array_get(items, i), "action")),
+                     actions[i]) == 0);
+    json_t *moved = json_array_get(items, 3);
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(moved, "old"), "start")),
+                 MONDAY_9) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(moved, "new"), "start")),
+                 "2026-03-30T11:00:00+02:00") == 0);
+    CHECK(json_is_null(json_object_get(json_array_get(items, 0), "old")));
+    json_t *actor = json_object_get(json_array_get(items, 4), "actor");
+    CHECK(strcmp(json_string_value(json_object_get(actor, "role")), "admin") == 0);
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/bookings/%s/history?limit=2", id);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 2);
+    CHECK(json_is_string(json_object_get(r, "next_cursor")));
+    json_decref(r);
+    json_decref(api_expect(&c.s, 404, "GET",
+                           "/v1/bookings/00000000-0000-0000-0000-000000000001/history", c.agent,
+                           NULL));
+    api_stop(&c.s);
+}
