@@ -873,3 +873,29 @@ TEST(bookings_history_lists_the_audit_trail_oldest_first)
                            NULL));
     api_stop(&c.s);
 }
+
+/* Two worker processes, each with its own index, on one database: of 32 requests for one slot
+ * spread over both, exactly one is booked, round after round. */
+TEST(bookings_two_workers_book_one_slot_once)
+{
+    static const char *const two_workers[] = {"SLOTD_WORKERS=2",
+                                              "SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
+    clinic_t c;
+    clinic_start(&c, two_workers, WEEKDAYS);
+    /* both workers know the service once 20 answers in a row (new connections) say so */
+    char path[160];
+    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-30&to=2026-03-30",
+             c.service);
+    for (int streak = 0, tries = 0; streak < 20 && tries < 400; tries++) {
+        json_t *r;
+        streak = api_call(&c.s, "GET", path, c.agent, NULL, &r) == 200 ? streak + 1 : 0;
+        json_decref(r);
+        if (streak == 0)
+            usleep(20 * 1000);
+    }
+    const char *starts[] = {"2026-03-30T13:00:00+02:00", "2026-03-30T14:00:00+02:00"};
+    for (int round = 0; round < 2; round++)
+        CHECK_EQ(race(&c, 32, booking_body(&c, starts[round], c.anna, NULL)), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 2);
+    api_stop(&c.s);
+}
