@@ -45,6 +45,7 @@ const store_statement_t store_booking_statements[] = {
     {"booking_release", store_sql_booking_release},
     {"booking_move", store_sql_booking_move},
     {"hold_insert", store_sql_hold_insert},
+    {"booking_sweep", store_sql_booking_sweep},
     {"hold_release", store_sql_hold_release},
 };
 const size_t store_booking_statement_count =
@@ -926,4 +927,29 @@ store_operation_t *store_bookings_history(store_pool_t *pool, const eng_id_t *or
     if (operation)
         operation->extra = limit;
     return operation;
+}
+
+/* ---- the sweep ---------------------------------------------------------------------------------
+ */
+
+static void on_swept(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_sweep_cb cb = (store_sweep_cb)operation->callback;
+    long holds = 0, keys = 0;
+    if (!error && PQntuples(res) == 1) {
+        holds = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        keys = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+    }
+    cb(operation->arg, error, holds, keys);
+}
+
+store_operation_t *store_bookings_sweep(store_pool_t *pool, int64_t now, int batch,
+                                        store_sweep_cb cb, void *arg)
+{
+    char clock[24], limit[16];
+    snprintf(clock, sizeof(clock), "%lld", (long long)now);
+    snprintf(limit, sizeof(limit), "%d", batch);
+    const char *values[2] = {clock, limit};
+    return store_operation_start(pool, "booking_sweep", 2, values, on_swept, (void (*)(void))cb,
+                                 arg);
 }

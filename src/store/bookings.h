@@ -227,6 +227,17 @@ store_operation_t *store_bookings_history(store_pool_t *pool, const eng_id_t *or
                                           const eng_id_t *id, int64_t after, int limit,
                                           store_audit_list_cb cb, void *arg);
 
+/** A sweep's result: how many expired holds' occupancy rows and old keys were deleted. */
+typedef void (*store_sweep_cb)(void *arg, int error, long holds, long keys);
+
+/**
+ * The periodic sweep, across organizations: deletes at most `batch` occupancy
+ * rows of holds expired by `now` (what no booking's transaction met) and at
+ * most `batch` idempotency keys older than 24 hours.
+ */
+store_operation_t *store_bookings_sweep(store_pool_t *pool, int64_t now, int batch,
+                                        store_sweep_cb cb, void *arg);
+
 /** A new hold: its id (error 0), or STORE_BOOKING_EOVERLAP and the STORE_E* codes. Expired
  *  holds in the way are deleted first. */
 typedef void (*store_hold_cb)(void *arg, int error, const eng_id_t *id);

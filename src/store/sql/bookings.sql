@@ -314,3 +314,27 @@ a AS (
       FROM b
     RETURNING 1)
 SELECT b.id, (SELECT count(*) FROM o), (SELECT count(*) FROM a) FROM b
+
+-- name: booking_sweep
+-- The periodic sweep, across organizations: at most $2 expired holds'
+-- occupancy rows (expired by the clock $1) and at most $2 idempotency keys
+-- past their 24 hours, oldest first. Answers how many of each went.
+WITH holds AS (
+    SELECT organization_id, id FROM occupancy
+     WHERE hold_id IS NOT NULL AND active AND expires_at <= to_timestamp($1::bigint)
+     ORDER BY expires_at
+     LIMIT $2),
+h AS (
+    DELETE FROM occupancy c USING holds
+     WHERE c.organization_id = holds.organization_id AND c.id = holds.id
+    RETURNING 1),
+keys AS (
+    SELECT organization_id, key FROM idempotency_keys
+     WHERE created_at <= now() - interval '24 hours'
+     ORDER BY created_at
+     LIMIT $2),
+k AS (
+    DELETE FROM idempotency_keys i USING keys
+     WHERE i.organization_id = keys.organization_id AND i.key = keys.key
+    RETURNING 1)
+SELECT (SELECT count(*) FROM h), (SELECT count(*) FROM k)
