@@ -1,6 +1,8 @@
 /*
- * Bookings and holds: POST /v1/bookings, GET /v1/bookings/{id},
- * POST /v1/bookings/{id}/cancel, POST /v1/holds, DELETE /v1/holds/{id}.
+ * Bookings, holds and customers: POST and GET /v1/bookings, GET and PATCH
+ * /v1/bookings/{id}, POST /v1/bookings/{id}/cancel and /reschedule,
+ * GET /v1/bookings/{id}/history, POST /v1/holds, DELETE /v1/holds/{id},
+ * GET /v1/customers, /v1/customers/{id} and /v1/customers/{id}/bookings.
  *
  * Each handler reads as JSON in → domain call → JSON out: the body is decoded
  * into a domain_booking_input_t (types only), the domain applies the rules,

@@ -1,6 +1,7 @@
 /*
- * Bookings and holds in the database, as structs: the typed store for the
- * domain layer (SQL in sql/bookings.sql).
+ * Bookings, holds and customers in the database, as structs: the typed store
+ * for the domain layer (SQL in sql/bookings.sql), and the sweep of expired
+ * holds and old idempotency keys.
  *
  * A booking is one transaction: the idempotency key taken and looked up, the
  * hold consumed, expired holds in the way deleted, the customer found or
