@@ -67,6 +67,7 @@ struct http_server {
     http_route_metrics_t *metrics; /* one per route, plus one for unmatched requests */
     size_t pinned_bytes;           /* answer bytes clients have not taken yet */
     uint64_t budget_refusals;      /* answers refused for the response budget */
+    uint64_t booking_outcomes[HTTP_BOOKING_OUTCOMES];
     http_buffer_t buffer;
     eng_workspace_t *workspace;
 };

@@ -369,11 +369,28 @@ static bool decode_booking(http_ctx_t *ctx, booking_state_t *state)
 /* ---- POST /v1/bookings ------------------------------------------------------------------------
  */
 
+/* Counts what became of a POST /v1/bookings for /metrics. */
+static void count_outcome(http_ctx_t *ctx, int error, const domain_refusal_t *refusal)
+{
+    if (error == 0)
+        http_count_booking(ctx, HTTP_BOOKING_CREATED);
+    else if (error == STORE_BOOKING_EREPLAY)
+        http_count_booking(ctx, HTTP_BOOKING_REPLAY);
+    else if (error == STORE_BOOKING_EHOLD_GONE)
+        http_count_booking(ctx, HTTP_BOOKING_HOLD_EXPIRED);
+    else if (refusal && refusal->kind == DOMAIN_REFUSAL_UNAVAILABLE)
+        http_count_booking(ctx, HTTP_BOOKING_CONFLICT);
+    else if (error == STORE_EUNAVAILABLE || error == STORE_EINTERNAL || error == STORE_EBUSY ||
+             (refusal && refusal->kind == DOMAIN_REFUSAL_LOADING))
+        http_count_booking(ctx, HTTP_BOOKING_ERROR);
+}
+
 static void on_booked(void *arg, const store_booking_outcome_t *outcome,
                       const domain_refusal_t *refusal)
 {
     http_ctx_t *ctx = arg;
     http_wait_end(ctx);
+    count_outcome(ctx, outcome->error, refusal);
     switch (outcome->error) {
     case 0:
         http_respond_raw_after_index_resources(ctx, 201, outcome->response,
@@ -430,10 +447,12 @@ void http_bookings_create(http_ctx_t *ctx)
     domain_context_t context = context_of(ctx);
     domain_refusal_t refusal;
     domain_error_t error;
-    await_decision(ctx,
-                   domain_bookings_create(&context, &state->input, render_booking, on_booked, ctx,
-                                          &refusal, &error),
-                   &refusal, &error);
+    domain_booking_op_t *op = domain_bookings_create(&context, &state->input, render_booking,
+                                                     on_booked, ctx, &refusal, &error);
+    if (op == NULL)
+        count_outcome(ctx, error.code == DOMAIN_EBUSY ? STORE_EBUSY : STORE_BOOKING_EREFUSED,
+                      &refusal);
+    await_decision(ctx, op, &refusal, &error);
 }
 
 /* ---- GET /v1/bookings/{id}, POST /v1/bookings/{id}/cancel -------------------------------------

@@ -253,6 +253,19 @@ void http_wait_end(http_ctx_t *ctx);
 /** Drops the reference http_wait took; the context may be freed. */
 void http_wait_release(http_ctx_t *ctx);
 
+/** What became of a booking request, as /metrics counts it (slotd_booking_outcomes_total). */
+typedef enum {
+    HTTP_BOOKING_CREATED,
+    HTTP_BOOKING_CONFLICT, /**< 409 slot_unavailable, with alternatives */
+    HTTP_BOOKING_REPLAY,   /**< an idempotent replay */
+    HTTP_BOOKING_HOLD_EXPIRED,
+    HTTP_BOOKING_ERROR, /**< the service's or the database's fault (5xx) */
+    HTTP_BOOKING_OUTCOMES
+} http_booking_outcome_t;
+
+/** Counts one booking request's outcome. */
+void http_count_booking(http_ctx_t *ctx, http_booking_outcome_t outcome);
+
 /** The database pool, for the domain and typed-store calls of handlers. */
 store_pool_t *http_pool(http_ctx_t *ctx);
 

@@ -186,6 +186,11 @@ TEST(bookings_taken_slot_is_409_with_the_nearest_alternatives)
     CHECK(strcmp(api_error_code(r), "slot_unavailable") == 0);
     json_decref(r);
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
+    /* /metrics counts the outcomes: one created, three refused with alternatives */
+    char metrics[16384];
+    CHECK_EQ(api_get_text(&c.s, "/metrics", metrics, sizeof(metrics)), 200);
+    CHECK(strstr(metrics, "slotd_booking_outcomes_total{outcome=\"created\"} 1\n") != NULL);
+    CHECK(strstr(metrics, "slotd_booking_outcomes_total{outcome=\"conflict\"} 3\n") != NULL);
     api_stop(&c.s);
 }
 
