@@ -113,7 +113,7 @@ int domain_booking_check(const domain_booking_input_t *input, domain_error_t *er
     return 0;
 }
 
-/* ---- deciding ------------------------------------------------------------------------------ */
+/* ---- deciding -------------------------------------------------------------------------------- */
 
 static void refuse(domain_refusal_t *refusal, domain_refusal_kind_t kind, const char *what,
                    const char *message)
@@ -306,7 +306,7 @@ static int decide_from_hold(domain_booking_op_t *op, const store_hold_taken_t *h
     return 0;
 }
 
-/* ---- bookings ------------------------------------------------------------------------------ */
+/* ---- bookings -------------------------------------------------------------------------------- */
 
 static int plan(void *arg, const store_hold_taken_t *hold, store_booking_write_t *write)
 {
@@ -436,7 +436,7 @@ domain_booking_op_t *domain_bookings_create(const domain_context_t *context,
     return op->store ? op : busy(op, error);
 }
 
-/* ---- moving ------------------------------------------------------------------------------- */
+/* ---- moving ---------------------------------------------------------------------------------- */
 
 /* A booking's busy entry in the index, as the index loads it from its occupancy row. */
 static eng_busy_t busy_of(const store_booking_held_t *booking, const store_occupied_t *row)
@@ -508,7 +508,7 @@ domain_booking_op_t *domain_bookings_reschedule(const domain_context_t *context,
     return op->store ? op : busy(op, error);
 }
 
-/* ---- holds --------------------------------------------------------------------------------- */
+/* ---- holds ----------------------------------------------------------------------------------- */
 
 static void hold_done(void *arg, int error, const eng_id_t *id)
 {
@@ -604,8 +604,7 @@ store_booking_op_t *domain_holds_release(const domain_context_t *context, const 
                    error);
 }
 
-/* ---- lists ------------------------------------------------------------------------------------
- */
+/* ---- lists ----------------------------------------------------------------------------------- */
 
 store_operation_t *domain_bookings_list(const domain_context_t *context,
                                         const store_booking_filter_t *filter,

@@ -82,8 +82,7 @@ static domain_context_t context_of(http_ctx_t *ctx)
                               .organization = ctx->organization};
 }
 
-/* ---- rendering --------------------------------------------------------------------------------
- */
+/* ---- rendering ------------------------------------------------------------------------------- */
 
 static json_t *ids_json(const eng_id_t *ids, size_t count)
 {
@@ -173,8 +172,7 @@ static void respond_refusal(http_ctx_t *ctx, const domain_refusal_t *refusal)
                        json_pack("{s:o}", "alternatives", alternatives));
 }
 
-/* ---- decoding ---------------------------------------------------------------------------------
- */
+/* ---- decoding -------------------------------------------------------------------------------- */
 
 /* An instant field; false after answering 400. */
 static bool field_instant(http_ctx_t *ctx, const json_t *object, const char *name, bool required,
@@ -366,8 +364,7 @@ static bool decode_booking(http_ctx_t *ctx, booking_state_t *state)
     return decode_key(ctx, state);
 }
 
-/* ---- POST /v1/bookings ------------------------------------------------------------------------
- */
+/* ---- POST /v1/bookings ----------------------------------------------------------------------- */
 
 /* Counts what became of a POST /v1/bookings for /metrics. */
 static void count_outcome(http_ctx_t *ctx, int error, const domain_refusal_t *refusal)
@@ -455,8 +452,7 @@ void http_bookings_create(http_ctx_t *ctx)
     await_decision(ctx, op, &refusal, &error);
 }
 
-/* ---- GET /v1/bookings/{id}, POST /v1/bookings/{id}/cancel -------------------------------------
- */
+/* ---- GET /v1/bookings/{id}, POST /v1/bookings/{id}/cancel ------------------------------------ */
 
 static void cancel_store_op(void *op)
 {
@@ -547,8 +543,7 @@ void http_bookings_cancel(http_ctx_t *ctx)
                 &error);
 }
 
-/* ---- POST /v1/bookings/{id}/reschedule ---------------------------------------------------------
- */
+/* ---- POST /v1/bookings/{id}/reschedule ------------------------------------------------------- */
 
 static void on_moved(void *arg, const store_booking_outcome_t *outcome,
                      const domain_refusal_t *refusal)
@@ -606,8 +601,7 @@ void http_bookings_reschedule(http_ctx_t *ctx)
         http_respond_domain_error(ctx, &error);
 }
 
-/* ---- PATCH /v1/bookings/{id} ------------------------------------------------------------------
- */
+/* ---- PATCH /v1/bookings/{id} ----------------------------------------------------------------- */
 
 static void on_patched(void *arg, int error, const store_booking_t *booking)
 {
@@ -643,8 +637,7 @@ void http_bookings_patch(http_ctx_t *ctx)
                 &error);
 }
 
-/* ---- POST /v1/holds, DELETE /v1/holds/{id} -----------------------------------------------------
- */
+/* ---- POST /v1/holds, DELETE /v1/holds/{id} --------------------------------------------------- */
 
 static void on_held(void *arg, int error, const eng_id_t *id, const store_hold_write_t *hold,
                     const domain_refusal_t *refusal)
@@ -716,8 +709,7 @@ void http_holds_release(http_ctx_t *ctx)
         &error);
 }
 
-/* ---- GET /v1/bookings, GET /v1/customers/{id}/bookings -----------------------------------------
- */
+/* ---- GET /v1/bookings, GET /v1/customers/{id}/bookings --------------------------------------- */
 
 static void on_booking_page(void *arg, int error, const store_booking_t *const *items, size_t count,
                             bool more)
@@ -863,8 +855,7 @@ void http_customers_bookings(http_ctx_t *ctx)
                &error);
 }
 
-/* ---- GET /v1/customers, GET /v1/customers/{id} -------------------------------------------------
- */
+/* ---- GET /v1/customers, GET /v1/customers/{id} ----------------------------------------------- */
 
 static json_t *customer_json(const store_customer_t *c)
 {

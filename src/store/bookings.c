@@ -298,7 +298,7 @@ static store_booking_op_t *begin(store_pool_t *pool, store_booking_op_t *op, boo
     return op;
 }
 
-/* ---- the booking transaction ------------------------------------------------------------ */
+/* ---- the booking transaction ----------------------------------------------------------------- */
 
 static void on_booking_read(store_tx_t *tx, const PGresult *res, void *arg)
 {
@@ -484,8 +484,7 @@ store_booking_op_t *store_bookings_create(store_pool_t *pool, const eng_id_t *or
     return begin(pool, op, false, create_body, create_done);
 }
 
-/* ---- moving -----------------------------------------------------------------------------------
- */
+/* ---- moving ---------------------------------------------------------------------------------- */
 
 /* "resource,occupancy,padded start,padded end;..." into a new array (caller frees). */
 static bool parse_occupied(const char *text, store_occupied_t **out, size_t *count)
@@ -586,7 +585,7 @@ store_booking_op_t *store_bookings_reschedule(store_pool_t *pool, const eng_id_t
     return begin(pool, op, false, move_body, create_done);
 }
 
-/* ---- reading and cancelling --------------------------------------------------------------- */
+/* ---- reading and cancelling ------------------------------------------------------------------ */
 
 static void on_got(store_operation_t *operation, const PGresult *res, int error)
 {
@@ -700,7 +699,7 @@ store_booking_op_t *store_bookings_patch(store_pool_t *pool, const eng_id_t *org
     return change(pool, organization, id, "booking_patch", 4, values, cb, arg);
 }
 
-/* ---- holds ---------------------------------------------------------------------------------- */
+/* ---- holds ----------------------------------------------------------------------------------- */
 
 static void on_hold_inserted(store_tx_t *tx, const PGresult *res, void *arg)
 {
@@ -929,8 +928,7 @@ store_operation_t *store_bookings_history(store_pool_t *pool, const eng_id_t *or
     return operation;
 }
 
-/* ---- the sweep ---------------------------------------------------------------------------------
- */
+/* ---- the sweep ------------------------------------------------------------------------------- */
 
 static void on_swept(store_operation_t *operation, const PGresult *res, int error)
 {
