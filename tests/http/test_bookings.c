@@ -585,6 +585,19 @@ TEST(bookings_another_organization_sees_404)
     json_decref(api_expect(&c.s, 404, "POST", path, other_key, NULL));
     snprintf(path, sizeof(path), "/v1/holds/%s", api_id(hold));
     json_decref(api_expect(&c.s, 404, "DELETE", path, other_key, NULL));
+    snprintf(path, sizeof(path), "/v1/bookings/%s", api_id(booking));
+    json_decref(api_expect(&c.s, 404, "PATCH", path, other_key, "{\"status\":\"completed\"}"));
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", api_id(booking));
+    json_decref(api_expect(&c.s, 404, "POST", path, other_key,
+                           "{\"start\":\"2026-03-30T12:00:00+02:00\"}"));
+    snprintf(path, sizeof(path), "/v1/bookings/%s/history", api_id(booking));
+    json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
+    snprintf(path, sizeof(path), "/v1/customers/%s/bookings",
+             api_id(json_object_get(booking, "customer")));
+    json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
+    json_t *none = api_expect(&c.s, 200, "GET", "/v1/bookings", other_key, NULL);
+    CHECK_EQ(json_array_size(json_object_get(none, "items")), 0);
+    json_decref(none);
     json_t *r = api_expect(&c.s, 404, "POST", "/v1/bookings", other_key,
                            booking_body(&c, "2026-03-30T11:00:00+02:00", NULL, NULL));
     CHECK(strcmp(api_error_code(r), "not_found") == 0);
@@ -902,5 +915,31 @@ TEST(bookings_two_workers_book_one_slot_once)
     for (int round = 0; round < 2; round++)
         CHECK_EQ(race(&c, 32, booking_body(&c, starts[round], c.anna, NULL)), 1);
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 2);
+    api_stop(&c.s);
+}
+
+TEST(bookings_hold_bad_input_is_400_naming_the_field_and_writes_nothing)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    const char *cases[][2] = {{",\"ttl_seconds\":0", "ttl_seconds"},
+                              {",\"ttl_seconds\":1801", "ttl_seconds"},
+                              {",\"ttl_seconds\":\"soon\"", "ttl_seconds"},
+                              {",\"customer\":{}", "customer"},
+                              {",\"tz\":\"Nowhere/City\"", "tz"},
+                              {",\"resource_ids\":\"all\"", "resource_ids"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[512];
+        snprintf(body, sizeof(body), "{\"service_id\":\"%s\",\"start\":\"%s\"%s}", c.service,
+                 MONDAY_9, cases[i][0]);
+        json_t *r = api_expect(&c.s, 400, "POST", "/v1/holds", c.agent, body);
+        CHECK(strcmp(error_field(r), cases[i][1]) == 0);
+        json_decref(r);
+    }
+    json_t *r = api_expect(&c.s, 400, "POST", "/v1/holds", c.agent, "{\"start\":\"" MONDAY_9 "\"}");
+    CHECK(strcmp(error_field(r), "service_id") == 0);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM holds"), 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM occupancy"), 0);
     api_stop(&c.s);
 }
