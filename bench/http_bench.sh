@@ -55,16 +55,14 @@ window_days=350      # 2026-01-06..12 to 2026-12-21..27
 warmup=3
 
 SLOTD_EXTRA_PACKAGES="wrk curl jq" scripts/deps.sh
+. bench/common.sh
 echo "== building slotd"
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-bench -j "$(nproc 2>/dev/null || echo 2)" --target slotd >/dev/null
+bench_build slotd
 slotd=build-bench/slotd
 pgbin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 # ---- a throwaway PostgreSQL and a slotd on free ports; both stop on exit ----------
 
-work=$(mktemp -d /tmp/slotd-http-bench.XXXXXX)
-chmod 755 "$work"
 slotd_pid=""
 stop_slotd() {
     if [ -n "$slotd_pid" ]; then
@@ -73,30 +71,8 @@ stop_slotd() {
         slotd_pid=""
     fi
 }
-cleanup() {
-    stop_slotd
-    scripts/pg.sh stop "$work/data" || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_is_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-free_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 30000))
-        if port_is_free "$port"; then
-            echo "$port"
-            return
-        fi
-    done
-}
-
-url=$(SLOTD_PG_THROWAWAY=1 scripts/pg.sh start-free "$work/data")
-echo "== throwaway PostgreSQL at $url"
+bench_on_exit+=(stop_slotd)
+bench_start_postgres http-bench
 
 sql() {
     PGTZ=$zone "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$url" "$@"

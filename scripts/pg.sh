@@ -5,9 +5,14 @@
 #                                       create the database "slotd"; prints its URL
 #   scripts/pg.sh start-free DATA_DIR   the same on a free port picked at random
 #   scripts/pg.sh stop DATA_DIR         stop it (fast shutdown)
+#   scripts/pg.sh stop-now DATA_DIR     stop it as a crash would (immediate shutdown:
+#                                       no checkpoint, recovery at the next start)
 #
-# SLOTD_PG_THROWAWAY=1 (the test command's) turns fsync off: faster, and safe
-# only for a cluster nobody keeps.
+# SLOTD_PG_THROWAWAY=1 (the test command's) turns fsync off and commits
+# asynchronous: faster, and safe only for a cluster nobody keeps.
+# SLOTD_PG_FAST_DISK=1 (tests that crash PostgreSQL on purpose) turns only
+# fsync off: every commit is still written out before it is acknowledged, so
+# it survives a crash of PostgreSQL (not of the machine).
 # PostgreSQL refuses to run as root: as root the cluster belongs to and runs as
 # the "postgres" user, so DATA_DIR's parents must be traversable by it. The
 # cluster listens on loopback TCP only (no Unix socket), with trust
@@ -27,7 +32,7 @@ as_owner() {
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: pg.sh start|stop DATA_DIR [PORT]" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: pg.sh start|start-free|stop|stop-now DATA_DIR [PORT]" >&2; exit 2; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
@@ -56,11 +61,14 @@ start)
         fi
     fi
     if [ ! -f "$dir/PG_VERSION" ]; then
-        as_owner "$bin/initdb" -D "$dir" -U slotd --auth=trust -E UTF8 --locale=C.UTF-8 \
+        nosync=""
+        [ "${SLOTD_PG_THROWAWAY:-}${SLOTD_PG_FAST_DISK:-}" != "" ] && nosync=--no-sync
+        as_owner "$bin/initdb" -D "$dir" -U slotd --auth=trust -E UTF8 --locale=C.UTF-8 $nosync \
             >"$dir.initdb.log" 2>&1 || { cat "$dir.initdb.log" >&2; exit 1; }
     fi
     extra=""
     [ "${SLOTD_PG_THROWAWAY:-}" = 1 ] && extra="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [ "${SLOTD_PG_FAST_DISK:-}" = 1 ] && extra="-c fsync=off"
     if ! as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
         as_owner "$bin/pg_ctl" -D "$dir" -w -t 60 -l "$dir/server.log" \
             -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories= -c max_connections=200 $extra" \
@@ -73,13 +81,15 @@ start)
     fi
     echo "$url"
     ;;
-stop)
+stop | stop-now)
+    mode=fast
+    [ "$cmd" = stop-now ] && mode=immediate
     if [ -f "$dir/PG_VERSION" ]; then
-        as_owner "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+        as_owner "$bin/pg_ctl" -D "$dir" -m "$mode" -w stop >/dev/null 2>&1 || true
     fi
     ;;
 *)
-    echo "usage: pg.sh start|stop DATA_DIR [PORT]" >&2
+    echo "usage: pg.sh start|start-free|stop|stop-now DATA_DIR [PORT]" >&2
     exit 2
     ;;
 esac

@@ -8,7 +8,8 @@
 # failure is reported in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+# haproxy: the multi-machine layout's test runs config/haproxy.example.cfg
+SLOTD_EXTRA_PACKAGES="haproxy ${SLOTD_EXTRA_PACKAGES:-}" scripts/deps.sh
 
 status=0
 echo "== format"

@@ -62,6 +62,9 @@ static int load_file(slotd_config_t *c, const char *file, char *error, size_t si
         } else if (strcmp(key, "index_load_timeout_ms") == 0 && json_is_integer(value)) {
             rc = slotd_config_int(&c->index_load_timeout_ms, number, "index_load_timeout_ms", 100,
                                   3600000, error, size);
+        } else if (strcmp(key, "max_connections") == 0 && json_is_integer(value)) {
+            rc = slotd_config_int(&c->max_connections, number, "max_connections", 1, 100000, error,
+                                  size);
         } else if (strcmp(key, "workers") == 0 && json_is_integer(value)) {
             rc =
                 slotd_config_int(&c->workers, number, "workers", 0, SLOTD_MAX_WORKERS, error, size);
@@ -84,6 +87,7 @@ int slotd_config_load(slotd_config_t *c, const char *file, char *error, size_t s
     c->request_timeout_ms = 5000;
     c->shutdown_timeout_ms = 10000;
     c->index_load_timeout_ms = 120000;
+    c->max_connections = 1000;
     if (file && load_file(c, file, error, size))
         return -1;
     const char *env;
@@ -105,6 +109,9 @@ int slotd_config_load(slotd_config_t *c, const char *file, char *error, size_t s
     if ((env = getenv("SLOTD_INDEX_LOAD_TIMEOUT_MS")) && *env &&
         slotd_config_int(&c->index_load_timeout_ms, env, "SLOTD_INDEX_LOAD_TIMEOUT_MS", 100,
                          3600000, error, size))
+        return -1;
+    if ((env = getenv("SLOTD_MAX_CONNECTIONS")) && *env &&
+        slotd_config_int(&c->max_connections, env, "SLOTD_MAX_CONNECTIONS", 1, 100000, error, size))
         return -1;
     if ((env = getenv("SLOTD_WORKERS")) && *env &&
         slotd_config_int(&c->workers, env, "SLOTD_WORKERS", 0, SLOTD_MAX_WORKERS, error, size))

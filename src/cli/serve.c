@@ -44,8 +44,9 @@ typedef struct {
     uv_signal_t sigterm, sigint;
     uv_timer_t shutdown_deadline;
     uv_timer_t sweep;
-    store_operation_t *sweeping; /* the sweep's query in flight */
-    bool sweeps;                 /* this process sweeps (one per instance) */
+    store_operation_t *sweeping;  /* the sweep's query in flight */
+    bool sweeps;                  /* this process sweeps (one per instance) */
+    uv_timer_t listen_when_ready; /* a restarted worker: accept once the index is loaded */
     http_server_t *server;
     store_pool_t *pool;
     store_index_t *index;
@@ -61,6 +62,11 @@ static void on_index_closed(void *arg)
     uv_close((uv_handle_t *)&svc->sweep, NULL);
     uv_close((uv_handle_t *)&svc->sigterm, NULL);
     uv_close((uv_handle_t *)&svc->sigint, NULL);
+    /* closing them restored the default action: a signal now would kill the process while
+     * it writes its last lines */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    uv_close((uv_handle_t *)&svc->listen_when_ready, NULL);
     /* Idle keep-alive connections may remain: they end with the process. */
     uv_stop(svc->loop);
 }
@@ -154,6 +160,22 @@ static void on_sweep(uv_timer_t *timer)
         store_bookings_sweep(svc->pool, http_now(svc->server), SWEEP_BATCH, on_swept, svc);
 }
 
+static void on_listen_when_ready(uv_timer_t *timer)
+{
+    service_t *svc = timer->data;
+    if (svc->signals > 0 || !store_index_ready(svc->index))
+        return;
+    uv_timer_stop(timer);
+    int rc = http_server_listen(svc->server);
+    if (rc != 0) {
+        log_error("listen_failed", "cause", uv_strerror(rc), NULL);
+        svc->forced = true;
+        uv_stop(svc->loop);
+        return;
+    }
+    log_info("accepting", "cause", "the index is loaded", NULL);
+}
+
 /* A key of an organization changed on some instance: forget its cached keys here. */
 static void on_notice(void *arg, const char *table, const eng_id_t *organization)
 {
@@ -188,7 +210,8 @@ int cli_serve(int argc, char **argv)
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
     const char *config_file = NULL, *database_url = NULL, *listen = NULL, *workers = NULL;
-    int worker = cli_worker_begin(); /* 0 unless started by a supervisor */
+    bool restarted;
+    int worker = cli_worker_begin(&restarted); /* 0 unless started by a supervisor */
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -240,6 +263,15 @@ int cli_serve(int argc, char **argv)
         return 2;
     }
 
+    struct sockaddr_storage listen_addr;
+    if (worker == 0 && config.workers > 1 && http_parse_listen(config.listen, &listen_addr) &&
+        http_listen_port(&listen_addr) == 0) {
+        log_error("config_invalid", "cause",
+                  "port 0 would give each worker a port of its own: name the port", NULL);
+        slotd_config_free(&config);
+        return 2;
+    }
+
     /* Migrate first, blocking: nothing is served before the schema is right. A worker's
      * supervisor has done it. */
     int applied = 0;
@@ -259,6 +291,8 @@ int cli_serve(int argc, char **argv)
             return 1;
         }
     }
+    /* a reader of the log that goes away must not end the process */
+    signal(SIGPIPE, SIG_IGN);
     if (worker == 0 && config.workers > 1) {
         struct sockaddr_storage addr;
         int rc = 1;
@@ -273,7 +307,6 @@ int cli_serve(int argc, char **argv)
         return rc;
     }
 
-    signal(SIGPIPE, SIG_IGN);
     /* modules that still print their own lines write whole lines */
     setvbuf(stdout, NULL, _IOLBF, 0);
     service_t svc = {0};
@@ -286,9 +319,10 @@ int cli_serve(int argc, char **argv)
     uv_signal_init(loop, &svc.sigterm);
     uv_signal_init(loop, &svc.sigint);
     uv_timer_init(loop, &svc.sweep);
-    svc.sigterm.data = svc.sigint.data = &svc;
     svc.sweep.data = &svc;
     svc.sweeps = worker <= 1; /* the only process, or the first worker */
+    uv_timer_init(loop, &svc.listen_when_ready);
+    svc.sigterm.data = svc.sigint.data = svc.listen_when_ready.data = &svc;
     int log_rc = log_start(loop, 1, 0);
     if (log_rc != 0)
         log_warn("log_synchronous", "cause", uv_strerror(log_rc), NULL);
@@ -318,7 +352,9 @@ int cli_serve(int argc, char **argv)
                                             .request_timeout_ms = config.request_timeout_ms,
                                             .routes = http_api_routes,
                                             .route_count = http_api_route_count,
+                                            .max_connections = config.max_connections,
                                             .reuse_port = worker > 0,
+                                            .listen_later = restarted,
                                             .worker = worker};
     svc.server = http_server_start(&server_options);
     int rc = 0;
@@ -342,6 +378,8 @@ int cli_serve(int argc, char **argv)
         store_index_on_notice(svc.index, on_notice, &svc);
         if (svc.sweeps)
             uv_timer_start(&svc.sweep, on_sweep, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
+        if (restarted)
+            uv_timer_start(&svc.listen_when_ready, on_listen_when_ready, 10, 10);
         log_line_t line;
         log_begin(&line, LOG_INFO, "listening");
         log_str(&line, "listen", config.listen);

@@ -4,7 +4,10 @@
  * The supervisor migrates (cli_serve did, before calling here), makes sure no
  * other process listens on the address, then starts N copies of this program
  * running `serve` with the same arguments, marked as workers by the
- * environment (SLOTD_WORKER=index, SLOTD_SUPERVISOR=its pid). Each worker is
+ * environment (SLOTD_WORKER=number, SLOTD_SUPERVISOR=its pid), each in a
+ * session of its own (a terminal's Ctrl-C reaches the supervisor, which
+ * passes it on once). The program started is /proc/self/exe: the very code
+ * that migrated, even once its file was replaced by an upgrade. Each worker is
  * a whole service: its own loop, pool, LISTEN connection and index, and its
  * own listening socket on the shared address with SO_REUSEPORT, so the
  * kernel spreads new connections over the workers and no process hands
@@ -57,6 +60,7 @@ typedef struct {
     uv_timer_t restart;
     bool running;
     uint64_t started_at; /* uv_now when started */
+    bool started_before; /* this start replaces a worker that exited */
     int quick_failures;  /* exits within START_GRACE_MS in a row */
 } worker_t;
 
@@ -64,7 +68,7 @@ struct supervisor {
     uv_loop_t *loop;
     uv_signal_t sigterm, sigint;
     uv_timer_t force;
-    char exe[4096];
+    const char *exe;
     char **args;
     int count;
     worker_t *workers;
@@ -89,6 +93,10 @@ static void maybe_finish(supervisor_t *sv)
         return;
     uv_close((uv_handle_t *)&sv->sigterm, on_handle_closed);
     uv_close((uv_handle_t *)&sv->sigint, on_handle_closed);
+    /* closing them restored the default action: a signal now would kill the process while
+     * it writes its last lines */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     uv_close((uv_handle_t *)&sv->force, on_handle_closed);
     for (int i = 0; i < sv->count; i++)
         uv_close((uv_handle_t *)&sv->workers[i].restart, on_handle_closed);
@@ -172,12 +180,17 @@ static void start_worker(worker_t *w)
     snprintf(parent, sizeof(parent), "%ld", (long)getpid());
     setenv("SLOTD_WORKER", index, 1);
     setenv("SLOTD_SUPERVISOR", parent, 1);
+    if (w->started_before) /* started again: the others serve until its index is loaded */
+        setenv("SLOTD_WORKER_RESTARTED", "1", 1);
     uv_stdio_container_t stdio[3] = {{.flags = UV_INHERIT_FD, .data.fd = 0},
                                      {.flags = UV_INHERIT_FD, .data.fd = 1},
                                      {.flags = UV_INHERIT_FD, .data.fd = 2}};
+    /* UV_PROCESS_DETACHED: a session of its own, so that a terminal's Ctrl-C reaches the
+     * supervisor only, which passes it on once (a worker counts the signals it gets) */
     uv_process_options_t options = {.exit_cb = on_worker_exit,
                                     .file = sv->exe,
                                     .args = sv->args,
+                                    .flags = UV_PROCESS_DETACHED,
                                     .stdio_count = 3,
                                     .stdio = stdio};
     memset(&w->process, 0, sizeof(w->process));
@@ -186,6 +199,7 @@ static void start_worker(worker_t *w)
     int rc = uv_spawn(sv->loop, &w->process, &options);
     unsetenv("SLOTD_WORKER");
     unsetenv("SLOTD_SUPERVISOR");
+    unsetenv("SLOTD_WORKER_RESTARTED");
     if (rc != 0) {
         log_error("worker_spawn_failed", "cause", uv_strerror(rc), NULL);
         uv_close((uv_handle_t *)&w->process, NULL);
@@ -194,6 +208,7 @@ static void start_worker(worker_t *w)
         return;
     }
     w->running = true;
+    w->started_before = true;
     sv->running++; /* until its handle is closed, after it exited */
     log_line_t line;
     log_begin(&line, LOG_INFO, "worker_started");
@@ -244,15 +259,15 @@ bool cli_workers_address_free(const struct sockaddr *addr, char *error, size_t s
 
 int cli_workers_run(int count, int shutdown_timeout_ms, int argc, char **argv)
 {
-    supervisor_t sv = {.count = count, .shutdown_timeout_ms = shutdown_timeout_ms};
-    size_t size = sizeof(sv.exe);
-    if (uv_exepath(sv.exe, &size) != 0) {
-        log_error("workers_failed", "cause", "cannot find this program's path", NULL);
-        return 1;
-    }
+    /* this very program, even after its file was replaced on disk (an upgrade): a worker
+     * started again must run the code that migrated the database, not a newer one */
+    supervisor_t sv = {
+        .count = count, .shutdown_timeout_ms = shutdown_timeout_ms, .exe = "/proc/self/exe"};
     /* the workers run `slotd serve` with the same arguments */
     sv.args = slotd_calloc((size_t)argc + 2, sizeof(char *));
-    sv.args[0] = sv.exe;
+    char name[4096];
+    size_t size = sizeof(name);
+    sv.args[0] = uv_exepath(name, &size) == 0 ? name : "slotd"; /* what ps shows */
     for (int i = 0; i < argc; i++)
         sv.args[i + 1] = argv[i];
     uv_loop_t loop;
@@ -292,16 +307,18 @@ int cli_workers_run(int count, int shutdown_timeout_ms, int argc, char **argv)
     return sv.failed ? 1 : 0;
 }
 
-int cli_worker_begin(void)
+int cli_worker_begin(bool *restarted)
 {
     const char *index = getenv("SLOTD_WORKER");
     const char *parent = getenv("SLOTD_SUPERVISOR");
+    *restarted = getenv("SLOTD_WORKER_RESTARTED") != NULL;
     if (index == NULL || parent == NULL)
         return 0;
     int worker = atoi(index);
     pid_t supervisor = (pid_t)atol(parent);
     unsetenv("SLOTD_WORKER");
     unsetenv("SLOTD_SUPERVISOR");
+    unsetenv("SLOTD_WORKER_RESTARTED");
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != supervisor) /* it died before the request above took effect */
         raise(SIGTERM);

@@ -23,8 +23,10 @@ int cli_workers_run(int count, int shutdown_timeout_ms, int argc, char **argv);
 /**
  * In a worker (started by cli_workers_run): its number, from 1, and the
  * process is tied to its supervisor (SIGTERM when the supervisor dies). 0 in
- * a process that is not a worker.
+ * a process that is not a worker. *restarted: the worker replaces one that
+ * exited, so it should accept connections only once its index is loaded
+ * (the others serve meanwhile).
  */
-int cli_worker_begin(void);
+int cli_worker_begin(bool *restarted);
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * The rules every configuration object shares: text limits counted in
- * characters (Unicode code points, as the API's messages say, not bytes),
- * zone names, lists of dates. The JSON parser already guarantees valid UTF-8
- * for strings it hands over, but domain functions are also called with text
- * from other edges, so validity is checked here too.
+ * The rules every configuration object shares: required fields, text
+ * limits counted in characters (Unicode code points, as the API's messages
+ * say, not bytes), zone names, lists of dates, whole numbers in a range. The
+ * JSON parser already guarantees valid UTF-8 for strings it hands over, but
+ * domain functions are also called with text from other edges, so validity is
+ * checked here too.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,6 +68,17 @@ long domain_text_length(const char *text)
     return count;
 }
 
+int domain_check_required(domain_error_t *error, const char *field, bool given)
+{
+    return given ? 0 : domain_invalid(error, field, "%s is required.", field);
+}
+
+static int text_refused(domain_error_t *error, const char *field, long min, long max)
+{
+    return domain_invalid(error, field, "%s must be text of %ld to %ld characters.", field, min,
+                          max);
+}
+
 int domain_check_text(domain_error_t *error, const char *field, const char *text, long min,
                       long max)
 {
@@ -74,9 +86,18 @@ int domain_check_text(domain_error_t *error, const char *field, const char *text
         return 0;
     long length = domain_text_length(text);
     if (length < min || length > max)
-        return domain_invalid(error, field, "%s must be text of %ld to %ld characters.", field, min,
-                              max);
+        return text_refused(error, field, min, max);
     return 0;
+}
+
+int domain_check_given_text(domain_error_t *error, const char *field, const domain_text_t *text,
+                            long min, long max, bool required)
+{
+    if (text->given == DOMAIN_ABSENT)
+        return required ? domain_check_required(error, field, false) : 0;
+    if (text->given == DOMAIN_GIVEN)
+        return domain_check_text(error, field, text->text, min, max);
+    return text_refused(error, field, min, max);
 }
 
 int domain_check_zone(domain_error_t *error, const char *field, const char *zone)
@@ -85,6 +106,18 @@ int domain_check_zone(domain_error_t *error, const char *field, const char *zone
     if (zone && tz_zone_find(zone, &found) != 0)
         return domain_invalid(error, field, "Use an IANA time zone, e.g. Europe/Warsaw.");
     return 0;
+}
+
+int domain_check_whole(domain_error_t *error, const char *field, const domain_whole_t *number,
+                       long long min, long long max, bool nullable, bool required)
+{
+    if (number->given == DOMAIN_ABSENT)
+        return required ? domain_check_required(error, field, false) : 0;
+    if ((number->given == DOMAIN_NULL && nullable) ||
+        (number->given == DOMAIN_GIVEN && number->value >= min && number->value <= max))
+        return 0;
+    return domain_invalid(error, field, "%s must be a whole number from %lld to %lld%s.", field,
+                          min, max, nullable ? ", or null" : "");
 }
 
 static int compare_days(const void *a, const void *b)

@@ -210,6 +210,19 @@ bool http_list_params(http_ctx_t *ctx, int *limit, char *cursor37, bool *has_cur
     return true;
 }
 
+bool http_list_page(http_ctx_t *ctx, int *limit, eng_id_t *after, const eng_id_t **cursor)
+{
+    char text[37];
+    bool has_cursor;
+    *cursor = NULL;
+    if (!http_list_params(ctx, limit, text, &has_cursor))
+        return false;
+    /* http_list_params answered 400 unless the cursor is an id */
+    if (has_cursor && codec_parse_uuid(text, after) == 0)
+        *cursor = after;
+    return true;
+}
+
 bool http_path_id(http_ctx_t *ctx, int index, const char *what, char *text37, eng_id_t *id)
 {
     if (ctx->params[index] == NULL || codec_parse_uuid(ctx->params[index], id) != 0) {

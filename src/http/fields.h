@@ -88,6 +88,10 @@ void http_respond_items(http_ctx_t *ctx, json_t *items, const eng_id_t *next, co
 /** ?limit= (default 100, 1..1000) and ?cursor= (a UUID or absent). */
 bool http_list_params(http_ctx_t *ctx, int *limit, char *cursor37, bool *has_cursor);
 
+/** http_list_params with the cursor as an id: *cursor points to `after`, or is NULL when no
+ *  cursor was given. */
+bool http_list_page(http_ctx_t *ctx, int *limit, eng_id_t *after, const eng_id_t **cursor);
+
 /** The path parameter `index` as a UUID; answers 404 (`what`) when it is not one. */
 bool http_path_id(http_ctx_t *ctx, int index, const char *what, char *text37, eng_id_t *id);
 

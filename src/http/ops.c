@@ -152,6 +152,13 @@ static void write_metrics(http_server_t *s, FILE *out)
             "# HELP slotd_db_pool_queued Queries waiting for a connection.\n"
             "# TYPE slotd_db_pool_queued gauge\n"
             "slotd_db_pool_queued %zu\n"
+            "# HELP slotd_http_connections Client connections open.\n"
+            "# TYPE slotd_http_connections gauge\n"
+            "slotd_http_connections %d\n"
+            "# HELP slotd_http_connections_refused_total Connections closed at once because "
+            "max_connections were open.\n"
+            "# TYPE slotd_http_connections_refused_total counter\n"
+            "slotd_http_connections_refused_total %" PRIu64 "\n"
             "# HELP slotd_http_inflight Requests being answered.\n"
             "# TYPE slotd_http_inflight gauge\n"
             "slotd_http_inflight %d\n"
@@ -166,8 +173,8 @@ static void write_metrics(http_server_t *s, FILE *out)
             "# TYPE slotd_log_dropped_lines_total counter\n"
             "slotd_log_dropped_lines_total %" PRIu64 "\n",
             store_pool_ready_count(s->options.pool), store_pool_busy(s->options.pool),
-            store_pool_queued(s->options.pool), s->inflight, s->pinned_bytes, s->budget_refusals,
-            log_dropped());
+            store_pool_queued(s->options.pool), s->connections, s->connections_refused, s->inflight,
+            s->pinned_bytes, s->budget_refusals, log_dropped());
     if (s->options.index) {
         store_index_stats_t st;
         store_index_stats(s->options.index, &st);

@@ -428,7 +428,7 @@ static void await_decision(http_ctx_t *ctx, domain_booking_op_t *op, domain_refu
                            const domain_error_t *error)
 {
     if (op)
-        http_wait(ctx, op, cancel_booking_op);
+        http_wait(ctx, op, cancel_booking_op, NULL);
     else if (refusal->kind != DOMAIN_REFUSAL_NONE)
         respond_refusal(ctx, refusal);
     else
@@ -508,7 +508,7 @@ static void on_cancelled(void *arg, int error, const store_booking_t *booking)
 static void await_store(http_ctx_t *ctx, store_booking_op_t *op, const domain_error_t *error)
 {
     if (op)
-        http_wait(ctx, op, cancel_store_op);
+        http_wait(ctx, op, cancel_store_op, NULL);
     else
         http_respond_domain_error(ctx, error);
 }
@@ -596,7 +596,7 @@ void http_bookings_reschedule(http_ctx_t *ctx)
     domain_context_t context = context_of(ctx);
     domain_booking_op_t *op = domain_bookings_reschedule(&context, &id, in, on_moved, ctx, &error);
     if (op)
-        http_wait(ctx, op, cancel_booking_op);
+        http_wait(ctx, op, cancel_booking_op, NULL);
     else
         http_respond_domain_error(ctx, &error);
 }

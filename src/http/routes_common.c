@@ -145,10 +145,15 @@ static void cancel_operation(void *operation)
     store_operation_cancel(operation);
 }
 
+static bool operation_sent(const void *operation)
+{
+    return store_operation_sent(operation);
+}
+
 void http_await(http_ctx_t *ctx, store_operation_t *operation, const domain_error_t *error)
 {
     if (operation)
-        http_wait(ctx, operation, cancel_operation);
+        http_wait(ctx, operation, cancel_operation, operation_sent);
     else
         http_respond_domain_error(ctx, error);
 }
@@ -170,7 +175,7 @@ void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error)
     if (error->code == DOMAIN_EINVALID)
         http_respond_invalid(ctx, error->field, error->message);
     else
-        http_respond_error(ctx, 503, "unavailable", "The service is busy; please try again.", NULL);
+        http_respond_refused(ctx);
 }
 
 void http_respond_store_error(http_ctx_t *ctx, int error, const char *what)
@@ -181,6 +186,9 @@ void http_respond_store_error(http_ctx_t *ctx, int error, const char *what)
         break;
     case STORE_ECONFLICT:
         http_respond_error(ctx, 409, "conflict", "The change conflicts with other data.", NULL);
+        break;
+    case STORE_EOUTCOME:
+        http_respond_outcome_unknown(ctx);
         break;
     case STORE_EUNAVAILABLE:
     case STORE_EBUSY:

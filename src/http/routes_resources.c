@@ -3,165 +3,179 @@
  *   POST/GET /v1/resources, GET/PATCH/DELETE /v1/resources/{id},
  *   GET /v1/resources/{id}/overrides, PUT/DELETE /v1/resources/{id}/overrides/{date}.
  *
- * Writes go to PostgreSQL; the index follows through NOTIFY. DELETE is a soft
- * delete: the resource stops being offered, its bookings stay.
+ * Each handler reads as JSON in → domain call → JSON out: the body is decoded
+ * into a domain_resource_input_t or one day's hours (types only: text, an id,
+ * WEEK, a date), the domain checks the rules and runs the typed store, and
+ * what comes back is rendered here. A resource's zone defaults to its
+ * location's, else the organization's; a location it names must be a live
+ * one (400 location_id otherwise). DELETE is a soft delete: the resource
+ * stops being offered, its bookings stay. Writes answer once the resource is
+ * reloaded in the index (read your writes).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "domain/resources.h"
 #include "http/fields.h"
 #include "http/routes.h"
 #include "slotd/codec.h"
+#include "slotd/tz.h"
 
-/* RESOURCE_COLUMNS: id, kind, name, location_id, email, phone, zone, working_hours, active,
- * created, updated, organization zone */
-static json_t *resource_json(const PGresult *res, int row)
-{
-    return json_pack(
-        "{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:b, s:o, s:o}", "id", PQgetvalue(res, row, 0),
-        "kind", PQgetvalue(res, row, 1), "name", PQgetvalue(res, row, 2), "location_id",
-        http_text_column(res, row, 3), "email", http_text_column(res, row, 4), "phone",
-        http_text_column(res, row, 5), "timezone", PQgetvalue(res, row, 6), "working_hours",
-        codec_week_ordered(http_json_column(res, row, 7, json_object())), "active",
-        strcmp(PQgetvalue(res, row, 8), "t") == 0, "created_at",
-        http_instant_column(res, row, 9, 11), "updated_at", http_instant_column(res, row, 10, 11));
-}
-
-/* Answers with a resource row once the index has it. */
-static void respond_resource(http_ctx_t *ctx, int status, const PGresult *res)
-{
-    eng_id_t id;
-    if (codec_parse_uuid(PQgetvalue(res, 0, 0), &id) != 0) {
-        http_respond(ctx, status, resource_json(res, 0));
-        return;
-    }
-    http_respond_after_index(ctx, status, resource_json(res, 0), INDEX_RESOURCE, &id);
-}
-
-static void on_created(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
-{
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_invalid(ctx, "location_id", "No such location.");
-    else
-        respond_resource(ctx, 201, res);
-}
-
+/* The fields a client may send; id, created_at and updated_at are the service's. */
 static const char *const resource_fields[] = {
     "kind", "name", "location_id", "email", "phone", "timezone", "working_hours", "active", NULL};
 
-static bool valid_kind(http_ctx_t *ctx, const char *kind)
+/* The API's form of a resource, or NULL when a stored text is not valid UTF-8. */
+static json_t *resource_json(const store_resource_t *resource)
 {
-    if (kind == NULL || strcmp(kind, "staff") == 0 || strcmp(kind, "room") == 0 ||
-        strcmp(kind, "equipment") == 0)
-        return true;
-    http_respond_invalid(ctx, "kind", "kind must be staff, room or equipment.");
-    return false;
+    char id[37], location[37];
+    codec_format_uuid(&resource->id, id);
+    if (resource->has_location)
+        codec_format_uuid(&resource->location_id, location);
+    /* "o" steals even when json_pack fails, and a NULL value makes it fail: no leak, no crash */
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:b, s:o, s:o}", "id", id, "kind", resource->kind,
+        "name", resource->name, "location_id",
+        http_json_text(resource->has_location ? location : NULL), "email",
+        http_json_text(resource->email), "phone", http_json_text(resource->phone), "timezone",
+        resource->timezone, "working_hours", codec_week_to_json(&resource->working_hours), "active",
+        resource->active, "created_at",
+        http_json_instant(resource->organization_timezone, resource->created_at), "updated_at",
+        http_json_instant(resource->organization_timezone, resource->updated_at));
+}
+
+static void respond_written(http_ctx_t *ctx, int status, int error,
+                            const store_resource_t *resource)
+{
+    json_t *body;
+    http_wait_end(ctx);
+    if (error == STORE_EREFERENCE)
+        http_respond_invalid(ctx, "location_id", "No such location.");
+    else if (error)
+        http_respond_store_error(ctx, error, "resource");
+    else if ((body = http_rendered(ctx, resource_json(resource), "resource")) != NULL)
+        http_respond_after_index(ctx, status, body, INDEX_RESOURCE, &resource->id);
+    http_wait_release(ctx);
+}
+
+static void on_created(int error, const store_resource_t *resource, void *arg)
+{
+    respond_written(arg, 201, error, resource);
+}
+
+static void on_patched(int error, const store_resource_t *resource, void *arg)
+{
+    respond_written(arg, 200, error, resource);
+}
+
+/* Decodes a body into the domain's input; false after answering 400. */
+static bool decode(http_ctx_t *ctx, domain_resource_input_t *input, eng_week_t *week,
+                   eng_id_t *location)
+{
+    bool present, hours_present, hours_null, location_null;
+    char location_text[37];
+    memset(input, 0, sizeof(*input));
+    if (!http_body_object(ctx) || !http_fields_known(ctx, ctx->body, resource_fields) ||
+        !http_field_text(ctx, ctx->body, "kind", false, &input->kind, &present) ||
+        !http_field_text(ctx, ctx->body, "name", false, &input->name, &present) ||
+        !http_field_uuid(ctx, ctx->body, "location_id", true, location_text, &input->location_set,
+                         &location_null) ||
+        !http_field_text(ctx, ctx->body, "email", true, &input->email, &input->email_set) ||
+        !http_field_text(ctx, ctx->body, "phone", true, &input->phone, &input->phone_set) ||
+        !http_field_text(ctx, ctx->body, "timezone", true, &input->timezone,
+                         &input->timezone_set) ||
+        !http_field_bool(ctx, ctx->body, "active", &input->active, &input->active_set) ||
+        !http_field_week_value(ctx, ctx->body, "working_hours", false, week, &hours_present,
+                               &hours_null))
+        return false;
+    if (!location_null && codec_parse_uuid(location_text, location) == 0)
+        input->location_id = location;
+    input->working_hours = hours_present ? week : NULL;
+    return true;
 }
 
 void http_resources_create(http_ctx_t *ctx)
 {
-    const char *kind, *name, *email, *phone, *zone;
-    char location[37], *hours = NULL;
-    bool present, location_null, active = true;
-    if (!http_body_object(ctx) || !http_fields_known(ctx, ctx->body, resource_fields) ||
-        !http_field_string(ctx, ctx->body, "kind", 1, 20, true, false, &kind, &present) ||
-        !valid_kind(ctx, kind) ||
-        !http_field_string(ctx, ctx->body, "name", 1, 200, true, false, &name, &present) ||
-        !http_field_uuid(ctx, ctx->body, "location_id", true, location, &present, &location_null) ||
-        !http_field_string(ctx, ctx->body, "email", 1, 320, false, true, &email, &present) ||
-        !http_field_string(ctx, ctx->body, "phone", 1, 50, false, true, &phone, &present) ||
-        !http_field_zone(ctx, ctx->body, "timezone", true, &zone, &present) ||
-        !http_field_bool(ctx, ctx->body, "active", &active, &present) ||
-        !http_field_week(ctx, ctx->body, "working_hours", true, false, &hours, &present))
-        return;
-    const char *values[9] = {ctx->organization_text,
-                             kind,
-                             name,
-                             location_null ? NULL : location,
-                             email,
-                             phone,
-                             zone,
-                             hours,
-                             active ? "true" : "false"};
-    http_query(ctx, "res_insert", 9, values, on_created);
-    free(hours);
-}
-
-void http_resources_get(http_ctx_t *ctx)
-{
-    http_route_get(ctx, "resource", "res_get", resource_json);
-}
-
-void http_resources_list(http_ctx_t *ctx)
-{
-    http_route_list(ctx, "res_list", resource_json);
-}
-
-/* A PATCH that changed nothing: the resource is missing, or the location is. */
-static void on_exists_after_patch(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
-{
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) == 0)
-        http_respond_not_found(ctx, "resource");
-    else
-        http_respond_invalid(ctx, "location_id", "No such location.");
-}
-
-static void on_patched(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
-{
-    if (sqlstate) {
-        http_respond_database_error(ctx, sqlstate);
-    } else if (PQntuples(res) != 1) {
-        char id[37];
-        eng_id_t parsed;
-        if (http_path_id(ctx, 0, "resource", id, &parsed)) {
-            const char *values[2] = {ctx->organization_text, id};
-            http_query(ctx, "res_exists", 2, values, on_exists_after_patch);
-        }
-    } else {
-        respond_resource(ctx, 200, res);
-    }
+    domain_resource_input_t input;
+    domain_error_t error;
+    eng_week_t week;
+    eng_id_t location;
+    if (decode(ctx, &input, &week, &location))
+        http_await(ctx,
+                   domain_resources_create(http_pool(ctx), &ctx->organization, &input, on_created,
+                                           ctx, &error),
+                   &error);
 }
 
 void http_resources_patch(http_ctx_t *ctx)
 {
-    char id[37], location[37], *hours = NULL;
-    eng_id_t parsed;
-    const char *kind, *name, *email, *phone, *zone;
-    bool location_sent, location_null, email_sent, phone_sent, zone_sent, active_sent, unused;
-    bool active = true;
-    if (!http_path_id(ctx, 0, "resource", id, &parsed) || !http_body_object(ctx) ||
-        !http_fields_known(ctx, ctx->body, resource_fields) ||
-        !http_field_string(ctx, ctx->body, "kind", 1, 20, false, false, &kind, &unused) ||
-        !valid_kind(ctx, kind) ||
-        !http_field_string(ctx, ctx->body, "name", 1, 200, false, false, &name, &unused) ||
-        !http_field_uuid(ctx, ctx->body, "location_id", true, location, &location_sent,
-                         &location_null) ||
-        !http_field_string(ctx, ctx->body, "email", 1, 320, false, true, &email, &email_sent) ||
-        !http_field_string(ctx, ctx->body, "phone", 1, 50, false, true, &phone, &phone_sent) ||
-        !http_field_zone(ctx, ctx->body, "timezone", true, &zone, &zone_sent) ||
-        !http_field_bool(ctx, ctx->body, "active", &active, &active_sent) ||
-        !http_field_week(ctx, ctx->body, "working_hours", false, false, &hours, &unused))
-        return;
-    const char *values[14] = {ctx->organization_text,
-                              id,
-                              kind,
-                              name,
-                              location_sent ? "true" : "false",
-                              location_null ? NULL : location,
-                              email_sent ? "true" : "false",
-                              email,
-                              phone_sent ? "true" : "false",
-                              phone,
-                              zone_sent ? "true" : "false",
-                              zone,
-                              hours,
-                              active_sent ? (active ? "true" : "false") : NULL};
-    http_query(ctx, "res_update", 14, values, on_patched);
-    free(hours);
+    char id_text[37];
+    eng_id_t id, location;
+    domain_resource_input_t input;
+    domain_error_t error;
+    eng_week_t week;
+    if (http_path_id(ctx, 0, "resource", id_text, &id) && decode(ctx, &input, &week, &location))
+        http_await(ctx,
+                   domain_resources_update(http_pool(ctx), &ctx->organization, &id, &input,
+                                           on_patched, ctx, &error),
+                   &error);
+}
+
+static void on_got(int error, const store_resource_t *resource, void *arg)
+{
+    http_ctx_t *ctx = arg;
+    json_t *body;
+    http_wait_end(ctx);
+    if (error)
+        http_respond_store_error(ctx, error, "resource");
+    else if ((body = http_rendered(ctx, resource_json(resource), "resource")) != NULL)
+        http_respond(ctx, 200, body);
+    http_wait_release(ctx);
+}
+
+void http_resources_get(http_ctx_t *ctx)
+{
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    if (http_path_id(ctx, 0, "resource", id_text, &id))
+        http_await(
+            ctx, domain_resources_get(http_pool(ctx), &ctx->organization, &id, on_got, ctx, &error),
+            &error);
+}
+
+static void on_page(int error, const store_resource_t *items, size_t count, bool more, void *arg)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error) {
+        http_respond_store_error(ctx, error, "resource");
+    } else {
+        json_t *list = json_array();
+        bool ok = true;
+        for (size_t i = 0; i < count && ok; i++)
+            ok = json_array_append_new(list, resource_json(&items[i])) == 0;
+        if (!ok) {
+            json_decref(list);
+            list = NULL;
+        }
+        http_respond_items(ctx, list, more ? &items[count - 1].id : NULL, "resource");
+    }
+    http_wait_release(ctx);
+}
+
+void http_resources_list(http_ctx_t *ctx)
+{
+    int limit;
+    eng_id_t after;
+    const eng_id_t *cursor;
+    domain_error_t error;
+    if (http_list_page(ctx, &limit, &after, &cursor))
+        http_await(ctx,
+                   domain_resources_list(http_pool(ctx), &ctx->organization, cursor, limit, on_page,
+                                         ctx, &error),
+                   &error);
 }
 
 /* The resource named in the path, once a write to it (or its overrides) committed. */
@@ -176,175 +190,196 @@ static void respond_after_path_resource(http_ctx_t *ctx, int status, json_t *bod
         http_respond_empty(ctx);
 }
 
-static void on_deleted(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
+/* A deletion of the resource or of one of its overrides: 204, or 404 naming `what`. */
+static void respond_deleted(http_ctx_t *ctx, int error, const char *what)
 {
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_not_found(ctx, "resource");
+    http_wait_end(ctx);
+    if (error)
+        http_respond_store_error(ctx, error, what);
     else
         respond_after_path_resource(ctx, 204, NULL);
+    http_wait_release(ctx);
+}
+
+static void on_deleted(int error, void *arg)
+{
+    respond_deleted(arg, error, "resource");
 }
 
 void http_resources_delete(http_ctx_t *ctx)
 {
-    char id[37];
-    eng_id_t parsed;
-    if (!http_path_id(ctx, 0, "resource", id, &parsed))
-        return;
-    const char *values[2] = {ctx->organization_text, id};
-    http_query(ctx, "res_delete", 2, values, on_deleted);
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    if (http_path_id(ctx, 0, "resource", id_text, &id))
+        http_await(ctx,
+                   domain_resources_delete(http_pool(ctx), &ctx->organization, &id, on_deleted, ctx,
+                                           &error),
+                   &error);
 }
 
 /* ---- date overrides ------------------------------------------------------------------------ */
 
-static json_t *override_json(const PGresult *res, int row, int first)
+/* The API's form of an override: {"date","hours"}, the hours as a WEEK's day. */
+static json_t *override_json(const store_override_t *override)
 {
-    return json_pack("{s:s, s:o}", "date", PQgetvalue(res, row, first), "hours",
-                     http_json_column(res, row, first + 1, json_array()));
+    tz_date_t d = tz_civil_from_days(override->day);
+    char date[16];
+    snprintf(date, sizeof(date), "%04d-%02d-%02d", (int)d.year, (int)d.month, (int)d.day);
+    eng_week_t week = {0};
+    week.day[0] = override->hours;
+    json_t *whole = codec_week_to_json(&week);
+    json_t *hours = json_incref(json_object_get(whole, "mon"));
+    json_decref(whole);
+    return json_pack("{s:s, s:o}", "date", date, "hours", hours);
 }
 
-static bool path_date(http_ctx_t *ctx, int index, char *text11)
+static bool path_date(http_ctx_t *ctx, int index, int32_t *day)
 {
-    int32_t day;
-    if (ctx->params[index] == NULL || tz_parse_date(ctx->params[index], &day) != 0) {
+    if (ctx->params[index] == NULL || tz_parse_date(ctx->params[index], day) != 0) {
         http_respond_invalid(ctx, "date", "The date must be YYYY-MM-DD.");
         return false;
     }
-    snprintf(text11, 11, "%s", ctx->params[index]);
     return true;
 }
 
-static void on_override_put(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
+static void on_override_put(int error, const store_override_t *override, bool created, void *arg)
 {
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_not_found(ctx, "resource");
-    else
-        respond_after_path_resource(ctx, strcmp(PQgetvalue(res, 0, 2), "t") == 0 ? 201 : 200,
-                                    override_json(res, 0, 0));
+    http_ctx_t *ctx = arg;
+    json_t *body;
+    http_wait_end(ctx);
+    if (error)
+        http_respond_store_error(ctx, error, "resource");
+    else if ((body = http_rendered(ctx, override_json(override), "override")) != NULL)
+        respond_after_path_resource(ctx, created ? 201 : 200, body);
+    http_wait_release(ctx);
 }
 
-void http_overrides_put(http_ctx_t *ctx)
+/* The body's hours into *hours (NULL when absent: the domain requires them); false after
+ * answering 400. */
+static bool decode_hours(http_ctx_t *ctx, eng_day_hours_t *hours, const eng_day_hours_t **out)
 {
-    char id[37], date[11], field[CODEC_FIELD_MAX];
-    eng_id_t parsed;
     static const char *const allowed[] = {"hours", NULL}; /* the date is the path's */
-    if (!http_path_id(ctx, 0, "resource", id, &parsed) || !path_date(ctx, 1, date) ||
-        !http_body_object(ctx) || !http_fields_known(ctx, ctx->body, allowed))
-        return;
+    char field[CODEC_FIELD_MAX];
+    *out = NULL;
+    if (!http_body_object(ctx) || !http_fields_known(ctx, ctx->body, allowed))
+        return false;
     const json_t *value = json_object_get(ctx->body, "hours");
-    eng_day_hours_t hours;
-    if (value == NULL) {
-        http_respond_invalid(ctx, "hours", "hours is required: [[\"10:00\",\"14:00\"]], [] = off.");
-        return;
-    }
-    int rc = codec_day_hours_from_json(value, "hours", &hours, field, sizeof(field));
+    if (value == NULL)
+        return true;
+    int rc = codec_day_hours_from_json(value, "hours", hours, field, sizeof(field));
     if (rc) {
         http_respond_invalid(ctx, field,
                              rc == ENG_ERANGE_OVERLAP ? "Ranges of one day must not overlap."
                              : rc == ENG_ERANGE_ORDER
                                  ? "A range must end after it starts."
                                  : "hours is a list of [\"HH:MM\",\"HH:MM\"].");
-        return;
+        return false;
     }
-    /* store the normalized form: the week's JSON form of one day */
-    eng_week_t week = {0};
-    week.day[0] = hours;
-    json_t *whole = codec_week_to_json(&week);
-    char *text = json_dumps(json_object_get(whole, "mon"), JSON_COMPACT);
-    json_decref(whole);
-    const char *values[4] = {ctx->organization_text, id, date, text};
-    http_query(ctx, "ovr_put", 4, values, on_override_put);
-    free(text);
+    *out = hours;
+    return true;
 }
 
-static void on_override_deleted(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
+void http_overrides_put(http_ctx_t *ctx)
 {
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_not_found(ctx, "override");
-    else
-        respond_after_path_resource(ctx, 204, NULL);
+    char id_text[37];
+    eng_id_t resource;
+    int32_t day;
+    eng_day_hours_t hours;
+    const eng_day_hours_t *given;
+    domain_error_t error;
+    if (http_path_id(ctx, 0, "resource", id_text, &resource) && path_date(ctx, 1, &day) &&
+        decode_hours(ctx, &hours, &given))
+        http_await(ctx,
+                   domain_overrides_put(http_pool(ctx), &ctx->organization, &resource, day, given,
+                                        on_override_put, ctx, &error),
+                   &error);
+}
+
+static void on_override_deleted(int error, void *arg)
+{
+    respond_deleted(arg, error, "override");
 }
 
 void http_overrides_delete(http_ctx_t *ctx)
 {
-    char id[37], date[11];
-    eng_id_t parsed;
-    if (!http_path_id(ctx, 0, "resource", id, &parsed) || !path_date(ctx, 1, date))
-        return;
-    const char *values[3] = {ctx->organization_text, id, date};
-    http_query(ctx, "ovr_delete", 3, values, on_override_deleted);
+    char id_text[37];
+    eng_id_t resource;
+    int32_t day;
+    domain_error_t error;
+    if (http_path_id(ctx, 0, "resource", id_text, &resource) && path_date(ctx, 1, &day))
+        http_await(ctx,
+                   domain_overrides_delete(http_pool(ctx), &ctx->organization, &resource, day,
+                                           on_override_deleted, ctx, &error),
+                   &error);
 }
 
-static json_t *override_item(const PGresult *res, int row)
+static void on_override_page(int error, const store_override_t *items, size_t count, bool more,
+                             void *arg)
 {
-    return override_json(res, row, 1);
+    http_ctx_t *ctx = arg;
+    json_t *list = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(list, override_json(&items[i]));
+    /* the cursor is the page's last date */
+    json_t *last = more ? json_object_get(json_array_get(list, count - 1), "date") : NULL;
+    http_wait_end(ctx);
+    if (error)
+        http_respond_store_error(ctx, error, "resource");
+    else
+        http_respond(
+            ctx, 200,
+            json_pack("{s:O, s:O}", "items", list, "next_cursor", last ? last : json_null()));
+    json_decref(list);
+    http_wait_release(ctx);
 }
 
-static void on_override_list(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
+/* ?from=, ?to= and ?cursor= (dates, each optional) and ?limit= (1..1000, default 100); false
+ * after answering 400. */
+static bool override_list_params(http_ctx_t *ctx, int32_t days[3], bool given[3], int *limit)
 {
-    if (sqlstate) {
-        http_respond_database_error(ctx, sqlstate);
-        return;
-    }
-    if (PQntuples(res) < 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-        http_respond_not_found(ctx, "resource");
-        return;
-    }
-    int limit = ((route_state_t *)ctx->state)->limit;
-    json_t *items = json_array();
-    int n = 0;
-    for (int row = 0; row < PQntuples(res); row++) {
-        if (PQgetisnull(res, row, 1))
-            continue;
-        if (n++ < limit)
-            json_array_append_new(items, override_item(res, row));
-    }
-    json_t *next = n > limit ? json_string(PQgetvalue(res, limit - 1, 1)) : json_null();
-    http_respond(ctx, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
-}
-
-void http_overrides_list(http_ctx_t *ctx)
-{
-    char id[37], buffers[3][64], fetch[16];
-    eng_id_t parsed;
-    if (!http_path_id(ctx, 0, "resource", id, &parsed))
-        return;
-    const char *names[3] = {"from", "to", "cursor"};
-    const char *dates[3];
+    static const char *const names[3] = {"from", "to", "cursor"};
+    char buffer[64];
     for (int i = 0; i < 3; i++) {
-        int32_t day;
-        dates[i] = http_query_param(ctx, names[i], buffers[i], sizeof(buffers[i]));
-        if (dates[i] && tz_parse_date(dates[i], &day) != 0) {
+        const char *text = http_query_param(ctx, names[i], buffer, sizeof(buffer));
+        given[i] = text != NULL;
+        if (text && tz_parse_date(text, &days[i]) != 0) {
             char message[128];
             snprintf(message, sizeof(message),
                      "%s is not a date of the calendar: use YYYY-MM-DD, e.g. 2026-03-01.",
                      names[i]);
             http_respond_invalid(ctx, names[i], message);
-            return;
+            return false;
         }
     }
-    int limit = 100;
-    char limit_buffer[32];
-    const char *limit_text = http_query_param(ctx, "limit", limit_buffer, sizeof(limit_buffer));
+    *limit = 100;
+    const char *limit_text = http_query_param(ctx, "limit", buffer, sizeof(buffer));
     if (limit_text) {
         char *end;
         long n = strtol(limit_text, &end, 10);
         if (*limit_text == 0 || *end || n < 1 || n > 1000) {
             http_respond_invalid(ctx, "limit", "limit must be a whole number from 1 to 1000.");
-            return;
+            return false;
         }
-        limit = (int)n;
+        *limit = (int)n;
     }
-    route_state_t *state = calloc(1, sizeof(*state));
-    state->limit = limit;
-    ctx->state = state;
-    ctx->free_state = free;
-    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
-    const char *values[6] = {ctx->organization_text, id, dates[0], dates[1], dates[2], fetch};
-    http_query(ctx, "ovr_list", 6, values, on_override_list);
+    return true;
+}
+
+void http_overrides_list(http_ctx_t *ctx)
+{
+    char id_text[37];
+    eng_id_t resource;
+    int32_t days[3];
+    bool given[3];
+    int limit;
+    domain_error_t error;
+    if (http_path_id(ctx, 0, "resource", id_text, &resource) &&
+        override_list_params(ctx, days, given, &limit))
+        http_await(ctx,
+                   domain_overrides_list(http_pool(ctx), &ctx->organization, &resource,
+                                         given[0] ? &days[0] : NULL, given[1] ? &days[1] : NULL,
+                                         given[2] ? &days[2] : NULL, limit, on_override_page, ctx,
+                                         &error),
+                   &error);
 }

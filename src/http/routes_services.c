@@ -1,205 +1,28 @@
 /*
  * Services: POST/GET /v1/services, GET/PATCH/DELETE /v1/services/{id}.
  *
- * A write that names resources first asks the database which of them exist in
- * the caller's organization (not the index, which may lag a just-created
- * resource by a few milliseconds), then writes the service and its requirement
- * groups in one statement.
+ * Each handler reads as JSON in → domain call → JSON out: the body is decoded
+ * into a domain_service_input_t that says how each field was received
+ * (absent, null, a value, or a value of the wrong type; the requirement
+ * groups as lists of ids), the domain checks the rules and runs the typed
+ * store, and the service that comes back is rendered here. A write names its
+ * resources and is checked against them in one statement: a resource that is
+ * not a live one of the organization is refused (400 naming its place in the
+ * requirements) and nothing is written. Writes answer once the service is
+ * reloaded in the index (read your writes).
  */
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "domain/services.h"
 #include "http/fields.h"
 #include "http/routes.h"
 #include "slotd/alloc.h"
 #include "slotd/codec.h"
 
-#define FIELD_COUNT 17
-
-/* What a create or a patch carries from validation to the write. */
-typedef struct {
-    char *values[FIELD_COUNT];
-    int count;
-    char **ids; /* every resource id named, for the existence check */
-    size_t id_count;
-    char **id_fields; /* the field path of each id */
-    bool patch;
-} service_write_t;
-
-static void free_write(void *p)
-{
-    service_write_t *w = p;
-    for (int i = 0; i < FIELD_COUNT; i++)
-        free(w->values[i]);
-    for (size_t i = 0; i < w->id_count; i++) {
-        free(w->ids[i]);
-        free(w->id_fields[i]);
-    }
-    free(w->ids);
-    free(w->id_fields);
-    free(w);
-}
-
-static char *copy(const char *s)
-{
-    return s ? slotd_strdup(s) : NULL;
-}
-
-static char *number(long long n)
-{
-    char buffer[32];
-    snprintf(buffer, sizeof(buffer), "%lld", n);
-    return slotd_strdup(buffer);
-}
-
-/* SERVICE_COLUMNS + requirements: id, name, duration, interval, bb, ba, notice, advance, price,
- * currency, active, created, updated, org zone, requirements */
-static json_t *service_json(const PGresult *res, int row)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(PQgetvalue(res, row, 0)));
-    json_object_set_new(o, "name", json_string(PQgetvalue(res, row, 1)));
-    static const char *const ints[] = {"duration_minutes",      "slot_interval_minutes",
-                                       "buffer_before_minutes", "buffer_after_minutes",
-                                       "min_notice_minutes",    "max_advance_days"};
-    for (int i = 0; i < 6; i++)
-        json_object_set_new(o, ints[i], http_integer_column(res, row, 2 + i));
-    json_object_set_new(o, "price", http_text_column(res, row, 8));
-    json_object_set_new(o, "currency", http_text_column(res, row, 9));
-    json_object_set_new(o, "active", json_boolean(strcmp(PQgetvalue(res, row, 10), "t") == 0));
-    json_object_set_new(o, "requirements", http_json_column(res, row, 14, json_array()));
-    json_object_set_new(o, "created_at", http_instant_column(res, row, 11, 13));
-    json_object_set_new(o, "updated_at", http_instant_column(res, row, 12, 13));
-    return o;
-}
-
-/* Validates "requirements" into normalized JSON text, collecting the ids. */
-static bool requirements(http_ctx_t *ctx, const json_t *value, service_write_t *w, char **text)
-{
-    if (!json_is_array(value) || json_array_size(value) == 0 ||
-        json_array_size(value) > ENG_MAX_GROUPS) {
-        http_respond_invalid(ctx, "requirements",
-                             "requirements is a list of 1 to 8 groups: "
-                             "[{\"resource_ids\":[...],\"mode\":\"any\"}].");
-        return false;
-    }
-    json_t *normalized = json_array();
-    size_t g;
-    json_t *group;
-    json_array_foreach(value, g, group)
-    {
-        char field[CODEC_FIELD_MAX];
-        snprintf(field, sizeof(field), "requirements[%zu]", g);
-        static const char *const allowed[] = {"resource_ids", "mode", NULL};
-        const char *mode = json_string_value(json_object_get(group, "mode"));
-        json_t *ids = json_object_get(group, "resource_ids");
-        if (!json_is_object(group) || !http_fields_known(ctx, group, allowed)) {
-            if (!json_is_object(group))
-                http_respond_invalid(ctx, field,
-                                     "A group is {\"resource_ids\":[...],\"mode\":...}.");
-            json_decref(normalized);
-            return false;
-        }
-        if (mode == NULL || (strcmp(mode, "any") != 0 && strcmp(mode, "all") != 0)) {
-            snprintf(field, sizeof(field), "requirements[%zu].mode", g);
-            http_respond_invalid(ctx, field, "mode must be any or all.");
-            json_decref(normalized);
-            return false;
-        }
-        if (!json_is_array(ids) || json_array_size(ids) == 0 ||
-            json_array_size(ids) > ENG_MAX_GROUP_MEMBERS) {
-            snprintf(field, sizeof(field), "requirements[%zu].resource_ids", g);
-            http_respond_invalid(ctx, field, "resource_ids lists 1 to 256 resource ids.");
-            json_decref(normalized);
-            return false;
-        }
-        json_t *clean = json_array();
-        size_t k;
-        json_t *id;
-        json_array_foreach(ids, k, id)
-        {
-            eng_id_t parsed;
-            char text37[37];
-            snprintf(field, sizeof(field), "requirements[%zu].resource_ids[%zu]", g, k);
-            bool repeated = false;
-            if (json_is_string(id) && codec_parse_uuid(json_string_value(id), &parsed) == 0) {
-                codec_format_uuid(&parsed, text37);
-                for (size_t j = 0; j < json_array_size(clean); j++)
-                    repeated |= strcmp(json_string_value(json_array_get(clean, j)), text37) == 0;
-            }
-            if (!json_is_string(id) || codec_parse_uuid(json_string_value(id), &parsed) != 0 ||
-                repeated) {
-                http_respond_invalid(ctx, field,
-                                     repeated ? "A resource is listed twice in this group."
-                                              : "Not a resource id.");
-                json_decref(clean);
-                json_decref(normalized);
-                return false;
-            }
-            json_array_append_new(clean, json_string(text37));
-            w->ids = slotd_realloc(w->ids, (w->id_count + 1) * sizeof(char *));
-            w->id_fields = slotd_realloc(w->id_fields, (w->id_count + 1) * sizeof(char *));
-            w->ids[w->id_count] = slotd_strdup(text37);
-            w->id_fields[w->id_count++] = slotd_strdup(field);
-        }
-        json_array_append_new(normalized,
-                              json_pack("{s:o, s:s}", "resource_ids", clean, "mode", mode));
-    }
-    *text = json_dumps(normalized, JSON_COMPACT);
-    json_decref(normalized);
-    return true;
-}
-
-/* price: "180.00" or 180 or null; up to 10 digits and 2 decimals. A number is held to the
- * same rule as a string: 0.001 is refused, not rounded to a cent. */
-static bool price(http_ctx_t *ctx, const json_t *value, char **text)
-{
-    char buffer[40];
-    const char *s = NULL;
-    if (json_is_string(value)) {
-        s = json_string_value(value);
-    } else if (json_is_number(value) && json_number_value(value) >= 0 &&
-               json_number_value(value) < 1e10) {
-        double v = json_number_value(value);
-        snprintf(buffer, sizeof(buffer), "%.2f", v);
-        /* whole cents only: the nearest cent must give back the number itself */
-        if (strtod(buffer, NULL) == v)
-            s = buffer;
-    }
-    bool ok = s != NULL && *s != 0 && strlen(s) <= 13;
-    int digits = 0, decimals = -1;
-    for (const char *p = s; ok && *p; p++) {
-        if (*p == '.' && decimals < 0)
-            decimals = 0;
-        else if (*p >= '0' && *p <= '9')
-            decimals < 0 ? digits++ : decimals++;
-        else
-            ok = false;
-    }
-    ok = ok && digits >= 1 && digits <= 10 && decimals != 0 && decimals <= 2;
-    if (!ok) {
-        http_respond_invalid(ctx, "price", "price is a decimal like \"180.00\", or null.");
-        return false;
-    }
-    *text = slotd_strdup(s);
-    return true;
-}
-
-static bool currency(http_ctx_t *ctx, const json_t *value, char **text)
-{
-    const char *s = json_string_value(value);
-    bool ok = s && strlen(s) == 3;
-    for (int i = 0; ok && i < 3; i++)
-        ok = s[i] >= 'A' && s[i] <= 'Z';
-    if (!ok) {
-        http_respond_invalid(ctx, "currency",
-                             "currency is an ISO 4217 code like \"PLN\", or null.");
-        return false;
-    }
-    *text = slotd_strdup(s);
-    return true;
-}
-
+/* The fields a client may send; id, created_at and updated_at are the service's. */
 static const char *const service_fields[] = {"name",
                                              "duration_minutes",
                                              "slot_interval_minutes",
@@ -213,203 +36,298 @@ static const char *const service_fields[] = {"name",
                                              "requirements",
                                              NULL};
 
-/* Parses the body into w (positions as in svc_update). Returns false after answering. */
-static bool parse_service(http_ctx_t *ctx, service_write_t *w, bool creating)
+static const char *const group_fields[] = {"resource_ids", "mode", NULL};
+
+static json_t *nullable_integer(bool given, int32_t value)
 {
-    const json_t *b = ctx->body;
-    const char *name;
-    long long duration = 0, interval = 0, before = 0, after = 0, notice = 0, advance = 0;
-    bool present, interval_sent, interval_null, advance_sent, advance_null, active = true,
-                                                                            active_sent;
-    bool duration_sent, before_sent, after_sent, notice_sent;
-    if (!http_fields_known(ctx, b, service_fields) ||
-        !http_field_string(ctx, b, "name", 1, 200, creating, false, &name, &present) ||
-        !http_field_int(ctx, b, "duration_minutes", 1, ENG_MAX_DURATION_MINUTES, creating, false,
-                        &duration, &duration_sent, NULL) ||
-        !http_field_int(ctx, b, "slot_interval_minutes", 1, ENG_MAX_DURATION_MINUTES, false, true,
-                        &interval, &interval_sent, &interval_null) ||
-        !http_field_int(ctx, b, "buffer_before_minutes", 0, ENG_MAX_BUFFER_MINUTES, false, false,
-                        &before, &before_sent, NULL) ||
-        !http_field_int(ctx, b, "buffer_after_minutes", 0, ENG_MAX_BUFFER_MINUTES, false, false,
-                        &after, &after_sent, NULL) ||
-        !http_field_int(ctx, b, "min_notice_minutes", 0, ENG_MAX_NOTICE_MINUTES, false, false,
-                        &notice, &notice_sent, NULL) ||
-        !http_field_int(ctx, b, "max_advance_days", 0, ENG_MAX_HORIZON_DAYS, false, true, &advance,
-                        &advance_sent, &advance_null) ||
-        !http_field_bool(ctx, b, "active", &active, &active_sent))
-        return false;
-    const json_t *p = json_object_get(b, "price"), *c = json_object_get(b, "currency");
-    char *price_text = NULL, *currency_text = NULL, *groups = NULL;
-    if ((p && !json_is_null(p) && !price(ctx, p, &price_text)) ||
-        (c && !json_is_null(c) && !currency(ctx, c, &currency_text))) {
-        free(price_text);
-        free(currency_text);
-        return false;
+    return given ? json_integer(value) : json_null();
+}
+
+static json_t *requirements_json(const store_service_t *service)
+{
+    json_t *list = json_array();
+    for (size_t g = 0; g < service->settings.requirement_count; g++) {
+        const store_requirement_t *group = &service->settings.requirements[g];
+        json_t *ids = json_array();
+        for (size_t k = 0; k < group->resource_count; k++) {
+            char id[37];
+            codec_format_uuid(&group->resource_ids[k], id);
+            json_array_append_new(ids, json_string(id));
+        }
+        json_array_append_new(
+            list, json_pack("{s:o, s:s}", "resource_ids", ids, "mode", group->all ? "all" : "any"));
     }
-    const json_t *req = json_object_get(b, "requirements");
-    if (creating && req == NULL) {
-        http_respond_invalid(ctx, "requirements", "requirements is required.");
-        free(price_text);
-        free(currency_text);
-        return false;
+    return list;
+}
+
+/* The API's form of a service, or NULL when a stored text is not valid UTF-8. */
+static json_t *service_json(const store_service_t *service)
+{
+    char id[37], price[32];
+    codec_format_uuid(&service->id, id);
+    if (service->settings.has_price)
+        snprintf(price, sizeof(price), "%" PRId64 ".%02d", service->settings.price_cents / 100,
+                 (int)(service->settings.price_cents % 100));
+    /* "o" steals even when json_pack fails, and a NULL value makes it fail: no leak, no crash */
+    return json_pack(
+        "{s:s, s:s, s:i, s:o, s:i, s:i, s:i, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "id", id, "name",
+        service->settings.name, "duration_minutes", (int)service->settings.duration_minutes,
+        "slot_interval_minutes",
+        nullable_integer(service->settings.has_slot_interval,
+                         service->settings.slot_interval_minutes),
+        "buffer_before_minutes", (int)service->settings.buffer_before_minutes,
+        "buffer_after_minutes", (int)service->settings.buffer_after_minutes, "min_notice_minutes",
+        (int)service->settings.min_notice_minutes, "max_advance_days",
+        nullable_integer(service->settings.has_max_advance, service->settings.max_advance_days),
+        "price", http_json_text(service->settings.has_price ? price : NULL), "currency",
+        http_json_text(service->settings.currency), "active", service->settings.active,
+        "requirements", requirements_json(service), "created_at",
+        http_json_instant(service->organization_timezone, service->created_at), "updated_at",
+        http_json_instant(service->organization_timezone, service->updated_at));
+}
+
+static void respond_written(http_ctx_t *ctx, int status, int error, const store_service_t *service,
+                            int group, int member)
+{
+    json_t *body;
+    http_wait_end(ctx);
+    if (error == STORE_EREFERENCE) {
+        /* no place: the database refused a resource deleted while the write ran */
+        char field[CODEC_FIELD_MAX] = "requirements";
+        if (group >= 0)
+            snprintf(field, sizeof(field), "requirements[%d].resource_ids[%d]", group, member);
+        http_respond_invalid(ctx, field, "No such resource.");
+    } else if (error) {
+        http_respond_store_error(ctx, error, "service");
+    } else if ((body = http_rendered(ctx, service_json(service), "service")) != NULL) {
+        http_respond_after_index(ctx, status, body, INDEX_SERVICE, &service->id);
     }
-    if (req && !requirements(ctx, req, w, &groups)) {
-        free(price_text);
-        free(currency_text);
+    http_wait_release(ctx);
+}
+
+static void on_created(int error, const store_service_t *service, int group, int member, void *arg)
+{
+    respond_written(arg, 201, error, service, group, member);
+}
+
+static void on_patched(int error, const store_service_t *service, int group, int member, void *arg)
+{
+    respond_written(arg, 200, error, service, group, member);
+}
+
+/* How a value was received: absent, null, or `typed` (of the field's type) or not. */
+static domain_given_t received(const json_t *value, bool typed)
+{
+    if (value == NULL)
+        return DOMAIN_ABSENT;
+    if (json_is_null(value))
+        return DOMAIN_NULL;
+    return typed ? DOMAIN_GIVEN : DOMAIN_MALFORMED;
+}
+
+/* A string holding no NUL: the only text the domain takes. */
+static bool is_text(const json_t *value)
+{
+    return json_is_string(value) && strlen(json_string_value(value)) == json_string_length(value);
+}
+
+static domain_text_t text_of(const json_t *object, const char *name)
+{
+    const json_t *value = json_object_get(object, name);
+    domain_text_t text = {received(value, is_text(value)), json_string_value(value)};
+    return text;
+}
+
+static domain_whole_t whole_of(const json_t *object, const char *name)
+{
+    const json_t *value = json_object_get(object, name);
+    domain_whole_t number = {received(value, json_is_integer(value)), json_integer_value(value)};
+    return number;
+}
+
+static domain_price_t price_of(const json_t *object)
+{
+    const json_t *value = json_object_get(object, "price");
+    domain_price_t price = {received(value, is_text(value) || json_is_number(value)),
+                            json_string_value(value), json_is_number(value),
+                            json_number_value(value)};
+    return price;
+}
+
+/* Decoded requirement groups, and the ids they point to (free_groups releases them). */
+typedef struct {
+    domain_group_t groups[ENG_MAX_GROUPS];
+    size_t count;
+} groups_t;
+
+static void free_groups(groups_t *groups)
+{
+    for (size_t g = 0; g < groups->count; g++)
+        free((void *)groups->groups[g].resource_ids);
+}
+
+/* One group: its ids up to the first that is not one (the domain refuses that one). */
+static bool decode_group(http_ctx_t *ctx, const json_t *value, domain_group_t *group)
+{
+    const json_t *ids = json_object_get(value, "resource_ids");
+    memset(group, 0, sizeof(*group));
+    group->given = json_is_object(value) ? DOMAIN_GIVEN : DOMAIN_MALFORMED;
+    if (group->given != DOMAIN_GIVEN)
+        return true;
+    if (!http_fields_known(ctx, value, group_fields))
         return false;
-    }
-    /* svc_update's parameter order ($3..$17); create maps it below */
-    w->values[2] = copy(name);
-    w->values[3] = duration_sent ? number(duration) : NULL;
-    w->values[4] = copy(interval_sent ? "true" : "false");
-    w->values[5] = interval_sent && !interval_null ? number(interval) : NULL;
-    w->values[6] = before_sent || creating ? number(before) : NULL;
-    w->values[7] = after_sent || creating ? number(after) : NULL;
-    w->values[8] = notice_sent || creating ? number(notice) : NULL;
-    w->values[9] = copy(advance_sent ? "true" : "false");
-    w->values[10] = advance_sent && !advance_null ? number(advance) : NULL;
-    w->values[11] = copy(p ? "true" : "false");
-    w->values[12] = price_text;
-    w->values[13] = copy(c ? "true" : "false");
-    w->values[14] = currency_text;
-    w->values[15] = active_sent || creating ? copy(active ? "true" : "false") : NULL;
-    w->values[16] = groups;
+    group->mode = json_string_value(json_object_get(value, "mode"));
+    group->list = received(ids, json_is_array(ids));
+    group->count = json_array_size(ids);
+    if (group->list != DOMAIN_GIVEN || group->count > ENG_MAX_GROUP_MEMBERS)
+        return true;
+    eng_id_t *parsed = slotd_calloc(group->count + 1, sizeof(*parsed));
+    group->resource_ids = parsed;
+    const json_t *item;
+    while (group->readable < group->count &&
+           json_is_string(item = json_array_get(ids, group->readable)) &&
+           codec_parse_uuid(json_string_value(item), &parsed[group->readable]) == 0)
+        group->readable++;
     return true;
 }
 
-static void on_written(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
+/* Decodes a body into the domain's input; false after answering 400. */
+static bool decode(http_ctx_t *ctx, domain_service_input_t *input, groups_t *groups)
 {
-    service_write_t *w = ctx->state;
-    if (sqlstate && strcmp(sqlstate, "23503") == 0) /* a resource deleted since the check */
-        http_respond_invalid(ctx, "requirements", "No such resource.");
-    else if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_not_found(ctx, "service");
-    else {
-        eng_id_t id;
-        if (codec_parse_uuid(PQgetvalue(res, 0, 0), &id) == 0)
-            http_respond_after_index(ctx, w->patch ? 200 : 201, service_json(res, 0), INDEX_SERVICE,
-                                     &id);
-        else
-            http_respond(ctx, w->patch ? 200 : 201, service_json(res, 0));
-    }
-}
-
-static void write_service(http_ctx_t *ctx)
-{
-    service_write_t *w = ctx->state;
-    w->values[0] = copy(ctx->organization_text);
-    if (w->patch) {
-        http_query(ctx, "svc_update", 17, (const char *const *)w->values, on_written);
-        return;
-    }
-    const char *values[12] = {w->values[0],  w->values[2],  w->values[3],  w->values[5],
-                              w->values[6],  w->values[7],  w->values[8],  w->values[10],
-                              w->values[12], w->values[14], w->values[15], w->values[16]};
-    http_query(ctx, "svc_insert", 12, values, on_written);
-}
-
-static void on_resources_checked(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
-{
-    service_write_t *w = ctx->state;
-    if (sqlstate) {
-        http_respond_database_error(ctx, sqlstate);
-        return;
-    }
-    for (size_t i = 0; i < w->id_count; i++) {
-        bool found = false;
-        for (int row = 0; row < PQntuples(res) && !found; row++)
-            found = strcmp(PQgetvalue(res, row, 0), w->ids[i]) == 0;
-        if (!found) {
-            http_respond_invalid(ctx, w->id_fields[i], "No such resource.");
-            return;
-        }
-    }
-    write_service(ctx);
-}
-
-static void check_then_write(http_ctx_t *ctx)
-{
-    service_write_t *w = ctx->state;
-    if (w->id_count == 0) {
-        write_service(ctx);
-        return;
-    }
-    size_t size = 3;
-    for (size_t i = 0; i < w->id_count; i++)
-        size += strlen(w->ids[i]) + 1;
-    char *array = slotd_malloc(size), *p = array;
-    *p++ = '{';
-    for (size_t i = 0; i < w->id_count; i++) {
-        if (i)
-            *p++ = ',';
-        strcpy(p, w->ids[i]);
-        p += strlen(w->ids[i]);
-    }
-    *p++ = '}';
-    *p = 0;
-    const char *values[2] = {ctx->organization_text, array};
-    http_query(ctx, "svc_check_resources", 2, values, on_resources_checked);
-    free(array);
+    const json_t *body = ctx->body;
+    memset(input, 0, sizeof(*input));
+    groups->count = 0;
+    if (!http_body_object(ctx) || !http_fields_known(ctx, body, service_fields))
+        return false;
+    input->name = text_of(body, "name");
+    input->duration_minutes = whole_of(body, "duration_minutes");
+    input->slot_interval_minutes = whole_of(body, "slot_interval_minutes");
+    input->buffer_before_minutes = whole_of(body, "buffer_before_minutes");
+    input->buffer_after_minutes = whole_of(body, "buffer_after_minutes");
+    input->min_notice_minutes = whole_of(body, "min_notice_minutes");
+    input->max_advance_days = whole_of(body, "max_advance_days");
+    const json_t *active = json_object_get(body, "active");
+    input->active = received(active, json_is_boolean(active));
+    input->active_value = json_is_true(active);
+    input->price = price_of(body);
+    input->currency = text_of(body, "currency");
+    const json_t *list = json_object_get(body, "requirements");
+    input->requirements = received(list, json_is_array(list));
+    input->group_count = json_array_size(list);
+    input->groups = groups->groups;
+    /* more groups than allowed: the domain refuses them by their number */
+    if (input->requirements != DOMAIN_GIVEN || input->group_count > ENG_MAX_GROUPS)
+        return true;
+    for (; groups->count < input->group_count; groups->count++)
+        if (!decode_group(ctx, json_array_get(list, groups->count), &groups->groups[groups->count]))
+            return false;
+    return true;
 }
 
 void http_services_create(http_ctx_t *ctx)
 {
-    if (!http_body_object(ctx))
-        return;
-    service_write_t *w = slotd_calloc(1, sizeof(*w));
-    ctx->state = w;
-    ctx->free_state = free_write;
-    if (parse_service(ctx, w, true))
-        check_then_write(ctx);
+    domain_service_input_t input;
+    domain_error_t error;
+    groups_t groups = {.count = 0};
+    if (decode(ctx, &input, &groups))
+        http_await(ctx,
+                   domain_services_create(http_pool(ctx), &ctx->organization, &input, on_created,
+                                          ctx, &error),
+                   &error);
+    free_groups(&groups);
 }
 
 void http_services_patch(http_ctx_t *ctx)
 {
-    char id[37];
-    eng_id_t parsed;
-    if (!http_path_id(ctx, 0, "service", id, &parsed) || !http_body_object(ctx))
-        return;
-    service_write_t *w = slotd_calloc(1, sizeof(*w));
-    w->patch = true;
-    ctx->state = w;
-    ctx->free_state = free_write;
-    if (!parse_service(ctx, w, false))
-        return;
-    w->values[1] = copy(id);
-    check_then_write(ctx);
+    char id_text[37];
+    eng_id_t id;
+    domain_service_input_t input;
+    domain_error_t error;
+    groups_t groups = {.count = 0};
+    if (http_path_id(ctx, 0, "service", id_text, &id) && decode(ctx, &input, &groups))
+        http_await(ctx,
+                   domain_services_update(http_pool(ctx), &ctx->organization, &id, &input,
+                                          on_patched, ctx, &error),
+                   &error);
+    free_groups(&groups);
+}
+
+static void on_got(int error, const store_service_t *service, void *arg)
+{
+    http_ctx_t *ctx = arg;
+    json_t *body;
+    http_wait_end(ctx);
+    if (error)
+        http_respond_store_error(ctx, error, "service");
+    else if ((body = http_rendered(ctx, service_json(service), "service")) != NULL)
+        http_respond(ctx, 200, body);
+    http_wait_release(ctx);
 }
 
 void http_services_get(http_ctx_t *ctx)
 {
-    http_route_get(ctx, "service", "svc_get", service_json);
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    if (http_path_id(ctx, 0, "service", id_text, &id))
+        http_await(
+            ctx, domain_services_get(http_pool(ctx), &ctx->organization, &id, on_got, ctx, &error),
+            &error);
+}
+
+static void on_page(int error, const store_service_t *items, size_t count, bool more, void *arg)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error) {
+        http_respond_store_error(ctx, error, "service");
+    } else {
+        json_t *list = json_array();
+        bool ok = true;
+        for (size_t i = 0; i < count && ok; i++)
+            ok = json_array_append_new(list, service_json(&items[i])) == 0;
+        if (!ok) {
+            json_decref(list);
+            list = NULL;
+        }
+        http_respond_items(ctx, list, more ? &items[count - 1].id : NULL, "service");
+    }
+    http_wait_release(ctx);
 }
 
 void http_services_list(http_ctx_t *ctx)
 {
-    http_route_list(ctx, "svc_list", service_json);
+    int limit;
+    eng_id_t after;
+    const eng_id_t *cursor;
+    domain_error_t error;
+    if (!http_list_page(ctx, &limit, &after, &cursor))
+        return;
+    http_await(ctx,
+               domain_services_list(http_pool(ctx), &ctx->organization, cursor, limit, on_page, ctx,
+                                    &error),
+               &error);
 }
 
-static void on_deleted(http_ctx_t *ctx, const PGresult *res, const char *sqlstate)
+static void on_deleted(int error, const eng_id_t *id, void *arg)
 {
-    eng_id_t id;
-    if (sqlstate)
-        http_respond_database_error(ctx, sqlstate);
-    else if (PQntuples(res) != 1)
-        http_respond_not_found(ctx, "service");
-    else if (codec_parse_uuid(PQgetvalue(res, 0, 0), &id) == 0)
-        http_respond_after_index(ctx, 204, NULL, INDEX_SERVICE, &id);
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error == 0)
+        http_respond_after_index(ctx, 204, NULL, INDEX_SERVICE, id);
     else
-        http_respond_empty(ctx);
+        http_respond_store_error(ctx, error, "service");
+    http_wait_release(ctx);
 }
 
 void http_services_delete(http_ctx_t *ctx)
 {
-    char id[37];
-    eng_id_t parsed;
-    if (!http_path_id(ctx, 0, "service", id, &parsed))
-        return;
-    const char *values[2] = {ctx->organization_text, id};
-    http_query(ctx, "svc_delete", 2, values, on_deleted);
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    if (http_path_id(ctx, 0, "service", id_text, &id))
+        http_await(ctx,
+                   domain_services_delete(http_pool(ctx), &ctx->organization, &id, on_deleted, ctx,
+                                          &error),
+                   &error);
 }

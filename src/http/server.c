@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,11 @@
 #include "log/log.h"
 #include "slotd/alloc.h"
 
-#define H2O_ENTITY_LIMIT (8 * 1024 * 1024) /* h2o's own refusal; ours is HTTP_BODY_LIMIT */
+/* h2o reads a whole body before a handler sees it: it refuses (plain-text 413) any larger
+ * than this, so that a connection holds little more than HTTP_BODY_LIMIT. Bodies between
+ * the two get the API's own 413. */
+#define H2O_ENTITY_LIMIT (HTTP_BODY_LIMIT + 64 * 1024)
+#define DEFAULT_MAX_CONNECTIONS 1000
 #define DEFAULT_RESPONSE_BUDGET (64 * 1024 * 1024)
 #define HTTP_BUFFER_KEEP (1024 * 1024)
 
@@ -237,6 +242,26 @@ static void send_after_index(http_ctx_t *ctx)
         http__settle(ctx, ctx->after_index_status, NULL, 0);
 }
 
+/* A write whose statement is on the wire: cancelling it would not stop it, so "try again"
+ * could make it twice. */
+static bool write_in_flight(const http_ctx_t *ctx)
+{
+    const h2o_req_t *req = ctx->req;
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+        h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+        return false;
+    return store_query_sent(ctx->query) ||
+           (ctx->wait_operation && ctx->wait_sent && ctx->wait_sent(ctx->wait_operation));
+}
+
+/*
+ * The request's deadline. Most requests answer 503 now (what they were
+ * waiting for is cancelled: a query not yet sent never runs). A write whose
+ * statement is already on the wire may still commit, so it gets one more
+ * request timeout for its real answer (the statement's own timeout, the same
+ * length, ends it on the server well within it); past that, or when its
+ * answer is lost, the client is told that the outcome is unknown.
+ */
 static void on_deadline(uv_timer_t *timer)
 {
     http_ctx_t *ctx = timer->data;
@@ -244,8 +269,27 @@ static void on_deadline(uv_timer_t *timer)
         send_after_index(ctx); /* committed: say so, even if the index is slow */
         return;
     }
+    if (!ctx->overtime && write_in_flight(ctx)) {
+        ctx->overtime = true;
+        log_warn("request_overtime", "request_id", ctx->request_id, "cause",
+                 "a write was in flight at the deadline: waiting for its answer", NULL);
+        uv_timer_start(timer, on_deadline, (uint64_t)ctx->server->options.request_timeout_ms, 0);
+        return;
+    }
+    if (ctx->overtime) {
+        http_respond_outcome_unknown(ctx);
+        return;
+    }
     http_respond_error(ctx, 503, "unavailable",
                        "The request did not finish in time; please try again.", NULL);
+}
+
+void http_respond_outcome_unknown(http_ctx_t *ctx)
+{
+    http_respond_error(ctx, 503, "unavailable",
+                       "The database's answer was lost: the change may or may not have been "
+                       "made. Check before trying again.",
+                       NULL);
 }
 
 static void on_index_done(void *arg, int status)
@@ -387,8 +431,11 @@ static const char database_unavailable[] = "The database is unavailable; please 
 
 void http_respond_database_error(http_ctx_t *ctx, const char *sqlstate)
 {
-    if (sqlstate == NULL || strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57014") == 0 ||
-        strncmp(sqlstate, "53", 2) == 0 || strcmp(sqlstate, "57P01") == 0) {
+    if (sqlstate && strcmp(sqlstate, STORE_SQLSTATE_OUTCOME_UNKNOWN) == 0) {
+        http_respond_outcome_unknown(ctx);
+        return;
+    }
+    if (sqlstate == NULL || store_sqlstate_is_transient(sqlstate)) {
         http_respond_error(ctx, 503, "unavailable",
                            strcmp(sqlstate ? sqlstate : "", "57014") == 0
                                ? "The database did not answer in time; please try again."
@@ -428,22 +475,28 @@ void http_query(http_ctx_t *ctx, const char *statement, int count, const char *c
     ctx->query = store_query(pool, statement, count, values, on_query_done, ctx);
     if (ctx->query == NULL) {
         ctx->refs--;
-        /* refused at once: every connection is down, or the queue is full */
-        http_respond_error(ctx, 503, "unavailable",
-                           store_pool_ready_count(pool) == 0
-                               ? database_unavailable
-                               : "Too many requests are waiting for the database; please try "
-                                 "again.",
-                           NULL);
+        http_respond_refused(ctx);
     }
+}
+
+void http_respond_refused(http_ctx_t *ctx)
+{
+    /* refused at once: every connection is down, or the queue is full */
+    http_respond_error(ctx, 503, "unavailable",
+                       store_pool_ready_count(ctx->server->options.pool) == 0
+                           ? database_unavailable
+                           : "Too many requests are waiting for the database; please try again.",
+                       NULL);
 }
 
 /* ---- operations of other layers ----------------------------------------------------------- */
 
-void http_wait(http_ctx_t *ctx, void *operation, void (*cancel)(void *operation))
+void http_wait(http_ctx_t *ctx, void *operation, void (*cancel)(void *operation),
+               bool (*sent)(const void *operation))
 {
     ctx->wait_operation = operation;
     ctx->wait_cancel = cancel;
+    ctx->wait_sent = sent;
     ctx->refs++;
 }
 
@@ -564,19 +617,40 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 /* ---- start and stop -------------------------------------------------------------------------- */
 
+/* A client connection: counted while open, so that their number (and the request body
+ * each may hold) stays bounded. */
+typedef struct {
+    uv_tcp_t tcp; /* first: the handle is the connection */
+    http_server_t *server;
+} connection_t;
+
+static void on_connection_closed(uv_handle_t *handle)
+{
+    connection_t *c = (connection_t *)handle;
+    c->server->connections--;
+    free(c);
+}
+
 static void on_accept(uv_stream_t *listener, int status)
 {
     http_server_t *s = listener->data;
     if (status != 0)
         return;
-    uv_tcp_t *conn = slotd_malloc(sizeof(*conn));
-    uv_tcp_init(listener->loop, conn);
-    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+    connection_t *c = slotd_malloc(sizeof(*c));
+    c->server = s;
+    s->connections++;
+    uv_tcp_init(listener->loop, &c->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+        uv_close((uv_handle_t *)&c->tcp, on_connection_closed);
         return;
     }
-    uv_tcp_nodelay(conn, 1);
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
+    if (s->connections > s->options.max_connections) {
+        s->connections_refused++;
+        uv_close((uv_handle_t *)&c->tcp, on_connection_closed);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, on_connection_closed);
     h2o_accept(&s->accept, sock);
 }
 
@@ -602,6 +676,12 @@ bool http_parse_listen(const char *listen, struct sockaddr_storage *addr)
     return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)addr) == 0;
 }
 
+int http_listen_port(const struct sockaddr_storage *addr)
+{
+    return ntohs(addr->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)addr)->sin6_port
+                                             : ((const struct sockaddr_in *)addr)->sin_port);
+}
+
 http_server_t *http_server_start(const http_server_options_t *options)
 {
     struct sockaddr_storage addr;
@@ -615,6 +695,8 @@ http_server_t *http_server_start(const http_server_options_t *options)
     s->options = *options;
     if (s->options.response_budget_bytes == 0)
         s->options.response_budget_bytes = DEFAULT_RESPONSE_BUDGET;
+    if (s->options.max_connections <= 0)
+        s->options.max_connections = DEFAULT_MAX_CONNECTIONS;
     /* the operations routes come after the API's */
     size_t total = options->route_count + http__operations_route_count;
     http_route_t *routes = slotd_malloc(total * sizeof(http_route_t));
@@ -657,8 +739,8 @@ http_server_t *http_server_start(const http_server_options_t *options)
     }
     if (rc == 0)
         rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_accept);
+    if (rc == 0 && !options->listen_later)
+        rc = http_server_listen(s);
     if (rc != 0) {
         log_error("listen_failed", "listen", options->listen, "cause", uv_strerror(rc), NULL);
         uv_close((uv_handle_t *)&s->listener, NULL);
@@ -671,6 +753,11 @@ http_server_t *http_server_start(const http_server_options_t *options)
         return NULL;
     }
     return s;
+}
+
+int http_server_listen(http_server_t *s)
+{
+    return uv_listen((uv_stream_t *)&s->listener, 1024, on_accept);
 }
 
 static void on_listener_closed(uv_handle_t *handle)

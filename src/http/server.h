@@ -104,6 +104,8 @@ struct http_ctx {
     store_query_t *query;
     void *wait_operation; /* an operation of another layer (http_wait) */
     void (*wait_cancel)(void *operation);
+    bool (*wait_sent)(const void *operation);
+    bool overtime; /* past the deadline, waiting for a write's answer (see on_deadline) */
     char request_id[24];
     int status;
     char *path_copy;
@@ -128,14 +130,26 @@ typedef struct {
     size_t route_count;
     /** answer bytes all clients may hold unread at once (0: 64 MiB); past it, 503 */
     size_t response_budget_bytes;
+    /** client connections open at once (0: 1000); one more is closed at once. Each may hold
+     *  a request body of up to HTTP_BODY_LIMIT while it arrives. */
+    int max_connections;
     /** one of several processes sharing the address: listen with SO_REUSEPORT */
     bool reuse_port;
     /** which of those processes, from 1 (GET /healthz says it); 0: the only one */
     int worker;
+    /** bind now (so that a taken address fails at once) but accept connections only once
+     *  http_server_listen() is called */
+    bool listen_later;
 } http_server_options_t;
+
+/** Starts accepting connections (after listen_later); 0 or a libuv error code. */
+int http_server_listen(http_server_t *s);
 
 /** Parses "host:port" (IPv4, or [IPv6]); false when it is not one. */
 bool http_parse_listen(const char *listen, struct sockaddr_storage *addr);
+
+/** The port of a parsed listen address. */
+int http_listen_port(const struct sockaddr_storage *addr);
 
 /** Starts listening. Returns NULL after logging why (address in use, bad address). */
 http_server_t *http_server_start(const http_server_options_t *options);
@@ -227,7 +241,14 @@ void http_respond_not_found(http_ctx_t *ctx, const char *what);
 /** 500 internal, logged with the request id and `what` (never shown to the client). */
 void http_respond_internal(http_ctx_t *ctx, const char *what);
 
-/** 503 for a database that did not answer, 500 for anything else unexpected. */
+/** 503 for work the pool refused to queue: the database is unreachable, or too much waits. */
+void http_respond_refused(http_ctx_t *ctx);
+
+/** 503 for a write whose outcome is unknown (its answer was lost or is too late). */
+void http_respond_outcome_unknown(http_ctx_t *ctx);
+
+/** 503 for a database that did not answer (saying so when a write may have taken effect:
+ *  STORE_SQLSTATE_OUTCOME_UNKNOWN), 500 for anything else unexpected. */
 void http_respond_database_error(http_ctx_t *ctx, const char *sqlstate);
 
 /**
@@ -243,9 +264,12 @@ void http_query(http_ctx_t *ctx, const char *statement, int count, const char *c
  * or typed-store call): should the request settle first (deadline, client
  * gone), `cancel(operation)` runs and the operation's callback must then never
  * come. Holds a reference to the context: the operation's callback calls
- * http_wait_end() first, answers, then http_wait_release().
+ * http_wait_end() first, answers, then http_wait_release(). `sent` (may be
+ * NULL) says whether the operation's statement is on the wire: a write that
+ * is then past its deadline waits for its answer instead (see on_deadline).
  */
-void http_wait(http_ctx_t *ctx, void *operation, void (*cancel)(void *operation));
+void http_wait(http_ctx_t *ctx, void *operation, void (*cancel)(void *operation),
+               bool (*sent)(const void *operation));
 
 /** The awaited operation is over (it calls back now): nothing is left to cancel. */
 void http_wait_end(http_ctx_t *ctx);

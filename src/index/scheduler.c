@@ -37,10 +37,14 @@ typedef struct {
     size_t count, capacity;
 } work_list_t;
 
-/* One object's reloads: `current` waits for the one in flight, `next` for the one after. */
-typedef struct {
+/* One object's reloads: `current` waits for the one in flight, `next` for the one after.
+ * Keyed by (organization, id): nothing stops two organizations' rows from sharing an id
+ * (one copied from another), so the map's entry for an id is a chain of them. */
+typedef struct inflight {
+    eng_id_t org;
     bool loading, dirty;
     waiters_t current, next;
+    struct inflight *same_id; /* another organization's object with this id */
 } inflight_t;
 
 /* A waiter of an organization's next rebuild; armed once such a rebuild runs. */
@@ -127,22 +131,39 @@ bool idx_sched_covered(const idx_sched_t *s, const eng_id_t *org)
     return false;
 }
 
-static inflight_t *inflight_of(idx_sched_t *s, const eng_id_t *id)
+static inflight_t *inflight_find(idx_sched_t *s, const eng_id_t *org, const eng_id_t *id)
 {
     inflight_t *f = idmap_get(&s->inflight, id);
+    while (f && !same_id(&f->org, org))
+        f = f->same_id;
+    return f;
+}
+
+static inflight_t *inflight_of(idx_sched_t *s, const eng_id_t *org, const eng_id_t *id)
+{
+    inflight_t *f = inflight_find(s, org, id);
     if (f == NULL) {
         f = slotd_calloc(1, sizeof(*f));
+        f->org = *org;
+        f->same_id = idmap_get(&s->inflight, id);
         idmap_put(&s->inflight, id, f);
     }
     return f;
 }
 
 /* Frees an object's reload state once nothing is in flight or waiting. */
-static void inflight_settle(idx_sched_t *s, const eng_id_t *id)
+static void inflight_settle(idx_sched_t *s, const eng_id_t *org, const eng_id_t *id)
 {
-    inflight_t *f = idmap_get(&s->inflight, id);
+    inflight_t *head = idmap_get(&s->inflight, id), **link = &head;
+    while (*link && !same_id(&(*link)->org, org))
+        link = &(*link)->same_id;
+    inflight_t *f = *link;
     if (f && !f->loading && !f->dirty && f->current.count == 0 && f->next.count == 0) {
-        idmap_remove(&s->inflight, id);
+        *link = f->same_id;
+        if (head)
+            idmap_put(&s->inflight, id, head);
+        else
+            idmap_remove(&s->inflight, id);
         free(f->current.items);
         free(f->next.items);
         free(f);
@@ -168,7 +189,7 @@ static void start_rebuild(idx_sched_t *s, const idx_work_t *w)
 
 static void start_reload(idx_sched_t *s, const idx_work_t *w)
 {
-    inflight_t *f = inflight_of(s, &w->id);
+    inflight_t *f = inflight_of(s, &w->org, &w->id);
     if (f->loading) {
         f->dirty = true;
         return;
@@ -224,7 +245,7 @@ void idx_sched_request(idx_sched_t *s, const idx_work_t *work, idx_waiter_cb don
                                     s->org_waiter_count + 1, sizeof(org_waiter_t));
         s->org_waiters[s->org_waiter_count++] = (org_waiter_t){w.org, {done, arg}, false};
     } else if (done) {
-        waiters_add(&inflight_of(s, &w.id)->next, (waiter_t){done, arg});
+        waiters_add(&inflight_of(s, &w.org, &w.id)->next, (waiter_t){done, arg});
     }
     dispatch(s, &w);
 }
@@ -254,13 +275,13 @@ static void drop_org_work(idx_sched_t *s, const eng_id_t *org, waiters_t *releas
             s->deferred.items[kept++] = *w;
             continue;
         }
-        inflight_t *f = is_rebuild(w) ? NULL : idmap_get(&s->inflight, &w->id);
+        inflight_t *f = is_rebuild(w) ? NULL : inflight_find(s, &w->org, &w->id);
         if (f) {
             waiters_move(release, &f->next);
             if (!f->loading) /* one in flight finds the organization gone itself */
                 waiters_move(release, &f->current);
             f->dirty = false;
-            inflight_settle(s, &w->id);
+            inflight_settle(s, &w->org, &w->id);
         }
     }
     s->deferred.count = kept;
@@ -309,7 +330,7 @@ static void rebuild_done(idx_sched_t *s, const idx_work_t *w, idx_outcome_t outc
 
 static void reload_done(idx_sched_t *s, const idx_work_t *w, idx_outcome_t outcome)
 {
-    inflight_t *f = inflight_of(s, &w->id);
+    inflight_t *f = inflight_of(s, &w->org, &w->id);
     f->loading = false;
     waiters_t release = {0};
     if (outcome == IDX_FAILED || outcome == IDX_DEFERRED) {
@@ -333,7 +354,7 @@ static void reload_done(idx_sched_t *s, const idx_work_t *w, idx_outcome_t outco
         f->dirty = false;
         dispatch(s, w);
     }
-    inflight_settle(s, &w->id);
+    inflight_settle(s, &w->org, &w->id);
     waiters_call(&release, 0);
 }
 
@@ -377,13 +398,13 @@ void idx_sched_stats(const idx_sched_t *s, idx_sched_stats_t *stats)
     *stats = s->stats;
     stats->deferred = s->deferred.count;
     stats->pending_retries = s->retry.count;
-    stats->inflight_entries = s->inflight.count;
     stats->waiters = s->org_waiter_count;
-    for (size_t i = 0; i < s->inflight.capacity; i++) {
-        inflight_t *f = s->inflight.entries[i].value;
-        if (f)
+    stats->inflight_entries = 0;
+    for (size_t i = 0; i < s->inflight.capacity; i++)
+        for (inflight_t *f = s->inflight.entries[i].value; f; f = f->same_id) {
+            stats->inflight_entries++;
             stats->waiters += f->current.count + f->next.count;
-    }
+        }
 }
 
 idx_sched_t *idx_sched_new(const idx_sched_host_t *host)
@@ -399,10 +420,12 @@ void idx_sched_close(idx_sched_t *s, int status)
     waiters_t release = {0};
     for (size_t i = 0; i < s->inflight.capacity; i++) {
         inflight_t *f = s->inflight.entries[i].value;
-        if (f) {
+        while (f) {
+            inflight_t *next = f->same_id;
             waiters_move(&release, &f->current);
             waiters_move(&release, &f->next);
             free(f);
+            f = next;
         }
     }
     idmap_free(&s->inflight);

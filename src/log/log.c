@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,45 +173,73 @@ void log_stop(void)
 
 /* ---- building a line ---------------------------------------------------------------------- */
 
-static void put(log_line_t *line, const char *text, size_t length)
+/* Room always kept at the end of a line for what a cut line ends with: ,"cut":true}\n */
+#define LINE_RESERVE 16
+
+static bool fits(const log_line_t *line, size_t length)
 {
-    /* keep room for the closing "}\n" */
-    if (line->length + length + 2 > LOG_LINE_MAX) {
+    return line->length + length + LINE_RESERVE <= LOG_LINE_MAX;
+}
+
+static bool put(log_line_t *line, const char *text, size_t length)
+{
+    if (!fits(line, length)) {
         line->cut = 1;
-        return;
+        return false;
     }
     memcpy(line->text + line->length, text, length);
     line->length += length;
+    return true;
 }
 
-static void put_escaped(log_line_t *line, const char *value)
+/* A JSON string of `value`. One too long for the line is cut, never in the middle of an
+ * escape or of a UTF-8 sequence, and closed: the line stays valid JSON. */
+static bool put_escaped(log_line_t *line, const char *value)
 {
     static const char hex[] = "0123456789abcdef";
+    if (!fits(line, 2)) {
+        line->cut = 1;
+        return false;
+    }
     put(line, "\"", 1);
-    const char *run = value;
     for (const char *p = value; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        put(line, run, (size_t)(p - run));
-        char escape[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        char piece[6] = {(char)c};
+        size_t length = 1;
         if (c == '"' || c == '\\') {
-            escape[1] = (char)c;
-            put(line, escape, 2);
-        } else {
-            put(line, escape, 6);
+            piece[0] = '\\', piece[1] = (char)c, length = 2;
+        } else if (c < 0x20) {
+            memcpy(piece, (char[6]){'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]}, 6);
+            length = 6;
         }
-        run = p + 1;
+        if (!fits(line, length + 1)) { /* + the closing quote */
+            line->cut = 1;
+            if ((c & 0xc0) == 0x80) { /* stopped inside a character: drop its first bytes */
+                while ((unsigned char)line->text[line->length - 1] >= 0x80 &&
+                       ((unsigned char)line->text[line->length - 1] & 0xc0) == 0x80)
+                    line->length--;
+                if ((unsigned char)line->text[line->length - 1] >= 0xc0)
+                    line->length--;
+            }
+            break;
+        }
+        memcpy(line->text + line->length, piece, length);
+        line->length += length;
     }
-    put(line, run, strlen(run));
-    put(line, "\"", 1);
+    line->text[line->length++] = '"'; /* room kept above */
+    return true;
 }
 
-static void put_key(log_line_t *line, const char *key)
+/* A field's key; false (and nothing written) when the line has no room for it. */
+static bool put_key(log_line_t *line, const char *key)
 {
-    put(line, ",", 1);
-    put_escaped(line, key);
-    put(line, ":", 1);
+    size_t start = line->length;
+    int was_cut = line->cut; /* a key is never cut: it is there whole, or not at all */
+    if (put(line, ",", 1) && put_escaped(line, key) && line->cut == was_cut && put(line, ":", 1))
+        return true;
+    line->length = start;
+    line->cut = 1;
+    return false;
 }
 
 void log_begin(log_line_t *line, log_level_t level, const char *event)
@@ -229,27 +258,37 @@ void log_begin(log_line_t *line, log_level_t level, const char *event)
     put_escaped(line, event);
 }
 
+/* A field whose value is `text` as it is (a number, null); nothing when it does not fit. */
+static void put_plain(log_line_t *line, const char *key, const char *text)
+{
+    size_t start = line->length;
+    if (put_key(line, key) && !put(line, text, strlen(text)))
+        line->length = start;
+}
+
 void log_str(log_line_t *line, const char *key, const char *value)
 {
-    put_key(line, key);
-    if (value)
-        put_escaped(line, value);
-    else
-        put(line, "null", 4);
+    if (value == NULL) {
+        put_plain(line, key, "null");
+        return;
+    }
+    size_t start = line->length;
+    if (put_key(line, key) && !put_escaped(line, value))
+        line->length = start;
 }
 
 void log_int(log_line_t *line, const char *key, long long value)
 {
     char text[24];
-    put_key(line, key);
-    put(line, text, (size_t)snprintf(text, sizeof(text), "%lld", value));
+    snprintf(text, sizeof(text), "%lld", value);
+    put_plain(line, key, text);
 }
 
 void log_ms(log_line_t *line, const char *key, double value)
 {
     char text[40];
-    put_key(line, key);
-    put(line, text, (size_t)snprintf(text, sizeof(text), "%.3f", value));
+    snprintf(text, sizeof(text), "%.3f", value);
+    put_plain(line, key, text);
 }
 
 static void emit(const char *text, size_t length)
@@ -272,6 +311,10 @@ static void emit(const char *text, size_t length)
 void log_end(log_line_t *line)
 {
     log_state_t *s = &log_state;
+    if (line->cut) { /* room kept for it */
+        memcpy(line->text + line->length, ",\"cut\":true", 11);
+        line->length += 11;
+    }
     memcpy(line->text + line->length, "}\n", 2);
     line->length += 2;
     /* once there is room again, say how many lines were lost */

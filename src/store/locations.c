@@ -165,17 +165,8 @@ store_operation_t *store_locations_list(store_pool_t *pool, const eng_id_t *orga
                                         const eng_id_t *cursor, int limit,
                                         store_location_list_cb cb, void *arg)
 {
-    char org[37], after[37], fetch[16];
-    codec_format_uuid(organization, org);
-    if (cursor)
-        codec_format_uuid(cursor, after);
-    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
-    const char *values[3] = {org, cursor ? after : NULL, fetch};
-    store_operation_t *operation =
-        store_operation_start(pool, "location_list", 3, values, on_list, (void (*)(void))cb, arg);
-    if (operation)
-        operation->extra = limit;
-    return operation;
+    return store_operation_start_page(pool, "location_list", organization, cursor, limit, on_list,
+                                      (void (*)(void))cb, arg);
 }
 
 /* location_delete answers: live resources, rows deleted, whether it (still) exists. */

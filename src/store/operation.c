@@ -2,7 +2,8 @@
  * Typed-store operations (see operation.h): one query on the pool, whose
  * result is translated into the caller's types before the operation frees
  * itself. The SQLSTATE of an unexpected failure is logged here, where it is
- * known, so that callers see only STORE_E* codes.
+ * known, so that callers see only STORE_E* codes; a foreign-key violation
+ * (23503) is a write naming a row that is not there, STORE_EREFERENCE.
  */
 #include "store/operation.h"
 
@@ -17,22 +18,19 @@
 #include "slotd/codec.h"
 #include "slotd/tz.h"
 
-/* The SQLSTATEs that mean "the database did not answer" rather than "this is wrong". */
-static bool is_unavailable(const char *sqlstate)
-{
-    return strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57014") == 0 ||
-           strncmp(sqlstate, "53", 2) == 0 || strcmp(sqlstate, "57P01") == 0;
-}
-
 static void on_query_done(const PGresult *result, const char *sqlstate, void *arg)
 {
     store_operation_t *operation = arg;
     int error = 0;
     operation->query = NULL;
     if (result == NULL) {
-        error = STORE_EUNAVAILABLE;
+        error = sqlstate && strcmp(sqlstate, STORE_SQLSTATE_OUTCOME_UNKNOWN) == 0
+                    ? STORE_EOUTCOME
+                    : STORE_EUNAVAILABLE;
     } else if (sqlstate) {
-        error = is_unavailable(sqlstate) ? STORE_EUNAVAILABLE : STORE_EINTERNAL;
+        error = store_sqlstate_is_transient(sqlstate) ? STORE_EUNAVAILABLE
+                : strcmp(sqlstate, "23503") == 0      ? STORE_EREFERENCE
+                                                      : STORE_EINTERNAL;
         if (error == STORE_EINTERNAL)
             log_error("store_unexpected_error", "sqlstate", sqlstate, NULL);
     }
@@ -55,6 +53,29 @@ store_operation_t *store_operation_start(store_pool_t *pool, const char *stateme
         return NULL;
     }
     return operation;
+}
+
+store_operation_t *store_operation_start_page(store_pool_t *pool, const char *statement,
+                                              const eng_id_t *organization, const eng_id_t *cursor,
+                                              int limit, store_operation_result_fn on_result,
+                                              void (*callback)(void), void *arg)
+{
+    char org[37], after[37], fetch[16];
+    codec_format_uuid(organization, org);
+    if (cursor)
+        codec_format_uuid(cursor, after);
+    snprintf(fetch, sizeof(fetch), "%d", limit + 1);
+    const char *values[3] = {org, cursor ? after : NULL, fetch};
+    store_operation_t *operation =
+        store_operation_start(pool, statement, 3, values, on_result, callback, arg);
+    if (operation)
+        operation->extra = limit;
+    return operation;
+}
+
+bool store_operation_sent(const store_operation_t *operation)
+{
+    return store_query_sent(operation->query);
 }
 
 void store_operation_cancel(store_operation_t *operation)
@@ -99,6 +120,12 @@ char *store_dates_literal(const int32_t *days, size_t count)
     *p++ = '}';
     *p = 0;
     return text;
+}
+
+void store_date_text(int32_t day, char *text)
+{
+    tz_date_t d = tz_civil_from_days(day);
+    snprintf(text, 16, "%04d-%02d-%02d", (int)d.year, (int)d.month, (int)d.day);
 }
 
 int store_dates_parse(const char *json_text, size_t max, int32_t **days, size_t *count)

@@ -25,13 +25,20 @@ enum {
     STORE_ECONFLICT = -2,    /**< refused because of other rows (e.g. a location still used) */
     STORE_EUNAVAILABLE = -3, /**< the database did not answer (connection, timeout, overload) */
     STORE_EINTERNAL = -4,    /**< anything unexpected (logged with its SQLSTATE) */
-    STORE_EBUSY = -5         /**< the pool refused to queue the operation */
+    STORE_EBUSY = -5,        /**< the pool refused to queue the operation */
+    STORE_EREFERENCE = -6,   /**< a row the write names (e.g. a resource's location) is not a
+                                  live one of the organization */
+    STORE_EOUTCOME = -7      /**< the connection was lost after the statement was sent: it may
+                                  or may not have taken effect */
 };
 
 typedef struct store_operation store_operation_t;
 
 /** Forgets an operation: its callback will not run. The operation is freed. */
 void store_operation_cancel(store_operation_t *operation);
+
+/** True once its statement is on the wire (cancelling no longer keeps it from running). */
+bool store_operation_sent(const store_operation_t *operation);
 
 /* ---- for the typed store files only --------------------------------------------------- */
 
@@ -58,6 +65,17 @@ store_operation_t *store_operation_start(store_pool_t *pool, const char *stateme
                                          store_operation_result_fn on_result,
                                          void (*callback)(void), void *arg);
 
+/**
+ * Starts a list statement of an organization's objects in id order: $1 the
+ * organization, $2 the cursor (the last id of the previous page, or NULL), $3
+ * one row more than the page, whose presence means another page. `limit` is
+ * kept in operation->extra for on_result. NULL when the pool refuses it.
+ */
+store_operation_t *store_operation_start_page(store_pool_t *pool, const char *statement,
+                                              const eng_id_t *organization, const eng_id_t *cursor,
+                                              int limit, store_operation_result_fn on_result,
+                                              void (*callback)(void), void *arg);
+
 /* ---- reading and writing column values ------------------------------------------------ */
 
 /** A nullable text column: NULL when SQL NULL. */
@@ -72,6 +90,9 @@ int store_week_parse(const char *text, eng_week_t *week);
 /** PostgreSQL's date[] literal of local dates (days since 1970-01-01): {YYYY-MM-DD,...};
  *  caller frees. */
 char *store_dates_literal(const int32_t *days, size_t count);
+
+/** A local date (days since 1970-01-01) as YYYY-MM-DD into `text` (16 bytes). */
+void store_date_text(int32_t day, char *text);
 
 /** Parses a JSON array of YYYY-MM-DD dates of at most `max` items into *days (caller frees);
  *  0, or STORE_EINTERNAL. */

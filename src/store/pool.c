@@ -71,6 +71,7 @@ struct store_query {
     void *arg;
     store_tx_t *tx; /* this queue entry stands for a transaction */
     bool cancelled;
+    bool sent; /* on the wire: it may run to its end whatever happens here */
 };
 
 typedef enum {
@@ -156,6 +157,20 @@ store_error_t store_error_from_sqlstate(const char *s)
     return STORE_E_OTHER;
 }
 
+bool store_sqlstate_is_transient(const char *s)
+{
+    static const char *const exact[] = {"57014", "57P01", "57P02", "57P03",
+                                        "40001", "40P01", "55P03", "25006"};
+    if (s == NULL)
+        return false;
+    if (strncmp(s, "08", 2) == 0 || strncmp(s, "53", 2) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+        if (strcmp(s, exact[i]) == 0)
+            return true;
+    return false;
+}
+
 const char *store_strerror(int error)
 {
     switch (error) {
@@ -230,8 +245,12 @@ static void free_query(store_query_t *q)
 
 static void finish_query(store_query_t *q, const PGresult *result)
 {
+    /* a statement sent on a connection that was then lost may or may not have taken effect */
+    const char *sqlstate = result    ? result_sqlstate(result)
+                           : q->sent ? STORE_SQLSTATE_OUTCOME_UNKNOWN
+                                     : NULL;
     if (!q->cancelled)
-        q->cb(result, result ? result_sqlstate(result) : NULL, q->arg);
+        q->cb(result, sqlstate, q->arg);
     free_query(q);
 }
 
@@ -906,6 +925,7 @@ static void run_query(conn_t *c, store_query_t *q)
         io_pgconn_reset(c->io, false);
         return;
     }
+    q->sent = true;
     io_pgconn_sent(c->io);
 }
 
@@ -1000,6 +1020,11 @@ store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
     enqueue(pool, q);
     pool_kick(pool); /* what it dispatches may be a transaction queued before this query */
     return q;
+}
+
+bool store_query_sent(const store_query_t *query)
+{
+    return query && query->sent;
 }
 
 void store_query_cancel(store_query_t *query)

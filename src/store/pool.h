@@ -56,6 +56,16 @@ typedef enum {
 /** The error for a SQLSTATE (NULL: STORE_OK). */
 store_error_t store_error_from_sqlstate(const char *sqlstate);
 
+/**
+ * True for a SQLSTATE that says "not now" rather than "this is wrong": the
+ * connection or the server went away (class 08, 57P01..57P03), it is out of
+ * resources (class 53), a timeout (57014), a serialization failure or
+ * deadlock (40001, 40P01), a lock not available (55P03), or a read-only
+ * server (25006, a standby after a failover). The same request may succeed
+ * later: answer 503, not 500.
+ */
+bool store_sqlstate_is_transient(const char *sqlstate);
+
 /** A short English name of a store_error_t, for logs. */
 const char *store_strerror(int error);
 
@@ -66,9 +76,17 @@ typedef struct {
 } store_statement_t;
 
 /**
+ * SQLSTATE 08007 (transaction resolution unknown): the connection was lost
+ * after the statement was sent, so it may or may not have taken effect.
+ */
+#define STORE_SQLSTATE_OUTCOME_UNKNOWN "08007"
+
+/**
  * Called once per query with its result (owned by the pool: valid only during
- * the call) or NULL when the query could not run (connection lost, pool
- * closing). `sqlstate` is the error's SQLSTATE or NULL.
+ * the call) or NULL when the query could not run or its answer was lost.
+ * `sqlstate` is the error's SQLSTATE, or with a NULL result
+ * STORE_SQLSTATE_OUTCOME_UNKNOWN when the statement had been sent (the
+ * connection was lost meanwhile), else NULL (it never ran: pool closing).
  */
 typedef void (*store_query_cb)(const PGresult *result, const char *sqlstate, void *arg);
 
@@ -93,8 +111,12 @@ store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *option
 store_query_t *store_query(store_pool_t *pool, const char *statement, int count,
                            const char *const *values, store_query_cb cb, void *arg);
 
-/** Forgets a query: its callback will not run. */
+/** Forgets a query: its callback will not run. A query not yet sent never runs; one that
+ *  was sent runs to its end on the server all the same. */
 void store_query_cancel(store_query_t *query);
+
+/** True once the query is on the wire: cancelling it no longer keeps it from taking effect. */
+bool store_query_sent(const store_query_t *query);
 
 /* ---- transactions ---------------------------------------------------------------------------- */
 

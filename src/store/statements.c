@@ -3,34 +3,6 @@
 
 #include "store_sql.h"
 
-/* A resource as the API shows it; needs r (resources), o (organizations), l (locations). */
-#define RESOURCE_COLUMNS                                                                           \
-    "r.id, r.kind, r.name, r.location_id, r.email, r.phone, "                                      \
-    "coalesce(r.timezone, l.timezone, o.timezone), r.working_hours::text, r.active, "              \
-    "extract(epoch FROM r.created_at)::bigint, extract(epoch FROM r.updated_at)::bigint, "         \
-    "o.timezone "
-#define RESOURCE_JOINS                                                                             \
-    "JOIN organizations o ON o.id = r.organization_id "                                            \
-    "LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id "
-/* A service as the API shows it, but for its requirements; needs s and o. */
-#define SERVICE_COLUMNS                                                                            \
-    "s.id, s.name, s.duration_minutes, s.slot_interval_minutes, s.buffer_before_minutes, "         \
-    "s.buffer_after_minutes, s.min_notice_minutes, s.max_advance_days, s.price::text, "            \
-    "s.currency, s.active, extract(epoch FROM s.created_at)::bigint, "                             \
-    "extract(epoch FROM s.updated_at)::bigint, o.timezone, "
-#define SERVICE_REQUIREMENTS(table)                                                                \
-    "(SELECT coalesce(json_agg(json_build_object('resource_ids', q.resource_ids, 'mode', q.mode) " \
-    "ORDER BY q.position), '[]') FROM " table " q WHERE q.organization_id = s.organization_id "    \
-    "AND q.service_id = s.id)::text"
-/* Requirement groups from a JSON parameter: [{"resource_ids":[...],"mode":...}, ...] */
-#define GROUPS_FROM(param)                                                                         \
-    "SELECT s.organization_id, s.id, (g.n - 1)::int, g.v->>'mode', "                               \
-    "ARRAY(SELECT jsonb_array_elements_text(g.v->'resource_ids'))::uuid[] "                        \
-    "FROM s, jsonb_array_elements(" param ") WITH ORDINALITY AS g(v, n)"
-#define LIVE_LOCATION(org, loc)                                                                    \
-    "(" loc "::uuid IS NULL OR EXISTS (SELECT 1 FROM locations x WHERE x.organization_id = " org   \
-    " AND x.id = " loc "::uuid AND x.deleted_at IS NULL))"
-
 const store_statement_t store_statements[] = {
     {"auth_key", "SELECT k.role FROM api_keys k JOIN organizations o ON o.id = k.organization_id "
                  "WHERE k.organization_id = $1 AND k.key_hash = $2::bytea AND k.revoked_at IS NULL "
@@ -45,49 +17,15 @@ const store_statement_t store_statements[] = {
      "WHERE id = $1 AND deleted_at IS NULL "
      "RETURNING id, name, timezone, business_hours::text, to_json(closures)::text"},
 
-    /* ---- resources ---- */
-    {"res_insert",
-     "WITH r AS (INSERT INTO resources (organization_id, kind, name, location_id, email, phone, "
-     "timezone, working_hours, active) "
-     "SELECT $1, $2, $3, $4::uuid, $5, $6, $7, $8::jsonb, $9::boolean WHERE " LIVE_LOCATION(
-         "$1", "$4") " RETURNING *) SELECT " RESOURCE_COLUMNS "FROM r " RESOURCE_JOINS},
-    {"res_get", "SELECT " RESOURCE_COLUMNS "FROM resources r " RESOURCE_JOINS
-                "WHERE r.organization_id = $1 AND r.id = $2 AND r.deleted_at IS NULL"},
-    {"res_list", "SELECT " RESOURCE_COLUMNS "FROM resources r " RESOURCE_JOINS
-                 "WHERE r.organization_id = $1 AND r.deleted_at IS NULL "
-                 "AND ($2::uuid IS NULL OR r.id > $2::uuid) ORDER BY r.id LIMIT $3"},
-    /* $5/$7/$9/$11: whether location_id/email/phone/timezone were sent (they may be null) */
-    {"res_update",
-     "WITH r AS (UPDATE resources SET kind = coalesce($3, kind), name = coalesce($4, name), "
-     "location_id = CASE WHEN $5::boolean THEN $6::uuid ELSE location_id END, "
-     "email = CASE WHEN $7::boolean THEN $8 ELSE email END, "
-     "phone = CASE WHEN $9::boolean THEN $10 ELSE phone END, "
-     "timezone = CASE WHEN $11::boolean THEN $12 ELSE timezone END, "
-     "working_hours = coalesce($13::jsonb, working_hours), active = coalesce($14::boolean, active) "
-     "WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL AND " LIVE_LOCATION(
-         "$1", "$6") " RETURNING *) SELECT " RESOURCE_COLUMNS "FROM r " RESOURCE_JOINS},
-    {"res_exists",
-     "SELECT 1 FROM resources WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL"},
-    {"res_delete", "UPDATE resources SET deleted_at = now() WHERE organization_id = $1 AND id = $2 "
-                   "AND deleted_at IS NULL RETURNING id"},
-    {"ovr_put",
-     "INSERT INTO resource_overrides (organization_id, resource_id, day, hours) "
-     "SELECT $1, $2, $3::date, $4::jsonb WHERE EXISTS (SELECT 1 FROM resources "
-     "WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL) "
-     "ON CONFLICT (organization_id, resource_id, day) DO UPDATE SET hours = EXCLUDED.hours "
-     "RETURNING day::text, hours::text, xmax = 0"},
-    {"ovr_delete",
-     "DELETE FROM resource_overrides WHERE organization_id = $1 AND resource_id = $2 "
-     "AND day = $3::date AND EXISTS (SELECT 1 FROM resources WHERE organization_id = $1 "
-     "AND id = $2 AND deleted_at IS NULL) RETURNING day"},
-    /* first column: does the resource exist; then the overrides in [$3, $4], after $5 */
-    {"ovr_list",
-     "SELECT r.id IS NOT NULL, v.day::text, v.hours::text FROM (SELECT 1) one "
-     "LEFT JOIN resources r ON r.organization_id = $1 AND r.id = $2 AND r.deleted_at IS NULL "
-     "LEFT JOIN LATERAL (SELECT day, hours FROM resource_overrides "
-     "  WHERE organization_id = $1 AND resource_id = $2 AND ($3::date IS NULL OR day >= $3::date) "
-     "  AND ($4::date IS NULL OR day <= $4::date) AND ($5::date IS NULL OR day > $5::date) "
-     "  ORDER BY day LIMIT $6) v ON r.id IS NOT NULL ORDER BY v.day"},
+    /* ---- resources and overrides: src/store/sql/resources.sql ---- */
+    {"resource_insert", store_sql_resource_insert},
+    {"resource_get", store_sql_resource_get},
+    {"resource_list", store_sql_resource_list},
+    {"resource_update", store_sql_resource_update},
+    {"resource_delete", store_sql_resource_delete},
+    {"override_put", store_sql_override_put},
+    {"override_delete", store_sql_override_delete},
+    {"override_list", store_sql_override_list},
 
     /* ---- locations: src/store/sql/locations.sql ---- */
     {"location_insert", store_sql_location_insert},
@@ -124,96 +62,12 @@ const store_statement_t store_statements[] = {
      "AND id = $3 AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM resources WHERE "
      "organization_id = $1 AND id = $2 AND deleted_at IS NULL) RETURNING id"},
 
-    /* ---- services ---- */
-    {"svc_check_resources",
-     "SELECT id::text FROM resources WHERE organization_id = $1 AND id = ANY($2::uuid[]) "
-     "AND deleted_at IS NULL"},
-    {"svc_insert",
-     "WITH s AS (INSERT INTO services (organization_id, name, duration_minutes, "
-     "slot_interval_minutes, buffer_before_minutes, buffer_after_minutes, min_notice_minutes, "
-     "max_advance_days, price, currency, active) VALUES ($1, $2, $3::int, $4::int, $5::int, "
-     "$6::int, $7::int, $8::int, $9::numeric, $10, $11::boolean) RETURNING *), "
-     "ins AS (INSERT INTO service_requirements (organization_id, service_id, position, mode, "
-     "resource_ids) " GROUPS_FROM(
-         "$12::jsonb") " RETURNING *) "
-                       "SELECT " SERVICE_COLUMNS SERVICE_REQUIREMENTS(
-                           "ins") " FROM s "
-                                  "JOIN organizations o ON o.id = s.organization_id"},
-    {"svc_get", "SELECT " SERVICE_COLUMNS SERVICE_REQUIREMENTS(
-                    "service_requirements") " FROM services s JOIN organizations o ON o.id = "
-                                            "s.organization_id "
-                                            "WHERE s.organization_id = $1 AND s.id = $2 AND "
-                                            "s.deleted_at IS NULL"},
-    {"svc_list",
-     "SELECT " SERVICE_COLUMNS SERVICE_REQUIREMENTS(
-         "service_requirements") " FROM services s JOIN organizations o ON o.id = "
-                                 "s.organization_id "
-                                 "WHERE s.organization_id = $1 AND s.deleted_at IS NULL "
-                                 "AND ($2::uuid IS NULL OR s.id > $2::uuid) ORDER BY s.id LIMIT "
-                                 "$3"},
-    /* $5/$10/$12/$14: whether the nullable fields were sent; $17: new groups or NULL */
-    {"svc_update",
-     "WITH s AS (UPDATE services SET name = coalesce($3, name), "
-     "duration_minutes = coalesce($4::int, duration_minutes), "
-     "slot_interval_minutes = CASE WHEN $5::boolean THEN $6::int ELSE "
-     "slot_interval_minutes END, "
-     "buffer_before_minutes = coalesce($7::int, buffer_before_minutes), "
-     "buffer_after_minutes = coalesce($8::int, buffer_after_minutes), "
-     "min_notice_minutes = coalesce($9::int, min_notice_minutes), "
-     "max_advance_days = CASE WHEN $10::boolean THEN $11::int ELSE max_advance_days "
-     "END, "
-     "price = CASE WHEN $12::boolean THEN $13::numeric ELSE price END, "
-     "currency = CASE WHEN $14::boolean THEN $15 ELSE currency END, "
-     "active = coalesce($16::boolean, active) "
-     "WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *), "
-     "del AS (DELETE FROM service_requirements d USING s WHERE $17::jsonb IS NOT "
-     "NULL "
-     "AND d.organization_id = s.organization_id AND d.service_id = s.id "
-     "AND d.position >= jsonb_array_length($17::jsonb) RETURNING 1), "
-     "ins AS (INSERT INTO service_requirements (organization_id, service_id, "
-     "position, mode, "
-     "resource_ids) " GROUPS_FROM(
-         "coalesce($17::jsonb, '[]')") " ON CONFLICT (organization_id, service_id, "
-                                       "position) DO UPDATE SET mode = "
-                                       "EXCLUDED.mode, "
-                                       "resource_ids = EXCLUDED.resource_ids "
-                                       "RETURNING *) "
-                                       "SELECT " SERVICE_COLUMNS "CASE WHEN $17::jsonb IS NULL "
-                                       "THEN " SERVICE_REQUIREMENTS(
-                                           "service_"
-                                           "requirements") " ELSE " SERVICE_REQUIREMENTS("ins") " E"
-                                                                                                "ND"
-                                                                                                " F"
-                                                                                                "RO"
-                                                                                                "M "
-                                                                                                "s "
-                                                                                                "JO"
-                                                                                                "IN"
-                                                                                                " o"
-                                                                                                "rg"
-                                                                                                "an"
-                                                                                                "iz"
-                                                                                                "at"
-                                                                                                "io"
-                                                                                                "ns"
-                                                                                                " o"
-                                                                                                " "
-                                                                                                "ON"
-                                                                                                " o"
-                                                                                                ".i"
-                                                                                                "d "
-                                                                                                "= "
-                                                                                                "s."
-                                                                                                "or"
-                                                                                                "ga"
-                                                                                                "ni"
-                                                                                                "za"
-                                                                                                "ti"
-                                                                                                "on"
-                                                                                                "_i"
-                                                                                                "d"},
-    {"svc_delete", "UPDATE services SET deleted_at = now() WHERE organization_id = $1 AND id = $2 "
-                   "AND deleted_at IS NULL RETURNING id"},
+    /* ---- services: src/store/sql/services.sql ---- */
+    {"service_insert", store_sql_service_insert},
+    {"service_get", store_sql_service_get},
+    {"service_list", store_sql_service_list},
+    {"service_update", store_sql_service_update},
+    {"service_delete", store_sql_service_delete},
 };
 
 const size_t store_statement_count = sizeof(store_statements) / sizeof(store_statements[0]);

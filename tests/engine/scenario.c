@@ -17,6 +17,17 @@ void sc_week_days(eng_week_t *w, int first_weekday, int last_weekday, int start_
     }
 }
 
+eng_resource_t *sc_resource_every_day(eng_org_t *org, tz_zone_t *z, uint8_t id, int start_minute,
+                                      int end_minute)
+{
+    eng_id_t rid = {{id}};
+    eng_resource_t *r = eng_resource_new(org, &rid, z);
+    eng_week_t week = {0};
+    sc_week_days(&week, 0, 6, start_minute, end_minute);
+    CHECK_EQ(eng_resource_set_week(r, &week), 0);
+    return r;
+}
+
 void sc_init(scenario_t *s, const char *zone)
 {
     memset(s, 0, sizeof(*s));

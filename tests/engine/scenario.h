@@ -102,6 +102,10 @@ typedef struct {
 void sc_init(scenario_t *s, const char *zone);
 
 /** Sets every weekday (Mon-Fri) of a week to one range. */
+/** A new resource of `org` (id {first byte}) in zone `z`, open start..end minutes every day. */
+eng_resource_t *sc_resource_every_day(eng_org_t *org, tz_zone_t *z, uint8_t id, int start_minute,
+                                      int end_minute);
+
 void sc_week_days(eng_week_t *w, int first_weekday, int last_weekday, int start_minute,
                   int end_minute);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "slotd/engine.h"
+#include "scenario.h"
 #include "test.h"
 
 static double mono_now(void)
@@ -33,14 +34,7 @@ TEST(check_far_ahead_on_a_grid_set_years_before_is_fast)
     tz_zone_t *z;
     CHECK_EQ(tz_zone_find("Europe/Warsaw", &z), 0);
     eng_org_t *org = eng_org_new(z);
-    eng_id_t id = {{1}};
-    eng_resource_t *r = eng_resource_new(org, &id, z);
-    eng_week_t week = {0};
-    for (int d = 0; d < 7; d++) {
-        week.day[d].count = 1;
-        week.day[d].ranges[0] = (eng_hours_range_t){0, 1440};
-    }
-    CHECK_EQ(eng_resource_set_week(r, &week), 0);
+    eng_resource_t *r = sc_resource_every_day(org, z, 1, 0, 1440);
     eng_service_spec_t spec = {
         .duration_minutes = 7, .interval_minutes = 7, .max_advance_days = -1};
     eng_service_t *service;
@@ -87,10 +81,7 @@ TEST(check_agrees_with_the_slot_query_over_long_chains)
             eng_id_t id = {{(uint8_t)(i + 1)}};
             r[i] = eng_resource_new(org, &id, z);
             eng_week_t week = {0};
-            for (int d = 0; d < 7; d++) {
-                week.day[d].count = 1;
-                week.day[d].ranges[0] = (eng_hours_range_t){0, 1440};
-            }
+            sc_week_days(&week, 0, 6, 0, 1440);
             CHECK_EQ(eng_resource_set_week(r[i], &week), 0);
             int bookings = (int)(next_u64(&x) % 12);
             for (int k = 0; k < bookings; k++) {

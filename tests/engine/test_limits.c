@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "slotd/codec.h"
+#include "scenario.h"
 #include "test.h"
 
 static double clock_now(void)
@@ -77,14 +78,7 @@ TEST(limits_a_slot_query_in_year_9999_is_fast)
     tz_zone_t *z;
     CHECK_EQ(tz_zone_find("Europe/Warsaw", &z), 0);
     eng_org_t *org = eng_org_new(z);
-    eng_id_t id = {{1}};
-    eng_resource_t *r = eng_resource_new(org, &id, z);
-    eng_week_t week = {0};
-    for (int d = 0; d < 7; d++) {
-        week.day[d].count = 1;
-        week.day[d].ranges[0] = (eng_hours_range_t){9 * 60, 17 * 60};
-    }
-    CHECK_EQ(eng_resource_set_week(r, &week), 0);
+    eng_resource_t *r = sc_resource_every_day(org, z, 1, 9 * 60, 17 * 60);
     eng_service_spec_t spec = {.duration_minutes = 30, .max_advance_days = -1};
     eng_service_t *service;
     CHECK_EQ(eng_service_new(org, &spec, &service), 0);

@@ -26,7 +26,7 @@
 #include "db.h"
 #include "test.h"
 
-static int free_port(void)
+int api_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -239,10 +239,33 @@ void api_start(api_server_t *s, const char *const *env)
     memset(s, 0, sizeof(*s));
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s->db = test_db_create(&s->url);
-    s->port = free_port();
+    s->port = api_free_port();
     snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
     spawn(s, env);
     api_create_org(s, "Test Clinic", s->admin_key, s->organization_id);
+}
+
+bool api_answers(api_server_t *s)
+{
+    CURL *curl = curl_easy_init();
+    char url[128];
+    snprintf(url, sizeof(url), "%s/healthz", s->base);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 500L);
+    CURLcode rc = curl_easy_perform(curl);
+    curl_easy_cleanup(curl);
+    return rc == CURLE_OK;
+}
+
+void api_start_peer(api_server_t *peer, const api_server_t *first, const char *const *env)
+{
+    *peer = *first;
+    peer->db = NULL;
+    peer->peer = true;
+    peer->port = api_free_port();
+    snprintf(peer->base, sizeof(peer->base), "http://127.0.0.1:%d", peer->port);
+    spawn(peer, env);
 }
 
 static void spawn(api_server_t *s, const char *const *env)
@@ -254,6 +277,7 @@ static void spawn(api_server_t *s, const char *const *env)
     s->pid = fork();
     if (s->pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
+        setpgid(0, 0); /* a group of its own, as a shell gives a command: kill(-pid) is Ctrl-C */
         setenv("SLOTD_DATABASE_URL", s->url, 1);
         for (size_t i = 0; env && env[i]; i++)
             putenv((char *)env[i]);
@@ -264,15 +288,7 @@ static void spawn(api_server_t *s, const char *const *env)
     }
     /* wait for /healthz */
     for (int i = 0; i < 1000; i++) {
-        CURL *curl = curl_easy_init();
-        char url[128];
-        snprintf(url, sizeof(url), "%s/healthz", s->base);
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 500L);
-        CURLcode rc = curl_easy_perform(curl);
-        curl_easy_cleanup(curl);
-        if (rc == CURLE_OK)
+        if (api_answers(s))
             break;
         int status;
         CHECK(waitpid(s->pid, &status, WNOHANG) == 0); /* still running */
@@ -287,6 +303,35 @@ void api_stop(api_server_t *s)
     for (int i = 0; i < 1500 && waitpid(s->pid, &status, WNOHANG) == 0; i++)
         usleep(10000);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (s->peer)
+        return;
     test_db_drop(s->db);
     curl_global_cleanup();
+}
+
+void api_create_staff_service(api_server_t *s, const char *working_hours, char *staff_id,
+                              char *service_id)
+{
+    char body[1024];
+    snprintf(body, sizeof(body), "{\"kind\":\"staff\",\"name\":\"Anna\",\"working_hours\":%s}",
+             working_hours);
+    json_t *r = api_expect(s, 201, "POST", "/v1/resources", s->admin_key, body);
+    snprintf(staff_id, 40, "%s", api_id(r));
+    json_decref(r);
+    snprintf(body, sizeof(body),
+             "{\"name\":\"Check-up\",\"duration_minutes\":60,\"requirements\":[{\"resource_ids\":"
+             "[\"%s\"],\"mode\":\"any\"}]}",
+             staff_id);
+    r = api_expect(s, 201, "POST", "/v1/services", s->admin_key, body);
+    snprintf(service_id, 40, "%s", api_id(r));
+    json_decref(r);
+}
+
+int api_slot_count(api_server_t *s, const char *path)
+{
+    json_t *r = NULL;
+    int status = api_call(s, "GET", path, s->admin_key, NULL, &r);
+    int count = status == 200 ? (int)json_array_size(json_object_get(r, "slots")) : -1;
+    json_decref(r);
+    return count;
 }

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 typedef struct {
@@ -17,17 +18,29 @@ typedef struct {
     char base[64];
     char admin_key[128];
     char organization_id[40];
+    bool peer; /* shares another server's database (api_start_peer) */
 } api_server_t;
 
 /** Starts slotd serve (extra environment "NAME=value" entries, NULL-terminated) and
  *  creates an organization with an admin key. */
 void api_start(api_server_t *s, const char *const *env);
 
+/** Starts another slotd serve on `first`'s database (its organization and key too) and on
+ *  a port of its own: a second instance. Stop it before `first`. */
+void api_start_peer(api_server_t *peer, const api_server_t *first, const char *const *env);
+
+/** A free TCP port on 127.0.0.1. */
+int api_free_port(void);
+
 /** SIGTERM, and checks that slotd exits 0 within the shutdown deadline. */
 void api_stop(api_server_t *s);
 
 /** Stops slotd (cleanly) and starts a new one on the same database and port. */
 void api_restart(api_server_t *s, const char *const *env);
+
+/** True when a HEAD /healthz is answered at all (no check of the answer: false on a failed
+ *  connection). */
+bool api_answers(api_server_t *s);
 
 /** Waits until /readyz answers 200 (the index is loaded). */
 void api_wait_ready(api_server_t *s);
@@ -44,6 +57,14 @@ void api_create_org(api_server_t *s, const char *name, char *key, char *org_id);
 
 /** Creates a key of a role for an organization. */
 void api_create_key(api_server_t *s, const char *org_id, const char *role, char *key);
+
+/** A staff member working `working_hours` (WEEK JSON) and a 60-minute service that needs
+ *  them: their ids into `staff_id` and `service_id` (40 bytes each). */
+void api_create_staff_service(api_server_t *s, const char *working_hours, char *staff_id,
+                              char *service_id);
+
+/** How many slots GET `path` answers (-1 when it is not 200). */
+int api_slot_count(api_server_t *s, const char *path);
 
 /** One request. Returns the status; *body gets the parsed JSON (or NULL). */
 int api_call(api_server_t *s, const char *method, const char *path, const char *key,

@@ -47,6 +47,71 @@ static size_t raw_exchange(api_server_t *s, const char *request, size_t length, 
     return got;
 }
 
+/* A connection to the server, opened and left idle. */
+static int open_connection(api_server_t *s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)s->port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    return fd;
+}
+
+/* True when the server closes `fd` within a second (read sees the end). */
+static bool closed_by_server(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char byte;
+    return poll(&p, 1, 1000) == 1 && read(fd, &byte, 1) <= 0;
+}
+
+static const char *const five_connections[] = {"SLOTD_MAX_CONNECTIONS=5", NULL};
+
+/* Connections are counted: one past max_connections is closed at once (and counted), and
+ * one closed makes room again. Each could otherwise hold a request body as it arrives. */
+TEST(server_closes_connections_past_max_connections)
+{
+    api_server_t s;
+    api_start(&s, five_connections);
+    api_wait_ready(&s);
+    usleep(300000); /* the server has seen the end of the connections made so far */
+    int fds[5];
+    for (int i = 0; i < 5; i++)
+        fds[i] = open_connection(&s);
+    usleep(100000); /* all accepted */
+    int extra = open_connection(&s);
+    CHECK(closed_by_server(extra));
+    close(extra);
+    for (int i = 0; i < 5; i++) { /* idle, within the limit: still open */
+        struct pollfd p = {.fd = fds[i], .events = POLLIN};
+        CHECK_EQ(poll(&p, 1, 0), 0);
+    }
+    close(fds[0]);
+    usleep(100000);
+    char metrics[65536];
+    CHECK_EQ(api_get_text(&s, "/metrics", metrics, sizeof(metrics)), 200);
+    CHECK(strstr(metrics, "slotd_http_connections_refused_total 1\n") != NULL);
+    for (int i = 1; i < 5; i++)
+        close(fds[i]);
+    api_stop(&s);
+}
+
+/* A body far over the limit is refused by the HTTP library before it is read whole. */
+TEST(server_refuses_a_huge_body_before_reading_it)
+{
+    api_server_t s;
+    api_start(&s, NULL);
+    char request[512], out[4096];
+    int n = snprintf(request, sizeof(request),
+                     "PATCH /v1/organization HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                     "%s\r\nContent-Type: application/json\r\nContent-Length: 8388608\r\n\r\n{",
+                     s.admin_key);
+    raw_exchange(&s, request, (size_t)n, out, sizeof(out));
+    CHECK(strncmp(out, "HTTP/1.1 413", 12) == 0);
+    api_stop(&s);
+}
+
 static int count_of(const char *text, const char *needle)
 {
     int n = 0;
@@ -267,6 +332,14 @@ TEST(server_says_the_database_is_unavailable_when_it_is_down)
     CHECK(strstr(message, "database") != NULL);
     CHECK(strstr(message, "busy") == NULL);
     json_decref(r);
+    /* the same through the typed store and domain layers */
+    static const char *const typed[] = {"/v1/locations", "/v1/resources"};
+    for (size_t i = 0; i < sizeof(typed) / sizeof(typed[0]); i++) {
+        r = api_expect(&s, 503, "GET", typed[i], s.admin_key, NULL);
+        message = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+        CHECK(strstr(message, "database") != NULL);
+        json_decref(r);
+    }
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true", dbname);
     test_db_exec(super, sql);
     PQfinish(super);

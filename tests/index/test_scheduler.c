@@ -80,6 +80,14 @@ static void on_wait(void *arg, int status)
     w->status = status;
 }
 
+/* The `i`th work the scheduler started is `w` (same kind, organization and id). */
+static bool same_started(const host_t *h, int i, const idx_work_t *w)
+{
+    return i >= 0 && i < h->count && h->started[i].kind == w->kind &&
+           memcmp(&h->started[i].org, &w->org, sizeof(w->org)) == 0 &&
+           memcmp(&h->started[i].id, &w->id, sizeof(w->id)) == 0;
+}
+
 /* Loads everything: the first full rebuild, applied. */
 static void load_all(idx_sched_t *s, host_t *h)
 {
@@ -335,4 +343,30 @@ TEST(index_sched_close_calls_every_waiter_with_a_status)
     CHECK_EQ(b.calls, 1);
     CHECK_EQ(b.status, ENG_EUNAVAILABLE);
     (void)c;
+}
+
+/* Two organizations may hold objects with the same id (one copied from the other): their
+ * reloads are each their own, and a waiter is released by its own organization's reload. */
+TEST(index_sched_keeps_the_same_id_in_two_organizations_apart)
+{
+    host_t h;
+    idx_sched_t *s = sched_new(&h);
+    load_all(s, &h);
+    idx_work_t a = resource_work(1, 10), b = resource_work(2, 10);
+    waiter_t wa = {0}, wb = {0};
+    idx_sched_request(s, &a, on_wait, &wa);
+    idx_sched_request(s, &b, on_wait, &wb);
+    int started = h.count;
+    CHECK(same_started(&h, started - 2, &a) && same_started(&h, started - 1, &b));
+    idx_sched_stats_t st;
+    idx_sched_stats(s, &st);
+    CHECK_EQ(st.inflight_entries, 2);
+    idx_sched_done(s, &a, IDX_APPLIED);
+    CHECK_EQ(wa.calls, 1);
+    CHECK_EQ(wb.calls, 0); /* organization 2's object is not reloaded yet */
+    idx_sched_done(s, &b, IDX_APPLIED);
+    CHECK_EQ(wb.calls, 1);
+    idx_sched_stats(s, &st);
+    CHECK_EQ(st.inflight_entries, 0);
+    idx_sched_close(s, ENG_EUNAVAILABLE);
 }

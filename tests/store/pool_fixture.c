@@ -2,6 +2,8 @@
 #include "pool_fixture.h"
 
 #include "db.h"
+#include "store/migrations.h"
+#include "store/statements.h"
 #include "test.h"
 
 void pool_fixture_open(pool_fixture_t *f, const char *setup_sql, store_pool_options_t options)
@@ -13,6 +15,18 @@ void pool_fixture_open(pool_fixture_t *f, const char *setup_sql, store_pool_opti
     uv_loop_init(&f->loop);
     options.url = url;
     f->pool = store_pool_new(&f->loop, &options);
+}
+
+void pool_fixture_open_migrated(pool_fixture_t *f)
+{
+    store_pool_options_t options = {.size = 1,
+                                    .statement_timeout_ms = 5000,
+                                    .statements = store_statements,
+                                    .statement_count = store_statement_count,
+                                    .max_queue = 16};
+    pool_fixture_open(f, NULL, options);
+    char error[1024] = "";
+    CHECK(store_migrate(f->db, error, sizeof(error)) >= 0);
 }
 
 void pool_fixture_close(pool_fixture_t *f)

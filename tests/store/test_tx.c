@@ -111,6 +111,19 @@ TEST(tx_sqlstates_map_to_store_errors)
     CHECK(strcmp(store_strerror(STORE_E_DEADLOCK), "deadlock") == 0);
 }
 
+/* What may succeed if tried again later is 503 to clients, never 500. */
+TEST(tx_transient_sqlstates_are_told_from_errors)
+{
+    static const char *const transient[] = {"08006", "08P01", "53300", "53200", "57014", "57P01",
+                                            "57P02", "57P03", "40001", "40P01", "55P03", "25006"};
+    for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
+        CHECK(store_sqlstate_is_transient(transient[i]));
+    static const char *const wrong[] = {"23505", "23P01", "22P02", "42P01", "XX000", ""};
+    for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++)
+        CHECK(!store_sqlstate_is_transient(wrong[i]));
+    CHECK(!store_sqlstate_is_transient(NULL));
+}
+
 static void body_three_inserts(store_tx_t *tx, void *arg)
 {
     insert(tx, "a", "1", NULL, arg);
