@@ -364,13 +364,6 @@ const char *http_request_header(http_ctx_t *ctx, const char *name, size_t *lengt
     return req->headers.entries[i].value.base;
 }
 
-const char *http_request_body(http_ctx_t *ctx, size_t *length)
-{
-    h2o_req_t *req = ctx->req;
-    *length = req && req->entity.base ? req->entity.len : 0;
-    return *length ? req->entity.base : NULL;
-}
-
 /* ---- answers --------------------------------------------------------------------------- */
 
 void http_respond(http_ctx_t *ctx, int status, json_t *body)

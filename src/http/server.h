@@ -200,9 +200,6 @@ void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const c
  */
 const char *http_request_header(http_ctx_t *ctx, const char *name, size_t *length);
 
-/** The request's raw body (NULL and 0 when it has none). */
-const char *http_request_body(http_ctx_t *ctx, size_t *length);
-
 /**
  * The loop's reusable answer buffer, emptied; write into it, then send it with
  * http_respond_buffer. One per server (its loop runs one handler at a time).
