@@ -288,4 +288,16 @@ int eng_check_booking(eng_workspace_t *workspace, const eng_check_t *check,
 int eng_check_no_overlap(eng_workspace_t *workspace, const eng_service_t *service, int64_t start,
                          int64_t end, int64_t now, eng_resource_t *const *resources, size_t count);
 
+/**
+ * The admin override's check and pick: hours, notice, horizon and the grid are
+ * skipped; the no-overlap rule is not. Resources: the pinned ones, every
+ * member of each `all` group, and per `any` group without a pinned member its
+ * first member, by id, whose [start - bb, end + ba) is free (as
+ * eng_check_no_overlap). On success returns 0 and *picked (valid until the
+ * workspace's next call, sorted by id); ENG_ERESOURCE as eng_check_booking;
+ * ENG_EUNAVAILABLE when a resource it needs is taken.
+ */
+int eng_check_override(eng_workspace_t *workspace, const eng_check_t *check, int64_t end,
+                       eng_resource_t *const **picked, size_t *picked_count);
+
 #endif

@@ -28,16 +28,24 @@
 #include "slotd/codec.h"
 #include "log/log.h"
 #include "slotd/alloc.h"
+#include "store/bookings.h"
 #include "store/keys.h"
 #include "store/migrations.h"
 #include "store/statements.h"
 
 #define FORCE_AFTER_SIGNALS 3
+/* The sweep of expired holds and old idempotency keys: how often, and how many of each at
+ * most per run (a run that reaches it runs again at once). */
+#define SWEEP_INTERVAL_MS 60000
+#define SWEEP_BATCH 1000
 
 typedef struct {
     uv_loop_t *loop;
     uv_signal_t sigterm, sigint;
     uv_timer_t shutdown_deadline;
+    uv_timer_t sweep;
+    store_operation_t *sweeping;  /* the sweep's query in flight */
+    bool sweeps;                  /* this process sweeps (one per instance) */
     uv_timer_t listen_when_ready; /* a restarted worker: accept once the index is loaded */
     http_server_t *server;
     store_pool_t *pool;
@@ -51,6 +59,7 @@ static void on_index_closed(void *arg)
 {
     service_t *svc = arg;
     svc->index = NULL;
+    uv_close((uv_handle_t *)&svc->sweep, NULL);
     uv_close((uv_handle_t *)&svc->sigterm, NULL);
     uv_close((uv_handle_t *)&svc->sigint, NULL);
     /* closing them restored the default action: a signal now would kill the process while
@@ -110,10 +119,45 @@ static void on_signal(uv_signal_t *handle, int signum)
         return;
     }
     log_info("shutdown", "signal", name, NULL);
+    uv_timer_stop(&svc->sweep);
     uv_timer_start(&svc->shutdown_deadline, on_shutdown_deadline,
                    (uint64_t)svc->shutdown_timeout_ms, 0);
     if (svc->server)
         http_server_stop(svc->server, on_server_idle, svc);
+}
+
+static void on_sweep(uv_timer_t *timer);
+
+static void on_swept(void *arg, int error, long holds, long keys)
+{
+    service_t *svc = arg;
+    svc->sweeping = NULL;
+    if (error) {
+        if (svc->signals == 0) /* at shutdown the closing pool ends it: say nothing */
+            log_warn("sweep_failed", "cause", "the database did not answer; the next run retries",
+                     NULL);
+        return;
+    }
+    if (holds || keys) {
+        log_line_t line;
+        log_begin(&line, LOG_INFO, "swept");
+        log_int(&line, "expired_holds", holds);
+        log_int(&line, "idempotency_keys", keys);
+        log_end(&line);
+    }
+    /* a full batch means more are waiting: go on at once, unless shutting down */
+    if ((holds >= SWEEP_BATCH || keys >= SWEEP_BATCH) && svc->signals == 0)
+        uv_timer_start(&svc->sweep, on_sweep, 0, SWEEP_INTERVAL_MS);
+}
+
+/* Deletes expired holds no booking met and idempotency keys past their 24 hours. */
+static void on_sweep(uv_timer_t *timer)
+{
+    service_t *svc = timer->data;
+    if (svc->sweeping || svc->pool == NULL || svc->server == NULL)
+        return;
+    svc->sweeping =
+        store_bookings_sweep(svc->pool, http_now(svc->server), SWEEP_BATCH, on_swept, svc);
 }
 
 static void on_listen_when_ready(uv_timer_t *timer)
@@ -274,6 +318,9 @@ int cli_serve(int argc, char **argv)
     /* initialized now, started once serving: closing them ends every run */
     uv_signal_init(loop, &svc.sigterm);
     uv_signal_init(loop, &svc.sigint);
+    uv_timer_init(loop, &svc.sweep);
+    svc.sweep.data = &svc;
+    svc.sweeps = worker <= 1; /* the only process, or the first worker */
     uv_timer_init(loop, &svc.listen_when_ready);
     svc.sigterm.data = svc.sigint.data = svc.listen_when_ready.data = &svc;
     int log_rc = log_start(loop, 1, 0);
@@ -320,6 +367,8 @@ int cli_serve(int argc, char **argv)
         uv_signal_start(&svc.sigterm, on_signal, SIGTERM);
         uv_signal_start(&svc.sigint, on_signal, SIGINT);
         store_index_on_notice(svc.index, on_notice, &svc);
+        if (svc.sweeps)
+            uv_timer_start(&svc.sweep, on_sweep, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
         if (restarted)
             uv_timer_start(&svc.listen_when_ready, on_listen_when_ready, 10, 10);
         log_line_t line;

@@ -878,6 +878,23 @@ static bool offered(eng_workspace_t *ws, const eng_check_t *check, eng_resource_
     }
 }
 
+/* Sorts the n resources picked by id and hands them out. */
+static void sort_picked(eng_workspace_t *ws, size_t n, eng_resource_t *const **picked,
+                        size_t *picked_count)
+{
+    for (size_t i = 1; i < n; i++) {
+        eng_resource_t *x = ws->picked[i];
+        size_t j = i;
+        while (j > 0 && compare_ids(ws->picked[j - 1], x) > 0) {
+            ws->picked[j] = ws->picked[j - 1];
+            j--;
+        }
+        ws->picked[j] = x;
+    }
+    *picked = ws->picked;
+    *picked_count = n;
+}
+
 int eng_check_booking(eng_workspace_t *ws, const eng_check_t *check, eng_resource_t *const **picked,
                       size_t *picked_count)
 {
@@ -949,17 +966,7 @@ int eng_check_booking(eng_workspace_t *ws, const eng_check_t *check, eng_resourc
         if (!in_list(ws->picked, n, best))
             ws->picked[n++] = best;
     }
-    for (size_t i = 1; i < n; i++) {
-        eng_resource_t *x = ws->picked[i];
-        size_t j = i;
-        while (j > 0 && compare_ids(ws->picked[j - 1], x) > 0) {
-            ws->picked[j] = ws->picked[j - 1];
-            j--;
-        }
-        ws->picked[j] = x;
-    }
-    *picked = ws->picked;
-    *picked_count = n;
+    sort_picked(ws, n, picked, picked_count);
     return ENG_OK;
 }
 
@@ -980,5 +987,52 @@ int eng_check_no_overlap(eng_workspace_t *ws, const eng_service_t *service, int6
                 return ENG_EUNAVAILABLE;
         }
     }
+    return ENG_OK;
+}
+
+int eng_check_override(eng_workspace_t *ws, const eng_check_t *check, int64_t end,
+                       eng_resource_t *const **picked, size_t *picked_count)
+{
+    const eng_service_t *s = check->service;
+    if (s == NULL || end <= check->start || (check->pinned_count > 0 && check->pinned == NULL))
+        return ENG_EINVAL;
+    int rc = check_pinned(s, check->pinned, check->pinned_count);
+    if (rc)
+        return rc;
+    size_t n = 0;
+    for (size_t g = 0; g < s->group_count; g++) {
+        const eng_group_t *group = &s->groups[g];
+        ws->picked = slotd_grow(ws->picked, &ws->picked_capacity, n + group->count,
+                                sizeof(eng_resource_t *));
+        eng_resource_t *chosen = NULL;
+        for (size_t m = 0; m < group->count; m++) {
+            eng_resource_t *r = group->members[m];
+            bool needed =
+                group->mode == ENG_GROUP_ALL || in_list(check->pinned, check->pinned_count, r);
+            if (!needed)
+                continue;
+            if (eng_check_no_overlap(ws, s, check->start, end, check->now, &r, 1) != ENG_OK)
+                return ENG_EUNAVAILABLE;
+            chosen = r;
+            if (!in_list(ws->picked, n, r))
+                ws->picked[n++] = r;
+        }
+        if (group->mode == ENG_GROUP_ALL || chosen)
+            continue;
+        /* members in id order: the first free one */
+        for (size_t m = 0; m < group->count; m++) {
+            eng_resource_t *r = group->members[m];
+            if (!r->active ||
+                eng_check_no_overlap(ws, s, check->start, end, check->now, &r, 1) != ENG_OK)
+                continue;
+            if (chosen == NULL || compare_ids(r, chosen) < 0)
+                chosen = r;
+        }
+        if (chosen == NULL)
+            return ENG_EUNAVAILABLE;
+        if (!in_list(ws->picked, n, chosen))
+            ws->picked[n++] = chosen;
+    }
+    sort_picked(ws, n, picked, picked_count);
     return ENG_OK;
 }

@@ -100,6 +100,45 @@ bool http_field_uuid(http_ctx_t *ctx, const json_t *object, const char *name, bo
     return true;
 }
 
+bool http_field_int(http_ctx_t *ctx, const json_t *object, const char *name, long long min,
+                    long long max, bool required, bool nullable, long long *out, bool *present,
+                    bool *is_null)
+{
+    json_t *v;
+    if (is_null)
+        *is_null = false;
+    if (!lookup(ctx, object, name, required, &v, present))
+        return false;
+    if (v == NULL)
+        return true;
+    if (nullable && json_is_null(v)) {
+        if (is_null)
+            *is_null = true;
+        return true;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        char message[128];
+        snprintf(message, sizeof(message), "%s must be a whole number from %lld to %lld%s.", name,
+                 min, max, nullable ? ", or null" : "");
+        return invalid(ctx, name, message);
+    }
+    *out = json_integer_value(v);
+    return true;
+}
+
+bool http_field_zone(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
+                     const char **out, bool *present)
+{
+    if (!http_field_text(ctx, object, name, nullable, out, present))
+        return false;
+    tz_zone_t *zone;
+    if (*out && tz_zone_find(*out, &zone) != 0) {
+        *out = NULL;
+        return invalid(ctx, name, "Use an IANA time zone, e.g. Europe/Warsaw.");
+    }
+    return true;
+}
+
 bool http_field_week(http_ctx_t *ctx, const json_t *object, const char *name, bool required,
                      bool nullable, char **text, bool *present)
 {

@@ -43,6 +43,15 @@ bool http_field_dates(http_ctx_t *ctx, const json_t *object, const char *name, c
 bool http_field_text(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
                      const char **out, bool *present);
 
+/** An integer in min..max; absent or null (when nullable) leaves *out and sets *is_null. */
+bool http_field_int(http_ctx_t *ctx, const json_t *object, const char *name, long long min,
+                    long long max, bool required, bool nullable, long long *out, bool *present,
+                    bool *is_null);
+
+/** An IANA zone name, possibly null. */
+bool http_field_zone(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
+                     const char **out, bool *present);
+
 /** A WEEK object into *week; null (when nullable) sets *is_null. */
 bool http_field_week_value(http_ctx_t *ctx, const json_t *object, const char *name, bool nullable,
                            eng_week_t *week, bool *present, bool *is_null);

@@ -67,8 +67,9 @@ struct http_server {
     http_route_metrics_t *metrics; /* one per route, plus one for unmatched requests */
     size_t pinned_bytes;           /* answer bytes clients have not taken yet */
     uint64_t budget_refusals;      /* answers refused for the response budget */
-    int connections;               /* client connections open */
-    uint64_t connections_refused;  /* closed at once: max_connections were open */
+    uint64_t booking_outcomes[HTTP_BOOKING_OUTCOMES];
+    int connections;              /* client connections open */
+    uint64_t connections_refused; /* closed at once: max_connections were open */
     http_buffer_t buffer;
     eng_workspace_t *workspace;
 };

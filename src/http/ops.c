@@ -41,6 +41,25 @@ void http__record(http_ctx_t *ctx, int status)
 
 static void write_metrics(http_server_t *s, FILE *out);
 
+void http_count_booking(http_ctx_t *ctx, http_booking_outcome_t outcome)
+{
+    ctx->server->booking_outcomes[outcome]++;
+}
+
+/* The booking outcomes, named as /metrics shows them. */
+static void write_booking_outcomes(const http_server_t *s, FILE *out)
+{
+    static const char *const names[HTTP_BOOKING_OUTCOMES] = {"created", "conflict", "replay",
+                                                             "hold_expired", "error"};
+    fprintf(out, "# HELP slotd_booking_outcomes_total POST /v1/bookings by outcome: created, "
+                 "conflict (409 with alternatives), replay (Idempotency-Key), hold_expired, "
+                 "error.\n"
+                 "# TYPE slotd_booking_outcomes_total counter\n");
+    for (int i = 0; i < HTTP_BOOKING_OUTCOMES; i++)
+        fprintf(out, "slotd_booking_outcomes_total{outcome=\"%s\"} %" PRIu64 "\n", names[i],
+                s->booking_outcomes[i]);
+}
+
 static void on_healthz(http_ctx_t *ctx)
 {
     http_server_t *s = ctx->server;
@@ -93,6 +112,7 @@ const size_t http__operations_route_count =
 
 static void write_metrics(http_server_t *s, FILE *out)
 {
+    write_booking_outcomes(s, out);
     fprintf(out, "# HELP slotd_http_requests_total HTTP requests by route and status class.\n"
                  "# TYPE slotd_http_requests_total counter\n");
     static const char *const classes[] = {"499", "1xx", "2xx", "3xx", "4xx", "5xx"};

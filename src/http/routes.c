@@ -28,6 +28,30 @@ static const http_param_t slots_params[] = {{"service_id", HTTP_PARAM_ID, 36, fa
                                             {"per_day", HTTP_PARAM_COUNT, 9, false},
                                             {NULL}};
 
+static const http_param_t zone_params[] = {{"tz", HTTP_PARAM_TEXT, 63, false}, {NULL}};
+static const http_param_t booking_list_params[] = {
+    {"from", HTTP_PARAM_TEXT, 63, false},      {"to", HTTP_PARAM_TEXT, 63, false},
+    {"resource_id", HTTP_PARAM_ID, 36, false}, {"service_id", HTTP_PARAM_ID, 36, false},
+    {"status", HTTP_PARAM_TEXT, 16, false},    {"customer_phone", HTTP_PARAM_TEXT, 50, false},
+    {"tz", HTTP_PARAM_TEXT, 63, false},        {"limit", HTTP_PARAM_COUNT, 9, false},
+    {"cursor", HTTP_PARAM_TEXT, 63, false},    {NULL}};
+static const http_param_t customer_bookings_params[] = {{"from", HTTP_PARAM_TEXT, 63, false},
+                                                        {"to", HTTP_PARAM_TEXT, 63, false},
+                                                        {"status", HTTP_PARAM_TEXT, 16, false},
+                                                        {"tz", HTTP_PARAM_TEXT, 63, false},
+                                                        {"limit", HTTP_PARAM_COUNT, 9, false},
+                                                        {"cursor", HTTP_PARAM_TEXT, 63, false},
+                                                        {NULL}};
+static const http_param_t customers_params[] = {{"phone", HTTP_PARAM_TEXT, 50, false},
+                                                {"email", HTTP_PARAM_TEXT, 320, false},
+                                                {"limit", HTTP_PARAM_COUNT, 9, false},
+                                                {"cursor", HTTP_PARAM_TEXT, 63, false},
+                                                {NULL}};
+static const http_param_t history_params[] = {{"tz", HTTP_PARAM_TEXT, 63, false},
+                                              {"limit", HTTP_PARAM_COUNT, 9, false},
+                                              {"cursor", HTTP_PARAM_TEXT, 31, false},
+                                              {NULL}};
+
 const http_route_t http_api_routes[] = {
     {"GET", "/v1/organization", "GET /v1/organization", HTTP_ROLES_EVERY, NULL,
      http_organization_get},
@@ -76,6 +100,29 @@ const http_route_t http_api_routes[] = {
     {"DELETE", "/v1/api-keys/:id", "DELETE /v1/api-keys/{id}", HTTP_ROLES_ADMIN, NULL,
      http_api_keys_revoke},
     {"GET", "/v1/slots", "GET /v1/slots", HTTP_ROLES_STAFF, slots_params, http_slots_get},
+    /* agents create and change holds and bookings */
+    {"POST", "/v1/holds", "POST /v1/holds", HTTP_ROLES_STAFF, NULL, http_holds_create},
+    {"DELETE", "/v1/holds/:id", "DELETE /v1/holds/{id}", HTTP_ROLES_STAFF, NULL,
+     http_holds_release},
+    {"POST", "/v1/bookings", "POST /v1/bookings", HTTP_ROLES_STAFF, NULL, http_bookings_create},
+    {"GET", "/v1/bookings", "GET /v1/bookings", HTTP_ROLES_STAFF, booking_list_params,
+     http_bookings_list},
+    {"GET", "/v1/bookings/:id/history", "GET /v1/bookings/{id}/history", HTTP_ROLES_STAFF,
+     history_params, http_bookings_history},
+    {"GET", "/v1/customers", "GET /v1/customers", HTTP_ROLES_STAFF, customers_params,
+     http_customers_list},
+    {"GET", "/v1/customers/:id", "GET /v1/customers/{id}", HTTP_ROLES_STAFF, NULL,
+     http_customers_get},
+    {"GET", "/v1/customers/:id/bookings", "GET /v1/customers/{id}/bookings", HTTP_ROLES_STAFF,
+     customer_bookings_params, http_customers_bookings},
+    {"GET", "/v1/bookings/:id", "GET /v1/bookings/{id}", HTTP_ROLES_STAFF, zone_params,
+     http_bookings_get},
+    {"PATCH", "/v1/bookings/:id", "PATCH /v1/bookings/{id}", HTTP_ROLES_STAFF, zone_params,
+     http_bookings_patch},
+    {"POST", "/v1/bookings/:id/reschedule", "POST /v1/bookings/{id}/reschedule", HTTP_ROLES_STAFF,
+     NULL, http_bookings_reschedule},
+    {"POST", "/v1/bookings/:id/cancel", "POST /v1/bookings/{id}/cancel", HTTP_ROLES_STAFF,
+     zone_params, http_bookings_cancel},
 };
 
 const size_t http_api_route_count = sizeof(http_api_routes) / sizeof(http_api_routes[0]);

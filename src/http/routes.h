@@ -38,6 +38,18 @@ void http_api_keys_create(http_ctx_t *ctx);
 void http_api_keys_list(http_ctx_t *ctx);
 void http_api_keys_get(http_ctx_t *ctx);
 void http_api_keys_revoke(http_ctx_t *ctx);
+void http_bookings_create(http_ctx_t *ctx);
+void http_bookings_get(http_ctx_t *ctx);
+void http_bookings_cancel(http_ctx_t *ctx);
+void http_bookings_patch(http_ctx_t *ctx);
+void http_bookings_reschedule(http_ctx_t *ctx);
+void http_bookings_list(http_ctx_t *ctx);
+void http_bookings_history(http_ctx_t *ctx);
+void http_customers_list(http_ctx_t *ctx);
+void http_customers_get(http_ctx_t *ctx);
+void http_customers_bookings(http_ctx_t *ctx);
+void http_holds_create(http_ctx_t *ctx);
+void http_holds_release(http_ctx_t *ctx);
 
 /* shared by the route files (see also http/fields.h) */
 

@@ -296,27 +296,72 @@ static void on_index_done(void *arg, int status)
 {
     http_ctx_t *ctx = arg;
     (void)status; /* answered either way: the write is committed */
-    if (ctx->after_index && !ctx->settled)
+    if (ctx->after_index_pending > 0)
+        ctx->after_index_pending--;
+    if (ctx->after_index && !ctx->settled && ctx->after_index_pending == 0)
         send_after_index(ctx);
     unref(ctx);
+}
+
+/* Answers at once (false) when there is nothing to wait for; else keeps the answer until
+ * `waits` reloads are done, each holding a reference to the context (true). */
+static bool hold_for_index(http_ctx_t *ctx, int status, json_t *body, size_t waits)
+{
+    if (waits == 0 || ctx->settled || ctx->server->options.index == NULL) {
+        if (body)
+            http_respond(ctx, status, body);
+        else
+            http__settle(ctx, status, NULL, 0);
+        return false;
+    }
+    ctx->after_index = true;
+    ctx->after_index_body = body;
+    ctx->after_index_status = status;
+    /* every reload counted before the first may call back (it may, at once) */
+    ctx->after_index_pending = (int)waits;
+    ctx->refs += (int)waits;
+    return true;
 }
 
 void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_kind_t kind,
                               const eng_id_t *id)
 {
-    if (ctx->settled || ctx->server->options.index == NULL) {
-        if (body)
-            http_respond(ctx, status, body);
-        else
-            http__settle(ctx, status, NULL, 0);
+    if (hold_for_index(ctx, status, body, 1))
+        store_index_refresh(ctx->server->options.index, kind, &ctx->organization, id, on_index_done,
+                            ctx);
+}
+
+void http_respond_after_index_resources(http_ctx_t *ctx, int status, json_t *body,
+                                        const eng_id_t *resources, size_t count)
+{
+    if (!hold_for_index(ctx, status, body, count))
+        return;
+    for (size_t i = 0; i < count; i++)
+        store_index_refresh(ctx->server->options.index, INDEX_RESOURCE, &ctx->organization,
+                            &resources[i], on_index_done, ctx);
+}
+
+void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const char *json,
+                                            const eng_id_t *resources, size_t count)
+{
+    json_t *body = json_loads(json, 0, NULL);
+    if (body == NULL) {
+        http_respond_internal(ctx, "an answer that is not JSON");
         return;
     }
-    ctx->after_index = true;
-    ctx->after_index_body = body;
-    ctx->after_index_status = status;
-    ctx->refs++;
-    store_index_refresh(ctx->server->options.index, kind, &ctx->organization, id, on_index_done,
-                        ctx);
+    http_respond_after_index_resources(ctx, status, body, resources, count);
+}
+
+const char *http_request_header(http_ctx_t *ctx, const char *name, size_t *length)
+{
+    h2o_req_t *req = ctx->req;
+    if (req == NULL)
+        return NULL;
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    if (i < 0)
+        return NULL;
+    *length = req->headers.entries[i].value.len;
+    return req->headers.entries[i].value.base;
 }
 
 /* ---- answers --------------------------------------------------------------------------- */

@@ -113,6 +113,7 @@ struct http_ctx {
     json_t *after_index_body; /* an answer waiting for the index */
     int after_index_status;
     bool after_index;
+    int after_index_pending; /* reloads still awaited */
     uint8_t key_hash[32];
     uint64_t key_generation; /* the key cache's generation when its lookup started */
     bool plain_text;
@@ -181,6 +182,23 @@ void http_respond_raw(http_ctx_t *ctx, int status, const char *json, size_t leng
  */
 void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_kind_t kind,
                               const eng_id_t *id);
+
+/**
+ * As http_respond_after_index, once the index has reloaded every one of
+ * `count` resources (a booking or hold holds several).
+ */
+void http_respond_after_index_resources(http_ctx_t *ctx, int status, json_t *body,
+                                        const eng_id_t *resources, size_t count);
+
+/** Answers serialized JSON (copied) as http_respond_after_index_resources does. */
+void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const char *json,
+                                            const eng_id_t *resources, size_t count);
+
+/**
+ * A request header's value (the first of that name, matched without regard to
+ * case), or NULL; valid while the request is.
+ */
+const char *http_request_header(http_ctx_t *ctx, const char *name, size_t *length);
 
 /**
  * The loop's reusable answer buffer, emptied; write into it, then send it with
@@ -255,6 +273,19 @@ void http_wait_end(http_ctx_t *ctx);
 
 /** Drops the reference http_wait took; the context may be freed. */
 void http_wait_release(http_ctx_t *ctx);
+
+/** What became of a booking request, as /metrics counts it (slotd_booking_outcomes_total). */
+typedef enum {
+    HTTP_BOOKING_CREATED,
+    HTTP_BOOKING_CONFLICT, /**< 409 slot_unavailable, with alternatives */
+    HTTP_BOOKING_REPLAY,   /**< an idempotent replay */
+    HTTP_BOOKING_HOLD_EXPIRED,
+    HTTP_BOOKING_ERROR, /**< the service's or the database's fault (5xx) */
+    HTTP_BOOKING_OUTCOMES
+} http_booking_outcome_t;
+
+/** Counts one booking request's outcome. */
+void http_count_booking(http_ctx_t *ctx, http_booking_outcome_t outcome);
 
 /** The database pool, for the domain and typed-store calls of handlers. */
 store_pool_t *http_pool(http_ctx_t *ctx);

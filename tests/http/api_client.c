@@ -80,6 +80,12 @@ static void log_response(CURL *curl, const char *method, const char *path, long 
 int api_call(api_server_t *s, const char *method, const char *path, const char *key,
              const char *body, json_t **response)
 {
+    return api_call_headers(s, method, path, key, NULL, body, response);
+}
+
+int api_call_headers(api_server_t *s, const char *method, const char *path, const char *key,
+                     const char *const *extra_headers, const char *body, json_t **response)
+{
     CURL *curl = curl_easy_init();
     char url[512];
     snprintf(url, sizeof(url), "%s%s", s->base, path);
@@ -91,6 +97,8 @@ int api_call(api_server_t *s, const char *method, const char *path, const char *
         headers = curl_slist_append(headers, auth);
     }
     headers = curl_slist_append(headers, "Content-Type: application/json");
+    for (size_t i = 0; extra_headers && extra_headers[i]; i++)
+        headers = curl_slist_append(headers, extra_headers[i]);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

@@ -70,6 +70,10 @@ int api_slot_count(api_server_t *s, const char *path);
 int api_call(api_server_t *s, const char *method, const char *path, const char *key,
              const char *body, json_t **response);
 
+/** api_call with more request headers ("Name: value", NULL-terminated). */
+int api_call_headers(api_server_t *s, const char *method, const char *path, const char *key,
+                     const char *const *headers, const char *body, json_t **response);
+
 /** A GET whose body is text; returns the status, the body in buffer. */
 int api_get_text(api_server_t *s, const char *path, char *buffer, size_t size);
 

@@ -1,0 +1,340 @@
+-- Bookings, holds, their customers and idempotency keys. Every statement names
+-- the organization ($1): it can never reach another organization's rows.
+-- Instants travel as epoch seconds. The clock ("now") is a parameter wherever a
+-- hold's expiry is judged, so that the database and the in-memory index judge
+-- it by the same clock.
+
+-- name: idempotency_lock
+-- Takes the key for this transaction, or answers false at once when another
+-- transaction holds it (the first request with that key is still running).
+-- $2: the key.
+SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ':idempotency:' || $2, 0))
+
+-- name: idempotency_lookup
+-- The first request's answer, if it completed within 24 hours: whether its body
+-- matched ($3, the request's SHA-256), its status and its answer. A row older
+-- than that is forgotten here.
+WITH gone AS (
+    DELETE FROM idempotency_keys
+     WHERE organization_id = $1 AND key = $2 AND created_at <= now() - interval '24 hours')
+SELECT request_hash = $3::bytea, status_code, response
+  FROM idempotency_keys
+ WHERE organization_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'
+   AND completed_at IS NOT NULL
+
+-- name: idempotency_store
+-- $3 the request's hash, $4 the status answered, $5 the answer.
+INSERT INTO idempotency_keys (organization_id, key, request_hash, status_code, response,
+                              completed_at)
+VALUES ($1, $2, $3::bytea, $4::int, $5, now())
+
+-- name: hold_take
+-- Consumes a hold for a booking ($2 the hold, $3 now): answers its service,
+-- start, end, whether it was still live (then it is released now and its
+-- occupancy deleted, so the booking can take the same time), and its
+-- resources. No row: no such hold.
+WITH h AS (
+    SELECT * FROM holds WHERE organization_id = $1 AND id = $2 FOR UPDATE),
+u AS (
+    UPDATE holds x SET released_at = to_timestamp($3::bigint)
+      FROM h
+     WHERE x.organization_id = $1 AND x.id = h.id AND h.released_at IS NULL
+       AND h.expires_at > to_timestamp($3::bigint)
+    RETURNING x.id),
+d AS (
+    DELETE FROM occupancy c USING u
+     WHERE c.organization_id = $1 AND c.hold_id = u.id
+    RETURNING c.resource_id)
+SELECT h.service_id, extract(epoch FROM h.starts_at)::bigint,
+       extract(epoch FROM h.ends_at)::bigint, EXISTS (SELECT 1 FROM u),
+       coalesce((SELECT string_agg(resource_id::text, ',' ORDER BY resource_id) FROM d), '')
+  FROM h
+
+-- name: occupancy_clear_expired
+-- Deletes the expired holds' occupancy that lies in the way of a new one:
+-- resources $2 (uuid[] literal), padded range [$3, $4), now $5.
+DELETE FROM occupancy
+ WHERE organization_id = $1 AND resource_id = ANY ($2::uuid[]) AND hold_id IS NOT NULL
+   AND active AND expires_at <= to_timestamp($5::bigint)
+   AND occupied && tstzrange(to_timestamp($3::bigint), to_timestamp($4::bigint))
+
+-- name: customer_lock
+-- Serializes the find-or-create of one customer ($2: the normalized phone or
+-- the lower-cased email): two bookings of a new customer at once make one.
+SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':customer:' || $2, 0))
+
+-- name: booking_insert
+-- The customer found (by $4, the normalized phone, else by $5, the email,
+-- lower-cased) and updated, or created; the booking; one occupancy row per
+-- resource ($13, uuid[] literal) holding the padded range [$14, $15); the
+-- audit row (actor $16). An overlap is SQLSTATE 23P01. Answers the booking's id.
+-- $2 name, $3 phone as given, $6 service, [$7, $8) the time, $9 status,
+-- $10 notes, $11 source, $12 external_ref.
+WITH found AS (
+    SELECT id FROM customers
+     WHERE organization_id = $1
+       AND CASE WHEN $4::text IS NOT NULL THEN phone_normalized = $4
+                ELSE lower(email) = lower($5) END
+     ORDER BY created_at, id
+     LIMIT 1),
+upd AS (
+    UPDATE customers c SET name = $2, email = coalesce($5, c.email)
+      FROM found
+     WHERE c.organization_id = $1 AND c.id = found.id
+    RETURNING c.id),
+ins AS (
+    INSERT INTO customers (organization_id, name, phone, phone_normalized, email)
+    SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM found)
+    RETURNING id),
+cust AS (
+    SELECT id FROM upd UNION ALL SELECT id FROM ins),
+b AS (
+    INSERT INTO bookings (organization_id, service_id, customer_id, starts_at, ends_at, status,
+                          notes, source, external_ref)
+    SELECT $1, $6, cust.id, to_timestamp($7::bigint), to_timestamp($8::bigint), $9, $10,
+           coalesce($11, 'api'), $12
+      FROM cust
+    RETURNING id, organization_id),
+o AS (
+    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied)
+    SELECT b.organization_id, r, b.id,
+           tstzrange(to_timestamp($14::bigint), to_timestamp($15::bigint))
+      FROM b, unnest($13::uuid[]) r
+    RETURNING 1),
+a AS (
+    INSERT INTO booking_audit (organization_id, booking_id, actor, action, new_value)
+    SELECT b.organization_id, b.id, $16, 'create',
+           jsonb_build_object('start', to_timestamp($7::bigint), 'end', to_timestamp($8::bigint),
+                              'resource_ids', to_jsonb($13::uuid[]), 'status', $9,
+                              'notes', $10)
+      FROM b
+    RETURNING 1)
+SELECT b.id, (SELECT count(*) FROM o), (SELECT count(*) FROM a) FROM b
+
+-- name: booking_select
+-- Bookings as the typed store reads them: id, status, service, start, end
+-- (epoch), its resources (comma-separated, sorted), the customer's id, name,
+-- phone and email, notes, source, external_ref, created and updated (epoch),
+-- the organization's zone. One booking ($2), or those whose time overlaps
+-- [$3, $4) (epoch, either NULL: unbounded) holding resource $5, in status $6,
+-- of the customer with normalized phone $7, of service $8, of customer $9,
+-- after the cursor ($10 start, $11 id), sorted by start and id, at most $12.
+SELECT b.id, b.status, b.service_id, extract(epoch FROM b.starts_at)::bigint,
+       extract(epoch FROM b.ends_at)::bigint,
+       coalesce((SELECT string_agg(c.resource_id::text, ',' ORDER BY c.resource_id)
+                   FROM occupancy c
+                  WHERE c.organization_id = b.organization_id AND c.booking_id = b.id), ''),
+       u.id, u.name, u.phone, u.email, b.notes, b.source, b.external_ref,
+       extract(epoch FROM b.created_at)::bigint, extract(epoch FROM b.updated_at)::bigint,
+       o.timezone
+  FROM bookings b
+  JOIN customers u ON u.organization_id = b.organization_id AND u.id = b.customer_id
+  JOIN organizations o ON o.id = b.organization_id
+ WHERE b.organization_id = $1
+   AND ($2::uuid IS NULL OR b.id = $2)
+   AND ($3::bigint IS NULL OR b.ends_at > to_timestamp($3::bigint))
+   AND ($4::bigint IS NULL OR b.starts_at < to_timestamp($4::bigint))
+   AND ($5::uuid IS NULL OR EXISTS (
+            SELECT 1 FROM occupancy c
+             WHERE c.organization_id = b.organization_id AND c.booking_id = b.id
+               AND c.resource_id = $5))
+   AND ($6::text IS NULL OR b.status = $6)
+   AND ($7::text IS NULL OR u.phone_normalized = $7)
+   AND ($8::uuid IS NULL OR b.service_id = $8)
+   AND ($9::uuid IS NULL OR b.customer_id = $9)
+   AND ($10::bigint IS NULL OR (b.starts_at, b.id) > (to_timestamp($10::bigint), $11::uuid))
+ ORDER BY b.starts_at, b.id
+ LIMIT $12
+
+-- name: customer_select
+-- Customers: id, name, phone, email, created and updated (epoch), the
+-- organization's zone. One ($2), or those with normalized phone $3 and
+-- lower-cased email $4 (either NULL: any), after id $5, by id, at most $6.
+SELECT u.id, u.name, u.phone, u.email, extract(epoch FROM u.created_at)::bigint,
+       extract(epoch FROM u.updated_at)::bigint, o.timezone
+  FROM customers u JOIN organizations o ON o.id = u.organization_id
+ WHERE u.organization_id = $1
+   AND ($2::uuid IS NULL OR u.id = $2)
+   AND ($3::text IS NULL OR u.phone_normalized = $3)
+   AND ($4::text IS NULL OR lower(u.email) = $4)
+   AND ($5::uuid IS NULL OR u.id > $5)
+ ORDER BY u.id
+ LIMIT $6
+
+-- name: booking_history
+-- A booking's audit rows, oldest first, after row $3, at most $4: id, at
+-- (epoch), actor (JSON text), action, old and new (JSON text). The first
+-- column of every row, and of a single row of NULLs when there are none, says
+-- whether the booking ($2) exists.
+SELECT k.id IS NOT NULL, h.id, extract(epoch FROM h.at)::bigint, h.actor, h.action,
+       h.old_value::text, h.new_value::text, o.timezone
+  FROM (SELECT 1) one
+  JOIN organizations o ON o.id = $1
+  LEFT JOIN bookings k ON k.organization_id = $1 AND k.id = $2
+  LEFT JOIN LATERAL (
+        SELECT * FROM booking_audit a
+         WHERE a.organization_id = $1 AND a.booking_id = $2
+           AND ($3::bigint IS NULL OR a.id > $3::bigint)
+         ORDER BY a.id
+         LIMIT $4) h ON k.id IS NOT NULL
+ ORDER BY h.id
+
+-- name: booking_cancel
+-- Cancels a booking that is not cancelled yet ($3 reason, $4 actor): its
+-- occupancy stops holding anything at once; one audit row. Answers whether
+-- the booking exists, and true (a cancellation is always allowed).
+-- Cancelling a cancelled booking changes nothing.
+WITH old AS (
+    SELECT id, status FROM bookings WHERE organization_id = $1 AND id = $2 FOR UPDATE),
+b AS (
+    UPDATE bookings x SET status = 'cancelled', cancel_reason = $3
+      FROM old
+     WHERE x.organization_id = $1 AND x.id = old.id AND old.status <> 'cancelled'
+    RETURNING x.id),
+o AS (
+    UPDATE occupancy SET active = false
+     WHERE organization_id = $1 AND booking_id IN (SELECT id FROM b) AND active
+    RETURNING 1),
+a AS (
+    INSERT INTO booking_audit (organization_id, booking_id, actor, action, old_value, new_value)
+    SELECT $1, old.id, $4, 'cancel', jsonb_build_object('status', old.status),
+           jsonb_build_object('status', 'cancelled')
+      FROM old JOIN b ON b.id = old.id
+    RETURNING 1)
+SELECT EXISTS (SELECT 1 FROM old), true, (SELECT count(*) FROM o), (SELECT count(*) FROM a)
+
+-- name: hold_insert
+-- A hold of service $2 for [$3, $4) until $5 on resources $6 (uuid[] literal),
+-- holding the padded range [$7, $8). An overlap is SQLSTATE 23P01. Answers its id.
+WITH h AS (
+    INSERT INTO holds (organization_id, service_id, starts_at, ends_at, expires_at)
+    VALUES ($1, $2, to_timestamp($3::bigint), to_timestamp($4::bigint),
+            to_timestamp($5::bigint))
+    RETURNING id, organization_id, expires_at),
+o AS (
+    INSERT INTO occupancy (organization_id, resource_id, hold_id, occupied, expires_at)
+    SELECT h.organization_id, r, h.id,
+           tstzrange(to_timestamp($7::bigint), to_timestamp($8::bigint)), h.expires_at
+      FROM h, unnest($6::uuid[]) r
+    RETURNING 1)
+SELECT h.id, (SELECT count(*) FROM o) FROM h
+
+-- name: hold_release
+-- Releases a hold ($2) at $3, expired or not: its occupancy is deleted.
+-- Answers whether it exists, and the resources it held (comma-separated).
+WITH h AS (
+    SELECT id FROM holds WHERE organization_id = $1 AND id = $2),
+u AS (
+    UPDATE holds SET released_at = to_timestamp($3::bigint)
+     WHERE organization_id = $1 AND id = $2 AND released_at IS NULL
+    RETURNING id),
+d AS (
+    DELETE FROM occupancy WHERE organization_id = $1 AND hold_id = $2
+    RETURNING resource_id)
+SELECT EXISTS (SELECT 1 FROM h),
+       coalesce((SELECT string_agg(resource_id::text, ',') FROM d), '')
+
+-- name: booking_patch
+-- Changes a booking's status ($3, NULL: unchanged) and notes ($5 when $4):
+-- pending→confirmed, confirmed→completed|no_show, or the current status again
+-- (no change). One audit row with the fields that changed. Answers whether
+-- the booking exists and whether the move is allowed.
+WITH old AS (
+    SELECT id, status, notes FROM bookings WHERE organization_id = $1 AND id = $2 FOR UPDATE),
+ok AS (
+    SELECT old.*,
+           ($3::text IS NULL OR $3 = old.status
+            OR (old.status = 'pending' AND $3 = 'confirmed')
+            OR (old.status = 'confirmed' AND $3 IN ('completed', 'no_show'))) AS allowed,
+           $3::text IS NOT NULL AND $3 <> old.status AS status_changed,
+           $4::boolean AND $5::text IS DISTINCT FROM old.notes AS notes_changed
+      FROM old),
+b AS (
+    UPDATE bookings x SET status = coalesce($3, x.status),
+                          notes = CASE WHEN $4::boolean THEN $5 ELSE x.notes END
+      FROM ok
+     WHERE x.organization_id = $1 AND x.id = ok.id AND ok.allowed
+       AND (ok.status_changed OR ok.notes_changed)
+    RETURNING x.id),
+a AS (
+    INSERT INTO booking_audit (organization_id, booking_id, actor, action, old_value, new_value)
+    SELECT $1, ok.id, $6, 'update',
+           CASE WHEN ok.status_changed THEN jsonb_build_object('status', ok.status)
+                ELSE '{}' END
+           || CASE WHEN ok.notes_changed THEN jsonb_build_object('notes', ok.notes)
+                   ELSE '{}' END,
+           CASE WHEN ok.status_changed THEN jsonb_build_object('status', $3) ELSE '{}' END
+           || CASE WHEN ok.notes_changed THEN jsonb_build_object('notes', $5) ELSE '{}' END
+      FROM ok JOIN b ON b.id = ok.id
+    RETURNING 1)
+SELECT EXISTS (SELECT 1 FROM old), coalesce((SELECT allowed FROM ok), false),
+       (SELECT count(*) FROM a)
+
+-- name: booking_lock
+-- A booking about to move, locked: its service, status, start, end and
+-- created (epoch), and what it occupies now: "resource,occupancy id,padded
+-- start,padded end" entries separated by ';'. No row: no such booking.
+SELECT b.service_id, b.status, extract(epoch FROM b.starts_at)::bigint,
+       extract(epoch FROM b.ends_at)::bigint, extract(epoch FROM b.created_at)::bigint,
+       coalesce((SELECT string_agg(c.resource_id::text || ',' || c.id::text || ','
+                                   || extract(epoch FROM lower(c.occupied))::bigint::text || ','
+                                   || extract(epoch FROM upper(c.occupied))::bigint::text, ';')
+                   FROM occupancy c
+                  WHERE c.organization_id = b.organization_id AND c.booking_id = b.id
+                    AND c.active), '')
+  FROM bookings b
+ WHERE b.organization_id = $1 AND b.id = $2
+   FOR UPDATE OF b
+
+-- name: booking_release
+-- Deletes what a booking ($2) occupies, so that its new time may overlap its old.
+DELETE FROM occupancy WHERE organization_id = $1 AND booking_id = $2
+
+-- name: booking_move
+-- Moves a booking ($2) to [$3, $4) on resources $5 (uuid[] literal), holding
+-- the padded range [$6, $7); one audit row (actor $8) from the old time
+-- [$9, $10) on resources $11. An overlap is SQLSTATE 23P01.
+WITH b AS (
+    UPDATE bookings SET starts_at = to_timestamp($3::bigint), ends_at = to_timestamp($4::bigint)
+     WHERE organization_id = $1 AND id = $2
+    RETURNING id, organization_id),
+o AS (
+    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied)
+    SELECT b.organization_id, r, b.id,
+           tstzrange(to_timestamp($6::bigint), to_timestamp($7::bigint))
+      FROM b, unnest($5::uuid[]) r
+    RETURNING 1),
+a AS (
+    INSERT INTO booking_audit (organization_id, booking_id, actor, action, old_value, new_value)
+    SELECT b.organization_id, b.id, $8, 'reschedule',
+           jsonb_build_object('start', to_timestamp($9::bigint), 'end', to_timestamp($10::bigint),
+                              'resource_ids', to_jsonb($11::uuid[])),
+           jsonb_build_object('start', to_timestamp($3::bigint), 'end', to_timestamp($4::bigint),
+                              'resource_ids', to_jsonb($5::uuid[]))
+      FROM b
+    RETURNING 1)
+SELECT b.id, (SELECT count(*) FROM o), (SELECT count(*) FROM a) FROM b
+
+-- name: booking_sweep
+-- The periodic sweep, across organizations: at most $2 expired holds'
+-- occupancy rows (expired by the clock $1) and at most $2 idempotency keys
+-- past their 24 hours, oldest first. Answers how many of each went.
+WITH holds AS (
+    SELECT organization_id, id FROM occupancy
+     WHERE hold_id IS NOT NULL AND active AND expires_at <= to_timestamp($1::bigint)
+     ORDER BY expires_at
+     LIMIT $2),
+h AS (
+    DELETE FROM occupancy c USING holds
+     WHERE c.organization_id = holds.organization_id AND c.id = holds.id
+    RETURNING 1),
+keys AS (
+    SELECT organization_id, key FROM idempotency_keys
+     WHERE created_at <= now() - interval '24 hours'
+     ORDER BY created_at
+     LIMIT $2),
+k AS (
+    DELETE FROM idempotency_keys i USING keys
+     WHERE i.organization_id = keys.organization_id AND i.key = keys.key
+    RETURNING 1)
+SELECT (SELECT count(*) FROM h), (SELECT count(*) FROM k)

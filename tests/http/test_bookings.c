@@ -1,0 +1,945 @@
+/*
+ * Bookings and holds over real HTTP on a real PostgreSQL: the booking
+ * transaction, its refusals with alternatives, concurrent requests for one
+ * slot, idempotency keys, holds (blocking, consumed, released, expiring on the
+ * real clock), cancelling, customers found by phone, tenant isolation, and bad
+ * input refused with nothing written.
+ *
+ * The clinic: two hygienists working Monday to Friday 09:00–17:00
+ * (Europe/Warsaw), a one-hour cleaning that needs either of them, and the clock
+ * frozen on Friday 2026-03-27 08:00 (+01:00), so Monday 2026-03-30 is +02:00.
+ */
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api_client.h"
+#include "db.h"
+#include "test.h"
+
+static const char *const frozen[] = {"SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
+
+#define WEEKDAYS                                                                                   \
+    "{\"mon\":[[\"09:00\",\"17:00\"]],\"tue\":[[\"09:00\",\"17:00\"]],"                            \
+    "\"wed\":[[\"09:00\",\"17:00\"]],\"thu\":[[\"09:00\",\"17:00\"]],"                             \
+    "\"fri\":[[\"09:00\",\"17:00\"]]}"
+#define MONDAY_9 "2026-03-30T09:00:00+02:00"
+
+typedef struct {
+    api_server_t s;
+    char agent[128];
+    char anna[40], ben[40], service[40];
+} clinic_t;
+
+static const char *created_id(api_server_t *s, const char *path, const char *body)
+{
+    json_t *r = api_expect(s, 201, "POST", path, s->admin_key, body);
+    const char *id = api_id(r);
+    json_decref(r);
+    return id;
+}
+
+/* Starts the server (env: NULL for the frozen clock) and makes the clinic. */
+static void clinic_start(clinic_t *c, const char *const *env, const char *hours)
+{
+    api_start(&c->s, env ? env : frozen);
+    api_create_key(&c->s, c->s.organization_id, "agent", c->agent);
+    char body[1024];
+    snprintf(body, sizeof(body), "{\"kind\":\"staff\",\"name\":\"Anna\",\"working_hours\":%s}",
+             hours);
+    snprintf(c->anna, sizeof(c->anna), "%s", created_id(&c->s, "/v1/resources", body));
+    snprintf(body, sizeof(body), "{\"kind\":\"staff\",\"name\":\"Ben\",\"working_hours\":%s}",
+             hours);
+    snprintf(c->ben, sizeof(c->ben), "%s", created_id(&c->s, "/v1/resources", body));
+    snprintf(body, sizeof(body),
+             "{\"name\":\"Cleaning\",\"duration_minutes\":60,\"buffer_after_minutes\":0,"
+             "\"requirements\":[{\"resource_ids\":[\"%s\",\"%s\"],\"mode\":\"any\"}]}",
+             c->anna, c->ben);
+    snprintf(c->service, sizeof(c->service), "%s", created_id(&c->s, "/v1/services", body));
+}
+
+/* A booking body for `start`, pinned to `resource` (NULL: none), with `extra` fields. */
+static char *booking_body(const clinic_t *c, const char *start, const char *resource,
+                          const char *extra)
+{
+    static char body[2048];
+    char pinned[96] = "";
+    if (resource)
+        snprintf(pinned, sizeof(pinned), ",\"resource_ids\":[\"%s\"]", resource);
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\"%s,"
+             "\"customer\":{\"name\":\"Anna Kowalska\",\"phone\":\"+48 601 234 567\"}%s}",
+             c->service, start, pinned, extra ? extra : "");
+    return body;
+}
+
+static long count_rows(api_server_t *s, const char *sql)
+{
+    PGresult *r = PQexec(s->db, sql);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK);
+    long n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return n;
+}
+
+/* The resources serving `start` in GET /v1/slots of that day, as "id id" (empty: not offered). */
+static void serving(clinic_t *c, const char *day, const char *start, char *out, size_t size)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=%s&to=%s", c->service, day, day);
+    json_t *r = api_expect(&c->s, 200, "GET", path, c->agent, NULL);
+    out[0] = 0;
+    size_t i;
+    json_t *slot;
+    json_array_foreach(json_object_get(r, "slots"), i, slot)
+    {
+        if (strcmp(json_string_value(json_object_get(slot, "start")), start) != 0)
+            continue;
+        size_t k;
+        json_t *id;
+        json_array_foreach(json_object_get(slot, "resource_ids"), k, id)
+        {
+            size_t len = strlen(out);
+            snprintf(out + len, size - len, "%s%s", len ? " " : "", json_string_value(id));
+        }
+    }
+    json_decref(r);
+}
+
+static const char *error_field(const json_t *r)
+{
+    const char *field = json_string_value(
+        json_object_get(json_object_get(json_object_get(r, "error"), "details"), "field"));
+    return field ? field : "";
+}
+
+static json_t *alternatives_of(const json_t *r)
+{
+    return json_object_get(json_object_get(json_object_get(r, "error"), "details"), "alternatives");
+}
+
+TEST(bookings_create_takes_the_slot_and_reads_back)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, NULL,
+                                        ",\"notes\":\"first visit\",\"source\":\"ai_agent\","
+                                        "\"external_ref\":\"vapi-call-123\""));
+    CHECK(strcmp(json_string_value(json_object_get(r, "status")), "confirmed") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(r, "start")), MONDAY_9) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(r, "end")), "2026-03-30T10:00:00+02:00") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(r, "source")), "ai_agent") == 0);
+    json_t *resources = json_object_get(r, "resource_ids");
+    CHECK_EQ(json_array_size(resources), 1);
+    /* the pick rule: neither has bookings, neither was ever booked: the lowest id */
+    const char *lowest = strcmp(c.anna, c.ben) < 0 ? c.anna : c.ben;
+    const char *other = lowest == c.anna ? c.ben : c.anna;
+    CHECK(strcmp(json_string_value(json_array_get(resources, 0)), lowest) == 0);
+    json_t *customer = json_object_get(r, "customer");
+    CHECK(strcmp(json_string_value(json_object_get(customer, "name")), "Anna Kowalska") == 0);
+    CHECK(json_is_null(json_object_get(customer, "email")));
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s", api_id(r));
+    json_t *got = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK(json_equal(got, r));
+    json_decref(got);
+    json_decref(r);
+    char who[128];
+    serving(&c, "2026-03-30", MONDAY_9, who, sizeof(who));
+    CHECK(strcmp(who, other) == 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM occupancy WHERE active"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM booking_audit WHERE action = 'create'"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM customers"), 1);
+    api_stop(&c.s);
+}
+
+TEST(bookings_taken_slot_is_409_with_the_nearest_alternatives)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, "2026-03-30T11:00:00+02:00", c.anna, NULL)));
+    json_t *r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, "2026-03-30T11:00:00+02:00", c.anna, NULL));
+    CHECK(strcmp(api_error_code(r), "slot_unavailable") == 0);
+    json_t *alternatives = alternatives_of(r);
+    CHECK_EQ(json_array_size(alternatives), 3);
+    /* closest to 11:00 with Anna: 10:00 and 12:00 (one hour away), then 09:00 (two) */
+    const char *expected[] = {"2026-03-30T09:00:00+02:00", "2026-03-30T10:00:00+02:00",
+                              "2026-03-30T12:00:00+02:00"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *alt = json_array_get(alternatives, i);
+        CHECK(strcmp(json_string_value(json_object_get(alt, "start")), expected[i]) == 0);
+        CHECK(strcmp(json_string_value(json_array_get(json_object_get(alt, "resource_ids"), 0)),
+                     c.anna) == 0);
+    }
+    json_decref(r);
+    /* a start outside the hours or off the grid is the same refusal, never 400 */
+    r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.agent,
+                   booking_body(&c, "2026-03-30T09:10:00+02:00", NULL, NULL));
+    CHECK_EQ(json_array_size(alternatives_of(r)), 3);
+    json_decref(r);
+    r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.agent,
+                   booking_body(&c, "2026-03-28T10:00:00+01:00", NULL, NULL));
+    CHECK(strcmp(api_error_code(r), "slot_unavailable") == 0);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
+    /* /metrics counts the outcomes: one created, three refused with alternatives */
+    char metrics[16384];
+    CHECK_EQ(api_get_text(&c.s, "/metrics", metrics, sizeof(metrics)), 200);
+    CHECK(strstr(metrics, "slotd_booking_outcomes_total{outcome=\"created\"} 1\n") != NULL);
+    CHECK(strstr(metrics, "slotd_booking_outcomes_total{outcome=\"conflict\"} 3\n") != NULL);
+    api_stop(&c.s);
+}
+
+/* `n` processes ask for one slot at the same moment; returns how many got 201, and checks
+ * that every other one got 409 slot_unavailable with alternatives. */
+static int race(clinic_t *c, int n, const char *body)
+{
+    int pipes[2];
+    CHECK(pipe(pipes) == 0);
+    for (int i = 0; i < n; i++) {
+        if (fork() == 0) {
+            close(pipes[1]);
+            char go;
+            /* everyone waits for the starting signal: the write end closing */
+            CHECK(read(pipes[0], &go, 1) == 0);
+            json_t *r;
+            int status = api_call(&c->s, "POST", "/v1/bookings", c->agent, body, &r);
+            int ok = status == 201 ||
+                     (status == 409 && strcmp(api_error_code(r), "slot_unavailable") == 0 &&
+                      json_array_size(alternatives_of(r)) > 0);
+            _exit(status == 201 ? 0 : ok ? 1 : 2);
+        }
+    }
+    close(pipes[0]);
+    close(pipes[1]);
+    int created = 0;
+    for (int i = 0; i < n; i++) {
+        int status;
+        CHECK(wait(&status) > 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) < 2);
+        created += WEXITSTATUS(status) == 0;
+    }
+    return created;
+}
+
+TEST(bookings_simultaneous_requests_for_one_slot_get_exactly_one_201)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    const char *starts[] = {"2026-03-30T13:00:00+02:00", "2026-03-30T14:00:00+02:00",
+                            "2026-03-30T15:00:00+02:00"};
+    for (int round = 0; round < 3; round++)
+        CHECK_EQ(race(&c, 12, booking_body(&c, starts[round], c.anna, NULL)), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 3);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM customers"), 1);
+    api_stop(&c.s);
+}
+
+static int call_with_key(clinic_t *c, const char *key, const char *body, json_t **r)
+{
+    char header[320];
+    snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
+    const char *headers[] = {header, NULL};
+    return api_call_headers(&c->s, "POST", "/v1/bookings", c->agent, headers, body, r);
+}
+
+TEST(bookings_idempotency_key_replays_the_first_answer)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    char body[2048];
+    snprintf(body, sizeof(body), "%s", booking_body(&c, MONDAY_9, c.anna, NULL));
+    json_t *first, *again, *other;
+    CHECK_EQ(call_with_key(&c, "call-123", body, &first), 201);
+    CHECK_EQ(call_with_key(&c, "call-123", body, &again), 201);
+    CHECK(json_equal(first, again));
+    /* the same request written with other spacing is the same request */
+    char spaced[2100];
+    snprintf(spaced, sizeof(spaced), " %s ", body);
+    json_decref(again);
+    CHECK_EQ(call_with_key(&c, "call-123", spaced, &again), 201);
+    CHECK(json_equal(first, again));
+    CHECK_EQ(call_with_key(&c, "call-123",
+                           booking_body(&c, "2026-03-30T10:00:00+02:00", c.anna, NULL), &other),
+             422);
+    CHECK(strcmp(api_error_code(other), "idempotency_key_mismatch") == 0);
+    json_decref(other);
+    /* keys belong to the organization: another key name is another request */
+    CHECK_EQ(call_with_key(&c, "call-124", body, &other), 409);
+    CHECK(strcmp(api_error_code(other), "slot_unavailable") == 0);
+    json_decref(other);
+    char long_key[300];
+    memset(long_key, 'k', 256);
+    long_key[256] = 0;
+    json_t *bad;
+    CHECK_EQ(call_with_key(&c, long_key, body, &bad), 400);
+    CHECK(strcmp(error_field(bad), "Idempotency-Key") == 0);
+    json_decref(bad);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys"), 1);
+    json_decref(first);
+    json_decref(again);
+    api_stop(&c.s);
+}
+
+TEST(bookings_idempotency_key_while_the_first_runs_is_409_in_progress)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    /* the first request holds the key: another session takes its lock as the transaction
+     * does, and the request arrives while it is held */
+    PGresult *lock = PQexec(c.s.db, "BEGIN");
+    PQclear(lock);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT pg_advisory_xact_lock(hashtextextended('%s' || ':idempotency:' || "
+             "'busy-key', 0))",
+             c.s.organization_id);
+    lock = PQexec(c.s.db, sql);
+    CHECK(PQresultStatus(lock) == PGRES_TUPLES_OK);
+    PQclear(lock);
+    json_t *r;
+    CHECK_EQ(call_with_key(&c, "busy-key", booking_body(&c, MONDAY_9, NULL, NULL), &r), 409);
+    CHECK(strcmp(api_error_code(r), "idempotency_in_progress") == 0);
+    json_decref(r);
+    PQclear(PQexec(c.s.db, "COMMIT"));
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 0);
+    CHECK_EQ(call_with_key(&c, "busy-key", booking_body(&c, MONDAY_9, NULL, NULL), &r), 201);
+    json_decref(r);
+    api_stop(&c.s);
+}
+
+static void expect_invalid(clinic_t *c, const char *body, const char *field)
+{
+    json_t *r;
+    int status = api_call(&c->s, "POST", "/v1/bookings", c->agent, body, &r);
+    if (status != 400 || strcmp(api_error_code(r), "invalid_request") != 0 ||
+        strcmp(error_field(r), field) != 0) {
+        fprintf(stderr, "%s: status %d, field %s (expected %s)\n", body, status, error_field(r),
+                field);
+        exit(1);
+    }
+    json_decref(r);
+}
+
+TEST(bookings_bad_input_is_400_naming_the_field_and_writes_nothing)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    char body[2048];
+    expect_invalid(&c, "[]", "body");
+    snprintf(body, sizeof(body),
+             "{\"start\":\"%s\",\"customer\":{\"name\":\"A\",\"phone\":\"123\"}}", MONDAY_9);
+    expect_invalid(&c, body, "service_id");
+    expect_invalid(&c, booking_body(&c, "next monday", NULL, NULL), "start");
+    expect_invalid(&c, booking_body(&c, MONDAY_9, NULL, ",\"colour\":\"blue\""), "colour");
+    expect_invalid(&c, booking_body(&c, MONDAY_9, NULL, ",\"status\":\"cancelled\""), "status");
+    expect_invalid(&c, booking_body(&c, MONDAY_9, NULL, ",\"source\":\"fax\""), "source");
+    expect_invalid(&c, booking_body(&c, MONDAY_9, NULL, ",\"override\":true"), "override");
+    expect_invalid(&c, booking_body(&c, MONDAY_9, NULL, ",\"end\":\"2026-03-30T11:00:00Z\""),
+                   "end");
+    expect_invalid(&c, booking_body(&c, MONDAY_9, NULL, ",\"tz\":\"Mars/Olympus\""), "tz");
+    expect_invalid(&c, booking_body(&c, MONDAY_9, "not-an-id", NULL), "resource_ids[0]");
+    snprintf(body, sizeof(body), "{\"service_id\":\"%s\",\"start\":\"%s\"}", c.service, MONDAY_9);
+    expect_invalid(&c, body, "customer");
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"phone\":\"123\"}}", c.service,
+             MONDAY_9);
+    expect_invalid(&c, body, "customer.name");
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"A\"}}", c.service,
+             MONDAY_9);
+    expect_invalid(&c, body, "customer.phone");
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"A\","
+             "\"phone\":\"call me\"}}",
+             c.service, MONDAY_9);
+    expect_invalid(&c, body, "customer.phone");
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM customers"), 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM occupancy"), 0);
+    api_stop(&c.s);
+}
+
+TEST(bookings_customer_is_found_by_normalized_phone)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    char body[2048];
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna K.\","
+             "\"phone\":\"0048 (601) 234-567\",\"email\":\"anna@example.com\"}}",
+             c.service, "2026-03-30T10:00:00+02:00");
+    json_t *first = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                               booking_body(&c, MONDAY_9, NULL, NULL));
+    json_t *second = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent, body);
+    json_t *a = json_object_get(first, "customer"), *b = json_object_get(second, "customer");
+    CHECK(strcmp(api_id(a), api_id(b)) == 0);
+    /* a later booking's name and email update the customer */
+    CHECK(strcmp(json_string_value(json_object_get(b, "name")), "Anna K.") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(b, "email")), "anna@example.com") == 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM customers WHERE phone_normalized = "
+                              "'+48601234567'"),
+             1);
+    json_decref(first);
+    json_decref(second);
+    api_stop(&c.s);
+}
+
+TEST(bookings_cancel_frees_the_time_at_once_and_repeats)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, c.anna, NULL));
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", api_id(r));
+    json_decref(r);
+    char who[128];
+    serving(&c, "2026-03-30", MONDAY_9, who, sizeof(who));
+    CHECK(strstr(who, c.anna) == NULL);
+    r = api_expect(&c.s, 200, "POST", path, c.agent, "{\"reason\":\"caller asked\"}");
+    CHECK(strcmp(json_string_value(json_object_get(r, "status")), "cancelled") == 0);
+    CHECK_EQ(json_array_size(json_object_get(r, "resource_ids")), 1);
+    json_decref(r);
+    serving(&c, "2026-03-30", MONDAY_9, who, sizeof(who));
+    CHECK(strstr(who, c.anna) != NULL);
+    r = api_expect(&c.s, 200, "POST", path, c.agent, NULL);
+    CHECK(strcmp(json_string_value(json_object_get(r, "status")), "cancelled") == 0);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM booking_audit WHERE action = 'cancel'"), 1);
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, c.anna, NULL)));
+    api_stop(&c.s);
+}
+
+TEST(bookings_holds_block_and_a_booking_consumes_its_hold)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"resource_ids\":[\"%s\"],"
+             "\"ttl_seconds\":600}",
+             c.service, MONDAY_9, c.anna);
+    json_t *hold = api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, body);
+    CHECK(strcmp(json_string_value(json_object_get(hold, "expires_at")),
+                 "2026-03-27T08:10:00+01:00") == 0);
+    char hold_id[40];
+    snprintf(hold_id, sizeof(hold_id), "%s", api_id(hold));
+    json_decref(hold);
+    char who[128];
+    serving(&c, "2026-03-30", MONDAY_9, who, sizeof(who));
+    CHECK(strcmp(who, c.ben) == 0);
+    /* a second hold or a booking of Anna at that time: refused with alternatives */
+    json_t *r = api_expect(&c.s, 409, "POST", "/v1/holds", c.agent, body);
+    CHECK(json_array_size(alternatives_of(r)) > 0);
+    json_decref(r);
+    json_decref(api_expect(&c.s, 409, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, c.anna, NULL)));
+    /* a hold of another start is a conflict */
+    char extra[128];
+    snprintf(extra, sizeof(extra), ",\"hold_id\":\"%s\"", hold_id);
+    r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.agent,
+                   booking_body(&c, "2026-03-30T10:00:00+02:00", NULL, extra));
+    CHECK(strcmp(api_error_code(r), "conflict") == 0);
+    json_decref(r);
+    r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                   booking_body(&c, MONDAY_9, NULL, extra));
+    CHECK(strcmp(json_string_value(json_array_get(json_object_get(r, "resource_ids"), 0)),
+                 c.anna) == 0);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM occupancy WHERE hold_id IS NOT NULL"), 0);
+    /* consumed: booking from it again is a conflict; releasing it is 204 */
+    r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.agent,
+                   booking_body(&c, MONDAY_9, NULL, extra));
+    CHECK(strcmp(api_error_code(r), "conflict") == 0);
+    json_decref(r);
+    char path[96];
+    snprintf(path, sizeof(path), "/v1/holds/%s", hold_id);
+    json_decref(api_expect(&c.s, 204, "DELETE", path, c.agent, NULL));
+    json_decref(api_expect(&c.s, 404, "DELETE", "/v1/holds/00000000-0000-0000-0000-000000000001",
+                           c.agent, NULL));
+    api_stop(&c.s);
+}
+
+TEST(bookings_released_hold_frees_the_time)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"resource_ids\":[\"%s\"]}", c.service,
+             MONDAY_9, c.anna);
+    json_t *hold = api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, body);
+    char path[96];
+    snprintf(path, sizeof(path), "/v1/holds/%s", api_id(hold));
+    json_decref(hold);
+    json_decref(api_expect(&c.s, 204, "DELETE", path, c.agent, NULL));
+    json_decref(api_expect(&c.s, 204, "DELETE", path, c.agent, NULL));
+    char who[128];
+    serving(&c, "2026-03-30", MONDAY_9, who, sizeof(who));
+    CHECK(strstr(who, c.anna) != NULL);
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, body));
+    api_stop(&c.s);
+}
+
+/* On the real clock: a hold of one second stops blocking once it expires, in the index at once
+ * and in the database when a booking meets it. */
+TEST(bookings_expired_hold_stops_blocking)
+{
+    clinic_t c;
+    static const char *const real_clock[] = {NULL};
+    clinic_start(&c, real_clock,
+                 "{\"mon\":[[\"00:00\",\"24:00\"]],\"tue\":[[\"00:00\",\"24:00\"]],"
+                 "\"wed\":[[\"00:00\",\"24:00\"]],\"thu\":[[\"00:00\",\"24:00\"]],"
+                 "\"fri\":[[\"00:00\",\"24:00\"]],\"sat\":[[\"00:00\",\"24:00\"]],"
+                 "\"sun\":[[\"00:00\",\"24:00\"]]}");
+    time_t start = (time(NULL) / 3600 + 3) * 3600;
+    char start_text[32], day[16];
+    struct tm tm;
+    gmtime_r(&start, &tm);
+    strftime(start_text, sizeof(start_text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"resource_ids\":[\"%s\"],"
+             "\"ttl_seconds\":1,\"tz\":\"UTC\"}",
+             c.service, start_text, c.anna);
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, body));
+    json_decref(api_expect(&c.s, 409, "POST", "/v1/holds", c.agent, body));
+    sleep(2);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=%s&to=%s&tz=UTC&resource_id=%s",
+             c.service, day, day, c.anna);
+    json_t *r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    bool offered = false;
+    size_t i;
+    json_t *slot;
+    json_array_foreach(json_object_get(r, "slots"), i, slot)
+    {
+        offered |= strcmp(json_string_value(json_object_get(slot, "start")), start_text) == 0;
+    }
+    json_decref(r);
+    CHECK(offered);
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, start_text, c.anna, ",\"tz\":\"UTC\"")));
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM occupancy WHERE hold_id IS NOT NULL"), 0);
+    api_stop(&c.s);
+}
+
+TEST(bookings_admin_override_skips_hours_but_never_overlaps)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    /* Saturday, nobody works: an admin may book it anyway, with a custom end */
+    const char *saturday = "2026-03-28T10:00:00+01:00";
+    json_t *r =
+        api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key,
+                   booking_body(&c, saturday, c.anna,
+                                ",\"override\":true,\"end\":\"2026-03-28T12:30:00+01:00\""));
+    CHECK(strcmp(json_string_value(json_object_get(r, "end")), "2026-03-28T12:30:00+01:00") == 0);
+    json_decref(r);
+    r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.s.admin_key,
+                   booking_body(&c, "2026-03-28T11:00:00+01:00", c.anna, ",\"override\":true"));
+    CHECK(strcmp(api_error_code(r), "slot_unavailable") == 0);
+    json_decref(r);
+    /* unpinned: the engine picks the one who is free */
+    r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key,
+                   booking_body(&c, "2026-03-28T11:00:00+01:00", NULL, ",\"override\":true"));
+    CHECK(strcmp(json_string_value(json_array_get(json_object_get(r, "resource_ids"), 0)), c.ben) ==
+          0);
+    json_decref(r);
+    api_stop(&c.s);
+}
+
+TEST(bookings_another_organization_sees_404)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *booking = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                                 booking_body(&c, MONDAY_9, c.anna, NULL));
+    char hold_body[512];
+    snprintf(hold_body, sizeof(hold_body),
+             "{\"service_id\":\"%s\",\"start\":\"2026-03-30T10:00:00+02:00\"}", c.service);
+    json_t *hold = api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, hold_body);
+    char other_key[128], other_org[40];
+    api_create_org(&c.s, "Other Clinic", other_key, other_org);
+    /* the new organization reaches the index by NOTIFY: until then its slots are 503 */
+    for (int i = 0; i < 100; i++) {
+        json_t *probe;
+        int status = api_call(&c.s, "POST", "/v1/holds", other_key, hold_body, &probe);
+        json_decref(probe);
+        if (status != 503)
+            break;
+        usleep(50 * 1000);
+    }
+    char path[160];
+    snprintf(path, sizeof(path), "/v1/bookings/%s", api_id(booking));
+    json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", api_id(booking));
+    json_decref(api_expect(&c.s, 404, "POST", path, other_key, NULL));
+    snprintf(path, sizeof(path), "/v1/holds/%s", api_id(hold));
+    json_decref(api_expect(&c.s, 404, "DELETE", path, other_key, NULL));
+    snprintf(path, sizeof(path), "/v1/bookings/%s", api_id(booking));
+    json_decref(api_expect(&c.s, 404, "PATCH", path, other_key, "{\"status\":\"completed\"}"));
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", api_id(booking));
+    json_decref(api_expect(&c.s, 404, "POST", path, other_key,
+                           "{\"start\":\"2026-03-30T12:00:00+02:00\"}"));
+    snprintf(path, sizeof(path), "/v1/bookings/%s/history", api_id(booking));
+    json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
+    snprintf(path, sizeof(path), "/v1/customers/%s/bookings",
+             api_id(json_object_get(booking, "customer")));
+    json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
+    json_t *none = api_expect(&c.s, 200, "GET", "/v1/bookings", other_key, NULL);
+    CHECK_EQ(json_array_size(json_object_get(none, "items")), 0);
+    json_decref(none);
+    json_t *r = api_expect(&c.s, 404, "POST", "/v1/bookings", other_key,
+                           booking_body(&c, "2026-03-30T11:00:00+02:00", NULL, NULL));
+    CHECK(strcmp(api_error_code(r), "not_found") == 0);
+    json_decref(r);
+    json_decref(api_expect(&c.s, 404, "POST", "/v1/holds", other_key, hold_body));
+    /* untouched */
+    snprintf(path, sizeof(path), "/v1/bookings/%s", api_id(booking));
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK(strcmp(json_string_value(json_object_get(r, "status")), "confirmed") == 0);
+    json_decref(r);
+    json_decref(booking);
+    json_decref(hold);
+    api_stop(&c.s);
+}
+
+/* The index cannot know of a write that has not committed: the engine lets the request through,
+ * and the exclusion constraint refuses it once the other transaction commits. */
+TEST(bookings_overlap_found_by_the_database_is_409_with_alternatives)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    char sql[2048];
+    snprintf(sql, sizeof(sql),
+             "WITH u AS (INSERT INTO customers (organization_id, name, email) "
+             "VALUES ('%s', 'Walk-in', 'walk@example.com') RETURNING id), "
+             "b AS (INSERT INTO bookings (organization_id, service_id, customer_id, starts_at, "
+             "ends_at) SELECT '%s', '%s', u.id, '%s', '2026-03-30T10:00:00+02:00' FROM u "
+             "RETURNING id) "
+             "INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied) "
+             "SELECT '%s', '%s', b.id, tstzrange('%s', '2026-03-30T10:00:00+02:00') FROM b",
+             c.s.organization_id, c.s.organization_id, c.service, MONDAY_9, c.s.organization_id,
+             c.anna, MONDAY_9);
+    PQclear(PQexec(c.s.db, "BEGIN"));
+    PGresult *r = PQexec(c.s.db, sql);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    int pipes[2];
+    CHECK(pipe(pipes) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(pipes[0]);
+        json_t *answer;
+        int status = api_call(&c.s, "POST", "/v1/bookings", c.agent,
+                              booking_body(&c, MONDAY_9, c.anna, NULL), &answer);
+        char result[8] = "bad";
+        if (status == 409 && strcmp(api_error_code(answer), "slot_unavailable") == 0 &&
+            json_array_size(alternatives_of(answer)) == 3)
+            snprintf(result, sizeof(result), "ok");
+        CHECK(write(pipes[1], result, strlen(result)) > 0);
+        _exit(0);
+    }
+    close(pipes[1]);
+    usleep(500 * 1000); /* the request now waits on the uncommitted row */
+    PQclear(PQexec(c.s.db, "COMMIT"));
+    char result[8] = {0};
+    CHECK(read(pipes[0], result, sizeof(result) - 1) > 0);
+    int status;
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK(strcmp(result, "ok") == 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM customers"), 1);
+    api_stop(&c.s);
+}
+
+TEST(bookings_status_moves_only_the_allowed_ways)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, NULL, ",\"status\":\"pending\""));
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s", api_id(r));
+    json_decref(r);
+    /* a pending booking holds its time too */
+    char who[128];
+    serving(&c, "2026-03-30", MONDAY_9, who, sizeof(who));
+    CHECK(strchr(who, ' ') == NULL);
+    json_decref(api_expect(&c.s, 409, "PATCH", path, c.agent, "{\"status\":\"completed\"}"));
+    r = api_expect(&c.s, 200, "PATCH", path, c.agent,
+                   "{\"status\":\"confirmed\",\"notes\":\"called back\"}");
+    CHECK(strcmp(json_string_value(json_object_get(r, "status")), "confirmed") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(r, "notes")), "called back") == 0);
+    json_decref(r);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.agent, "{\"status\":\"confirmed\"}"));
+    /* pending is where a booking starts, never where it moves */
+    json_decref(api_expect(&c.s, 400, "PATCH", path, c.agent, "{\"status\":\"pending\"}"));
+    r = api_expect(&c.s, 400, "PATCH", path, c.agent, "{\"status\":\"cancelled\"}");
+    CHECK(strcmp(error_field(r), "status") == 0);
+    json_decref(r);
+    r = api_expect(&c.s, 200, "PATCH", path, c.agent, "{\"status\":\"no_show\"}");
+    CHECK(strcmp(json_string_value(json_object_get(r, "status")), "no_show") == 0);
+    json_decref(r);
+    json_decref(api_expect(&c.s, 409, "PATCH", path, c.agent, "{\"status\":\"completed\"}"));
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM booking_audit WHERE action = 'update'"), 2);
+    json_decref(api_expect(&c.s, 404, "PATCH", "/v1/bookings/00000000-0000-0000-0000-000000000001",
+                           c.agent, "{\"status\":\"confirmed\"}"));
+    api_stop(&c.s);
+}
+
+static json_t *reschedule(clinic_t *c, int status, const char *id, const char *body)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", id);
+    return api_expect(&c->s, status, "POST", path, c->agent, body);
+}
+
+TEST(bookings_reschedule_is_atomic_and_its_own_time_never_blocks_it)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    /* a 30-minute grid for a one-hour cleaning: a move by half an hour overlaps the old time */
+    char body[512];
+    snprintf(body, sizeof(body), "{\"slot_interval_minutes\":30}");
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/services/%s", c.service);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.s.admin_key, body));
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, c.anna, NULL));
+    char id[40];
+    snprintf(id, sizeof(id), "%s", api_id(r));
+    json_decref(r);
+    snprintf(body, sizeof(body),
+             "{\"start\":\"2026-03-30T09:30:00+02:00\",\"resource_ids\":[\"%s\"]}", c.anna);
+    r = reschedule(&c, 200, id, body);
+    CHECK(strcmp(api_id(r), id) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(r, "end")), "2026-03-30T10:30:00+02:00") == 0);
+    CHECK(strcmp(json_string_value(json_array_get(json_object_get(r, "resource_ids"), 0)),
+                 c.anna) == 0);
+    json_decref(r);
+    /* the old start is free again for Anna, the new one is not */
+    char who[128];
+    serving(&c, "2026-03-30", MONDAY_9, who, sizeof(who));
+    CHECK(strstr(who, c.anna) == NULL); /* 09:00–10:00 still overlaps 09:30 */
+    serving(&c, "2026-03-30", "2026-03-30T11:00:00+02:00", who, sizeof(who));
+    CHECK(strstr(who, c.anna) != NULL);
+    /* Ben takes 12:00; moving Anna's booking onto Ben at 12:00 is refused and keeps its time */
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, "2026-03-30T12:00:00+02:00", c.ben, NULL)));
+    snprintf(body, sizeof(body),
+             "{\"start\":\"2026-03-30T12:00:00+02:00\",\"resource_ids\":[\"%s\"]}", c.ben);
+    r = reschedule(&c, 409, id, body);
+    CHECK(strcmp(api_error_code(r), "slot_unavailable") == 0);
+    CHECK(json_array_size(alternatives_of(r)) > 0);
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/bookings/%s", id);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK(strcmp(json_string_value(json_object_get(r, "start")), "2026-03-30T09:30:00+02:00") == 0);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM booking_audit WHERE action = 'reschedule'"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM occupancy"), 2);
+    /* cancelled: no longer movable */
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", id);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.agent, NULL));
+    r = reschedule(&c, 409, id, "{\"start\":\"2026-03-30T14:00:00+02:00\"}");
+    CHECK(strcmp(api_error_code(r), "conflict") == 0);
+    json_decref(r);
+    json_decref(reschedule(&c, 404, "00000000-0000-0000-0000-000000000001",
+                           "{\"start\":\"2026-03-30T14:00:00+02:00\"}"));
+    api_stop(&c.s);
+}
+
+TEST(bookings_list_filters_and_pages_by_start)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    const char *starts[] = {"2026-03-30T11:00:00+02:00", MONDAY_9, "2026-03-30T10:00:00+02:00",
+                            "2026-03-31T09:00:00+02:00"};
+    char ids[4][40];
+    for (int i = 0; i < 4; i++) {
+        json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                               booking_body(&c, starts[i], i == 3 ? c.ben : c.anna, NULL));
+        snprintf(ids[i], sizeof(ids[i]), "%s", api_id(r));
+        json_decref(r);
+    }
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", ids[2]);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.agent, NULL));
+    /* the window is a local date; pages of two, by start */
+    json_t *r = api_expect(&c.s, 200, "GET", "/v1/bookings?from=2026-03-30&to=2026-03-30&limit=2",
+                           c.agent, NULL);
+    json_t *items = json_object_get(r, "items");
+    CHECK_EQ(json_array_size(items), 2);
+    CHECK(strcmp(api_id(json_array_get(items, 0)), ids[1]) == 0);
+    CHECK(strcmp(api_id(json_array_get(items, 1)), ids[2]) == 0);
+    const char *cursor = json_string_value(json_object_get(r, "next_cursor"));
+    CHECK(cursor != NULL);
+    snprintf(path, sizeof(path), "/v1/bookings?from=2026-03-30&to=2026-03-30&limit=2&cursor=%s",
+             cursor);
+    json_decref(r);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
+    CHECK(json_is_null(json_object_get(r, "next_cursor")));
+    json_decref(r);
+    r = api_expect(&c.s, 200, "GET", "/v1/bookings?status=cancelled", c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/bookings?resource_id=%s", c.ben);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
+    CHECK(strcmp(api_id(json_array_get(json_object_get(r, "items"), 0)), ids[3]) == 0);
+    json_decref(r);
+    /* the phone compared normalized: +48 601-234.567, written %2B48%20601-234.567 */
+    r = api_expect(&c.s, 200, "GET", "/v1/bookings?customer_phone=%2B48%20601-234.567", c.agent,
+                   NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 4);
+    json_decref(r);
+    json_decref(api_expect(&c.s, 400, "GET", "/v1/bookings?status=lost", c.agent, NULL));
+    json_decref(api_expect(&c.s, 400, "GET", "/v1/bookings?customer_phone=abc", c.agent, NULL));
+    json_decref(api_expect(&c.s, 400, "GET", "/v1/bookings?cursor=nonsense", c.agent, NULL));
+    api_stop(&c.s);
+}
+
+TEST(bookings_customers_are_found_by_phone_and_list_their_bookings)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *b = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, NULL, NULL));
+    char customer[40];
+    snprintf(customer, sizeof(customer), "%s", api_id(json_object_get(b, "customer")));
+    json_decref(b);
+    json_t *r = api_expect(&c.s, 200, "GET", "/v1/customers?phone=0048601234567", c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
+    CHECK(strcmp(api_id(json_array_get(json_object_get(r, "items"), 0)), customer) == 0);
+    json_decref(r);
+    r = api_expect(&c.s, 200, "GET", "/v1/customers?phone=%2B48600000000", c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 0);
+    json_decref(r);
+    char path[160];
+    snprintf(path, sizeof(path), "/v1/customers/%s", customer);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK(strcmp(json_string_value(json_object_get(r, "phone")), "+48 601 234 567") == 0);
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/customers/%s/bookings?from=2026-03-30&to=2026-03-30",
+             customer);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
+    json_decref(r);
+    json_decref(api_expect(&c.s, 404, "GET",
+                           "/v1/customers/00000000-0000-0000-0000-000000000001/bookings", c.agent,
+                           NULL));
+    char other_key[128], other_org[40];
+    api_create_org(&c.s, "Other Clinic", other_key, other_org);
+    snprintf(path, sizeof(path), "/v1/customers/%s", customer);
+    json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
+    r = api_expect(&c.s, 200, "GET", "/v1/customers?phone=0048601234567", other_key, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 0);
+    json_decref(r);
+    api_stop(&c.s);
+}
+
+TEST(bookings_history_lists_the_audit_trail_oldest_first)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, c.anna, ",\"status\":\"pending\""));
+    char id[40], path[160];
+    snprintf(id, sizeof(id), "%s", api_id(r));
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/bookings/%s", id);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.agent, "{\"status\":\"confirmed\"}"));
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.agent, "{\"notes\":\"allergic\"}"));
+    json_decref(reschedule(&c, 200, id, "{\"start\":\"2026-03-30T11:00:00+02:00\"}"));
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", id);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, NULL));
+    snprintf(path, sizeof(path), "/v1/bookings/%s/history", id);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    json_t *items = json_object_get(r, "items");
+    const char *actions[] = {"created", "status_changed", "updated", "rescheduled", "cancelled"};
+    CHECK_EQ(json_array_size(items), 5);
+    for (size_t i = 0; i < 5; i++)
+        CHECK(strcmp(json_string_value(json_object_get(json_array_get(items, i), "action")),
+                     actions[i]) == 0);
+    json_t *moved = json_array_get(items, 3);
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(moved, "old"), "start")),
+                 MONDAY_9) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(moved, "new"), "start")),
+                 "2026-03-30T11:00:00+02:00") == 0);
+    CHECK(json_is_null(json_object_get(json_array_get(items, 0), "old")));
+    json_t *actor = json_object_get(json_array_get(items, 4), "actor");
+    CHECK(strcmp(json_string_value(json_object_get(actor, "role")), "admin") == 0);
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/bookings/%s/history?limit=2", id);
+    r = api_expect(&c.s, 200, "GET", path, c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(r, "items")), 2);
+    CHECK(json_is_string(json_object_get(r, "next_cursor")));
+    json_decref(r);
+    json_decref(api_expect(&c.s, 404, "GET",
+                           "/v1/bookings/00000000-0000-0000-0000-000000000001/history", c.agent,
+                           NULL));
+    api_stop(&c.s);
+}
+
+/* Two worker processes, each with its own index, on one database: of 32 requests for one slot
+ * spread over both, exactly one is booked, round after round. */
+TEST(bookings_two_workers_book_one_slot_once)
+{
+    static const char *const two_workers[] = {"SLOTD_WORKERS=2",
+                                              "SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
+    clinic_t c;
+    clinic_start(&c, two_workers, WEEKDAYS);
+    /* both workers know the service once 20 answers in a row (new connections) say so */
+    char path[160];
+    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-30&to=2026-03-30",
+             c.service);
+    for (int streak = 0, tries = 0; streak < 20 && tries < 400; tries++) {
+        json_t *r;
+        streak = api_call(&c.s, "GET", path, c.agent, NULL, &r) == 200 ? streak + 1 : 0;
+        json_decref(r);
+        if (streak == 0)
+            usleep(20 * 1000);
+    }
+    const char *starts[] = {"2026-03-30T13:00:00+02:00", "2026-03-30T14:00:00+02:00"};
+    for (int round = 0; round < 2; round++)
+        CHECK_EQ(race(&c, 32, booking_body(&c, starts[round], c.anna, NULL)), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 2);
+    api_stop(&c.s);
+}
+
+TEST(bookings_hold_bad_input_is_400_naming_the_field_and_writes_nothing)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    const char *cases[][2] = {{",\"ttl_seconds\":0", "ttl_seconds"},
+                              {",\"ttl_seconds\":1801", "ttl_seconds"},
+                              {",\"ttl_seconds\":\"soon\"", "ttl_seconds"},
+                              {",\"customer\":{}", "customer"},
+                              {",\"tz\":\"Nowhere/City\"", "tz"},
+                              {",\"resource_ids\":\"all\"", "resource_ids"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[512];
+        snprintf(body, sizeof(body), "{\"service_id\":\"%s\",\"start\":\"%s\"%s}", c.service,
+                 MONDAY_9, cases[i][0]);
+        json_t *r = api_expect(&c.s, 400, "POST", "/v1/holds", c.agent, body);
+        CHECK(strcmp(error_field(r), cases[i][1]) == 0);
+        json_decref(r);
+    }
+    json_t *r = api_expect(&c.s, 400, "POST", "/v1/holds", c.agent, "{\"start\":\"" MONDAY_9 "\"}");
+    CHECK(strcmp(error_field(r), "service_id") == 0);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM holds"), 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM occupancy"), 0);
+    api_stop(&c.s);
+}
