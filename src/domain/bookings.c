@@ -372,6 +372,11 @@ static void booking_done(void *arg, const store_booking_outcome_t *outcome)
     op_free(op);
 }
 
+bool domain_booking_op_sent(const domain_booking_op_t *op)
+{
+    return op->store && store_booking_op_sent(op->store);
+}
+
 void domain_booking_op_cancel(domain_booking_op_t *op)
 {
     if (op->store)

@@ -106,6 +106,9 @@ typedef struct domain_booking_op domain_booking_op_t;
 
 void domain_booking_op_cancel(domain_booking_op_t *op);
 
+/** True once its write is on the wire (see store_booking_op_sent). */
+bool domain_booking_op_sent(const domain_booking_op_t *op);
+
 /** The booking's end: the store's outcome, and when it is STORE_BOOKING_EREFUSED or
  *  STORE_BOOKING_EOVERLAP the refusal (with alternatives) that explains it. */
 typedef void (*domain_booking_done_cb)(void *arg, const store_booking_outcome_t *outcome,

@@ -378,7 +378,7 @@ static void count_outcome(http_ctx_t *ctx, int error, const domain_refusal_t *re
     else if (refusal && refusal->kind == DOMAIN_REFUSAL_UNAVAILABLE)
         http_count_booking(ctx, HTTP_BOOKING_CONFLICT);
     else if (error == STORE_EUNAVAILABLE || error == STORE_EINTERNAL || error == STORE_EBUSY ||
-             (refusal && refusal->kind == DOMAIN_REFUSAL_LOADING))
+             error == STORE_EOUTCOME || (refusal && refusal->kind == DOMAIN_REFUSAL_LOADING))
         http_count_booking(ctx, HTTP_BOOKING_ERROR);
 }
 
@@ -423,12 +423,17 @@ static void cancel_booking_op(void *op)
     domain_booking_op_cancel(op);
 }
 
+static bool booking_op_sent(const void *op)
+{
+    return domain_booking_op_sent(op);
+}
+
 /* Waits for a booking or hold, or answers why the domain refused it at once. */
 static void await_decision(http_ctx_t *ctx, domain_booking_op_t *op, domain_refusal_t *refusal,
                            const domain_error_t *error)
 {
     if (op)
-        http_wait(ctx, op, cancel_booking_op, NULL);
+        http_wait(ctx, op, cancel_booking_op, booking_op_sent);
     else if (refusal->kind != DOMAIN_REFUSAL_NONE)
         respond_refusal(ctx, refusal);
     else
@@ -457,6 +462,11 @@ void http_bookings_create(http_ctx_t *ctx)
 static void cancel_store_op(void *op)
 {
     store_booking_op_cancel(op);
+}
+
+static bool store_op_sent(const void *op)
+{
+    return store_booking_op_sent(op);
 }
 
 /* The query's tz, kept for the answer; false after answering 400. */
@@ -508,7 +518,7 @@ static void on_cancelled(void *arg, int error, const store_booking_t *booking)
 static void await_store(http_ctx_t *ctx, store_booking_op_t *op, const domain_error_t *error)
 {
     if (op)
-        http_wait(ctx, op, cancel_store_op, NULL);
+        http_wait(ctx, op, cancel_store_op, store_op_sent);
     else
         http_respond_domain_error(ctx, error);
 }
@@ -596,7 +606,7 @@ void http_bookings_reschedule(http_ctx_t *ctx)
     domain_context_t context = context_of(ctx);
     domain_booking_op_t *op = domain_bookings_reschedule(&context, &id, in, on_moved, ctx, &error);
     if (op)
-        http_wait(ctx, op, cancel_booking_op, NULL);
+        http_wait(ctx, op, cancel_booking_op, booking_op_sent);
     else
         http_respond_domain_error(ctx, &error);
 }

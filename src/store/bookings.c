@@ -220,6 +220,12 @@ static void op_free(store_booking_op_t *op)
     free(op);
 }
 
+bool store_booking_op_sent(const store_booking_op_t *op)
+{
+    return op->tx ? store_tx_commit_sent(op->tx)
+                  : op->operation != NULL && store_operation_sent(op->operation);
+}
+
 void store_booking_op_cancel(store_booking_op_t *op)
 {
     if (op->tx)
@@ -240,6 +246,8 @@ static int tx_error(const store_booking_op_t *op, const store_tx_outcome_t *outc
         return op->error ? op->error : STORE_EINTERNAL;
     case STORE_E_EXCLUSION_VIOLATION:
         return STORE_BOOKING_EOVERLAP;
+    case STORE_E_OUTCOME_UNKNOWN:
+        return STORE_EOUTCOME;
     case STORE_E_CONNECTION:
     case STORE_E_TIMEOUT:
     case STORE_E_QUERY_CANCELED:

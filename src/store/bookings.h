@@ -105,6 +105,10 @@ typedef void (*store_booking_done_cb)(void *arg, const store_booking_outcome_t *
 
 typedef struct store_booking_op store_booking_op_t;
 
+/** True once what the operation runs may take effect whatever happens now (its COMMIT, or
+ *  its single statement, is on the wire). */
+bool store_booking_op_sent(const store_booking_op_t *op);
+
 /** Forgets an operation: no callback runs again (a transaction rolls back unless its
  *  COMMIT is already on its way). Frees it. */
 void store_booking_op_cancel(store_booking_op_t *op);

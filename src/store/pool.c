@@ -418,6 +418,11 @@ static bool tx_commit_sent(const store_tx_t *tx)
     return tx->phase == TX_COMMITTING || tx->phase == TX_PIPELINE;
 }
 
+bool store_tx_commit_sent(const store_tx_t *tx)
+{
+    return tx_commit_sent(tx);
+}
+
 static void on_tx_deadline(uv_timer_t *timer)
 {
     store_tx_t *tx = timer->data;

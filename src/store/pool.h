@@ -214,6 +214,9 @@ void store_tx_rollback(store_tx_t *tx);
 /** The attempt running now, from 1. */
 int store_tx_attempt(const store_tx_t *tx);
 
+/** True once the transaction's COMMIT is on the wire: it may commit whatever happens now. */
+bool store_tx_commit_sent(const store_tx_t *tx);
+
 /**
  * Forgets a transaction: none of its callbacks run again, and it rolls back —
  * unless its COMMIT is already on the wire (after store_tx_commit was acted
