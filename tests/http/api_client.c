@@ -335,3 +335,34 @@ int api_slot_count(api_server_t *s, const char *path)
     json_decref(r);
     return count;
 }
+
+int api_race_post(api_server_t *s, const char *key, const char *path, const char *body, int n)
+{
+    int pipes[2];
+    CHECK(pipe(pipes) == 0);
+    for (int i = 0; i < n; i++) {
+        if (fork() == 0) {
+            close(pipes[1]);
+            char go;
+            /* everyone waits for the starting signal: the write end closing */
+            CHECK(read(pipes[0], &go, 1) == 0);
+            json_t *r;
+            int status = api_call(s, "POST", path, key, body, &r);
+            const json_t *details = json_object_get(json_object_get(r, "error"), "details");
+            int ok = status == 201 ||
+                     (status == 409 && strcmp(api_error_code(r), "slot_unavailable") == 0 &&
+                      json_array_size(json_object_get(details, "alternatives")) > 0);
+            _exit(status == 201 ? 0 : ok ? 1 : 2);
+        }
+    }
+    close(pipes[0]);
+    close(pipes[1]);
+    int created = 0;
+    for (int i = 0; i < n; i++) {
+        int status;
+        CHECK(wait(&status) > 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) < 2);
+        created += WEXITSTATUS(status) == 0;
+    }
+    return created;
+}

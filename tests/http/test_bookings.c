@@ -198,32 +198,7 @@ TEST(bookings_taken_slot_is_409_with_the_nearest_alternatives)
  * that every other one got 409 slot_unavailable with alternatives. */
 static int race(clinic_t *c, int n, const char *body)
 {
-    int pipes[2];
-    CHECK(pipe(pipes) == 0);
-    for (int i = 0; i < n; i++) {
-        if (fork() == 0) {
-            close(pipes[1]);
-            char go;
-            /* everyone waits for the starting signal: the write end closing */
-            CHECK(read(pipes[0], &go, 1) == 0);
-            json_t *r;
-            int status = api_call(&c->s, "POST", "/v1/bookings", c->agent, body, &r);
-            int ok = status == 201 ||
-                     (status == 409 && strcmp(api_error_code(r), "slot_unavailable") == 0 &&
-                      json_array_size(alternatives_of(r)) > 0);
-            _exit(status == 201 ? 0 : ok ? 1 : 2);
-        }
-    }
-    close(pipes[0]);
-    close(pipes[1]);
-    int created = 0;
-    for (int i = 0; i < n; i++) {
-        int status;
-        CHECK(wait(&status) > 0);
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) < 2);
-        created += WEXITSTATUS(status) == 0;
-    }
-    return created;
+    return api_race_post(&c->s, c->agent, "/v1/bookings", body, n);
 }
 
 TEST(bookings_simultaneous_requests_for_one_slot_get_exactly_one_201)

@@ -119,3 +119,34 @@ TEST(haproxy_two_instances_serve_the_same_writes_and_one_may_stop)
     api_stop(&b);
     test_db_drop(a.db); /* `a` has exited already: what api_stop would do after */
 }
+
+/* The race of the booking tests, through the proxy: requests for one slot spread over both
+ * instances at the same instant, and exactly one booking is made. */
+TEST(haproxy_a_race_for_one_slot_through_the_proxy_books_it_once)
+{
+    api_server_t a, b;
+    api_start(&a, frozen);
+    api_start_peer(&b, &a, frozen);
+    api_wait_ready(&a);
+    api_wait_ready(&b);
+    proxy_t p;
+    proxy_start(&p, &a, &b);
+    char anna[40], service[40], path[256], body[512];
+    api_create_staff_service(&p.front, "{\"fri\":[[\"09:00\",\"12:00\"]]}", anna, service);
+    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-28", service);
+    for (int i = 0; i < 1000 && !(api_slot_count(&a, path) == 3 && api_slot_count(&b, path) == 3);
+         i++)
+        usleep(5000);
+    const char *starts[] = {"2026-03-27T09:00:00+01:00", "2026-03-27T10:00:00+01:00"};
+    for (int round = 0; round < 2; round++) {
+        snprintf(body, sizeof(body),
+                 "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna "
+                 "Kowalska\",\"phone\":\"+48 601 234 567\"}}",
+                 service, starts[round]);
+        CHECK_EQ(api_race_post(&p.front, a.admin_key, "/v1/bookings", body, 24), 1);
+    }
+    CHECK(strcmp(test_db_value(a.db, "SELECT count(*) FROM bookings"), "2") == 0);
+    proxy_stop(&p);
+    api_stop(&b);
+    api_stop(&a);
+}
