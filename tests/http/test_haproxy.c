@@ -81,29 +81,35 @@ static void proxy_stop(proxy_t *p)
     unlink(p->config);
 }
 
-TEST(haproxy_two_instances_serve_the_same_writes_and_one_may_stop)
+/* Two instances on one database, the proxy in front, and a staff member with a service
+ * written through the proxy; returns once both instances offer its slots (`path`). */
+static void two_instances_behind_the_proxy(api_server_t *a, api_server_t *b, proxy_t *p,
+                                           char *service, char *path)
 {
-    api_server_t a, b;
-    api_start(&a, frozen);
-    api_start_peer(&b, &a, frozen);
-    api_wait_ready(&a);
-    api_wait_ready(&b);
-    proxy_t p;
-    proxy_start(&p, &a, &b);
-
-    /* written through the proxy: whichever instance takes it */
-    char anna[40], service[40], path[256];
-    api_create_staff_service(&p.front, "{\"fri\":[[\"09:00\",\"12:00\"]]}", anna, service);
-    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-28", service);
-    /* both instances offer the new service's slots, asked directly */
-    int in_a_row = 0;
+    api_start(a, frozen);
+    api_start_peer(b, a, frozen);
+    api_wait_ready(a);
+    api_wait_ready(b);
+    proxy_start(p, a, b);
+    char anna[40];
+    api_create_staff_service(&p->front, "{\"fri\":[[\"09:00\",\"12:00\"]]}", anna, service);
+    snprintf(path, 256, "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-28", service);
+    int in_a_row = 0; /* asked directly, each instance, 10 times in a row */
     for (int i = 0; i < 1000 && in_a_row < 10; i++) {
-        bool both = api_slot_count(&a, path) == 3 && api_slot_count(&b, path) == 3;
+        bool both = api_slot_count(a, path) == 3 && api_slot_count(b, path) == 3;
         in_a_row = both ? in_a_row + 1 : 0;
         if (!both)
             usleep(5000);
     }
     CHECK_EQ(in_a_row, 10);
+}
+
+TEST(haproxy_two_instances_serve_the_same_writes_and_one_may_stop)
+{
+    api_server_t a, b;
+    proxy_t p;
+    char service[40], path[256];
+    two_instances_behind_the_proxy(&a, &b, &p, service, path);
 
     /* one instance stops: every request through the proxy is still answered */
     kill(a.pid, SIGTERM);
@@ -125,18 +131,9 @@ TEST(haproxy_two_instances_serve_the_same_writes_and_one_may_stop)
 TEST(haproxy_a_race_for_one_slot_through_the_proxy_books_it_once)
 {
     api_server_t a, b;
-    api_start(&a, frozen);
-    api_start_peer(&b, &a, frozen);
-    api_wait_ready(&a);
-    api_wait_ready(&b);
     proxy_t p;
-    proxy_start(&p, &a, &b);
-    char anna[40], service[40], path[256], body[512];
-    api_create_staff_service(&p.front, "{\"fri\":[[\"09:00\",\"12:00\"]]}", anna, service);
-    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-28", service);
-    for (int i = 0; i < 1000 && !(api_slot_count(&a, path) == 3 && api_slot_count(&b, path) == 3);
-         i++)
-        usleep(5000);
+    char service[40], path[256], body[512];
+    two_instances_behind_the_proxy(&a, &b, &p, service, path);
     const char *starts[] = {"2026-03-27T09:00:00+01:00", "2026-03-27T10:00:00+01:00"};
     for (int round = 0; round < 2; round++) {
         snprintf(body, sizeof(body),
