@@ -249,3 +249,128 @@ TEST(faults_a_write_whose_answer_is_lost_is_reported_as_unknown)
     CHECK(strstr(message, "may or may not have been made") != NULL);
     api_stop(&s);
 }
+
+/* ---- crashes under a booking load ------------------------------------------------------------ */
+
+#define CLIENTS 4
+
+/* CLIENTS processes book distinct hours one after another, each writing the id of every
+ * booking it was told is made (201) to `out`, until their requests fail. */
+static void book_until_it_fails(api_server_t *s, const char *service, int first_hour, int out)
+{
+    for (int c = 0; c < CLIENTS; c++) {
+        if (fork() != 0)
+            continue;
+        for (int i = c;; i += CLIENTS) {
+            int hour = first_hour + i;
+            time_t start = 1774656000 + (time_t)hour * 3600; /* from 2026-03-28T00:00:00Z */
+            struct tm tm;
+            gmtime_r(&start, &tm);
+            char when[32], body[512];
+            strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            snprintf(body, sizeof(body),
+                     "{\"service_id\":\"%s\",\"start\":\"%s\","
+                     "\"customer\":{\"name\":\"Caller %d\",\"phone\":\"+4860%07d\"}}",
+                     service, when, hour, hour);
+            json_t *r = NULL;
+            /* api_call ends this process when the server is gone */
+            int status = api_call(s, "POST", "/v1/bookings", s->admin_key, body, &r);
+            if (status == 201)
+                dprintf(out, "%s\n", api_id(r));
+            json_decref(r);
+            if (status != 201 && status != 409)
+                _exit(0);
+        }
+    }
+}
+
+/* Waits for the clients; returns the ids of the bookings they were told are made, as a SQL
+ * array literal, and how many. */
+static char *confirmed_ids(int in, int *count)
+{
+    for (int c = 0; c < CLIENTS; c++)
+        wait(NULL);
+    static char text[1 << 20];
+    size_t length = 0;
+    ssize_t n;
+    while ((n = read(in, text + length, sizeof(text) - 1 - length)) > 0)
+        length += (size_t)n;
+    text[length] = 0;
+    close(in);
+    static char array[1 << 20];
+    size_t at = (size_t)snprintf(array, sizeof(array), "'{");
+    *count = 0;
+    for (char *id = strtok(text, "\n"); id; id = strtok(NULL, "\n"))
+        at += (size_t)snprintf(array + at, sizeof(array) - at, "%s%s", (*count)++ ? "," : "", id);
+    snprintf(array + at, sizeof(array) - at, "}'::uuid[]");
+    return array;
+}
+
+/* Every booking a client was told is made is there, and nothing is half written: each
+ * booking has its occupancy and its audit row, each occupancy row its booking or hold. */
+static void expect_every_confirmed_booking(PGconn *db, const char *ids, int count)
+{
+    char sql[1 << 20];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM bookings WHERE id = ANY (%s)", ids);
+    CHECK_EQ(atoi(test_db_value(db, sql)), count);
+    CHECK(strcmp(test_db_value(db, "SELECT count(*) FROM bookings b WHERE NOT EXISTS (SELECT 1 "
+                                   "FROM occupancy o WHERE o.booking_id = b.id) OR NOT EXISTS "
+                                   "(SELECT 1 FROM booking_audit a WHERE a.booking_id = b.id)"),
+                 "0") == 0);
+    CHECK(strcmp(test_db_value(db, "SELECT count(*) FROM occupancy o WHERE o.booking_id IS NOT "
+                                   "NULL AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.id = "
+                                   "o.booking_id)"),
+                 "0") == 0);
+}
+
+static const char *const every_hour[] = {"SLOTD_NOW=2026-03-27T08:00:00Z", NULL};
+
+/* kill -9 of slotd in the middle of a booking load, then an immediate stop of PostgreSQL in
+ * the middle of another: afterwards every booking whose 201 a client received is in the
+ * database, and nothing half written is. */
+TEST(faults_crashes_under_a_booking_load_lose_no_confirmed_booking)
+{
+    test_pg_t pg;
+    test_pg_start(&pg);
+    api_server_t s;
+    api_start(&s, every_hour);
+    api_wait_ready(&s);
+    char anna[40], service[40];
+    api_create_staff_service(&s,
+                             "{\"mon\":[[\"00:00\",\"24:00\"]],\"tue\":[[\"00:00\",\"24:00\"]],"
+                             "\"wed\":[[\"00:00\",\"24:00\"]],\"thu\":[[\"00:00\",\"24:00\"]],"
+                             "\"fri\":[[\"00:00\",\"24:00\"]],\"sat\":[[\"00:00\",\"24:00\"]],"
+                             "\"sun\":[[\"00:00\",\"24:00\"]]}",
+                             anna, service);
+
+    /* slotd killed */
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    book_until_it_fails(&s, service, 0, fds[1]);
+    close(fds[1]);
+    usleep(700000);
+    kill(s.pid, SIGKILL);
+    waitpid(s.pid, NULL, 0);
+    int count;
+    const char *ids = confirmed_ids(fds[0], &count);
+    CHECK(count > 0);
+    expect_every_confirmed_booking(s.db, ids, count);
+
+    /* PostgreSQL stopped at once under a new load */
+    api_restart(&s, every_hour);
+    api_wait_ready(&s);
+    CHECK(pipe(fds) == 0);
+    book_until_it_fails(&s, service, 200, fds[1]);
+    close(fds[1]);
+    usleep(700000);
+    PQfinish(s.db);
+    test_pg_crash(&pg);
+    ids = confirmed_ids(fds[0], &count);
+    CHECK(count > 0);
+    test_pg_restart(&pg);
+    s.db = PQconnectdb(s.url);
+    CHECK(PQstatus(s.db) == CONNECTION_OK);
+    expect_every_confirmed_booking(s.db, ids, count);
+    api_stop(&s);
+    test_pg_remove(&pg);
+}
