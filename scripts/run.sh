@@ -146,6 +146,12 @@ with the DELETE (paste the three lines together: they leave nothing behind):
   curl -s $auth_agent $kasia_day $starts
   curl -s -X DELETE $auth_admin $base/v1/resources/$DEMO_HYGIENIST/blocks/\$block
 
+Book her at 14:00 that day with the agent key, as a voice agent would (the id is kept in
+\$booking), see the slot gone, then cancel it (the time is free again at once):
+  booking=\$(curl -s -X POST $auth_agent $base/v1/bookings -d '{"service_id":"$DEMO_CLEANING","start":"${day}T14:00:00$offset","resource_ids":["$DEMO_HYGIENIST"],"customer":{"name":"Anna Kowalska","phone":"+48 601 234 567"},"source":"ai_agent"}' | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'); echo "booking \$booking"
+  curl -s $auth_agent $kasia_day $starts
+  curl -s -X POST $auth_agent $base/v1/bookings/\$booking/cancel -d '{"reason":"caller changed plans"}'
+
 An error names the field at fault (400: overlapping ranges, nothing changes):
   curl -s -X PATCH $auth_admin $base/v1/organization -d '{"business_hours":{"mon":[["09:00","13:00"],["12:00","17:00"]]}}'
 
