@@ -39,7 +39,7 @@ bench_start_postgres propagation-bench
 created=$("$slotd" org create --name "Propagation" --timezone UTC --database-url "$url")
 key=$(jq -r .api_key <<<"$created")
 
-start_instance() { # name → its base URL on stdout
+start_instance() { # name → its base URL in $instance_url (not a subshell: its pid is kept)
     local port
     port=$(free_port)
     SLOTD_NOW=$frozen_now "$slotd" serve --workers 1 --listen "127.0.0.1:$port" \
@@ -47,7 +47,7 @@ start_instance() { # name → its base URL on stdout
     pids+=($!)
     for _ in $(seq 1 600); do
         if curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
-            echo "http://127.0.0.1:$port"
+            instance_url="http://127.0.0.1:$port"
             return 0
         fi
         sleep 0.1
@@ -56,8 +56,10 @@ start_instance() { # name → its base URL on stdout
     cat "$work/slotd-$1.log" >&2
     exit 1
 }
-a=$(start_instance a)
-b=$(start_instance b)
+start_instance a
+a=$instance_url
+start_instance b
+b=$instance_url
 
 api_post() {
     curl -sS --fail-with-body -H "Authorization: Bearer $key" \
