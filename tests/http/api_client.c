@@ -336,7 +336,8 @@ int api_slot_count(api_server_t *s, const char *path)
     return count;
 }
 
-int api_race_post(api_server_t *s, const char *key, const char *path, const char *body, int n)
+int api_race_post(api_server_t *s, const char *key, const char *header, const char *path,
+                  const char *body, int n)
 {
     int pipes[2];
     CHECK(pipe(pipes) == 0);
@@ -347,11 +348,13 @@ int api_race_post(api_server_t *s, const char *key, const char *path, const char
             /* everyone waits for the starting signal: the write end closing */
             CHECK(read(pipes[0], &go, 1) == 0);
             json_t *r;
-            int status = api_call(s, "POST", path, key, body, &r);
+            const char *headers[2] = {header, NULL};
+            int status = api_call_headers(s, "POST", path, key, header ? headers : NULL, body, &r);
             const json_t *details = json_object_get(json_object_get(r, "error"), "details");
             int ok = status == 201 ||
                      (status == 409 && strcmp(api_error_code(r), "slot_unavailable") == 0 &&
-                      json_array_size(json_object_get(details, "alternatives")) > 0);
+                      json_array_size(json_object_get(details, "alternatives")) > 0) ||
+                     (status == 409 && strcmp(api_error_code(r), "idempotency_in_progress") == 0);
             _exit(status == 201 ? 0 : ok ? 1 : 2);
         }
     }

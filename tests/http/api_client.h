@@ -67,11 +67,12 @@ void api_create_staff_service(api_server_t *s, const char *working_hours, char *
 int api_slot_count(api_server_t *s, const char *path);
 
 /**
- * `n` processes POST `body` to `path` with `key` at the same instant; returns how many got
- * 201. Every other answer must be 409 slot_unavailable with alternatives (else the test
- * fails).
+ * `n` processes POST `body` to `path` with `key` (and `header`, e.g. an Idempotency-Key, or
+ * NULL) at the same instant; returns how many got 201. Every other answer must be 409:
+ * slot_unavailable with alternatives, or idempotency_in_progress (else the test fails).
  */
-int api_race_post(api_server_t *s, const char *key, const char *path, const char *body, int n);
+int api_race_post(api_server_t *s, const char *key, const char *header, const char *path,
+                  const char *body, int n);
 
 /** One request. Returns the status; *body gets the parsed JSON (or NULL). */
 int api_call(api_server_t *s, const char *method, const char *path, const char *key,

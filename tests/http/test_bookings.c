@@ -198,7 +198,7 @@ TEST(bookings_taken_slot_is_409_with_the_nearest_alternatives)
  * that every other one got 409 slot_unavailable with alternatives. */
 static int race(clinic_t *c, int n, const char *body)
 {
-    return api_race_post(&c->s, c->agent, "/v1/bookings", body, n);
+    return api_race_post(&c->s, c->agent, NULL, "/v1/bookings", body, n);
 }
 
 TEST(bookings_simultaneous_requests_for_one_slot_get_exactly_one_201)
@@ -869,27 +869,95 @@ TEST(bookings_history_lists_the_audit_trail_oldest_first)
 
 /* Two worker processes, each with its own index, on one database: of 32 requests for one slot
  * spread over both, exactly one is booked, round after round. */
+/* Both workers know the service once 20 answers in a row (new connections) say so. */
+static void both_workers_know_the_service(clinic_t *c)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-30&to=2026-03-30",
+             c->service);
+    for (int streak = 0, tries = 0; streak < 20 && tries < 400; tries++) {
+        json_t *r;
+        streak = api_call(&c->s, "GET", path, c->agent, NULL, &r) == 200 ? streak + 1 : 0;
+        json_decref(r);
+        if (streak == 0)
+            usleep(20 * 1000);
+    }
+}
+
 TEST(bookings_two_workers_book_one_slot_once)
 {
     static const char *const two_workers[] = {"SLOTD_WORKERS=2",
                                               "SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
     clinic_t c;
     clinic_start(&c, two_workers, WEEKDAYS);
-    /* both workers know the service once 20 answers in a row (new connections) say so */
-    char path[160];
-    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-30&to=2026-03-30",
-             c.service);
-    for (int streak = 0, tries = 0; streak < 20 && tries < 400; tries++) {
-        json_t *r;
-        streak = api_call(&c.s, "GET", path, c.agent, NULL, &r) == 200 ? streak + 1 : 0;
-        json_decref(r);
-        if (streak == 0)
-            usleep(20 * 1000);
-    }
+    both_workers_know_the_service(&c);
     const char *starts[] = {"2026-03-30T13:00:00+02:00", "2026-03-30T14:00:00+02:00"};
     for (int round = 0; round < 2; round++)
         CHECK_EQ(race(&c, 32, booking_body(&c, starts[round], c.anna, NULL)), 1);
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 2);
+    api_stop(&c.s);
+}
+
+/* The same keyed request sent by many clients at the same instant, spread over two worker
+ * processes (as a retrying agent behind two instances would): one booking is made; every
+ * other answer is its replay (201) or "still running" (409). */
+TEST(bookings_identical_keyed_requests_on_two_workers_book_once)
+{
+    static const char *const two_workers[] = {"SLOTD_WORKERS=2",
+                                              "SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
+    clinic_t c;
+    clinic_start(&c, two_workers, WEEKDAYS);
+    both_workers_know_the_service(&c);
+    for (int round = 0; round < 2; round++) {
+        char key[64];
+        snprintf(key, sizeof(key), "Idempotency-Key: call-%d", round);
+        const char *start = round ? "2026-03-30T14:00:00+02:00" : "2026-03-30T13:00:00+02:00";
+        CHECK(api_race_post(&c.s, c.agent, key, "/v1/bookings",
+                            booking_body(&c, start, c.anna, NULL), 16) >= 1);
+    }
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 2);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys"), 2);
+    api_stop(&c.s);
+}
+
+/* With the database unreachable, a booking is refused at once with 503 (never a hang, never
+ * a 201), and succeeds once it is back. */
+TEST(bookings_are_503_while_the_database_is_unreachable)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_decref(api_expect(&c.s, 200, "GET", "/v1/services", c.agent, NULL)); /* key cached */
+    PGconn *super = PQconnectdb(getenv("SLOTD_TEST_DATABASE_URL"));
+    const char *dbname = strrchr(c.s.url, '/') + 1;
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "ALTER DATABASE %s ALLOW_CONNECTIONS false; SELECT pg_terminate_backend(pid) FROM "
+             "pg_stat_activity WHERE datname = '%s'",
+             dbname, dbname);
+    test_db_exec(super, sql);
+    usleep(200000);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    json_t *r = api_expect(&c.s, 503, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, c.anna, NULL));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(strcmp(api_error_code(r), "unavailable") == 0);
+    json_decref(r);
+    CHECK(t1.tv_sec - t0.tv_sec < 6); /* within the request deadline (5 s) */
+    snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true", dbname);
+    test_db_exec(super, sql);
+    PQfinish(super);
+    int status = 0;
+    for (int i = 0; i < 500 && status != 201; i++) {
+        status = api_call(&c.s, "POST", "/v1/bookings", c.agent,
+                          booking_body(&c, MONDAY_9, c.anna, NULL), NULL);
+        if (status != 201)
+            usleep(20000);
+    }
+    CHECK_EQ(status, 201);
+    PQfinish(c.s.db);
+    c.s.db = PQconnectdb(c.s.url);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
     api_stop(&c.s);
 }
 

@@ -140,7 +140,7 @@ TEST(haproxy_a_race_for_one_slot_through_the_proxy_books_it_once)
                  "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna "
                  "Kowalska\",\"phone\":\"+48 601 234 567\"}}",
                  service, starts[round]);
-        CHECK_EQ(api_race_post(&p.front, a.admin_key, "/v1/bookings", body, 24), 1);
+        CHECK_EQ(api_race_post(&p.front, a.admin_key, NULL, "/v1/bookings", body, 24), 1);
     }
     CHECK(strcmp(test_db_value(a.db, "SELECT count(*) FROM bookings"), "2") == 0);
     proxy_stop(&p);
