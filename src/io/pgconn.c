@@ -107,6 +107,8 @@ static void go_down(io_pgconn_t *c, uint64_t delay_ms, bool failure)
     uv_timer_start(&c->timer, on_timer, delay_ms, 0);
     if (was_up && c->callbacks.down)
         c->callbacks.down(c, c->arg);
+    else if (!was_up && failure && c->callbacks.attempt_failed)
+        c->callbacks.attempt_failed(c, c->arg);
 }
 
 /* The next backoff: doubling from the minimum up to the maximum, then drawn from its upper

@@ -54,6 +54,8 @@ typedef struct {
     /** A connection that was UP is gone (lost, reset or closing): fail what ran on it. The
      *  PGconn is already finished. */
     void (*down)(io_pgconn_t *conn, void *arg);
+    /** An attempt to connect failed (the next one follows after the backoff); optional. */
+    void (*attempt_failed)(io_pgconn_t *conn, void *arg);
 } io_pgconn_callbacks_t;
 
 typedef struct {

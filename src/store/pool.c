@@ -849,6 +849,44 @@ static void conn_up(io_pgconn_t *io, PGconn *pg, void *arg)
     io_pgconn_sent(c->io);
 }
 
+/*
+ * When every connection is failing (the database cannot be reached), what waits in the queue
+ * would wait until its deadline for a connection that may never come: it is failed at once
+ * instead, as never sent — a query's callback gets no result and no SQLSTATE, a
+ * transaction STORE_E_CONNECTION — so the caller can say "the database is unavailable" now.
+ * New work is refused meanwhile (pool_refuses). A callback may close the pool: the close
+ * then takes what is left.
+ */
+static void fail_queue_if_unreachable(store_pool_t *pool)
+{
+    for (int i = 0; i < pool->options.size; i++)
+        if (!io_pgconn_failing(pool->conns[i].io))
+            return;
+    while (pool->head && !pool->closing) {
+        store_query_t *q = pool->head;
+        pool->head = q->next;
+        if (pool->head == NULL)
+            pool->tail = NULL;
+        pool->queued--;
+        if (q->tx) {
+            store_tx_t *tx = q->tx;
+            tx->cancelled = tx->cancelled || q->cancelled;
+            tx->entry = NULL;
+            free_query(q);
+            tx_free_unstarted(tx, STORE_E_CONNECTION);
+        } else {
+            finish_query(q, NULL);
+        }
+    }
+}
+
+static void conn_attempt_failed(io_pgconn_t *io, void *arg)
+{
+    conn_t *c = arg;
+    (void)io;
+    fail_queue_if_unreachable(c->pool);
+}
+
 static void conn_down(io_pgconn_t *io, void *arg)
 {
     conn_t *c = arg;
@@ -873,6 +911,7 @@ static void conn_down(io_pgconn_t *io, void *arg)
                                            : STORE_E_CONNECTION;
         tx_end(tx, tx->error);
     }
+    fail_queue_if_unreachable(c->pool);
 }
 
 /* The connection's current command finished with `res` (owned here). */
@@ -1032,8 +1071,10 @@ store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_options_t *option
     uv_timer_init(loop, &pool->kick);
     pool->kick.data = pool;
     pool->open_handles++;
-    static const io_pgconn_callbacks_t callbacks = {
-        .up = conn_up, .input = conn_input, .down = conn_down};
+    static const io_pgconn_callbacks_t callbacks = {.up = conn_up,
+                                                    .input = conn_input,
+                                                    .down = conn_down,
+                                                    .attempt_failed = conn_attempt_failed};
     io_pgconn_options_t io_options = {.url = pool->url, .application = "slotd"};
     for (int i = 0; i < options->size; i++) {
         conn_t *c = &pool->conns[i];
