@@ -369,11 +369,19 @@ static void on_hold_taken(store_tx_t *tx, const PGresult *res, void *arg)
         return;
     }
     store_hold_taken_t hold = {.start = integer(res, 0, 1), .end = integer(res, 0, 2)};
-    eng_id_t *ids;
+    eng_id_t *ids = NULL;
     bool ok = codec_parse_uuid(PQgetvalue(res, 0, 0), &hold.service_id) == 0 &&
               parse_ids(PQgetvalue(res, 0, 4), &ids, &hold.resource_count);
     if (!ok) {
+        free(ids);
         roll_back(tx, op, STORE_EINTERNAL);
+        return;
+    }
+    if (hold.resource_count == 0) {
+        /* live by this request's clock, but its occupancy is gone: another transaction or
+         * the sweep found it expired first. A booking must never be made on nothing. */
+        free(ids);
+        roll_back(tx, op, STORE_BOOKING_EHOLD_GONE);
         return;
     }
     hold.resources = ids;

@@ -463,6 +463,29 @@ TEST(bookings_released_hold_frees_the_time)
     api_stop(&c.s);
 }
 
+/* A hold whose occupancy is gone (another transaction or the sweep found it expired by its
+ * own clock) is gone for a booking too: never a booking that occupies nothing. */
+TEST(bookings_a_hold_without_its_occupancy_is_gone)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"resource_ids\":[\"%s\"]}", c.service,
+             MONDAY_9, c.anna);
+    json_t *hold = api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, body);
+    char extra[96];
+    snprintf(extra, sizeof(extra), ",\"hold_id\":\"%s\"", api_id(hold));
+    json_decref(hold);
+    test_db_exec(c.s.db, "DELETE FROM occupancy WHERE hold_id IS NOT NULL");
+    json_t *r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, MONDAY_9, NULL, extra));
+    CHECK(strcmp(api_error_code(r), "conflict") == 0);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 0);
+    api_stop(&c.s);
+}
+
 /* On the real clock: a hold of one second stops blocking once it expires, in the index at once
  * and in the database when a booking meets it. */
 TEST(bookings_expired_hold_stops_blocking)
