@@ -442,14 +442,21 @@ TEST(bookings_holds_block_and_a_booking_consumes_its_hold)
     api_stop(&c.s);
 }
 
+/* A hold body for Monday 09:00 with Anna (static buffer). */
+static const char *anna_monday_hold(const clinic_t *c)
+{
+    static char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"resource_ids\":[\"%s\"]}", c->service,
+             MONDAY_9, c->anna);
+    return body;
+}
+
 TEST(bookings_released_hold_frees_the_time)
 {
     clinic_t c;
     clinic_start(&c, NULL, WEEKDAYS);
-    char body[1024];
-    snprintf(body, sizeof(body),
-             "{\"service_id\":\"%s\",\"start\":\"%s\",\"resource_ids\":[\"%s\"]}", c.service,
-             MONDAY_9, c.anna);
+    const char *body = anna_monday_hold(&c);
     json_t *hold = api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, body);
     char path[96];
     snprintf(path, sizeof(path), "/v1/holds/%s", api_id(hold));
@@ -469,10 +476,7 @@ TEST(bookings_a_hold_without_its_occupancy_is_gone)
 {
     clinic_t c;
     clinic_start(&c, NULL, WEEKDAYS);
-    char body[1024];
-    snprintf(body, sizeof(body),
-             "{\"service_id\":\"%s\",\"start\":\"%s\",\"resource_ids\":[\"%s\"]}", c.service,
-             MONDAY_9, c.anna);
+    const char *body = anna_monday_hold(&c);
     json_t *hold = api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, body);
     char extra[96];
     snprintf(extra, sizeof(extra), ",\"hold_id\":\"%s\"", api_id(hold));
