@@ -325,9 +325,12 @@ static bool decode_key(http_ctx_t *ctx, booking_state_t *state)
     const char *key = http_request_header(ctx, "idempotency-key", &length);
     if (key == NULL)
         return true;
-    if (length < 1 || length > IDEMPOTENCY_KEY_MAX || memchr(key, 0, length)) {
+    bool printable = length >= 1 && length <= IDEMPOTENCY_KEY_MAX;
+    for (size_t i = 0; i < length && printable; i++)
+        printable = key[i] >= 0x20 && key[i] <= 0x7e; /* printable ASCII: as stored, as shown */
+    if (!printable) {
         http_respond_invalid(ctx, "Idempotency-Key",
-                             "Idempotency-Key must be 1 to 255 characters.");
+                             "Idempotency-Key must be 1 to 255 characters of printable ASCII.");
         return false;
     }
     memcpy(state->key, key, length);

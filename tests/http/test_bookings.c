@@ -254,6 +254,9 @@ TEST(bookings_idempotency_key_replays_the_first_answer)
     CHECK_EQ(call_with_key(&c, long_key, body, &bad), 400);
     CHECK(strcmp(error_field(bad), "Idempotency-Key") == 0);
     json_decref(bad);
+    CHECK_EQ(call_with_key(&c, "caf\xc3\xa9-\xff", body, &bad), 400); /* not ASCII (nor UTF-8) */
+    CHECK(strcmp(error_field(bad), "Idempotency-Key") == 0);
+    json_decref(bad);
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys"), 1);
     json_decref(first);
