@@ -365,6 +365,23 @@ TEST(bookings_customer_is_found_by_normalized_phone)
              1);
     json_decref(first);
     json_decref(second);
+    /* known by email alone, then with a phone as well: the same customer, who gets the phone */
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Ben\","
+             "\"email\":\"Ben@Example.com\"}}",
+             c.service, "2026-03-30T12:00:00+02:00");
+    first = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent, body);
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Ben\","
+             "\"email\":\"ben@example.com\",\"phone\":\"+48 700 100 200\"}}",
+             c.service, "2026-03-30T14:00:00+02:00");
+    second = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent, body);
+    a = json_object_get(first, "customer"), b = json_object_get(second, "customer");
+    CHECK(strcmp(api_id(a), api_id(b)) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(b, "phone")), "+48 700 100 200") == 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM customers"), 2);
+    json_decref(first);
+    json_decref(second);
     api_stop(&c.s);
 }
 

@@ -71,14 +71,19 @@ SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':customer:' || $2, 0)
 -- $2 name, $3 phone as given, $6 service, [$7, $8) the time, $9 status,
 -- $10 notes, $11 source, $12 external_ref.
 WITH found AS (
+    -- by phone first; else by email (a customer first known by email alone, now
+    -- giving a phone too, is the same customer, and gets that phone)
     SELECT id FROM customers
      WHERE organization_id = $1
-       AND CASE WHEN $4::text IS NOT NULL THEN phone_normalized = $4
-                ELSE lower(email) = lower($5) END
-     ORDER BY created_at, id
+       AND (($4::text IS NOT NULL AND phone_normalized = $4)
+            OR ($5::text IS NOT NULL AND lower(email) = lower($5)))
+     ORDER BY ($4::text IS NOT NULL AND phone_normalized IS NOT DISTINCT FROM $4) DESC,
+              created_at, id
      LIMIT 1),
 upd AS (
-    UPDATE customers c SET name = $2, email = coalesce($5, c.email)
+    UPDATE customers c SET name = $2, email = coalesce($5, c.email),
+                           phone = CASE WHEN c.phone_normalized IS NULL THEN $3 ELSE c.phone END,
+                           phone_normalized = coalesce(c.phone_normalized, $4)
       FROM found
      WHERE c.organization_id = $1 AND c.id = found.id
     RETURNING c.id),
