@@ -1011,7 +1011,9 @@ int eng_check_override(eng_workspace_t *ws, const eng_check_t *check, int64_t en
                 group->mode == ENG_GROUP_ALL || in_list(check->pinned, check->pinned_count, r);
             if (!needed)
                 continue;
-            if (eng_check_no_overlap(ws, s, check->start, end, check->now, &r, 1) != ENG_OK)
+            /* an override skips the rules of time, never a resource taken out of service */
+            if (!r->active ||
+                eng_check_no_overlap(ws, s, check->start, end, check->now, &r, 1) != ENG_OK)
                 return ENG_EUNAVAILABLE;
             chosen = r;
             if (!in_list(ws->picked, n, r))

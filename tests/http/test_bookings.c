@@ -576,6 +576,14 @@ TEST(bookings_admin_override_skips_hours_but_never_overlaps)
     CHECK(strcmp(json_string_value(json_array_get(json_object_get(r, "resource_ids"), 0)), c.ben) ==
           0);
     json_decref(r);
+    /* nor does it book a resource taken out of service, even pinned */
+    char path[96];
+    snprintf(path, sizeof(path), "/v1/resources/%s", c.ben);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.s.admin_key, "{\"active\":false}"));
+    r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.s.admin_key,
+                   booking_body(&c, "2026-03-28T15:00:00+01:00", c.ben, ",\"override\":true"));
+    CHECK(strcmp(api_error_code(r), "slot_unavailable") == 0);
+    json_decref(r);
     api_stop(&c.s);
 }
 
