@@ -643,23 +643,19 @@ store_operation_t *domain_customers_list(const domain_context_t *context, const 
                                          store_customer_list_cb cb, void *arg,
                                          domain_error_t *error)
 {
-    char normalized[DOMAIN_PHONE_MAX + 1], lower[321];
+    char normalized[DOMAIN_PHONE_MAX + 1];
     if (phone && domain_phone_normalize(phone, normalized) != 0) {
         domain_invalid(error, "phone", "A phone has 3 to 20 digits, optionally after a + (%%2B).");
         return NULL;
     }
-    if (email) {
-        size_t n = strlen(email);
-        if (n >= sizeof(lower)) {
-            domain_invalid(error, "email", "An email has at most 320 characters.");
-            return NULL;
-        }
-        for (size_t i = 0; i <= n; i++)
-            lower[i] = email[i] >= 'A' && email[i] <= 'Z' ? (char)(email[i] - 'A' + 'a') : email[i];
+    if (email && strlen(email) > 320) {
+        domain_invalid(error, "email", "An email has at most 320 characters.");
+        return NULL;
     }
+    /* the email is compared lower-cased by the statement (Unicode-aware), as stored ones are */
     return domain_started(store_customers_list(context->pool, &context->organization, id,
-                                               phone ? normalized : NULL, email ? lower : NULL,
-                                               cursor, limit, cb, arg),
+                                               phone ? normalized : NULL, email, cursor, limit, cb,
+                                               arg),
                           error);
 }
 

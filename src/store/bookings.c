@@ -336,15 +336,9 @@ static void write_booking(store_tx_t *tx, store_booking_op_t *op, const store_ho
     snprintf(times[4], sizeof(times[4]), "%lld", (long long)op->request.now);
     const char *expired[5] = {op->organization, resources, times[2], times[3], times[4]};
     store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
-    const char *match = w.customer_phone_normalized;
-    char *email_key = NULL;
-    if (match == NULL && w.customer_email) {
-        email_key = slotd_strdup(w.customer_email);
-        for (char *p = email_key; *p; p++)
-            if (*p >= 'A' && *p <= 'Z')
-                *p = (char)(*p - 'A' + 'a');
-        match = email_key;
-    }
+    /* the email is lower-cased by the statement, as the lookup compares it (Unicode-aware) */
+    const char *match =
+        w.customer_phone_normalized ? w.customer_phone_normalized : w.customer_email;
     const char *lock[2] = {op->organization, match};
     store_tx_query(tx, "customer_lock", 2, lock, NULL, NULL);
     const char *values[16] = {
@@ -353,7 +347,6 @@ static void write_booking(store_tx_t *tx, store_booking_op_t *op, const store_ho
         w.status,         w.notes,         w.source,         w.external_ref,
         resources,        times[2],        times[3],         w.actor};
     store_tx_query(tx, "booking_insert", 16, values, on_inserted, op);
-    free(email_key);
     free(resources);
 }
 

@@ -382,6 +382,25 @@ TEST(bookings_customer_is_found_by_normalized_phone)
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM customers"), 2);
     json_decref(first);
     json_decref(second);
+    /* emails compare lower-cased beyond ASCII too, in a booking and in a search */
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"\u00c9va\","
+             "\"email\":\"\u00c9VA@Example.com\"}}",
+             c.service, "2026-03-31T10:00:00+02:00");
+    first = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent, body);
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"\u00c9va\","
+             "\"email\":\"\u00e9va@example.com\"}}",
+             c.service, "2026-03-31T12:00:00+02:00");
+    second = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent, body);
+    CHECK(strcmp(api_id(json_object_get(first, "customer")),
+                 api_id(json_object_get(second, "customer"))) == 0);
+    json_t *found =
+        api_expect(&c.s, 200, "GET", "/v1/customers?email=%C3%A9va%40example.com", c.agent, NULL);
+    CHECK_EQ(json_array_size(json_object_get(found, "items")), 1);
+    json_decref(found);
+    json_decref(first);
+    json_decref(second);
     api_stop(&c.s);
 }
 

@@ -60,8 +60,9 @@ DELETE FROM occupancy
 
 -- name: customer_lock
 -- Serializes the find-or-create of one customer ($2: the normalized phone or
--- the lower-cased email): two bookings of a new customer at once make one.
-SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':customer:' || $2, 0))
+-- the email, lower-cased here as the lookup compares it): two bookings of a new
+-- customer at once make one.
+SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':customer:' || lower($2), 0))
 
 -- name: booking_insert
 -- The customer found (by $4, the normalized phone, else by $5, the email,
@@ -154,14 +155,14 @@ SELECT b.id, b.status, b.service_id, extract(epoch FROM b.starts_at)::bigint,
 -- name: customer_select
 -- Customers: id, name, phone, email, created and updated (epoch), the
 -- organization's zone. One ($2), or those with normalized phone $3 and
--- lower-cased email $4 (either NULL: any), after id $5, by id, at most $6.
+-- email $4, compared lower-cased (either NULL: any), after id $5, by id, at most $6.
 SELECT u.id, u.name, u.phone, u.email, extract(epoch FROM u.created_at)::bigint,
        extract(epoch FROM u.updated_at)::bigint, o.timezone
   FROM customers u JOIN organizations o ON o.id = u.organization_id
  WHERE u.organization_id = $1
    AND ($2::uuid IS NULL OR u.id = $2)
    AND ($3::text IS NULL OR u.phone_normalized = $3)
-   AND ($4::text IS NULL OR lower(u.email) = $4)
+   AND ($4::text IS NULL OR lower(u.email) = lower($4))
    AND ($5::uuid IS NULL OR u.id > $5)
  ORDER BY u.id
  LIMIT $6
