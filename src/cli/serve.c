@@ -163,7 +163,9 @@ static void on_sweep(uv_timer_t *timer)
 static void on_listen_when_ready(uv_timer_t *timer)
 {
     service_t *svc = timer->data;
-    if (svc->signals > 0 || !store_index_ready(svc->index))
+    /* what /readyz asks: the index loaded and the database answering */
+    if (svc->signals > 0 || !store_index_ready(svc->index) ||
+        store_pool_ready_count(svc->pool) == 0)
         return;
     uv_timer_stop(timer);
     int rc = http_server_listen(svc->server);
@@ -173,7 +175,7 @@ static void on_listen_when_ready(uv_timer_t *timer)
         uv_stop(svc->loop);
         return;
     }
-    log_info("accepting", "cause", "the index is loaded", NULL);
+    log_info("accepting", "cause", "ready: the index is loaded and the database answers", NULL);
 }
 
 /* A key of an organization changed on some instance: forget its cached keys here. */

@@ -179,8 +179,8 @@ static void wait_for_blocked_statement(PGconn *conn)
 {
     for (int i = 0; i < 500; i++) {
         if (atoi(test_db_value(conn, "SELECT count(*) FROM pg_stat_activity WHERE "
-                                     "application_name = 'slotd' AND wait_event_type = 'Lock'")) >
-            0)
+                                     "application_name = 'slotd' AND wait_event_type = 'Lock' "
+                                     "AND datname = current_database()")) > 0)
             return;
         usleep(10000);
     }
@@ -241,7 +241,8 @@ TEST(faults_a_write_whose_answer_is_lost_is_reported_as_unknown)
     pending_post_t p;
     PGconn *lock = hold_up_a_resource_insert(&s, &p);
     test_db_exec(s.db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                       "application_name = 'slotd' AND wait_event_type = 'Lock'");
+                       "application_name = 'slotd' AND wait_event_type = 'Lock' AND datname = "
+                       "current_database()"); /* this test's own: tests run side by side */
     char message[256];
     long ms = 0;
     int status = let_the_insert_go(lock, &p, message, sizeof(message), &ms);
