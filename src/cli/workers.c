@@ -86,25 +86,20 @@ struct supervisor {
 static void start_worker(worker_t *w);
 static void maybe_finish(supervisor_t *sv);
 
-static void on_handle_closed(uv_handle_t *handle)
-{
-    (void)handle;
-}
-
 /* Everything is over once no worker runs: close what keeps the loop alive. */
 static void maybe_finish(supervisor_t *sv)
 {
     if (!sv->stopping || sv->running > 0 || sv->relays > 0)
         return;
-    uv_close((uv_handle_t *)&sv->sigterm, on_handle_closed);
-    uv_close((uv_handle_t *)&sv->sigint, on_handle_closed);
+    uv_close((uv_handle_t *)&sv->sigterm, NULL);
+    uv_close((uv_handle_t *)&sv->sigint, NULL);
     /* closing them restored the default action: a signal now would kill the process while
      * it writes its last lines */
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
-    uv_close((uv_handle_t *)&sv->force, on_handle_closed);
+    uv_close((uv_handle_t *)&sv->force, NULL);
     for (int i = 0; i < sv->count; i++)
-        uv_close((uv_handle_t *)&sv->workers[i].restart, on_handle_closed);
+        uv_close((uv_handle_t *)&sv->workers[i].restart, NULL);
 }
 
 static void signal_workers(supervisor_t *sv, int signum)

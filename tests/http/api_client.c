@@ -209,17 +209,20 @@ json_t *api_expect(api_server_t *s, int status, const char *method, const char *
     return r;
 }
 
+int api_readyz_becomes(api_server_t *s, int status)
+{
+    int got = 0;
+    for (int i = 0; i < 1500 && got != status; i++) {
+        got = api_call(s, "GET", "/readyz", NULL, NULL, NULL);
+        if (got != status)
+            usleep(10000);
+    }
+    return got;
+}
+
 void api_wait_ready(api_server_t *s)
 {
-    for (int i = 0; i < 1000; i++) {
-        json_t *r = NULL;
-        int status = api_call(s, "GET", "/readyz", NULL, NULL, &r);
-        json_decref(r);
-        if (status == 200)
-            return;
-        usleep(10000);
-    }
-    CHECK(!"slotd became ready");
+    CHECK_EQ(api_readyz_becomes(s, 200), 200);
 }
 
 static void spawn(api_server_t *s, const char *const *env);

@@ -42,6 +42,9 @@ void api_restart(api_server_t *s, const char *const *env);
  *  connection). */
 bool api_answers(api_server_t *s);
 
+/** Polls /readyz until it answers `status` (about 15 s at most); returns the last answer. */
+int api_readyz_becomes(api_server_t *s, int status);
+
 /** Waits until /readyz answers 200 (the index is loaded). */
 void api_wait_ready(api_server_t *s);
 

@@ -31,18 +31,6 @@ static bool slots_become(api_server_t *s, const char *path, int count)
     return false;
 }
 
-/* Polls /readyz until it answers `status` (about 15 s at most); the last answer. */
-static int readyz_becomes(api_server_t *s, int status)
-{
-    int got = 0;
-    for (int i = 0; i < 1500 && got != status; i++) {
-        got = api_call(s, "GET", "/readyz", NULL, NULL, NULL);
-        if (got != status)
-            usleep(10000);
-    }
-    return got;
-}
-
 TEST(faults_slots_answer_from_memory_while_the_database_is_down_and_catch_up_after)
 {
     api_server_t s;
@@ -65,7 +53,7 @@ TEST(faults_slots_answer_from_memory_while_the_database_is_down_and_catch_up_aft
     test_db_exec(super, sql);
 
     /* not ready, but the slots still come from memory */
-    CHECK_EQ(readyz_becomes(&s, 503), 503);
+    CHECK_EQ(api_readyz_becomes(&s, 503), 503);
     CHECK_EQ(api_slot_count(&s, path), 3);
     /* a configuration read needs the database: 503, and says why */
     json_t *r = api_expect(&s, 503, "GET", "/v1/services", s.admin_key, NULL);
@@ -84,7 +72,7 @@ TEST(faults_slots_answer_from_memory_while_the_database_is_down_and_catch_up_aft
     /* the database is back: ready again, and the block is in the index */
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true", dbname);
     test_db_exec(super, sql);
-    CHECK_EQ(readyz_becomes(&s, 200), 200);
+    CHECK_EQ(api_readyz_becomes(&s, 200), 200);
     CHECK(slots_become(&s, path, 2));
     json_decref(api_expect(&s, 200, "GET", "/v1/services", s.admin_key, NULL));
     PQfinish(other);
@@ -109,14 +97,14 @@ TEST(faults_postgres_crashes_and_restarts_under_a_running_service)
     s.db = NULL;
 
     test_pg_crash(&pg);
-    CHECK_EQ(readyz_becomes(&s, 503), 503);
+    CHECK_EQ(api_readyz_becomes(&s, 503), 503);
     for (int i = 0; i < 20; i++) /* from memory, with the cached key */
         CHECK_EQ(api_slot_count(&s, path), 3);
     json_t *r = api_expect(&s, 503, "GET", "/v1/services", s.admin_key, NULL);
     json_decref(r);
 
     test_pg_restart(&pg);
-    CHECK_EQ(readyz_becomes(&s, 200), 200);
+    CHECK_EQ(api_readyz_becomes(&s, 200), 200);
     /* writes work again and reach the index */
     char block[256];
     snprintf(block, sizeof(block), "/v1/resources/%s/blocks", anna);
