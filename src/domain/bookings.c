@@ -249,10 +249,12 @@ static int decide(domain_booking_op_t *op)
     if (rc == 0)
         keep_picked(op, picked, count);
     if (rc == 0 && in->has_end && !in->override) {
+        /* a custom length: its start is a slot of the service, and all of it must lie in
+         * each resource's free time */
         eng_resource_t *chosen[ENG_MAX_GROUPS * ENG_MAX_GROUP_MEMBERS];
         memcpy(chosen, picked, count * sizeof(*chosen));
-        rc = eng_check_no_overlap(op->context.workspace, service, in->start, op->end, in->now,
-                                  chosen, count);
+        rc = eng_check_span(op->context.workspace, service, in->start, op->end, in->now, chosen,
+                            count);
     }
     if (rc == ENG_ERESOURCE) {
         refuse(&op->refusal, DOMAIN_REFUSAL_INVALID, NULL,
@@ -606,6 +608,17 @@ store_booking_op_t *domain_holds_release(const domain_context_t *context, const 
                                          domain_error_t *error)
 {
     return started(store_holds_release(context->pool, &context->organization, id, now, cb, arg),
+                   error);
+}
+
+store_booking_op_t *domain_bookings_remember(const domain_context_t *context,
+                                             const domain_booking_input_t *input, int status,
+                                             const char *response, store_remember_cb cb, void *arg,
+                                             domain_error_t *error)
+{
+    return started(store_bookings_remember(context->pool, &context->organization,
+                                           input->idempotency_key, input->request_hash, status,
+                                           response, cb, arg),
                    error);
 }
 

@@ -229,6 +229,9 @@ void http_respond_empty(http_ctx_t *ctx);
 void http_respond_error(http_ctx_t *ctx, int status, const char *code, const char *message,
                         json_t *details);
 
+/** The error envelope alone: {"error":{"code","message","details"}} (details stolen). */
+json_t *http_error_body(const char *code, const char *message, json_t *details);
+
 /** 400 invalid_request naming the field at fault. */
 void http_respond_invalid(http_ctx_t *ctx, const char *field, const char *message);
 

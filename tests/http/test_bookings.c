@@ -243,7 +243,7 @@ TEST(bookings_idempotency_key_replays_the_first_answer)
              422);
     CHECK(strcmp(api_error_code(other), "idempotency_key_mismatch") == 0);
     json_decref(other);
-    /* keys belong to the organization: another key name is another request */
+    /* another key name is another request (its refusal is kept under its own key) */
     CHECK_EQ(call_with_key(&c, "call-124", body, &other), 409);
     CHECK(strcmp(api_error_code(other), "slot_unavailable") == 0);
     json_decref(other);
@@ -258,9 +258,75 @@ TEST(bookings_idempotency_key_replays_the_first_answer)
     CHECK(strcmp(error_field(bad), "Idempotency-Key") == 0);
     json_decref(bad);
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
-    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys"), 2);
     json_decref(first);
     json_decref(again);
+    api_stop(&c.s);
+}
+
+TEST(bookings_idempotency_key_replays_a_refusal_even_once_the_slot_is_free)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *taken, *refused, *again, *fresh;
+    taken = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                       booking_body(&c, MONDAY_9, c.anna, NULL));
+    char body[2048];
+    snprintf(body, sizeof(body), "%s", booking_body(&c, MONDAY_9, c.anna, ",\"notes\":\"2nd\""));
+    CHECK_EQ(call_with_key(&c, "call-9", body, &refused), 409);
+    CHECK(strcmp(api_error_code(refused), "slot_unavailable") == 0);
+    CHECK(json_array_size(alternatives_of(refused)) == 3);
+    /* the slot becomes free, yet the same request with the same key gets the first answer */
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", api_id(taken));
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
+    CHECK_EQ(call_with_key(&c, "call-9", body, &again), 409);
+    CHECK(json_equal(refused, again));
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings WHERE status <> 'cancelled'"), 0);
+    /* a different body under that key is still a mismatch; another key books */
+    json_decref(again);
+    CHECK_EQ(call_with_key(&c, "call-9", booking_body(&c, MONDAY_9, c.anna, NULL), &again), 422);
+    CHECK_EQ(call_with_key(&c, "call-10", body, &fresh), 201);
+    /* an unknown hold is a decided 404, replayed too once that id would mean something */
+    char hold_body[2048];
+    snprintf(hold_body, sizeof(hold_body), "%s",
+             booking_body(&c, "2026-03-30T11:00:00+02:00", NULL,
+                          ",\"hold_id\":\"00000000-0000-4000-8000-000000000001\""));
+    json_t *missing, *missing_again;
+    CHECK_EQ(call_with_key(&c, "call-11", hold_body, &missing), 404);
+    CHECK_EQ(call_with_key(&c, "call-11", hold_body, &missing_again), 404);
+    CHECK(json_equal(missing, missing_again));
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys WHERE status_code = 409"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys WHERE status_code = 404"), 1);
+    json_decref(missing);
+    json_decref(missing_again);
+    json_decref(taken);
+    json_decref(refused);
+    json_decref(again);
+    json_decref(fresh);
+    api_stop(&c.s);
+}
+
+TEST(bookings_a_keyed_request_refused_as_malformed_is_not_kept)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    /* a resource of the organization that the service does not use: 400 from inside the
+     * transaction, judged afresh on every retry; a body that does not decode: 400 at once */
+    char body[1024], other[40];
+    snprintf(body, sizeof(body), "{\"kind\":\"room\",\"name\":\"Room\",\"working_hours\":%s}",
+             WEEKDAYS);
+    snprintf(other, sizeof(other), "%s", created_id(&c.s, "/v1/resources", body));
+    json_t *r;
+    CHECK_EQ(call_with_key(&c, "call-12", booking_body(&c, MONDAY_9, other, NULL), &r), 400);
+    CHECK(strcmp(error_field(r), "resource_ids") == 0);
+    json_decref(r);
+    CHECK_EQ(call_with_key(&c, "call-13", booking_body(&c, MONDAY_9, NULL, ",\"status\":1"), &r),
+             400);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys"), 0);
+    CHECK_EQ(call_with_key(&c, "call-12", booking_body(&c, MONDAY_9, NULL, NULL), &r), 201);
+    json_decref(r);
     api_stop(&c.s);
 }
 
@@ -603,6 +669,45 @@ TEST(bookings_admin_override_skips_hours_but_never_overlaps)
                    booking_body(&c, "2026-03-28T15:00:00+01:00", c.ben, ",\"override\":true"));
     CHECK(strcmp(api_error_code(r), "slot_unavailable") == 0);
     json_decref(r);
+    api_stop(&c.s);
+}
+
+TEST(bookings_a_custom_length_keeps_working_hours_and_blocks_over_all_of_it)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *r;
+    /* Monday 15:00 is a slot; 15:00-17:30 would run past Anna's 17:00 */
+    r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.s.admin_key,
+                   booking_body(&c, "2026-03-30T15:00:00+02:00", c.anna,
+                                ",\"end\":\"2026-03-30T17:30:00+02:00\""));
+    CHECK(strcmp(api_error_code(r), "slot_unavailable") == 0);
+    json_decref(r);
+    /* a block at 16:30 in the way of 15:00-17:00 */
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/resources/%s/blocks", c.anna);
+    json_decref(api_expect(&c.s, 201, "POST", path, c.s.admin_key,
+                           "{\"start\":\"2026-03-30T16:30:00+02:00\","
+                           "\"end\":\"2026-03-30T16:45:00+02:00\",\"reason\":\"call\"}"));
+    r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.s.admin_key,
+                   booking_body(&c, "2026-03-30T15:00:00+02:00", c.anna,
+                                ",\"end\":\"2026-03-30T17:00:00+02:00\""));
+    json_decref(r);
+    /* up to the block it is fine: two hours from 14:00 */
+    json_t *two_hours = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key,
+                                   booking_body(&c, "2026-03-30T14:00:00+02:00", c.anna,
+                                                ",\"end\":\"2026-03-30T16:00:00+02:00\""));
+    /* moved, it keeps its two hours: 16:00 would end at 18:00, after hours; 09:00 is fine */
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", api_id(two_hours));
+    r = api_expect(&c.s, 409, "POST", path, c.s.admin_key,
+                   "{\"start\":\"2026-03-31T16:00:00+02:00\"}");
+    json_decref(r);
+    r = api_expect(&c.s, 200, "POST", path, c.s.admin_key,
+                   "{\"start\":\"2026-03-31T09:00:00+02:00\"}");
+    CHECK(strcmp(json_string_value(json_object_get(r, "end")), "2026-03-31T11:00:00+02:00") == 0);
+    json_decref(r);
+    json_decref(two_hours);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
     api_stop(&c.s);
 }
 
