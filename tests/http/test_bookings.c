@@ -711,6 +711,118 @@ TEST(bookings_a_custom_length_keeps_working_hours_and_blocks_over_all_of_it)
     api_stop(&c.s);
 }
 
+/* GET /v1/resources/{id}/busy of `resource` on Monday 2026-03-30 as `key` sees it. */
+static json_t *busy_monday(clinic_t *c, const char *resource, const char *key)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-30&to=2026-03-30", resource);
+    json_t *r = api_expect(&c->s, 200, "GET", path, key, NULL);
+    json_t *items = json_incref(json_object_get(r, "items"));
+    json_decref(r);
+    return items;
+}
+
+static void expect_busy(const json_t *item, const char *source, const char *id_field,
+                        const char *id, const char *start, const char *end)
+{
+    const char *s = json_string_value(json_object_get(item, "start"));
+    const char *e = json_string_value(json_object_get(item, "end"));
+    const char *got = json_string_value(json_object_get(item, id_field));
+    if (!s || !e || !got || strcmp(json_string_value(json_object_get(item, "source")), source) ||
+        strcmp(got, id) || strcmp(s, start) || strcmp(e, end)) {
+        char *text = json_dumps(item, JSON_COMPACT);
+        fprintf(stderr, "busy item %s, expected %s %s %s-%s\n", text, source, id, start, end);
+        free(text);
+        exit(1);
+    }
+}
+
+TEST(bookings_busy_lists_bookings_holds_and_blocks_with_their_ids)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    char body[1024], padded[40], path[160];
+    snprintf(body, sizeof(body),
+             "{\"name\":\"Whitening\",\"duration_minutes\":30,\"buffer_before_minutes\":10,"
+             "\"buffer_after_minutes\":15,\"requirements\":[{\"resource_ids\":[\"%s\"],"
+             "\"mode\":\"all\"}]}",
+             c.anna);
+    snprintf(padded, sizeof(padded), "%s", created_id(&c.s, "/v1/services", body));
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"2026-03-30T11:00:00+02:00\","
+             "\"customer\":{\"name\":\"Ola\",\"email\":\"ola@example.com\"}}",
+             padded);
+    json_t *booking = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent, body);
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"2026-03-30T14:00:00+02:00\","
+             "\"resource_ids\":[\"%s\"]}",
+             c.service, c.anna);
+    json_t *hold = api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, body);
+    snprintf(path, sizeof(path), "/v1/resources/%s/blocks", c.anna);
+    json_t *lunch = api_expect(&c.s, 201, "POST", path, c.s.admin_key,
+                               "{\"rrule\":\"FREQ=WEEKLY;BYDAY=MO\","
+                               "\"start_local\":\"2026-03-02T12:00:00\",\"duration_minutes\":45}");
+    json_t *call = api_expect(&c.s, 201, "POST", path, c.s.admin_key,
+                              "{\"start\":\"2026-03-30T16:00:00+02:00\","
+                              "\"end\":\"2026-03-30T16:30:00+02:00\"}");
+    /* someone else's time is not Anna's */
+    json_t *bens = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                              booking_body(&c, MONDAY_9, c.ben, NULL));
+    json_t *items = busy_monday(&c, c.anna, c.agent);
+    CHECK_EQ(json_array_size(items), 4);
+    expect_busy(json_array_get(items, 0), "booking", "booking_id", api_id(booking),
+                "2026-03-30T10:50:00+02:00", "2026-03-30T11:45:00+02:00");
+    CHECK_EQ(json_integer_value(json_object_get(json_array_get(items, 0), "buffer_before_minutes")),
+             10);
+    CHECK_EQ(json_integer_value(json_object_get(json_array_get(items, 0), "buffer_after_minutes")),
+             15);
+    expect_busy(json_array_get(items, 1), "block", "block_id", api_id(lunch),
+                "2026-03-30T12:00:00+02:00", "2026-03-30T12:45:00+02:00");
+    expect_busy(json_array_get(items, 2), "hold", "hold_id", api_id(hold),
+                "2026-03-30T14:00:00+02:00", "2026-03-30T15:00:00+02:00");
+    expect_busy(json_array_get(items, 3), "block", "block_id", api_id(call),
+                "2026-03-30T16:00:00+02:00", "2026-03-30T16:30:00+02:00");
+    json_decref(items);
+    /* in another zone, and through a window of instants */
+    snprintf(path, sizeof(path),
+             "/v1/resources/%s/busy?from=2026-03-30T12:30:00Z&to=2026-03-30T13:00:00Z&tz=UTC",
+             c.anna);
+    json_t *r = api_expect(&c.s, 200, "GET", path, c.s.admin_key, NULL);
+    items = json_object_get(r, "items");
+    CHECK_EQ(json_array_size(items), 1);
+    expect_busy(json_array_get(items, 0), "hold", "hold_id", api_id(hold), "2026-03-30T12:00:00Z",
+                "2026-03-30T13:00:00Z");
+    json_decref(r);
+    /* a cancelled booking and a released hold make her busy no more */
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", api_id(booking));
+    json_decref(api_expect(&c.s, 200, "POST", path, c.agent, "{}"));
+    snprintf(path, sizeof(path), "/v1/holds/%s", api_id(hold));
+    json_decref(api_expect(&c.s, 204, "DELETE", path, c.agent, NULL));
+    items = busy_monday(&c, c.anna, c.agent);
+    CHECK_EQ(json_array_size(items), 2);
+    json_decref(items);
+    items = busy_monday(&c, c.ben, c.agent);
+    CHECK_EQ(json_array_size(items), 1);
+    expect_busy(json_array_get(items, 0), "booking", "booking_id", api_id(bens),
+                "2026-03-30T09:00:00+02:00", "2026-03-30T10:00:00+02:00");
+    json_decref(items);
+    /* a window must be given, in order, and at most 62 days long */
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-30", c.anna);
+    json_decref(api_expect(&c.s, 400, "GET", path, c.agent, NULL));
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-30&to=2026-03-01", c.anna);
+    json_decref(api_expect(&c.s, 400, "GET", path, c.agent, NULL));
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-01&to=2026-06-01", c.anna);
+    json_decref(api_expect(&c.s, 400, "GET", path, c.agent, NULL));
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-30&to=2026-03-30", c.service);
+    json_decref(api_expect(&c.s, 404, "GET", path, c.agent, NULL));
+    json_decref(booking);
+    json_decref(hold);
+    json_decref(lunch);
+    json_decref(call);
+    json_decref(bens);
+    api_stop(&c.s);
+}
+
 TEST(bookings_another_organization_sees_404)
 {
     clinic_t c;
@@ -745,6 +857,8 @@ TEST(bookings_another_organization_sees_404)
     json_decref(api_expect(&c.s, 404, "POST", path, other_key,
                            "{\"start\":\"2026-03-30T12:00:00+02:00\"}"));
     snprintf(path, sizeof(path), "/v1/bookings/%s/history", api_id(booking));
+    json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-30&to=2026-03-30", c.anna);
     json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
     snprintf(path, sizeof(path), "/v1/customers/%s/bookings",
              api_id(json_object_get(booking, "customer")));
