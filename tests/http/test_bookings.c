@@ -1027,6 +1027,45 @@ TEST(bookings_reschedule_is_atomic_and_its_own_time_never_blocks_it)
     api_stop(&c.s);
 }
 
+/* The first resource of a booking answer. */
+static const char *first_resource(const json_t *r)
+{
+    return json_string_value(json_array_get(json_object_get(r, "resource_ids"), 0));
+}
+
+TEST(bookings_reschedule_without_resource_ids_keeps_whom_it_can)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *moved = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                               booking_body(&c, MONDAY_9, c.ben, NULL));
+    json_t *later = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                               booking_body(&c, "2026-03-30T13:00:00+02:00", c.ben, NULL));
+    /* Ben has more bookings that day than Anna, who would be picked for a new booking: the
+     * moved one stays his */
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", api_id(moved));
+    json_t *r =
+        api_expect(&c.s, 200, "POST", path, c.agent, "{\"start\":\"2026-03-30T11:00:00+02:00\"}");
+    CHECK(strcmp(first_resource(r), c.ben) == 0);
+    json_decref(r);
+    /* where he is taken, someone free serves it */
+    r = api_expect(&c.s, 200, "POST", path, c.agent, "{\"start\":\"2026-03-30T13:00:00+02:00\"}");
+    CHECK(strcmp(first_resource(r), c.anna) == 0);
+    json_decref(r);
+    /* and where nobody is free it stays where it was, with the nearest free slots */
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, "2026-03-30T15:00:00+02:00", c.anna, NULL)));
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, "2026-03-30T15:00:00+02:00", c.ben, NULL)));
+    r = api_expect(&c.s, 409, "POST", path, c.agent, "{\"start\":\"2026-03-30T15:00:00+02:00\"}");
+    CHECK(json_array_size(alternatives_of(r)) == 3);
+    json_decref(r);
+    json_decref(moved);
+    json_decref(later);
+    api_stop(&c.s);
+}
+
 TEST(bookings_list_filters_and_pages_by_start)
 {
     clinic_t c;
