@@ -764,6 +764,11 @@ static void on_listener_closed(uv_handle_t *handle)
     maybe_idle(s);
 }
 
+void http_server_announce_stop(http_server_t *server)
+{
+    server->stop_announced = true;
+}
+
 /* Idle once stopping, not listening, and no request is waiting for an answer.
  * h2o 2.2 cannot close idle keep-alive connections on demand, so the server's
  * h2o context is not disposed under them: the process ends with the loop. */

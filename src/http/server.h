@@ -162,6 +162,11 @@ http_server_t *http_server_start(const http_server_options_t *options);
  */
 void http_server_stop(http_server_t *server, void (*on_idle)(void *), void *arg);
 
+/** Says that a stop is coming: /readyz answers 503 from now on, while every other route is
+ *  served as before, so that a load balancer takes the instance out before it stops
+ *  accepting. */
+void http_server_announce_stop(http_server_t *server);
+
 /** Forgets cached keys of an organization (NULL: of every organization): a key of it was
  *  revoked (on this or another instance), or notifications may have been missed. */
 void http_server_forget_keys(http_server_t *server, const eng_id_t *organization);
