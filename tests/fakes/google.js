@@ -346,9 +346,10 @@ function listEvents(fake, req, c) {
             });
             if (p.updatedMin !== undefined) views = views.filter((v) => (v.event.updated ? Date.parse(v.event.updated) >= p.updatedMin : true));
         }
-        let items = views.map((v) => render(c, v));
-        if (p.orderBy === 'startTime') items.sort((a, b) => startOf(a) - startOf(b));
-        if (p.orderBy === 'updated') items.sort((a, b) => Date.parse(a.updated || 0) - Date.parse(b.updated || 0));
+        let rendered = views.map((v) => ({ rev: v.event._rev || 0, item: render(c, v) }));
+        if (p.orderBy === 'startTime') rendered.sort((a, b) => startOf(a.item) - startOf(b.item));
+        if (p.orderBy === 'updated') rendered.sort((a, b) => a.rev - b.rev); /* revisions follow update times */
+        const items = rendered.map((r) => r.item);
         snapshot = { provider: 'google', calendar: c.id, items, offset: 0, rev, singleEvents: p.singleEvents };
     }
     const page = snapshot.items.slice(snapshot.offset, snapshot.offset + pageSize);

@@ -96,7 +96,8 @@
  *   GET  /_fake/fail, DELETE /_fake/fail    the rules (with how often each was used), or none
  *   GET  /_fake/requests?provider=&method=&path=&since=SEQ    what clients sent: {requests:[{seq, time,
  *        provider, method, path, query, headers, body, status}]} (body: parsed JSON, or the form as
- *        an object, or text), oldest first; DELETE /_fake/requests clears the record
+ *        an object, or text; status: the answer's, or "hang" / "reset"), oldest first, the last
+ *        `limit` only when given; DELETE /_fake/requests clears the record
  *   GET  /_fake/deliveries?provider=&kind=&since=SEQ   what the fake sent to the client's endpoints
  *        (Google watch notifications "google-sync"/"google-exists", Graph "graph-validation" and
  *        "graph-notification", Cal.com "calcom-webhook"): {deliveries:[{seq, time, provider, kind, url,
@@ -195,7 +196,9 @@ function controlError(message) {
 
 function filtered(list, q, fields) {
     const since = q.has('since') ? Number(q.get('since')) : 0;
-    return list.filter((r) => r.seq > since && fields.every((f) => !q.has(f) || (f === 'path' ? r.path.startsWith(q.get(f)) : String(r[f]) === (f === 'method' ? q.get(f).toUpperCase() : q.get(f)))));
+    const limit = q.has('limit') ? Math.max(0, Number(q.get('limit'))) : Infinity;
+    const out = list.filter((r) => r.seq > since && fields.every((f) => !q.has(f) || (f === 'path' ? r.path.startsWith(q.get(f)) : String(r[f]) === (f === 'method' ? q.get(f).toUpperCase() : q.get(f)))));
+    return limit < out.length ? out.slice(out.length - limit) : out;
 }
 
 function control(fake, req) {

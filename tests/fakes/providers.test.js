@@ -523,6 +523,7 @@ test('the request record shows method, path, query, headers and body; filters by
     assert.equal(sent[0].headers.authorization, `Bearer ${t.access}`);
     assert.deepEqual(sent[1].query, { singleEvents: 'true', maxResults: '5' });
     assert.equal((await ctl('GET', `requests?since=${before}&method=post`)).requests.length, 1);
+    assert.deepEqual((await ctl('GET', `requests?since=${before}&limit=1`)).requests.map((r) => r.method), ['GET']);
     await ctl('DELETE', 'requests');
     assert.equal((await ctl('GET', 'requests')).requests.length, 0);
 });
@@ -801,4 +802,85 @@ test('cal.com webhooks are signed with X-Cal-Signature-256 (HMAC-SHA256 hex of t
     } finally {
         hook.server.close();
     }
+});
+
+test('access tokens expire after the configured expires_in', async () => {
+    await ctl('POST', 'config', { google_access_token_ttl_seconds: 1 });
+    const t = await googleToken();
+    assert.equal(t.tokenResponse.expires_in, 1);
+    assert.equal((await call('GET', gEvents(), { token: t.access })).status, 200);
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await call('GET', gEvents(), { token: t.access })).status, 401);
+    const unsupported = await call('POST', urls.google_token_url, { form: { grant_type: 'authorization_code', code: 'x' } });
+    assert.equal(unsupported.status, 400);
+    assert.equal(unsupported.json.error, 'unsupported_grant_type');
+    const noClient = await call('POST', `${urls.microsoft_login_url}/common/oauth2/v2.0/token`, { form: { grant_type: 'refresh_token', refresh_token: 'x' } });
+    assert.equal(noClient.status, 400);
+    assert.equal(noClient.json.error, 'invalid_request');
+});
+
+test('google singleEvents=false lists the master and its cancelled exceptions; showDeleted adds deleted events', async () => {
+    const t = await googleToken();
+    await ctl('POST', 'google/events', { calendar: t.user, events: [
+        { id: 'master01', start: { dateTime: '2026-09-01T10:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-09-01T11:00:00', timeZone: 'UTC' }, recurrence: ['RRULE:FREQ=DAILY;COUNT=3'] },
+        { id: 'single01', start: { dateTime: '2026-09-05T10:00:00Z' }, end: { dateTime: '2026-09-05T11:00:00Z' } },
+    ] });
+    await ctl('POST', 'google/events', { calendar: t.user, events: [{ op: 'delete', id: 'master01_20260902T100000Z' }, { op: 'delete', id: 'single01' }] });
+    const plain = await googleAll(gEvents(), t.access);
+    assert.deepEqual(plain.items.map((e) => [e.id, e.status]), [['master01', 'confirmed'], ['master01_20260902T100000Z', 'cancelled']]);
+    assert.equal(plain.items[1].recurringEventId, 'master01');
+    assert.equal(plain.items[1].originalStartTime.dateTime, '2026-09-02T10:00:00Z');
+    const all = await googleAll(`${gEvents()}?showDeleted=true`, t.access);
+    assert.deepEqual(all.items.map((e) => e.id).sort(), ['master01', 'master01_20260902T100000Z', 'single01']);
+    const byUpdate = await googleAll(`${gEvents()}?showDeleted=true&orderBy=updated`, t.access);
+    assert.deepEqual(byUpdate.items.map((e) => e.id), ['master01', 'master01_20260902T100000Z', 'single01']);
+    await ctl('POST', 'google/events', { calendar: t.user, events: [{ op: 'delete', id: 'master01' }] });
+    const inc = await googleAll(`${gEvents()}?singleEvents=true&syncToken=${encodeURIComponent(all.nextSyncToken)}`, t.access);
+    const cancelled = inc.items.filter((e) => e.status === 'cancelled').map((e) => e.id);
+    assert.equal(cancelled.length, inc.items.length, 'a deleted series cancels its instances');
+    assert.ok(cancelled.includes('master01_20260901T100000Z') && cancelled.includes('master01_20260903T100000Z'));
+});
+
+test('graph series: a deleted occurrence and a shortened series come back as @removed in the next delta round', async () => {
+    const g = await graphToken();
+    const [master] = (await ctl('POST', 'microsoft/events', { user: g.user, events: [{
+        subject: 'daily', start: { dateTime: '2026-06-01T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-06-01T09:30:00', timeZone: 'UTC' },
+        recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'endDate', startDate: '2026-06-01', endDate: '2026-06-04' } },
+    }] })).events;
+    const first = `${urls.microsoft_graph_url}/me/calendarView/delta?startDateTime=2026-06-01T00:00:00Z&endDateTime=2026-07-01T00:00:00Z`;
+    const round = await graphRound(first, g.access);
+    assert.deepEqual(round.value.map((e) => e.start.dateTime), ['2026-06-01T09:00:00.0000000', '2026-06-02T09:00:00.0000000', '2026-06-03T09:00:00.0000000', '2026-06-04T09:00:00.0000000']);
+    const ids = round.value.map((e) => e.id);
+    assert.ok(round.value.every((e) => e.type === 'occurrence' && e.seriesMasterId === master.id));
+    const del = await call('DELETE', `${urls.microsoft_graph_url}/me/events/${ids[1]}`, { token: g.access });
+    assert.equal(del.status, 204);
+    const moved = await call('PATCH', `${urls.microsoft_graph_url}/me/events/${ids[2]}`, { token: g.access, body: { subject: 'later', start: { dateTime: '2026-06-03T15:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-06-03T15:30:00', timeZone: 'UTC' } } });
+    assert.equal(moved.status, 200, moved.text);
+    assert.equal(moved.json.type, 'exception');
+    const changes = await graphRound(round.deltaLink, g.access);
+    const byId = Object.fromEntries(changes.value.map((e) => [e.id, e]));
+    assert.deepEqual(byId[ids[1]]['@removed'], { reason: 'deleted' });
+    assert.equal(byId[ids[2]].start.dateTime, '2026-06-03T15:00:00.0000000');
+    assert.equal(changes.value.length, 2);
+    await ctl('POST', 'microsoft/events', { user: g.user, events: [{ op: 'patch', id: master.id, recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'numbered', startDate: '2026-06-01', numberOfOccurrences: 1 } } }] });
+    const shortened = await graphRound(changes.deltaLink, g.access);
+    const removed = shortened.value.filter((e) => e['@removed']).map((e) => e.id);
+    assert.ok(removed.includes(ids[3]), 'the occurrence the series no longer has');
+    assert.ok(shortened.value.some((e) => e.id === ids[0] && !e['@removed']));
+});
+
+test('cal.com page size setting caps take; skip pages on', async () => {
+    const { user, et } = await calcomSetup();
+    await ctl('POST', 'config', { calcom_page_size: 2 });
+    await ctl('POST', 'calcom/bookings', { bookings: [1, 2, 3, 4, 5].map((i) => ({ eventTypeId: et.id, start: iso(future(i)) })) });
+    const seen = [];
+    for (let skip = 0; ; skip += 2) {
+        const r = await call('GET', `${urls.calcom_api_url}/bookings?skip=${skip}`, { token: user.api_key, headers: calHeaders });
+        assert.equal(r.status, 200);
+        seen.push(...r.json.data.map((b) => b.start));
+        if (!r.json.pagination.hasNextPage) break;
+    }
+    assert.equal(seen.length, 5);
+    assert.deepEqual(seen, [...seen].sort(), 'by start, ascending');
+    assert.equal((await call('GET', `${urls.calcom_api_url}/bookings?take=0`, { token: user.api_key, headers: calHeaders })).status, 400);
 });
