@@ -176,7 +176,11 @@ class Fake {
 
     /* ---- pages ---- */
 
-    /** Keeps the rest of a list for a page token; returns the token. */
+    /**
+     * Keeps the rest of a list for a page token; returns the token. A token can be
+     * used again (a client retrying a page gets the same page); the oldest are
+     * forgotten past 10,000.
+     */
     keepPage(snapshot) {
         const token = randomToken('', 15);
         if (this.pages.size > 10000) this.pages.delete(this.pages.keys().next().value);

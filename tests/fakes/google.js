@@ -358,7 +358,6 @@ function listEvents(fake, req, c) {
         kind: 'calendar#events', etag: `"p${fake.state.rev}"`, summary: c.name, description: '',
         updated: time.isoMs(c.updated), timeZone: c.timeZone, accessRole: 'owner', defaultReminders: [],
     };
-    if (pageToken !== null) fake.pages.delete(pageToken);
     if (rest < snapshot.items.length) {
         body.nextPageToken = fake.keepPage({ ...snapshot, offset: rest });
     } else {
@@ -382,6 +381,7 @@ function insertEvent(fake, req, c, user) {
     if (body.id !== undefined && (typeof body.id !== 'string' || !ID.test(body.id))) return error(400, 'invalid', 'Invalid resource id value.', { location: 'id' });
     if (body.id !== undefined && c.events.has(body.id)) return error(409, 'duplicate', 'The requested identifier already exists.');
     const e = newEvent(fake, c, body, user);
+    if (e.status === 'cancelled') e._deleted = true;
     try {
         validateOrThrow(e, c);
     } catch (err) {
