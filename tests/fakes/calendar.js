@@ -154,4 +154,9 @@ function recordSeriesChange(adapter, cal, before, after, rev, horizonMs) {
     for (const id of old) if (!now.has(id)) cal.instanceTombstones.push({ id, rev, master: before.id });
 }
 
-module.exports = { Calendar, timingOf, instancesOf, visible, changedSince, recordSeriesChange, overlaps };
+/** How far an unbounded series expands when no window bounds it: recurrence_horizon_days from now. */
+function horizon(fake) {
+    return fake.now() + fake.config.recurrence_horizon_days * time.DAY_MS;
+}
+
+module.exports = { Calendar, horizon, timingOf, instancesOf, visible, changedSince, recordSeriesChange, overlaps };

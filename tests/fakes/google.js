@@ -125,9 +125,7 @@ function timing(e, c) {
     return t;
 }
 
-function horizon(fake) {
-    return fake.now() + fake.config.recurrence_horizon_days * time.DAY_MS;
-}
+const horizon = (fake) => cal.horizon(fake);
 
 function stamp(fake, e, rev) {
     const last = e.updated ? Date.parse(e.updated) : 0;

@@ -153,9 +153,7 @@ const adapter = {
     instanceId: (masterId, key) => `${masterId}_${key}`,
 };
 
-function horizon(fake) {
-    return fake.now() + fake.config.recurrence_horizon_days * time.DAY_MS;
-}
+const horizon = (fake) => cal.horizon(fake);
 
 /* ---- rendering ---- */
 

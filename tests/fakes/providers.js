@@ -27,6 +27,8 @@
  * change and read back at start, so a restarted fake has the same calendars,
  * grants and sync tokens (page tokens are not kept: they answer 400 after a
  * restart). The request record, deliveries and injected failures live in memory.
+ * The file is rewritten whole after each change: a benchmark with many events
+ * runs the fake without one.
  *
  * Providers, as served (see google.js, microsoft.js, calcom.js for the details):
  *
@@ -102,6 +104,30 @@
  *        (Google watch notifications "google-sync"/"google-exists", Graph "graph-validation" and
  *        "graph-notification", Cal.com "calcom-webhook"): {deliveries:[{seq, time, provider, kind, url,
  *        headers, body, status, response_body, error}]}; DELETE clears
+ *
+ * Where the references leave a choice, the fake takes the strict reading, so a
+ * client that works against it also works against the provider:
+ *   - an unknown Google sync token is 410 fullSyncRequired, like an expired one; an
+ *     unknown Graph $deltatoken answers as an expired one (410 with Location, or
+ *     400 syncStateNotFound by microsoft_delta_expiry);
+ *   - a Google insert with the id of a deleted event is 409 duplicate too; a patch of
+ *     a deleted event keeps it deleted unless it sets status back;
+ *   - a Google page token or a Graph $skiptoken can be used again (the page is a
+ *     snapshot taken on the first page; changes after it come with the next sync token);
+ *   - a series expands with RFC 5545 rules (DTSTART is the first instance; a local
+ *     time in a DST gap is read with the offset before it); with singleEvents=true a
+ *     change of a series reports its instances, and instances it no longer has come
+ *     as cancelled; rules beyond FREQ DAILY..YEARLY, INTERVAL, COUNT, UNTIL, BYDAY,
+ *     BYMONTHDAY, BYMONTH, BYSETPOS, WKST, EXDATE, RDATE are refused with 400;
+ *   - Graph's page is 10 events without Prefer: odata.maxpagesize (at most 1000),
+ *     and a $skiptoken keeps the page size of the round's first request; a POST
+ *     with the transactionId of a live event returns that event (201) instead of a
+ *     second one; Graph all-day events come back at midnight in the response zone;
+ *   - Cal.com bookings answer only cal-api-version 2024-08-13 (else 400); a booking
+ *     over another accepted or pending one of the same host is 400 "User either
+ *     already has booking at this time or is not available";
+ *   - Microsoft refresh tokens rotate on every refresh; the old one stays valid
+ *     unless microsoft_old_refresh_token_valid is false.
  *
  * Deliveries: a Google watch channel gets a "sync" message when created and an
  * "exists" message after each change of its calendar (changes within one
