@@ -340,7 +340,8 @@ function listEvents(fake, req, c) {
         } else {
             views = cal.visible(adapter, c, {
                 from: p.timeMin === undefined ? null : p.timeMin, to: p.timeMax === undefined ? null : p.timeMax,
-                expand: p.singleEvents, includeDeleted: p.showDeleted, cancelledExceptions: true, horizonMs: horizon(fake),
+                /* with updatedMin, entries deleted since then are always included */
+                expand: p.singleEvents, includeDeleted: p.showDeleted || p.updatedMin !== undefined, cancelledExceptions: true, horizonMs: horizon(fake),
             });
             if (p.updatedMin !== undefined) views = views.filter((v) => (v.event.updated ? Date.parse(v.event.updated) >= p.updatedMin : true));
         }

@@ -365,6 +365,8 @@ test('google full sync pages with nextPageToken, ends with nextSyncToken, and an
     assert.ok(!fullAgain.items.some((e) => e.id === 'ev0005'), 'a full sync without showDeleted leaves deleted events out');
     const withDeleted = await googleAll(`${gEvents()}?singleEvents=true&showDeleted=true`, t.access);
     assert.equal(withDeleted.items.find((e) => e.id === 'ev0005').status, 'cancelled');
+    const since = await googleAll(`${gEvents()}?updatedMin=${encodeURIComponent(new Date(Date.now() - 60000).toISOString())}`, t.access);
+    assert.ok(since.items.some((e) => e.id === 'ev0005' && e.status === 'cancelled'), 'updatedMin always includes deleted entries');
 });
 
 test('google list windows by end > timeMin and start < timeMax, and refuses bad parameters', async () => {
