@@ -9,7 +9,8 @@
 -- g = n * THREADS + t - 1: resource g mod R (R resources, one id a line of
 -- RESOURCES_FILE), start FIRST_EPOCH + floor(g / R) * STEP_SECONDS. Each
 -- resource must work around the clock from FIRST_EPOCH on, so every one of
--- those starts is a free slot. RUN (a word) keeps the keys of two runs apart.
+-- those starts is a free slot. RUN (a word) keeps the keys of two runs apart;
+-- "-" sends no Idempotency-Key.
 
 local resources = {}
 local counter = 0
@@ -46,8 +47,10 @@ function request()
         service, os.date("!%Y-%m-%dT%H:%M:%SZ", start), resource, g, g)
     local headers = {
         ["Authorization"] = authorization,
-        ["Content-Type"] = "application/json",
-        ["Idempotency-Key"] = string.format("%s-%d", run, g)
+        ["Content-Type"] = "application/json"
     }
+    if run ~= "-" then
+        headers["Idempotency-Key"] = string.format("%s-%d", run, g)
+    end
     return wrk.format("POST", "/v1/bookings", headers, body)
 end
