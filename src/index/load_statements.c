@@ -16,7 +16,11 @@
  * in: timestamps as PostgreSQL's integers and ids as their 16 bytes, so neither
  * side formats or parses text for them.
  * A page's keys are chosen first, in a subquery, so the per-resource subqueries
- * run for that page only, whatever plan the key range gets.
+ * run for that page only, whatever plan the key range gets. Each occupied
+ * interval finds its booking or hold by primary key, in a subquery the planner
+ * may not merge into a join (OFFSET 0): as a plain join it may hash every
+ * booking of the organization for each resource, and a reload after one
+ * booking then costs as much as the organization's whole history.
  */
 #include "index/load_statements.h"
 
@@ -65,8 +69,12 @@ const store_statement_t idx_load_statements[] = {
      "   array_agg(coalesce(bk.created_at, c.expires_at)) AS stamps, "
      "   array_agg(c.booking_id IS NOT NULL) AS bookings, array_agg(c.id) AS ids "
      "   FROM occupancy c "
-     "   LEFT JOIN bookings bk ON bk.organization_id = c.organization_id AND bk.id = c.booking_id "
-     "   LEFT JOIN holds h ON h.organization_id = c.organization_id AND h.id = c.hold_id "
+     "   LEFT JOIN LATERAL (SELECT x.starts_at, x.ends_at, x.created_at FROM bookings x "
+     "      WHERE x.organization_id = c.organization_id AND x.id = c.booking_id OFFSET 0) bk "
+     "     ON true "
+     "   LEFT JOIN LATERAL (SELECT y.starts_at, y.ends_at FROM holds y "
+     "      WHERE y.organization_id = c.organization_id AND y.id = c.hold_id OFFSET 0) h "
+     "     ON true "
      "  WHERE c.organization_id = r.organization_id AND c.resource_id = r.id AND c.active "
      "    AND (upper_inf(c.occupied) "
      "         OR upper(c.occupied) > coalesce($3::timestamptz, now()) - interval '1 day') "

@@ -335,13 +335,14 @@ static void write_booking(store_tx_t *tx, store_booking_op_t *op, const store_ho
     snprintf(times[2], sizeof(times[2]), "%lld", (long long)w.padded_start);
     snprintf(times[3], sizeof(times[3]), "%lld", (long long)w.padded_end);
     snprintf(times[4], sizeof(times[4]), "%lld", (long long)op->request.now);
-    const char *expired[5] = {op->organization, resources, times[2], times[3], times[4]};
-    store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
-    /* the email is lower-cased by the statement, as the lookup compares it (Unicode-aware) */
+    /* the locks first (before any row is touched, so that waiting for one holds no row);
+     * the email is lower-cased by the statement, as the lookup compares it (Unicode-aware) */
     const char *match =
         w.customer_phone_normalized ? w.customer_phone_normalized : w.customer_email;
-    const char *lock[2] = {op->organization, match};
-    store_tx_query(tx, "customer_lock", 2, lock, NULL, NULL);
+    const char *lock[3] = {op->organization, match, resources};
+    store_tx_query(tx, "booking_locks", 3, lock, NULL, NULL);
+    const char *expired[5] = {op->organization, resources, times[2], times[3], times[4]};
+    store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
     const char *values[16] = {
         op->organization, w.customer_name, w.customer_phone, w.customer_phone_normalized,
         w.customer_email, service,         times[0],         times[1],

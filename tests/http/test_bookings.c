@@ -357,6 +357,46 @@ TEST(bookings_idempotency_key_while_the_first_runs_is_409_in_progress)
     api_stop(&c.s);
 }
 
+TEST(bookings_of_one_resource_take_its_lock_before_writing)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    /* another booking of Anna is being written: a session holds her lock as the transaction
+     * does (simultaneous writers queue on it instead of deadlocking in the exclusion check) */
+    PQclear(PQexec(c.s.db, "BEGIN"));
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT pg_advisory_xact_lock(hashtextextended('%s' || ':resource:' || '%s', 0))",
+             c.s.organization_id, c.anna);
+    PGresult *lock = PQexec(c.s.db, sql);
+    CHECK(PQresultStatus(lock) == PGRES_TUPLES_OK);
+    PQclear(lock);
+    pid_t child = fork();
+    if (child == 0) {
+        json_t *r;
+        int status = api_call(&c.s, "POST", "/v1/bookings", c.agent,
+                              booking_body(&c, MONDAY_9, c.anna, NULL), &r);
+        _exit(status == 201 ? 0 : 1);
+    }
+    /* the booking waits for the lock, having written nothing */
+    const char *waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT "
+                          "granted AND database = (SELECT oid FROM pg_database WHERE datname = "
+                          "current_database())";
+    long waiters = 0;
+    for (int i = 0; i < 500 && waiters == 0; i++) {
+        waiters = count_rows(&c.s, waiting);
+        if (waiters == 0)
+            usleep(10000);
+    }
+    CHECK_EQ(waiters, 1);
+    PQclear(PQexec(c.s.db, "COMMIT"));
+    int status;
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
+    api_stop(&c.s);
+}
+
 static void expect_invalid(clinic_t *c, const char *body, const char *field)
 {
     json_t *r;
