@@ -87,17 +87,20 @@ static int check_credentials(const provider_t *provider, const domain_credential
         snprintf(field, sizeof(field), "credentials.%s", input->unknown);
         return domain_invalid(error, field, "Unknown field.");
     }
+    /* another provider's credentials first: the likelier mistake than a missing one */
+    for (size_t i = 0; i < CREDENTIALS_KNOWN; i++) {
+        snprintf(field, sizeof(field), "credentials.%s", credentials_known[i].name);
+        if ((provider->takes & BIT(i)) == 0 && credential_of(input, i)->given != DOMAIN_ABSENT)
+            return domain_invalid(error, field, "%s is not a credential of %s connections.", field,
+                                  provider->name);
+    }
     json_t *object = json_object();
     int rc = 0;
     for (size_t i = 0; i < CREDENTIALS_KNOWN && rc == 0; i++) {
         const domain_text_t *text = credential_of(input, i);
         snprintf(field, sizeof(field), "credentials.%s", credentials_known[i].name);
-        if ((provider->takes & BIT(i)) == 0) {
-            if (text->given != DOMAIN_ABSENT)
-                rc = domain_invalid(error, field, "%s is not a credential of %s connections.",
-                                    field, provider->name);
+        if ((provider->takes & BIT(i)) == 0)
             continue;
-        }
         rc = domain_check_given_text(error, field, text, 1, credentials_known[i].max,
                                      (provider->requires & BIT(i)) != 0);
         if (rc == 0 && given(text))

@@ -339,6 +339,16 @@ int api_slot_count(api_server_t *s, const char *path)
     return count;
 }
 
+bool api_slots_become(api_server_t *s, const char *path, int count)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (api_slot_count(s, path) == count)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
 int api_race_post(api_server_t *s, const char *key, const char *header, const char *path,
                   const char *body, int n)
 {

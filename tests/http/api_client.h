@@ -69,6 +69,9 @@ void api_create_staff_service(api_server_t *s, const char *working_hours, char *
 /** How many slots GET `path` answers (-1 when it is not 200). */
 int api_slot_count(api_server_t *s, const char *path);
 
+/** Polls GET `path` until it has `count` slots (about 10 s at most); false if it never has. */
+bool api_slots_become(api_server_t *s, const char *path, int count);
+
 /**
  * `n` processes POST `body` to `path` with `key` (and `header`, e.g. an Idempotency-Key, or
  * NULL) at the same instant; returns how many got 201. Every other answer must be 409:
