@@ -120,8 +120,8 @@ static int file_sync_setting(slotd_config_t *c, const char *key, const json_t *v
         if (strcmp(key, setting->key) == 0 && json_is_integer(value)) {
             char number[32];
             snprintf(number, sizeof(number), "%lld", (long long)json_integer_value(value));
-            return slotd_config_int((int *)((char *)c + setting->offset), number, key,
-                                    setting->min, setting->max, error, size)
+            return slotd_config_int((int *)((char *)c + setting->offset), number, key, setting->min,
+                                    setting->max, error, size)
                        ? -1
                        : 1;
         }
@@ -143,8 +143,8 @@ static int env_sync_settings(slotd_config_t *c, char *error, size_t size)
     for (size_t i = 0; i < COUNT(int_settings); i++) {
         const int_setting_t *setting = &int_settings[i];
         if ((env = getenv(setting->env)) && *env &&
-            slotd_config_int((int *)((char *)c + setting->offset), env, setting->env,
-                             setting->min, setting->max, error, size))
+            slotd_config_int((int *)((char *)c + setting->offset), env, setting->env, setting->min,
+                             setting->max, error, size))
             return -1;
     }
     return 0;

@@ -349,9 +349,8 @@ int cli_serve(int argc, char **argv)
                                             .reuse_port = worker > 0,
                                             .listen_later = restarted,
                                             .worker = worker,
-                                            .secret_key = config.has_secret_key
-                                                              ? &config.secret_key
-                                                              : NULL};
+                                            .secret_key =
+                                                config.has_secret_key ? &config.secret_key : NULL};
     svc.server = http_server_start(&server_options);
     int rc = 0;
     if (svc.server == NULL) {

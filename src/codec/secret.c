@@ -48,18 +48,16 @@ int codec_secret_seal(const codec_secret_key_t *key, const void *aad, size_t aad
     out[0] = SECRET_VERSION;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int n = 0, final = 0;
-    bool ok = ctx != NULL && RAND_bytes(nonce, CODEC_SECRET_NONCE_BYTES) == 1 &&
-              EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, CODEC_SECRET_NONCE_BYTES, NULL) ==
-                  1 &&
-              EVP_EncryptInit_ex(ctx, NULL, NULL, key->bytes, nonce) == 1 &&
-              (aad_length == 0 ||
-               EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_length) == 1) &&
-              EVP_EncryptUpdate(ctx, cipher, &n, plain, (int)length) == 1 &&
-              EVP_EncryptFinal_ex(ctx, cipher + n, &final) == 1 &&
-              (size_t)(n + final) == length &&
-              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CODEC_SECRET_TAG_BYTES,
-                                  cipher + length) == 1;
+    bool ok =
+        ctx != NULL && RAND_bytes(nonce, CODEC_SECRET_NONCE_BYTES) == 1 &&
+        EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, CODEC_SECRET_NONCE_BYTES, NULL) == 1 &&
+        EVP_EncryptInit_ex(ctx, NULL, NULL, key->bytes, nonce) == 1 &&
+        (aad_length == 0 || EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_length) == 1) &&
+        EVP_EncryptUpdate(ctx, cipher, &n, plain, (int)length) == 1 &&
+        EVP_EncryptFinal_ex(ctx, cipher + n, &final) == 1 && (size_t)(n + final) == length &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CODEC_SECRET_TAG_BYTES, cipher + length) ==
+            1;
     EVP_CIPHER_CTX_free(ctx);
     if (!ok) {
         codec_secret_free(out, length + CODEC_SECRET_OVERHEAD);
@@ -84,15 +82,14 @@ int codec_secret_open(const codec_secret_key_t *key, const void *aad, size_t aad
     char *out = slotd_malloc(length + 1);
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int n = 0, final = 0;
-    bool ready = ctx != NULL && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-                 EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, CODEC_SECRET_NONCE_BYTES,
-                                     NULL) == 1 &&
-                 EVP_DecryptInit_ex(ctx, NULL, NULL, key->bytes, nonce) == 1 &&
-                 (aad_length == 0 ||
-                  EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_length) == 1) &&
-                 EVP_DecryptUpdate(ctx, (unsigned char *)out, &n, cipher, (int)length) == 1 &&
-                 EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CODEC_SECRET_TAG_BYTES,
-                                     (void *)(cipher + length)) == 1;
+    bool ready =
+        ctx != NULL && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, CODEC_SECRET_NONCE_BYTES, NULL) == 1 &&
+        EVP_DecryptInit_ex(ctx, NULL, NULL, key->bytes, nonce) == 1 &&
+        (aad_length == 0 || EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_length) == 1) &&
+        EVP_DecryptUpdate(ctx, (unsigned char *)out, &n, cipher, (int)length) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CODEC_SECRET_TAG_BYTES,
+                            (void *)(cipher + length)) == 1;
     /* the tag is checked here: a failure is a value that does not open */
     bool opened = ready && EVP_DecryptFinal_ex(ctx, (unsigned char *)out + n, &final) == 1 &&
                   (size_t)(n + final) == length;

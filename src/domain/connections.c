@@ -168,8 +168,7 @@ static int check_calcom_and_status(const store_connection_t *current, const prov
     if (input->calcom != DOMAIN_ABSENT && !calcom)
         return domain_invalid(error, "calcom", "calcom is only for calcom connections.");
     if (input->calcom == DOMAIN_MALFORMED || (input->calcom == DOMAIN_NULL && !current))
-        return domain_invalid(error, "calcom",
-                              "calcom must be an object: {\"event_type_id\": N}.");
+        return domain_invalid(error, "calcom", "calcom must be an object: {\"event_type_id\": N}.");
     if (input->calcom_unknown) {
         char field[CODEC_FIELD_MAX];
         snprintf(field, sizeof(field), "calcom.%s", input->calcom_unknown);
@@ -197,7 +196,8 @@ static int check_calcom_and_status(const store_connection_t *current, const prov
     write->status = status;
     const char *direction = write->direction ? write->direction : current->direction;
     int64_t event_type = write->event_type_set ? write->calcom_event_type_id
-                                               : current ? current->calcom_event_type_id : 0;
+                         : current             ? current->calcom_event_type_id
+                                               : 0;
     if (calcom && pushes(direction) && event_type == 0)
         return domain_invalid(error, "calcom.event_type_id",
                               "calcom.event_type_id is required while a calcom connection "
@@ -241,8 +241,7 @@ int domain_connection_check(const codec_secret_key_t *key, const store_connectio
 }
 
 store_operation_t *domain_connections_create(store_pool_t *pool, const codec_secret_key_t *key,
-                                             const eng_id_t *organization,
-                                             const eng_id_t *resource,
+                                             const eng_id_t *organization, const eng_id_t *resource,
                                              const domain_connection_input_t *input,
                                              store_connection_cb cb, void *arg,
                                              domain_error_t *error)
@@ -284,10 +283,9 @@ store_operation_t *domain_connections_update(store_pool_t *pool, const codec_sec
     char *credentials;
     if (domain_connection_check(key, current, input, &write, &credentials, error) != 0)
         return NULL;
-    store_operation_t *operation =
-        domain_started(store_connections_update(pool, key, organization, &current->id, current,
-                                                &write, cb, arg),
-                       error);
+    store_operation_t *operation = domain_started(
+        store_connections_update(pool, key, organization, &current->id, current, &write, cb, arg),
+        error);
     codec_secret_free(credentials, write.credentials_length);
     return operation;
 }

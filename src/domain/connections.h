@@ -46,9 +46,9 @@ typedef struct {
 typedef struct {
     domain_text_t provider, direction, calendar_id, status;
     domain_credentials_input_t credentials;
-    domain_given_t calcom;         /**< the "calcom" object: DOMAIN_GIVEN when an object */
-    domain_whole_t event_type_id;  /**< calcom.event_type_id */
-    const char *calcom_unknown;    /**< a key of "calcom" other than event_type_id, or NULL */
+    domain_given_t calcom;        /**< the "calcom" object: DOMAIN_GIVEN when an object */
+    domain_whole_t event_type_id; /**< calcom.event_type_id */
+    const char *calcom_unknown;   /**< a key of "calcom" other than event_type_id, or NULL */
 } domain_connection_input_t;
 
 /**
@@ -63,8 +63,7 @@ int domain_connection_check(const codec_secret_key_t *key, const store_connectio
                             char **credentials, domain_error_t *error);
 
 store_operation_t *domain_connections_create(store_pool_t *pool, const codec_secret_key_t *key,
-                                             const eng_id_t *organization,
-                                             const eng_id_t *resource,
+                                             const eng_id_t *organization, const eng_id_t *resource,
                                              const domain_connection_input_t *input,
                                              store_connection_cb cb, void *arg,
                                              domain_error_t *error);

@@ -125,8 +125,9 @@ const http_route_t http_api_routes[] = {
     {"POST", "/v1/bookings/:id/cancel", "POST /v1/bookings/{id}/cancel", HTTP_ROLES_STAFF,
      zone_params, http_bookings_cancel},
     /* calendar sync: admin and sync keys */
-    {"POST", "/v1/resources/:id/calendar-connections", "POST /v1/resources/{id}/calendar-connections",
-     HTTP_ROLES_SYNC, NULL, http_connections_create},
+    {"POST", "/v1/resources/:id/calendar-connections",
+     "POST /v1/resources/{id}/calendar-connections", HTTP_ROLES_SYNC, NULL,
+     http_connections_create},
     {"GET", "/v1/resources/:id/calendar-connections", "GET /v1/resources/{id}/calendar-connections",
      HTTP_ROLES_SYNC, list_params, http_connections_list},
     {"GET", "/v1/calendar-connections/:id", "GET /v1/calendar-connections/{id}", HTTP_ROLES_SYNC,

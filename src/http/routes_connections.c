@@ -26,9 +26,8 @@
 
 static const char *const create_fields[] = {"provider",    "direction", "calendar_id",
                                             "credentials", "calcom",    NULL};
-static const char *const patch_fields[] = {"provider",    "direction", "calendar_id",
-                                           "credentials", "calcom",    "status",
-                                           NULL};
+static const char *const patch_fields[] = {"provider", "direction", "calendar_id", "credentials",
+                                           "calcom",   "status",    NULL};
 
 static json_t *instant_or_null(const store_connection_t *c, bool set, int64_t instant)
 {
@@ -42,20 +41,19 @@ static json_t *connection_json(const store_connection_t *c)
     char id[37], resource[37];
     codec_format_uuid(&c->id, id);
     codec_format_uuid(&c->resource_id, resource);
-    json_t *calcom = strcmp(c->provider, "calcom") == 0
-                         ? json_pack("{s:o}", "event_type_id",
-                                     c->calcom_event_type_id
-                                         ? json_integer((json_int_t)c->calcom_event_type_id)
-                                         : json_null())
-                         : json_null();
+    json_t *calcom =
+        strcmp(c->provider, "calcom") == 0
+            ? json_pack("{s:o}", "event_type_id",
+                        c->calcom_event_type_id ? json_integer((json_int_t)c->calcom_event_type_id)
+                                                : json_null())
+            : json_null();
     /* "o" steals even when json_pack fails, and a NULL value makes it fail: no leak, no crash */
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "id", id,
                      "resource_id", resource, "provider", c->provider, "direction", c->direction,
                      "calendar_id", http_json_text(c->calendar_id), "status", c->status,
                      "last_sync_at", instant_or_null(c, c->synced, c->last_sync_at),
-                     "last_full_sync_at",
-                     instant_or_null(c, c->fully_synced, c->last_full_sync_at), "last_error",
-                     http_json_text(c->last_error), "calcom", calcom, "busy_events",
+                     "last_full_sync_at", instant_or_null(c, c->fully_synced, c->last_full_sync_at),
+                     "last_error", http_json_text(c->last_error), "calcom", calcom, "busy_events",
                      (json_int_t)c->busy_events, "created_at",
                      http_json_instant(c->organization_timezone, c->created_at), "updated_at",
                      http_json_instant(c->organization_timezone, c->updated_at));
@@ -112,9 +110,9 @@ static const char *unknown_key(const json_t *object, const char *const *known)
 /* Decodes a body into the domain's input (types only); false after answering 400. */
 static bool decode(http_ctx_t *ctx, const char *const *fields, domain_connection_input_t *input)
 {
-    static const char *const credential_keys[] = {
-        "refresh_token", "client_id", "client_secret", "tenant", "api_key", "webhook_secret",
-        "url",           NULL};
+    static const char *const credential_keys[] = {"refresh_token", "client_id", "client_secret",
+                                                  "tenant",        "api_key",   "webhook_secret",
+                                                  "url",           NULL};
     static const char *const calcom_keys[] = {"event_type_id", NULL};
     if (!http_body_object(ctx) || !http_fields_known(ctx, ctx->body, fields))
         return false;
@@ -157,8 +155,8 @@ void http_connections_create(http_ctx_t *ctx)
     if (path_resource(ctx, &resource) && decode(ctx, create_fields, &input))
         http_await(ctx,
                    domain_connections_create(http_pool(ctx), http_secret_key(ctx),
-                                             &ctx->organization, &resource, &input, on_created,
-                                             ctx, &error),
+                                             &ctx->organization, &resource, &input, on_created, ctx,
+                                             &error),
                    &error);
 }
 
@@ -166,19 +164,17 @@ static void on_page(int error, const store_connection_t *items, size_t count, bo
 {
     http_ctx_t *ctx = arg;
     http_wait_end(ctx);
-    if (error) {
-        http_respond_store_error(ctx, error, "resource");
-    } else {
-        json_t *list = json_array();
-        bool ok = true;
-        for (size_t i = 0; i < count && ok; i++)
-            ok = json_array_append_new(list, connection_json(&items[i])) == 0;
-        if (!ok) {
-            json_decref(list);
+    json_t *list = error ? NULL : json_array();
+    for (size_t i = 0; list && i < count; i++) {
+        if (json_array_append_new(list, connection_json(&items[i])) != 0) {
+            json_decref(list); /* a stored text that is not valid UTF-8: 500 */
             list = NULL;
         }
-        http_respond_items(ctx, list, more ? &items[count - 1].id : NULL, "calendar connection");
     }
+    if (error)
+        http_respond_store_error(ctx, error, "resource");
+    else
+        http_respond_items(ctx, list, more ? &items[count - 1].id : NULL, "calendar connection");
     http_wait_release(ctx);
 }
 
@@ -204,10 +200,10 @@ void http_connections_get(http_ctx_t *ctx)
     eng_id_t id;
     domain_error_t error;
     if (http_path_id(ctx, 0, "calendar connection", id_text, &id))
-        http_await(ctx,
-                   domain_connections_get(http_pool(ctx), &ctx->organization, &id, on_got, ctx,
-                                          &error),
-                   &error);
+        http_await(
+            ctx,
+            domain_connections_get(http_pool(ctx), &ctx->organization, &id, on_got, ctx, &error),
+            &error);
 }
 
 /* ---- PATCH: read the connection, then change it as it was read ---------------------------- */
@@ -247,8 +243,8 @@ void http_connections_patch(http_ctx_t *ctx)
     if (http_path_id(ctx, 0, "calendar connection", id_text, &id) &&
         decode(ctx, patch_fields, input))
         http_await(ctx,
-                   domain_connections_get(http_pool(ctx), &ctx->organization, &id, on_current,
-                                          ctx, &error),
+                   domain_connections_get(http_pool(ctx), &ctx->organization, &id, on_current, ctx,
+                                          &error),
                    &error);
 }
 

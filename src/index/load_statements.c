@@ -12,9 +12,9 @@
  * A resource's busy time and one-off blocks, the bulk of any load, come as
  * arrays, one per field and in the same order (occupancy: padded start, padded
  * end, start, end, created_at or expires_at, whether a booking, id; blocks and
- * busy events of external calendars: start, end, id), in the binary format the index asks idx_resources' results
- * in: timestamps as PostgreSQL's integers and ids as their 16 bytes, so neither
- * side formats or parses text for them.
+ * busy events of external calendars: start, end, id), in the binary format the
+ * index asks idx_resources' results in: timestamps as PostgreSQL's integers and
+ * ids as their 16 bytes, so neither side formats or parses text for them.
  * A page's keys are chosen first, in a subquery, so the per-resource subqueries
  * run for that page only, whatever plan the key range gets.
  */

@@ -156,8 +156,9 @@ static void on_new_id(store_operation_t *operation, const PGresult *res, int err
         codec_format_uuid(&id, connection);
         codec_format_uuid(&st->resource, owner);
         snprintf(event_type, sizeof(event_type), "%lld", (long long)st->event_type);
-        const char *values[8] = {org,         connection,   owner,  st->provider, st->direction,
-                                 st->calendar_id, sealed, st->event_type ? event_type : NULL};
+        const char *values[8] = {
+            org,           connection,      owner,  st->provider,
+            st->direction, st->calendar_id, sealed, st->event_type ? event_type : NULL};
         if (!store_operation_then(operation, st->pool, "connection_insert", 8, values, on_one))
             error = STORE_EBUSY;
     }
@@ -175,8 +176,8 @@ store_operation_t *store_connections_insert(store_pool_t *pool, const codec_secr
     codec_format_uuid(organization, org);
     codec_format_uuid(resource, owner);
     const char *values[2] = {org, owner};
-    store_operation_t *operation = store_operation_start(
-        pool, "connection_new_id", 2, values, on_new_id, (void (*)(void))cb, arg);
+    store_operation_t *operation = store_operation_start(pool, "connection_new_id", 2, values,
+                                                         on_new_id, (void (*)(void))cb, arg);
     if (operation == NULL)
         return NULL;
     insert_state_t *st = slotd_calloc(1, sizeof(*st));
@@ -186,8 +187,8 @@ store_operation_t *store_connections_insert(store_pool_t *pool, const codec_secr
                            .resource = *resource,
                            .provider = slotd_strdup(write->provider),
                            .direction = slotd_strdup(write->direction),
-                           .calendar_id = write->calendar_id ? slotd_strdup(write->calendar_id)
-                                                             : NULL,
+                           .calendar_id =
+                               write->calendar_id ? slotd_strdup(write->calendar_id) : NULL,
                            .event_type = write->calcom_event_type_id,
                            .credentials = slotd_malloc(write->credentials_length + 1),
                            .credentials_length = write->credentials_length};
@@ -244,8 +245,8 @@ store_operation_t *store_connections_list(store_pool_t *pool, const eng_id_t *or
     codec_format_uuid(resource, owner);
     snprintf(fetch, sizeof(fetch), "%d", limit + 1);
     const char *values[4] = {org, cursor ? after : NULL, fetch, owner};
-    store_operation_t *operation = store_operation_start(pool, "connection_list", 4, values,
-                                                         on_list, (void (*)(void))cb, arg);
+    store_operation_t *operation =
+        store_operation_start(pool, "connection_list", 4, values, on_list, (void (*)(void))cb, arg);
     if (operation)
         operation->extra = limit;
     return operation;
@@ -265,9 +266,8 @@ store_operation_t *store_connections_update(store_pool_t *pool, const codec_secr
     snprintf(checked_type, sizeof(checked_type), "%lld", (long long)checked->calcom_event_type_id);
     snprintf(event_type, sizeof(event_type), "%lld", (long long)write->calcom_event_type_id);
     char *sealed = NULL;
-    if (write->credentials &&
-        (sealed = sealed_text(key, organization, id, write->credentials,
-                              write->credentials_length)) == NULL) {
+    if (write->credentials && (sealed = sealed_text(key, organization, id, write->credentials,
+                                                    write->credentials_length)) == NULL) {
         log_error("credentials_not_sealed", "table", "calendar_connections", "id", connection,
                   NULL);
         return NULL;
@@ -355,8 +355,8 @@ store_operation_t *store_connections_credentials(store_pool_t *pool, const codec
     codec_format_uuid(organization, org);
     codec_format_uuid(id, connection);
     const char *values[2] = {org, connection};
-    store_operation_t *operation = store_operation_start(
-        pool, "connection_credentials", 2, values, on_credentials, (void (*)(void))cb, arg);
+    store_operation_t *operation = store_operation_start(pool, "connection_credentials", 2, values,
+                                                         on_credentials, (void (*)(void))cb, arg);
     if (operation == NULL)
         return NULL;
     open_state_t *st = slotd_calloc(1, sizeof(*st));

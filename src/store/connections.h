@@ -29,9 +29,9 @@
 /** A connection as stored (its credentials aside). */
 typedef struct {
     eng_id_t id, resource_id;
-    const char *provider;    /**< google, microsoft, calcom, ics */
-    const char *direction;   /**< pull, push, both */
-    const char *calendar_id; /**< NULL: none (the provider's default, or unused) */
+    const char *provider;         /**< google, microsoft, calcom, ics */
+    const char *direction;        /**< pull, push, both */
+    const char *calendar_id;      /**< NULL: none (the provider's default, or unused) */
     int64_t calcom_event_type_id; /**< 0: none */
     const char *status;           /**< active, broken, paused */
     bool synced, fully_synced;    /**< whether last_sync_at / last_full_sync_at are set */
@@ -71,8 +71,8 @@ typedef void (*store_connection_delete_cb)(int error, const eng_id_t *resource, 
 /** Opened credentials: 0 with the plaintext (`length` bytes and a NUL, wiped after the call),
  *  STORE_ENOTFOUND, or STORE_EINTERNAL when they do not open (another key, or a value that
  *  was not sealed for this row: logged with the connection's id). */
-typedef void (*store_connection_credentials_cb)(int error, const char *credentials,
-                                                size_t length, void *arg);
+typedef void (*store_connection_credentials_cb)(int error, const char *credentials, size_t length,
+                                                void *arg);
 
 /** Creates a connection of `resource` (write->credentials required); `key` must outlive the
  *  operation. */

@@ -1,8 +1,8 @@
 /*
  * Typed-store operations (see operation.h): one query on the pool (or a few,
  * one after another: store_operation_then), whose result is translated into
- * the caller's types before the operation frees itself. The SQLSTATE of an unexpected failure is logged here, where it is
- * known, so that callers see only STORE_E* codes; a foreign-key violation
+ * the caller's types before the operation frees itself. The SQLSTATE of an unexpected failure is
+ * logged here, where it is known, so that callers see only STORE_E* codes; a foreign-key violation
  * (23503) is a write naming a row that is not there, STORE_EREFERENCE.
  */
 #include "store/operation.h"
@@ -47,8 +47,7 @@ static void on_query_done(const PGresult *result, const char *sqlstate, void *ar
 }
 
 bool store_operation_then(store_operation_t *operation, store_pool_t *pool, const char *statement,
-                          int count, const char *const *values,
-                          store_operation_result_fn on_result)
+                          int count, const char *const *values, store_operation_result_fn on_result)
 {
     operation->on_result = on_result;
     operation->query = store_query(pool, statement, count, values, on_query_done, operation);

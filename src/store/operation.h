@@ -51,7 +51,7 @@ struct store_operation {
     store_operation_result_fn on_result;
     void (*callback)(void); /**< the caller's typed callback, cast back by on_result */
     void *arg;
-    long extra; /**< the typed function's own (e.g. a page size) */
+    long extra;  /**< the typed function's own (e.g. a page size) */
     void *state; /**< the typed function's own, released by free_state with the operation */
     void (*free_state)(void *state);
 };

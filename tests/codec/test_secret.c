@@ -48,11 +48,11 @@ TEST(secret_key_is_32_bytes_of_base64)
         CHECK_EQ(key.bytes[i], i);
     const char *refused[] = {
         "",
-        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",   /* padding missing */
-        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==",  /* 31 bytes */
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",      /* padding missing */
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==",     /* 31 bytes */
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ==", /* 34 bytes */
-        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd*h8=",  /* not base64 */
-        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8 ",  /* a space for the padding */
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd*h8=",     /* not base64 */
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8 ",     /* a space for the padding */
     };
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
         CHECK_EQ(codec_secret_key_parse(refused[i], &key), CODEC_SECRET_EINVAL);

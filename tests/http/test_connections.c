@@ -19,26 +19,6 @@
 
 static const char *const keyed[] = {SECRET_KEY, "SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
 
-/* A request that must be refused with 400 invalid_request naming `field` with `message`. */
-static void expect_message(api_server_t *s, const char *method, const char *path, const char *body,
-                           const char *field, const char *message)
-{
-    json_t *r;
-    int status = api_call(s, method, path, s->admin_key, body, &r);
-    json_t *error = json_object_get(r, "error");
-    const char *got_field =
-        json_string_value(json_object_get(json_object_get(error, "details"), "field"));
-    const char *got_message = json_string_value(json_object_get(error, "message"));
-    if (status != 400 || strcmp(api_error_code(r), "invalid_request") != 0 || !got_field ||
-        strcmp(got_field, field) != 0 || !got_message || strcmp(got_message, message) != 0) {
-        fprintf(stderr, "%s %s %s: status %d, field %s, message %s (expected %s: %s)\n", method,
-                path, body, status, got_field ? got_field : "(none)",
-                got_message ? got_message : "(none)", field, message);
-        exit(1);
-    }
-    json_decref(r);
-}
-
 static const char *text_of(const json_t *object, const char *name)
 {
     const char *text = json_string_value(json_object_get(object, name));
@@ -106,8 +86,9 @@ TEST(connections_every_route_and_what_it_answers)
     CHECK(json_is_null(json_object_get(r, "calendar_id")));
     CHECK(strcmp(text_of(r, "direction"), "both") == 0);
     json_decref(r);
-    r = api_expect(&s, 201, "POST", collection, s.admin_key,
-                   "{\"provider\":\"ics\",\"credentials\":{\"url\":\"https://example.com/a.ics\"}}");
+    r = api_expect(
+        &s, 201, "POST", collection, s.admin_key,
+        "{\"provider\":\"ics\",\"credentials\":{\"url\":\"https://example.com/a.ics\"}}");
     CHECK(strcmp(text_of(r, "direction"), "pull") == 0);
     json_decref(r);
     r = api_expect(&s, 201, "POST", collection, s.admin_key,
@@ -126,8 +107,7 @@ TEST(connections_every_route_and_what_it_answers)
     snprintf(query, sizeof(query), "%s?limit=3", collection);
     r = api_expect(&s, 200, "GET", query, s.admin_key, NULL);
     CHECK_EQ(json_array_size(json_object_get(r, "items")), 3);
-    snprintf(query, sizeof(query), "%s?limit=3&cursor=%s", collection,
-             text_of(r, "next_cursor"));
+    snprintf(query, sizeof(query), "%s?limit=3&cursor=%s", collection, text_of(r, "next_cursor"));
     json_decref(r);
     r = api_expect(&s, 200, "GET", query, s.admin_key, NULL);
     CHECK_EQ(json_array_size(json_object_get(r, "items")), 1);
@@ -142,7 +122,8 @@ TEST(connections_every_route_and_what_it_answers)
     CHECK(strcmp(text_of(r, "direction"), "both") == 0);
     json_decref(r);
     r = api_expect(&s, 200, "PATCH", path, s.admin_key, "{\"direction\":\"pull\"}");
-    CHECK(strcmp(text_of(r, "status"), "paused") == 0 && strcmp(text_of(r, "direction"), "pull") == 0);
+    CHECK(strcmp(text_of(r, "status"), "paused") == 0 &&
+          strcmp(text_of(r, "direction"), "pull") == 0);
     json_decref(r);
     r = api_expect(&s, 200, "PATCH", path, s.admin_key, "{}");
     CHECK(strcmp(text_of(r, "calendar_id"), "team@example.com") == 0);
@@ -205,7 +186,8 @@ TEST(connections_bodies_are_refused_with_the_apis_messages)
         {"{\"provider\":\"google\",\"direction\":null,\"credentials\":{}}", "direction",
          "direction must be one of pull, push, both."},
         {"{\"provider\":\"ics\",\"direction\":\"both\",\"credentials\":{\"url\":\"https://a.b\"}}",
-         "direction", "direction of an ics connection must be pull: a feed is read, never written."},
+         "direction",
+         "direction of an ics connection must be pull: a feed is read, never written."},
         {"{\"provider\":\"ics\",\"calendar_id\":\"x\",\"credentials\":{\"url\":\"https://a.b\"}}",
          "calendar_id", "calendar_id is not used by ics connections; leave it out."},
         {"{\"provider\":\"calcom\",\"direction\":\"pull\",\"calendar_id\":\"x\",\"credentials\":"
@@ -225,8 +207,9 @@ TEST(connections_bodies_are_refused_with_the_apis_messages)
         {"{\"provider\":\"google\",\"credentials\":{}}", "credentials.refresh_token",
          "credentials.refresh_token is required."},
         {"{\"provider\":\"google\",\"credentials\":{\"refresh_token\":\"\"}}",
-         "credentials.refresh_token", "credentials.refresh_token must be text of 1 to 4096 "
-                                      "characters."},
+         "credentials.refresh_token",
+         "credentials.refresh_token must be text of 1 to 4096 "
+         "characters."},
         {"{\"provider\":\"google\",\"credentials\":{\"refresh_token\":\"t\",\"client_id\":1}}",
          "credentials.client_id", "credentials.client_id must be text of 1 to 1024 characters."},
         {"{\"provider\":\"google\",\"credentials\":{\"refresh_token\":\"t\",\"client_secret\":"
@@ -288,7 +271,7 @@ TEST(connections_bodies_are_refused_with_the_apis_messages)
          "both)."},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        expect_message(&s, "POST", collection, cases[i].body, cases[i].field, cases[i].message);
+        api_expect_invalid(&s, "POST", collection, cases[i].body, cases[i].field, cases[i].message);
     CHECK_EQ(connection_count(&s, collection), 0); /* nothing was written */
     CHECK(strcmp(test_db_value(s.db, "SELECT count(*) FROM calendar_connections"), "0") == 0);
     api_stop(&s);
@@ -342,17 +325,18 @@ TEST(connections_patch_is_checked_against_the_connection)
          "calcom.event_type_id must be a whole number from 1 to 9007199254740991."},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        expect_message(&s, "PATCH", cases[i].path, cases[i].body, cases[i].field,
-                       cases[i].message);
+        api_expect_invalid(&s, "PATCH", cases[i].path, cases[i].body, cases[i].field,
+                           cases[i].message);
     /* what the rules allow: a calcom connection pushes once it names its event type, and
      * its event type can be cleared only while it pulls */
     json_t *r = api_expect(&s, 200, "PATCH", calcom, s.admin_key,
                            "{\"direction\":\"both\",\"calcom\":{\"event_type_id\":7}}");
     CHECK(strcmp(text_of(r, "direction"), "both") == 0);
     json_decref(r);
-    expect_message(&s, "PATCH", calcom, "{\"calcom\":null}", "calcom.event_type_id",
-                   "calcom.event_type_id is required while a calcom connection pushes (direction "
-                   "push or both).");
+    api_expect_invalid(
+        &s, "PATCH", calcom, "{\"calcom\":null}", "calcom.event_type_id",
+        "calcom.event_type_id is required while a calcom connection pushes (direction "
+        "push or both).");
     r = api_expect(&s, 200, "PATCH", calcom, s.admin_key,
                    "{\"direction\":\"pull\",\"calcom\":null}");
     CHECK(json_is_null(json_object_get(json_object_get(r, "calcom"), "event_type_id")));
@@ -452,8 +436,8 @@ TEST(connections_credentials_never_in_any_answer_or_log_line)
     };
     json_t *answers = json_array();
     for (size_t i = 0; i < 4; i++) {
-        json_t *r = api_expect(&s, 201, "POST", collection, i % 2 ? sync_key : s.admin_key,
-                               bodies[i]);
+        json_t *r =
+            api_expect(&s, 201, "POST", collection, i % 2 ? sync_key : s.admin_key, bodies[i]);
         snprintf(path, sizeof(path), "/v1/calendar-connections/%s", api_id(r));
         json_array_append_new(answers, r);
         json_array_append_new(answers, api_expect(&s, 200, "GET", path, sync_key, NULL));
@@ -574,8 +558,8 @@ static void pull_events(api_server_t *s, const char *connection_path, const char
              "('%s', '%s', '%s', 'a', '2026-03-27 09:00+01', '2026-03-27 10:00+01', true, 'x'),"
              "('%s', '%s', '%s', 'b', '2026-03-27 10:00+01', '2026-03-27 11:00+01', false, 'y'),"
              "('%s', '%s', '%s', 'c', '2026-03-27 11:00+01', '2026-03-27 11:30+01', true, 'z')",
-             s->organization_id, id, resource, s->organization_id, id, resource,
-             s->organization_id, id, resource);
+             s->organization_id, id, resource, s->organization_id, id, resource, s->organization_id,
+             id, resource);
     test_db_exec(s->db, sql);
 }
 

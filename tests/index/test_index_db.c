@@ -223,17 +223,18 @@ TEST(index_close_calls_waiters_with_a_status)
 TEST(index_loads_busy_events_of_external_calendars)
 {
     fixture_t f;
-    setup(&f, "INSERT INTO calendar_connections (organization_id, id, resource_id, provider, "
-              "direction, credentials) VALUES ('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', "
-              "'" RES_A "', 'ics', 'pull', decode(repeat('ab', 40), 'hex'));"
-              "INSERT INTO external_busy_events (organization_id, connection_id, resource_id, "
-              "external_id, starts_at, ends_at, busy) VALUES "
-              "('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', '" RES_A "', 'e1', "
-              "'2030-01-07 10:00Z', '2030-01-07 11:00Z', true),"
-              "('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', '" RES_A "', 'free', "
-              "'2030-01-07 12:00Z', '2030-01-07 13:00Z', false),"
-              "('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', '" RES_A "', 'past', "
-              "'2000-01-07 12:00Z', '2000-01-07 13:00Z', true)");
+    setup(&f,
+          "INSERT INTO calendar_connections (organization_id, id, resource_id, provider, "
+          "direction, credentials) VALUES ('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', "
+          "'" RES_A "', 'ics', 'pull', decode(repeat('ab', 40), 'hex'));"
+          "INSERT INTO external_busy_events (organization_id, connection_id, resource_id, "
+          "external_id, starts_at, ends_at, busy) VALUES "
+          "('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', '" RES_A "', 'e1', "
+          "'2030-01-07 10:00Z', '2030-01-07 11:00Z', true),"
+          "('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', '" RES_A "', 'free', "
+          "'2030-01-07 12:00Z', '2030-01-07 13:00Z', false),"
+          "('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', '" RES_A "', 'past', "
+          "'2000-01-07 12:00Z', '2000-01-07 13:00Z', true)");
     /* an event is its connection's resource's, whoever writes it */
     CHECK(strcmp(test_db_error(f.db, "INSERT INTO external_busy_events (organization_id, "
                                      "connection_id, resource_id, external_id, starts_at, ends_at) "

@@ -13,8 +13,6 @@
 #include "pool_fixture.h"
 #include "slotd/codec.h"
 #include "store/connections.h"
-#include "store/migrations.h"
-#include "store/statements.h"
 #include "test.h"
 
 #define ORG "00000000-0000-0000-0000-0000000000a1"
@@ -43,19 +41,12 @@ typedef struct {
 
 static void open_fixture(fixture_t *f)
 {
-    store_pool_options_t options = {.size = 1,
-                                    .statement_timeout_ms = 5000,
-                                    .statements = store_statements,
-                                    .statement_count = store_statement_count,
-                                    .max_queue = 16};
-    pool_fixture_open(&f->pool, NULL, options);
-    char error[1024] = "";
-    CHECK(store_migrate(f->pool.db, error, sizeof(error)) >= 0);
-    test_db_exec(f->pool.db, "INSERT INTO organizations (id, name, timezone) VALUES "
-                             "('" ORG "', 'A', 'Europe/Warsaw'), ('" OTHER "', 'B', 'UTC');"
-                             "INSERT INTO resources (organization_id, id, kind, name, "
-                             "working_hours) VALUES ('" ORG "', '" RESOURCE "', 'staff', 'Anna', "
-                             "'{}')");
+    pool_fixture_open_migrated(&f->pool);
+    test_db_exec(f->pool.db,
+                 "INSERT INTO organizations (id, name, timezone) VALUES "
+                 "('" ORG "', 'Clinic', 'Europe/Warsaw'), ('" OTHER "', 'Salon', 'UTC');"
+                 "INSERT INTO resources (organization_id, id, kind, name) VALUES "
+                 "('" ORG "', '" RESOURCE "', 'staff', 'Ben')");
     codec_parse_uuid(ORG, &f->org);
     codec_parse_uuid(OTHER, &f->other);
     codec_parse_uuid(RESOURCE, &f->resource);
@@ -84,20 +75,25 @@ static void copy_connection(seen_t *seen, const store_connection_t *c)
     seen->busy_events = c->busy_events;
 }
 
-static void on_connection(int error, const store_connection_t *connection, void *arg)
+/* A callback's first steps: counted, its error kept. */
+static seen_t *seen_of(void *arg, int error)
 {
     seen_t *seen = arg;
     seen->calls++;
     seen->error = error;
+    return seen;
+}
+
+static void on_connection(int error, const store_connection_t *connection, void *arg)
+{
+    seen_t *seen = seen_of(arg, error);
     if (connection)
         copy_connection(seen, connection);
 }
 
 static void on_page(int error, const store_connection_t *items, size_t count, bool more, void *arg)
 {
-    seen_t *seen = arg;
-    seen->calls++;
-    seen->error = error;
+    seen_t *seen = seen_of(arg, error);
     seen->count = count;
     seen->more = more;
     if (count)
@@ -106,18 +102,14 @@ static void on_page(int error, const store_connection_t *items, size_t count, bo
 
 static void on_deleted(int error, const eng_id_t *resource, void *arg)
 {
-    seen_t *seen = arg;
-    seen->calls++;
-    seen->error = error;
+    seen_t *seen = seen_of(arg, error);
     if (resource)
         seen->resource = *resource;
 }
 
 static void on_credentials(int error, const char *credentials, size_t length, void *arg)
 {
-    seen_t *seen = arg;
-    seen->calls++;
-    seen->error = error;
+    seen_t *seen = seen_of(arg, error);
     if (credentials) {
         CHECK_EQ(strlen(credentials), length);
         snprintf(seen->plain, sizeof(seen->plain), "%s", credentials);
@@ -145,8 +137,7 @@ static seen_t credentials(fixture_t *f, const codec_secret_key_t *key, const eng
                           const eng_id_t *id)
 {
     seen_t seen = {0};
-    CHECK(store_connections_credentials(f->pool.pool, key, org, id, on_credentials, &seen) !=
-          NULL);
+    CHECK(store_connections_credentials(f->pool.pool, key, org, id, on_credentials, &seen) != NULL);
     wait_for(f, &seen);
     return seen;
 }
@@ -227,8 +218,8 @@ TEST(typed_connections_round_trip_with_sealed_credentials)
     CHECK(rest.error == 0 && rest.count == 1 && !rest.more);
     CHECK(memcmp(&page.id, &rest.id, sizeof(page.id)) < 0);
     seen_t foreign = {0};
-    CHECK(store_connections_list(f.pool.pool, &f.other, &f.resource, NULL, 10, on_page,
-                                 &foreign) != NULL);
+    CHECK(store_connections_list(f.pool.pool, &f.other, &f.resource, NULL, 10, on_page, &foreign) !=
+          NULL);
     wait_for(&f, &foreign);
     CHECK_EQ(foreign.error, STORE_ENOTFOUND);
     CHECK_EQ(get(&f, &f.other, &created.id).error, STORE_ENOTFOUND);
@@ -293,8 +284,7 @@ TEST(typed_connections_delete_takes_its_busy_events_away)
           NULL);
     wait_for(&f, &foreign);
     CHECK_EQ(foreign.error, STORE_ENOTFOUND);
-    CHECK(store_connections_delete(f.pool.pool, &f.org, &created.id, on_deleted, &deleted) !=
-          NULL);
+    CHECK(store_connections_delete(f.pool.pool, &f.org, &created.id, on_deleted, &deleted) != NULL);
     wait_for(&f, &deleted);
     CHECK_EQ(deleted.error, 0);
     CHECK(memcmp(&deleted.resource, &f.resource, sizeof(f.resource)) == 0);
