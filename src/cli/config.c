@@ -200,7 +200,7 @@ static int load_file(slotd_config_t *c, const char *file, char *error, size_t si
     return rc;
 }
 
-int slotd_config_load(slotd_config_t *c, const char *file, char *error, size_t size)
+static int load(slotd_config_t *c, const char *file, char *error, size_t size)
 {
     memset(c, 0, sizeof(*c));
     slotd_config_set(&c->listen, "127.0.0.1:8080");
@@ -254,6 +254,14 @@ int slotd_config_load(slotd_config_t *c, const char *file, char *error, size_t s
         c->now_frozen = true;
     }
     return 0;
+}
+
+int slotd_config_load(slotd_config_t *c, const char *file, char *error, size_t size)
+{
+    if (load(c, file, error, size) == 0)
+        return 0;
+    slotd_config_free(c); /* the caller has nothing to free after a refusal */
+    return -1;
 }
 
 void slotd_config_free(slotd_config_t *c)

@@ -46,7 +46,8 @@ typedef struct {
 
 /**
  * Fills *config from defaults, the file (NULL: none) and the environment.
- * Returns 0, or -1 with a message in `error`. Free with slotd_config_free().
+ * Returns 0, or -1 with a message in `error` (nothing is left to free). Free
+ * with slotd_config_free().
  */
 int slotd_config_load(slotd_config_t *config, const char *file, char *error, size_t error_size);
 
