@@ -178,6 +178,9 @@ static int load_file(slotd_config_t *c, const char *file, char *error, size_t si
         } else if (strcmp(key, "shutdown_timeout_ms") == 0 && json_is_integer(value)) {
             rc = slotd_config_int(&c->shutdown_timeout_ms, number, "shutdown_timeout_ms", 0, 600000,
                                   error, size);
+        } else if (strcmp(key, "shutdown_delay_ms") == 0 && json_is_integer(value)) {
+            rc = slotd_config_int(&c->shutdown_delay_ms, number, "shutdown_delay_ms", 0, 600000,
+                                  error, size);
         } else if (strcmp(key, "index_load_timeout_ms") == 0 && json_is_integer(value)) {
             rc = slotd_config_int(&c->index_load_timeout_ms, number, "index_load_timeout_ms", 100,
                                   3600000, error, size);
@@ -235,6 +238,10 @@ static int load(slotd_config_t *c, const char *file, char *error, size_t size)
     if ((env = getenv("SLOTD_SHUTDOWN_TIMEOUT_MS")) && *env &&
         slotd_config_int(&c->shutdown_timeout_ms, env, "SLOTD_SHUTDOWN_TIMEOUT_MS", 0, 600000,
                          error, size))
+        return -1;
+    if ((env = getenv("SLOTD_SHUTDOWN_DELAY_MS")) && *env &&
+        slotd_config_int(&c->shutdown_delay_ms, env, "SLOTD_SHUTDOWN_DELAY_MS", 0, 600000, error,
+                         size))
         return -1;
     if ((env = getenv("SLOTD_INDEX_LOAD_TIMEOUT_MS")) && *env &&
         slotd_config_int(&c->index_load_timeout_ms, env, "SLOTD_INDEX_LOAD_TIMEOUT_MS", 100,

@@ -21,6 +21,7 @@ typedef struct {
     int pool_size;             /**< "pool_size" / SLOTD_POOL_SIZE: database connections */
     int request_timeout_ms;    /**< "request_timeout_ms" / SLOTD_REQUEST_TIMEOUT_MS */
     int shutdown_timeout_ms;   /**< "shutdown_timeout_ms" / SLOTD_SHUTDOWN_TIMEOUT_MS */
+    int shutdown_delay_ms;     /**< "shutdown_delay_ms" / SLOTD_SHUTDOWN_DELAY_MS */
     int index_load_timeout_ms; /**< "index_load_timeout_ms" / SLOTD_INDEX_LOAD_TIMEOUT_MS */
     int max_connections;       /**< "max_connections" / SLOTD_MAX_CONNECTIONS, per process */
     int workers;               /**< "workers" / SLOTD_WORKERS: processes; 0: one per core */

@@ -4,6 +4,10 @@
  * its own deadline) for at most shutdown_timeout_ms, close the database pool,
  * leave the loop with nothing open.
  *
+ * With shutdown_delay_ms, /readyz answers 503 for that long before the drain
+ * begins, every other route served as before: a load balancer checking it takes
+ * the instance out of rotation while it still accepts.
+ *
  * Signals: the first SIGTERM or SIGINT starts that drain. A second one is
  * only logged — a terminal's Ctrl-C and a supervisor's (or a script's trap)
  * SIGTERM often arrive together, and must not cut the drain short. A third
@@ -43,6 +47,7 @@ typedef struct {
     uv_loop_t *loop;
     uv_signal_t sigterm, sigint;
     uv_timer_t shutdown_deadline;
+    uv_timer_t stop_delay; /* between announcing the stop (/readyz 503) and stopping */
     uv_timer_t sweep;
     store_operation_t *sweeping;  /* the sweep's query in flight */
     bool sweeps;                  /* this process sweeps (one per instance) */
@@ -53,6 +58,7 @@ typedef struct {
     int signals; /* SIGTERM/SIGINT received */
     bool forced; /* stopped by the deadline or a third signal, not by the drain */
     int shutdown_timeout_ms;
+    int shutdown_delay_ms;
 } service_t;
 
 static void on_index_closed(void *arg)
@@ -67,6 +73,7 @@ static void on_index_closed(void *arg)
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     uv_close((uv_handle_t *)&svc->listen_when_ready, NULL);
+    uv_close((uv_handle_t *)&svc->stop_delay, NULL);
     /* Idle keep-alive connections may remain: they end with the process. */
     uv_stop(svc->loop);
 }
@@ -102,6 +109,16 @@ static void on_shutdown_deadline(uv_timer_t *timer)
     uv_stop(svc->loop);
 }
 
+/* The drain: no more connections, in-flight requests finish within the shutdown timeout. */
+static void begin_stop(uv_timer_t *timer)
+{
+    service_t *svc = timer->data;
+    uv_timer_start(&svc->shutdown_deadline, on_shutdown_deadline,
+                   (uint64_t)svc->shutdown_timeout_ms, 0);
+    if (svc->server)
+        http_server_stop(svc->server, on_server_idle, svc);
+}
+
 static void on_signal(uv_signal_t *handle, int signum)
 {
     service_t *svc = handle->data;
@@ -120,10 +137,13 @@ static void on_signal(uv_signal_t *handle, int signum)
     }
     log_info("shutdown", "signal", name, NULL);
     uv_timer_stop(&svc->sweep);
-    uv_timer_start(&svc->shutdown_deadline, on_shutdown_deadline,
-                   (uint64_t)svc->shutdown_timeout_ms, 0);
-    if (svc->server)
-        http_server_stop(svc->server, on_server_idle, svc);
+    if (svc->shutdown_delay_ms > 0 && svc->server) {
+        /* a load balancer sees /readyz fail and stops sending before the listener closes */
+        http_server_announce_stop(svc->server);
+        uv_timer_start(&svc->stop_delay, begin_stop, (uint64_t)svc->shutdown_delay_ms, 0);
+        return;
+    }
+    begin_stop(&svc->stop_delay);
 }
 
 static void on_sweep(uv_timer_t *timer);
@@ -304,7 +324,8 @@ int cli_serve(int argc, char **argv)
         else if (!cli_workers_address_free((struct sockaddr *)&addr, error, sizeof(error)))
             log_error("listen_failed", "listen", config.listen, "cause", error, NULL);
         else
-            rc = cli_workers_run(config.workers, config.shutdown_timeout_ms, argc, argv);
+            rc = cli_workers_run(config.workers,
+                                 config.shutdown_delay_ms + config.shutdown_timeout_ms, argc, argv);
         slotd_config_free(&config);
         return rc;
     }
@@ -324,7 +345,8 @@ int cli_serve(int argc, char **argv)
     svc.sweep.data = &svc;
     svc.sweeps = worker <= 1; /* the only process, or the first worker */
     uv_timer_init(loop, &svc.listen_when_ready);
-    svc.sigterm.data = svc.sigint.data = svc.listen_when_ready.data = &svc;
+    uv_timer_init(loop, &svc.stop_delay);
+    svc.sigterm.data = svc.sigint.data = svc.listen_when_ready.data = svc.stop_delay.data = &svc;
     int log_rc = log_start(loop, 1, 0);
     if (log_rc != 0)
         log_warn("log_synchronous", "cause", uv_strerror(log_rc), NULL);
@@ -381,6 +403,7 @@ int cli_serve(int argc, char **argv)
         log_int(&line, "migrations_applied", applied); /* a supervisor adds "worker" */
         log_end(&line);
         svc.shutdown_timeout_ms = config.shutdown_timeout_ms;
+        svc.shutdown_delay_ms = config.shutdown_delay_ms;
     }
     uv_run(loop, UV_RUN_DEFAULT);
     if (svc.forced)

@@ -86,6 +86,8 @@ const http_route_t http_api_routes[] = {
      http_blocks_create},
     {"GET", "/v1/resources/:id/blocks", "GET /v1/resources/{id}/blocks", HTTP_ROLES_STAFF,
      blocks_params, http_blocks_list},
+    {"GET", "/v1/resources/:id/busy", "GET /v1/resources/{id}/busy", HTTP_ROLES_EVERY,
+     blocks_params, http_resources_busy},
     {"DELETE", "/v1/resources/:id/blocks/:block", "DELETE /v1/resources/{id}/blocks/{block_id}",
      HTTP_ROLES_ADMIN, NULL, http_blocks_delete},
     {"POST", "/v1/services", "POST /v1/services", HTTP_ROLES_ADMIN, NULL, http_services_create},

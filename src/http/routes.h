@@ -27,6 +27,7 @@ void http_overrides_put(http_ctx_t *ctx);
 void http_overrides_delete(http_ctx_t *ctx);
 void http_blocks_create(http_ctx_t *ctx);
 void http_blocks_list(http_ctx_t *ctx);
+void http_resources_busy(http_ctx_t *ctx);
 void http_blocks_delete(http_ctx_t *ctx);
 void http_services_create(http_ctx_t *ctx);
 void http_services_list(http_ctx_t *ctx);

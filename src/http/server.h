@@ -166,6 +166,11 @@ http_server_t *http_server_start(const http_server_options_t *options);
  */
 void http_server_stop(http_server_t *server, void (*on_idle)(void *), void *arg);
 
+/** Says that a stop is coming: /readyz answers 503 from now on, while every other route is
+ *  served as before, so that a load balancer takes the instance out before it stops
+ *  accepting. */
+void http_server_announce_stop(http_server_t *server);
+
 /** Forgets cached keys of an organization (NULL: of every organization): a key of it was
  *  revoked (on this or another instance), or notifications may have been missed. */
 void http_server_forget_keys(http_server_t *server, const eng_id_t *organization);
@@ -232,6 +237,9 @@ void http_respond_empty(http_ctx_t *ctx);
  */
 void http_respond_error(http_ctx_t *ctx, int status, const char *code, const char *message,
                         json_t *details);
+
+/** The error envelope alone: {"error":{"code","message","details"}} (details stolen). */
+json_t *http_error_body(const char *code, const char *message, json_t *details);
 
 /** 400 invalid_request naming the field at fault. */
 void http_respond_invalid(http_ctx_t *ctx, const char *field, const char *message);

@@ -76,6 +76,7 @@ struct store_booking_op {
     store_hold_write_t hold;
     eng_id_t *hold_resources;
     store_hold_release_cb release_cb;
+    store_remember_cb remember_cb;
     /* moving */
     store_booking_move_fn move;
     eng_id_t *released;
@@ -763,6 +764,37 @@ store_booking_op_t *store_holds_release(store_pool_t *pool, const eng_id_t *orga
     op->release_cb = cb;
     const char *values[3] = {op->organization, hold, clock};
     op->operation = store_operation_start(pool, "hold_release", 3, values, on_released, NULL, op);
+    if (op->operation == NULL) {
+        op_free(op);
+        return NULL;
+    }
+    return op;
+}
+
+/* ---- a refusal kept under its key ------------------------------------------------------------ */
+
+static void on_remembered(store_operation_t *operation, const PGresult *res, int error)
+{
+    (void)res;
+    store_booking_op_t *op = operation->arg;
+    op->operation = NULL;
+    op->remember_cb(op->arg, error);
+    op_free(op);
+}
+
+store_booking_op_t *store_bookings_remember(store_pool_t *pool, const eng_id_t *organization,
+                                            const char *key, const uint8_t request_hash[32],
+                                            int status, const char *response, store_remember_cb cb,
+                                            void *arg)
+{
+    store_booking_op_t *op = op_new(organization, arg);
+    char hash[67], code[12];
+    store_key_hash_text(request_hash, hash);
+    snprintf(code, sizeof(code), "%d", status);
+    op->remember_cb = cb;
+    const char *values[5] = {op->organization, key, hash, code, response};
+    op->operation =
+        store_operation_start(pool, "idempotency_remember", 5, values, on_remembered, NULL, op);
     if (op->operation == NULL) {
         op_free(op);
         return NULL;

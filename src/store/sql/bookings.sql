@@ -28,6 +28,20 @@ INSERT INTO idempotency_keys (organization_id, key, request_hash, status_code, r
                               completed_at)
 VALUES ($1, $2, $3::bytea, $4::int, $5, now())
 
+-- name: idempotency_remember
+-- Keeps a refusal (a 404 or 409 the booking's transaction rolled back with) under its
+-- key: $3 the request's hash, $4 the status, $5 the answer. Nothing is kept while another
+-- request with the key runs (its own answer will be), nor over an answer of the last 24
+-- hours; an older row of the key is replaced.
+INSERT INTO idempotency_keys (organization_id, key, request_hash, status_code, response,
+                              completed_at)
+SELECT $1::uuid, $2::text, $3::bytea, $4::int, $5::text, now()
+ WHERE pg_try_advisory_xact_lock(hashtextextended($1::uuid::text || ':idempotency:' || $2, 0))
+    ON CONFLICT (organization_id, key) DO UPDATE
+   SET request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code,
+       response = EXCLUDED.response, created_at = now(), completed_at = now()
+ WHERE idempotency_keys.created_at <= now() - interval '24 hours'
+
 -- name: hold_take
 -- Consumes a hold for a booking ($2 the hold, $3 now): answers its service,
 -- start, end, whether it was still live (then it is released now and its
