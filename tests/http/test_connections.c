@@ -563,6 +563,37 @@ static void pull_events(api_server_t *s, const char *connection_path, const char
     test_db_exec(s->db, sql);
 }
 
+/* GET /v1/resources/{id}/busy lists the busy events (not the free one) as `external`, with
+ * their connection, and their titles for admin and sync keys only. */
+static void busy_listing_shows_the_events(api_server_t *s, const char *staff,
+                                          const char *connection)
+{
+    char path[256], agent[128], sync_key[128];
+    api_create_key(s, s->organization_id, "agent", agent);
+    api_create_key(s, s->organization_id, "sync", sync_key);
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-27&to=2026-03-28", staff);
+    const char *const keys[] = {s->admin_key, sync_key, agent};
+    for (int k = 0; k < 3; k++) {
+        json_t *r = api_expect(s, 200, "GET", path, keys[k], NULL);
+        json_t *items = json_object_get(r, "items");
+        CHECK_EQ(json_array_size(items), 2);
+        static const char *const starts[] = {"2026-03-27T09:00:00+01:00",
+                                             "2026-03-27T11:00:00+01:00"};
+        static const char *const summaries[] = {"x", "z"};
+        for (size_t i = 0; i < 2; i++) {
+            json_t *item = json_array_get(items, i);
+            CHECK(strcmp(text_of(item, "source"), "external") == 0);
+            CHECK(strcmp(text_of(item, "connection_id"), connection) == 0);
+            CHECK(strcmp(text_of(item, "start"), starts[i]) == 0);
+            if (k < 2)
+                CHECK(strcmp(text_of(item, "summary"), summaries[i]) == 0);
+            else
+                CHECK(json_object_get(item, "summary") == NULL);
+        }
+        json_decref(r);
+    }
+}
+
 TEST(connections_external_busy_time_hides_slots_until_deleted_on_every_instance)
 {
     api_server_t s, peer;
@@ -588,6 +619,7 @@ TEST(connections_external_busy_time_hides_slots_until_deleted_on_every_instance)
     r = api_expect(&s, 200, "GET", path, s.admin_key, NULL);
     CHECK_EQ(json_integer_value(json_object_get(r, "busy_events")), 2);
     json_decref(r);
+    busy_listing_shows_the_events(&s, staff, path + strlen("/v1/calendar-connections/"));
     /* deleting the connection gives the time back: at once here (read your writes), and on the
      * other instance through NOTIFY */
     json_decref(api_expect(&s, 204, "DELETE", path, s.admin_key, NULL));
