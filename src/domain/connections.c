@@ -221,7 +221,7 @@ int domain_connection_check(const codec_secret_key_t *key, const store_connectio
     }
     if (current == NULL && input->provider.given == DOMAIN_ABSENT)
         return domain_check_required(error, "provider", false);
-    const provider_t *provider;
+    const provider_t *provider = NULL; /* set by check_fields when it passes */
     int rc = check_fields(current, input, &provider, write, error);
     if (rc == 0 && (current == NULL || input->credentials.given != DOMAIN_ABSENT)) {
         if (current == NULL && input->credentials.given == DOMAIN_ABSENT)
