@@ -42,6 +42,7 @@ CREATE TABLE calendar_connections (
     updated_at timestamptz NOT NULL DEFAULT now(),
     deleted_at timestamptz,
     PRIMARY KEY (organization_id, id),
+    UNIQUE (organization_id, id, resource_id), -- what an event's foreign key names
     FOREIGN KEY (organization_id, resource_id) REFERENCES resources (organization_id, id),
     CHECK (provider <> 'ics' OR direction = 'pull'),
     CHECK (provider = 'calcom' OR calcom_event_type_id IS NULL),
@@ -65,31 +66,15 @@ CREATE TABLE external_busy_events (
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (organization_id, id),
     UNIQUE (organization_id, connection_id, external_id),
-    FOREIGN KEY (organization_id, connection_id)
-        REFERENCES calendar_connections (organization_id, id),
-    FOREIGN KEY (organization_id, resource_id) REFERENCES resources (organization_id, id),
+    -- an event belongs to its connection's resource, whatever wrote it
+    FOREIGN KEY (organization_id, connection_id, resource_id)
+        REFERENCES calendar_connections (organization_id, id, resource_id),
     CHECK (ends_at > starts_at),
     CHECK (isfinite(starts_at) AND isfinite(ends_at))
 );
 -- What the index loads with every resource, answered from the index alone once vacuumed.
 CREATE INDEX external_busy_events_load ON external_busy_events (organization_id, resource_id)
     INCLUDE (starts_at, ends_at, id, connection_id) WHERE busy;
-
--- An event belongs to its connection's resource, whatever wrote it.
-CREATE FUNCTION slotd_check_external_event_resource() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM calendar_connections
-                    WHERE organization_id = NEW.organization_id AND id = NEW.connection_id
-                      AND resource_id = NEW.resource_id) THEN
-        RAISE EXCEPTION 'external event % is not of its connection''s resource', NEW.external_id
-              USING ERRCODE = 'foreign_key_violation';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER external_busy_events_resource
-    BEFORE INSERT OR UPDATE OF connection_id, resource_id ON external_busy_events
-    FOR EACH ROW EXECUTE FUNCTION slotd_check_external_event_resource();
 
 -- One notification per resource a statement changed events of:
 -- {"table":"external_busy_events","organization_id","op","resource_id"}.
