@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The run command: installs what is missing, builds slotd, starts a private
 # PostgreSQL under var/ (unless SLOTD_DATABASE_URL names another database),
-# migrates, creates the demo clinic (kept across runs; ids in var/demo.env),
-# then serves the API in the foreground with its keys and ready-to-paste curl
-# examples.
+# migrates, creates the demo clinic (kept across runs; ids in var/demo.env) and
+# its secret key (var/secret.key), then serves the API in the foreground with
+# its keys and ready-to-paste curl examples.
 # Ctrl-C stops the service and the private PostgreSQL.
 #
 # One run per checkout: var/run.lock is held (flock) for as long as this script
@@ -85,6 +85,17 @@ for i in 1 2 3 4 5 6 7; do
     case $(date -d "$day" +%u) in 1 | 2 | 3 | 4) break ;; esac
 done
 offset=$(TZ=Europe/Warsaw date -d "$day 12:00" +%:z) # the demo clinic's zone that day
+
+# The demo's secret key (encrypts the credentials of calendar connections),
+# made once and kept in var/secret.key with the rest of the demo's state; a
+# SLOTD_SECRET_KEY given to this script is used instead.
+if [ -z "${SLOTD_SECRET_KEY:-}" ]; then
+    if [ ! -s var/secret.key ]; then
+        (umask 077 && head -c 32 /dev/urandom | base64 >var/secret.key)
+    fi
+    SLOTD_SECRET_KEY=$(cat var/secret.key)
+fi
+export SLOTD_SECRET_KEY
 
 build/slotd serve --listen "$listen" &
 serve_pid=$!
@@ -173,6 +184,12 @@ the booking to 15:00, then cancel it (the time is free again at once):
   curl -s $auth_agent '$base/v1/resources/$DEMO_HYGIENIST/busy?from=$day&to=$day'
   curl -s -X POST $auth_agent $base/v1/bookings/\$booking/reschedule -d '{"start":"${day}T15:00:00$offset"}'
   curl -s -X POST $auth_agent $base/v1/bookings/\$booking/cancel -d '{"reason":"caller changed plans"}'
+
+Connect her calendar as an ICS feed (the credentials are encrypted with the demo's key in
+var/secret.key and never shown again; the id is kept in \$connection), list it, then remove it:
+  connection=\$(curl -s -X POST $auth_admin $base/v1/resources/$DEMO_HYGIENIST/calendar-connections -d '{"provider":"ics","credentials":{"url":"https://calendar.example.com/kasia.ics"}}' | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'); echo "connection \$connection"
+  curl -s $auth_admin $base/v1/resources/$DEMO_HYGIENIST/calendar-connections
+  curl -s -X DELETE $auth_admin $base/v1/calendar-connections/\$connection
 
 An error names the field at fault (400: overlapping ranges, nothing changes):
   curl -s -X PATCH $auth_admin $base/v1/organization -d '{"business_hours":{"mon":[["09:00","13:00"],["12:00","17:00"]]}}'

@@ -370,7 +370,9 @@ int cli_serve(int argc, char **argv)
                                             .max_connections = config.max_connections,
                                             .reuse_port = worker > 0,
                                             .listen_later = restarted,
-                                            .worker = worker};
+                                            .worker = worker,
+                                            .secret_key =
+                                                config.has_secret_key ? &config.secret_key : NULL};
     svc.server = http_server_start(&server_options);
     int rc = 0;
     if (svc.server == NULL) {

@@ -51,6 +51,11 @@ void http_customers_get(http_ctx_t *ctx);
 void http_customers_bookings(http_ctx_t *ctx);
 void http_holds_create(http_ctx_t *ctx);
 void http_holds_release(http_ctx_t *ctx);
+void http_connections_create(http_ctx_t *ctx);
+void http_connections_list(http_ctx_t *ctx);
+void http_connections_get(http_ctx_t *ctx);
+void http_connections_patch(http_ctx_t *ctx);
+void http_connections_delete(http_ctx_t *ctx);
 
 /* shared by the route files (see also http/fields.h) */
 

@@ -13,7 +13,9 @@
  * exactly as the availability engine expands it, so what the list shows is
  * what makes the resource busy. Writes answer once the resource is rebuilt
  * in the index (read your writes). The busy listing adds the bookings and
- * live holds holding the resource, each as the padded range it is busy for.
+ * live holds holding the resource, each as the padded range it is busy for,
+ * and the busy events of its calendar connections (their titles for admin and
+ * sync keys only).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,7 @@ void http_blocks_create(http_ctx_t *ctx)
 typedef struct {
     int64_t from, to;
     tz_zone_t *display; /* the request's tz, or NULL for the organization's */
+    bool summaries;     /* external events' titles shown (admin and sync keys) */
 } list_state_t;
 
 /* The listing's occurrences as the API shows them; NULL when a stored text is not valid
@@ -168,6 +171,7 @@ static bool decode_window(http_ctx_t *ctx, eng_id_t *resource)
     list_state_t *st = slotd_calloc(1, sizeof(*st));
     ctx->state = st;
     ctx->free_state = free;
+    st->summaries = ctx->role != HTTP_ROLE_AGENT;
     const char *tz = http_query_param(ctx, "tz", tz_buffer, sizeof(tz_buffer));
     if (tz && tz_zone_find(tz, &st->display) != 0) {
         http_respond_invalid(ctx, "tz", "tz must be an IANA time zone, e.g. Europe/Warsaw.");
@@ -223,6 +227,14 @@ static json_t *busy_items_json(const store_busy_list_t *list, const list_state_t
     busy_item_t *items = slotd_calloc(block_count + list->occupied_count + 1, sizeof(*items));
     for (size_t i = 0; i < list->occupied_count; i++) {
         const store_occupied_time_t *o = &list->occupied[i];
+        if (o->external) {
+            json_t *item = busy_json(display, o->start, o->end, "external", "connection_id",
+                                     &o->connection_id);
+            if (st->summaries) /* titles are for admin and sync keys */
+                json_object_set_new(item, "summary", http_json_text(o->summary));
+            items[count++] = (busy_item_t){o->start, o->end, 3, item};
+            continue;
+        }
         json_t *item =
             busy_json(display, o->padded_start, o->padded_end, o->hold ? "hold" : "booking",
                       o->hold ? "hold_id" : "booking_id", &o->id);

@@ -512,6 +512,11 @@ store_pool_t *http_pool(http_ctx_t *ctx)
     return ctx->server->options.pool;
 }
 
+const codec_secret_key_t *http_secret_key(http_ctx_t *ctx)
+{
+    return ctx->server->options.secret_key;
+}
+
 /* ---- the h2o handler ------------------------------------------------------------------------ */
 
 /* Two Content-Length headers that disagree make the body's end ambiguous (the

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "codec/secret.h"
 #include "slotd/engine.h"
 #include "store/index.h"
 #include "store/pool.h"
@@ -140,6 +141,9 @@ typedef struct {
     /** bind now (so that a taken address fails at once) but accept connections only once
      *  http_server_listen() is called */
     bool listen_later;
+    /** the `secret_key` setting, which seals credentials at rest; NULL: not set. Not copied:
+     *  it must outlive the server */
+    const codec_secret_key_t *secret_key;
 } http_server_options_t;
 
 /** Starts accepting connections (after listen_later); 0 or a libuv error code. */
@@ -297,6 +301,9 @@ void http_count_booking(http_ctx_t *ctx, http_booking_outcome_t outcome);
 
 /** The database pool, for the domain and typed-store calls of handlers. */
 store_pool_t *http_pool(http_ctx_t *ctx);
+
+/** The `secret_key` setting, or NULL when it is not set. */
+const codec_secret_key_t *http_secret_key(http_ctx_t *ctx);
 
 /**
  * A query-string parameter's decoded value (in `buffer`), or NULL when absent.

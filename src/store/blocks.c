@@ -48,6 +48,8 @@ enum {
     BUSY_PADDED_END,
     BUSY_START,
     BUSY_END,
+    BUSY_CONNECTION, /* an external event's */
+    BUSY_SUMMARY,
     BUSY_PART
 };
 
@@ -236,8 +238,12 @@ static void on_busy(store_operation_t *operation, const PGresult *res, int error
     for (int row = block_rows; row < rows && !error; row++) {
         store_occupied_time_t *o = &occupied[n++];
         o->hold = strcmp(PQgetvalue(res, row, BUSY_KIND), "hold") == 0;
-        if (codec_parse_uuid(PQgetvalue(res, row, BUSY_ID), &o->id) != 0)
+        o->external = strcmp(PQgetvalue(res, row, BUSY_KIND), "external") == 0;
+        if (codec_parse_uuid(PQgetvalue(res, row, BUSY_ID), &o->id) != 0 ||
+            (o->external &&
+             codec_parse_uuid(PQgetvalue(res, row, BUSY_CONNECTION), &o->connection_id) != 0))
             error = STORE_EINTERNAL;
+        o->summary = store_nullable(res, row, BUSY_SUMMARY);
         o->padded_start = integer(res, row, BUSY_PADDED_START);
         o->padded_end = integer(res, row, BUSY_PADDED_END);
         o->start = integer(res, row, BUSY_START);

@@ -63,16 +63,19 @@ store_operation_t *store_blocks_list(store_pool_t *pool, const eng_id_t *organiz
                                      const eng_id_t *resource, int64_t from, int64_t to,
                                      store_block_list_cb cb, void *arg);
 
-/** A booking's or live hold's busy time on a resource. */
+/** A booking's, live hold's or external calendar event's busy time on a resource. */
 typedef struct {
-    bool hold;                        /**< a hold, else a booking */
-    eng_id_t id;                      /**< the booking's or the hold's */
+    bool hold;                        /**< a hold */
+    bool external;                    /**< a busy event of a calendar connection */
+    eng_id_t id;                      /**< the booking's, the hold's or the event's */
     int64_t padded_start, padded_end; /**< what the resource is busy for */
-    int64_t start, end;               /**< the booking's or hold's own time */
+    int64_t start, end;               /**< its own time (an external event's is not padded) */
+    eng_id_t connection_id;           /**< external: its calendar connection */
+    const char *summary;              /**< external: its title, or NULL */
 } store_occupied_time_t;
 
-/** A resource's busy time that may reach a window: its blocks (as block listing gives them)
- *  and the bookings and holds holding it, by padded start. */
+/** A resource's busy time that may reach a window: its blocks (as block listing gives them),
+ *  the bookings and holds holding it, by padded start, then its external events, by start. */
 typedef struct {
     store_block_list_t blocks;
     const store_occupied_time_t *occupied;
