@@ -136,6 +136,8 @@ const http_route_t http_api_routes[] = {
      NULL, http_connections_get},
     {"PATCH", "/v1/calendar-connections/:id", "PATCH /v1/calendar-connections/{id}",
      HTTP_ROLES_SYNC, NULL, http_connections_patch},
+    {"POST", "/v1/calendar-connections/:id/sync", "POST /v1/calendar-connections/{id}/sync",
+     HTTP_ROLES_SYNC, NULL, http_connections_sync},
     {"DELETE", "/v1/calendar-connections/:id", "DELETE /v1/calendar-connections/{id}",
      HTTP_ROLES_SYNC, NULL, http_connections_delete},
 };
