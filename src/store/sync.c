@@ -11,6 +11,7 @@
 #include "slotd/alloc.h"
 #include "slotd/codec.h"
 #include "store/connections.h"
+#include "store/keys.h"
 
 /* The columns of sync_claim. */
 enum {
@@ -25,7 +26,8 @@ enum {
     CLAIM_ACCESS_EXPIRES,
     CLAIM_TIMEZONE,
     CLAIM_FULL,
-    CLAIM_FAILURES
+    CLAIM_FAILURES,
+    CLAIM_WATCH_EXPIRES
 };
 
 #define ACCESS_PURPOSE "access"
@@ -33,6 +35,18 @@ enum {
 typedef struct {
     const codec_secret_key_t *key;
 } claim_state_t;
+
+/* An operation whose answer is opened with `key`: the key kept in its state. NULL as given. */
+static store_operation_t *keep_key(store_operation_t *operation, const codec_secret_key_t *key)
+{
+    if (operation == NULL)
+        return NULL;
+    claim_state_t *st = slotd_calloc(1, sizeof(*st));
+    st->key = key;
+    operation->state = st;
+    operation->free_state = free;
+    return operation;
+}
 
 static void on_claimed(store_operation_t *operation, const PGresult *res, int error)
 {
@@ -55,6 +69,8 @@ static void on_claimed(store_operation_t *operation, const PGresult *res, int er
         c->timezone = PQgetvalue(res, row, CLAIM_TIMEZONE);
         c->full = strcmp(PQgetvalue(res, row, CLAIM_FULL), "t") == 0;
         c->failures = atoi(PQgetvalue(res, row, CLAIM_FAILURES));
+        const char *watch = store_nullable(res, row, CLAIM_WATCH_EXPIRES);
+        c->watch_expires = watch ? strtoll(watch, NULL, 10) : 0;
         char **plain = &opened[2 * count];
         size_t *length = &lengths[2 * count];
         /* credentials that do not open stay NULL: the runner records it */
@@ -99,15 +115,9 @@ store_operation_t *store_sync_claim(store_pool_t *pool, const codec_secret_key_t
                              o->organization ? organization : NULL,
                              o->due_only ? "true" : "false",
                              hour};
-    store_operation_t *operation =
-        store_operation_start(pool, "sync_claim", 7, values, on_claimed, (void (*)(void))cb, arg);
-    if (operation == NULL)
-        return NULL;
-    claim_state_t *st = slotd_calloc(1, sizeof(*st));
-    st->key = key;
-    operation->state = st;
-    operation->free_state = free;
-    return operation;
+    return keep_key(
+        store_operation_start(pool, "sync_claim", 7, values, on_claimed, (void (*)(void))cb, arg),
+        key);
 }
 
 /* ---- finishing a pull ------------------------------------------------------------------------ */
@@ -223,4 +233,95 @@ store_operation_t *store_sync_request(store_pool_t *pool, const eng_id_t *organi
     const char *values[3] = {org, connection, full ? "true" : "false"};
     return store_operation_start(pool, "sync_request", 3, values, on_requested, (void (*)(void))cb,
                                  arg);
+}
+
+/* ---- watches and the webhooks they bring ------------------------------------------------------
+ */
+
+static void on_watch_set(store_operation_t *operation, const PGresult *res, int error)
+{
+    (void)res;
+    ((store_sync_done_cb)operation->callback)(error, operation->arg);
+}
+
+store_operation_t *store_sync_watch_set(store_pool_t *pool, const eng_id_t *organization,
+                                        const eng_id_t *id, const char *watch_id,
+                                        const uint8_t secret_hash[32], const char *resource_id,
+                                        int64_t expires, store_sync_done_cb cb, void *arg)
+{
+    char org[37], connection[37], hash[67], until[24];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(id, connection);
+    store_key_hash_text(secret_hash, hash);
+    snprintf(until, sizeof(until), "%lld", (long long)expires);
+    const char *values[6] = {org, connection, watch_id, hash, resource_id, until};
+    return store_operation_start(pool, "sync_watch_set", 6, values, on_watch_set,
+                                 (void (*)(void))cb, arg);
+}
+
+/* Reads a webhook lookup's first row: the organization, the id and the provider. */
+static int webhook_row(const PGresult *res, int error, store_webhook_target_t *t)
+{
+    if (!error && PQntuples(res) != 1)
+        error = STORE_ENOTFOUND;
+    if (!error && (codec_parse_uuid(PQgetvalue(res, 0, 0), &t->organization) != 0 ||
+                   codec_parse_uuid(PQgetvalue(res, 0, 1), &t->id) != 0))
+        error = STORE_EINTERNAL;
+    if (!error)
+        t->provider = PQgetvalue(res, 0, 2);
+    return error;
+}
+
+static void on_webhook_watch(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_webhook_cb cb = (store_webhook_cb)operation->callback;
+    store_webhook_target_t t = {0};
+    uint8_t hash[32] = {0};
+    error = webhook_row(res, error, &t);
+    if (!error) {
+        size_t length;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 3), &length);
+        if (raw && length == sizeof(hash))
+            memcpy(hash, raw, sizeof(hash));
+        else
+            error = STORE_ENOTFOUND; /* no secret to compare with: nothing proves the caller */
+        PQfreemem(raw);
+        t.secret_hash = hash;
+    }
+    cb(error, error ? NULL : &t, operation->arg);
+}
+
+store_operation_t *store_webhook_watch(store_pool_t *pool, const char *watch_id,
+                                       store_webhook_cb cb, void *arg)
+{
+    const char *values[1] = {watch_id};
+    return store_operation_start(pool, "webhook_watch", 1, values, on_webhook_watch,
+                                 (void (*)(void))cb, arg);
+}
+
+static void on_webhook_connection(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_webhook_cb cb = (store_webhook_cb)operation->callback;
+    claim_state_t *st = operation->state;
+    store_webhook_target_t t = {0};
+    char *plain = NULL;
+    size_t length = 0;
+    error = webhook_row(res, error, &t);
+    if (!error)
+        error = store_connection_open(st->key, &t.organization, &t.id, NULL, PQgetvalue(res, 0, 3),
+                                      &plain, &length);
+    t.credentials = plain;
+    cb(error, error ? NULL : &t, operation->arg);
+    codec_secret_free(plain, length);
+}
+
+store_operation_t *store_webhook_connection(store_pool_t *pool, const codec_secret_key_t *key,
+                                            const eng_id_t *id, store_webhook_cb cb, void *arg)
+{
+    char connection[37];
+    codec_format_uuid(id, connection);
+    const char *values[1] = {connection};
+    return keep_key(store_operation_start(pool, "webhook_connection", 1, values,
+                                          on_webhook_connection, (void (*)(void))cb, arg),
+                    key);
 }

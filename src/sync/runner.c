@@ -12,8 +12,12 @@
 #include "log/log.h"
 #include "slotd/alloc.h"
 #include "slotd/codec.h"
+#include "store/keys.h"
 #include "store/sync.h"
 #include "sync/pull.h"
+#include "sync/watch.h"
+
+#define WATCH_RENEW_SECONDS 86400 /* a watch expiring within a day is made anew */
 
 #define TICK_MS 1000
 #define HOLD_SECONDS 600          /* a claim outlives any pull's requests */
@@ -34,8 +38,12 @@ typedef struct job {
     tz_zone_t *zone;
     bool full;
     int failures;
+    int64_t watch_expires;
+    char *pulled_access_token; /* the pull's token, for making a watch after it */
     sync_pull_t *pull;
     store_tx_t *tx;
+    sync_watch_t *watch;
+    store_operation_t *watch_write;
 } job_t;
 
 struct sync_runner {
@@ -74,6 +82,8 @@ static void job_free(job_t *j)
     free(j->sync_token);
     codec_secret_free(j->access_token, j->access_token ? strlen(j->access_token) : 0);
     codec_secret_free(j->credentials, j->credentials_length);
+    codec_secret_free(j->pulled_access_token,
+                      j->pulled_access_token ? strlen(j->pulled_access_token) : 0);
     free(j);
 }
 
@@ -111,9 +121,10 @@ static void start_jobs(sync_runner_t *r);
 static void job_over(sync_runner_t *r, job_t *j, bool ok, long events)
 {
     unlink_job(r, j);
+    bool counted = j->failures == -1; /* a pull that went on to make a watch */
     job_free(j);
     r->in_flight--;
-    if (ok) {
+    if (ok || counted) {
         r->summary.pulled++;
         r->summary.events += events;
     } else {
@@ -139,6 +150,58 @@ typedef struct {
     long events;
 } written_t;
 
+static void on_watch_written(int error, void *arg)
+{
+    job_t *j = arg;
+    j->watch_write = NULL;
+    if (error) {
+        char id[37];
+        codec_format_uuid(&j->id, id);
+        log_warn("sync_watch_not_kept", "connection_id", id, NULL);
+    }
+    job_over(j->runner, j, true, 0);
+}
+
+static void on_watch(const sync_watch_result_t *res, void *arg)
+{
+    job_t *j = arg;
+    sync_runner_t *r = j->runner;
+    j->watch = NULL;
+    char id[37];
+    codec_format_uuid(&j->id, id);
+    if (res->error) {
+        log_warn("sync_watch_failed", "connection_id", id, "cause", res->message, NULL);
+        job_over(r, j, true, 0);
+        return;
+    }
+    uint8_t hash[32];
+    store_key_hash(res->secret, strlen(res->secret), hash);
+    log_info("sync_watching", "connection_id", id, NULL);
+    j->watch_write = store_sync_watch_set(r->options.pool, &j->organization, &j->id, res->id, hash,
+                                          res->resource_id, res->expires, on_watch_written, j);
+    if (j->watch_write == NULL)
+        job_over(r, j, true, 0);
+}
+
+/* After a good pull: a watch channel or subscription when webhooks can reach slotd and the
+ * connection's expires within a day (or it has none). True when one is being made. */
+static bool make_watch(sync_runner_t *r, job_t *j)
+{
+    const sync_settings_t *s = &r->options.settings;
+    if (s->public_url == NULL || j->provider == SYNC_CALCOM || j->pulled_access_token == NULL ||
+        j->watch_expires > now_of(r) + WATCH_RENEW_SECONDS)
+        return false;
+    sync_watch_input_t in = {.provider = j->provider,
+                             .api_url = j->provider == SYNC_GOOGLE ? s->google_api_url
+                                                                   : s->microsoft_graph_url,
+                             .access_token = j->pulled_access_token,
+                             .calendar_id = j->calendar_id,
+                             .public_url = s->public_url,
+                             .now = now_of(r)};
+    j->watch = sync_watch_start(r->options.http, &in, on_watch, j);
+    return j->watch != NULL;
+}
+
 static void on_written(int error, void *arg)
 {
     written_t *w = arg;
@@ -149,8 +212,16 @@ static void on_written(int error, void *arg)
         codec_format_uuid(&j->id, id);
         log_warn("sync_write_failed", "connection_id", id, NULL);
     }
-    job_over(j->runner, j, w->ok && !error, w->events);
+    bool ok = w->ok && !error;
+    long events = w->events;
     free(w);
+    if (ok && !j->runner->closing && make_watch(j->runner, j)) {
+        /* counted now; the watch ends the job */
+        j->runner->summary.events += events;
+        j->failures = -1; /* marks the pull as counted */
+        return;
+    }
+    job_over(j->runner, j, ok, events);
 }
 
 /* When the next pull is due: the interval, shifted by up to a tenth either way; after
@@ -210,6 +281,8 @@ static void write_result(job_t *j, const sync_pull_result_t *res)
     json_decref(upserts);
     json_decref(deletes);
     char *credentials = res->refresh_token ? rotated_credentials(j, res->refresh_token) : NULL;
+    if (res->access_token && res->error == SYNC_OK)
+        j->pulled_access_token = slotd_strdup(res->access_token);
     bool failed = res->error != SYNC_OK;
     char error[300];
     snprintf(error, sizeof(error), "%s", res->message);
@@ -340,6 +413,7 @@ static job_t *job_of(sync_runner_t *r, const store_sync_claim_t *c)
         tz_zone_find("UTC", &j->zone);
     j->full = c->full || r->force_full;
     j->failures = c->failures;
+    j->watch_expires = c->watch_expires;
     return j;
 }
 
@@ -470,8 +544,11 @@ void sync_runner_close(sync_runner_t *r, void (*on_closed)(void *), void *arg)
     /* pulls are abandoned (their claims run out); writes already sent end by themselves */
     for (job_t *j = r->jobs, *next; j; j = next) {
         next = j->next;
-        if (j->pull) {
-            sync_pull_cancel(j->pull);
+        if (j->watch)
+            sync_watch_cancel(j->watch);
+        if (j->pull || j->watch) {
+            if (j->pull)
+                sync_pull_cancel(j->pull);
             unlink_job(r, j);
             job_free(j);
             r->in_flight--;

@@ -36,7 +36,7 @@ RETURNING c.organization_id, c.id, c.resource_id, c.provider, c.calendar_id, c.c
               OR c.last_full_sync_at < ((date_trunc('day', to_timestamp($1::bigint) AT TIME ZONE o.timezone
                                            - make_interval(hours => $7::int))
                                          + make_interval(hours => $7::int)) AT TIME ZONE o.timezone),
-          c.sync_failures
+          c.sync_failures, extract(epoch FROM c.watch_expires_at)::bigint
 
 -- name: sync_events_clear
 -- A full listing replaces the connection's ($2) events: the old ones go first.
@@ -95,3 +95,26 @@ UPDATE calendar_connections
    SET next_sync_at = now(), sync_full_requested = sync_full_requested OR $3::bool
  WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
 RETURNING status, direction, provider
+
+-- name: sync_watch_set
+-- A watch channel or subscription made for the connection $2: its id $3, the SHA-256 of its
+-- secret $4, Google's resourceId $5, when it expires $6 (epoch).
+UPDATE calendar_connections
+   SET watch_id = $3, watch_secret_hash = $4::bytea, watch_resource_id = $5,
+       watch_expires_at = to_timestamp($6::bigint)
+ WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
+
+-- name: webhook_watch
+-- The live, active connection a notification's channel or subscription ($1) belongs to,
+-- with its provider and the hash its secret must have. No organization: a provider's
+-- notification carries none; the secret proves it.
+SELECT organization_id, id, provider, watch_secret_hash
+  FROM calendar_connections
+ WHERE watch_id = $1 AND deleted_at IS NULL AND status = 'active'
+
+-- name: webhook_connection
+-- A live, active connection by its id alone ($1, from a Cal.com webhook's URL), with its
+-- sealed credentials (which hold the webhook's secret).
+SELECT organization_id, id, provider, credentials
+  FROM calendar_connections
+ WHERE id = $1 AND deleted_at IS NULL AND status = 'active'
