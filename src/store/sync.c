@@ -325,3 +325,196 @@ store_operation_t *store_webhook_connection(store_pool_t *pool, const codec_secr
                                           on_webhook_connection, (void (*)(void))cb, arg),
                     key);
 }
+
+/* ---- the outbox: pushing bookings -------------------------------------------------------------
+ */
+
+enum {
+    PUSH_ORGANIZATION,
+    PUSH_ID,
+    PUSH_CONNECTION,
+    PUSH_BOOKING,
+    PUSH_ATTEMPTS,
+    PUSH_PROVIDER,
+    PUSH_CALENDAR,
+    PUSH_CREDENTIALS,
+    PUSH_ACCESS_TOKEN,
+    PUSH_ACCESS_EXPIRES,
+    PUSH_EVENT_TYPE,
+    PUSH_LIVE,
+    PUSH_PRESENT,
+    PUSH_START,
+    PUSH_END,
+    PUSH_SERVICE,
+    PUSH_CUSTOMER,
+    PUSH_EMAIL,
+    PUSH_EXTERNAL_ID,
+    PUSH_EXTERNAL_START,
+    PUSH_TIMEZONE
+};
+
+static void on_push_claimed(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_push_claim_cb cb = (store_push_claim_cb)operation->callback;
+    claim_state_t *st = operation->state;
+    int rows = error ? 0 : PQntuples(res);
+    store_push_item_t *items = slotd_calloc((size_t)rows + 1, sizeof(*items));
+    char **opened = slotd_calloc(2 * (size_t)rows + 1, sizeof(char *));
+    size_t *lengths = slotd_calloc(2 * (size_t)rows + 1, sizeof(size_t));
+    size_t count = 0;
+    for (int row = 0; row < rows; row++) {
+        store_push_item_t *p = &items[count];
+        if (codec_parse_uuid(PQgetvalue(res, row, PUSH_ORGANIZATION), &p->organization) != 0 ||
+            codec_parse_uuid(PQgetvalue(res, row, PUSH_CONNECTION), &p->connection) != 0 ||
+            codec_parse_uuid(PQgetvalue(res, row, PUSH_BOOKING), &p->booking) != 0)
+            continue;
+        p->outbox_id = strtoll(PQgetvalue(res, row, PUSH_ID), NULL, 10);
+        p->attempts = atoi(PQgetvalue(res, row, PUSH_ATTEMPTS));
+        p->provider = PQgetvalue(res, row, PUSH_PROVIDER);
+        p->calendar_id = store_nullable(res, row, PUSH_CALENDAR);
+        const char *type = store_nullable(res, row, PUSH_EVENT_TYPE);
+        p->calcom_event_type_id = type ? strtoll(type, NULL, 10) : 0;
+        p->live = strcmp(PQgetvalue(res, row, PUSH_LIVE), "t") == 0;
+        p->present = strcmp(PQgetvalue(res, row, PUSH_PRESENT), "t") == 0;
+        p->start = strtoll(PQgetvalue(res, row, PUSH_START), NULL, 10);
+        p->end = strtoll(PQgetvalue(res, row, PUSH_END), NULL, 10);
+        p->service_name = PQgetvalue(res, row, PUSH_SERVICE);
+        p->customer_name = PQgetvalue(res, row, PUSH_CUSTOMER);
+        p->customer_email = store_nullable(res, row, PUSH_EMAIL);
+        p->external_id = store_nullable(res, row, PUSH_EXTERNAL_ID);
+        const char *external_start = store_nullable(res, row, PUSH_EXTERNAL_START);
+        p->has_external_start = external_start != NULL;
+        p->external_start = external_start ? strtoll(external_start, NULL, 10) : 0;
+        p->timezone = store_nullable(res, row, PUSH_TIMEZONE);
+        char **plain = &opened[2 * count];
+        size_t *length = &lengths[2 * count];
+        if (store_connection_open(st->key, &p->organization, &p->connection, NULL,
+                                  PQgetvalue(res, row, PUSH_CREDENTIALS), plain, length) == 0) {
+            p->credentials = *plain;
+            p->credentials_length = *length;
+        }
+        const char *access = store_nullable(res, row, PUSH_ACCESS_TOKEN);
+        if (access && store_connection_open(st->key, &p->organization, &p->connection,
+                                            ACCESS_PURPOSE, access, &plain[1], &length[1]) == 0) {
+            p->access_token = plain[1];
+            p->access_expires = strtoll(PQgetvalue(res, row, PUSH_ACCESS_EXPIRES), NULL, 10);
+        }
+        count++;
+    }
+    cb(error, items, count, operation->arg);
+    for (size_t i = 0; i < 2 * count; i++)
+        codec_secret_free(opened[i], lengths[i]);
+    free(opened);
+    free(lengths);
+    free(items);
+}
+
+store_operation_t *store_push_claim(store_pool_t *pool, const codec_secret_key_t *key, int64_t now,
+                                    int limit, int hold_seconds, store_push_claim_cb cb, void *arg)
+{
+    char clock[24], most[16], hold[16];
+    snprintf(clock, sizeof(clock), "%lld", (long long)now);
+    snprintf(most, sizeof(most), "%d", limit);
+    snprintf(hold, sizeof(hold), "%d", hold_seconds);
+    const char *values[3] = {clock, most, hold};
+    return keep_key(store_operation_start(pool, "push_claim", 3, values, on_push_claimed,
+                                          (void (*)(void))cb, arg),
+                    key);
+}
+
+typedef struct {
+    char organization[37], connection[37], booking[37];
+    char *values[8][6];
+    const char *names[4];
+    int counts[4], statements;
+    store_sync_done_cb cb;
+    void *arg;
+} push_finish_t;
+
+static void push_finish_free(push_finish_t *f)
+{
+    for (int i = 0; i < 8; i++)
+        for (int k = 0; k < 6; k++)
+            free(f->values[i][k]);
+    free(f);
+}
+
+static void push_body(store_tx_t *tx, void *arg)
+{
+    push_finish_t *f = arg;
+    for (int i = 0; i < f->statements; i++)
+        store_tx_query(tx, f->names[i], f->counts[i], (const char *const *)f->values[i], NULL,
+                       NULL);
+    store_tx_commit(tx);
+}
+
+static void push_done(const store_tx_outcome_t *outcome, void *arg)
+{
+    push_finish_t *f = arg;
+    f->cb(outcome->error == STORE_OK ? 0 : STORE_EUNAVAILABLE, f->arg);
+    push_finish_free(f);
+}
+
+/* Adds a statement with its values (copied; NULL stays NULL). */
+static void push_statement(push_finish_t *f, const char *name, int count, const char *const *v)
+{
+    int i = f->statements++;
+    f->names[i] = name;
+    f->counts[i] = count;
+    for (int k = 0; k < count; k++)
+        f->values[i][k] = v[k] ? slotd_strdup(v[k]) : NULL;
+}
+
+store_tx_t *store_push_finish(store_pool_t *pool, const codec_secret_key_t *key,
+                              const store_push_item_t *item, const store_push_result_t *r,
+                              store_sync_done_cb cb, void *arg)
+{
+    push_finish_t *f = slotd_calloc(1, sizeof(*f));
+    f->cb = cb;
+    f->arg = arg;
+    codec_format_uuid(&item->organization, f->organization);
+    codec_format_uuid(&item->connection, f->connection);
+    codec_format_uuid(&item->booking, f->booking);
+    char id[24], now[24], retry[24], start[24], expires[24];
+    snprintf(id, sizeof(id), "%lld", (long long)item->outbox_id);
+    snprintf(now, sizeof(now), "%lld", (long long)r->now);
+    snprintf(retry, sizeof(retry), "%lld", (long long)r->retry_at);
+    snprintf(start, sizeof(start), "%lld", (long long)r->start);
+    snprintf(expires, sizeof(expires), "%lld", (long long)r->access_expires);
+    if (r->set_mapping) {
+        const char *v[6] = {f->organization, f->booking,     f->connection,
+                            item->provider,  r->external_id, start};
+        push_statement(f, "push_mapping_set", 6, v);
+    } else if (r->clear_mapping) {
+        const char *v[3] = {f->organization, f->booking, f->connection};
+        push_statement(f, "push_mapping_clear", 3, v);
+    }
+    if (r->error) {
+        const char *v[4] = {f->organization, id, r->error, retry};
+        push_statement(f, "push_outbox_retry", 4, v);
+    } else {
+        const char *v[3] = {f->organization, id, now};
+        push_statement(f, "push_outbox_done", 3, v);
+    }
+    if (r->access_token || r->credentials) {
+        char *access =
+            r->access_token
+                ? store_connection_seal(key, &item->organization, &item->connection, ACCESS_PURPOSE,
+                                        r->access_token, strlen(r->access_token))
+                : NULL;
+        char *credentials =
+            r->credentials ? store_connection_seal(key, &item->organization, &item->connection,
+                                                   NULL, r->credentials, strlen(r->credentials))
+                           : NULL;
+        const char *v[5] = {f->organization, f->connection, access,
+                            r->access_token ? expires : NULL, credentials};
+        push_statement(f, "push_tokens", 5, v);
+        free(access);
+        free(credentials);
+    }
+    store_tx_options_t options = {.isolation = STORE_TX_READ_COMMITTED, .pipeline = true};
+    store_tx_t *tx = store_tx_begin(pool, &options, push_body, push_done, f);
+    if (tx == NULL)
+        push_finish_free(f);
+    return tx;
+}

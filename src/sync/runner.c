@@ -15,6 +15,7 @@
 #include "store/keys.h"
 #include "store/sync.h"
 #include "sync/pull.h"
+#include "sync/push.h"
 #include "sync/watch.h"
 
 #define WATCH_RENEW_SECONDS 86400 /* a watch expiring within a day is made anew */
@@ -46,8 +47,22 @@ typedef struct job {
     store_operation_t *watch_write;
 } job_t;
 
+/* An outbox row being delivered. */
+typedef struct push_job {
+    struct push_job *next;
+    sync_runner_t *runner;
+    store_push_item_t item; /* its strings copied below */
+    char *strings[8];
+    size_t credentials_length;
+    sync_push_t *push;
+    store_tx_t *tx;
+} push_job_t;
+
 struct sync_runner {
     sync_runner_options_t options;
+    store_operation_t *claiming_pushes;
+    push_job_t *pushes;
+    int pushes_in_flight;
     uv_timer_t timer;
     bool timer_started;
     store_operation_t *claiming;
@@ -107,7 +122,8 @@ static void on_timer_closed(uv_handle_t *handle)
 /* Frees the runner once closing and nothing it started is left. */
 static void maybe_closed(sync_runner_t *r)
 {
-    if (!r->closing || r->in_flight > 0 || r->claiming)
+    if (!r->closing || r->in_flight > 0 || r->claiming || r->pushes_in_flight > 0 ||
+        r->claiming_pushes)
         return;
     if (r->timer_started) {
         r->timer_started = false;
@@ -465,9 +481,124 @@ static void claim(sync_runner_t *r)
     r->claiming = store_sync_claim(r->options.pool, r->options.key, &o, on_claimed, r);
 }
 
+/* ---- pushing the outbox ---------------------------------------------------------------------- */
+
+static void push_job_free(push_job_t *j)
+{
+    for (size_t i = 0; i < sizeof(j->strings) / sizeof(j->strings[0]); i++)
+        if (j->strings[i]) {
+            memset(j->strings[i], 0, strlen(j->strings[i]));
+            free(j->strings[i]);
+        }
+    free(j);
+}
+
+static void push_over(sync_runner_t *r, push_job_t *j)
+{
+    for (push_job_t **p = &r->pushes; *p; p = &(*p)->next)
+        if (*p == j) {
+            *p = j->next;
+            break;
+        }
+    push_job_free(j);
+    r->pushes_in_flight--;
+    maybe_closed(r);
+}
+
+static void on_push_written(int error, void *arg)
+{
+    push_job_t *j = arg;
+    j->tx = NULL;
+    if (error) {
+        char id[37];
+        codec_format_uuid(&j->item.booking, id);
+        log_warn("sync_push_write_failed", "booking_id", id, NULL);
+    }
+    push_over(j->runner, j);
+}
+
+static void on_pushed(const sync_push_result_t *res, void *arg)
+{
+    push_job_t *j = arg;
+    sync_runner_t *r = j->runner;
+    j->push = NULL;
+    int64_t wait = 30;
+    for (int k = 1; k < j->item.attempts && wait < 3600; k++)
+        wait *= 2;
+    char booking[37], connection[37];
+    codec_format_uuid(&j->item.booking, booking);
+    codec_format_uuid(&j->item.connection, connection);
+    if (res->error)
+        log_warn("sync_push_failed", "booking_id", booking, "connection_id", connection, "cause",
+                 res->message, NULL);
+    else if (res->set_mapping || res->clear_mapping)
+        log_info("sync_pushed", "booking_id", booking, "connection_id", connection, NULL);
+    char *credentials = NULL;
+    if (res->refresh_token && j->item.credentials) {
+        json_t *c = json_loads(j->item.credentials, 0, NULL);
+        json_object_set_new(c, "refresh_token", json_string(res->refresh_token));
+        credentials = json_is_object(c) ? json_dumps(c, JSON_COMPACT) : NULL;
+        json_decref(c);
+    }
+    store_push_result_t out = {.now = now_of(r),
+                               .error = res->error ? res->message : NULL,
+                               .retry_at = now_of(r) + (wait < 3600 ? wait : 3600),
+                               .set_mapping = res->set_mapping,
+                               .clear_mapping = res->clear_mapping,
+                               .external_id = res->external_id,
+                               .start = res->start,
+                               .access_token = res->access_token,
+                               .access_expires = res->access_expires,
+                               .credentials = credentials};
+    j->tx = store_push_finish(r->options.pool, r->options.key, &j->item, &out, on_push_written, j);
+    codec_secret_free(credentials, credentials ? strlen(credentials) : 0);
+    if (j->tx == NULL)
+        push_over(r, j);
+}
+
+static void on_pushes_claimed(int error, const store_push_item_t *items, size_t count, void *arg)
+{
+    sync_runner_t *r = arg;
+    r->claiming_pushes = NULL;
+    if (r->closing) {
+        maybe_closed(r);
+        return;
+    }
+    for (size_t i = 0; !error && i < count; i++) {
+        push_job_t *j = slotd_calloc(1, sizeof(*j));
+        j->runner = r;
+        j->item = items[i];
+        const char **fields[] = {&j->item.provider,       &j->item.calendar_id,
+                                 &j->item.credentials,    &j->item.access_token,
+                                 &j->item.service_name,   &j->item.customer_name,
+                                 &j->item.customer_email, &j->item.external_id};
+        for (size_t k = 0; k < 8; k++)
+            if (*fields[k])
+                *fields[k] = j->strings[k] = slotd_strdup(*fields[k]);
+        j->item.timezone = NULL; /* the zone is read at once: not kept */
+        j->next = r->pushes;
+        r->pushes = j;
+        r->pushes_in_flight++;
+        store_push_item_t item = j->item;
+        item.timezone = items[i].timezone;
+        j->push = sync_push_start(r->options.loop, r->options.http, &r->options.settings, &item,
+                                  now_of(r), on_pushed, j);
+    }
+}
+
+static void claim_pushes(sync_runner_t *r)
+{
+    int room = concurrency(r) - r->pushes_in_flight;
+    if (r->once || r->closing || r->claiming_pushes || room <= 0)
+        return;
+    r->claiming_pushes = store_push_claim(r->options.pool, r->options.key, now_of(r), room,
+                                          HOLD_SECONDS, on_pushes_claimed, r);
+}
+
 static void on_tick(uv_timer_t *timer)
 {
     claim(timer->data);
+    claim_pushes(timer->data);
 }
 
 static sync_runner_t *runner_new(const sync_runner_options_t *options)
@@ -535,6 +666,18 @@ void sync_runner_close(sync_runner_t *r, void (*on_closed)(void *), void *arg)
     if (r->claiming) {
         store_operation_cancel(r->claiming);
         r->claiming = NULL;
+    }
+    if (r->claiming_pushes) {
+        store_operation_cancel(r->claiming_pushes);
+        r->claiming_pushes = NULL;
+    }
+    for (push_job_t *j = r->pushes, *next; j; j = next) {
+        next = j->next;
+        if (j->push) { /* abandoned: its claim runs out and it is delivered again */
+            sync_push_cancel(j->push);
+            j->push = NULL;
+            push_over(r, j);
+        }
     }
     while (r->waiting) {
         job_t *j = r->waiting;

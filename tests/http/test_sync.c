@@ -17,6 +17,7 @@
 #include "db.h"
 #include "fake.h"
 #include "slotd/codec.h"
+#include "sync/push.h"
 #include "test.h"
 
 #define SECRET_KEY "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -242,7 +243,8 @@ TEST(sync_is_for_admin_and_sync_keys_and_a_pushing_connection_is_not_pulled)
 }
 
 /* Connects the resource to `provider` with `credentials` (JSON); the connection's id into id. */
-static void connect(sync_clinic_t *c, const char *provider, const char *credentials, char *id)
+static void connect_calendar(sync_clinic_t *c, const char *provider, const char *credentials,
+                             char *id)
 {
     char body[1024], path[256];
     snprintf(body, sizeof(body), "{\"provider\":\"%s\",\"direction\":\"pull\",\"credentials\":%s}",
@@ -287,7 +289,7 @@ TEST(sync_google_watch_notifications_pull_at_once)
     snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
              json_string_value(json_object_get(grant, "refresh_token")));
     json_decref(grant);
-    connect(&c, "google", credentials, id);
+    connect_calendar(&c, "google", credentials, id);
     wait_delivered(&c, "google-sync", 200); /* the channel exists and slotd took its first word */
     google_event(&c, "put");
     wait_offered(&c, false);
@@ -307,7 +309,7 @@ TEST(sync_microsoft_subscription_handshake_and_notifications_pull_at_once)
     snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
              json_string_value(json_object_get(grant, "refresh_token")));
     json_decref(grant);
-    connect(&c, "microsoft", credentials, id);
+    connect_calendar(&c, "microsoft", credentials, id);
     wait_delivered(&c, "graph-validation", 200); /* the handshake: slotd echoed the token */
     snprintf(body, sizeof(body),
              "{\"user\":\"bea@outlook.test\",\"events\":[{\"id\":\"m1\",\"showAs\":\"busy\","
@@ -354,7 +356,7 @@ TEST(sync_webhooks_refuse_what_is_not_proven_and_pull_what_is)
     snprintf(credentials, sizeof(credentials), "{\"api_key\":\"%s\",\"webhook_secret\":\"whsec\"}",
              json_string_value(json_object_get(user, "api_key")));
     json_decref(user);
-    connect(&c, "calcom", credentials, id);
+    connect_calendar(&c, "calcom", credentials, id);
     const char *body = "{\"triggerEvent\":\"BOOKING_CREATED\",\"payload\":{}}";
     snprintf(path, sizeof(path), "/v1/webhooks/calcom/%s", id);
     calcom_signature("wrong", body, signature);
@@ -376,6 +378,169 @@ TEST(sync_webhooks_refuse_what_is_not_proven_and_pull_what_is)
                               right, body, &r),
              401);
     json_decref(r);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* The fake's copy of the booking's Google event: its start, or "" (none, or deleted). */
+static void pushed_start(sync_clinic_t *c, const char *event_id, char *out, size_t size)
+{
+    json_t *r = fake_call(&c->fake, "GET", "/_fake/google/events?calendar=nowak@gmail.test", NULL);
+    out[0] = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "events"), i, e)
+    {
+        const char *id = json_string_value(json_object_get(e, "id"));
+        const char *status = json_string_value(json_object_get(e, "status"));
+        const char *start =
+            json_string_value(json_object_get(json_object_get(e, "start"), "dateTime"));
+        if (id && strcmp(id, event_id) == 0 && !(status && strcmp(status, "cancelled") == 0) &&
+            start)
+            snprintf(out, size, "%s", start);
+    }
+    json_decref(r);
+}
+
+/* Waits until the booking's event starts at `start` in the fake's calendar ("": is gone). */
+static void wait_pushed(sync_clinic_t *c, const char *event_id, const char *start)
+{
+    char got[64] = "?";
+    for (int i = 0; i < 300; i++) {
+        pushed_start(c, event_id, got, sizeof(got));
+        int64_t a, b;
+        bool same = start[0] == 0 ? got[0] == 0
+                                  : got[0] && codec_parse_instant(got, &a) == 0 &&
+                                        codec_parse_instant(start, &b) == 0 && a == b;
+        if (same)
+            return;
+        usleep(50 * 1000);
+    }
+    fprintf(stderr, "event %s starts at \"%s\", expected \"%s\"\n", event_id, got, start);
+    exit(1);
+}
+
+TEST(sync_bookings_are_pushed_moved_and_deleted_and_never_come_back_as_busy_time)
+{
+    sync_clinic_t c;
+    start(&c);
+    json_t *grant =
+        fake_call(&c.fake, "POST", "/_fake/google/grants",
+                  "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
+    char body[1024], path[256], id[40], event_id[41], booking_id[40], eleven[40];
+    snprintf(body, sizeof(body),
+             "{\"provider\":\"google\",\"direction\":\"both\",\"credentials\":{\"refresh_token\":"
+             "\"%s\"}}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.resource);
+    json_t *r = api_expect(&c.s, 201, "POST", path, c.s.admin_key, body);
+    snprintf(id, sizeof(id), "%s", api_id(r));
+    json_decref(r);
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
+             "\"phone\":\"+48 601 234 567\"}}",
+             c.service, c.ten);
+    r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
+    snprintf(booking_id, sizeof(booking_id), "%s", api_id(r));
+    json_decref(r);
+    eng_id_t booking;
+    CHECK(codec_parse_uuid(booking_id, &booking) == 0);
+    sync_google_event_id(&booking, event_id);
+    wait_pushed(&c, event_id, c.ten);
+    /* a pull sees it as slotd's own: once cancelled, the time is free, not foreign busy */
+    request_sync(&c, id, 202);
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", booking_id);
+    snprintf(eleven, sizeof(eleven), "%sT11:00:00Z", c.day);
+    snprintf(body, sizeof(body), "{\"start\":\"%s\"}", eleven);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, body));
+    wait_pushed(&c, event_id, eleven);
+    wait_offered(&c, true);
+    /* a pull finds the pushed event in the calendar and knows it for slotd's own */
+    json_t *before = connection(&c, id);
+    char synced[64];
+    const char *at = json_string_value(json_object_get(before, "last_sync_at"));
+    snprintf(synced, sizeof(synced), "%s", at ? at : "");
+    json_decref(before);
+    sleep(1); /* last_sync_at has whole seconds: the next pull's is later */
+    request_sync(&c, id, 202);
+    bool pulled = false;
+    for (int i = 0; i < 200 && !pulled; i++) {
+        json_t *now = connection(&c, id);
+        at = json_string_value(json_object_get(now, "last_sync_at"));
+        pulled = at && strcmp(at, synced) != 0;
+        json_decref(now);
+        if (!pulled)
+            usleep(50 * 1000);
+    }
+    CHECK(pulled);
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM external_busy_events"), "0") == 0);
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", booking_id);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
+    wait_pushed(&c, event_id, "");
+    /* the booking shows nothing pushed twice: one event ever made */
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM outbox WHERE done_at IS NULL"), "0") ==
+          0);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* The fake Graph calendar's event of transactionId `transaction`: its start (UTC wall time), or
+ * "" when it has none or it was deleted. */
+static void graph_pushed(sync_clinic_t *c, const char *transaction, char *out, size_t size)
+{
+    json_t *r = fake_call(&c->fake, "GET", "/_fake/microsoft/events?user=bea@outlook.test", NULL);
+    out[0] = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "events"), i, e)
+    {
+        const char *t = json_string_value(json_object_get(e, "transactionId"));
+        const char *start =
+            json_string_value(json_object_get(json_object_get(e, "start"), "dateTime"));
+        if (t && strcmp(t, transaction) == 0 && !json_is_true(json_object_get(e, "deleted")) &&
+            start)
+            snprintf(out, size, "%s", start);
+    }
+    json_decref(r);
+}
+
+TEST(sync_bookings_are_pushed_to_microsoft_and_deleted_once_cancelled)
+{
+    sync_clinic_t c;
+    start(&c);
+    json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
+                              "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
+    char body[1024], path[256], booking_id[48], transaction[64], got[64] = "";
+    snprintf(body, sizeof(body),
+             "{\"provider\":\"microsoft\",\"direction\":\"push\",\"credentials\":{"
+             "\"refresh_token\":\"%s\"}}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.resource);
+    json_decref(api_expect(&c.s, 201, "POST", path, c.s.admin_key, body));
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
+             "\"phone\":\"+48 601 234 567\"}}",
+             c.service, c.ten);
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
+    snprintf(booking_id, sizeof(booking_id), "%s", api_id(r));
+    json_decref(r);
+    snprintf(transaction, sizeof(transaction), "slotd-%s", booking_id);
+    for (int i = 0; i < 300 && got[0] == 0; i++) {
+        graph_pushed(&c, transaction, got, sizeof(got));
+        if (got[0] == 0)
+            usleep(50 * 1000);
+    }
+    CHECK(strncmp(got, c.ten, 19) == 0); /* "YYYY-MM-DDT10:00:00", in UTC */
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", booking_id);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
+    for (int i = 0; i < 300 && got[0] != 0; i++) {
+        graph_pushed(&c, transaction, got, sizeof(got));
+        if (got[0] != 0)
+            usleep(50 * 1000);
+    }
+    CHECK(got[0] == 0);
     api_stop(&c.s);
     fake_stop(&c.fake);
 }
