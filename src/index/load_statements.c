@@ -88,6 +88,9 @@ const store_statement_t idx_load_statements[] = {
      "   array_agg(e.id) AS ids "
      "   FROM external_busy_events e "
      "  WHERE e.organization_id = r.organization_id AND e.resource_id = r.id AND e.busy "
+     "    AND EXISTS (SELECT 1 FROM calendar_connections k WHERE k.organization_id = "
+     "e.organization_id AND k.id = e.connection_id AND k.deleted_at IS NULL AND k.status <> "
+     "'paused' AND k.direction <> 'push') "
      "    AND e.ends_at > coalesce($3::timestamptz, now()) - interval '1 day') external ON true "
      "ORDER BY r.organization_id, r.id"},
     /* $1 organization or NULL, $2 one service or NULL, $3 $4 after this key, $5 limit */
