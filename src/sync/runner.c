@@ -75,6 +75,7 @@ struct sync_runner {
     void (*once_done)(const sync_summary_t *, void *);
     void *once_arg;
     job_t *waiting; /* a pass's claims not started yet */
+    int claimed;    /* a pass's connections */
     sync_summary_t summary;
     bool closing;
     void (*on_closed)(void *);
@@ -150,6 +151,9 @@ static void job_over(sync_runner_t *r, job_t *j, bool ok, long events)
         maybe_closed(r);
         return;
     }
+    if (r->once && r->options.progress)
+        r->options.progress(r->summary.pulled + r->summary.failed, r->claimed,
+                            r->options.progress_arg);
     start_jobs(r);
     if (r->once && r->in_flight == 0 && r->waiting == NULL && r->claimed_once && r->once_done) {
         void (*done)(const sync_summary_t *, void *) = r->once_done;
@@ -459,6 +463,7 @@ static void on_claimed(int error, const store_sync_claim_t *claims, size_t count
     }
     for (size_t i = 0; !error && i < count; i++) {
         job_t *j = job_of(r, &claims[i]);
+        r->claimed++;
         if (r->once) {
             j->next = r->waiting;
             r->waiting = j;
