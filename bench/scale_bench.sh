@@ -11,7 +11,9 @@
 # For each: start slotd (one process, --workers 1: one loop and one index; clock
 # frozen at 2027-01-04T06:00:00+01:00) and measure
 #   load      time from the start of the process until /readyz answers 200, and
-#             the index's own "index_loaded" time;
+#             the index's own "index_loaded" time; slotd's loop thread's time on
+#             a core and waiting for one until then, and the same of the
+#             PostgreSQL backends serving it;
 #   RSS       VmRSS once loaded, divided by the busy intervals loaded (all-in),
 #             and the same above an empty database's RSS;
 #   pauses    the loop's longest pause (slotd_loop_max_pause_seconds) beside the
@@ -26,11 +28,14 @@
 #             (each with its own key), over keep-alive connections with wrk.
 # Both servers stay up for the slot queries, which run in rounds of the same
 # number of queries (SLOTD_SCALE_QUERIES, default 20000), taking turns (clinic,
-# saas, then saas, clinic, ...: SLOTD_SCALE_ROUNDS rounds each, default 10,
-# after one warm-up round each; a round lasts SLOTD_SCALE_ROUND_SECONDS, default
-# 3, and stops early at its count), so that whatever else the machine does in the
+# saas, then saas, clinic, ...: SLOTD_SCALE_ROUNDS rounds each, default 8, after
+# one warm-up round each; a round lasts SLOTD_SCALE_ROUND_SECONDS, default 2, and
+# stops early at its count), so that whatever else the machine does in the
 # meantime falls on both alike; each side's p50 and p99 are the medians of its
-# rounds, printed with the range of its rounds' p99.
+# rounds, printed with the range of its rounds' p99, and slotd's own time on a
+# core and waiting for one per query (the kernel's schedstat). By default the
+# rounds end within a minute of the warm-up, the life of a cached API key: after
+# it, each of the saas set's 2,000 keys is looked up in the database again once.
 # The same conditions for both: with two cores or more, slotd runs on core 0 and
 # everything else the script starts (PostgreSQL, the probe, wrk, psql) on the
 # others (SLOTD_SCALE_PIN=0: no pinning), as a database on its own machine would;
@@ -51,9 +56,9 @@ cd "$(dirname "$0")/.."
 export LC_ALL=C
 
 connections=${SLOTD_BENCH_CONNECTIONS:-16}
-rounds=${SLOTD_SCALE_ROUNDS:-10}
+rounds=${SLOTD_SCALE_ROUNDS:-8}
 per_round=${SLOTD_SCALE_QUERIES:-20000}
-round_seconds=${SLOTD_SCALE_ROUND_SECONDS:-3}
+round_seconds=${SLOTD_SCALE_ROUND_SECONDS:-2}
 saas_orgs=${1:-${SLOTD_SCALE_ORGS:-10000}}
 saas_intervals=${2:-${SLOTD_SCALE_INTERVALS:-100}}
 query_orgs=${SLOTD_SCALE_QUERY_ORGS:-2000}
@@ -172,6 +177,19 @@ start_slotd() {
     exit 1
 }
 
+# "cpu waited": nanoseconds on a core and waiting for one (runnable) of the processes
+# named, added up, from the kernel's schedstat (slotd's loop is its main thread)
+sched_ns() {
+    local pid
+    for pid in "$@"; do
+        cat "/proc/$pid/schedstat" 2>/dev/null || true
+    done | awk '{ c += $1; w += $2 } END { printf "%d %d\n", c, w }'
+}
+backends() { # PostgreSQL's processes serving database $1
+    sql "$1" -tA -c "SELECT pid FROM pg_stat_activity WHERE datname = '$1' \
+        AND pid <> pg_backend_pid()"
+}
+seconds_pair() { awk -v c="$1" -v w="$2" 'BEGIN { printf "%.1f / %.1f", c / 1e9, w / 1e9 }'; }
 metric() { curl -sf "$base/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 metric_ms() { awk -v s="$(metric "$1")" 'BEGIN { printf "%.1f", s * 1000 }'; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$slotd_pid/status"; }
@@ -221,6 +239,9 @@ run_dataset() {
     R[$name.per_above]=$(awk -v r="$rss" -v e="$empty_rss" -v n="$busy" \
         'BEGIN { printf "%.0f", (r - e) * 1024 / n }')
     R[$name.port]=$port
+    R[$name.pid]=$slotd_pid
+    R[$name.load_sched]=$(seconds_pair $(sched_ns "$slotd_pid"))
+    R[$name.load_pg]=$(seconds_pair $(sched_ns $(backends "bench_$name")))
     R[$name.pause_load]="$(metric_ms slotd_loop_max_pause_seconds) / $(metric_ms \
         slotd_loop_max_pause_cpu_seconds)"
     R[$name.cpu_load]=$(metric_ms slotd_loop_max_turn_cpu_seconds)
@@ -274,11 +295,16 @@ run_dataset() {
 
 # One round of slot queries on dataset $1: $per_round queries (wrk stops there, then waits
 # out its -d, which only bounds a slow round: a short round shows in "queries measured"),
-# appended to $work/rounds-$1 as "requests p50_us p99_us non2xx".
+# appended to $work/rounds-$1 as "requests p50_us p99_us non2xx cpu_ns waited_ns", the
+# last two slotd's over the round.
 slot_round() {
+    local before after
+    before=$(sched_ns "${R[$1.pid]}")
     wrk -t1 -c"$connections" -d"${round_seconds}s" -s bench/scale_bench.lua \
-        "http://127.0.0.1:${R[$1.port]}" -- "$work/paths-$1.tsv" "$per_round" |
-        awk '$1 == "result" { print $2, $3, $4, $5 }' >>"$work/rounds-$1"
+        "http://127.0.0.1:${R[$1.port]}" -- "$work/paths-$1.tsv" "$per_round" >"$work/wrk.out"
+    after=$(sched_ns "${R[$1.pid]}")
+    awk -v b="$before" -v a="$after" '$1 == "result" { split(b, x, " "); split(a, y, " ");
+        print $2, $3, $4, $5, y[1] - x[1], y[2] - x[2] }' "$work/wrk.out" >>"$work/rounds-$1"
 }
 
 # the median (or with $2 = min / max, the least or greatest) of column $1 of stdin
@@ -313,6 +339,10 @@ slot_queries() {
             column_stat 3 max <"$f" | awk '{ printf "%.2f", $1 / 1000 }') ms"
         R[$name.non2xx]=$(awk '{ n += $4 } END { print n }' "$f")
         R[$name.p99_us]=$(column_stat 3 <"$f")
+        R[$name.cpu_per_query]=$(awk '{ print $5 / $1 / 1000 }' "$f" | column_stat 1 |
+            awk '{ printf "%.1f", $1 }')
+        R[$name.wait_per_query]=$(awk '{ print $6 / $1 / 1000 }' "$f" | column_stat 1 |
+            awk '{ printf "%.1f", $1 }')
         if [ "${R[$name.non2xx]}" != 0 ]; then
             echo "scale_bench: ${R[$name.non2xx]} slot queries of $name were not 2xx" >&2
         fi
@@ -338,6 +368,8 @@ row "load: index loaded (ms)" index_ms
 row "RSS once loaded (MiB)" rss_mb
 row "RSS per busy interval, all-in (bytes)" per
 row "RSS per busy interval above empty (bytes)" per_above
+row "load: slotd's loop on a core / waiting (s)" load_sched
+row "load: PostgreSQL on a core / waiting (s)" load_pg
 row "longest loop pause, load: wall / its CPU (ms)" pause_load
 row "most CPU in one loop turn, load (ms)" cpu_load
 row "worst /healthz latency, load (ms)" probe_load
@@ -350,6 +382,8 @@ row "slots 7-day, random org: queries measured" queries
 row "slots 7-day: p50 (median of rounds)" p50
 row "slots 7-day: p99 (median of rounds)" p99
 row "slots 7-day: p99, range over rounds" p99_range
+row "slots: slotd on a core per query (us)" cpu_per_query
+row "slots: slotd waiting for a core per query (us)" wait_per_query
 ratio=$(awk -v a="${R[saas.p99_us]}" -v b="${R[clinic.p99_us]}" 'BEGIN { printf "%.2f", a / b }')
 echo
 echo "targets: load <= 15 s, <= 100 bytes RSS per interval, no loop pause over 20 ms after"
