@@ -183,7 +183,7 @@ sched_ns() {
     local pid
     for pid in "$@"; do
         cat "/proc/$pid/schedstat" 2>/dev/null || true
-    done | awk '{ c += $1; w += $2 } END { printf "%d %d\n", c, w }'
+    done | awk '{ c += $1; w += $2 } END { printf "%.0f %.0f\n", c, w }'
 }
 backends() { # PostgreSQL's processes serving database $1
     sql "$1" -tA -c "SELECT pid FROM pg_stat_activity WHERE datname = '$1' \
