@@ -38,7 +38,7 @@
 # it, each of the saas set's 2,000 keys is looked up in the database again once.
 # The same conditions for both: with two cores or more, slotd runs on core 0 and
 # everything else the script starts (PostgreSQL, the probe, wrk, psql) on the
-# others (SLOTD_SCALE_PIN=0: no pinning), as a database on its own machine would;
+# others (SLOTD_SCALE_PIN=0: no pinning), as if the database had a machine of its own;
 # autovacuum is off in the benchmark's cluster and timed checkpoints are an hour
 # apart, and each dataset is vacuumed, analyzed and checkpointed before the load
 # and again before the slot queries, so neither runs in a measured window.
