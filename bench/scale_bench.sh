@@ -387,6 +387,14 @@ row "slots: slotd on a core per query (us)" cpu_per_query
 row "slots: slotd waiting for a core per query (us)" wait_per_query
 ratio=$(awk -v a="${R[saas.p99_us]}" -v b="${R[clinic.p99_us]}" 'BEGIN { printf "%.2f", a / b }')
 echo
+echo "slot query rounds in the order run (p50 and p99 in ms; slotd's time on a core and"
+echo "waiting for one per query in us):"
+printf '%-6s %28s   %28s\n' "" "clinic: p50 p99 core wait" "saas: p50 p99 core wait"
+paste -d' ' "$work/rounds-clinic" "$work/rounds-saas" | awk '{
+    printf "%-6d %13.2f %5.2f %4.1f %4.1f   %13.2f %5.2f %4.1f %4.1f\n", NR, $2 / 1000,
+        $3 / 1000, $5 / $1 / 1000, $6 / $1 / 1000, $8 / 1000, $9 / 1000, $11 / $7 / 1000,
+        $12 / $7 / 1000 }'
+echo
 echo "targets: load <= 15 s, <= 100 bytes RSS per interval, no loop pause over 20 ms after"
 echo "start, slot p99 within 1.2x of the clinic's (saas/clinic p99: $ratio; within each pair"
 echo "of rounds run next to each other: ${R[pair_ratios]})"
