@@ -12,8 +12,9 @@
 # frozen at 2027-01-04T06:00:00+01:00) and measure
 #   load      time from the start of the process until /readyz answers 200, and
 #             the index's own "index_loaded" time; slotd's loop thread's time on
-#             a core and waiting for one until then, and the same of the
-#             PostgreSQL backends serving it;
+#             a core and waiting for one until then, the same of the PostgreSQL
+#             backends serving it, and the time they spent reading blocks
+#             (track_io_timing);
 #   RSS       VmRSS once loaded, divided by the busy intervals loaded (all-in),
 #             and the same above an empty database's RSS;
 #   pauses    the loop's longest pause (slotd_loop_max_pause_seconds) beside the
@@ -133,7 +134,8 @@ sql() {
 # nothing of PostgreSQL's own housekeeping in a measured window: vacuum and checkpoints
 # run when the script asks (settle), not when the server decides
 sql postgres -c "ALTER SYSTEM SET autovacuum = off" -c "ALTER SYSTEM SET checkpoint_timeout = '1h'" \
-    -c "ALTER SYSTEM SET max_wal_size = '8GB'" -c "SELECT pg_reload_conf()" >/dev/null
+    -c "ALTER SYSTEM SET max_wal_size = '8GB'" -c "ALTER SYSTEM SET track_io_timing = on" \
+    -c "SELECT pg_reload_conf()" >/dev/null
 now_s() { date +%s.%N; }
 # vacuums and analyzes database $1 (or only the tables named after it) and checkpoints
 settle() {
@@ -189,6 +191,9 @@ backends() { # PostgreSQL's processes serving database $1
     sql "$1" -tA -c "SELECT pid FROM pg_stat_activity WHERE datname = '$1' \
         AND pid <> pg_backend_pid()"
 }
+# the milliseconds PostgreSQL's backends have spent reading blocks of database $1 (from the
+# kernel: its page cache or the disk) since the cluster started
+read_ms() { sql "$1" -tA -c "SELECT blk_read_time FROM pg_stat_database WHERE datname = '$1'"; }
 seconds_pair() { awk -v c="$1" -v w="$2" 'BEGIN { printf "%.1f / %.1f", c / 1e9, w / 1e9 }'; }
 metric() { curl -sf "$base/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 metric_ms() { awk -v s="$(metric "$1")" 'BEGIN { printf "%.1f", s * 1000 }'; }
@@ -225,7 +230,11 @@ run_dataset() {
     # (also what an earlier run's burst wrote), not by autovacuum in the middle of
     # the load
     settle "bench_$name"
+    local read_before
+    read_before=$(read_ms "bench_$name")
     start_slotd "bench_$name"
+    R[$name.load_read]=$(awk -v a="$read_before" -v b="$(read_ms "bench_$name")" \
+        'BEGIN { printf "%.1f", (b - a) / 1000 }')
     grep -m 1 '"event":"index_loaded"' "$work/slotd-bench_$name.log" | sed 's/^/   /'
     local busy rss
     busy=$(metric 'slotd_index_objects{kind="busy_entries"}')
@@ -371,6 +380,7 @@ row "RSS per busy interval, all-in (bytes)" per
 row "RSS per busy interval above empty (bytes)" per_above
 row "load: slotd's loop on a core / waiting (s)" load_sched
 row "load: PostgreSQL on a core / waiting (s)" load_pg
+row "load: PostgreSQL reading blocks (s)" load_read
 row "longest loop pause, load: wall / its CPU (ms)" pause_load
 row "most CPU in one loop turn, load (ms)" cpu_load
 row "worst /healthz latency, load (ms)" probe_load
