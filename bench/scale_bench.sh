@@ -42,7 +42,11 @@
 # others (SLOTD_SCALE_PIN=0: no pinning), as if the database had a machine of its own;
 # autovacuum is off in the benchmark's cluster and timed checkpoints are an hour
 # apart, and each dataset is vacuumed, analyzed and checkpointed before the load
-# and again before the slot queries, so neither runs in a measured window.
+# and again before the slot queries, so neither runs in a measured window; and
+# each dataset's files are read once just before its load, so that its data is
+# in the kernel's page cache as a database in service has it
+# (SLOTD_SCALE_PREWARM=0: as the machine left it; the time PostgreSQL spent
+# reading blocks is printed either way).
 # Then prints one table, the targets and the machine's load average before and
 # after. A measurement, not a test: missed targets still exit 0.
 #
@@ -147,6 +151,17 @@ settle() {
         'BEGIN { printf "%.0f", b - a }') s"
 }
 
+# reads database $1's files once, so that its data is in the kernel's page cache as a
+# database in service has it, not wherever the machine's other work left it
+prewarm() {
+    local oid t0
+    oid=$(sql "$1" -tA -c "SELECT oid FROM pg_database WHERE datname = '$1'")
+    t0=$(now_s)
+    cat "$work/data/base/$oid"/* >/dev/null
+    echo "   read into the page cache in $(awk -v a="$t0" -v b="$(now_s)" \
+        'BEGIN { printf "%.0f", b - a }') s"
+}
+
 port=""
 base=""
 # Starts slotd on database $1 on a port of its own with the probe running; sets port, base,
@@ -230,6 +245,9 @@ run_dataset() {
     # (also what an earlier run's burst wrote), not by autovacuum in the middle of
     # the load
     settle "bench_$name"
+    if [ "${SLOTD_SCALE_PREWARM:-1}" = 1 ]; then
+        prewarm "bench_$name"
+    fi
     local read_before
     read_before=$(read_ms "bench_$name")
     start_slotd "bench_$name"
