@@ -2,10 +2,21 @@
 # throwaway PostgreSQL that are removed on exit, and free ports.
 #
 #   bench_build TARGET...        RelWithDebInfo build in build-bench
-#   bench_start_postgres NAME    $work (/tmp/slotd-NAME.XXXXXX) and $url, the
+#   bench_start_postgres NAME [durable]
+#                                $work (/tmp/slotd-NAME.XXXXXX) and $url, the
 #                                cluster's URL; both removed on exit, after
-#                                the functions named in $bench_on_exit ran
+#                                the functions named in $bench_on_exit ran.
+#                                The cluster runs with fsync off and
+#                                asynchronous commits, unless "durable": then
+#                                with PostgreSQL's defaults (fsync on, every
+#                                commit flushed before it is acknowledged)
 #   free_port                    a TCP port nothing listens on, on 127.0.0.1
+#   bench_wait_ready BASE PID LOG  waits until BASE/readyz answers 200; stops
+#                                the script (printing LOG) when PID exits or
+#                                a minute passes
+#   bench_to_ms VALUE            a wrk latency (with its unit: us, ms, s) in ms
+#   bench_percentile_ms Q FILE   the Q quantile (0.99) of FILE's sorted
+#                                latencies in microseconds, one a line, in ms
 
 bench_on_exit=()
 
@@ -28,8 +39,13 @@ bench_start_postgres() {
     chmod 755 "$work" # reachable by the postgres user when running as root
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM
-    url=$(SLOTD_PG_THROWAWAY=1 scripts/pg.sh start-free "$work/data")
-    echo "== throwaway PostgreSQL at $url"
+    if [ "${2:-}" = durable ]; then
+        url=$(scripts/pg.sh start-free "$work/data")
+        echo "== throwaway PostgreSQL at $url (fsync on, synchronous commits)"
+    else
+        url=$(SLOTD_PG_THROWAWAY=1 scripts/pg.sh start-free "$work/data")
+        echo "== throwaway PostgreSQL at $url"
+    fi
 }
 
 free_port() {
@@ -41,4 +57,33 @@ free_port() {
             return
         fi
     done
+}
+
+bench_to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
+        else printf "?" }'
+}
+
+bench_percentile_ms() {
+    awk -v q="$1" '{ v[NR] = $1 } END {
+        i = int(NR * q + 0.999999); if (i < 1) i = 1
+        printf "%.2f", v[i] / 1000 }' "$2"
+}
+
+bench_wait_ready() {
+    for _ in $(seq 1 600); do
+        if curl -sf "$1/readyz" >/dev/null 2>&1; then
+            return 0
+        fi
+        if ! kill -0 "$2" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+    done
+    echo "$(basename "$0"): slotd at $1 did not become ready:" >&2
+    cat "$3" >&2
+    exit 1
 }

@@ -230,17 +230,9 @@ wrk_run() {
 wrk_run "$warmup" >/dev/null
 wrk_run "$seconds" | tee "$work/wrk.txt"
 
-# wrk prints latencies with a unit (us, ms, s): in milliseconds.
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
-        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
-        else printf "?" }'
-}
 http_rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/wrk.txt")
-http_p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/wrk.txt")")
-http_p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/wrk.txt")")
+http_p50=$(bench_to_ms "$(awk '$1 == "50%" { print $2 }' "$work/wrk.txt")")
+http_p99=$(bench_to_ms "$(awk '$1 == "99%" { print $2 }' "$work/wrk.txt")")
 http_errors=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$work/wrk.txt")
 if [ -n "$http_errors" ] && [ "$http_errors" != 0 ]; then
     echo "http_bench: slotd answered $http_errors requests with an error status" >&2
@@ -262,13 +254,8 @@ pgbench_run "$seconds" -l --log-prefix="$work/pgbench" 2>&1 | tee "$work/pgbench
 sql_tps=$(awk '/^tps = / { print $3 }' "$work/pgbench-summary.txt")
 # The per-transaction log: client, transaction, latency (us), ...
 cat "$work"/pgbench.* | awk '{ print $3 }' | sort -n >"$work/latencies.txt"
-percentile_ms() {
-    awk -v q="$1" '{ v[NR] = $1 } END {
-        i = int(NR * q + 0.999999); if (i < 1) i = 1
-        printf "%.2f", v[i] / 1000 }' "$work/latencies.txt"
-}
-sql_p50=$(percentile_ms 0.50)
-sql_p99=$(percentile_ms 0.99)
+sql_p50=$(bench_percentile_ms 0.50 "$work/latencies.txt")
+sql_p99=$(bench_percentile_ms 0.99 "$work/latencies.txt")
 
 # ---- the table ------------------------------------------------------------------------
 

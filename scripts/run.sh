@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The run command: installs what is missing, builds slotd, starts a private
 # PostgreSQL under var/ (unless SLOTD_DATABASE_URL names another database),
-# migrates, creates the demo clinic (kept across runs; ids in var/demo.env),
-# then serves the API in the foreground with its keys and ready-to-paste curl
-# examples.
+# migrates, creates the demo clinic (kept across runs; ids in var/demo.env) and
+# its secret key (var/secret.key), then serves the API in the foreground with
+# its keys and ready-to-paste curl examples.
 # Ctrl-C stops the service and the private PostgreSQL.
 #
 # One run per checkout: var/run.lock is held (flock) for as long as this script
@@ -47,7 +47,8 @@ build/slotd migrate
 
 # The demo clinic (config/demo-clinic.json: 3 staff, 2 rooms, 3 services, some
 # bookings), created once per database and reused: its ids and keys are kept in
-# var/demo.env.
+# var/demo.env. Its bookings go through the booking API once the service runs
+# (var/demo-bookings.jsonl until they are sent), so they pass the rules as any.
 demo_ok=""
 if [ -f var/demo.env ]; then
     # shellcheck disable=SC1091
@@ -57,7 +58,7 @@ if [ -f var/demo.env ]; then
     fi
 fi
 if [ -z "$demo_ok" ]; then
-    created=$(build/slotd demo create config/demo-clinic.json)
+    created=$(build/slotd demo create config/demo-clinic.json --bookings var/demo-bookings.jsonl)
     field() { printf '%s' "$created" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
     umask 077
     cat >var/demo.env <<ENV
@@ -85,6 +86,17 @@ for i in 1 2 3 4 5 6 7; do
 done
 offset=$(TZ=Europe/Warsaw date -d "$day 12:00" +%:z) # the demo clinic's zone that day
 
+# The demo's secret key (encrypts the credentials of calendar connections),
+# made once and kept in var/secret.key with the rest of the demo's state; a
+# SLOTD_SECRET_KEY given to this script is used instead.
+if [ -z "${SLOTD_SECRET_KEY:-}" ]; then
+    if [ ! -s var/secret.key ]; then
+        (umask 077 && head -c 32 /dev/urandom | base64 >var/secret.key)
+    fi
+    SLOTD_SECRET_KEY=$(cat var/secret.key)
+fi
+export SLOTD_SECRET_KEY
+
 build/slotd serve --listen "$listen" &
 serve_pid=$!
 stop() {
@@ -108,10 +120,25 @@ if [ -z "$ready" ]; then
     echo "slotd: the service did not become ready on $listen; see its messages above." >&2
     exit 1
 fi
+if [ -f var/demo-bookings.jsonl ]; then
+    # each with an Idempotency-Key of its own: sent again after an interrupted run, a
+    # booking made already is replayed, not made twice
+    n=0 booked=0
+    while IFS= read -r body; do
+        n=$((n + 1))
+        status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/v1/bookings" \
+            -H "Authorization: Bearer $DEMO_ADMIN_KEY" -H "Idempotency-Key: demo-booking-$n" \
+            -d "$body")
+        if [ "$status" = 201 ]; then booked=$((booked + 1)); fi
+    done <var/demo-bookings.jsonl
+    echo "Demo bookings: $booked of $n booked through POST /v1/bookings."
+    mv var/demo-bookings.jsonl var/demo-bookings.sent
+fi
 auth_agent="-H 'Authorization: Bearer $DEMO_AGENT_KEY'"
 auth_admin="-H 'Authorization: Bearer $DEMO_ADMIN_KEY'"
 kasia_day="'$base/v1/slots?service_id=$DEMO_CLEANING&from=$day&to=$day&resource_id=$DEMO_HYGIENIST'"
 starts="| grep -o '\"start\":\"[^\"]*\"'"
+call_key="call-$(date +%s)-$$" # an Idempotency-Key of this run's examples
 cat <<TXT
 
 == slotd is serving on $base  (Ctrl-C stops it)
@@ -146,11 +173,23 @@ with the DELETE (paste the three lines together: they leave nothing behind):
   curl -s $auth_agent $kasia_day $starts
   curl -s -X DELETE $auth_admin $base/v1/resources/$DEMO_HYGIENIST/blocks/\$block
 
-Book her at 14:00 that day with the agent key, as a voice agent would (the id is kept in
-\$booking), see the slot gone, then cancel it (the time is free again at once):
-  booking=\$(curl -s -X POST $auth_agent $base/v1/bookings -d '{"service_id":"$DEMO_CLEANING","start":"${day}T14:00:00$offset","resource_ids":["$DEMO_HYGIENIST"],"customer":{"name":"Anna Kowalska","phone":"+48 601 234 567"},"source":"ai_agent"}' | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'); echo "booking \$booking"
-  curl -s $auth_agent $kasia_day $starts
+Take her 14:00 that day as a voice agent would: hold it while the caller confirms (kept in
+\$hold), book it from the hold with an Idempotency-Key (paste that line twice: the second
+answer is the first one, replayed, and nothing more is booked), see someone else asking for
+the same time get a 409 with the nearest free slots, see what keeps her busy that day, move
+the booking to 15:00, then cancel it (the time is free again at once):
+  hold=\$(curl -s -X POST $auth_agent $base/v1/holds -d '{"service_id":"$DEMO_CLEANING","start":"${day}T14:00:00$offset","resource_ids":["$DEMO_HYGIENIST"]}' | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'); echo "hold \$hold"
+  booking=\$(curl -s -X POST $auth_agent -H 'Idempotency-Key: $call_key' $base/v1/bookings -d '{"service_id":"$DEMO_CLEANING","start":"${day}T14:00:00$offset","hold_id":"'\$hold'","customer":{"name":"Anna Kowalska","phone":"+48 601 234 567"},"source":"ai_agent"}' | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'); echo "booking \$booking"
+  curl -s -X POST $auth_agent $base/v1/bookings -d '{"service_id":"$DEMO_CLEANING","start":"${day}T14:00:00$offset","resource_ids":["$DEMO_HYGIENIST"],"customer":{"name":"Jan Nowak","phone":"+48 602 000 111"}}'
+  curl -s $auth_agent '$base/v1/resources/$DEMO_HYGIENIST/busy?from=$day&to=$day'
+  curl -s -X POST $auth_agent $base/v1/bookings/\$booking/reschedule -d '{"start":"${day}T15:00:00$offset"}'
   curl -s -X POST $auth_agent $base/v1/bookings/\$booking/cancel -d '{"reason":"caller changed plans"}'
+
+Connect her calendar as an ICS feed (the credentials are encrypted with the demo's key in
+var/secret.key and never shown again; the id is kept in \$connection), list it, then remove it:
+  connection=\$(curl -s -X POST $auth_admin $base/v1/resources/$DEMO_HYGIENIST/calendar-connections -d '{"provider":"ics","credentials":{"url":"https://calendar.example.com/kasia.ics"}}' | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'); echo "connection \$connection"
+  curl -s $auth_admin $base/v1/resources/$DEMO_HYGIENIST/calendar-connections
+  curl -s -X DELETE $auth_admin $base/v1/calendar-connections/\$connection
 
 An error names the field at fault (400: overlapping ranges, nothing changes):
   curl -s -X PATCH $auth_admin $base/v1/organization -d '{"business_hours":{"mon":[["09:00","13:00"],["12:00","17:00"]]}}'

@@ -64,4 +64,11 @@ int codec_parse_uuid(const char *text, eng_id_t *id);
 /** Formats a UUID in canonical lowercase form into `text` (37 bytes). */
 void codec_format_uuid(const eng_id_t *id, char *text);
 
+/**
+ * Whether `text` is an absolute http:// or https:// URL (scheme in any case)
+ * with a host, and nothing but printable ASCII without spaces: what slotd
+ * accepts where it will call out (provider base URLs, an ICS feed).
+ */
+bool codec_is_http_url(const char *text);
+
 #endif

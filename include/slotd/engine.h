@@ -289,6 +289,17 @@ int eng_check_no_overlap(eng_workspace_t *workspace, const eng_service_t *servic
                          int64_t end, int64_t now, eng_resource_t *const *resources, size_t count);
 
 /**
+ * A booking longer (or shorter) than its service: does [start, end) lie inside
+ * the free time of each resource for the service (availability rules 1-3:
+ * open time, closures, and every busy entry — bookings, live holds, blocks,
+ * recurring blocks, external events — widened by the service's buffers)?
+ * Returns 0, ENG_EUNAVAILABLE, or ENG_EINVAL (no service, end <= start, or
+ * longer than ENG_MAX_DURATION_MINUTES).
+ */
+int eng_check_span(eng_workspace_t *workspace, const eng_service_t *service, int64_t start,
+                   int64_t end, int64_t now, eng_resource_t *const *resources, size_t count);
+
+/**
  * The admin override's check and pick: hours, notice, horizon and the grid are
  * skipped; the no-overlap rule is not. Resources: the pinned ones, every
  * member of each `all` group, and per `any` group without a pinned member its

@@ -17,7 +17,16 @@
 #include "store/keys.h"
 #include "store/migrations.h"
 
-enum { OPT_DATABASE_URL = 1000, OPT_CONFIG, OPT_HELP, OPT_NAME, OPT_TIMEZONE, OPT_ORG, OPT_ROLE };
+enum {
+    OPT_DATABASE_URL = 1000,
+    OPT_CONFIG,
+    OPT_HELP,
+    OPT_NAME,
+    OPT_TIMEZONE,
+    OPT_ORG,
+    OPT_ROLE,
+    OPT_BOOKINGS
+};
 
 #define COMMON_OPTIONS                                                                             \
     {"database-url", required_argument, NULL, OPT_DATABASE_URL},                                   \
@@ -72,7 +81,8 @@ static int common_option(int opt, common_t *common)
 
 /*
  * Parses a command's arguments: the common options into *common, the options
- * named by codes[i] into values[i] (all required), and exactly `positionals`
+ * named by codes[i] into values[i] (required, unless values[i] holds a default
+ * before the call), and exactly `positionals`
  * arguments after them (the first at *first_positional). Returns -1 when all is
  * well, else the exit code the command returns (after printing help or usage).
  */
@@ -466,38 +476,40 @@ static bool load_clinic(PGconn *conn, const json_t *clinic, json_t *out)
             return false;
         json_object_set_new(services, key, json_string(id));
     }
-    /* Bookings: `day` days after today in the clinic's zone, at a local `time`. */
+    /* Bookings are not written here: they are requests for POST /v1/bookings, which the
+     * caller sends once the service runs, so that they pass the booking rules as any would.
+     * Each is on the first `weekday` at least two days after today in the clinic's zone (past
+     * every service's notice), at a local `time`. */
+    static const char *const weekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
     int32_t today = tz_local_day(zone, (int64_t)time(NULL));
+    json_t *bookings = json_array();
+    json_object_set_new(out, "bookings", bookings);
     json_array_foreach(json_object_get(clinic, "bookings"), i, v)
     {
-        const json_t *service = NULL;
-        size_t s;
-        json_t *candidate;
-        json_array_foreach(json_object_get(clinic, "services"), s, candidate)
-        {
-            if (json_equal(json_object_get(candidate, "key"), json_object_get(v, "service")))
-                service = candidate;
-        }
+        const char *service_id = json_string_value(
+            json_object_get(services, json_string_value(json_object_get(v, "service")) ?: ""));
+        const char *weekday = json_string_value(json_object_get(v, "weekday")) ?: "";
+        int wanted = -1;
+        for (int d = 0; d < 7; d++)
+            if (strcmp(weekday, weekdays[d]) == 0)
+                wanted = d;
         uint16_t minute;
-        if (service == NULL ||
+        if (service_id == NULL || wanted < 0 ||
             eng_parse_wall_minutes(json_string_value(json_object_get(v, "time")) ?: "", false,
                                    &minute) != 0) {
-            fprintf(stderr, "slotd: demo: booking %zu names an unknown service or a bad time\n", i);
+            fprintf(stderr,
+                    "slotd: demo: booking %zu names an unknown service, weekday or a bad time\n",
+                    i);
             return false;
         }
-        int64_t start = tz_from_wall(
-            zone,
-            ((int64_t)today + json_integer_value(json_object_get(v, "day"))) * 86400 + minute * 60);
-        int64_t end = start + json_integer_value(json_object_get(service, "duration_minutes")) * 60;
-        char start_text[40], end_text[40], before[16], after[16], phone[32], customer_name[64];
-        codec_format_instant(zone, start, start_text, sizeof(start_text));
-        codec_format_instant(zone, end, end_text, sizeof(end_text));
-        snprintf(before, sizeof(before), "%lld",
-                 (long long)json_integer_value(json_object_get(service, "buffer_before_minutes")));
-        snprintf(after, sizeof(after), "%lld",
-                 (long long)json_integer_value(json_object_get(service, "buffer_after_minutes")));
-        snprintf(phone, sizeof(phone), "+4860000%04zu", i);
-        snprintf(customer_name, sizeof(customer_name), "Demo Patient %zu", i + 1);
+        int32_t day = today + 2;
+        while (tz_weekday(day) != wanted)
+            day++;
+        char start[40], phone[32], customer[64];
+        codec_format_instant(zone, tz_from_wall(zone, (int64_t)day * 86400 + minute * 60), start,
+                             sizeof(start));
+        snprintf(phone, sizeof(phone), "+48 600 00%04zu", i);
+        snprintf(customer, sizeof(customer), "Demo Patient %zu", i + 1);
         json_t *ids = json_array();
         size_t k;
         json_t *member;
@@ -507,44 +519,54 @@ static bool load_clinic(PGconn *conn, const json_t *clinic, json_t *out)
             if (id)
                 json_array_append(ids, id);
         }
-        char *ids_text = json_dumps(ids, JSON_COMPACT);
-        json_decref(ids);
-        const char *service_id = json_string_value(
-            json_object_get(services, json_string_value(json_object_get(service, "key"))));
-        const char *values[9] = {org_id, service_id, start_text, end_text,     before,
-                                 after,  ids_text,   phone,      customer_name};
-        const char *booked = one_value(
-            conn,
-            "WITH c AS (INSERT INTO customers (organization_id, name, phone, phone_normalized) "
-            "VALUES ($1, $9, $8, $8) RETURNING id), "
-            "b AS (INSERT INTO bookings (organization_id, service_id, customer_id, starts_at, "
-            "ends_at, source) SELECT $1, $2, c.id, $3, $4, 'import' FROM c RETURNING id), "
-            "o AS (INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied) "
-            "SELECT $1, r::uuid, b.id, tstzrange($3::timestamptz - make_interval(mins => $5::int), "
-            "$4::timestamptz + make_interval(mins => $6::int)) FROM b, "
-            "jsonb_array_elements_text($7::jsonb) r RETURNING 1) "
-            "SELECT (SELECT count(*) FROM o)",
-            9, values);
-        free(ids_text);
-        if (booked == NULL)
-            return false;
+        json_array_append_new(bookings,
+                              json_pack("{s:s, s:s, s:o, s:{s:s, s:s}, s:s}", "service_id",
+                                        service_id, "start", start, "resource_ids", ids, "customer",
+                                        "name", customer, "phone", phone, "source", "dashboard"));
     }
     return true;
+}
+
+/* The demo's booking requests into `path`, one JSON body per line ("": none). */
+static bool write_bookings(const char *path, const json_t *bookings)
+{
+    if (path[0] == 0)
+        return true;
+    FILE *f = fopen(path, "w");
+    bool ok = f != NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(bookings, i, v)
+    {
+        char *text = json_dumps(v, JSON_COMPACT);
+        ok = ok && text && fprintf(f, "%s\n", text) > 0;
+        free(text);
+    }
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        fprintf(stderr, "slotd: demo: cannot write %s\n", path);
+    return ok;
 }
 
 int cli_demo_create(int argc, char **argv)
 {
     static const char help[] =
-        "usage: slotd demo create CLINIC.json [options]\n"
+        "usage: slotd demo create CLINIC.json [--bookings FILE] [options]\n"
         "Creates a demo organization from a clinic file (see config/demo-clinic.json): its\n"
-        "resources, services and bookings (placed relative to today), an admin and an agent\n"
-        "key. Prints "
-        "{\"organization_id\",\"admin_key\",\"agent_key\",\"resources\",\"services\"}."
-        "\n" COMMON_HELP;
-    static const struct option options[] = {COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+        "resources and services, an admin and an agent key. Its bookings are not written:\n"
+        "they are requests for POST /v1/bookings (placed relative to today), listed in the\n"
+        "output and, with --bookings, written to FILE one per line, for the caller to send\n"
+        "once the service runs. Prints {\"organization_id\",\"admin_key\",\"agent_key\",\n"
+        "\"resources\",\"services\",\"bookings\"}.\n" COMMON_HELP;
+    static const struct option options[] = {
+        COMMON_OPTIONS, {"bookings", required_argument, NULL, OPT_BOOKINGS}, {NULL, 0, NULL, 0}};
     common_t common = {0};
     int file;
-    int parsed = parse_command(argc, argv, help, options, &common, NULL, NULL, 0, 1, &file);
+    static const int codes[1] = {OPT_BOOKINGS};
+    const char *bookings_file[1] = {""}; /* optional */
+    int parsed =
+        parse_command(argc, argv, help, options, &common, codes, bookings_file, 1, 1, &file);
     if (parsed >= 0)
         return parsed;
     json_error_t error;
@@ -559,7 +581,9 @@ int cli_demo_create(int argc, char **argv)
     int rc = 1;
     if (conn && exec_ok(conn, "BEGIN")) {
         json_t *out = json_object();
-        if (load_clinic(conn, clinic, out) && exec_ok(conn, "COMMIT")) {
+        if (load_clinic(conn, clinic, out) &&
+            write_bookings(bookings_file[0], json_object_get(out, "bookings")) &&
+            exec_ok(conn, "COMMIT")) {
             print_json(out);
             rc = 0;
         } else {

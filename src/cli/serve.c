@@ -4,6 +4,10 @@
  * its own deadline) for at most shutdown_timeout_ms, close the database pool,
  * leave the loop with nothing open.
  *
+ * With shutdown_delay_ms, /readyz answers 503 for that long before the drain
+ * begins, every other route served as before: a load balancer checking it takes
+ * the instance out of rotation while it still accepts.
+ *
  * Signals: the first SIGTERM or SIGINT starts that drain. A second one is
  * only logged — a terminal's Ctrl-C and a supervisor's (or a script's trap)
  * SIGTERM often arrive together, and must not cut the drain short. A third
@@ -32,6 +36,7 @@
 #include "store/keys.h"
 #include "store/migrations.h"
 #include "store/statements.h"
+#include "sync/runner.h"
 
 #define FORCE_AFTER_SIGNALS 3
 /* The sweep of expired holds and old idempotency keys: how often, and how many of each at
@@ -43,6 +48,7 @@ typedef struct {
     uv_loop_t *loop;
     uv_signal_t sigterm, sigint;
     uv_timer_t shutdown_deadline;
+    uv_timer_t stop_delay; /* between announcing the stop (/readyz 503) and stopping */
     uv_timer_t sweep;
     store_operation_t *sweeping;  /* the sweep's query in flight */
     bool sweeps;                  /* this process sweeps (one per instance) */
@@ -50,9 +56,12 @@ typedef struct {
     http_server_t *server;
     store_pool_t *pool;
     store_index_t *index;
-    int signals; /* SIGTERM/SIGINT received */
-    bool forced; /* stopped by the deadline or a third signal, not by the drain */
+    io_http_t *http;     /* calendar sync's outbound HTTP */
+    sync_runner_t *sync; /* pulls calendar connections (with a secret_key only) */
+    int signals;         /* SIGTERM/SIGINT received */
+    bool forced;         /* stopped by the deadline or a third signal, not by the drain */
     int shutdown_timeout_ms;
+    int shutdown_delay_ms;
 } service_t;
 
 static void on_index_closed(void *arg)
@@ -67,6 +76,7 @@ static void on_index_closed(void *arg)
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     uv_close((uv_handle_t *)&svc->listen_when_ready, NULL);
+    uv_close((uv_handle_t *)&svc->stop_delay, NULL);
     /* Idle keep-alive connections may remain: they end with the process. */
     uv_stop(svc->loop);
 }
@@ -87,11 +97,32 @@ static void close_pool(service_t *svc)
     }
 }
 
+static void on_http_closed(void *arg)
+{
+    service_t *svc = arg;
+    svc->http = NULL;
+    close_pool(svc);
+}
+
+/* Calendar sync stops first (its writes in flight end), then its HTTP client, then the pool. */
+static void on_sync_closed(void *arg)
+{
+    service_t *svc = arg;
+    svc->sync = NULL;
+    if (svc->http)
+        io_http_close(svc->http, on_http_closed, svc);
+    else
+        close_pool(svc);
+}
+
 static void on_server_idle(void *arg)
 {
     service_t *svc = arg;
     uv_timer_stop(&svc->shutdown_deadline);
-    close_pool(svc);
+    if (svc->sync)
+        sync_runner_close(svc->sync, on_sync_closed, svc);
+    else
+        on_sync_closed(svc);
 }
 
 static void on_shutdown_deadline(uv_timer_t *timer)
@@ -100,6 +131,31 @@ static void on_shutdown_deadline(uv_timer_t *timer)
     log_warn("shutdown_deadline", "cause", "requests still in flight; stopping now", NULL);
     svc->forced = true;
     uv_stop(svc->loop);
+}
+
+/* The drain: no more connections, in-flight requests finish within the shutdown timeout. */
+static void begin_stop(uv_timer_t *timer)
+{
+    service_t *svc = timer->data;
+    uv_timer_start(&svc->shutdown_deadline, on_shutdown_deadline,
+                   (uint64_t)svc->shutdown_timeout_ms, 0);
+    if (svc->server)
+        http_server_stop(svc->server, on_server_idle, svc);
+}
+
+void cli_sync_settings(const slotd_config_t *c, sync_settings_t *s)
+{
+    *s = (sync_settings_t){.google_api_url = c->google_api_url,
+                           .google_token_url = c->google_token_url,
+                           .microsoft_graph_url = c->microsoft_graph_url,
+                           .microsoft_login_url = c->microsoft_login_url,
+                           .calcom_api_url = c->calcom_api_url,
+                           .google_client_id = c->google_client_id,
+                           .google_client_secret = c->google_client_secret,
+                           .microsoft_client_id = c->microsoft_client_id,
+                           .microsoft_client_secret = c->microsoft_client_secret,
+                           .interval_seconds = c->sync_interval_seconds,
+                           .nightly_hour = c->sync_nightly_hour};
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -120,10 +176,13 @@ static void on_signal(uv_signal_t *handle, int signum)
     }
     log_info("shutdown", "signal", name, NULL);
     uv_timer_stop(&svc->sweep);
-    uv_timer_start(&svc->shutdown_deadline, on_shutdown_deadline,
-                   (uint64_t)svc->shutdown_timeout_ms, 0);
-    if (svc->server)
-        http_server_stop(svc->server, on_server_idle, svc);
+    if (svc->shutdown_delay_ms > 0 && svc->server) {
+        /* a load balancer sees /readyz fail and stops sending before the listener closes */
+        http_server_announce_stop(svc->server);
+        uv_timer_start(&svc->stop_delay, begin_stop, (uint64_t)svc->shutdown_delay_ms, 0);
+        return;
+    }
+    begin_stop(&svc->stop_delay);
 }
 
 static void on_sweep(uv_timer_t *timer);
@@ -304,7 +363,8 @@ int cli_serve(int argc, char **argv)
         else if (!cli_workers_address_free((struct sockaddr *)&addr, error, sizeof(error)))
             log_error("listen_failed", "listen", config.listen, "cause", error, NULL);
         else
-            rc = cli_workers_run(config.workers, config.shutdown_timeout_ms, argc, argv);
+            rc = cli_workers_run(config.workers,
+                                 config.shutdown_delay_ms + config.shutdown_timeout_ms, argc, argv);
         slotd_config_free(&config);
         return rc;
     }
@@ -324,7 +384,8 @@ int cli_serve(int argc, char **argv)
     svc.sweep.data = &svc;
     svc.sweeps = worker <= 1; /* the only process, or the first worker */
     uv_timer_init(loop, &svc.listen_when_ready);
-    svc.sigterm.data = svc.sigint.data = svc.listen_when_ready.data = &svc;
+    uv_timer_init(loop, &svc.stop_delay);
+    svc.sigterm.data = svc.sigint.data = svc.listen_when_ready.data = svc.stop_delay.data = &svc;
     int log_rc = log_start(loop, 1, 0);
     if (log_rc != 0)
         log_warn("log_synchronous", "cause", uv_strerror(log_rc), NULL);
@@ -348,7 +409,9 @@ int cli_serve(int argc, char **argv)
                                             .max_connections = config.max_connections,
                                             .reuse_port = worker > 0,
                                             .listen_later = restarted,
-                                            .worker = worker};
+                                            .worker = worker,
+                                            .secret_key =
+                                                config.has_secret_key ? &config.secret_key : NULL};
     svc.server = http_server_start(&server_options);
     int rc = 0;
     if (svc.server == NULL) {
@@ -379,6 +442,14 @@ int cli_serve(int argc, char **argv)
         log_int(&line, "migrations_applied", applied); /* a supervisor adds "worker" */
         log_end(&line);
         svc.shutdown_timeout_ms = config.shutdown_timeout_ms;
+        svc.shutdown_delay_ms = config.shutdown_delay_ms;
+        if (config.has_secret_key) {
+            svc.http = io_http_new(loop);
+            sync_runner_options_t sync_options = {
+                .loop = loop, .pool = svc.pool, .http = svc.http, .key = &config.secret_key};
+            cli_sync_settings(&config, &sync_options.settings);
+            svc.sync = sync_runner_start(&sync_options);
+        }
     }
     uv_run(loop, UV_RUN_DEFAULT);
     if (svc.forced)

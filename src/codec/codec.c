@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
@@ -261,4 +262,21 @@ void codec_format_uuid(const eng_id_t *id, char *text)
         *p++ = hex[id->bytes[i] & 15];
     }
     *p = 0;
+}
+
+bool codec_is_http_url(const char *text)
+{
+    if (text == NULL)
+        return false;
+    size_t scheme = strncasecmp(text, "https://", 8) == 0  ? 8
+                    : strncasecmp(text, "http://", 7) == 0 ? 7
+                                                           : 0;
+    if (scheme == 0)
+        return false;
+    for (const char *p = text; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f)
+            return false;
+    /* a host: something before the path, query or fragment, and not only a port or user */
+    size_t host = strcspn(text + scheme, "/?#");
+    return host > 0 && text[scheme] != ':' && text[scheme] != '@';
 }

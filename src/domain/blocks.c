@@ -130,16 +130,35 @@ store_operation_t *domain_blocks_create(store_pool_t *pool, const eng_id_t *orga
                           error);
 }
 
-store_operation_t *domain_blocks_list(store_pool_t *pool, const eng_id_t *organization,
-                                      const eng_id_t *resource, int64_t from, int64_t to,
-                                      store_block_list_cb cb, void *arg, domain_error_t *error)
+/* A listing's window: `to` after `from`, by at most DOMAIN_BLOCK_MAX_WINDOW_DAYS. */
+static bool window_ok(int64_t from, int64_t to, domain_error_t *error)
 {
     if (to < from || to - from > DOMAIN_BLOCK_MAX_WINDOW_DAYS * TZ_SECONDS_PER_DAY) {
         domain_invalid(error, "to", "to must follow from, by at most %d days.",
                        DOMAIN_BLOCK_MAX_WINDOW_DAYS);
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+store_operation_t *domain_blocks_list(store_pool_t *pool, const eng_id_t *organization,
+                                      const eng_id_t *resource, int64_t from, int64_t to,
+                                      store_block_list_cb cb, void *arg, domain_error_t *error)
+{
+    if (!window_ok(from, to, error))
+        return NULL;
     return domain_started(store_blocks_list(pool, organization, resource, from, to, cb, arg),
+                          error);
+}
+
+store_operation_t *domain_resource_busy(store_pool_t *pool, const eng_id_t *organization,
+                                        const eng_id_t *resource, int64_t from, int64_t to,
+                                        int64_t now, store_busy_list_cb cb, void *arg,
+                                        domain_error_t *error)
+{
+    if (!window_ok(from, to, error))
+        return NULL;
+    return domain_started(store_busy_list(pool, organization, resource, from, to, now, cb, arg),
                           error);
 }
 

@@ -52,6 +52,14 @@ store_operation_t *domain_blocks_list(store_pool_t *pool, const eng_id_t *organi
                                       const eng_id_t *resource, int64_t from, int64_t to,
                                       store_block_list_cb cb, void *arg, domain_error_t *error);
 
+/** The busy time of a resource that may reach [from, to), by the clock `now`: its blocks (turn
+ *  them into occurrences with domain_block_occurrences) and the bookings and live holds holding
+ *  it. The window as for domain_blocks_list. */
+store_operation_t *domain_resource_busy(store_pool_t *pool, const eng_id_t *organization,
+                                        const eng_id_t *resource, int64_t from, int64_t to,
+                                        int64_t now, store_busy_list_cb cb, void *arg,
+                                        domain_error_t *error);
+
 /**
  * The occurrences of a listing's blocks in [from, to), by start: one-off blocks as listed,
  * recurring ones expanded in `zone` (the resource's) as the engine expands them. Returns how

@@ -29,6 +29,7 @@ struct domain_booking_op {
     domain_hold_done_cb hold_done;
     void *arg;
     domain_refusal_t refusal;
+    bool trial; /* a decision only tried: a refusal needs no alternatives */
     /* the last decision */
     eng_id_t resources[ENG_MAX_GROUPS * ENG_MAX_GROUP_MEMBERS];
     size_t resource_count;
@@ -186,7 +187,8 @@ static void refuse_unavailable(domain_booking_op_t *op, index_org_t *org)
 {
     refuse(&op->refusal, DOMAIN_REFUSAL_UNAVAILABLE, NULL,
            "That time is not free; here are the nearest free slots.");
-    find_alternatives(op, org);
+    if (!op->trial)
+        find_alternatives(op, org);
 }
 
 /* The pinned resources, as the index has them; false after refusing an unknown one. */
@@ -249,10 +251,12 @@ static int decide(domain_booking_op_t *op)
     if (rc == 0)
         keep_picked(op, picked, count);
     if (rc == 0 && in->has_end && !in->override) {
+        /* a custom length: its start is a slot of the service, and all of it must lie in
+         * each resource's free time */
         eng_resource_t *chosen[ENG_MAX_GROUPS * ENG_MAX_GROUP_MEMBERS];
         memcpy(chosen, picked, count * sizeof(*chosen));
-        rc = eng_check_no_overlap(op->context.workspace, service, in->start, op->end, in->now,
-                                  chosen, count);
+        rc = eng_check_span(op->context.workspace, service, in->start, op->end, in->now, chosen,
+                            count);
     }
     if (rc == ENG_ERESOURCE) {
         refuse(&op->refusal, DOMAIN_REFUSAL_INVALID, NULL,
@@ -476,6 +480,44 @@ static void own_time(domain_booking_op_t *op, const store_booking_held_t *bookin
     }
 }
 
+/* Where a move without resource_ids goes: it keeps as many of the booking's resources as can
+ * serve the new time (the largest set of them the rules accept as pins, all of them first),
+ * and the engine picks the rest; when none can, it picks anew. */
+#define KEEP_SEARCH_MAX 6 /* resources whose subsets are tried; beyond, all or none */
+
+/* Pins the booking's resources that `mask` names (all of them with mask 0) and decides. */
+static int decide_pinning(domain_booking_op_t *op, const store_booking_held_t *booking,
+                          unsigned mask)
+{
+    domain_booking_input_t *in = &op->input;
+    in->pinned_count = 0;
+    for (size_t i = 0; i < booking->occupied_count; i++)
+        if (mask == 0 || (mask & (1u << i)))
+            in->pinned[in->pinned_count++] = booking->occupied[i].resource;
+    return decide(op);
+}
+
+static int decide_keeping(domain_booking_op_t *op, const store_booking_held_t *booking)
+{
+    domain_booking_input_t *in = &op->input;
+    size_t n = booking->occupied_count;
+    if (in->pinned_count > 0 || n == 0 || n > DOMAIN_MAX_PINNED)
+        return decide(op);
+    int rc = -1;
+    op->trial = true;
+    if (n > KEEP_SEARCH_MAX)
+        rc = decide_pinning(op, booking, 0);
+    for (int size = (int)n; n <= KEEP_SEARCH_MAX && size > 0 && rc != 0; size--)
+        for (unsigned mask = (1u << n) - 1; mask > 0 && rc != 0; mask--)
+            if (__builtin_popcount(mask) == size)
+                rc = decide_pinning(op, booking, mask);
+    op->trial = false;
+    if (rc == 0)
+        return 0;
+    in->pinned_count = 0;
+    return decide(op);
+}
+
 static int plan_move(void *arg, const store_booking_held_t *booking, store_booking_write_t *write)
 {
     domain_booking_op_t *op = arg;
@@ -485,7 +527,7 @@ static int plan_move(void *arg, const store_booking_held_t *booking, store_booki
     in->end = in->start + (booking->end - booking->start);
     bool *removed = slotd_calloc(booking->occupied_count + 1, sizeof(bool));
     own_time(op, booking, removed, false);
-    int rc = decide(op);
+    int rc = decide_keeping(op, booking);
     own_time(op, booking, removed, true);
     free(removed);
     if (rc != 0)
@@ -606,6 +648,17 @@ store_booking_op_t *domain_holds_release(const domain_context_t *context, const 
                                          domain_error_t *error)
 {
     return started(store_holds_release(context->pool, &context->organization, id, now, cb, arg),
+                   error);
+}
+
+store_booking_op_t *domain_bookings_remember(const domain_context_t *context,
+                                             const domain_booking_input_t *input, int status,
+                                             const char *response, store_remember_cb cb, void *arg,
+                                             domain_error_t *error)
+{
+    return started(store_bookings_remember(context->pool, &context->organization,
+                                           input->idempotency_key, input->request_hash, status,
+                                           response, cb, arg),
                    error);
 }
 

@@ -150,6 +150,16 @@ domain_booking_op_t *domain_holds_create(const domain_context_t *context,
                                          domain_hold_done_cb done, void *arg,
                                          domain_refusal_t *refusal, domain_error_t *error);
 
+/**
+ * The rule for keyed requests: a refusal that decided on the state of things (404, 409
+ * slot_unavailable or conflict) is kept under the key with its exact answer, so that a retry
+ * with the same key replays it, as it would a booking. input: idempotency_key, request_hash.
+ */
+store_booking_op_t *domain_bookings_remember(const domain_context_t *context,
+                                             const domain_booking_input_t *input, int status,
+                                             const char *response, store_remember_cb cb, void *arg,
+                                             domain_error_t *error);
+
 /** Reading, cancelling, releasing: the store's work, started (NULL with DOMAIN_EBUSY). */
 store_booking_op_t *domain_bookings_get(const domain_context_t *context, const eng_id_t *id,
                                         store_booking_cb cb, void *arg, domain_error_t *error);

@@ -23,8 +23,10 @@
 /** Why a domain function refused. */
 typedef enum {
     DOMAIN_OK = 0,
-    DOMAIN_EINVALID = -1, /**< the input breaks a rule: `field` and `message` say which */
-    DOMAIN_EBUSY = -2     /**< the store refused to queue the work: try again */
+    DOMAIN_EINVALID = -1,    /**< the input breaks a rule: `field` and `message` say which */
+    DOMAIN_EBUSY = -2,       /**< the store refused to queue the work: try again */
+    DOMAIN_EUNAVAILABLE = -3 /**< a setting the work needs is not set: `field` names the
+                                  setting, `message` says so */
 } domain_code_t;
 
 typedef struct {

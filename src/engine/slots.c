@@ -990,6 +990,38 @@ int eng_check_no_overlap(eng_workspace_t *ws, const eng_service_t *service, int6
     return ENG_OK;
 }
 
+int eng_check_span(eng_workspace_t *ws, const eng_service_t *service, int64_t start, int64_t end,
+                   int64_t now, eng_resource_t *const *resources, size_t count)
+{
+    if (service == NULL || end <= start || end - start > (int64_t)ENG_MAX_DURATION_MINUTES * 60)
+        return ENG_EINVAL;
+    const eng_service_spec_t *spec = &service->spec;
+    /* Rules 1-3 over the span alone: free spans shorter than it are dropped, so the one
+     * left, if any, must contain it. */
+    compute_t c = {.service = service,
+                   .from = start,
+                   .to = end,
+                   .now = now,
+                   .zone = service->org->zone,
+                   .duration = end - start,
+                   .before = (int64_t)spec->buffer_before_minutes * 60,
+                   .after = (int64_t)spec->buffer_after_minutes * 60,
+                   .domain_start = start - 60,
+                   .domain_end = end + 60};
+    ws->pool_count = 0;
+    ws->limit_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        candidate_t cand = {.resource = resources[i]};
+        free_time(ws, &c, &cand);
+        bool inside = false;
+        for (size_t k = 0; k < cand.count && !inside; k++)
+            inside = ws->pool[cand.first + k].start <= start && ws->pool[cand.first + k].end >= end;
+        if (!inside)
+            return ENG_EUNAVAILABLE;
+    }
+    return ENG_OK;
+}
+
 int eng_check_override(eng_workspace_t *ws, const eng_check_t *check, int64_t end,
                        eng_resource_t *const **picked, size_t *picked_count)
 {

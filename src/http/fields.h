@@ -73,7 +73,8 @@ domain_text_t http_text_of(const json_t *object, const char *name);
 /** The field `name` of `object` as a whole number as received. */
 domain_whole_t http_whole_of(const json_t *object, const char *name);
 
-/** Answers a refusal of the domain layer (400 naming the field, or 503). */
+/** Answers a refusal of the domain layer (400 naming the field, or 503: details.setting names
+ *  a missing setting). */
 void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error);
 
 /** Answers a STORE_E* error: 404 naming `what`, 409, 503 or 500. */

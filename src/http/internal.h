@@ -56,6 +56,7 @@ struct http_server {
     int inflight; /* requests not yet settled */
     int live;     /* contexts not yet freed */
     bool stopping;
+    bool stop_announced; /* /readyz says 503 before the listener closes */
     void (*on_idle)(void *);
     void *idle_arg;
     uint32_t id_prefix;

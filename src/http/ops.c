@@ -74,11 +74,12 @@ static void on_readyz(http_ctx_t *ctx)
     http_server_t *s = ctx->server;
     bool database = store_pool_ready_count(s->options.pool) > 0;
     bool rest = s->options.index == NULL || store_index_ready(s->options.index);
-    if (database && rest && !s->stopping)
+    bool stopping = s->stopping || s->stop_announced;
+    if (database && rest && !stopping)
         http_respond(ctx, 200, json_pack("{s:s}", "status", "ready"));
     else
         http_respond_error(ctx, 503, "unavailable",
-                           s->stopping ? "The service is shutting down."
+                           stopping    ? "The service is shutting down."
                            : !database ? "The database is not answering."
                                        : "The service is still loading its index.",
                            NULL);

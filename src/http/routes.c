@@ -2,7 +2,8 @@
  * The route table: method, path, name for logs and metrics, the roles that may
  * call it, the query parameters it takes, handler. Reads of configuration are
  * for admin and agent keys (HTTP_ROLES_STAFF), its writes for admin keys; a
- * route whose set names another role (agents writing bookings) says so here.
+ * route whose set names another role (agents writing bookings; admin and sync
+ * keys, calendar connections) says so here.
  */
 #include "http/routes.h"
 
@@ -85,6 +86,8 @@ const http_route_t http_api_routes[] = {
      http_blocks_create},
     {"GET", "/v1/resources/:id/blocks", "GET /v1/resources/{id}/blocks", HTTP_ROLES_STAFF,
      blocks_params, http_blocks_list},
+    {"GET", "/v1/resources/:id/busy", "GET /v1/resources/{id}/busy", HTTP_ROLES_EVERY,
+     blocks_params, http_resources_busy},
     {"DELETE", "/v1/resources/:id/blocks/:block", "DELETE /v1/resources/{id}/blocks/{block_id}",
      HTTP_ROLES_ADMIN, NULL, http_blocks_delete},
     {"POST", "/v1/services", "POST /v1/services", HTTP_ROLES_ADMIN, NULL, http_services_create},
@@ -123,6 +126,20 @@ const http_route_t http_api_routes[] = {
      NULL, http_bookings_reschedule},
     {"POST", "/v1/bookings/:id/cancel", "POST /v1/bookings/{id}/cancel", HTTP_ROLES_STAFF,
      zone_params, http_bookings_cancel},
+    /* calendar sync: admin and sync keys */
+    {"POST", "/v1/resources/:id/calendar-connections",
+     "POST /v1/resources/{id}/calendar-connections", HTTP_ROLES_SYNC, NULL,
+     http_connections_create},
+    {"GET", "/v1/resources/:id/calendar-connections", "GET /v1/resources/{id}/calendar-connections",
+     HTTP_ROLES_SYNC, list_params, http_connections_list},
+    {"GET", "/v1/calendar-connections/:id", "GET /v1/calendar-connections/{id}", HTTP_ROLES_SYNC,
+     NULL, http_connections_get},
+    {"PATCH", "/v1/calendar-connections/:id", "PATCH /v1/calendar-connections/{id}",
+     HTTP_ROLES_SYNC, NULL, http_connections_patch},
+    {"POST", "/v1/calendar-connections/:id/sync", "POST /v1/calendar-connections/{id}/sync",
+     HTTP_ROLES_SYNC, NULL, http_connections_sync},
+    {"DELETE", "/v1/calendar-connections/:id", "DELETE /v1/calendar-connections/{id}",
+     HTTP_ROLES_SYNC, NULL, http_connections_delete},
 };
 
 const size_t http_api_route_count = sizeof(http_api_routes) / sizeof(http_api_routes[0]);

@@ -27,6 +27,7 @@ void http_overrides_put(http_ctx_t *ctx);
 void http_overrides_delete(http_ctx_t *ctx);
 void http_blocks_create(http_ctx_t *ctx);
 void http_blocks_list(http_ctx_t *ctx);
+void http_resources_busy(http_ctx_t *ctx);
 void http_blocks_delete(http_ctx_t *ctx);
 void http_services_create(http_ctx_t *ctx);
 void http_services_list(http_ctx_t *ctx);
@@ -50,6 +51,12 @@ void http_customers_get(http_ctx_t *ctx);
 void http_customers_bookings(http_ctx_t *ctx);
 void http_holds_create(http_ctx_t *ctx);
 void http_holds_release(http_ctx_t *ctx);
+void http_connections_create(http_ctx_t *ctx);
+void http_connections_list(http_ctx_t *ctx);
+void http_connections_get(http_ctx_t *ctx);
+void http_connections_patch(http_ctx_t *ctx);
+void http_connections_delete(http_ctx_t *ctx);
+void http_connections_sync(http_ctx_t *ctx);
 
 /* shared by the route files (see also http/fields.h) */
 

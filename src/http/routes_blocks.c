@@ -4,6 +4,7 @@
  *                                           {"rrule","start_local","duration_minutes","reason"?}
  *   GET /v1/resources/{id}/blocks?from=&to=  the concrete occurrences in a window
  *   DELETE /v1/resources/{id}/blocks/{block_id}
+ *   GET /v1/resources/{id}/busy?from=&to=    everything that makes it busy in a window
  *
  * Each handler reads as JSON in → domain call → JSON out: the body is decoded
  * into a domain_block_input_t (each field as received), the domain checks
@@ -11,7 +12,10 @@
  * A recurring block's RRULE is expanded by the domain in the resource's zone
  * exactly as the availability engine expands it, so what the list shows is
  * what makes the resource busy. Writes answer once the resource is rebuilt
- * in the index (read your writes).
+ * in the index (read your writes). The busy listing adds the bookings and
+ * live holds holding the resource, each as the padded range it is busy for,
+ * and the busy events of its calendar connections (their titles for admin and
+ * sync keys only).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +118,7 @@ void http_blocks_create(http_ctx_t *ctx)
 typedef struct {
     int64_t from, to;
     tz_zone_t *display; /* the request's tz, or NULL for the organization's */
+    bool summaries;     /* external events' titles shown (admin and sync keys) */
 } list_state_t;
 
 /* The listing's occurrences as the API shows them; NULL when a stored text is not valid
@@ -156,20 +161,21 @@ static void on_listed(int error, const store_block_list_t *list, void *arg)
     http_wait_release(ctx);
 }
 
-void http_blocks_list(http_ctx_t *ctx)
+/* The path's resource and the window's query (from, to, tz) into a new list state; false
+ * after answering 400 or 404. */
+static bool decode_window(http_ctx_t *ctx, eng_id_t *resource)
 {
     char tz_buffer[64];
-    eng_id_t resource;
-    domain_error_t error;
-    if (!path_resource(ctx, &resource))
-        return;
+    if (!path_resource(ctx, resource))
+        return false;
     list_state_t *st = slotd_calloc(1, sizeof(*st));
     ctx->state = st;
     ctx->free_state = free;
+    st->summaries = ctx->role != HTTP_ROLE_AGENT;
     const char *tz = http_query_param(ctx, "tz", tz_buffer, sizeof(tz_buffer));
     if (tz && tz_zone_find(tz, &st->display) != 0) {
         http_respond_invalid(ctx, "tz", "tz must be an IANA time zone, e.g. Europe/Warsaw.");
-        return;
+        return false;
     }
     /* dates are read in tz, else the organization's zone (from the index when loaded) */
     tz_zone_t *dates_zone = st->display;
@@ -178,13 +184,116 @@ void http_blocks_list(http_ctx_t *ctx)
         dates_zone = org ? eng_org_zone(index_org_engine(org)) : NULL;
     if (dates_zone == NULL)
         tz_zone_find("UTC", &dates_zone);
-    if (!http_query_bound(ctx, "from", dates_zone, false, &st->from) ||
-        !http_query_bound(ctx, "to", dates_zone, true, &st->to))
+    return http_query_bound(ctx, "from", dates_zone, false, &st->from) &&
+           http_query_bound(ctx, "to", dates_zone, true, &st->to);
+}
+
+/* ---- GET /v1/resources/{id}/busy ------------------------------------------------------------- */
+
+typedef struct {
+    int64_t start, end;
+    int order; /* of the sources at one start: booking, hold, block */
+    json_t *json;
+} busy_item_t;
+
+static int by_item_start(const void *a, const void *b)
+{
+    const busy_item_t *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+static json_t *busy_json(tz_zone_t *zone, int64_t start, int64_t end, const char *source,
+                         const char *id_field, const eng_id_t *id)
+{
+    char text[37];
+    codec_format_uuid(id, text);
+    return json_pack("{s:o, s:o, s:s, s:s}", "start", instant_json(zone, start), "end",
+                     instant_json(zone, end), "source", source, id_field, text);
+}
+
+/* The busy listing as the API shows it, sorted by start. */
+static json_t *busy_items_json(const store_busy_list_t *list, const list_state_t *st)
+{
+    tz_zone_t *zone, *display = st->display;
+    if (tz_zone_find(list->blocks.timezone, &zone) != 0)
+        tz_zone_find("UTC", &zone);
+    if (display == NULL && tz_zone_find(list->blocks.organization_timezone, &display) != 0)
+        display = zone;
+    domain_block_occurrence_t *blocks;
+    size_t block_count = domain_block_occurrences(&list->blocks, zone, st->from, st->to, &blocks);
+    size_t count = 0;
+    busy_item_t *items = slotd_calloc(block_count + list->occupied_count + 1, sizeof(*items));
+    for (size_t i = 0; i < list->occupied_count; i++) {
+        const store_occupied_time_t *o = &list->occupied[i];
+        if (o->external) {
+            json_t *item = busy_json(display, o->start, o->end, "external", "connection_id",
+                                     &o->connection_id);
+            if (st->summaries) /* titles are for admin and sync keys */
+                json_object_set_new(item, "summary", http_json_text(o->summary));
+            items[count++] = (busy_item_t){o->start, o->end, 3, item};
+            continue;
+        }
+        json_t *item =
+            busy_json(display, o->padded_start, o->padded_end, o->hold ? "hold" : "booking",
+                      o->hold ? "hold_id" : "booking_id", &o->id);
+        json_object_set_new(item, "buffer_before_minutes",
+                            json_integer((o->start - o->padded_start) / 60));
+        json_object_set_new(item, "buffer_after_minutes",
+                            json_integer((o->padded_end - o->end) / 60));
+        items[count++] = (busy_item_t){o->padded_start, o->padded_end, o->hold ? 1 : 0, item};
+    }
+    for (size_t i = 0; i < block_count; i++)
+        items[count++] =
+            (busy_item_t){blocks[i].start, blocks[i].end, 2,
+                          busy_json(display, blocks[i].start, blocks[i].end, "block", "block_id",
+                                    &list->blocks.items[blocks[i].block].id)};
+    free(blocks);
+    qsort(items, count, sizeof(*items), by_item_start);
+    json_t *json = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(json, items[i].json);
+    free(items);
+    return json;
+}
+
+static void on_busy(int error, const store_busy_list_t *list, void *arg)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error)
+        http_respond_store_error(ctx, error, "resource");
+    else
+        http_respond_items(ctx, busy_items_json(list, ctx->state), NULL, "busy time");
+    http_wait_release(ctx);
+}
+
+/* GET .../blocks or .../busy: the window decoded, the listing awaited. */
+static void list_window(http_ctx_t *ctx, bool busy)
+{
+    eng_id_t resource;
+    domain_error_t error;
+    if (!decode_window(ctx, &resource))
         return;
-    http_await(ctx,
-               domain_blocks_list(http_pool(ctx), &ctx->organization, &resource, st->from, st->to,
-                                  on_listed, ctx, &error),
-               &error);
+    list_state_t *st = ctx->state;
+    store_pool_t *pool = http_pool(ctx);
+    store_operation_t *op =
+        busy ? domain_resource_busy(pool, &ctx->organization, &resource, st->from, st->to,
+                                    http_now(ctx->server), on_busy, ctx, &error)
+             : domain_blocks_list(pool, &ctx->organization, &resource, st->from, st->to, on_listed,
+                                  ctx, &error);
+    http_await(ctx, op, &error);
+}
+
+void http_blocks_list(http_ctx_t *ctx)
+{
+    list_window(ctx, false);
+}
+
+void http_resources_busy(http_ctx_t *ctx)
+{
+    list_window(ctx, true);
 }
 
 static void on_deleted(int error, void *arg)

@@ -13,8 +13,10 @@
  * Idempotency-Key (1–255 characters): the key and a SHA-256 of the method,
  * the path and the body (its keys sorted, so spacing and order do not count)
  * go to the domain; a replay answers the first answer's status and exact
- * bytes. Only a booking that was written is kept under its key: a refused
- * request wrote nothing, and its retry is judged afresh.
+ * bytes. A booking that was written is kept under its key in its own
+ * transaction; a refusal that decided on the state of things (404, 409) is
+ * kept right after, before it is answered, so its retry replays it too. A 400,
+ * 422 or 5xx is never kept: nothing was decided, and a retry is judged afresh.
  *
  * Instants are rendered in the request's `tz` (the body's, for a booking or
  * hold; the query's, for reads), else in the organization's zone. Writes are
@@ -22,11 +24,14 @@
  * after COMMIT.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/bookings.h"
 #include "http/fields.h"
 #include "http/routes.h"
+#include "log/log.h"
+#include "slotd/alloc.h"
 #include "slotd/codec.h"
 #include "store/keys.h"
 
@@ -133,26 +138,29 @@ static char *render_booking(void *arg, const store_booking_t *booking)
     return text;
 }
 
-/* Answers why the rules said no. */
-static void respond_refusal(http_ctx_t *ctx, const domain_refusal_t *refusal)
+/* Why the rules said no, as its status and error envelope. */
+static json_t *refusal_body(http_ctx_t *ctx, const domain_refusal_t *refusal, int *status)
 {
     const booking_state_t *state = ctx->state;
+    char message[128];
     switch (refusal->kind) {
     case DOMAIN_REFUSAL_NOT_FOUND:
-        http_respond_not_found(ctx, refusal->what);
-        return;
+        *status = 404;
+        snprintf(message, sizeof(message), "No such %s.", refusal->what);
+        return http_error_body("not_found", message, NULL);
     case DOMAIN_REFUSAL_CONFLICT:
-        http_respond_error(ctx, 409, "conflict", refusal->message, NULL);
-        return;
+        *status = 409;
+        return http_error_body("conflict", refusal->message, NULL);
     case DOMAIN_REFUSAL_INVALID:
-        http_respond_invalid(ctx, refusal->field, refusal->message);
-        return;
+        *status = 400;
+        return http_error_body("invalid_request", refusal->message,
+                               json_pack("{s:s}", "field", refusal->field));
     case DOMAIN_REFUSAL_UNAVAILABLE:
         break;
     default:
-        http_respond_error(ctx, 503, "unavailable",
-                           "Availability is still loading; please try again.", NULL);
-        return;
+        *status = 503;
+        return http_error_body("unavailable", "Availability is still loading; please try again.",
+                               NULL);
     }
     const char *zone = zone_of(state, NULL);
     if (zone == NULL) {
@@ -168,8 +176,17 @@ static void respond_refusal(http_ctx_t *ctx, const domain_refusal_t *refusal)
                                         http_json_instant(zone, slot->end), "resource_ids",
                                         ids_json(slot->resources, slot->resource_count)));
     }
-    http_respond_error(ctx, 409, "slot_unavailable", refusal->message,
-                       json_pack("{s:o}", "alternatives", alternatives));
+    *status = 409;
+    return http_error_body("slot_unavailable", refusal->message,
+                           json_pack("{s:o}", "alternatives", alternatives));
+}
+
+/* Answers why the rules said no. */
+static void respond_refusal(http_ctx_t *ctx, const domain_refusal_t *refusal)
+{
+    int status;
+    json_t *body = refusal_body(ctx, refusal, &status);
+    http_respond(ctx, status, body);
 }
 
 /* ---- decoding -------------------------------------------------------------------------------- */
@@ -385,6 +402,76 @@ static void count_outcome(http_ctx_t *ctx, int error, const domain_refusal_t *re
         http_count_booking(ctx, HTTP_BOOKING_ERROR);
 }
 
+/* A refusal kept under the request's key: answered as it was kept. */
+typedef struct {
+    http_ctx_t *ctx;
+    store_booking_op_t *op;
+    int status;
+    char *response;
+} remembered_t;
+
+static void on_remembered(void *arg, int error)
+{
+    remembered_t *r = arg;
+    http_ctx_t *ctx = r->ctx;
+    http_wait_end(ctx);
+    if (error)
+        log_warn("idempotency_refusal_not_kept", "request_id", ctx->request_id, NULL);
+    http_respond_raw(ctx, r->status, r->response, strlen(r->response));
+    free(r->response);
+    free(r);
+    http_wait_release(ctx);
+}
+
+static void cancel_remember(void *arg)
+{
+    remembered_t *r = arg;
+    store_booking_op_cancel(r->op);
+    free(r->response);
+    free(r);
+}
+
+static bool remember_sent(const void *arg)
+{
+    const remembered_t *r = arg;
+    return store_booking_op_sent(r->op);
+}
+
+/* Answers a refusal of the booking transaction; with an Idempotency-Key, a refusal that
+ * decided on the state of things (404, 409) is kept under the key first, so that a retry
+ * replays this very answer. Should keeping it fail, the refusal is answered all the same:
+ * the retry is then judged afresh. */
+static void respond_keyed_refusal(http_ctx_t *ctx, const domain_refusal_t *refusal)
+{
+    booking_state_t *state = ctx->state;
+    int status;
+    json_t *body = refusal_body(ctx, refusal, &status);
+    if (state->input.idempotency_key == NULL || (status != 404 && status != 409)) {
+        http_respond(ctx, status, body);
+        return;
+    }
+    remembered_t *r = slotd_calloc(1, sizeof(*r));
+    r->ctx = ctx;
+    r->status = status;
+    r->response = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    domain_context_t context = context_of(ctx);
+    domain_error_t error;
+    r->op = r->response ? domain_bookings_remember(&context, &state->input, status, r->response,
+                                                   on_remembered, r, &error)
+                        : NULL;
+    if (r->op == NULL) {
+        if (r->response)
+            http_respond_raw(ctx, status, r->response, strlen(r->response));
+        else
+            http_respond_internal(ctx, "rendering a refusal");
+        free(r->response);
+        free(r);
+        return;
+    }
+    http_wait(ctx, r, cancel_remember, remember_sent);
+}
+
 static void on_booked(void *arg, const store_booking_outcome_t *outcome,
                       const domain_refusal_t *refusal)
 {
@@ -413,7 +500,7 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
     case STORE_BOOKING_EOVERLAP:
     case STORE_BOOKING_EHOLD_GONE:
     case STORE_ENOTFOUND:
-        respond_refusal(ctx, refusal);
+        respond_keyed_refusal(ctx, refusal);
         break;
     default:
         http_respond_store_error(ctx, outcome->error, "booking");

@@ -68,6 +68,9 @@ void http_respond_domain_error(http_ctx_t *ctx, const domain_error_t *error)
 {
     if (error->code == DOMAIN_EINVALID)
         http_respond_invalid(ctx, error->field, error->message);
+    else if (error->code == DOMAIN_EUNAVAILABLE)
+        http_respond_error(ctx, 503, "unavailable", error->message,
+                           json_pack("{s:s}", "setting", error->field));
     else
         http_respond_refused(ctx);
 }

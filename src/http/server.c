@@ -393,12 +393,16 @@ void http_respond_empty(http_ctx_t *ctx)
     http__settle(ctx, 204, NULL, 0);
 }
 
+json_t *http_error_body(const char *code, const char *message, json_t *details)
+{
+    return json_pack("{s:{s:s, s:s, s:o}}", "error", "code", code, "message", message, "details",
+                     details ? details : json_object());
+}
+
 void http_respond_error(http_ctx_t *ctx, int status, const char *code, const char *message,
                         json_t *details)
 {
-    http_respond(ctx, status,
-                 json_pack("{s:{s:s, s:s, s:o}}", "error", "code", code, "message", message,
-                           "details", details ? details : json_object()));
+    http_respond(ctx, status, http_error_body(code, message, details));
 }
 
 void http_respond_invalid(http_ctx_t *ctx, const char *field, const char *message)
@@ -506,6 +510,11 @@ void http_wait_release(http_ctx_t *ctx)
 store_pool_t *http_pool(http_ctx_t *ctx)
 {
     return ctx->server->options.pool;
+}
+
+const codec_secret_key_t *http_secret_key(http_ctx_t *ctx)
+{
+    return ctx->server->options.secret_key;
 }
 
 /* ---- the h2o handler ------------------------------------------------------------------------ */
@@ -758,6 +767,11 @@ static void on_listener_closed(uv_handle_t *handle)
     http_server_t *s = handle->data;
     s->listener_open = false;
     maybe_idle(s);
+}
+
+void http_server_announce_stop(http_server_t *server)
+{
+    server->stop_announced = true;
 }
 
 /* Idle once stopping, not listening, and no request is waiting for an answer.

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "codec/secret.h"
 #include "slotd/engine.h"
 #include "store/index.h"
 #include "store/pool.h"
@@ -140,6 +141,9 @@ typedef struct {
     /** bind now (so that a taken address fails at once) but accept connections only once
      *  http_server_listen() is called */
     bool listen_later;
+    /** the `secret_key` setting, which seals credentials at rest; NULL: not set. Not copied:
+     *  it must outlive the server */
+    const codec_secret_key_t *secret_key;
 } http_server_options_t;
 
 /** Starts accepting connections (after listen_later); 0 or a libuv error code. */
@@ -161,6 +165,11 @@ http_server_t *http_server_start(const http_server_options_t *options);
  * h2o's context) lives as long as the process: stop the loop after on_idle.
  */
 void http_server_stop(http_server_t *server, void (*on_idle)(void *), void *arg);
+
+/** Says that a stop is coming: /readyz answers 503 from now on, while every other route is
+ *  served as before, so that a load balancer takes the instance out before it stops
+ *  accepting. */
+void http_server_announce_stop(http_server_t *server);
 
 /** Forgets cached keys of an organization (NULL: of every organization): a key of it was
  *  revoked (on this or another instance), or notifications may have been missed. */
@@ -229,6 +238,9 @@ void http_respond_empty(http_ctx_t *ctx);
 void http_respond_error(http_ctx_t *ctx, int status, const char *code, const char *message,
                         json_t *details);
 
+/** The error envelope alone: {"error":{"code","message","details"}} (details stolen). */
+json_t *http_error_body(const char *code, const char *message, json_t *details);
+
 /** 400 invalid_request naming the field at fault. */
 void http_respond_invalid(http_ctx_t *ctx, const char *field, const char *message);
 
@@ -289,6 +301,9 @@ void http_count_booking(http_ctx_t *ctx, http_booking_outcome_t outcome);
 
 /** The database pool, for the domain and typed-store calls of handlers. */
 store_pool_t *http_pool(http_ctx_t *ctx);
+
+/** The `secret_key` setting, or NULL when it is not set. */
+const codec_secret_key_t *http_secret_key(http_ctx_t *ctx);
 
 /**
  * A query-string parameter's decoded value (in `buffer`), or NULL when absent.

@@ -90,6 +90,7 @@ struct store_index {
     int page_rows;
     uint64_t budget_ns; /* loop time one turn may spend applying loads and freeing */
     idmap_t orgs;
+    idmap_t reloads; /* resource or service id -> its reload_t while its query is queued or runs */
     index_org_t **org_list;
     size_t org_count, org_capacity;
     bool closing;
@@ -237,6 +238,7 @@ static void failed(store_index_t *ix, const idx_work_t *w, const char *sqlstate)
 typedef struct {
     store_index_t *index;
     idx_work_t work;
+    store_query_t *query; /* valid until on_reload runs */
 } reload_t;
 
 static void on_reload(const PGresult *res, const char *sqlstate, void *arg)
@@ -244,6 +246,8 @@ static void on_reload(const PGresult *res, const char *sqlstate, void *arg)
     reload_t *rl = arg;
     store_index_t *ix = rl->index;
     idx_work_t w = rl->work;
+    if (idmap_get(&ix->reloads, &w.id) == rl)
+        idmap_remove(&ix->reloads, &w.id);
     free(rl);
     if (ix->closing)
         return;
@@ -307,7 +311,11 @@ static void start_reload(store_index_t *ix, const idx_work_t *w)
     if (q == NULL) {
         free(rl);
         failed(ix, w, NULL);
+        return;
     }
+    rl->query = q;
+    if (idmap_get(&ix->reloads, &w->id) == NULL) /* else another organization's: never joined */
+        idmap_put(&ix->reloads, &w->id, rl);
 }
 
 /* ---- rebuilds ------------------------------------------------------------------------------ */
@@ -684,6 +692,14 @@ static void host_start(void *host, const idx_work_t *w)
         start_reload(ix, w);
 }
 
+static bool host_not_sent(void *host, const idx_work_t *w)
+{
+    store_index_t *ix = host;
+    const reload_t *rl = idmap_get(&ix->reloads, &w->id);
+    return rl && rl->work.kind == w->kind && memcmp(&rl->work.org, &w->org, sizeof(w->org)) == 0 &&
+           !store_query_sent(rl->query);
+}
+
 static bool host_org_known(void *host, const eng_id_t *org)
 {
     return idmap_get(&((store_index_t *)host)->orgs, org) != NULL;
@@ -760,6 +776,7 @@ static void free_index(store_index_t *ix)
         idx_free_org(ix->retired[i]);
     free(ix->retired);
     idmap_free(&ix->orgs);
+    idmap_free(&ix->reloads);
     free(ix->url);
     free(ix);
     if (cb)
@@ -847,7 +864,7 @@ store_index_t *store_index_new(const store_index_options_t *options)
         .statement_count = idx_load_statement_count,
         .max_queue = 1000000};
     ix->pool = store_pool_new(ix->loop, &pool);
-    idx_sched_host_t host = {host_start, host_org_known, host_arm_retry, ix};
+    idx_sched_host_t host = {host_start, host_org_known, host_arm_retry, ix, host_not_sent};
     ix->sched = idx_sched_new(&host);
     uv_timer_init(ix->loop, &ix->retry_timer);
     ix->retry_timer.data = ix;

@@ -72,13 +72,14 @@ typedef struct {
 } idx_array_t;
 
 #define IDX_BUSY_ARRAYS 7  /* padded start, padded end, start, end, stamp, booking, id */
-#define IDX_BLOCK_ARRAYS 3 /* start, end, id */
+#define IDX_BLOCK_ARRAYS 3 /* start, end, id; of one-off blocks, and of external busy events */
 
-/** A row of idx_resources being applied: its busy time and blocks not added yet. */
+/** A row of idx_resources being applied: its busy time, blocks and external busy events not
+ *  added yet. */
 typedef struct {
     eng_resource_t *resource;
     bool became_usable; /* not usable (unknown or deleted) before, and usable now */
-    idx_array_t busy[IDX_BUSY_ARRAYS], blocks[IDX_BLOCK_ARRAYS];
+    idx_array_t busy[IDX_BUSY_ARRAYS], blocks[IDX_BLOCK_ARRAYS], external[IDX_BLOCK_ARRAYS];
 } idx_resource_load_t;
 
 /**

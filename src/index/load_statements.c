@@ -12,12 +12,14 @@
  * A resource's busy time and one-off blocks, the bulk of any load, come as
  * arrays, one per field and in the same order (occupancy: padded start, padded
  * end, start, end, its booking's creation or its hold's expiry, whether a
- * booking, id; blocks: start, end, id), in the binary format the index asks
- * idx_resources' results in: timestamps as PostgreSQL's integers and ids as
- * their 16 bytes, so neither side formats or parses text for them. Occupancy
- * carries its booking's or hold's own times and the booking's creation
- * (migration 0008), so busy time is read from that one table, through its
- * covering index, with no lookup per interval.
+ * booking, id; blocks and busy events of external calendars: start, end, id),
+ * in the binary format the index asks idx_resources' results in: timestamps as
+ * PostgreSQL's integers and ids as their 16 bytes, so neither side formats or
+ * parses text for them. Occupancy carries its booking's or hold's own times and
+ * the booking's creation (migration 0008), so busy time is read from that one
+ * table, through its covering index, with no lookup of a booking or hold per
+ * interval (which, however planned, cost about two thirds of PostgreSQL's time
+ * per page).
  * A page's keys are chosen first, in a subquery, so the per-resource subqueries
  * run for that page only, whatever plan the key range gets.
  */
@@ -50,7 +52,7 @@ const store_statement_t idx_load_statements[] = {
      "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
      "    AND b.deleted_at IS NULL AND b.rrule IS NOT NULL)::text, "
      "busy.lower, busy.upper, busy.starts, busy.ends, busy.stamps, busy.bookings, busy.ids, "
-     "one_off.starts, one_off.ends, one_off.ids "
+     "one_off.starts, one_off.ends, one_off.ids, external.starts, external.ends, external.ids "
      "FROM (SELECT p.organization_id, p.id FROM resources p "
      "       JOIN organizations po ON po.id = p.organization_id AND po.deleted_at IS NULL "
      "       WHERE ($1::uuid IS NULL OR p.organization_id = $1) AND ($2::uuid IS NULL OR p.id = "
@@ -76,6 +78,11 @@ const store_statement_t idx_load_statements[] = {
      "   array_agg(b.id) AS ids "
      "   FROM blocks b WHERE b.organization_id = r.organization_id AND b.resource_id = r.id "
      "    AND b.deleted_at IS NULL AND b.rrule IS NULL) one_off ON true "
+     "LEFT JOIN LATERAL (SELECT array_agg(e.starts_at) AS starts, array_agg(e.ends_at) AS ends, "
+     "   array_agg(e.id) AS ids "
+     "   FROM external_busy_events e "
+     "  WHERE e.organization_id = r.organization_id AND e.resource_id = r.id AND e.busy "
+     "    AND e.ends_at > coalesce($3::timestamptz, now()) - interval '1 day') external ON true "
      "ORDER BY r.organization_id, r.id"},
     /* $1 organization or NULL, $2 one service or NULL, $3 $4 after this key, $5 limit */
     {"idx_services",

@@ -406,32 +406,35 @@ static void load_one_busy(index_org_t *org, eng_resource_t *r, idx_array_t *c, i
              "busy time refused by the engine");
 }
 
-/* One one-off block: start, end, id. */
-static void load_one_block(index_org_t *org, eng_resource_t *r, idx_array_t *b, idx_tally_t *tally)
+/* One one-off block (kind ENG_BUSY_BLOCK, `table` "blocks") or busy event of an external
+ * calendar (ENG_BUSY_EXTERNAL, "external_busy_events"): start, end, id. */
+static void load_one_block(index_org_t *org, eng_resource_t *r, idx_array_t *b,
+                           eng_busy_kind_t kind, const char *table, idx_tally_t *tally)
 {
     int64_t start, end;
     bool ok = next_instant(&b[0], &start);
     ok &= next_instant(&b[1], &end);
     eng_id_t block_id;
     bool has_id = next_id(&b[2], &block_id);
+    bool block = kind == ENG_BUSY_BLOCK;
     const char *reason = NULL;
     if (!ok) {
-        reason = "block with a time that is not finite";
+        reason = block ? "block with a time that is not finite"
+                       : "external event with a time that is not finite";
     } else {
-        eng_busy_t busy = {.start = start,
-                           .end = end,
-                           .kind = ENG_BUSY_BLOCK,
-                           .key = key_of_id(&block_id, has_id)};
+        eng_busy_t busy = {
+            .start = start, .end = end, .kind = kind, .key = key_of_id(&block_id, has_id)};
         if (eng_resource_add_busy(r, &busy) != 0)
-            reason = "block refused by the engine";
+            reason = block ? "block refused by the engine" : "external event refused by the engine";
     }
     if (reason)
-        skip(tally, "blocks", &org->id, has_id ? &block_id : NULL, reason);
+        skip(tally, table, &org->id, has_id ? &block_id : NULL, reason);
 }
 
 /* resources: organization_id, id, location_id, zone, working_hours, active, deleted,
  * overrides, recurring blocks, then busy time as arrays (padded start, padded end, start,
- * end, creation or expiry, booking, id) and one-off blocks as arrays (start, end, id) */
+ * end, creation or expiry, booking, id), one-off blocks as arrays (start, end, id) and
+ * busy events of external calendars as arrays (start, end, id) */
 bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
                         idx_resource_load_t *load, idx_tally_t *tally)
 {
@@ -471,20 +474,30 @@ bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t
     *load = (idx_resource_load_t){.resource = r, .became_usable = !was_usable && !e->deleted};
     for (int i = 0; i < IDX_BUSY_ARRAYS; i++)
         load->busy[i] = array_of(res, row, 9 + i);
-    for (int i = 0; i < IDX_BLOCK_ARRAYS; i++)
+    for (int i = 0; i < IDX_BLOCK_ARRAYS; i++) {
         load->blocks[i] = array_of(res, row, 9 + IDX_BUSY_ARRAYS + i);
+        load->external[i] = array_of(res, row, 9 + IDX_BUSY_ARRAYS + IDX_BLOCK_ARRAYS + i);
+    }
     return true;
+}
+
+static bool busy_left(const idx_resource_load_t *load)
+{
+    return load->busy[0].left > 0 || load->blocks[0].left > 0 || load->external[0].left > 0;
 }
 
 bool idx_resource_busy(index_org_t *org, idx_resource_load_t *load, size_t max, idx_tally_t *tally)
 {
-    for (size_t n = 0; n < max && (load->busy[0].left > 0 || load->blocks[0].left > 0); n++) {
+    for (size_t n = 0; n < max && busy_left(load); n++) {
         if (load->busy[0].left > 0)
             load_one_busy(org, load->resource, load->busy, tally);
+        else if (load->blocks[0].left > 0)
+            load_one_block(org, load->resource, load->blocks, ENG_BUSY_BLOCK, "blocks", tally);
         else
-            load_one_block(org, load->resource, load->blocks, tally);
+            load_one_block(org, load->resource, load->external, ENG_BUSY_EXTERNAL,
+                           "external_busy_events", tally);
     }
-    if (load->busy[0].left > 0 || load->blocks[0].left > 0)
+    if (busy_left(load))
         return false;
     org->busy_entries += eng_resource_busy_count(load->resource);
     org->busy_bytes += eng_resource_busy_bytes(load->resource);

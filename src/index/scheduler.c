@@ -191,6 +191,11 @@ static void start_reload(idx_sched_t *s, const idx_work_t *w)
 {
     inflight_t *f = inflight_of(s, &w->org, &w->id);
     if (f->loading) {
+        if (!f->dirty && s->host.not_sent && s->host.not_sent(s->host.host, w)) {
+            /* not on the wire yet: it will read what was committed before this request */
+            waiters_move(&f->current, &f->next);
+            return;
+        }
         f->dirty = true;
         return;
     }

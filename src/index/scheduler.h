@@ -14,13 +14,17 @@
  *   rebuild covering their organization runs or waits for its retry: the
  *   rebuild's snapshot may predate them, so they run after it lands.
  * - Reloads of one object are coalesced: one in flight; a request meanwhile
- *   marks it dirty and it runs once more when the first lands.
+ *   marks it dirty and it runs once more when the first lands, unless the
+ *   host says the one in flight has not reached the database yet (its query
+ *   still waits for a connection): its snapshot then comes after the request,
+ *   which simply joins it. Under load, when reloads queue, one reload serves
+ *   every write to the object that queued behind it.
  * - A failed item goes to the retry list, replayed after a delay that doubles
  *   with each consecutive failure (500 ms up to 30 s) and returns to 500 ms
  *   after a success. Its waiters stay waiting for the successful retry.
  *
- * Waiters. A waiter of an object rides on the object's next reload that starts
- * after the wait began; a waiter of an organization on the next rebuild of it
+ * Waiters. A waiter of an object rides on the object's next reload that
+ * reaches the database after the wait began; a waiter of an organization on the next rebuild of it
  * that starts after the wait began. Each waiter is called exactly once: with 0
  * once the index shows the state that was committed before the wait began (an
  * organization deleted meanwhile counts: the index shows it gone), or with
@@ -64,6 +68,9 @@ typedef struct {
     /** Calls idx_sched_retry_due after `delay_ms` (replacing an earlier request). */
     void (*arm_retry)(void *host, uint64_t delay_ms);
     void *host;
+    /** Whether the reload of `work` it started has not been sent to the database yet (may be
+     *  NULL: every started reload counts as sent). */
+    bool (*not_sent)(void *host, const idx_work_t *work);
 } idx_sched_host_t;
 
 typedef struct idx_sched idx_sched_t;

@@ -40,7 +40,17 @@ enum {
     LIST_START_LOCAL,
     LIST_DURATION,
     LIST_REASON,
-    LIST_EXDATES
+    LIST_EXDATES,
+    /* busy_list only: a booking's or hold's row */
+    BUSY_KIND,
+    BUSY_ID,
+    BUSY_PADDED_START,
+    BUSY_PADDED_END,
+    BUSY_START,
+    BUSY_END,
+    BUSY_CONNECTION, /* an external event's */
+    BUSY_SUMMARY,
+    BUSY_PART
 };
 
 static int64_t integer(const PGresult *res, int row, int col)
@@ -129,49 +139,130 @@ static bool read_exdates(const char *text, int64_t **out, size_t *count)
     return ok;
 }
 
-static void on_list(store_operation_t *operation, const PGresult *res, int error)
+/* The blocks of a block_list (or the block part of a busy_list) result, rows [0, rows):
+ * a new array (exdates too; free with free_blocks), or NULL with *error set. */
+static store_block_t *read_blocks(const PGresult *res, int rows, size_t *count, int *error)
 {
-    store_block_list_cb cb = (store_block_list_cb)operation->callback;
-    if (!error && (PQntuples(res) < 1 || strcmp(PQgetvalue(res, 0, LIST_EXISTS), "t") != 0))
-        error = STORE_ENOTFOUND;
-    int rows = error ? 0 : PQntuples(res);
     store_block_t *items = slotd_calloc(rows ? (size_t)rows : 1, sizeof(*items));
-    size_t count = 0;
-    for (int row = 0; row < rows && !error; row++) {
+    *count = 0;
+    for (int row = 0; row < rows && !*error; row++) {
         if (PQgetisnull(res, row, LIST_ID))
             continue;
-        store_block_t *block = &items[count++];
-        error = read_block(res, row, LIST_ID, block);
+        store_block_t *block = &items[(*count)++];
+        *error = read_block(res, row, LIST_ID, block);
         int64_t *exdates = NULL;
-        if (!error && block->recurring &&
+        if (!*error && block->recurring &&
             !read_exdates(PQgetvalue(res, row, LIST_EXDATES), &exdates, &block->exdate_count))
-            error = STORE_EINTERNAL;
+            *error = STORE_EINTERNAL;
         block->exdates = exdates;
-        if (error)
+        if (*error)
             log_error("store_unreadable_row", "table", "blocks", "id",
                       PQgetvalue(res, row, LIST_ID), NULL);
     }
-    store_block_list_t list = {0};
-    if (!error)
-        list = (store_block_list_t){PQgetvalue(res, 0, LIST_TIMEZONE),
-                                    PQgetvalue(res, 0, LIST_ORGANIZATION_TIMEZONE), items, count};
-    cb(error, error ? NULL : &list, operation->arg);
+    return items;
+}
+
+static void free_blocks(store_block_t *items, size_t count)
+{
     for (size_t i = 0; i < count; i++)
         free((void *)items[i].exdates);
     free(items);
+}
+
+/* Whether a block_list or busy_list result names a live resource (error 0), else its code. */
+static int resource_found(const PGresult *res, int error)
+{
+    if (!error && (PQntuples(res) < 1 || strcmp(PQgetvalue(res, 0, LIST_EXISTS), "t") != 0))
+        return STORE_ENOTFOUND;
+    return error;
+}
+
+static store_block_list_t block_list_of(const PGresult *res, const store_block_t *items,
+                                        size_t count)
+{
+    return (store_block_list_t){PQgetvalue(res, 0, LIST_TIMEZONE),
+                                PQgetvalue(res, 0, LIST_ORGANIZATION_TIMEZONE), items, count};
+}
+
+static void on_list(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_block_list_cb cb = (store_block_list_cb)operation->callback;
+    error = resource_found(res, error);
+    size_t count = 0;
+    store_block_t *items = read_blocks(res, error ? 0 : PQntuples(res), &count, &error);
+    store_block_list_t list = {0};
+    if (!error)
+        list = block_list_of(res, items, count);
+    cb(error, error ? NULL : &list, operation->arg);
+    free_blocks(items, count);
+}
+
+/* A statement of a resource's window: $1 organization, $2 resource, $3 from, $4 to, and with a
+ * clock $5 now. */
+static store_operation_t *window_query(store_pool_t *pool, const char *statement,
+                                       const eng_id_t *organization, const eng_id_t *resource,
+                                       int64_t from, int64_t to, const int64_t *now,
+                                       store_operation_result_fn on_result, void (*cb)(void),
+                                       void *arg)
+{
+    char org[37], owner[37], after[24], before[24], clock[24];
+    codec_format_uuid(organization, org);
+    codec_format_uuid(resource, owner);
+    snprintf(after, sizeof(after), "%lld", (long long)from);
+    snprintf(before, sizeof(before), "%lld", (long long)to);
+    snprintf(clock, sizeof(clock), "%lld", now ? (long long)*now : 0LL);
+    const char *values[5] = {org, owner, after, before, clock};
+    return store_operation_start(pool, statement, now ? 5 : 4, values, on_result, cb, arg);
 }
 
 store_operation_t *store_blocks_list(store_pool_t *pool, const eng_id_t *organization,
                                      const eng_id_t *resource, int64_t from, int64_t to,
                                      store_block_list_cb cb, void *arg)
 {
-    char org[37], owner[37], after[24], before[24];
-    codec_format_uuid(organization, org);
-    codec_format_uuid(resource, owner);
-    snprintf(after, sizeof(after), "%lld", (long long)from);
-    snprintf(before, sizeof(before), "%lld", (long long)to);
-    const char *values[4] = {org, owner, after, before};
-    return store_operation_start(pool, "block_list", 4, values, on_list, (void (*)(void))cb, arg);
+    return window_query(pool, "block_list", organization, resource, from, to, NULL, on_list,
+                        (void (*)(void))cb, arg);
+}
+
+static void on_busy(store_operation_t *operation, const PGresult *res, int error)
+{
+    store_busy_list_cb cb = (store_busy_list_cb)operation->callback;
+    error = resource_found(res, error);
+    int rows = error ? 0 : PQntuples(res), block_rows = 0;
+    while (block_rows < rows && strcmp(PQgetvalue(res, block_rows, BUSY_PART), "0") == 0)
+        block_rows++;
+    size_t count = 0;
+    store_block_t *items = read_blocks(res, block_rows, &count, &error);
+    store_occupied_time_t *occupied =
+        slotd_calloc((size_t)(rows - block_rows) + 1, sizeof(*occupied));
+    size_t n = 0;
+    for (int row = block_rows; row < rows && !error; row++) {
+        store_occupied_time_t *o = &occupied[n++];
+        o->hold = strcmp(PQgetvalue(res, row, BUSY_KIND), "hold") == 0;
+        o->external = strcmp(PQgetvalue(res, row, BUSY_KIND), "external") == 0;
+        if (codec_parse_uuid(PQgetvalue(res, row, BUSY_ID), &o->id) != 0 ||
+            (o->external &&
+             codec_parse_uuid(PQgetvalue(res, row, BUSY_CONNECTION), &o->connection_id) != 0))
+            error = STORE_EINTERNAL;
+        o->summary = store_nullable(res, row, BUSY_SUMMARY);
+        o->padded_start = integer(res, row, BUSY_PADDED_START);
+        o->padded_end = integer(res, row, BUSY_PADDED_END);
+        o->start = integer(res, row, BUSY_START);
+        o->end = integer(res, row, BUSY_END);
+    }
+    store_busy_list_t list = {0};
+    if (!error)
+        list = (store_busy_list_t){block_list_of(res, items, count), occupied, n};
+    cb(error, error ? NULL : &list, operation->arg);
+    free_blocks(items, count);
+    free(occupied);
+}
+
+store_operation_t *store_busy_list(store_pool_t *pool, const eng_id_t *organization,
+                                   const eng_id_t *resource, int64_t from, int64_t to, int64_t now,
+                                   store_busy_list_cb cb, void *arg)
+{
+    return window_query(pool, "busy_list", organization, resource, from, to, &now, on_busy,
+                        (void (*)(void))cb, arg);
 }
 
 static void on_deleted(store_operation_t *operation, const PGresult *res, int error)

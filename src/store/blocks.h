@@ -63,6 +63,33 @@ store_operation_t *store_blocks_list(store_pool_t *pool, const eng_id_t *organiz
                                      const eng_id_t *resource, int64_t from, int64_t to,
                                      store_block_list_cb cb, void *arg);
 
+/** A booking's, live hold's or external calendar event's busy time on a resource. */
+typedef struct {
+    bool hold;                        /**< a hold */
+    bool external;                    /**< a busy event of a calendar connection */
+    eng_id_t id;                      /**< the booking's, the hold's or the event's */
+    int64_t padded_start, padded_end; /**< what the resource is busy for */
+    int64_t start, end;               /**< its own time (an external event's is not padded) */
+    eng_id_t connection_id;           /**< external: its calendar connection */
+    const char *summary;              /**< external: its title, or NULL */
+} store_occupied_time_t;
+
+/** A resource's busy time that may reach a window: its blocks (as block listing gives them),
+ *  the bookings and holds holding it, by padded start, then its external events, by start. */
+typedef struct {
+    store_block_list_t blocks;
+    const store_occupied_time_t *occupied;
+    size_t occupied_count;
+} store_busy_list_t;
+
+/** error 0 with `list`, or a negative STORE_E* code (STORE_ENOTFOUND: no such resource). */
+typedef void (*store_busy_list_cb)(int error, const store_busy_list_t *list, void *arg);
+
+/** The busy time of a resource that may reach [from, to) (UTC seconds): live holds by `now`. */
+store_operation_t *store_busy_list(store_pool_t *pool, const eng_id_t *organization,
+                                   const eng_id_t *resource, int64_t from, int64_t to, int64_t now,
+                                   store_busy_list_cb cb, void *arg);
+
 /** Soft-deletes a block. */
 store_operation_t *store_blocks_delete(store_pool_t *pool, const eng_id_t *organization,
                                        const eng_id_t *resource, const eng_id_t *id,

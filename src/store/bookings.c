@@ -76,6 +76,7 @@ struct store_booking_op {
     store_hold_write_t hold;
     eng_id_t *hold_resources;
     store_hold_release_cb release_cb;
+    store_remember_cb remember_cb;
     /* moving */
     store_booking_move_fn move;
     eng_id_t *released;
@@ -334,13 +335,14 @@ static void write_booking(store_tx_t *tx, store_booking_op_t *op, const store_ho
     snprintf(times[2], sizeof(times[2]), "%lld", (long long)w.padded_start);
     snprintf(times[3], sizeof(times[3]), "%lld", (long long)w.padded_end);
     snprintf(times[4], sizeof(times[4]), "%lld", (long long)op->request.now);
-    const char *expired[5] = {op->organization, resources, times[2], times[3], times[4]};
-    store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
-    /* the email is lower-cased by the statement, as the lookup compares it (Unicode-aware) */
+    /* the locks first (before any row is touched, so that waiting for one holds no row);
+     * the email is lower-cased by the statement, as the lookup compares it (Unicode-aware) */
     const char *match =
         w.customer_phone_normalized ? w.customer_phone_normalized : w.customer_email;
-    const char *lock[2] = {op->organization, match};
-    store_tx_query(tx, "customer_lock", 2, lock, NULL, NULL);
+    const char *lock[3] = {op->organization, match, resources};
+    store_tx_query(tx, "booking_locks", 3, lock, NULL, NULL);
+    const char *expired[5] = {op->organization, resources, times[2], times[3], times[4]};
+    store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
     const char *values[16] = {
         op->organization, w.customer_name, w.customer_phone, w.customer_phone_normalized,
         w.customer_email, service,         times[0],         times[1],
@@ -763,6 +765,37 @@ store_booking_op_t *store_holds_release(store_pool_t *pool, const eng_id_t *orga
     op->release_cb = cb;
     const char *values[3] = {op->organization, hold, clock};
     op->operation = store_operation_start(pool, "hold_release", 3, values, on_released, NULL, op);
+    if (op->operation == NULL) {
+        op_free(op);
+        return NULL;
+    }
+    return op;
+}
+
+/* ---- a refusal kept under its key ------------------------------------------------------------ */
+
+static void on_remembered(store_operation_t *operation, const PGresult *res, int error)
+{
+    (void)res;
+    store_booking_op_t *op = operation->arg;
+    op->operation = NULL;
+    op->remember_cb(op->arg, error);
+    op_free(op);
+}
+
+store_booking_op_t *store_bookings_remember(store_pool_t *pool, const eng_id_t *organization,
+                                            const char *key, const uint8_t request_hash[32],
+                                            int status, const char *response, store_remember_cb cb,
+                                            void *arg)
+{
+    store_booking_op_t *op = op_new(organization, arg);
+    char hash[67], code[12];
+    store_key_hash_text(request_hash, hash);
+    snprintf(code, sizeof(code), "%d", status);
+    op->remember_cb = cb;
+    const char *values[5] = {op->organization, key, hash, code, response};
+    op->operation =
+        store_operation_start(pool, "idempotency_remember", 5, values, on_remembered, NULL, op);
     if (op->operation == NULL) {
         op_free(op);
         return NULL;

@@ -228,6 +228,20 @@ store_operation_t *store_bookings_history(store_pool_t *pool, const eng_id_t *or
                                           const eng_id_t *id, int64_t after, int limit,
                                           store_audit_list_cb cb, void *arg);
 
+/** Whether a refusal was kept (error 0: kept, or another answer already holds the key). */
+typedef void (*store_remember_cb)(void *arg, int error);
+
+/**
+ * Keeps a refusal of a keyed booking request (`status` 404 or 409 and its exact `response`)
+ * under the key, so that a retry replays it: one statement of its own, since the refused
+ * transaction rolled back. A request with the key running now, or an answer already kept,
+ * wins.
+ */
+store_booking_op_t *store_bookings_remember(store_pool_t *pool, const eng_id_t *organization,
+                                            const char *key, const uint8_t request_hash[32],
+                                            int status, const char *response, store_remember_cb cb,
+                                            void *arg);
+
 /** A sweep's result: how many expired holds' occupancy rows and old keys were deleted. */
 typedef void (*store_sweep_cb)(void *arg, int error, long holds, long keys);
 

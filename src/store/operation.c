@@ -1,8 +1,8 @@
 /*
- * Typed-store operations (see operation.h): one query on the pool, whose
- * result is translated into the caller's types before the operation frees
- * itself. The SQLSTATE of an unexpected failure is logged here, where it is
- * known, so that callers see only STORE_E* codes; a foreign-key violation
+ * Typed-store operations (see operation.h): one query on the pool (or a few,
+ * one after another: store_operation_then), whose result is translated into
+ * the caller's types before the operation frees itself. The SQLSTATE of an unexpected failure is
+ * logged here, where it is known, so that callers see only STORE_E* codes; a foreign-key violation
  * (23503) is a write naming a row that is not there, STORE_EREFERENCE.
  */
 #include "store/operation.h"
@@ -17,6 +17,13 @@
 #include "slotd/alloc.h"
 #include "slotd/codec.h"
 #include "slotd/tz.h"
+
+static void free_operation(store_operation_t *operation)
+{
+    if (operation->free_state)
+        operation->free_state(operation->state);
+    free(operation);
+}
 
 static void on_query_done(const PGresult *result, const char *sqlstate, void *arg)
 {
@@ -35,7 +42,16 @@ static void on_query_done(const PGresult *result, const char *sqlstate, void *ar
             log_error("store_unexpected_error", "sqlstate", sqlstate, NULL);
     }
     operation->on_result(operation, error ? NULL : result, error);
-    free(operation);
+    if (operation->query == NULL) /* else on_result ran the next statement (store_operation_then) */
+        free_operation(operation);
+}
+
+bool store_operation_then(store_operation_t *operation, store_pool_t *pool, const char *statement,
+                          int count, const char *const *values, store_operation_result_fn on_result)
+{
+    operation->on_result = on_result;
+    operation->query = store_query(pool, statement, count, values, on_query_done, operation);
+    return operation->query != NULL;
 }
 
 store_operation_t *store_operation_start(store_pool_t *pool, const char *statement, int count,
@@ -82,7 +98,7 @@ void store_operation_cancel(store_operation_t *operation)
 {
     if (operation->query)
         store_query_cancel(operation->query);
-    free(operation);
+    free_operation(operation);
 }
 
 const char *store_nullable(const PGresult *res, int row, int col)

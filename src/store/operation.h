@@ -51,7 +51,9 @@ struct store_operation {
     store_operation_result_fn on_result;
     void (*callback)(void); /**< the caller's typed callback, cast back by on_result */
     void *arg;
-    long extra; /**< the typed function's own (e.g. a page size) */
+    long extra;  /**< the typed function's own (e.g. a page size) */
+    void *state; /**< the typed function's own, released by free_state with the operation */
+    void (*free_state)(void *state);
 };
 
 /**
@@ -64,6 +66,17 @@ store_operation_t *store_operation_start(store_pool_t *pool, const char *stateme
                                          const char *const *values,
                                          store_operation_result_fn on_result,
                                          void (*callback)(void), void *arg);
+
+/**
+ * From an operation's on_result: runs `statement` next, as the same operation
+ * (its caller's callback and its cancel path stay), and hands its result to
+ * `on_result`; the operation is then freed after that. Returns false when the
+ * pool refuses the query: the operation is then freed once the running
+ * on_result returns, which must answer the caller itself (STORE_EBUSY).
+ */
+bool store_operation_then(store_operation_t *operation, store_pool_t *pool, const char *statement,
+                          int count, const char *const *values,
+                          store_operation_result_fn on_result);
 
 /**
  * Starts a list statement of an organization's objects in id order: $1 the

@@ -90,3 +90,26 @@ TEST(json_instants_format_in_the_zone)
     codec_format_instant(test_zone("UTC"), test_instant("2026-01-10T12:00Z"), buf, sizeof(buf));
     CHECK(strcmp(buf, "2026-01-10T12:00:00Z") == 0);
 }
+
+TEST(codec_http_url_is_absolute_http_or_https_with_a_host)
+{
+    const char *kept[] = {"https://calendar.example.com/feed.ics?token=abc",
+                          "http://127.0.0.1:8089", "HTTPS://example.com", "https://[::1]:443/x",
+                          "https://user:pw@example.com/x"};
+    const char *refused[] = {"",
+                             "https://",
+                             "https:///path",
+                             "https://:443/",
+                             "ftp://example.com/feed.ics",
+                             "webcal://example.com/feed.ics",
+                             "example.com/feed.ics",
+                             "https://example.com/a feed.ics",
+                             "https://example.com/\x01",
+                             "https://exa\xc3\xa9mple.com/",
+                             "https://?q=1"};
+    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+        CHECK(codec_is_http_url(kept[i]));
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        CHECK(!codec_is_http_url(refused[i]));
+    CHECK(!codec_is_http_url(NULL));
+}

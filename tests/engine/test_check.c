@@ -295,3 +295,44 @@ TEST(no_overlap_check_ignores_hours_but_not_bookings_or_live_holds)
     eng_workspace_free(ws);
     sc_unload(&e);
 }
+
+TEST(span_check_keeps_hours_blocks_recurring_blocks_and_buffers)
+{
+    scenario_t s;
+    salon(&s);
+    s.spec.buffer_after_minutes = 10;
+    book(&s, 1, "2026-06-15T10:00Z", 100);
+    sc_resource_t *r0 = &s.resources[0];
+    r0->busy[0] = (eng_busy_t){.start = test_instant("2026-06-16T16:30Z"),
+                               .end = test_instant("2026-06-16T16:45Z"),
+                               .kind = ENG_BUSY_BLOCK,
+                               .key = 1};
+    r0->busy_count = 1;
+    /* a lunch break every day 12:00-13:00 on stylist 3 */
+    sc_resource_t *r2 = &s.resources[2];
+    snprintf(r2->recurring[0].rrule, sizeof(r2->recurring[0].rrule), "FREQ=DAILY");
+    r2->recurring[0].start_wall = test_instant("2026-06-01T12:00Z");
+    r2->recurring[0].duration_minutes = 60;
+    r2->recurring_count = 1;
+    sc_engine_t e;
+    sc_load(&s, &e);
+    eng_workspace_t *ws = eng_workspace_new();
+    eng_resource_t *zero[] = {e.resources[0]}, *one[] = {e.resources[1]}, *two[] = {e.resources[2]};
+#define SPAN(from, to, list)                                                                       \
+    eng_check_span(ws, e.service, test_instant(from), test_instant(to), s.now, list, 1)
+    CHECK_EQ(SPAN("2026-06-15T14:00Z", "2026-06-15T17:00Z", zero), 0);
+    CHECK_EQ(SPAN("2026-06-15T16:00Z", "2026-06-15T17:30Z", zero), ENG_EUNAVAILABLE); /* hours */
+    CHECK_EQ(SPAN("2026-06-15T08:30Z", "2026-06-15T10:00Z", zero), ENG_EUNAVAILABLE);
+    CHECK_EQ(SPAN("2026-06-16T15:00Z", "2026-06-16T17:00Z", zero), ENG_EUNAVAILABLE); /* block */
+    CHECK_EQ(SPAN("2026-06-16T15:00Z", "2026-06-16T16:20Z", zero), 0); /* ends before, +10 */
+    CHECK_EQ(SPAN("2026-06-16T15:00Z", "2026-06-16T16:21Z", zero), ENG_EUNAVAILABLE);
+    /* the booking at 10:00: the new span's after-buffer may not reach it */
+    CHECK_EQ(SPAN("2026-06-15T09:00Z", "2026-06-15T10:00Z", one), ENG_EUNAVAILABLE);
+    CHECK_EQ(SPAN("2026-06-15T11:00Z", "2026-06-15T13:30Z", one), 0);
+    CHECK_EQ(SPAN("2026-06-20T10:00Z", "2026-06-20T12:30Z", two), ENG_EUNAVAILABLE); /* lunch */
+    CHECK_EQ(SPAN("2026-06-20T13:00Z", "2026-06-20T16:00Z", two), 0);
+    CHECK_EQ(SPAN("2026-06-20T13:00Z", "2026-06-20T13:00Z", two), ENG_EINVAL);
+#undef SPAN
+    eng_workspace_free(ws);
+    sc_unload(&e);
+}

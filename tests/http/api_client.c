@@ -330,6 +330,25 @@ void api_create_staff_service(api_server_t *s, const char *working_hours, char *
     json_decref(r);
 }
 
+void api_expect_invalid(api_server_t *s, const char *method, const char *path, const char *body,
+                        const char *field, const char *message)
+{
+    json_t *r;
+    int status = api_call(s, method, path, s->admin_key, body, &r);
+    json_t *error = json_object_get(r, "error");
+    const char *got_field =
+        json_string_value(json_object_get(json_object_get(error, "details"), "field"));
+    const char *got_message = json_string_value(json_object_get(error, "message"));
+    if (status != 400 || strcmp(api_error_code(r), "invalid_request") != 0 || !got_field ||
+        strcmp(got_field, field) != 0 || !got_message || strcmp(got_message, message) != 0) {
+        fprintf(stderr, "%s %s %s: status %d, field %s, message %s (expected %s: %s)\n", method,
+                path, body, status, got_field ? got_field : "(none)",
+                got_message ? got_message : "(none)", field, message);
+        exit(1);
+    }
+    json_decref(r);
+}
+
 int api_slot_count(api_server_t *s, const char *path)
 {
     json_t *r = NULL;
@@ -337,6 +356,16 @@ int api_slot_count(api_server_t *s, const char *path)
     int count = status == 200 ? (int)json_array_size(json_object_get(r, "slots")) : -1;
     json_decref(r);
     return count;
+}
+
+bool api_slots_become(api_server_t *s, const char *path, int count)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (api_slot_count(s, path) == count)
+            return true;
+        usleep(10000);
+    }
+    return false;
 }
 
 int api_race_post(api_server_t *s, const char *key, const char *header, const char *path,

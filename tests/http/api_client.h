@@ -66,8 +66,16 @@ void api_create_key(api_server_t *s, const char *org_id, const char *role, char 
 void api_create_staff_service(api_server_t *s, const char *working_hours, char *staff_id,
                               char *service_id);
 
+/** A request (with the admin key) that must be refused with 400 invalid_request naming
+ *  `field` with `message`; prints what came instead and fails the test. */
+void api_expect_invalid(api_server_t *s, const char *method, const char *path, const char *body,
+                        const char *field, const char *message);
+
 /** How many slots GET `path` answers (-1 when it is not 200). */
 int api_slot_count(api_server_t *s, const char *path);
+
+/** Polls GET `path` until it has `count` slots (about 10 s at most); false if it never has. */
+bool api_slots_become(api_server_t *s, const char *path, int count);
 
 /**
  * `n` processes POST `body` to `path` with `key` (and `header`, e.g. an Idempotency-Key, or

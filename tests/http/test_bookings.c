@@ -243,7 +243,7 @@ TEST(bookings_idempotency_key_replays_the_first_answer)
              422);
     CHECK(strcmp(api_error_code(other), "idempotency_key_mismatch") == 0);
     json_decref(other);
-    /* keys belong to the organization: another key name is another request */
+    /* another key name is another request (its refusal is kept under its own key) */
     CHECK_EQ(call_with_key(&c, "call-124", body, &other), 409);
     CHECK(strcmp(api_error_code(other), "slot_unavailable") == 0);
     json_decref(other);
@@ -258,9 +258,75 @@ TEST(bookings_idempotency_key_replays_the_first_answer)
     CHECK(strcmp(error_field(bad), "Idempotency-Key") == 0);
     json_decref(bad);
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
-    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys"), 2);
     json_decref(first);
     json_decref(again);
+    api_stop(&c.s);
+}
+
+TEST(bookings_idempotency_key_replays_a_refusal_even_once_the_slot_is_free)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *taken, *refused, *again, *fresh;
+    taken = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                       booking_body(&c, MONDAY_9, c.anna, NULL));
+    char body[2048];
+    snprintf(body, sizeof(body), "%s", booking_body(&c, MONDAY_9, c.anna, ",\"notes\":\"2nd\""));
+    CHECK_EQ(call_with_key(&c, "call-9", body, &refused), 409);
+    CHECK(strcmp(api_error_code(refused), "slot_unavailable") == 0);
+    CHECK(json_array_size(alternatives_of(refused)) == 3);
+    /* the slot becomes free, yet the same request with the same key gets the first answer */
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", api_id(taken));
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
+    CHECK_EQ(call_with_key(&c, "call-9", body, &again), 409);
+    CHECK(json_equal(refused, again));
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings WHERE status <> 'cancelled'"), 0);
+    /* a different body under that key is still a mismatch; another key books */
+    json_decref(again);
+    CHECK_EQ(call_with_key(&c, "call-9", booking_body(&c, MONDAY_9, c.anna, NULL), &again), 422);
+    CHECK_EQ(call_with_key(&c, "call-10", body, &fresh), 201);
+    /* an unknown hold is a decided 404, replayed too once that id would mean something */
+    char hold_body[2048];
+    snprintf(hold_body, sizeof(hold_body), "%s",
+             booking_body(&c, "2026-03-30T11:00:00+02:00", NULL,
+                          ",\"hold_id\":\"00000000-0000-4000-8000-000000000001\""));
+    json_t *missing, *missing_again;
+    CHECK_EQ(call_with_key(&c, "call-11", hold_body, &missing), 404);
+    CHECK_EQ(call_with_key(&c, "call-11", hold_body, &missing_again), 404);
+    CHECK(json_equal(missing, missing_again));
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys WHERE status_code = 409"), 1);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys WHERE status_code = 404"), 1);
+    json_decref(missing);
+    json_decref(missing_again);
+    json_decref(taken);
+    json_decref(refused);
+    json_decref(again);
+    json_decref(fresh);
+    api_stop(&c.s);
+}
+
+TEST(bookings_a_keyed_request_refused_as_malformed_is_not_kept)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    /* a resource of the organization that the service does not use: 400 from inside the
+     * transaction, judged afresh on every retry; a body that does not decode: 400 at once */
+    char body[1024], other[40];
+    snprintf(body, sizeof(body), "{\"kind\":\"room\",\"name\":\"Room\",\"working_hours\":%s}",
+             WEEKDAYS);
+    snprintf(other, sizeof(other), "%s", created_id(&c.s, "/v1/resources", body));
+    json_t *r;
+    CHECK_EQ(call_with_key(&c, "call-12", booking_body(&c, MONDAY_9, other, NULL), &r), 400);
+    CHECK(strcmp(error_field(r), "resource_ids") == 0);
+    json_decref(r);
+    CHECK_EQ(call_with_key(&c, "call-13", booking_body(&c, MONDAY_9, NULL, ",\"status\":1"), &r),
+             400);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys"), 0);
+    CHECK_EQ(call_with_key(&c, "call-12", booking_body(&c, MONDAY_9, NULL, NULL), &r), 201);
+    json_decref(r);
     api_stop(&c.s);
 }
 
@@ -288,6 +354,46 @@ TEST(bookings_idempotency_key_while_the_first_runs_is_409_in_progress)
     CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 0);
     CHECK_EQ(call_with_key(&c, "busy-key", booking_body(&c, MONDAY_9, NULL, NULL), &r), 201);
     json_decref(r);
+    api_stop(&c.s);
+}
+
+TEST(bookings_of_one_resource_take_its_lock_before_writing)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    /* another booking of Anna is being written: a session holds her lock as the transaction
+     * does (simultaneous writers queue on it instead of deadlocking in the exclusion check) */
+    PQclear(PQexec(c.s.db, "BEGIN"));
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT pg_advisory_xact_lock(hashtextextended('%s' || ':resource:' || '%s', 0))",
+             c.s.organization_id, c.anna);
+    PGresult *lock = PQexec(c.s.db, sql);
+    CHECK(PQresultStatus(lock) == PGRES_TUPLES_OK);
+    PQclear(lock);
+    pid_t child = fork();
+    if (child == 0) {
+        json_t *r;
+        int status = api_call(&c.s, "POST", "/v1/bookings", c.agent,
+                              booking_body(&c, MONDAY_9, c.anna, NULL), &r);
+        _exit(status == 201 ? 0 : 1);
+    }
+    /* the booking waits for the lock, having written nothing */
+    const char *waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT "
+                          "granted AND database = (SELECT oid FROM pg_database WHERE datname = "
+                          "current_database())";
+    long waiters = 0;
+    for (int i = 0; i < 500 && waiters == 0; i++) {
+        waiters = count_rows(&c.s, waiting);
+        if (waiters == 0)
+            usleep(10000);
+    }
+    CHECK_EQ(waiters, 1);
+    PQclear(PQexec(c.s.db, "COMMIT"));
+    int status;
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
     api_stop(&c.s);
 }
 
@@ -606,6 +712,157 @@ TEST(bookings_admin_override_skips_hours_but_never_overlaps)
     api_stop(&c.s);
 }
 
+TEST(bookings_a_custom_length_keeps_working_hours_and_blocks_over_all_of_it)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *r;
+    /* Monday 15:00 is a slot; 15:00-17:30 would run past Anna's 17:00 */
+    r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.s.admin_key,
+                   booking_body(&c, "2026-03-30T15:00:00+02:00", c.anna,
+                                ",\"end\":\"2026-03-30T17:30:00+02:00\""));
+    CHECK(strcmp(api_error_code(r), "slot_unavailable") == 0);
+    json_decref(r);
+    /* a block at 16:30 in the way of 15:00-17:00 */
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/resources/%s/blocks", c.anna);
+    json_decref(api_expect(&c.s, 201, "POST", path, c.s.admin_key,
+                           "{\"start\":\"2026-03-30T16:30:00+02:00\","
+                           "\"end\":\"2026-03-30T16:45:00+02:00\",\"reason\":\"call\"}"));
+    r = api_expect(&c.s, 409, "POST", "/v1/bookings", c.s.admin_key,
+                   booking_body(&c, "2026-03-30T15:00:00+02:00", c.anna,
+                                ",\"end\":\"2026-03-30T17:00:00+02:00\""));
+    json_decref(r);
+    /* up to the block it is fine: two hours from 14:00 */
+    json_t *two_hours = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key,
+                                   booking_body(&c, "2026-03-30T14:00:00+02:00", c.anna,
+                                                ",\"end\":\"2026-03-30T16:00:00+02:00\""));
+    /* moved, it keeps its two hours: 16:00 would end at 18:00, after hours; 09:00 is fine */
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", api_id(two_hours));
+    r = api_expect(&c.s, 409, "POST", path, c.s.admin_key,
+                   "{\"start\":\"2026-03-31T16:00:00+02:00\"}");
+    json_decref(r);
+    r = api_expect(&c.s, 200, "POST", path, c.s.admin_key,
+                   "{\"start\":\"2026-03-31T09:00:00+02:00\"}");
+    CHECK(strcmp(json_string_value(json_object_get(r, "end")), "2026-03-31T11:00:00+02:00") == 0);
+    json_decref(r);
+    json_decref(two_hours);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 1);
+    api_stop(&c.s);
+}
+
+/* GET /v1/resources/{id}/busy of `resource` on Monday 2026-03-30 as `key` sees it. */
+static json_t *busy_monday(clinic_t *c, const char *resource, const char *key)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-30&to=2026-03-30", resource);
+    json_t *r = api_expect(&c->s, 200, "GET", path, key, NULL);
+    json_t *items = json_incref(json_object_get(r, "items"));
+    json_decref(r);
+    return items;
+}
+
+static void expect_busy(const json_t *item, const char *source, const char *id_field,
+                        const char *id, const char *start, const char *end)
+{
+    const char *s = json_string_value(json_object_get(item, "start"));
+    const char *e = json_string_value(json_object_get(item, "end"));
+    const char *got = json_string_value(json_object_get(item, id_field));
+    if (!s || !e || !got || strcmp(json_string_value(json_object_get(item, "source")), source) ||
+        strcmp(got, id) || strcmp(s, start) || strcmp(e, end)) {
+        char *text = json_dumps(item, JSON_COMPACT);
+        fprintf(stderr, "busy item %s, expected %s %s %s-%s\n", text, source, id, start, end);
+        free(text);
+        exit(1);
+    }
+}
+
+TEST(bookings_busy_lists_bookings_holds_and_blocks_with_their_ids)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    char body[1024], padded[40], path[160];
+    snprintf(body, sizeof(body),
+             "{\"name\":\"Whitening\",\"duration_minutes\":30,\"buffer_before_minutes\":10,"
+             "\"buffer_after_minutes\":15,\"requirements\":[{\"resource_ids\":[\"%s\"],"
+             "\"mode\":\"all\"}]}",
+             c.anna);
+    snprintf(padded, sizeof(padded), "%s", created_id(&c.s, "/v1/services", body));
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"2026-03-30T11:00:00+02:00\","
+             "\"customer\":{\"name\":\"Ola\",\"email\":\"ola@example.com\"}}",
+             padded);
+    json_t *booking = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent, body);
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"2026-03-30T14:00:00+02:00\","
+             "\"resource_ids\":[\"%s\"]}",
+             c.service, c.anna);
+    json_t *hold = api_expect(&c.s, 201, "POST", "/v1/holds", c.agent, body);
+    snprintf(path, sizeof(path), "/v1/resources/%s/blocks", c.anna);
+    json_t *lunch = api_expect(&c.s, 201, "POST", path, c.s.admin_key,
+                               "{\"rrule\":\"FREQ=WEEKLY;BYDAY=MO\","
+                               "\"start_local\":\"2026-03-02T12:00:00\",\"duration_minutes\":45}");
+    json_t *call = api_expect(&c.s, 201, "POST", path, c.s.admin_key,
+                              "{\"start\":\"2026-03-30T16:00:00+02:00\","
+                              "\"end\":\"2026-03-30T16:30:00+02:00\"}");
+    /* someone else's time is not Anna's */
+    json_t *bens = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                              booking_body(&c, MONDAY_9, c.ben, NULL));
+    json_t *items = busy_monday(&c, c.anna, c.agent);
+    CHECK_EQ(json_array_size(items), 4);
+    expect_busy(json_array_get(items, 0), "booking", "booking_id", api_id(booking),
+                "2026-03-30T10:50:00+02:00", "2026-03-30T11:45:00+02:00");
+    CHECK_EQ(json_integer_value(json_object_get(json_array_get(items, 0), "buffer_before_minutes")),
+             10);
+    CHECK_EQ(json_integer_value(json_object_get(json_array_get(items, 0), "buffer_after_minutes")),
+             15);
+    expect_busy(json_array_get(items, 1), "block", "block_id", api_id(lunch),
+                "2026-03-30T12:00:00+02:00", "2026-03-30T12:45:00+02:00");
+    expect_busy(json_array_get(items, 2), "hold", "hold_id", api_id(hold),
+                "2026-03-30T14:00:00+02:00", "2026-03-30T15:00:00+02:00");
+    expect_busy(json_array_get(items, 3), "block", "block_id", api_id(call),
+                "2026-03-30T16:00:00+02:00", "2026-03-30T16:30:00+02:00");
+    json_decref(items);
+    /* in another zone, and through a window of instants */
+    snprintf(path, sizeof(path),
+             "/v1/resources/%s/busy?from=2026-03-30T12:30:00Z&to=2026-03-30T13:00:00Z&tz=UTC",
+             c.anna);
+    json_t *r = api_expect(&c.s, 200, "GET", path, c.s.admin_key, NULL);
+    items = json_object_get(r, "items");
+    CHECK_EQ(json_array_size(items), 1);
+    expect_busy(json_array_get(items, 0), "hold", "hold_id", api_id(hold), "2026-03-30T12:00:00Z",
+                "2026-03-30T13:00:00Z");
+    json_decref(r);
+    /* a cancelled booking and a released hold make her busy no more */
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", api_id(booking));
+    json_decref(api_expect(&c.s, 200, "POST", path, c.agent, "{}"));
+    snprintf(path, sizeof(path), "/v1/holds/%s", api_id(hold));
+    json_decref(api_expect(&c.s, 204, "DELETE", path, c.agent, NULL));
+    items = busy_monday(&c, c.anna, c.agent);
+    CHECK_EQ(json_array_size(items), 2);
+    json_decref(items);
+    items = busy_monday(&c, c.ben, c.agent);
+    CHECK_EQ(json_array_size(items), 1);
+    expect_busy(json_array_get(items, 0), "booking", "booking_id", api_id(bens),
+                "2026-03-30T09:00:00+02:00", "2026-03-30T10:00:00+02:00");
+    json_decref(items);
+    /* a window must be given, in order, and at most 62 days long */
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-30", c.anna);
+    json_decref(api_expect(&c.s, 400, "GET", path, c.agent, NULL));
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-30&to=2026-03-01", c.anna);
+    json_decref(api_expect(&c.s, 400, "GET", path, c.agent, NULL));
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-01&to=2026-06-01", c.anna);
+    json_decref(api_expect(&c.s, 400, "GET", path, c.agent, NULL));
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-30&to=2026-03-30", c.service);
+    json_decref(api_expect(&c.s, 404, "GET", path, c.agent, NULL));
+    json_decref(booking);
+    json_decref(hold);
+    json_decref(lunch);
+    json_decref(call);
+    json_decref(bens);
+    api_stop(&c.s);
+}
+
 TEST(bookings_another_organization_sees_404)
 {
     clinic_t c;
@@ -640,6 +897,8 @@ TEST(bookings_another_organization_sees_404)
     json_decref(api_expect(&c.s, 404, "POST", path, other_key,
                            "{\"start\":\"2026-03-30T12:00:00+02:00\"}"));
     snprintf(path, sizeof(path), "/v1/bookings/%s/history", api_id(booking));
+    json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=2026-03-30&to=2026-03-30", c.anna);
     json_decref(api_expect(&c.s, 404, "GET", path, other_key, NULL));
     snprintf(path, sizeof(path), "/v1/customers/%s/bookings",
              api_id(json_object_get(booking, "customer")));
@@ -840,6 +1099,45 @@ TEST(bookings_pick_rule_after_a_restart_uses_when_each_booking_was_created)
     CHECK(strcmp(json_string_value(json_array_get(json_object_get(r, "resource_ids"), 0)),
                  c.anna) == 0);
     json_decref(r);
+    api_stop(&c.s);
+}
+
+/* The first resource of a booking answer. */
+static const char *first_resource(const json_t *r)
+{
+    return json_string_value(json_array_get(json_object_get(r, "resource_ids"), 0));
+}
+
+TEST(bookings_reschedule_without_resource_ids_keeps_whom_it_can)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *moved = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                               booking_body(&c, MONDAY_9, c.ben, NULL));
+    json_t *later = api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                               booking_body(&c, "2026-03-30T13:00:00+02:00", c.ben, NULL));
+    /* Ben has more bookings that day than Anna, who would be picked for a new booking: the
+     * moved one stays his */
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", api_id(moved));
+    json_t *r =
+        api_expect(&c.s, 200, "POST", path, c.agent, "{\"start\":\"2026-03-30T11:00:00+02:00\"}");
+    CHECK(strcmp(first_resource(r), c.ben) == 0);
+    json_decref(r);
+    /* where he is taken, someone free serves it */
+    r = api_expect(&c.s, 200, "POST", path, c.agent, "{\"start\":\"2026-03-30T13:00:00+02:00\"}");
+    CHECK(strcmp(first_resource(r), c.anna) == 0);
+    json_decref(r);
+    /* and where nobody is free it stays where it was, with the nearest free slots */
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, "2026-03-30T15:00:00+02:00", c.anna, NULL)));
+    json_decref(api_expect(&c.s, 201, "POST", "/v1/bookings", c.agent,
+                           booking_body(&c, "2026-03-30T15:00:00+02:00", c.ben, NULL)));
+    r = api_expect(&c.s, 409, "POST", path, c.agent, "{\"start\":\"2026-03-30T15:00:00+02:00\"}");
+    CHECK(json_array_size(alternatives_of(r)) == 3);
+    json_decref(r);
+    json_decref(moved);
+    json_decref(later);
     api_stop(&c.s);
 }
 

@@ -10,26 +10,6 @@
 #include "api_client.h"
 #include "test.h"
 
-/* A request that must be refused with 400 invalid_request naming `field` with `message`. */
-static void expect_message(api_server_t *s, const char *method, const char *path, const char *body,
-                           const char *field, const char *message)
-{
-    json_t *r;
-    int status = api_call(s, method, path, s->admin_key, body, &r);
-    json_t *error = json_object_get(r, "error");
-    const char *got_field =
-        json_string_value(json_object_get(json_object_get(error, "details"), "field"));
-    const char *got_message = json_string_value(json_object_get(error, "message"));
-    if (status != 400 || strcmp(api_error_code(r), "invalid_request") != 0 || !got_field ||
-        strcmp(got_field, field) != 0 || !got_message || strcmp(got_message, message) != 0) {
-        fprintf(stderr, "%s %s %s: status %d, field %s, message %s (expected %s: %s)\n", method,
-                path, body, status, got_field ? got_field : "(none)",
-                got_message ? got_message : "(none)", field, message);
-        exit(1);
-    }
-    json_decref(r);
-}
-
 static const char *text_of(const json_t *object, const char *name)
 {
     const char *text = json_string_value(json_object_get(object, name));
@@ -105,7 +85,7 @@ TEST(domain_block_bodies_are_refused_with_the_apis_messages)
          "optional (not both), and UNTIL may not precede start_local."},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        expect_message(&s, "POST", path, cases[i].body, cases[i].field, cases[i].message);
+        api_expect_invalid(&s, "POST", path, cases[i].body, cases[i].field, cases[i].message);
     CHECK_EQ(block_count(&s, path), 0);
 
     /* what is kept: a null reason is none, a local start's seconds are not shown */
@@ -144,12 +124,12 @@ TEST(domain_block_listing_window_zone_and_resource)
                            "{\"start\":\"2026-03-13T08:00:00Z\",\"end\":\"2026-03-13T09:00:00Z\","
                            "\"reason\":\"dentist\"}"));
     snprintf(query, sizeof(query), "%s?from=2026-03-01&to=2026-05-03", path);
-    expect_message(&s, "GET", query, NULL, "to", "to must follow from, by at most 62 days.");
+    api_expect_invalid(&s, "GET", query, NULL, "to", "to must follow from, by at most 62 days.");
     snprintf(query, sizeof(query), "%s?from=2026-03-03&to=2026-03-01", path);
-    expect_message(&s, "GET", query, NULL, "to", "to must follow from, by at most 62 days.");
+    api_expect_invalid(&s, "GET", query, NULL, "to", "to must follow from, by at most 62 days.");
     snprintf(query, sizeof(query), "%s?from=2026-03-01&to=2026-03-31&tz=Mars/Olympus", path);
-    expect_message(&s, "GET", query, NULL, "tz",
-                   "tz must be an IANA time zone, e.g. Europe/Warsaw.");
+    api_expect_invalid(&s, "GET", query, NULL, "tz",
+                       "tz must be an IANA time zone, e.g. Europe/Warsaw.");
     /* occurrences by start, in the zone asked for; the seconds of a local start are kept */
     snprintf(query, sizeof(query), "%s?from=2026-03-12&to=2026-03-14&tz=UTC", path);
     json_t *r = api_expect(&s, 200, "GET", query, s.admin_key, NULL);
@@ -208,8 +188,8 @@ TEST(domain_organization_patch_is_refused_with_the_apis_messages)
          "Hours are a WEEK object: {\"mon\":[[\"09:00\",\"17:00\"]],...}."},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        expect_message(&s, "PATCH", "/v1/organization", cases[i].body, cases[i].field,
-                       cases[i].message);
+        api_expect_invalid(&s, "PATCH", "/v1/organization", cases[i].body, cases[i].field,
+                           cases[i].message);
     /* the id is the service's: sent, it is ignored; a date may be listed twice */
     json_t *r =
         api_expect(&s, 200, "PATCH", "/v1/organization", s.admin_key,
@@ -255,7 +235,8 @@ TEST(domain_api_key_bodies_are_refused_with_the_apis_messages)
         {"{\"name\":5}", "name", "name must be text of 1 to 200 bytes, or null."},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        expect_message(&s, "POST", "/v1/api-keys", cases[i].body, cases[i].field, cases[i].message);
+        api_expect_invalid(&s, "POST", "/v1/api-keys", cases[i].body, cases[i].field,
+                           cases[i].message);
     json_t *r = api_expect(&s, 201, "POST", "/v1/api-keys", s.admin_key,
                            "{\"role\":\"agent\",\"name\":null}");
     const char *key = text_of(r, "api_key"), *created = text_of(r, "created_at");
@@ -272,10 +253,10 @@ TEST(domain_api_key_bodies_are_refused_with_the_apis_messages)
     json_decref(r);
     json_decref(api_expect(&s, 404, "GET", "/v1/api-keys/not-a-key", s.admin_key, NULL));
     json_decref(api_expect(&s, 404, "DELETE", "/v1/api-keys/not-a-key", s.admin_key, NULL));
-    expect_message(&s, "GET", "/v1/api-keys?limit=0", NULL, "limit",
-                   "limit must be a whole number from 1 to 1000.");
-    expect_message(&s, "GET", "/v1/api-keys?cursor=later", NULL, "cursor",
-                   "cursor must be a next_cursor from an earlier page.");
+    api_expect_invalid(&s, "GET", "/v1/api-keys?limit=0", NULL, "limit",
+                       "limit must be a whole number from 1 to 1000.");
+    api_expect_invalid(&s, "GET", "/v1/api-keys?cursor=later", NULL, "cursor",
+                       "cursor must be a next_cursor from an earlier page.");
     r = api_expect(&s, 200, "GET", "/v1/api-keys?limit=1", s.admin_key, NULL);
     const char *next = text_of(r, "next_cursor");
     CHECK(strcmp(next, api_id(json_array_get(json_object_get(r, "items"), 0))) == 0);

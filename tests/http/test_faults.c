@@ -20,17 +20,6 @@
 
 static const char *const frozen[] = {"SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
 
-/* Polls GET `path` until it has `count` slots (about 10 s at most). */
-static bool slots_become(api_server_t *s, const char *path, int count)
-{
-    for (int i = 0; i < 1000; i++) {
-        if (api_slot_count(s, path) == count)
-            return true;
-        usleep(10000);
-    }
-    return false;
-}
-
 TEST(faults_slots_answer_from_memory_while_the_database_is_down_and_catch_up_after)
 {
     api_server_t s;
@@ -39,7 +28,7 @@ TEST(faults_slots_answer_from_memory_while_the_database_is_down_and_catch_up_aft
     char anna[40], service[40], path[256], sql[1024];
     api_create_staff_service(&s, "{\"fri\":[[\"09:00\",\"12:00\"]]}", anna, service);
     snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-28", service);
-    CHECK(slots_become(&s, path, 3)); /* the key is cached from here on */
+    CHECK(api_slots_become(&s, path, 3)); /* the key is cached from here on */
 
     /* another program keeps one session open; every other one is cut and no new one is let in */
     PGconn *other = PQconnectdb(s.url);
@@ -73,7 +62,7 @@ TEST(faults_slots_answer_from_memory_while_the_database_is_down_and_catch_up_aft
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true", dbname);
     test_db_exec(super, sql);
     CHECK_EQ(api_readyz_becomes(&s, 200), 200);
-    CHECK(slots_become(&s, path, 2));
+    CHECK(api_slots_become(&s, path, 2));
     json_decref(api_expect(&s, 200, "GET", "/v1/services", s.admin_key, NULL));
     PQfinish(other);
     PQfinish(super);
@@ -92,7 +81,7 @@ TEST(faults_postgres_crashes_and_restarts_under_a_running_service)
     char anna[40], service[40], path[256];
     api_create_staff_service(&s, "{\"fri\":[[\"09:00\",\"12:00\"]]}", anna, service);
     snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=2026-03-27&to=2026-03-28", service);
-    CHECK(slots_become(&s, path, 3));
+    CHECK(api_slots_become(&s, path, 3));
     PQfinish(s.db); /* the test's own session ends with the server */
     s.db = NULL;
 

@@ -16,7 +16,9 @@
 #include "db.h"
 #include "test.h"
 
-static const char *const frozen[] = {"SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
+/* The shutdown delay as the example configuration asks for (above inter x fall). */
+static const char *const frozen[] = {"SLOTD_NOW=2026-03-27T08:00:00+01:00",
+                                     "SLOTD_SHUTDOWN_DELAY_MS=1500", NULL};
 
 typedef struct {
     pid_t pid;

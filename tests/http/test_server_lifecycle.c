@@ -63,6 +63,31 @@ TEST(server_second_sigterm_does_not_cut_the_drain_short)
     test_db_drop(s.db);
 }
 
+TEST(server_shutdown_delay_fails_readyz_first_and_serves_meanwhile)
+{
+    static const char *const env[] = {"SLOTD_SHUTDOWN_DELAY_MS=1000", NULL};
+    api_server_t s;
+    api_start(&s, env);
+    api_wait_ready(&s);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    kill(s.pid, SIGTERM);
+    CHECK_EQ(api_readyz_becomes(&s, 503), 503);
+    /* everything else is still served, on new connections too */
+    json_decref(api_expect(&s, 200, "GET", "/v1/organization", s.admin_key, NULL));
+    json_decref(api_expect(&s, 200, "GET", "/healthz", NULL, NULL));
+    int status = 0;
+    CHECK_EQ(waitpid(s.pid, &status, WNOHANG), 0);
+    for (int i = 0; i < 500 && waitpid(s.pid, &status, WNOHANG) == 0; i++)
+        usleep(10000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECK(waited >= 1.0); /* it stopped accepting only after the delay */
+    s.pid = 0;
+    test_db_drop(s.db);
+}
+
 TEST(server_third_signal_stops_at_once)
 {
     static const char *const env[] = {"SLOTD_REQUEST_TIMEOUT_MS=4000", NULL};

@@ -215,3 +215,55 @@ TEST(index_close_calls_waiters_with_a_status)
     CHECK_EQ(uv_loop_close(&f.loop), 0);
     test_db_drop(f.db);
 }
+
+/* Busy events of external calendars (external_busy_events, written here as a pull would) are
+ * busy time of their resource: those that are busy and did not end over a day ago. A
+ * statement that writes many reloads the resource once, and deleting them (as deleting a
+ * connection does) takes the busy time away again. */
+TEST(index_loads_busy_events_of_external_calendars)
+{
+    fixture_t f;
+    setup(&f,
+          "INSERT INTO calendar_connections (organization_id, id, resource_id, provider, "
+          "direction, credentials) VALUES ('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', "
+          "'" RES_A "', 'ics', 'pull', decode(repeat('ab', 40), 'hex'));"
+          "INSERT INTO external_busy_events (organization_id, connection_id, resource_id, "
+          "external_id, starts_at, ends_at, busy) VALUES "
+          "('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', '" RES_A "', 'e1', "
+          "'2030-01-07 10:00Z', '2030-01-07 11:00Z', true),"
+          "('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', '" RES_A "', 'free', "
+          "'2030-01-07 12:00Z', '2030-01-07 13:00Z', false),"
+          "('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', '" RES_A "', 'past', "
+          "'2000-01-07 12:00Z', '2000-01-07 13:00Z', true)");
+    /* an event is its connection's resource's, whoever writes it */
+    CHECK(strcmp(test_db_error(f.db, "INSERT INTO external_busy_events (organization_id, "
+                                     "connection_id, resource_id, external_id, starts_at, ends_at) "
+                                     "VALUES ('" ORG_A "', '00000000-0000-0000-0000-0000000000c1', "
+                                     "'" RES_B "', 'x', '2030-01-07', '2030-01-08')"),
+                 "23503") == 0);
+    open_index(&f, 0);
+    wait_ready(&f, 10000);
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 1);
+    store_index_stats_t before, after;
+    store_index_stats(f.index, &before);
+    test_db_exec(f.db, "INSERT INTO external_busy_events (organization_id, connection_id, "
+                       "resource_id, external_id, starts_at, ends_at) SELECT '" ORG_A
+                       "', '00000000-0000-0000-0000-0000000000c1', '" RES_A "', 'n' || n, "
+                       "'2030-02-01'::timestamptz + n * interval '1 hour', "
+                       "'2030-02-01'::timestamptz + n * interval '1 hour' + interval '30 minutes' "
+                       "FROM generate_series(1, 500) n");
+    for (int i = 0; i < 300 && busy_of(&f, ORG_A, RES_A) != 501; i++)
+        run_for(&f, 10);
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 501);
+    run_for(&f, 200);
+    store_index_stats(f.index, &after);
+    CHECK_EQ(after.reloads - before.reloads, 1); /* one notification for the statement */
+    CHECK_EQ(after.skipped_rows, 0);
+    test_db_exec(f.db, "DELETE FROM external_busy_events WHERE connection_id = "
+                       "'00000000-0000-0000-0000-0000000000c1'");
+    for (int i = 0; i < 300 && busy_of(&f, ORG_A, RES_A) != 0; i++)
+        run_for(&f, 10);
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 0);
+    CHECK_EQ(busy_of(&f, ORG_B, RES_B), 0);
+    teardown(&f);
+}

@@ -16,6 +16,7 @@ typedef struct {
     bool org_known;
     uint64_t armed_ms;
     int arms;
+    bool unsent; /* what host_not_sent answers: the reload started last is still queued */
 } host_t;
 
 static void host_start(void *arg, const idx_work_t *w)
@@ -38,11 +39,17 @@ static void host_arm(void *arg, uint64_t ms)
     h->arms++;
 }
 
+static bool host_not_sent(void *arg, const idx_work_t *w)
+{
+    (void)w;
+    return ((host_t *)arg)->unsent;
+}
+
 static idx_sched_t *sched_new(host_t *h)
 {
     memset(h, 0, sizeof(*h));
     h->org_known = true;
-    idx_sched_host_t host = {host_start, host_org_known, host_arm, h};
+    idx_sched_host_t host = {host_start, host_org_known, host_arm, h, host_not_sent};
     return idx_sched_new(&host);
 }
 
@@ -98,6 +105,25 @@ static void load_all(idx_sched_t *s, host_t *h)
     CHECK(idx_sched_ready(s));
 }
 
+/* Loaded, and the first reload of `r` started, waited for by `a`. */
+static idx_sched_t *sched_reloading(host_t *h, const idx_work_t *r, waiter_t *a)
+{
+    idx_sched_t *s = sched_new(h);
+    load_all(s, h);
+    idx_sched_request(s, r, on_wait, a);
+    CHECK_EQ(h->count, 2);
+    return s;
+}
+
+/* Nothing in flight or waiting any more; closes. */
+static void close_idle(idx_sched_t *s)
+{
+    idx_sched_stats_t st;
+    idx_sched_stats(s, &st);
+    CHECK_EQ(st.inflight_entries, 0);
+    idx_sched_close(s, ENG_EUNAVAILABLE);
+}
+
 TEST(index_sched_reloads_wait_for_the_first_load)
 {
     host_t h;
@@ -126,12 +152,9 @@ TEST(index_sched_reloads_wait_for_the_first_load)
 TEST(index_sched_coalesces_reloads_of_one_object)
 {
     host_t h;
-    idx_sched_t *s = sched_new(&h);
-    load_all(s, &h);
     idx_work_t r = resource_work(1, 10);
     waiter_t a = {0}, b = {0}, c = {0};
-    idx_sched_request(s, &r, on_wait, &a);
-    CHECK_EQ(h.count, 2);
+    idx_sched_t *s = sched_reloading(&h, &r, &a);
     /* two more while the first is in flight: one more reload, not two */
     idx_sched_request(s, &r, on_wait, &b);
     idx_sched_request(s, &r, on_wait, &c);
@@ -145,10 +168,52 @@ TEST(index_sched_coalesces_reloads_of_one_object)
     CHECK_EQ(b.calls, 1);
     CHECK_EQ(c.calls, 1);
     CHECK_EQ(h.count, 3);
-    idx_sched_stats_t st;
-    idx_sched_stats(s, &st);
-    CHECK_EQ(st.inflight_entries, 0);
-    idx_sched_close(s, ENG_EUNAVAILABLE);
+    close_idle(s);
+}
+
+TEST(index_sched_a_request_joins_a_reload_whose_query_has_not_been_sent)
+{
+    host_t h;
+    idx_work_t r = resource_work(1, 10);
+    waiter_t a = {0}, b = {0}, c = {0};
+    idx_sched_t *s = sched_reloading(&h, &r, &a);
+    /* its query still waits for a connection: its snapshot will come after b's write */
+    h.unsent = true;
+    idx_sched_request(s, &r, on_wait, &b);
+    idx_sched_request(s, &r, NULL, NULL); /* a notification */
+    CHECK_EQ(h.count, 2);
+    /* on the wire now: a request from here on needs one more */
+    h.unsent = false;
+    idx_sched_request(s, &r, on_wait, &c);
+    idx_sched_done(s, &r, IDX_APPLIED);
+    CHECK_EQ(a.calls, 1);
+    CHECK_EQ(b.calls, 1);
+    CHECK_EQ(c.calls, 0);
+    CHECK_EQ(h.count, 3);
+    idx_sched_done(s, &r, IDX_APPLIED);
+    CHECK_EQ(c.calls, 1);
+    CHECK_EQ(h.count, 3);
+    close_idle(s);
+}
+
+TEST(index_sched_a_failed_unsent_reload_keeps_the_waiters_that_joined_it)
+{
+    host_t h;
+    idx_work_t r = resource_work(1, 10);
+    waiter_t a = {0}, b = {0};
+    idx_sched_t *s = sched_reloading(&h, &r, &a);
+    h.unsent = true;
+    idx_sched_request(s, &r, on_wait, &b);
+    h.unsent = false;
+    CHECK(idx_sched_done(s, &r, IDX_FAILED) > 0);
+    CHECK_EQ(a.calls, 0);
+    CHECK_EQ(b.calls, 0);
+    idx_sched_retry_due(s);
+    CHECK_EQ(h.count, 3);
+    idx_sched_done(s, &r, IDX_APPLIED);
+    CHECK_EQ(a.calls, 1);
+    CHECK_EQ(b.calls, 1);
+    close_idle(s);
 }
 
 TEST(index_sched_defers_reloads_behind_a_rebuild)

@@ -37,6 +37,53 @@ SELECT r.id IS NOT NULL, coalesce(r.timezone, l.timezone, o.timezone), o.timezon
         AND (b.rrule IS NOT NULL OR (b.starts_at < to_timestamp($4::bigint)
                                      AND b.ends_at > to_timestamp($3::bigint)))
 
+-- name: busy_list
+-- A resource's busy time that may reach [$3, $4) (epoch seconds), by the clock $5:
+-- the rows of block_list (the resource, then its blocks, in the same columns),
+-- then one row per active booking and live hold that holds the resource with a
+-- padded range overlapping the window: 'booking' or 'hold', its id, its padded
+-- start and end, its own start and end; and one row per busy event of its
+-- calendar connections overlapping the window: 'external', the event's id, its
+-- start and end twice (never padded), its connection and its summary. The last
+-- column orders the parts.
+SELECT r.id IS NOT NULL, coalesce(r.timezone, l.timezone, o.timezone), o.timezone, b.id,
+       extract(epoch FROM b.starts_at)::bigint, extract(epoch FROM b.ends_at)::bigint, b.rrule,
+       floor(extract(epoch FROM b.start_local))::bigint, b.duration_minutes, b.reason,
+       (SELECT coalesce(json_agg(floor(extract(epoch FROM x))::bigint), '[]')
+          FROM unnest(b.exdates) x)::text,
+       NULL::text, NULL::uuid, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint,
+       NULL::uuid, NULL::text, 0 AS part
+  FROM (SELECT 1) one
+  LEFT JOIN resources r ON r.organization_id = $1 AND r.id = $2 AND r.deleted_at IS NULL
+  LEFT JOIN organizations o ON o.id = r.organization_id
+  LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id
+  LEFT JOIN blocks b ON r.id IS NOT NULL AND b.organization_id = $1 AND b.resource_id = $2
+        AND b.deleted_at IS NULL
+        AND (b.rrule IS NOT NULL OR (b.starts_at < to_timestamp($4::bigint)
+                                     AND b.ends_at > to_timestamp($3::bigint)))
+UNION ALL
+SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       CASE WHEN c.booking_id IS NULL THEN 'hold' ELSE 'booking' END,
+       coalesce(c.booking_id, c.hold_id),
+       extract(epoch FROM lower(c.occupied))::bigint, extract(epoch FROM upper(c.occupied))::bigint,
+       extract(epoch FROM coalesce(k.starts_at, h.starts_at))::bigint,
+       extract(epoch FROM coalesce(k.ends_at, h.ends_at))::bigint, NULL, NULL, 1
+  FROM occupancy c
+  LEFT JOIN bookings k ON k.organization_id = c.organization_id AND k.id = c.booking_id
+  LEFT JOIN holds h ON h.organization_id = c.organization_id AND h.id = c.hold_id
+ WHERE c.organization_id = $1 AND c.resource_id = $2 AND c.active
+   AND (c.hold_id IS NULL OR c.expires_at > to_timestamp($5::bigint))
+   AND c.occupied && tstzrange(to_timestamp($3::bigint), to_timestamp($4::bigint))
+UNION ALL
+SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'external', e.id,
+       extract(epoch FROM e.starts_at)::bigint, extract(epoch FROM e.ends_at)::bigint,
+       extract(epoch FROM e.starts_at)::bigint, extract(epoch FROM e.ends_at)::bigint,
+       e.connection_id, e.summary, 1
+  FROM external_busy_events e
+ WHERE e.organization_id = $1 AND e.resource_id = $2 AND e.busy
+   AND e.starts_at < to_timestamp($4::bigint) AND e.ends_at > to_timestamp($3::bigint)
+ ORDER BY part, 14, 13
+
 -- name: block_delete
 -- $3 the block. No row when the block (or its resource) is not a live one.
 UPDATE blocks SET deleted_at = now()
