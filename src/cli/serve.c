@@ -154,6 +154,7 @@ void cli_sync_settings(const slotd_config_t *c, sync_settings_t *s)
                            .google_client_secret = c->google_client_secret,
                            .microsoft_client_id = c->microsoft_client_id,
                            .microsoft_client_secret = c->microsoft_client_secret,
+                           .public_url = c->public_url,
                            .interval_seconds = c->sync_interval_seconds,
                            .nightly_hour = c->sync_nightly_hour};
 }

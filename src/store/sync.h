@@ -30,9 +30,10 @@ typedef struct {
     const char *sync_token;   /**< the provider's state, or NULL */
     const char *access_token; /**< a kept access token, or NULL */
     int64_t access_expires;
-    const char *timezone; /**< the resource's zone in effect */
-    bool full;            /**< this pull must list everything */
-    int failures;         /**< pulls failed in a row before this one */
+    const char *timezone;  /**< the resource's zone in effect */
+    bool full;             /**< this pull must list everything */
+    int failures;          /**< pulls failed in a row before this one */
+    int64_t watch_expires; /**< when its watch channel or subscription expires; 0: none */
 } store_sync_claim_t;
 
 typedef void (*store_sync_claim_cb)(int error, const store_sync_claim_t *claims, size_t count,
@@ -83,5 +84,76 @@ typedef void (*store_sync_request_cb)(int error, const char *status, const char 
 store_operation_t *store_sync_request(store_pool_t *pool, const eng_id_t *organization,
                                       const eng_id_t *id, bool full, store_sync_request_cb cb,
                                       void *arg);
+
+/** An outbox row taken for delivery: a booking to push to a connection. */
+typedef struct {
+    eng_id_t organization, connection, booking;
+    int64_t outbox_id;
+    int attempts;
+    const char *provider, *calendar_id;
+    const char *credentials; /**< opened, or NULL when they do not open */
+    size_t credentials_length;
+    const char *access_token; /**< opened, or NULL */
+    int64_t access_expires;
+    int64_t calcom_event_type_id; /**< 0: none */
+    bool live;                    /**< the connection still pushes and is active */
+    bool present;                 /**< the booking still holds the connection's resource */
+    int64_t start, end;
+    const char *service_name, *customer_name, *customer_email; /**< email: NULL when none */
+    const char *external_id; /**< what the calendar has of it, or NULL */
+    bool has_external_start;
+    int64_t external_start;
+    const char *timezone; /**< the resource's zone */
+} store_push_item_t;
+
+typedef void (*store_push_claim_cb)(int error, const store_push_item_t *items, size_t count,
+                                    void *arg);
+
+store_operation_t *store_push_claim(store_pool_t *pool, const codec_secret_key_t *key, int64_t now,
+                                    int limit, int hold_seconds, store_push_claim_cb cb, void *arg);
+
+/** A delivery's end. */
+typedef struct {
+    int64_t now;
+    const char *error; /**< NULL: delivered; else tried again at retry_at */
+    int64_t retry_at;
+    bool set_mapping;   /**< the calendar now has it as external_id (at start) */
+    bool clear_mapping; /**< the calendar no longer has it */
+    const char *external_id;
+    int64_t start;
+    const char *access_token; /**< to seal and keep, or NULL */
+    int64_t access_expires;
+    const char *credentials; /**< re-sealed credentials (rotated token), or NULL */
+} store_push_result_t;
+
+store_tx_t *store_push_finish(store_pool_t *pool, const codec_secret_key_t *key,
+                              const store_push_item_t *item, const store_push_result_t *result,
+                              store_sync_done_cb cb, void *arg);
+
+/** Keeps the watch channel (Google) or subscription (Graph) made for a connection. */
+store_operation_t *store_sync_watch_set(store_pool_t *pool, const eng_id_t *organization,
+                                        const eng_id_t *id, const char *watch_id,
+                                        const uint8_t secret_hash[32], const char *resource_id,
+                                        int64_t expires, store_sync_done_cb cb, void *arg);
+
+/** The connection a provider's webhook names. */
+typedef struct {
+    eng_id_t organization, id;
+    const char *provider;
+    const uint8_t *secret_hash; /**< by watch: the SHA-256 its secret must have */
+    const char *credentials;    /**< by connection id: the opened credentials (wiped after) */
+} store_webhook_target_t;
+
+/** 0 with the target, or STORE_ENOTFOUND (no such live, active connection: refuse) and the
+ *  STORE_E* codes. */
+typedef void (*store_webhook_cb)(int error, const store_webhook_target_t *target, void *arg);
+
+/** By a Google channel's or a Graph subscription's id. */
+store_operation_t *store_webhook_watch(store_pool_t *pool, const char *watch_id,
+                                       store_webhook_cb cb, void *arg);
+
+/** By the connection's own id (Cal.com), its credentials opened with `key`. */
+store_operation_t *store_webhook_connection(store_pool_t *pool, const codec_secret_key_t *key,
+                                            const eng_id_t *id, store_webhook_cb cb, void *arg);
 
 #endif

@@ -12,8 +12,13 @@
 #include "log/log.h"
 #include "slotd/alloc.h"
 #include "slotd/codec.h"
+#include "store/keys.h"
 #include "store/sync.h"
 #include "sync/pull.h"
+#include "sync/push.h"
+#include "sync/watch.h"
+
+#define WATCH_RENEW_SECONDS 86400 /* a watch expiring within a day is made anew */
 
 #define TICK_MS 1000
 #define HOLD_SECONDS 600          /* a claim outlives any pull's requests */
@@ -34,12 +39,30 @@ typedef struct job {
     tz_zone_t *zone;
     bool full;
     int failures;
+    int64_t watch_expires;
+    char *pulled_access_token; /* the pull's token, for making a watch after it */
     sync_pull_t *pull;
     store_tx_t *tx;
+    sync_watch_t *watch;
+    store_operation_t *watch_write;
 } job_t;
+
+/* An outbox row being delivered. */
+typedef struct push_job {
+    struct push_job *next;
+    sync_runner_t *runner;
+    store_push_item_t item; /* its strings copied below */
+    char *strings[8];
+    size_t credentials_length;
+    sync_push_t *push;
+    store_tx_t *tx;
+} push_job_t;
 
 struct sync_runner {
     sync_runner_options_t options;
+    store_operation_t *claiming_pushes;
+    push_job_t *pushes;
+    int pushes_in_flight;
     uv_timer_t timer;
     bool timer_started;
     store_operation_t *claiming;
@@ -74,6 +97,8 @@ static void job_free(job_t *j)
     free(j->sync_token);
     codec_secret_free(j->access_token, j->access_token ? strlen(j->access_token) : 0);
     codec_secret_free(j->credentials, j->credentials_length);
+    codec_secret_free(j->pulled_access_token,
+                      j->pulled_access_token ? strlen(j->pulled_access_token) : 0);
     free(j);
 }
 
@@ -97,7 +122,8 @@ static void on_timer_closed(uv_handle_t *handle)
 /* Frees the runner once closing and nothing it started is left. */
 static void maybe_closed(sync_runner_t *r)
 {
-    if (!r->closing || r->in_flight > 0 || r->claiming)
+    if (!r->closing || r->in_flight > 0 || r->claiming || r->pushes_in_flight > 0 ||
+        r->claiming_pushes)
         return;
     if (r->timer_started) {
         r->timer_started = false;
@@ -111,9 +137,10 @@ static void start_jobs(sync_runner_t *r);
 static void job_over(sync_runner_t *r, job_t *j, bool ok, long events)
 {
     unlink_job(r, j);
+    bool counted = j->failures == -1; /* a pull that went on to make a watch */
     job_free(j);
     r->in_flight--;
-    if (ok) {
+    if (ok || counted) {
         r->summary.pulled++;
         r->summary.events += events;
     } else {
@@ -139,6 +166,58 @@ typedef struct {
     long events;
 } written_t;
 
+static void on_watch_written(int error, void *arg)
+{
+    job_t *j = arg;
+    j->watch_write = NULL;
+    if (error) {
+        char id[37];
+        codec_format_uuid(&j->id, id);
+        log_warn("sync_watch_not_kept", "connection_id", id, NULL);
+    }
+    job_over(j->runner, j, true, 0);
+}
+
+static void on_watch(const sync_watch_result_t *res, void *arg)
+{
+    job_t *j = arg;
+    sync_runner_t *r = j->runner;
+    j->watch = NULL;
+    char id[37];
+    codec_format_uuid(&j->id, id);
+    if (res->error) {
+        log_warn("sync_watch_failed", "connection_id", id, "cause", res->message, NULL);
+        job_over(r, j, true, 0);
+        return;
+    }
+    uint8_t hash[32];
+    store_key_hash(res->secret, strlen(res->secret), hash);
+    log_info("sync_watching", "connection_id", id, NULL);
+    j->watch_write = store_sync_watch_set(r->options.pool, &j->organization, &j->id, res->id, hash,
+                                          res->resource_id, res->expires, on_watch_written, j);
+    if (j->watch_write == NULL)
+        job_over(r, j, true, 0);
+}
+
+/* After a good pull: a watch channel or subscription when webhooks can reach slotd and the
+ * connection's expires within a day (or it has none). True when one is being made. */
+static bool make_watch(sync_runner_t *r, job_t *j)
+{
+    const sync_settings_t *s = &r->options.settings;
+    if (s->public_url == NULL || j->provider == SYNC_CALCOM || j->pulled_access_token == NULL ||
+        j->watch_expires > now_of(r) + WATCH_RENEW_SECONDS)
+        return false;
+    sync_watch_input_t in = {.provider = j->provider,
+                             .api_url = j->provider == SYNC_GOOGLE ? s->google_api_url
+                                                                   : s->microsoft_graph_url,
+                             .access_token = j->pulled_access_token,
+                             .calendar_id = j->calendar_id,
+                             .public_url = s->public_url,
+                             .now = now_of(r)};
+    j->watch = sync_watch_start(r->options.http, &in, on_watch, j);
+    return j->watch != NULL;
+}
+
 static void on_written(int error, void *arg)
 {
     written_t *w = arg;
@@ -149,8 +228,16 @@ static void on_written(int error, void *arg)
         codec_format_uuid(&j->id, id);
         log_warn("sync_write_failed", "connection_id", id, NULL);
     }
-    job_over(j->runner, j, w->ok && !error, w->events);
+    bool ok = w->ok && !error;
+    long events = w->events;
     free(w);
+    if (ok && !j->runner->closing && make_watch(j->runner, j)) {
+        /* counted now; the watch ends the job */
+        j->runner->summary.events += events;
+        j->failures = -1; /* marks the pull as counted */
+        return;
+    }
+    job_over(j->runner, j, ok, events);
 }
 
 /* When the next pull is due: the interval, shifted by up to a tenth either way; after
@@ -210,6 +297,8 @@ static void write_result(job_t *j, const sync_pull_result_t *res)
     json_decref(upserts);
     json_decref(deletes);
     char *credentials = res->refresh_token ? rotated_credentials(j, res->refresh_token) : NULL;
+    if (res->access_token && res->error == SYNC_OK)
+        j->pulled_access_token = slotd_strdup(res->access_token);
     bool failed = res->error != SYNC_OK;
     char error[300];
     snprintf(error, sizeof(error), "%s", res->message);
@@ -340,6 +429,7 @@ static job_t *job_of(sync_runner_t *r, const store_sync_claim_t *c)
         tz_zone_find("UTC", &j->zone);
     j->full = c->full || r->force_full;
     j->failures = c->failures;
+    j->watch_expires = c->watch_expires;
     return j;
 }
 
@@ -391,9 +481,124 @@ static void claim(sync_runner_t *r)
     r->claiming = store_sync_claim(r->options.pool, r->options.key, &o, on_claimed, r);
 }
 
+/* ---- pushing the outbox ---------------------------------------------------------------------- */
+
+static void push_job_free(push_job_t *j)
+{
+    for (size_t i = 0; i < sizeof(j->strings) / sizeof(j->strings[0]); i++)
+        if (j->strings[i]) {
+            memset(j->strings[i], 0, strlen(j->strings[i]));
+            free(j->strings[i]);
+        }
+    free(j);
+}
+
+static void push_over(sync_runner_t *r, push_job_t *j)
+{
+    for (push_job_t **p = &r->pushes; *p; p = &(*p)->next)
+        if (*p == j) {
+            *p = j->next;
+            break;
+        }
+    push_job_free(j);
+    r->pushes_in_flight--;
+    maybe_closed(r);
+}
+
+static void on_push_written(int error, void *arg)
+{
+    push_job_t *j = arg;
+    j->tx = NULL;
+    if (error) {
+        char id[37];
+        codec_format_uuid(&j->item.booking, id);
+        log_warn("sync_push_write_failed", "booking_id", id, NULL);
+    }
+    push_over(j->runner, j);
+}
+
+static void on_pushed(const sync_push_result_t *res, void *arg)
+{
+    push_job_t *j = arg;
+    sync_runner_t *r = j->runner;
+    j->push = NULL;
+    int64_t wait = 30;
+    for (int k = 1; k < j->item.attempts && wait < 3600; k++)
+        wait *= 2;
+    char booking[37], connection[37];
+    codec_format_uuid(&j->item.booking, booking);
+    codec_format_uuid(&j->item.connection, connection);
+    if (res->error)
+        log_warn("sync_push_failed", "booking_id", booking, "connection_id", connection, "cause",
+                 res->message, NULL);
+    else if (res->set_mapping || res->clear_mapping)
+        log_info("sync_pushed", "booking_id", booking, "connection_id", connection, NULL);
+    char *credentials = NULL;
+    if (res->refresh_token && j->item.credentials) {
+        json_t *c = json_loads(j->item.credentials, 0, NULL);
+        json_object_set_new(c, "refresh_token", json_string(res->refresh_token));
+        credentials = json_is_object(c) ? json_dumps(c, JSON_COMPACT) : NULL;
+        json_decref(c);
+    }
+    store_push_result_t out = {.now = now_of(r),
+                               .error = res->error ? res->message : NULL,
+                               .retry_at = now_of(r) + (wait < 3600 ? wait : 3600),
+                               .set_mapping = res->set_mapping,
+                               .clear_mapping = res->clear_mapping,
+                               .external_id = res->external_id,
+                               .start = res->start,
+                               .access_token = res->access_token,
+                               .access_expires = res->access_expires,
+                               .credentials = credentials};
+    j->tx = store_push_finish(r->options.pool, r->options.key, &j->item, &out, on_push_written, j);
+    codec_secret_free(credentials, credentials ? strlen(credentials) : 0);
+    if (j->tx == NULL)
+        push_over(r, j);
+}
+
+static void on_pushes_claimed(int error, const store_push_item_t *items, size_t count, void *arg)
+{
+    sync_runner_t *r = arg;
+    r->claiming_pushes = NULL;
+    if (r->closing) {
+        maybe_closed(r);
+        return;
+    }
+    for (size_t i = 0; !error && i < count; i++) {
+        push_job_t *j = slotd_calloc(1, sizeof(*j));
+        j->runner = r;
+        j->item = items[i];
+        const char **fields[] = {&j->item.provider,       &j->item.calendar_id,
+                                 &j->item.credentials,    &j->item.access_token,
+                                 &j->item.service_name,   &j->item.customer_name,
+                                 &j->item.customer_email, &j->item.external_id};
+        for (size_t k = 0; k < 8; k++)
+            if (*fields[k])
+                *fields[k] = j->strings[k] = slotd_strdup(*fields[k]);
+        j->item.timezone = NULL; /* the zone is read at once: not kept */
+        j->next = r->pushes;
+        r->pushes = j;
+        r->pushes_in_flight++;
+        store_push_item_t item = j->item;
+        item.timezone = items[i].timezone;
+        j->push = sync_push_start(r->options.loop, r->options.http, &r->options.settings, &item,
+                                  now_of(r), on_pushed, j);
+    }
+}
+
+static void claim_pushes(sync_runner_t *r)
+{
+    int room = concurrency(r) - r->pushes_in_flight;
+    if (r->once || r->closing || r->claiming_pushes || room <= 0)
+        return;
+    r->claiming_pushes = store_push_claim(r->options.pool, r->options.key, now_of(r), room,
+                                          HOLD_SECONDS, on_pushes_claimed, r);
+}
+
 static void on_tick(uv_timer_t *timer)
 {
     claim(timer->data);
+    claim_pushes(timer->data);
 }
 
 static sync_runner_t *runner_new(const sync_runner_options_t *options)
@@ -462,6 +667,18 @@ void sync_runner_close(sync_runner_t *r, void (*on_closed)(void *), void *arg)
         store_operation_cancel(r->claiming);
         r->claiming = NULL;
     }
+    if (r->claiming_pushes) {
+        store_operation_cancel(r->claiming_pushes);
+        r->claiming_pushes = NULL;
+    }
+    for (push_job_t *j = r->pushes, *next; j; j = next) {
+        next = j->next;
+        if (j->push) { /* abandoned: its claim runs out and it is delivered again */
+            sync_push_cancel(j->push);
+            j->push = NULL;
+            push_over(r, j);
+        }
+    }
     while (r->waiting) {
         job_t *j = r->waiting;
         r->waiting = j->next;
@@ -470,8 +687,11 @@ void sync_runner_close(sync_runner_t *r, void (*on_closed)(void *), void *arg)
     /* pulls are abandoned (their claims run out); writes already sent end by themselves */
     for (job_t *j = r->jobs, *next; j; j = next) {
         next = j->next;
-        if (j->pull) {
-            sync_pull_cancel(j->pull);
+        if (j->watch)
+            sync_watch_cancel(j->watch);
+        if (j->pull || j->watch) {
+            if (j->pull)
+                sync_pull_cancel(j->pull);
             unlink_job(r, j);
             job_free(j);
             r->in_flight--;

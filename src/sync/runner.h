@@ -40,6 +40,7 @@ typedef struct {
     const char *calcom_api_url;
     const char *google_client_id, *google_client_secret;
     const char *microsoft_client_id, *microsoft_client_secret;
+    const char *public_url; /**< where providers reach slotd's webhooks; NULL: no watches */
     int interval_seconds;
     int nightly_hour;
 } sync_settings_t;

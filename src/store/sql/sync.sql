@@ -36,7 +36,7 @@ RETURNING c.organization_id, c.id, c.resource_id, c.provider, c.calendar_id, c.c
               OR c.last_full_sync_at < ((date_trunc('day', to_timestamp($1::bigint) AT TIME ZONE o.timezone
                                            - make_interval(hours => $7::int))
                                          + make_interval(hours => $7::int)) AT TIME ZONE o.timezone),
-          c.sync_failures
+          c.sync_failures, extract(epoch FROM c.watch_expires_at)::bigint
 
 -- name: sync_events_clear
 -- A full listing replaces the connection's ($2) events: the old ones go first.
@@ -95,3 +95,108 @@ UPDATE calendar_connections
    SET next_sync_at = now(), sync_full_requested = sync_full_requested OR $3::bool
  WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
 RETURNING status, direction, provider
+
+-- name: sync_watch_set
+-- A watch channel or subscription made for the connection $2: its id $3, the SHA-256 of its
+-- secret $4, Google's resourceId $5, when it expires $6 (epoch).
+UPDATE calendar_connections
+   SET watch_id = $3, watch_secret_hash = $4::bytea, watch_resource_id = $5,
+       watch_expires_at = to_timestamp($6::bigint)
+ WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
+
+-- name: webhook_watch
+-- The live, active connection a notification's channel or subscription ($1) belongs to,
+-- with its provider and the hash its secret must have. No organization: a provider's
+-- notification carries none; the secret proves it.
+SELECT organization_id, id, provider, watch_secret_hash
+  FROM calendar_connections
+ WHERE watch_id = $1 AND deleted_at IS NULL AND status = 'active'
+
+-- name: webhook_connection
+-- A live, active connection by its id alone ($1, from a Cal.com webhook's URL), with its
+-- sealed credentials (which hold the webhook's secret).
+SELECT organization_id, id, provider, credentials
+  FROM calendar_connections
+ WHERE id = $1 AND deleted_at IS NULL AND status = 'active'
+
+-- name: push_claim
+-- Takes up to $2 outbox rows due by the clock $1 for $3 seconds, the earliest undone one of
+-- each booking and connection only, with what delivering needs: the connection (sealed
+-- credentials and access token, whether it is still live and active), the booking as it is
+-- (whether it still holds the connection's resource, its times, its service's and
+-- customer's names, the customer's email), what the calendar has of it already, and the
+-- resource's zone.
+WITH due AS (
+    SELECT o.organization_id, o.id
+      FROM outbox o
+     WHERE o.done_at IS NULL AND o.kind = 'calendar_push'
+       AND o.next_attempt_at <= to_timestamp($1::bigint)
+       AND (o.claimed_until IS NULL OR o.claimed_until <= to_timestamp($1::bigint))
+       AND NOT EXISTS (SELECT 1 FROM outbox p
+                        WHERE p.organization_id = o.organization_id
+                          AND p.connection_id = o.connection_id AND p.booking_id = o.booking_id
+                          AND p.done_at IS NULL AND p.id < o.id)
+     ORDER BY o.id
+     LIMIT $2::int
+       FOR UPDATE SKIP LOCKED)
+UPDATE outbox o
+   SET claimed_until = to_timestamp($1::bigint + $3::int), attempts = o.attempts + 1
+  FROM due, calendar_connections c, bookings b
+  JOIN customers u ON u.organization_id = b.organization_id AND u.id = b.customer_id
+  JOIN services s ON s.organization_id = b.organization_id AND s.id = b.service_id
+ WHERE o.organization_id = due.organization_id AND o.id = due.id
+   AND c.organization_id = o.organization_id AND c.id = o.connection_id
+   AND b.organization_id = o.organization_id AND b.id = o.booking_id
+RETURNING o.organization_id, o.id, o.connection_id, o.booking_id, o.attempts, c.provider,
+          c.calendar_id, c.credentials, c.access_token,
+          extract(epoch FROM c.access_expires_at)::bigint, c.calcom_event_type_id,
+          c.deleted_at IS NULL AND c.status = 'active' AND c.direction <> 'pull',
+          EXISTS (SELECT 1 FROM occupancy x
+                   WHERE x.organization_id = b.organization_id AND x.booking_id = b.id
+                     AND x.resource_id = c.resource_id AND x.active),
+          extract(epoch FROM b.starts_at)::bigint, extract(epoch FROM b.ends_at)::bigint,
+          s.name, u.name, u.email,
+          (SELECT e.external_id FROM booking_external_events e
+            WHERE e.organization_id = o.organization_id AND e.booking_id = o.booking_id
+              AND e.connection_id = o.connection_id),
+          (SELECT extract(epoch FROM e.starts_at)::bigint FROM booking_external_events e
+            WHERE e.organization_id = o.organization_id AND e.booking_id = o.booking_id
+              AND e.connection_id = o.connection_id),
+          (SELECT coalesce(r.timezone, l.timezone, g.timezone)
+             FROM resources r
+             JOIN organizations g ON g.id = r.organization_id
+             LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id
+            WHERE r.organization_id = c.organization_id AND r.id = c.resource_id)
+
+-- name: push_mapping_set
+-- The calendar now has booking $2 for connection $3 ($4 the provider) as event $5, at $6.
+INSERT INTO booking_external_events (organization_id, booking_id, connection_id, provider,
+                                     external_id, starts_at)
+VALUES ($1, $2, $3, $4, $5, to_timestamp($6::bigint))
+    ON CONFLICT (organization_id, booking_id, connection_id) DO UPDATE
+   SET provider = EXCLUDED.provider, external_id = EXCLUDED.external_id,
+       starts_at = EXCLUDED.starts_at
+
+-- name: push_mapping_clear
+-- The calendar no longer has booking $2 for connection $3.
+DELETE FROM booking_external_events
+ WHERE organization_id = $1 AND booking_id = $2 AND connection_id = $3
+
+-- name: push_outbox_done
+-- Outbox row $2 is delivered ($3 now).
+UPDATE outbox SET done_at = to_timestamp($3::bigint), claimed_until = NULL, last_error = NULL
+ WHERE organization_id = $1 AND id = $2
+
+-- name: push_outbox_retry
+-- Outbox row $2 failed ($3 why): tried again at $4 (epoch).
+UPDATE outbox SET last_error = $3, next_attempt_at = to_timestamp($4::bigint), claimed_until = NULL
+ WHERE organization_id = $1 AND id = $2
+
+-- name: push_tokens
+-- A push refreshed connection $2's tokens: $3 the access token (sealed) and $4 its expiry,
+-- $5 re-sealed credentials (a rotated refresh token), each NULL to keep.
+UPDATE calendar_connections
+   SET access_token = coalesce($3::bytea, access_token),
+       access_expires_at = coalesce(to_timestamp($4::bigint), access_expires_at),
+       credentials = coalesce($5::bytea, credentials)
+ WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
