@@ -94,8 +94,9 @@ SELECT count(pg_advisory_xact_lock(k))
 -- name: booking_insert
 -- The customer found (by $4, the normalized phone, else by $5, the email,
 -- lower-cased) and updated, or created; the booking; one occupancy row per
--- resource ($13, uuid[] literal) holding the padded range [$14, $15); the
--- audit row (actor $16). An overlap is SQLSTATE 23P01. Answers the booking's id.
+-- resource ($13, uuid[] literal) holding the padded range [$14, $15), with
+-- the booking's own time and creation (what the index loads); the audit row
+-- (actor $16). An overlap is SQLSTATE 23P01. Answers the booking's id.
 -- $2 name, $3 phone as given, $6 service, [$7, $8) the time, $9 status,
 -- $10 notes, $11 source, $12 external_ref.
 WITH found AS (
@@ -127,11 +128,13 @@ b AS (
     SELECT $1, $6, cust.id, to_timestamp($7::bigint), to_timestamp($8::bigint), $9, $10,
            coalesce($11, 'api'), $12
       FROM cust
-    RETURNING id, organization_id),
+    RETURNING id, organization_id, starts_at, ends_at, created_at),
 o AS (
-    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied)
+    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied, starts_at, ends_at,
+                           booking_created_at)
     SELECT b.organization_id, r, b.id,
-           tstzrange(to_timestamp($14::bigint), to_timestamp($15::bigint))
+           tstzrange(to_timestamp($14::bigint), to_timestamp($15::bigint)), b.starts_at,
+           b.ends_at, b.created_at
       FROM b, unnest($13::uuid[]) r
     RETURNING 1),
 a AS (
@@ -238,16 +241,18 @@ SELECT EXISTS (SELECT 1 FROM old), true, (SELECT count(*) FROM o), (SELECT count
 
 -- name: hold_insert
 -- A hold of service $2 for [$3, $4) until $5 on resources $6 (uuid[] literal),
--- holding the padded range [$7, $8). An overlap is SQLSTATE 23P01. Answers its id.
+-- holding the padded range [$7, $8) (its occupancy carries [$3, $4) too). An overlap is SQLSTATE 23P01. Answers its id.
 WITH h AS (
     INSERT INTO holds (organization_id, service_id, starts_at, ends_at, expires_at)
     VALUES ($1, $2, to_timestamp($3::bigint), to_timestamp($4::bigint),
             to_timestamp($5::bigint))
-    RETURNING id, organization_id, expires_at),
+    RETURNING id, organization_id, starts_at, ends_at, expires_at),
 o AS (
-    INSERT INTO occupancy (organization_id, resource_id, hold_id, occupied, expires_at)
+    INSERT INTO occupancy (organization_id, resource_id, hold_id, occupied, starts_at, ends_at,
+                           expires_at)
     SELECT h.organization_id, r, h.id,
-           tstzrange(to_timestamp($7::bigint), to_timestamp($8::bigint)), h.expires_at
+           tstzrange(to_timestamp($7::bigint), to_timestamp($8::bigint)), h.starts_at,
+           h.ends_at, h.expires_at
       FROM h, unnest($6::uuid[]) r
     RETURNING 1)
 SELECT h.id, (SELECT count(*) FROM o) FROM h
@@ -325,16 +330,19 @@ DELETE FROM occupancy WHERE organization_id = $1 AND booking_id = $2
 
 -- name: booking_move
 -- Moves a booking ($2) to [$3, $4) on resources $5 (uuid[] literal), holding
--- the padded range [$6, $7); one audit row (actor $8) from the old time
+-- the padded range [$6, $7) (its occupancy carries the new time and the
+-- booking's creation); one audit row (actor $8) from the old time
 -- [$9, $10) on resources $11. An overlap is SQLSTATE 23P01.
 WITH b AS (
     UPDATE bookings SET starts_at = to_timestamp($3::bigint), ends_at = to_timestamp($4::bigint)
      WHERE organization_id = $1 AND id = $2
-    RETURNING id, organization_id),
+    RETURNING id, organization_id, starts_at, ends_at, created_at),
 o AS (
-    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied)
+    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied, starts_at, ends_at,
+                           booking_created_at)
     SELECT b.organization_id, r, b.id,
-           tstzrange(to_timestamp($6::bigint), to_timestamp($7::bigint))
+           tstzrange(to_timestamp($6::bigint), to_timestamp($7::bigint)), b.starts_at,
+           b.ends_at, b.created_at
       FROM b, unnest($5::uuid[]) r
     RETURNING 1),
 a AS (
