@@ -98,7 +98,8 @@ static size_t purpose_aad(const eng_id_t *organization, const eng_id_t *id, cons
     size_t n = purpose ? strlen(purpose) : 0;
     if (n > 32)
         n = 32;
-    memcpy(aad + 32, purpose, n);
+    if (n > 0)
+        memcpy(aad + 32, purpose, n);
     return 32 + n;
 }
 
