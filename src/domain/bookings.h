@@ -122,9 +122,14 @@ typedef struct {
     eng_id_t organization;
 } domain_context_t;
 
+/**
+ * A new booking: decided by the rules now (a refusal without an idempotency key is
+ * answered at once through `refusal`), then the store's one-statement transaction. done
+ * gets the outcome: 0 with the answer the statement rendered in input->zone (the
+ * organization's when NULL) and kept under the key.
+ */
 domain_booking_op_t *domain_bookings_create(const domain_context_t *context,
                                             const domain_booking_input_t *input,
-                                            store_booking_render_fn render,
                                             domain_booking_done_cb done, void *arg,
                                             domain_refusal_t *refusal, domain_error_t *error);
 
