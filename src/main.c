@@ -21,6 +21,7 @@ static const char help[] =
     "  org create           create an organization and its first admin API key\n"
     "  key create           create an API key for an organization\n"
     "  demo create FILE     create a demo organization from a clinic file\n"
+    "  sync                 pull calendar connections once (cron, operators)\n"
     "  --version            print the version\n"
     "\n"
     "Every command takes --database-url URL (or SLOTD_DATABASE_URL) and --config FILE;\n"
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
         rc = cli_key_create(argc - 2, argv + 2);
     else if (argc >= 3 && strcmp(argv[1], "demo") == 0 && strcmp(argv[2], "create") == 0)
         rc = cli_demo_create(argc - 2, argv + 2);
+    else if (argc >= 2 && strcmp(argv[1], "sync") == 0)
+        rc = cli_sync(argc - 1, argv + 1);
     else if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0))
         rc = (fputs(help, stdout), 0);
     else if (argc == 2 && strcmp(argv[1], "--version") == 0)

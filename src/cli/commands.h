@@ -11,5 +11,12 @@ int cli_serve(int argc, char **argv);
 int cli_org_create(int argc, char **argv);
 int cli_key_create(int argc, char **argv);
 int cli_demo_create(int argc, char **argv);
+int cli_sync(int argc, char **argv);
+
+#include "cli/config.h"
+#include "sync/runner.h"
+
+/** The sync runner's settings from the service's. */
+void cli_sync_settings(const slotd_config_t *config, sync_settings_t *settings);
 
 #endif

@@ -36,6 +36,7 @@
 #include "store/keys.h"
 #include "store/migrations.h"
 #include "store/statements.h"
+#include "sync/runner.h"
 
 #define FORCE_AFTER_SIGNALS 3
 /* The sweep of expired holds and old idempotency keys: how often, and how many of each at
@@ -55,8 +56,10 @@ typedef struct {
     http_server_t *server;
     store_pool_t *pool;
     store_index_t *index;
-    int signals; /* SIGTERM/SIGINT received */
-    bool forced; /* stopped by the deadline or a third signal, not by the drain */
+    io_http_t *http;     /* calendar sync's outbound HTTP */
+    sync_runner_t *sync; /* pulls calendar connections (with a secret_key only) */
+    int signals;         /* SIGTERM/SIGINT received */
+    bool forced;         /* stopped by the deadline or a third signal, not by the drain */
     int shutdown_timeout_ms;
     int shutdown_delay_ms;
 } service_t;
@@ -94,11 +97,32 @@ static void close_pool(service_t *svc)
     }
 }
 
+static void on_http_closed(void *arg)
+{
+    service_t *svc = arg;
+    svc->http = NULL;
+    close_pool(svc);
+}
+
+/* Calendar sync stops first (its writes in flight end), then its HTTP client, then the pool. */
+static void on_sync_closed(void *arg)
+{
+    service_t *svc = arg;
+    svc->sync = NULL;
+    if (svc->http)
+        io_http_close(svc->http, on_http_closed, svc);
+    else
+        close_pool(svc);
+}
+
 static void on_server_idle(void *arg)
 {
     service_t *svc = arg;
     uv_timer_stop(&svc->shutdown_deadline);
-    close_pool(svc);
+    if (svc->sync)
+        sync_runner_close(svc->sync, on_sync_closed, svc);
+    else
+        on_sync_closed(svc);
 }
 
 static void on_shutdown_deadline(uv_timer_t *timer)
@@ -117,6 +141,22 @@ static void begin_stop(uv_timer_t *timer)
                    (uint64_t)svc->shutdown_timeout_ms, 0);
     if (svc->server)
         http_server_stop(svc->server, on_server_idle, svc);
+}
+
+void cli_sync_settings(const slotd_config_t *c, sync_settings_t *s)
+{
+    *s = (sync_settings_t){.google_api_url = c->google_api_url,
+                           .google_token_url = c->google_token_url,
+                           .microsoft_graph_url = c->microsoft_graph_url,
+                           .microsoft_login_url = c->microsoft_login_url,
+                           .calcom_api_url = c->calcom_api_url,
+                           .google_client_id = c->google_client_id,
+                           .google_client_secret = c->google_client_secret,
+                           .microsoft_client_id = c->microsoft_client_id,
+                           .microsoft_client_secret = c->microsoft_client_secret,
+                           .public_url = c->public_url,
+                           .interval_seconds = c->sync_interval_seconds,
+                           .nightly_hour = c->sync_nightly_hour};
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -404,6 +444,13 @@ int cli_serve(int argc, char **argv)
         log_end(&line);
         svc.shutdown_timeout_ms = config.shutdown_timeout_ms;
         svc.shutdown_delay_ms = config.shutdown_delay_ms;
+        if (config.has_secret_key) {
+            svc.http = io_http_new(loop);
+            sync_runner_options_t sync_options = {
+                .loop = loop, .pool = svc.pool, .http = svc.http, .key = &config.secret_key};
+            cli_sync_settings(&config, &sync_options.settings);
+            svc.sync = sync_runner_start(&sync_options);
+        }
     }
     uv_run(loop, UV_RUN_DEFAULT);
     if (svc.forced)

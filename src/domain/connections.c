@@ -290,6 +290,13 @@ store_operation_t *domain_connections_update(store_pool_t *pool, const codec_sec
     return operation;
 }
 
+store_operation_t *domain_connections_sync(store_pool_t *pool, const eng_id_t *organization,
+                                           const eng_id_t *id, bool full, store_sync_request_cb cb,
+                                           void *arg, domain_error_t *error)
+{
+    return domain_started(store_sync_request(pool, organization, id, full, cb, arg), error);
+}
+
 store_operation_t *domain_connections_delete(store_pool_t *pool, const eng_id_t *organization,
                                              const eng_id_t *id, store_connection_delete_cb cb,
                                              void *arg, domain_error_t *error)

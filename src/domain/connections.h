@@ -30,6 +30,7 @@
 
 #include "domain/domain.h"
 #include "store/connections.h"
+#include "store/sync.h"
 
 /** The largest Cal.com event type id taken (2^53 − 1: exact in every JSON reader). */
 #define DOMAIN_CALCOM_EVENT_TYPE_MAX 9007199254740991LL
@@ -87,6 +88,12 @@ store_operation_t *domain_connections_update(store_pool_t *pool, const codec_sec
                                              domain_error_t *error);
 
 /** Deletes a connection and the busy time it brought. */
+/** Asks for a pull of a connection now (`full`: a full listing): the store's answer (see
+ *  store_sync_request); the route tells a connection that will not be pulled apart. */
+store_operation_t *domain_connections_sync(store_pool_t *pool, const eng_id_t *organization,
+                                           const eng_id_t *id, bool full, store_sync_request_cb cb,
+                                           void *arg, domain_error_t *error);
+
 store_operation_t *domain_connections_delete(store_pool_t *pool, const eng_id_t *organization,
                                              const eng_id_t *id, store_connection_delete_cb cb,
                                              void *arg, domain_error_t *error);

@@ -92,14 +92,7 @@ static void on_metrics(http_ctx_t *ctx)
     FILE *out = open_memstream(&text, &size);
     write_metrics(ctx->server, out);
     fclose(out);
-    h2o_req_t *req = ctx->req;
-    if (req && !ctx->settled) {
-        /* plain text, not JSON: set the type before settling */
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
-                       H2O_STRLIT("text/plain; version=0.0.4"));
-    }
-    ctx->plain_text = true;
-    http__settle(ctx, 200, text, size);
+    http_respond_text(ctx, 200, "text/plain; version=0.0.4", text, size);
     free(text);
 }
 

@@ -15,6 +15,8 @@ static const http_param_t overrides_params[] = {{"from", HTTP_PARAM_TEXT, 31, fa
                                                 {"cursor", HTTP_PARAM_TEXT, 31, false},
                                                 {"limit", HTTP_PARAM_COUNT, 9, false},
                                                 {NULL}};
+static const http_param_t validation_params[] = {{"validationToken", HTTP_PARAM_TEXT, 1024, false},
+                                                 {NULL}};
 static const http_param_t blocks_params[] = {{"from", HTTP_PARAM_TEXT, 63, false},
                                              {"to", HTTP_PARAM_TEXT, 63, false},
                                              {"tz", HTTP_PARAM_TEXT, 63, false},
@@ -136,6 +138,14 @@ const http_route_t http_api_routes[] = {
      NULL, http_connections_get},
     {"PATCH", "/v1/calendar-connections/:id", "PATCH /v1/calendar-connections/{id}",
      HTTP_ROLES_SYNC, NULL, http_connections_patch},
+    {"POST", "/v1/calendar-connections/:id/sync", "POST /v1/calendar-connections/{id}/sync",
+     HTTP_ROLES_SYNC, NULL, http_connections_sync},
+    {"POST", "/v1/webhooks/google", "POST /v1/webhooks/google", HTTP_ROLES_PUBLIC, NULL,
+     http_webhooks_google},
+    {"POST", "/v1/webhooks/microsoft", "POST /v1/webhooks/microsoft", HTTP_ROLES_PUBLIC,
+     validation_params, http_webhooks_microsoft},
+    {"POST", "/v1/webhooks/calcom/:id", "POST /v1/webhooks/calcom/{connection_id}",
+     HTTP_ROLES_PUBLIC, NULL, http_webhooks_calcom},
     {"DELETE", "/v1/calendar-connections/:id", "DELETE /v1/calendar-connections/{id}",
      HTTP_ROLES_SYNC, NULL, http_connections_delete},
 };

@@ -56,6 +56,10 @@ void http_connections_list(http_ctx_t *ctx);
 void http_connections_get(http_ctx_t *ctx);
 void http_connections_patch(http_ctx_t *ctx);
 void http_connections_delete(http_ctx_t *ctx);
+void http_connections_sync(http_ctx_t *ctx);
+void http_webhooks_google(http_ctx_t *ctx);
+void http_webhooks_microsoft(http_ctx_t *ctx);
+void http_webhooks_calcom(http_ctx_t *ctx);
 
 /* shared by the route files (see also http/fields.h) */
 

@@ -270,3 +270,48 @@ void http_connections_delete(http_ctx_t *ctx)
                                              ctx, &error),
                    &error);
 }
+
+/* ---- POST /v1/calendar-connections/{id}/sync ----------------------------------------------- */
+
+static void on_sync_requested(int error, const char *status, const char *direction,
+                              const char *provider, void *arg)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error)
+        http_respond_store_error(ctx, error, "calendar connection");
+    else if (strcmp(direction, "push") == 0)
+        http_respond_error(ctx, 409, "conflict", "This connection only pushes: nothing to pull.",
+                           NULL);
+    else if (strcmp(provider, "ics") == 0)
+        http_respond_error(ctx, 409, "conflict", "ICS feeds are not pulled yet.", NULL);
+    else if (strcmp(status, "active") != 0)
+        http_respond_error(ctx, 409, "conflict",
+                           strcmp(status, "paused") == 0
+                               ? "The connection is paused: PATCH its status to active first."
+                               : "The connection is broken: PATCH new credentials first.",
+                           NULL);
+    else
+        http_respond(ctx, 202,
+                     json_pack("{s:s, s:s, s:b}", "id", ctx->params[0], "status", "queued", "full",
+                               ((json_t *)ctx->state) == json_true()));
+    http_wait_release(ctx);
+}
+
+void http_connections_sync(http_ctx_t *ctx)
+{
+    static const char *const fields[] = {"full", NULL};
+    char id_text[37];
+    eng_id_t id;
+    domain_error_t error;
+    bool full = false, present;
+    if (!http_path_id(ctx, 0, "calendar connection", id_text, &id) || !http_body_object(ctx) ||
+        !http_fields_known(ctx, ctx->body, fields) ||
+        !http_field_bool(ctx, ctx->body, "full", &full, &present))
+        return;
+    ctx->state = full ? json_true() : json_false(); /* for the answer; never freed */
+    http_await(ctx,
+               domain_connections_sync(http_pool(ctx), &ctx->organization, &id, full,
+                                       on_sync_requested, ctx, &error),
+               &error);
+}

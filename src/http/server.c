@@ -383,6 +383,24 @@ void http_respond_raw(http_ctx_t *ctx, int status, const char *json, size_t leng
     http__settle(ctx, status, json, length);
 }
 
+const char *http_request_body(http_ctx_t *ctx, size_t *length)
+{
+    h2o_req_t *req = ctx->req;
+    *length = req && req->entity.base ? req->entity.len : 0;
+    return req ? req->entity.base : NULL;
+}
+
+void http_respond_text(http_ctx_t *ctx, int status, const char *content_type, const char *text,
+                       size_t length)
+{
+    h2o_req_t *req = ctx->req;
+    if (req && !ctx->settled)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                       strlen(content_type));
+    ctx->plain_text = true;
+    http__settle(ctx, status, text, length);
+}
+
 void http_respond_buffer(http_ctx_t *ctx, int status)
 {
     http__settle(ctx, status, ctx->server->buffer.data, ctx->server->buffer.size);

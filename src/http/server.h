@@ -183,6 +183,10 @@ void http_respond(http_ctx_t *ctx, int status, json_t *body);
 /** Answers with JSON text already serialized (copied). */
 void http_respond_raw(http_ctx_t *ctx, int status, const char *json, size_t length);
 
+/** Answers `length` bytes of `text` that is not JSON, with its Content-Type. */
+void http_respond_text(http_ctx_t *ctx, int status, const char *content_type, const char *text,
+                       size_t length);
+
 /**
  * Answers a committed write once this instance's index shows it (read your
  * writes): `body` (stolen; NULL for 204) is sent after the index reloaded the
@@ -208,6 +212,10 @@ void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const c
  * case), or NULL; valid while the request is.
  */
 const char *http_request_header(http_ctx_t *ctx, const char *name, size_t *length);
+
+/** The request's body as received (not NUL-terminated; NULL when there is none or the client
+ *  is gone), for checking a signature over its exact bytes. */
+const char *http_request_body(http_ctx_t *ctx, size_t *length);
 
 /**
  * The loop's reusable answer buffer, emptied; write into it, then send it with

@@ -90,15 +90,26 @@ static void aad_of(const eng_id_t *organization, const eng_id_t *id, uint8_t aad
     memcpy(aad + 16, id->bytes, 16);
 }
 
-/* `plain` sealed for the connection, as PostgreSQL's hex bytea text (caller frees); NULL
- * when sealing failed. */
-static char *sealed_text(const codec_secret_key_t *key, const eng_id_t *organization,
-                         const eng_id_t *id, const char *plain, size_t length)
+/* ... and of another secret of the connection: the ids, then what it is. */
+static size_t purpose_aad(const eng_id_t *organization, const eng_id_t *id, const char *purpose,
+                          uint8_t aad[64])
 {
-    uint8_t aad[32], *sealed;
-    size_t sealed_length;
     aad_of(organization, id, aad);
-    if (codec_secret_seal(key, aad, sizeof(aad), plain, length, &sealed, &sealed_length) != 0)
+    size_t n = purpose ? strlen(purpose) : 0;
+    if (n > 32)
+        n = 32;
+    memcpy(aad + 32, purpose, n);
+    return 32 + n;
+}
+
+char *store_connection_seal(const codec_secret_key_t *key, const eng_id_t *organization,
+                            const eng_id_t *id, const char *purpose, const char *plain,
+                            size_t length)
+{
+    uint8_t aad[64], *sealed;
+    size_t sealed_length;
+    size_t aad_length = purpose_aad(organization, id, purpose, aad);
+    if (codec_secret_seal(key, aad, aad_length, plain, length, &sealed, &sealed_length) != 0)
         return NULL;
     static const char hex[] = "0123456789abcdef";
     char *text = slotd_malloc(3 + 2 * sealed_length), *p = text;
@@ -111,6 +122,28 @@ static char *sealed_text(const codec_secret_key_t *key, const eng_id_t *organiza
     *p = 0;
     free(sealed);
     return text;
+}
+
+int store_connection_open(const codec_secret_key_t *key, const eng_id_t *organization,
+                          const eng_id_t *id, const char *purpose, const char *bytea_text,
+                          char **plain, size_t *length)
+{
+    size_t sealed_length;
+    unsigned char *sealed = PQunescapeBytea((const unsigned char *)bytea_text, &sealed_length);
+    uint8_t aad[64];
+    size_t aad_length = purpose_aad(organization, id, purpose, aad);
+    int rc = sealed == NULL ? STORE_EINTERNAL
+             : codec_secret_open(key, aad, aad_length, sealed, sealed_length, plain, length) != 0
+                 ? STORE_EINTERNAL
+                 : 0;
+    PQfreemem(sealed);
+    if (rc) {
+        char connection[37];
+        codec_format_uuid(id, connection);
+        log_error("credentials_unreadable", "table", "calendar_connections", "id", connection,
+                  "what", purpose ? purpose : "credentials", NULL);
+    }
+    return rc;
 }
 
 /* ---- insert: the id first, then the row ------------------------------------------------- */
@@ -145,7 +178,8 @@ static void on_new_id(store_operation_t *operation, const PGresult *res, int err
     if (!error && codec_parse_uuid(PQgetvalue(res, 0, 0), &id) != 0)
         error = STORE_EINTERNAL;
     char *sealed = NULL;
-    if (!error && (sealed = sealed_text(st->key, &st->organization, &id, st->credentials,
+    if (!error &&
+        (sealed = store_connection_seal(st->key, &st->organization, &id, NULL, st->credentials,
                                         st->credentials_length)) == NULL) {
         log_error("credentials_not_sealed", "table", "calendar_connections", NULL);
         error = STORE_EINTERNAL;
@@ -266,8 +300,9 @@ store_operation_t *store_connections_update(store_pool_t *pool, const codec_secr
     snprintf(checked_type, sizeof(checked_type), "%lld", (long long)checked->calcom_event_type_id);
     snprintf(event_type, sizeof(event_type), "%lld", (long long)write->calcom_event_type_id);
     char *sealed = NULL;
-    if (write->credentials && (sealed = sealed_text(key, organization, id, write->credentials,
-                                                    write->credentials_length)) == NULL) {
+    if (write->credentials &&
+        (sealed = store_connection_seal(key, organization, id, NULL, write->credentials,
+                                        write->credentials_length)) == NULL) {
         log_error("credentials_not_sealed", "table", "calendar_connections", "id", connection,
                   NULL);
         return NULL;
@@ -327,22 +362,9 @@ static void on_credentials(store_operation_t *operation, const PGresult *res, in
         error = STORE_ENOTFOUND;
     char *plain = NULL;
     size_t length = 0;
-    if (!error) {
-        size_t sealed_length;
-        unsigned char *sealed =
-            PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &sealed_length);
-        uint8_t aad[32];
-        aad_of(&st->organization, &st->id, aad);
-        if (sealed == NULL || codec_secret_open(st->key, aad, sizeof(aad), sealed, sealed_length,
-                                                &plain, &length) != 0) {
-            char connection[37];
-            codec_format_uuid(&st->id, connection);
-            log_error("credentials_unreadable", "table", "calendar_connections", "id", connection,
-                      NULL);
-            error = STORE_EINTERNAL;
-        }
-        PQfreemem(sealed);
-    }
+    if (!error)
+        error = store_connection_open(st->key, &st->organization, &st->id, NULL,
+                                      PQgetvalue(res, 0, 0), &plain, &length);
     cb(error, error ? NULL : plain, length, operation->arg);
     codec_secret_free(plain, length);
 }

@@ -106,6 +106,22 @@ store_operation_t *store_connections_delete(store_pool_t *pool, const eng_id_t *
                                             const eng_id_t *id, store_connection_delete_cb cb,
                                             void *arg);
 
+/**
+ * A secret of a connection sealed with `key` for that row, as PostgreSQL's hex bytea text
+ * (caller frees; NULL when sealing failed). `purpose` NULL: its credentials; else another
+ * secret of it (the sync's "access" token), bound to that name too, so that neither opens
+ * as the other.
+ */
+char *store_connection_seal(const codec_secret_key_t *key, const eng_id_t *organization,
+                            const eng_id_t *id, const char *purpose, const char *plain,
+                            size_t length);
+
+/** Opens what store_connection_seal sealed (bytea text as the database answers it): 0 with
+ *  *plain (wipe and free with codec_secret_free), or STORE_EINTERNAL, logged with the id. */
+int store_connection_open(const codec_secret_key_t *key, const eng_id_t *organization,
+                          const eng_id_t *id, const char *purpose, const char *bytea_text,
+                          char **plain, size_t *length);
+
 /** A live connection's credentials, opened with `key` (which must outlive the operation). */
 store_operation_t *store_connections_credentials(store_pool_t *pool, const codec_secret_key_t *key,
                                                  const eng_id_t *organization, const eng_id_t *id,

@@ -248,7 +248,10 @@ static void on_token(const io_http_response_t *res, void *arg)
             p->refresh_token = slotd_strdup(rotated);
         }
         json_decref(root);
-        list_page(p);
+        if (p->in.token_only)
+            finish(p, SYNC_OK, 0, NULL, NULL);
+        else
+            list_page(p);
         return;
     }
     bool refused =
@@ -444,6 +447,8 @@ sync_pull_t *sync_pull_start(io_http_t *http, const sync_pull_input_t *input,
     p->starting = true;
     if (need_token)
         refresh(p);
+    else if (p->in.token_only)
+        p->start_failed = true; /* nothing to do: the caller checks before asking */
     else
         list_page(p);
     p->starting = false;

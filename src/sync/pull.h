@@ -59,6 +59,7 @@ typedef struct {
     tz_zone_t *zone;                  /**< the resource's zone (all-day events without one) */
     int64_t now;
     uint64_t timeout_ms; /**< each request's; 0: 10 s */
+    bool token_only;     /**< only make sure of a usable access token (for a push) */
 } sync_pull_input_t;
 
 typedef struct {

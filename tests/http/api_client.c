@@ -282,8 +282,17 @@ static void spawn(api_server_t *s, const char *const *env)
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
         setpgid(0, 0); /* a group of its own, as a shell gives a command: kill(-pid) is Ctrl-C */
         setenv("SLOTD_DATABASE_URL", s->url, 1);
-        for (size_t i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
+        for (size_t i = 0; env && env[i]; i++) {
+            const char *at = strstr(env[i], "{base}"); /* the server's own URL, once known */
+            if (at == NULL) {
+                putenv((char *)env[i]);
+                continue;
+            }
+            char *entry = malloc(strlen(env[i]) + sizeof(s->base));
+            CHECK(entry != NULL);
+            sprintf(entry, "%.*s%s%s", (int)(at - env[i]), env[i], s->base, at + 6);
+            putenv(entry);
+        }
         if (!getenv("SLOTD_TEST_VERBOSE"))
             freopen("/dev/null", "w", stdout);
         execl(bin, bin, "serve", "--listen", listen, (char *)NULL);

@@ -21,8 +21,8 @@ typedef struct {
     bool peer; /* shares another server's database (api_start_peer) */
 } api_server_t;
 
-/** Starts slotd serve (extra environment "NAME=value" entries, NULL-terminated) and
- *  creates an organization with an admin key. */
+/** Starts slotd serve (extra environment "NAME=value" entries, NULL-terminated; "{base}" in
+ *  a value stands for the server's own URL) and creates an organization with an admin key. */
 void api_start(api_server_t *s, const char *const *env);
 
 /** Starts another slotd serve on `first`'s database (its organization and key too) and on

@@ -1,0 +1,152 @@
+/*
+ * slotd sync: one pass of calendar sync, for cron and operators. Pulls every
+ * live pulling connection (or those of --org, or --connection), due or not,
+ * each a full listing with --full, writes what each found exactly as the
+ * service does, prints {"pulled","failed","events"} and exits 0 when none
+ * failed (1 otherwise, 2 on a usage error).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cli/commands.h"
+#include "io/http_client.h"
+#include "slotd/codec.h"
+#include "store/statements.h"
+
+static const char help[] =
+    "usage: slotd sync [--org ID] [--connection ID] [--full] [options]\n"
+    "Pulls calendar connections once: every live connection that pulls (Google, Microsoft,\n"
+    "Cal.com), or those of one organization, or one connection; due or not. With --full each\n"
+    "is a full listing that replaces the busy time it brought. Needs secret_key. Prints\n"
+    "{\"pulled\",\"failed\",\"events\"}; exits 1 when a pull failed (see the connection's\n"
+    "last_error).\n"
+    "  --database-url URL   the database (default: SLOTD_DATABASE_URL)\n"
+    "  --config FILE        a configuration file (see config/slotd.example.json)\n";
+
+enum { OPT_DATABASE_URL = 1, OPT_CONFIG, OPT_ORG, OPT_CONNECTION, OPT_FULL, OPT_HELP };
+
+typedef struct {
+    uv_loop_t *loop;
+    store_pool_t *pool;
+    io_http_t *http;
+    sync_runner_t *runner;
+    sync_summary_t summary;
+    bool finished;
+} pass_t;
+
+static void on_pool_closed(void *arg)
+{
+    pass_t *p = arg;
+    p->pool = NULL;
+}
+
+static void on_http_closed(void *arg)
+{
+    pass_t *p = arg;
+    store_pool_close(p->pool, on_pool_closed, p);
+}
+
+static void on_runner_closed(void *arg)
+{
+    pass_t *p = arg;
+    io_http_close(p->http, on_http_closed, p);
+}
+
+static void on_pass(const sync_summary_t *summary, void *arg)
+{
+    pass_t *p = arg;
+    p->summary = *summary;
+    p->finished = true;
+    sync_runner_close(p->runner, on_runner_closed, p);
+}
+
+static int usage_error(const char *what)
+{
+    fprintf(stderr, "slotd sync: %s\n%s", what, help);
+    return 2;
+}
+
+int cli_sync(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"database-url", required_argument, NULL, OPT_DATABASE_URL},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"org", required_argument, NULL, OPT_ORG},
+        {"connection", required_argument, NULL, OPT_CONNECTION},
+        {"full", no_argument, NULL, OPT_FULL},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0}};
+    const char *url = NULL, *file = NULL;
+    eng_id_t org, connection;
+    bool has_org = false, has_connection = false, full = false;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == OPT_HELP)
+            return (fputs(help, stdout), 0);
+        if (opt == OPT_DATABASE_URL)
+            url = optarg;
+        else if (opt == OPT_CONFIG)
+            file = optarg;
+        else if (opt == OPT_FULL)
+            full = true;
+        else if (opt == OPT_ORG && codec_parse_uuid(optarg, &org) == 0)
+            has_org = true;
+        else if (opt == OPT_CONNECTION && codec_parse_uuid(optarg, &connection) == 0)
+            has_connection = true;
+        else if (opt == OPT_ORG || opt == OPT_CONNECTION)
+            return usage_error(opt == OPT_ORG ? "--org must be an organization id (a UUID)"
+                                              : "--connection must be a connection id (a UUID)");
+        else
+            return usage_error("unknown option");
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument");
+    slotd_config_t config;
+    char error[512];
+    if (slotd_config_load(&config, file, error, sizeof(error))) {
+        fprintf(stderr, "slotd: %s\n", error);
+        return 1;
+    }
+    if (url)
+        slotd_config_set(&config.database_url, url);
+    int rc = 1;
+    if (config.database_url == NULL) {
+        fprintf(stderr, "slotd: no database: give --database-url or set SLOTD_DATABASE_URL\n");
+    } else if (!config.has_secret_key) {
+        fprintf(stderr, "slotd: sync needs secret_key (SLOTD_SECRET_KEY): it opens the "
+                        "connections' credentials\n");
+    } else {
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        pass_t pass = {.loop = &loop};
+        store_pool_options_t pool_options = {.url = config.database_url,
+                                             .size = 2,
+                                             .statement_timeout_ms = 30000,
+                                             .statements = store_statements,
+                                             .statement_count = store_statement_count,
+                                             .max_queue = 10000};
+        pass.pool = store_pool_new(&loop, &pool_options);
+        pass.http = io_http_new(&loop);
+        sync_runner_options_t sync_options = {
+            .loop = &loop, .pool = pass.pool, .http = pass.http, .key = &config.secret_key};
+        cli_sync_settings(&config, &sync_options.settings);
+        pass.runner =
+            sync_runner_run_once(&sync_options, has_org ? &org : NULL,
+                                 has_connection ? &connection : NULL, full, on_pass, &pass);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+        if (pass.finished && pass.summary.failed >= 0) {
+            printf("{\"pulled\":%d,\"failed\":%d,\"events\":%ld}\n", pass.summary.pulled,
+                   pass.summary.failed, pass.summary.events);
+            rc = pass.summary.failed == 0 ? 0 : 1;
+        } else {
+            fprintf(stderr, "slotd: sync: the database did not answer\n");
+        }
+    }
+    slotd_config_free(&config);
+    return rc;
+}

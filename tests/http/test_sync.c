@@ -1,0 +1,546 @@
+/*
+ * Calendar sync end to end: slotd serving with its provider URLs pointed at
+ * the fake providers (tests/fakes/providers.js), a resource with a Google
+ * connection, and the fake's calendar changed as its owner would: the runner
+ * pulls, the busy time reaches the slots (through the database and NOTIFY),
+ * a sync asked for over HTTP runs at once, a revoked grant breaks the
+ * connection and says why, and `slotd sync` makes one pass from the command
+ * line. The real clock: the fake's events lie a few days ahead.
+ */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/hmac.h>
+
+#include "api_client.h"
+#include "db.h"
+#include "fake.h"
+#include "slotd/codec.h"
+#include "sync/push.h"
+#include "test.h"
+
+#define SECRET_KEY "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+typedef struct {
+    api_server_t s;
+    fake_t fake;
+    char env[12][256];
+    const char *envp[13];
+    char resource[40], service[40], day[16], ten[40];
+} sync_clinic_t;
+
+/* A staff member working around the clock in UTC, a one-hour service, and the server pointed
+ * at the fake. `day` is three days from now. */
+static void start_with(sync_clinic_t *c, const char *const *extra)
+{
+    fake_start(&c->fake);
+    snprintf(c->env[0], sizeof(c->env[0]), "SLOTD_SECRET_KEY=%s", SECRET_KEY);
+    snprintf(c->env[1], sizeof(c->env[1]), "SLOTD_GOOGLE_API_URL=%s", c->fake.google_api_url);
+    snprintf(c->env[2], sizeof(c->env[2]), "SLOTD_GOOGLE_TOKEN_URL=%s", c->fake.google_token_url);
+    snprintf(c->env[3], sizeof(c->env[3]), "SLOTD_GOOGLE_CLIENT_ID=cid");
+    snprintf(c->env[4], sizeof(c->env[4]), "SLOTD_GOOGLE_CLIENT_SECRET=cs");
+    snprintf(c->env[5], sizeof(c->env[5]), "SLOTD_SYNC_INTERVAL_SECONDS=3600");
+    snprintf(c->env[6], sizeof(c->env[6]), "SLOTD_MICROSOFT_GRAPH_URL=%s",
+             c->fake.microsoft_graph_url);
+    snprintf(c->env[7], sizeof(c->env[7]), "SLOTD_MICROSOFT_LOGIN_URL=%s",
+             c->fake.microsoft_login_url);
+    snprintf(c->env[8], sizeof(c->env[8]), "SLOTD_MICROSOFT_CLIENT_ID=app");
+    snprintf(c->env[9], sizeof(c->env[9]), "SLOTD_CALCOM_API_URL=%s", c->fake.calcom_api_url);
+    int n = 0;
+    for (; n < 10; n++)
+        c->envp[n] = c->env[n];
+    for (int i = 0; extra && extra[i]; i++)
+        c->envp[n++] = extra[i];
+    c->envp[n] = NULL;
+    api_start(&c->s, c->envp);
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"kind\":\"staff\",\"name\":\"Dr Nowak\",\"timezone\":\"UTC\",\"working_hours\":{"
+             "\"mon\":[[\"00:00\",\"24:00\"]],\"tue\":[[\"00:00\",\"24:00\"]],"
+             "\"wed\":[[\"00:00\",\"24:00\"]],\"thu\":[[\"00:00\",\"24:00\"]],"
+             "\"fri\":[[\"00:00\",\"24:00\"]],\"sat\":[[\"00:00\",\"24:00\"]],"
+             "\"sun\":[[\"00:00\",\"24:00\"]]}}");
+    json_t *r = api_expect(&c->s, 201, "POST", "/v1/resources", c->s.admin_key, body);
+    snprintf(c->resource, sizeof(c->resource), "%s", api_id(r));
+    json_decref(r);
+    snprintf(body, sizeof(body),
+             "{\"name\":\"Consultation\",\"duration_minutes\":60,\"requirements\":[{"
+             "\"resource_ids\":[\"%s\"],\"mode\":\"all\"}]}",
+             c->resource);
+    r = api_expect(&c->s, 201, "POST", "/v1/services", c->s.admin_key, body);
+    snprintf(c->service, sizeof(c->service), "%s", api_id(r));
+    json_decref(r);
+    time_t day = (time(NULL) / 86400 + 3) * 86400;
+    struct tm tm;
+    gmtime_r(&day, &tm);
+    strftime(c->day, sizeof(c->day), "%Y-%m-%d", &tm);
+    snprintf(c->ten, sizeof(c->ten), "%sT10:00:00Z", c->day);
+}
+
+static void start(sync_clinic_t *c)
+{
+    start_with(c, NULL);
+}
+
+/* Whether 10:00 that day is offered. */
+static bool ten_offered(sync_clinic_t *c)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/slots?service_id=%s&from=%s&to=%s&tz=UTC", c->service, c->day,
+             c->day);
+    json_t *r = api_expect(&c->s, 200, "GET", path, c->s.admin_key, NULL);
+    bool offered = false;
+    size_t i;
+    json_t *slot;
+    json_array_foreach(json_object_get(r, "slots"), i, slot)
+    {
+        offered |= strcmp(json_string_value(json_object_get(slot, "start")), c->ten) == 0;
+    }
+    json_decref(r);
+    return offered;
+}
+
+static void wait_offered(sync_clinic_t *c, bool offered)
+{
+    for (int i = 0; i < 300 && ten_offered(c) != offered; i++)
+        usleep(50 * 1000);
+    CHECK(ten_offered(c) == offered);
+}
+
+static json_t *connection(sync_clinic_t *c, const char *id)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/calendar-connections/%s", id);
+    return api_expect(&c->s, 200, "GET", path, c->s.admin_key, NULL);
+}
+
+static void google_event(sync_clinic_t *c, const char *op)
+{
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"calendar\":\"nowak@gmail.test\",\"events\":[{\"op\":\"%s\",\"id\":\"dentist01\","
+             "\"summary\":\"Private appointment\",\"start\":{\"dateTime\":\"%s\"},"
+             "\"end\":{\"dateTime\":\"%sT11:00:00Z\"}}]}",
+             op, c->ten, c->day);
+    json_decref(fake_call(&c->fake, "POST", "/_fake/google/events", body));
+}
+
+static void request_sync(sync_clinic_t *c, const char *id, int status)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/calendar-connections/%s/sync", id);
+    json_decref(api_expect(&c->s, status, "POST", path, c->s.admin_key, "{\"full\":false}"));
+}
+
+TEST(sync_a_google_calendar_blocks_slots_and_follows_its_changes)
+{
+    sync_clinic_t c;
+    start(&c);
+    CHECK(ten_offered(&c));
+    json_t *grant =
+        fake_call(&c.fake, "POST", "/_fake/google/grants",
+                  "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
+    char refresh[256], body[512], path[256], id[40];
+    snprintf(refresh, sizeof(refresh), "%s",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    google_event(&c, "put");
+    /* a new connection is pulled at once */
+    snprintf(body, sizeof(body),
+             "{\"provider\":\"google\",\"credentials\":{\"refresh_token\":\"%s\"}}", refresh);
+    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.resource);
+    json_t *r = api_expect(&c.s, 201, "POST", path, c.s.admin_key, body);
+    snprintf(id, sizeof(id), "%s", api_id(r));
+    json_decref(r);
+    wait_offered(&c, false);
+    r = connection(&c, id);
+    CHECK(!json_is_null(json_object_get(r, "last_sync_at")));
+    CHECK(!json_is_null(json_object_get(r, "last_full_sync_at")));
+    CHECK(json_is_null(json_object_get(r, "last_error")));
+    CHECK_EQ(json_integer_value(json_object_get(r, "busy_events")), 1);
+    json_decref(r);
+    /* the busy listing shows where it came from, and its title to admin keys */
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=%s&to=%s", c.resource, c.day, c.day);
+    r = api_expect(&c.s, 200, "GET", path, c.s.admin_key, NULL);
+    json_t *item = json_array_get(json_object_get(r, "items"), 0);
+    CHECK(strcmp(json_string_value(json_object_get(item, "source")), "external") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(item, "connection_id")), id) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(item, "summary")), "Private appointment") == 0);
+    json_decref(r);
+
+    /* the owner deletes it; a sync asked for now brings the slot back (incrementally) */
+    google_event(&c, "delete");
+    request_sync(&c, id, 202);
+    wait_offered(&c, true);
+    r = connection(&c, id);
+    CHECK_EQ(json_integer_value(json_object_get(r, "busy_events")), 0);
+    json_decref(r);
+
+    /* the owner revokes slotd's access: the connection is broken and says why */
+    snprintf(body, sizeof(body), "{\"provider\":\"google\",\"refresh_token\":\"%s\"}", refresh);
+    json_decref(fake_call(&c.fake, "POST", "/_fake/oauth/revoke", body));
+    json_decref(fake_call(&c.fake, "POST", "/_fake/oauth/expire-access-tokens", "{}"));
+    request_sync(&c, id, 202);
+    bool broken = false;
+    for (int i = 0; i < 200 && !broken; i++) {
+        r = connection(&c, id);
+        broken = strcmp(json_string_value(json_object_get(r, "status")), "broken") == 0;
+        if (broken)
+            CHECK(strstr(json_string_value(json_object_get(r, "last_error")), "invalid_grant"));
+        json_decref(r);
+        if (!broken)
+            usleep(50 * 1000);
+    }
+    CHECK(broken);
+    request_sync(&c, id, 409); /* nothing will pull it until new credentials come */
+    request_sync(&c, "00000000-0000-4000-8000-000000000001", 404);
+    snprintf(path, sizeof(path), "/v1/calendar-connections/%s/sync", id);
+    json_decref(api_expect(&c.s, 400, "POST", path, c.s.admin_key, "{\"fully\":true}"));
+
+    /* new credentials make it active; the command line's pass pulls it in full */
+    grant = fake_call(&c.fake, "POST", "/_fake/google/grants",
+                      "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":"
+                      "\"cs\"}");
+    snprintf(refresh, sizeof(refresh), "%s",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    google_event(&c, "put");
+    snprintf(body, sizeof(body), "{\"credentials\":{\"refresh_token\":\"%s\"}}", refresh);
+    snprintf(path, sizeof(path), "/v1/calendar-connections/%s", id);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.s.admin_key, body));
+    char args[2048], out[512];
+    for (int i = 0; i < 6; i++) /* the command's settings, as the service's */
+        putenv(c.env[i]);
+    snprintf(args, sizeof(args), "sync --connection %s --full --database-url '%s'", id, c.s.url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    CHECK(strstr(out, "\"pulled\":1") != NULL && strstr(out, "\"events\":1") != NULL);
+    wait_offered(&c, false);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+TEST(sync_is_for_admin_and_sync_keys_and_a_pushing_connection_is_not_pulled)
+{
+    sync_clinic_t c;
+    start(&c);
+    char agent[128], sync_key[128], path[256], id[40];
+    api_create_key(&c.s, c.s.organization_id, "agent", agent);
+    api_create_key(&c.s, c.s.organization_id, "sync", sync_key);
+    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.resource);
+    json_t *r = api_expect(&c.s, 201, "POST", path, sync_key,
+                           "{\"provider\":\"google\",\"direction\":\"push\",\"credentials\":{"
+                           "\"refresh_token\":\"r\"}}");
+    snprintf(id, sizeof(id), "%s", api_id(r));
+    json_decref(r);
+    snprintf(path, sizeof(path), "/v1/calendar-connections/%s/sync", id);
+    json_decref(api_expect(&c.s, 403, "POST", path, agent, "{}"));
+    r = api_expect(&c.s, 409, "POST", path, sync_key, "{}");
+    CHECK(strcmp(api_error_code(r), "conflict") == 0);
+    json_decref(r);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* Connects the resource to `provider` with `credentials` (JSON); the connection's id into id. */
+static void connect_calendar(sync_clinic_t *c, const char *provider, const char *credentials,
+                             char *id)
+{
+    char body[1024], path[256];
+    snprintf(body, sizeof(body), "{\"provider\":\"%s\",\"direction\":\"pull\",\"credentials\":%s}",
+             provider, credentials);
+    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c->resource);
+    json_t *r = api_expect(&c->s, 201, "POST", path, c->s.admin_key, body);
+    snprintf(id, 40, "%s", api_id(r));
+    json_decref(r);
+}
+
+/* Waits until the fake has delivered a `kind` message that slotd answered `status`. */
+static void wait_delivered(sync_clinic_t *c, const char *kind, int status)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/_fake/deliveries?kind=%s", kind);
+    bool seen = false;
+    for (int i = 0; i < 300 && !seen; i++) {
+        json_t *r = fake_call(&c->fake, "GET", path, NULL);
+        size_t k;
+        json_t *d;
+        json_array_foreach(json_object_get(r, "deliveries"), k, d)
+        {
+            seen |= json_integer_value(json_object_get(d, "status")) == status;
+        }
+        json_decref(r);
+        if (!seen)
+            usleep(50 * 1000);
+    }
+    CHECK(seen);
+}
+
+static const char *const public_url[] = {"SLOTD_PUBLIC_URL={base}", NULL};
+
+TEST(sync_google_watch_notifications_pull_at_once)
+{
+    sync_clinic_t c;
+    start_with(&c, public_url); /* an hour between periodic pulls: only a notification is quick */
+    json_t *grant =
+        fake_call(&c.fake, "POST", "/_fake/google/grants",
+                  "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
+    char credentials[512], id[40];
+    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    connect_calendar(&c, "google", credentials, id);
+    wait_delivered(&c, "google-sync", 200); /* the channel exists and slotd took its first word */
+    google_event(&c, "put");
+    wait_offered(&c, false);
+    google_event(&c, "delete");
+    wait_offered(&c, true);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+TEST(sync_microsoft_subscription_handshake_and_notifications_pull_at_once)
+{
+    sync_clinic_t c;
+    start_with(&c, public_url);
+    json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
+                              "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
+    char credentials[512], id[40], body[1024];
+    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    connect_calendar(&c, "microsoft", credentials, id);
+    wait_delivered(&c, "graph-validation", 200); /* the handshake: slotd echoed the token */
+    snprintf(body, sizeof(body),
+             "{\"user\":\"bea@outlook.test\",\"events\":[{\"id\":\"m1\",\"showAs\":\"busy\","
+             "\"start\":{\"dateTime\":\"%sT10:00:00\",\"timeZone\":\"UTC\"},\"end\":{\"dateTime\":"
+             "\"%sT11:00:00\",\"timeZone\":\"UTC\"}}]}",
+             c.day, c.day);
+    json_decref(fake_call(&c.fake, "POST", "/_fake/microsoft/events", body));
+    wait_offered(&c, false);
+    wait_delivered(&c, "graph-notification", 200);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* X-Cal-Signature-256 of `body` with `secret`. */
+static void calcom_signature(const char *secret, const char *body, char *out)
+{
+    unsigned char mac[32];
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, strlen(body), mac,
+         &n);
+    for (unsigned int i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", mac[i]);
+}
+
+TEST(sync_webhooks_refuse_what_is_not_proven_and_pull_what_is)
+{
+    sync_clinic_t c;
+    start(&c);
+    json_t *r;
+    const char *none[] = {"X-Goog-Channel-ID: nope", "X-Goog-Channel-Token: nope",
+                          "X-Goog-Resource-State: exists", NULL};
+    CHECK_EQ(api_call_headers(&c.s, "POST", "/v1/webhooks/google", NULL, none, NULL, &r), 401);
+    json_decref(r);
+    CHECK_EQ(api_call(&c.s, "POST", "/v1/webhooks/google", NULL, NULL, &r), 401);
+    json_decref(r);
+    CHECK_EQ(api_call(&c.s, "POST", "/v1/webhooks/microsoft", NULL,
+                      "{\"value\":[{\"subscriptionId\":\"nope\",\"clientState\":\"x\"}]}", &r),
+             401);
+    json_decref(r);
+    /* a Cal.com connection whose webhook signs with its secret */
+    json_t *user = fake_call(&c.fake, "POST", "/_fake/calcom/users",
+                             "{\"username\":\"dana\",\"email\":\"dana@cal.test\"}");
+    char credentials[512], id[40], path[128], signature[80], header[120];
+    snprintf(credentials, sizeof(credentials), "{\"api_key\":\"%s\",\"webhook_secret\":\"whsec\"}",
+             json_string_value(json_object_get(user, "api_key")));
+    json_decref(user);
+    connect_calendar(&c, "calcom", credentials, id);
+    const char *body = "{\"triggerEvent\":\"BOOKING_CREATED\",\"payload\":{}}";
+    snprintf(path, sizeof(path), "/v1/webhooks/calcom/%s", id);
+    calcom_signature("wrong", body, signature);
+    snprintf(header, sizeof(header), "X-Cal-Signature-256: %s", signature);
+    const char *wrong[] = {header, NULL};
+    CHECK_EQ(api_call_headers(&c.s, "POST", path, NULL, wrong, body, &r), 401);
+    json_decref(r);
+    calcom_signature("whsec", body, signature);
+    snprintf(header, sizeof(header), "X-Cal-Signature-256: %s", signature);
+    const char *right[] = {header, NULL};
+    CHECK_EQ(api_call_headers(&c.s, "POST", path, NULL, right, body, &r), 200);
+    CHECK(json_is_true(json_object_get(r, "accepted")));
+    json_decref(r);
+    /* the same signature over another body, or for another connection, proves nothing */
+    CHECK_EQ(api_call_headers(&c.s, "POST", path, NULL, right, "{}", &r), 401);
+    json_decref(r);
+    CHECK_EQ(api_call_headers(&c.s, "POST",
+                              "/v1/webhooks/calcom/00000000-0000-4000-8000-000000000001", NULL,
+                              right, body, &r),
+             401);
+    json_decref(r);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* The fake's copy of the booking's Google event: its start, or "" (none, or deleted). */
+static void pushed_start(sync_clinic_t *c, const char *event_id, char *out, size_t size)
+{
+    json_t *r = fake_call(&c->fake, "GET", "/_fake/google/events?calendar=nowak@gmail.test", NULL);
+    out[0] = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "events"), i, e)
+    {
+        const char *id = json_string_value(json_object_get(e, "id"));
+        const char *status = json_string_value(json_object_get(e, "status"));
+        const char *start =
+            json_string_value(json_object_get(json_object_get(e, "start"), "dateTime"));
+        if (id && strcmp(id, event_id) == 0 && !(status && strcmp(status, "cancelled") == 0) &&
+            start)
+            snprintf(out, size, "%s", start);
+    }
+    json_decref(r);
+}
+
+/* Waits until the booking's event starts at `start` in the fake's calendar ("": is gone). */
+static void wait_pushed(sync_clinic_t *c, const char *event_id, const char *start)
+{
+    char got[64] = "?";
+    for (int i = 0; i < 300; i++) {
+        pushed_start(c, event_id, got, sizeof(got));
+        int64_t a, b;
+        bool same = start[0] == 0 ? got[0] == 0
+                                  : got[0] && codec_parse_instant(got, &a) == 0 &&
+                                        codec_parse_instant(start, &b) == 0 && a == b;
+        if (same)
+            return;
+        usleep(50 * 1000);
+    }
+    fprintf(stderr, "event %s starts at \"%s\", expected \"%s\"\n", event_id, got, start);
+    exit(1);
+}
+
+TEST(sync_bookings_are_pushed_moved_and_deleted_and_never_come_back_as_busy_time)
+{
+    sync_clinic_t c;
+    start(&c);
+    json_t *grant =
+        fake_call(&c.fake, "POST", "/_fake/google/grants",
+                  "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
+    char body[1024], path[256], id[40], event_id[41], booking_id[40], eleven[40];
+    snprintf(body, sizeof(body),
+             "{\"provider\":\"google\",\"direction\":\"both\",\"credentials\":{\"refresh_token\":"
+             "\"%s\"}}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.resource);
+    json_t *r = api_expect(&c.s, 201, "POST", path, c.s.admin_key, body);
+    snprintf(id, sizeof(id), "%s", api_id(r));
+    json_decref(r);
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
+             "\"phone\":\"+48 601 234 567\"}}",
+             c.service, c.ten);
+    r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
+    snprintf(booking_id, sizeof(booking_id), "%s", api_id(r));
+    json_decref(r);
+    eng_id_t booking;
+    CHECK(codec_parse_uuid(booking_id, &booking) == 0);
+    sync_google_event_id(&booking, event_id);
+    wait_pushed(&c, event_id, c.ten);
+    /* a pull sees it as slotd's own: once cancelled, the time is free, not foreign busy */
+    request_sync(&c, id, 202);
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", booking_id);
+    snprintf(eleven, sizeof(eleven), "%sT11:00:00Z", c.day);
+    snprintf(body, sizeof(body), "{\"start\":\"%s\"}", eleven);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, body));
+    wait_pushed(&c, event_id, eleven);
+    wait_offered(&c, true);
+    /* a pull finds the pushed event in the calendar and knows it for slotd's own */
+    json_t *before = connection(&c, id);
+    char synced[64];
+    const char *at = json_string_value(json_object_get(before, "last_sync_at"));
+    snprintf(synced, sizeof(synced), "%s", at ? at : "");
+    json_decref(before);
+    sleep(1); /* last_sync_at has whole seconds: the next pull's is later */
+    request_sync(&c, id, 202);
+    bool pulled = false;
+    for (int i = 0; i < 200 && !pulled; i++) {
+        json_t *now = connection(&c, id);
+        at = json_string_value(json_object_get(now, "last_sync_at"));
+        pulled = at && strcmp(at, synced) != 0;
+        json_decref(now);
+        if (!pulled)
+            usleep(50 * 1000);
+    }
+    CHECK(pulled);
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM external_busy_events"), "0") == 0);
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", booking_id);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
+    wait_pushed(&c, event_id, "");
+    /* the booking shows nothing pushed twice: one event ever made */
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM outbox WHERE done_at IS NULL"), "0") ==
+          0);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* The fake Graph calendar's event of transactionId `transaction`: its start (UTC wall time), or
+ * "" when it has none or it was deleted. */
+static void graph_pushed(sync_clinic_t *c, const char *transaction, char *out, size_t size)
+{
+    json_t *r = fake_call(&c->fake, "GET", "/_fake/microsoft/events?user=bea@outlook.test", NULL);
+    out[0] = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "events"), i, e)
+    {
+        const char *t = json_string_value(json_object_get(e, "transactionId"));
+        const char *start =
+            json_string_value(json_object_get(json_object_get(e, "start"), "dateTime"));
+        if (t && strcmp(t, transaction) == 0 && !json_is_true(json_object_get(e, "deleted")) &&
+            start)
+            snprintf(out, size, "%s", start);
+    }
+    json_decref(r);
+}
+
+TEST(sync_bookings_are_pushed_to_microsoft_and_deleted_once_cancelled)
+{
+    sync_clinic_t c;
+    start(&c);
+    json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
+                              "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
+    char body[1024], path[256], booking_id[48], transaction[64], got[64] = "";
+    snprintf(body, sizeof(body),
+             "{\"provider\":\"microsoft\",\"direction\":\"push\",\"credentials\":{"
+             "\"refresh_token\":\"%s\"}}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.resource);
+    json_decref(api_expect(&c.s, 201, "POST", path, c.s.admin_key, body));
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
+             "\"phone\":\"+48 601 234 567\"}}",
+             c.service, c.ten);
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
+    snprintf(booking_id, sizeof(booking_id), "%s", api_id(r));
+    json_decref(r);
+    snprintf(transaction, sizeof(transaction), "slotd-%s", booking_id);
+    for (int i = 0; i < 300 && got[0] == 0; i++) {
+        graph_pushed(&c, transaction, got, sizeof(got));
+        if (got[0] == 0)
+            usleep(50 * 1000);
+    }
+    CHECK(strncmp(got, c.ten, 19) == 0); /* "YYYY-MM-DDT10:00:00", in UTC */
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", booking_id);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
+    for (int i = 0; i < 300 && got[0] != 0; i++) {
+        graph_pushed(&c, transaction, got, sizeof(got));
+        if (got[0] != 0)
+            usleep(50 * 1000);
+    }
+    CHECK(got[0] == 0);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
