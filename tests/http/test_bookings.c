@@ -463,6 +463,7 @@ TEST(bookings_the_created_answer_is_the_booking_as_get_answers_it)
         {"2026-03-30T08:00:00-04:00", "America/New_York", ",\"source\":\"dashboard\""},
         {"2026-03-30T18:00:00+05:30", "Asia/Kolkata", ",\"status\":\"pending\""},
         {"2026-03-31T09:00:00+02:00", "Etc/UTC", NULL},
+        {"2026-03-31T11:00:00+02:00", "CET", NULL}, /* a zone named like an abbreviation */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char extra[256] = "";

@@ -33,16 +33,22 @@ BEGIN
               ORDER BY step, resource) locks;
 END $$;
 
--- An instant (`seconds` since the epoch) as the API writes it: RFC 3339 in the zone, to
--- the second, with the zone's offset in hours and minutes, "Z" in UTC itself
--- (as codec_write_instant writes it).
+-- An instant (`seconds` since the epoch) as the API writes it: RFC 3339 in the
+-- zone, to the second, with the zone's offset in hours and minutes, "Z" in UTC
+-- itself (as codec_write_instant writes it). The zone is read as the service
+-- reads it, from its zoneinfo file, by making it the function's own TimeZone
+-- (the SET clause restores the caller's on return): AT TIME ZONE would take a
+-- name that is also an abbreviation (CET, EET, MET, WET) as a fixed offset,
+-- one hour off in summer.
 CREATE FUNCTION slotd_instant(seconds bigint, zone text) RETURNS text
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET TimeZone FROM CURRENT AS $$
 DECLARE
-    wall timestamp := to_timestamp(seconds) AT TIME ZONE zone;
-    off integer := extract(epoch FROM wall - to_timestamp(seconds) AT TIME ZONE 'UTC')::integer;
+    at timestamptz := to_timestamp(seconds);
+    off integer;
 BEGIN
-    RETURN to_char(wall, 'YYYY-MM-DD"T"HH24:MI:SS')
+    PERFORM set_config('TimeZone', zone, true);
+    off := extract(timezone FROM at)::integer;
+    RETURN to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS')
            || CASE WHEN off = 0 AND zone = 'UTC' THEN 'Z'
                    ELSE CASE WHEN off < 0 THEN '-' ELSE '+' END
                         || lpad((abs(off) / 3600)::text, 2, '0') || ':'
