@@ -67,9 +67,13 @@ SELECT organization_id, md5(resource_id::text || '/' || i)::uuid,
        starts_at, starts_at + interval '45 minutes'
   FROM busy WHERE i % 5 = 0;
 
-INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied)
+-- with the booking's own times and creation, as the service writes them (the trigger
+-- that fills them for other writers is off here)
+INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied, starts_at, ends_at,
+                       booking_created_at)
 SELECT organization_id, resource_id, md5(resource_id::text || '/' || i)::uuid,
-       tstzrange(starts_at, starts_at + interval '55 minutes')
+       tstzrange(starts_at, starts_at + interval '55 minutes'), starts_at,
+       starts_at + interval '45 minutes', now()
   FROM busy WHERE i % 5 = 0;
 
 COMMIT;

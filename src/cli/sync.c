@@ -3,12 +3,14 @@
  * live pulling connection (or those of --org, or --connection), due or not,
  * each a full listing with --full, writes what each found exactly as the
  * service does, prints {"pulled","failed","events"} and exits 0 when none
- * failed (1 otherwise, 2 on a usage error).
+ * failed (1 otherwise, 2 on a usage error). On a terminal a progress bar
+ * comes before the summary; otherwise the summary alone.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "cli/commands.h"
@@ -53,6 +55,18 @@ static void on_runner_closed(void *arg)
 {
     pass_t *p = arg;
     io_http_close(p->http, on_http_closed, p);
+}
+
+/* A bar on a terminal: "[#####.....] 5/10". */
+static void progress(int done, int total, void *arg)
+{
+    (void)arg;
+    int width = 30, filled = total > 0 ? done * width / total : width;
+    fprintf(stdout, "\r[");
+    for (int i = 0; i < width; i++)
+        fputc(i < filled ? '#' : '.', stdout);
+    fprintf(stdout, "] %d/%d", done, total);
+    fflush(stdout);
 }
 
 static void on_pass(const sync_summary_t *summary, void *arg)
@@ -134,11 +148,16 @@ int cli_sync(int argc, char **argv)
         sync_runner_options_t sync_options = {
             .loop = &loop, .pool = pass.pool, .http = pass.http, .key = &config.secret_key};
         cli_sync_settings(&config, &sync_options.settings);
+        bool terminal = isatty(STDOUT_FILENO);
+        if (terminal)
+            sync_options.progress = progress; /* nothing but the summary when not a terminal */
         pass.runner =
             sync_runner_run_once(&sync_options, has_org ? &org : NULL,
                                  has_connection ? &connection : NULL, full, on_pass, &pass);
         uv_run(&loop, UV_RUN_DEFAULT);
         uv_loop_close(&loop);
+        if (terminal && pass.summary.pulled + pass.summary.failed > 0)
+            fputc('\n', stdout);
         if (pass.finished && pass.summary.failed >= 0) {
             printf("{\"pulled\":%d,\"failed\":%d,\"events\":%ld}\n", pass.summary.pulled,
                    pass.summary.failed, pass.summary.events);

@@ -156,7 +156,7 @@ domain_booking_op_t *domain_holds_create(const domain_context_t *context,
                                          domain_refusal_t *refusal, domain_error_t *error);
 
 /**
- * The rule for keyed requests: a refusal that decided on the state of things (404, 409
+ * The rule for keyed requests: a refusal that decided on the state of things (409
  * slot_unavailable or conflict) is kept under the key with its exact answer, so that a retry
  * with the same key replays it, as it would a booking. input: idempotency_key, request_hash.
  */

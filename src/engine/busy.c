@@ -292,10 +292,22 @@ static bool query_at(query_t *q, uint32_t i)
     return query_at(q, n->right);
 }
 
+/* A tree of at most this many nodes is prefetched whole before a query walks it. */
+#define PREFETCH_NODES_MAX 128
+
 size_t eng_busy_tree_query(const eng_busy_tree_t *tree, int64_t from, int64_t to,
                            eng_busy_hit_t **hits, size_t *count, size_t *capacity)
 {
     size_t before = *count;
+    if (from < to && tree->used <= PREFETCH_NODES_MAX) {
+        /* A small tree is mostly read by any query of a week or more. When it is not in
+         * the caches (one resource of one of many organizations, asked for at random),
+         * the walk would wait for each node it reaches in turn; asked for all at once,
+         * its lines arrive together. Changes no answer. */
+        const char *bytes = (const char *)tree->nodes;
+        for (size_t b = 0; b < tree->used * sizeof(eng_busy_node_t); b += 64)
+            __builtin_prefetch(bytes + b);
+    }
     if (from < to) {
         query_t q = {tree, from, to, hits, count, capacity};
         query_at(&q, tree->root);

@@ -204,8 +204,12 @@ static void write_metrics(http_server_t *s, FILE *out)
                 "# HELP slotd_loop_max_turn_cpu_seconds The most CPU time one loop turn took "
                 "since start.\n"
                 "# TYPE slotd_loop_max_turn_cpu_seconds gauge\n"
-                "slotd_loop_max_turn_cpu_seconds %.6f\n",
+                "slotd_loop_max_turn_cpu_seconds %.6f\n"
+                "# HELP slotd_loop_max_pause_cpu_seconds The CPU time the loop spent in the turn "
+                "of its longest pause.\n"
+                "# TYPE slotd_loop_max_pause_cpu_seconds gauge\n"
+                "slotd_loop_max_pause_cpu_seconds %.6f\n",
                 st.skipped_rows, st.load_failures, (double)st.loop_max_pause_us / 1e6,
-                (double)st.loop_max_turn_cpu_us / 1e6);
+                (double)st.loop_max_turn_cpu_us / 1e6, (double)st.loop_max_pause_cpu_us / 1e6);
     }
 }

@@ -15,9 +15,10 @@
  * go to the domain; a replay answers the first answer's status and exact
  * bytes. A booking that was written is kept under its key in its own
  * transaction, and answered with the text kept (rendered by the booking's
- * statement in the same form as booking_json renders it); a refusal that decided on the state of
- * things (404, 409) is kept right after, before it is answered, so its retry replays it too. A 400,
- * 422 or 5xx is never kept: nothing was decided, and a retry is judged afresh.
+ * statement in the same form as booking_json renders it); a refusal that
+ * decided on the state of things (409) is kept right after, before it is
+ * answered, so its retry replays it too. A 400, 404, 422 or 5xx is never kept:
+ * a retry is judged afresh.
  *
  * Instants are rendered in the request's `tz` (the body's, for a booking or
  * hold; the query's, for reads), else in the organization's zone. Writes are
@@ -430,15 +431,16 @@ static bool remember_sent(const void *arg)
 }
 
 /* Answers a refusal of the booking transaction; with an Idempotency-Key, a refusal that
- * decided on the state of things (404, 409) is kept under the key first, so that a retry
- * replays this very answer. Should keeping it fail, the refusal is answered all the same:
+ * decided on the state of things (409) is kept under the key first, so that a retry replays
+ * this very answer. A 404 is not kept: this instance's index may not show an object another
+ * instance has just made. Should keeping it fail, the refusal is answered all the same:
  * the retry is then judged afresh. */
 static void respond_keyed_refusal(http_ctx_t *ctx, const domain_refusal_t *refusal)
 {
     booking_state_t *state = ctx->state;
     int status;
     json_t *body = refusal_body(ctx, refusal, &status);
-    if (state->input.idempotency_key == NULL || (status != 404 && status != 409)) {
+    if (state->input.idempotency_key == NULL || status != 409) {
         http_respond(ctx, status, body);
         return;
     }

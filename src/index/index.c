@@ -730,7 +730,8 @@ static uint64_t thread_cpu_ns(void)
  * time since the previous turn less the time the loop spent waiting (libuv's idle-time
  * metric; the service turns it on) is the time callbacks held the loop. Nothing wakes an
  * idle loop for it. The thread's CPU time over the same turn tells work on the loop from
- * the process waiting for a core while it was runnable, which counts in the pause too. */
+ * the process waiting for a core while it was runnable, which counts in the pause too; the
+ * longest pause keeps its own turn's CPU time beside it, so the two can be read together. */
 static void on_lag_prepare(uv_prepare_t *prepare)
 {
     store_index_t *ix = prepare->data;
@@ -740,8 +741,10 @@ static void on_lag_prepare(uv_prepare_t *prepare)
         uint64_t elapsed = now - ix->lag_last_ns;
         uint64_t busy_us = (elapsed > waited ? elapsed - waited : 0) / 1000;
         uint64_t cpu_us = (cpu > ix->lag_last_cpu_ns ? cpu - ix->lag_last_cpu_ns : 0) / 1000;
-        if (busy_us > ix->stats.loop_max_pause_us)
+        if (busy_us > ix->stats.loop_max_pause_us) {
             ix->stats.loop_max_pause_us = busy_us;
+            ix->stats.loop_max_pause_cpu_us = cpu_us;
+        }
         if (cpu_us > ix->stats.loop_max_turn_cpu_us)
             ix->stats.loop_max_turn_cpu_us = cpu_us;
     }
@@ -754,6 +757,7 @@ void store_index_reset_pause(store_index_t *ix)
 {
     ix->stats.loop_max_pause_us = 0;
     ix->stats.loop_max_turn_cpu_us = 0;
+    ix->stats.loop_max_pause_cpu_us = 0;
     ix->lag_last_ns = 0;
 }
 

@@ -111,6 +111,9 @@ typedef struct {
     /** The most CPU time the loop's thread spent in one turn: a pause longer than this
      *  was the process waiting for a core, not work on the loop. */
     uint64_t loop_max_turn_cpu_us;
+    /** The CPU time of the turn of the longest pause: the rest of that pause was the
+     *  process runnable and waiting for a core (or off the CPU in a system call). */
+    uint64_t loop_max_pause_cpu_us;
     uint64_t apply_turns; /**< loop turns that applied load rows or freed replaced data */
 } store_index_stats_t;
 void store_index_stats(const store_index_t *index, store_index_stats_t *stats);

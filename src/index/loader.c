@@ -370,8 +370,8 @@ static uint64_t key_of_id(const eng_id_t *id, bool has_id)
     return key;
 }
 
-/* One occupancy entry: padded start and end, start, end, created_at or expires_at, whether
- * a booking, id. */
+/* One occupancy entry: padded start and end, start, end, the booking's creation or the hold's
+ * expiry, whether a booking, id. */
 static void load_one_busy(index_org_t *org, eng_resource_t *r, idx_array_t *c, idx_tally_t *tally)
 {
     int64_t lower, upper, start, end, stamp;
@@ -433,7 +433,7 @@ static void load_one_block(index_org_t *org, eng_resource_t *r, idx_array_t *b,
 
 /* resources: organization_id, id, location_id, zone, working_hours, active, deleted,
  * overrides, recurring blocks, then busy time as arrays (padded start, padded end, start,
- * end, created_at or expires_at, booking, id), one-off blocks as arrays (start, end, id) and
+ * end, creation or expiry, booking, id), one-off blocks as arrays (start, end, id) and
  * busy events of external calendars as arrays (start, end, id) */
 bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
                         idx_resource_load_t *load, idx_tally_t *tally)

@@ -392,6 +392,11 @@ const char *io_http_response_header(const io_http_response_t *response, const ch
     return NULL;
 }
 
+uv_loop_t *io_http_loop(const io_http_t *http)
+{
+    return http->loop;
+}
+
 size_t io_http_active(const io_http_t *http)
 {
     return http->active;

@@ -87,6 +87,9 @@ void io_http_cancel(io_http_request_t *request);
 /** A header of the answer by name (case-insensitive; the first of several), or NULL. */
 const char *io_http_response_header(const io_http_response_t *response, const char *name);
 
+/** The loop the client runs on. */
+uv_loop_t *io_http_loop(const io_http_t *http);
+
 /** Requests started and not finished. */
 size_t io_http_active(const io_http_t *http);
 

@@ -231,9 +231,9 @@ store_operation_t *store_bookings_history(store_pool_t *pool, const eng_id_t *or
 typedef void (*store_remember_cb)(void *arg, int error);
 
 /**
- * Keeps a refusal of a keyed booking request (`status` 404 or 409 and its exact `response`)
- * under the key, so that a retry replays it: one statement of its own, since the refused
- * transaction rolled back. A request with the key running now, or an answer already kept,
+ * Keeps a refusal of a keyed booking request (`status` 409 and its exact `response`) under
+ * the key, so that a retry replays it: one statement of its own, since the refused
+ * transaction wrote nothing. A request with the key running now, or an answer already kept,
  * wins.
  */
 store_booking_op_t *store_bookings_remember(store_pool_t *pool, const eng_id_t *organization,

@@ -144,6 +144,7 @@ static void finish_body(store_tx_t *tx, void *arg)
 {
     finish_t *f = arg;
     const char *ids[2] = {f->organization, f->id};
+    store_tx_query(tx, "sync_lock", 2, ids, NULL, NULL);
     if (f->full)
         store_tx_query(tx, "sync_events_clear", 2, ids, NULL, NULL);
     if (f->upserts) {

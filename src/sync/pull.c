@@ -37,6 +37,8 @@ struct sync_pull {
     size_t count, capacity, skipped;
     int pages, requests;
     bool starting, start_failed; /* inside sync_pull_start: a refusal is its NULL, no callback */
+    uv_loop_t *loop;
+    uint64_t started_ms;
 };
 
 static bool oauth(const sync_pull_t *p)
@@ -283,20 +285,22 @@ static char *page_url(sync_pull_t *p)
         char *page = sync_url_escape(p->page ? p->page : "");
         n = strlen(in->api_url) + strlen(calendar) + strlen(state) + strlen(page) + 160;
         url = slotd_malloc(n);
-        snprintf(url, n, "%s/calendars/%s/events?singleEvents=true&maxResults=%s%s%s%s%s",
+        snprintf(url, n, "%s/calendars/%s/events?singleEvents=true&maxResults=%s%s%s%s%s%s%s",
                  in->api_url, calendar, GOOGLE_PAGE_SIZE,
                  p->full ? "&timeMin=" : "&syncToken=", p->full ? from : state,
-                 p->page ? "&pageToken=" : "", page);
+                 p->full ? "&timeMax=" : "", p->full ? to : "", p->page ? "&pageToken=" : "", page);
         free(calendar);
         free(state);
         free(page);
         return url;
     }
     if (in->provider == SYNC_MICROSOFT) {
-        if (p->page)
-            return slotd_strdup(p->page);
-        if (!p->full)
-            return slotd_strdup(in->sync_state);
+        /* Graph's links are followed only to the configured Graph: the token goes with them */
+        const char *link = p->page ? p->page : !p->full ? in->sync_state : NULL;
+        if (link && strncmp(link, in->api_url, strlen(in->api_url)) == 0)
+            return slotd_strdup(link);
+        if (link)
+            return NULL;
         char *calendar = in->calendar_id ? sync_url_escape(in->calendar_id) : NULL;
         n = strlen(in->api_url) + (calendar ? strlen(calendar) : 0) + 160;
         url = slotd_malloc(n);
@@ -331,6 +335,17 @@ static void list_page(sync_pull_t *p)
         headers[count++] = "cal-api-version: " CALCOM_API_VERSION;
     }
     char *url = page_url(p);
+    if (url == NULL) {
+        free(authorization);
+        finish(p, SYNC_E_PROVIDER, 0, "a link to another host than %s", p->in.api_url);
+        return;
+    }
+    if (uv_now(p->loop) - p->started_ms > SYNC_PULL_MAX_MS) {
+        free(url);
+        free(authorization);
+        finish(p, SYNC_E_LIMIT, 0, "a pull may take %s at most", "8 minutes");
+        return;
+    }
     send_request(p, "GET", url, headers, count, NULL, on_page);
     free(url);
     free(authorization);
@@ -444,6 +459,8 @@ sync_pull_t *sync_pull_start(io_http_t *http, const sync_pull_input_t *input,
         pull_free(p);
         return NULL;
     }
+    p->loop = io_http_loop(http);
+    p->started_ms = uv_now(p->loop);
     p->starting = true;
     if (need_token)
         refresh(p);

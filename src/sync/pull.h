@@ -34,6 +34,8 @@
 
 #define SYNC_PULL_MAX_PAGES 1000
 #define SYNC_PULL_MAX_EVENTS 200000
+/** The longest a pull may take (its claim is held longer: no other process takes it meanwhile). */
+#define SYNC_PULL_MAX_MS (8 * 60 * 1000)
 
 typedef enum {
     SYNC_OK = 0,

@@ -75,6 +75,7 @@ struct sync_runner {
     void (*once_done)(const sync_summary_t *, void *);
     void *once_arg;
     job_t *waiting; /* a pass's claims not started yet */
+    int claimed;    /* a pass's connections */
     sync_summary_t summary;
     bool closing;
     void (*on_closed)(void *);
@@ -150,6 +151,9 @@ static void job_over(sync_runner_t *r, job_t *j, bool ok, long events)
         maybe_closed(r);
         return;
     }
+    if (r->once && r->options.progress)
+        r->options.progress(r->summary.pulled + r->summary.failed, r->claimed,
+                            r->options.progress_arg);
     start_jobs(r);
     if (r->once && r->in_flight == 0 && r->waiting == NULL && r->claimed_once && r->once_done) {
         void (*done)(const sync_summary_t *, void *) = r->once_done;
@@ -280,8 +284,14 @@ static void write_result(job_t *j, const sync_pull_result_t *res)
     sync_runner_t *r = j->runner;
     json_t *upserts = json_array(), *deletes = json_array();
     long busy = 0;
+    /* an event may come more than once in one pull: its last appearance wins */
+    json_t *last = json_object();
+    for (size_t i = 0; i < res->count; i++)
+        json_object_set_new(last, res->events[i].id, json_integer((json_int_t)i));
     for (size_t i = 0; i < res->count; i++) {
         const sync_event_t *e = &res->events[i];
+        if (json_integer_value(json_object_get(last, e->id)) != (json_int_t)i)
+            continue;
         if (e->busy && !e->removed && !e->ours) {
             json_array_append_new(upserts,
                                   json_pack("{s:s, s:I, s:I, s:b, s:s?}", "id", e->id, "start",
@@ -292,6 +302,7 @@ static void write_result(job_t *j, const sync_pull_result_t *res)
             json_array_append_new(deletes, json_string(e->id));
         }
     }
+    json_decref(last);
     char *upserts_text = json_array_size(upserts) ? json_dumps(upserts, JSON_COMPACT) : NULL;
     char *deletes_text = json_array_size(deletes) ? json_dumps(deletes, JSON_COMPACT) : NULL;
     json_decref(upserts);
@@ -361,8 +372,9 @@ static void start_job(sync_runner_t *r, job_t *j)
     j->next = r->jobs;
     r->jobs = j;
     if (j->credentials == NULL) {
-        refuse_job(j, SYNC_E_AUTH,
-                   "the stored credentials do not open with this secret_key; send them again");
+        /* not broken: an instance with another secret_key must not break every connection */
+        refuse_job(j, SYNC_E_PROVIDER,
+                   "the stored credentials do not open with this process's secret_key");
         return;
     }
     json_t *c = json_loadb(j->credentials, j->credentials_length, 0, NULL);
@@ -451,6 +463,7 @@ static void on_claimed(int error, const store_sync_claim_t *claims, size_t count
     }
     for (size_t i = 0; !error && i < count; i++) {
         job_t *j = job_of(r, &claims[i]);
+        r->claimed++;
         if (r->once) {
             j->next = r->waiting;
             r->waiting = j;

@@ -52,6 +52,9 @@ typedef struct {
     const codec_secret_key_t *key;
     sync_settings_t settings; /* strings must outlive the runner */
     int concurrency;          /**< pulls at once; 0: 4 */
+    /** A pass's progress after each connection (done of total), or NULL. */
+    void (*progress)(int done, int total, void *arg);
+    void *progress_arg;
     /** The clock: NULL for the real one (tests freeze it). */
     int64_t (*now)(void *arg);
     void *now_arg;

@@ -8,6 +8,7 @@
  * line. The real clock: the fake's events lie a few days ahead.
  */
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -541,6 +542,153 @@ TEST(sync_bookings_are_pushed_to_microsoft_and_deleted_once_cancelled)
             usleep(50 * 1000);
     }
     CHECK(got[0] == 0);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* The busy_events count of connection `id` once a pull after `after` (its last_sync_at, NULL:
+ * any) has been written; -1 when none is within about 10 s. *at gets that pull's time. */
+static long busy_events_after_pull(sync_clinic_t *c, const char *id, const char *after,
+                                   char *at_out, size_t size)
+{
+    for (int i = 0; i < 200; i++) {
+        json_t *r = connection(c, id);
+        const char *at = json_string_value(json_object_get(r, "last_sync_at"));
+        bool pulled = at && (after == NULL || strcmp(at, after) != 0);
+        long n = json_integer_value(json_object_get(r, "busy_events"));
+        if (pulled && at_out)
+            snprintf(at_out, size, "%s", at);
+        json_decref(r);
+        if (pulled)
+            return n;
+        usleep(50 * 1000);
+    }
+    return -1;
+}
+
+/* Makes the fake answer the next Graph delta request with `body` (a JSON object's text). */
+static void graph_answers(sync_clinic_t *c, const char *body)
+{
+    json_t *text = json_string(body);
+    char *quoted = json_dumps(text, JSON_ENCODE_ANY);
+    char rule[8192];
+    snprintf(rule, sizeof(rule),
+             "{\"provider\":\"microsoft\",\"path_regex\":\"calendarView/delta\",\"status\":200,"
+             "\"raw_body\":%s}",
+             quoted);
+    free(quoted);
+    json_decref(text);
+    json_decref(fake_call(&c->fake, "POST", "/_fake/fail", rule));
+}
+
+TEST(sync_the_last_appearance_of_an_event_in_one_pull_wins)
+{
+    sync_clinic_t c;
+    start(&c);
+    json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
+                              "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
+    char credentials[512], id[40], body[4096], last[64];
+    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    /* a full round: busy at 10:00, then removed */
+    snprintf(body, sizeof(body),
+             "{\"value\":[{\"id\":\"dup1\",\"showAs\":\"busy\",\"subject\":\"x\","
+             "\"start\":{\"dateTime\":\"%sT10:00:00\",\"timeZone\":\"UTC\"},"
+             "\"end\":{\"dateTime\":\"%sT11:00:00\",\"timeZone\":\"UTC\"}},"
+             "{\"id\":\"dup1\",\"@removed\":{\"reason\":\"deleted\"}}],"
+             "\"@odata.deltaLink\":\"%s/me/calendarView/delta?$deltatoken=review1\"}",
+             c.day, c.day, c.fake.microsoft_graph_url);
+    graph_answers(&c, body);
+    connect_calendar(&c, "microsoft", credentials, id);
+    CHECK_EQ(busy_events_after_pull(&c, id, NULL, last, sizeof(last)), 0);
+    /* an incremental round: removed, then busy again */
+    snprintf(body, sizeof(body),
+             "{\"value\":[{\"id\":\"dup2\",\"@removed\":{\"reason\":\"deleted\"}},"
+             "{\"id\":\"dup2\",\"showAs\":\"busy\",\"subject\":\"y\","
+             "\"start\":{\"dateTime\":\"%sT10:00:00\",\"timeZone\":\"UTC\"},"
+             "\"end\":{\"dateTime\":\"%sT11:00:00\",\"timeZone\":\"UTC\"}}],"
+             "\"@odata.deltaLink\":\"%s/me/calendarView/delta?$deltatoken=review2\"}",
+             c.day, c.day, c.fake.microsoft_graph_url);
+    graph_answers(&c, body);
+    sleep(1); /* last_sync_at has whole seconds */
+    request_sync(&c, id, 202);
+    CHECK_EQ(busy_events_after_pull(&c, id, last, NULL, 0), 1);
+    wait_offered(&c, false);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+TEST(sync_a_pull_asked_for_while_one_runs_still_happens)
+{
+    sync_clinic_t c;
+    start(&c);
+    json_t *grant =
+        fake_call(&c.fake, "POST", "/_fake/google/grants",
+                  "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
+    char credentials[512], id[40], last[64], second[64];
+    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    connect_calendar(&c, "google", credentials, id);
+    CHECK(busy_events_after_pull(&c, id, NULL, last, sizeof(last)) >= 0);
+    /* the next listing takes three seconds; a pull is asked for while it runs */
+    json_decref(fake_call(&c.fake, "POST", "/_fake/fail",
+                          "{\"provider\":\"google\",\"path\":\"/google/calendar/v3\","
+                          "\"delay_ms\":3000}"));
+    sleep(1);
+    request_sync(&c, id, 202);
+    sleep(1);
+    request_sync(&c, id, 202);
+    CHECK(busy_events_after_pull(&c, id, last, second, sizeof(second)) >= 0);
+    /* the asked-for pull comes right after (the interval is an hour) */
+    sleep(1);
+    CHECK(busy_events_after_pull(&c, id, second, NULL, 0) >= 0);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+TEST(sync_a_deleted_connection_leaves_no_busy_time_behind_even_mid_pull)
+{
+    sync_clinic_t c;
+    start(&c);
+    json_t *grant =
+        fake_call(&c.fake, "POST", "/_fake/google/grants",
+                  "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
+    char credentials[512], id[40], path[128];
+    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    google_event(&c, "put");
+    connect_calendar(&c, "google", credentials, id);
+    wait_offered(&c, false);
+    /* a session holds the connection's row as a pull's write does; the deletion waits, and
+     * still removes events written meanwhile */
+    PGconn *writer = PQconnectdb(c.s.url);
+    test_db_exec(writer, "BEGIN");
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT 1 FROM calendar_connections WHERE id = '%s' FOR UPDATE", id);
+    test_db_exec(writer, sql);
+    pid_t deleter = fork();
+    if (deleter == 0) {
+        snprintf(path, sizeof(path), "/v1/calendar-connections/%s", id);
+        int status = api_call(&c.s, "DELETE", path, c.s.admin_key, NULL, NULL);
+        _exit(status == 204 ? 0 : 1);
+    }
+    usleep(300 * 1000);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO external_busy_events (organization_id, connection_id, resource_id, "
+             "external_id, starts_at, ends_at) SELECT organization_id, id, resource_id, 'late1', "
+             "'%sT12:00:00Z', '%sT13:00:00Z' FROM calendar_connections WHERE id = '%s'",
+             c.day, c.day, id);
+    test_db_exec(writer, sql);
+    test_db_exec(writer, "COMMIT");
+    PQfinish(writer);
+    int status = 0;
+    waitpid(deleter, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM external_busy_events"), "0") == 0);
+    wait_offered(&c, true);
     api_stop(&c.s);
     fake_stop(&c.fake);
 }

@@ -211,5 +211,9 @@ TEST(index_load_with_the_default_budget_splits_a_huge_resource)
      * counts waiting for a core), give or take the CPU time of polling */
     CHECK(st.loop_max_turn_cpu_us > 0);
     CHECK(st.loop_max_turn_cpu_us <= st.loop_max_pause_us + 1000);
+    /* and the CPU time of the longest pause's own turn: at most the most any turn took */
+    CHECK(st.loop_max_pause_cpu_us > 0);
+    CHECK(st.loop_max_pause_cpu_us <= st.loop_max_turn_cpu_us);
+    CHECK(st.loop_max_pause_cpu_us <= st.loop_max_pause_us + 1000);
     teardown(&f);
 }

@@ -186,3 +186,82 @@ TEST(schema_announces_changes_that_affect_availability)
     CHECK_EQ(seen_booking, 0); /* occupancy carries what matters */
     test_db_drop(conn);
 }
+
+/* The times the occupancy rows matching `where` carry: "start|end|created as its booking"
+ * in UTC (static buffer). */
+static const char *occupancy_times(PGconn *conn, const char *where)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT concat_ws('|', to_char(starts_at AT TIME ZONE 'UTC', 'HH24:MI'), "
+             "to_char(ends_at AT TIME ZONE 'UTC', 'HH24:MI'), "
+             "booking_created_at = (SELECT created_at FROM bookings b "
+             "WHERE b.organization_id = c.organization_id AND b.id = c.booking_id)) "
+             "FROM occupancy c WHERE %s",
+             where);
+    return test_db_value(conn, sql);
+}
+
+/* A hold of 12:00-12:30 UTC on resource b2 and its occupancy padded to 12:45, written in one
+ * statement as another program might, without the hold's own times on the occupancy. */
+static void hold_with_occupancy(PGconn *conn)
+{
+    test_db_exec(conn,
+                 "WITH h AS (INSERT INTO holds (organization_id, id, service_id, starts_at, "
+                 "ends_at, expires_at) VALUES ('00000000-0000-0000-0000-0000000000a1', "
+                 "'00000000-0000-0000-0000-0000000000f1', '00000000-0000-0000-0000-0000000000c1', "
+                 "'2026-01-05 12:00Z', '2026-01-05 12:30Z', '2026-01-05 08:00Z') "
+                 "RETURNING organization_id, id, expires_at) "
+                 "INSERT INTO occupancy (organization_id, resource_id, hold_id, occupied, "
+                 "expires_at) SELECT organization_id, '00000000-0000-0000-0000-0000000000b2', id, "
+                 "tstzrange('2026-01-05 12:00Z', '2026-01-05 12:45Z'), expires_at FROM h");
+}
+
+/* Another program writes occupancy as the schema before 0008 had it, without its booking's or
+ * hold's own times: the database fills them in, in separate statements and in one. */
+TEST(schema_occupancy_written_without_its_times_takes_them_from_its_booking_or_hold)
+{
+    PGconn *conn = migrated();
+    seed(conn);
+    occupy(conn, "b1", "2026-01-05 09:50Z", "2026-01-05 10:40Z", true, NULL);
+    CHECK(strcmp(occupancy_times(conn, "booking_id IS NOT NULL"), "10:00|10:30|t") == 0);
+    hold_with_occupancy(conn);
+    CHECK(strcmp(occupancy_times(conn, "hold_id IS NOT NULL"), "12:00|12:30") == 0);
+    /* given times are kept as given */
+    test_db_exec(conn, "INSERT INTO occupancy (organization_id, resource_id, booking_id, "
+                       "occupied, starts_at, ends_at) VALUES "
+                       "('00000000-0000-0000-0000-0000000000a1', "
+                       "'00000000-0000-0000-0000-0000000000b2', "
+                       "'00000000-0000-0000-0000-0000000000e1', "
+                       "tstzrange('2026-01-05 14:00Z', '2026-01-05 15:00Z'), "
+                       "'2026-01-05 14:10Z', '2026-01-05 14:50Z')");
+    CHECK(strcmp(occupancy_times(conn, "lower(occupied) = '2026-01-05 14:00Z'"), "14:10|14:50") ==
+          0);
+    test_db_drop(conn);
+}
+
+/* A database migrated before 0008: its occupancy rows get their bookings' and holds' times. */
+TEST(migrate_fills_the_times_of_occupancy_written_before)
+{
+    PGconn *conn = test_db_create(NULL);
+    test_db_exec(conn, "CREATE TABLE slotd_migrations (version integer PRIMARY KEY, "
+                       "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+    size_t before = 0;
+    for (; before < store_migration_count && store_migrations[before].version < 8; before++) {
+        test_db_exec(conn, store_migrations[before].sql);
+        char sql[256];
+        snprintf(sql, sizeof(sql), "INSERT INTO slotd_migrations (version, name) VALUES (%d, '%s')",
+                 store_migrations[before].version, store_migrations[before].name);
+        test_db_exec(conn, sql);
+    }
+    seed(conn);
+    occupy(conn, "b1", "2026-01-05 09:50Z", "2026-01-05 10:40Z", true, NULL);
+    occupy(conn, "b2", "2026-01-05 09:50Z", "2026-01-05 10:40Z", false, NULL);
+    hold_with_occupancy(conn);
+    char error[1024] = "";
+    CHECK_EQ(store_migrate(conn, error, sizeof(error)), (int)(store_migration_count - before));
+    CHECK(strcmp(occupancy_times(conn, "active AND booking_id IS NOT NULL"), "10:00|10:30|t") == 0);
+    CHECK(strcmp(occupancy_times(conn, "NOT active"), "10:00|10:30|t") == 0);
+    CHECK(strcmp(occupancy_times(conn, "hold_id IS NOT NULL"), "12:00|12:30") == 0);
+    test_db_drop(conn);
+}

@@ -111,8 +111,9 @@ END $$;
 --      expired holds' occupancy in the way deleted;
 --   6. the customer found (by normalized phone, else by email) and updated,
 --      or created; the booking; one occupancy row per resource over
---      [start − pad_before, end + pad_after) (an overlap is SQLSTATE 23P01:
---      the exclusion constraint decides); the audit row;
+--      [start − pad_before, end + pad_after), carrying the booking's own time
+--      and creation as the index loads them (migration 0008; an overlap is
+--      SQLSTATE 23P01: the exclusion constraint decides); the audit row;
 --   7. the answer (slotd_booking_answer, in `zone`), kept under the key.
 -- Returns the outcome ('created' with status 201, the answer, the booking's
 -- id and its resources, comma-separated in id order), or one of the above.
@@ -225,11 +226,13 @@ BEGIN
         SELECT org, service, cust.id, to_timestamp(start_at), to_timestamp(finish), b_status,
                b_notes, coalesce(b_source, 'api'), b_external_ref
           FROM cust
-        RETURNING id),
+        RETURNING id, starts_at, ends_at, created_at),
     o AS (
-        INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied)
+        INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied, starts_at,
+                               ends_at, booking_created_at)
         SELECT org, r, b.id, tstzrange(to_timestamp(start_at - pad_before),
-                                       to_timestamp(finish + pad_after))
+                                       to_timestamp(finish + pad_after)),
+               b.starts_at, b.ends_at, b.created_at
           FROM b, unnest(resource_ids) r),
     a AS (
         INSERT INTO booking_audit (organization_id, booking_id, actor, action, new_value)

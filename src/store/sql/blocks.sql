@@ -81,6 +81,9 @@ SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'extern
        e.connection_id, e.summary, 1
   FROM external_busy_events e
  WHERE e.organization_id = $1 AND e.resource_id = $2 AND e.busy
+   AND EXISTS (SELECT 1 FROM calendar_connections k
+                WHERE k.organization_id = e.organization_id AND k.id = e.connection_id
+                  AND k.deleted_at IS NULL AND k.status <> 'paused' AND k.direction <> 'push')
    AND e.starts_at < to_timestamp($4::bigint) AND e.ends_at > to_timestamp($3::bigint)
  ORDER BY part, 14, 13
 

@@ -24,7 +24,7 @@ SELECT outcome, answer_status, answer, booking, resources
                   $21::text, $22::text)
 
 -- name: idempotency_remember
--- Keeps a refusal (a 404 or 409 the booking's transaction ended with, having
+-- Keeps a refusal (a 409 the booking's transaction ended with, having
 -- written nothing) under its key: $3 the request's hash, $4 the status, $5 the
 -- answer. Nothing is kept while another request with the key runs (its own
 -- answer will be), nor over an answer of the last 24 hours; an older row of the
@@ -146,16 +146,18 @@ SELECT EXISTS (SELECT 1 FROM old), true, (SELECT count(*) FROM o), (SELECT count
 
 -- name: hold_insert
 -- A hold of service $2 for [$3, $4) until $5 on resources $6 (uuid[] literal),
--- holding the padded range [$7, $8). An overlap is SQLSTATE 23P01. Answers its id.
+-- holding the padded range [$7, $8) (its occupancy carries [$3, $4) too). An overlap is SQLSTATE 23P01. Answers its id.
 WITH h AS (
     INSERT INTO holds (organization_id, service_id, starts_at, ends_at, expires_at)
     VALUES ($1, $2, to_timestamp($3::bigint), to_timestamp($4::bigint),
             to_timestamp($5::bigint))
-    RETURNING id, organization_id, expires_at),
+    RETURNING id, organization_id, starts_at, ends_at, expires_at),
 o AS (
-    INSERT INTO occupancy (organization_id, resource_id, hold_id, occupied, expires_at)
+    INSERT INTO occupancy (organization_id, resource_id, hold_id, occupied, starts_at, ends_at,
+                           expires_at)
     SELECT h.organization_id, r, h.id,
-           tstzrange(to_timestamp($7::bigint), to_timestamp($8::bigint)), h.expires_at
+           tstzrange(to_timestamp($7::bigint), to_timestamp($8::bigint)), h.starts_at,
+           h.ends_at, h.expires_at
       FROM h, unnest($6::uuid[]) r
     RETURNING 1)
 SELECT h.id, (SELECT count(*) FROM o) FROM h
@@ -233,16 +235,19 @@ DELETE FROM occupancy WHERE organization_id = $1 AND booking_id = $2
 
 -- name: booking_move
 -- Moves a booking ($2) to [$3, $4) on resources $5 (uuid[] literal), holding
--- the padded range [$6, $7); one audit row (actor $8) from the old time
+-- the padded range [$6, $7) (its occupancy carries the new time and the
+-- booking's creation); one audit row (actor $8) from the old time
 -- [$9, $10) on resources $11. An overlap is SQLSTATE 23P01.
 WITH b AS (
     UPDATE bookings SET starts_at = to_timestamp($3::bigint), ends_at = to_timestamp($4::bigint)
      WHERE organization_id = $1 AND id = $2
-    RETURNING id, organization_id),
+    RETURNING id, organization_id, starts_at, ends_at, created_at),
 o AS (
-    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied)
+    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied, starts_at, ends_at,
+                           booking_created_at)
     SELECT b.organization_id, r, b.id,
-           tstzrange(to_timestamp($6::bigint), to_timestamp($7::bigint))
+           tstzrange(to_timestamp($6::bigint), to_timestamp($7::bigint)), b.starts_at,
+           b.ends_at, b.created_at
       FROM b, unnest($5::uuid[]) r
     RETURNING 1),
 a AS (

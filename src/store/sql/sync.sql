@@ -23,7 +23,8 @@ WITH due AS (
      LIMIT $2::int
        FOR UPDATE SKIP LOCKED)
 UPDATE calendar_connections c
-   SET sync_claimed_until = to_timestamp($1::bigint + $3::int)
+   SET sync_claimed_until = to_timestamp($1::bigint + $3::int),
+       sync_claimed_at = to_timestamp($1::bigint)
   FROM due, resources r
   JOIN organizations o ON o.id = r.organization_id
   LEFT JOIN locations l ON l.organization_id = r.organization_id AND l.id = r.location_id
@@ -76,7 +77,9 @@ UPDATE calendar_connections
        last_sync_at = CASE WHEN $10::text IS NULL THEN to_timestamp($3::bigint) ELSE last_sync_at END,
        last_full_sync_at = CASE WHEN $10::text IS NULL AND $5::bool THEN to_timestamp($3::bigint)
                                 ELSE last_full_sync_at END,
-       sync_full_requested = sync_full_requested AND NOT ($10::text IS NULL AND $5::bool),
+       sync_full_requested = sync_full_requested
+           AND NOT ($10::text IS NULL AND $5::bool
+                    AND (sync_requested_at IS NULL OR sync_requested_at < sync_claimed_at)),
        last_error = $10::text,
        sync_failures = CASE WHEN $10::text IS NULL THEN 0 ELSE sync_failures + 1 END,
        status = CASE WHEN $11::bool THEN 'broken' ELSE status END,
@@ -84,17 +87,32 @@ UPDATE calendar_connections
        access_expires_at = CASE WHEN $11::bool THEN NULL
                                 ELSE coalesce(to_timestamp($7::bigint), access_expires_at) END,
        credentials = coalesce($8::bytea, credentials),
-       next_sync_at = to_timestamp($9::bigint),
+       -- a pull asked for while this one ran is still due
+       next_sync_at = CASE WHEN sync_requested_at >= sync_claimed_at THEN now()
+                           ELSE to_timestamp($9::bigint) END,
        sync_claimed_until = NULL
  WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
 
 -- name: sync_request
--- Makes a live, pulling connection ($2) due now ($3 asks for a full listing). No row: no
--- such connection. Its status and direction say whether a pull will run.
-UPDATE calendar_connections
-   SET next_sync_at = now(), sync_full_requested = sync_full_requested OR $3::bool
- WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
-RETURNING status, direction, provider
+-- Makes a live, active, pulling connection ($2) due now ($3 asks for a full listing), and
+-- answers its status, direction and provider; one that will not be pulled is answered and
+-- left as it is. No row: no such connection.
+WITH c AS (
+    SELECT status, direction, provider FROM calendar_connections
+     WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL),
+u AS (
+    UPDATE calendar_connections
+       SET next_sync_at = now(), sync_requested_at = now(),
+           sync_full_requested = sync_full_requested OR $3::bool
+     WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL AND status = 'active'
+       AND direction <> 'push' AND provider <> 'ics'
+    RETURNING 1)
+SELECT status, direction, provider, EXISTS (SELECT 1 FROM u) FROM c
+
+-- name: sync_lock
+-- A pull's write takes its connection ($2) first: a deletion waits for it, and then deletes
+-- the events it wrote (see 0014's trigger).
+SELECT 1 FROM calendar_connections WHERE organization_id = $1 AND id = $2 FOR UPDATE
 
 -- name: sync_watch_set
 -- A watch channel or subscription made for the connection $2: its id $3, the SHA-256 of its
