@@ -12,10 +12,23 @@
 # already answers on its listen address.
 #
 # SLOTD_LISTEN (default 127.0.0.1:8080) and SLOTD_PG_PORT (default 54329) move
-# the ports.
+# the ports. `scripts/run.sh --fake-calendars` (or SLOTD_FAKE_CALENDARS=1) also
+# starts the test suite's fake Google Calendar, Microsoft Graph and Cal.com on
+# loopback (state kept in var/fake-calendars.json), points slotd's provider
+# settings at it, and prints examples of calendar sync without real accounts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+fake_calendars=${SLOTD_FAKE_CALENDARS:-}
+for arg in "$@"; do
+    case $arg in
+    --fake-calendars) fake_calendars=1 ;;
+    *)
+        echo "usage: scripts/run.sh [--fake-calendars]" >&2
+        exit 2
+        ;;
+    esac
+done
 scripts/deps.sh
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -97,11 +110,33 @@ if [ -z "${SLOTD_SECRET_KEY:-}" ]; then
 fi
 export SLOTD_SECRET_KEY
 
+fake_pid=""
+if [ -n "$fake_calendars" ]; then
+    # the fake providers, their URLs as slotd's settings; pulls every 30 s, and
+    # provider webhooks to this service's own address
+    rm -f var/fake-calendars.out
+    node tests/fakes/providers.js --port 0 --state-file var/fake-calendars.json >var/fake-calendars.out &
+    fake_pid=$!
+    for _ in $(seq 1 100); do
+        [ -s var/fake-calendars.out ] && break
+        sleep 0.1
+    done
+    fake_url() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" var/fake-calendars.out | head -n 1; }
+    fake_base=$(fake_url base)
+    [ -n "$fake_base" ] || { echo "slotd: the fake calendars did not start" >&2; exit 1; }
+    export SLOTD_GOOGLE_API_URL=$(fake_url google_api_url) SLOTD_GOOGLE_TOKEN_URL=$(fake_url google_token_url)
+    export SLOTD_MICROSOFT_GRAPH_URL=$(fake_url microsoft_graph_url) SLOTD_MICROSOFT_LOGIN_URL=$(fake_url microsoft_login_url)
+    export SLOTD_CALCOM_API_URL=$(fake_url calcom_api_url)
+    export SLOTD_GOOGLE_CLIENT_ID=demo SLOTD_GOOGLE_CLIENT_SECRET=demo SLOTD_SYNC_INTERVAL_SECONDS=30
+    export SLOTD_PUBLIC_URL=$base
+fi
+
 build/slotd serve --listen "$listen" &
 serve_pid=$!
 stop() {
     kill -TERM "$serve_pid" 2>/dev/null || true
     wait "$serve_pid" 2>/dev/null || true
+    if [ -n "$fake_pid" ]; then kill -TERM "$fake_pid" 2>/dev/null || true; fi
     if [ -n "$private_pg" ]; then scripts/pg.sh stop "$private_pg"; fi
     rm -f var/run.pid
 }
@@ -194,6 +229,27 @@ var/secret.key and never shown again; the id is kept in \$connection), list it, 
 An error names the field at fault (400: overlapping ranges, nothing changes):
   curl -s -X PATCH $auth_admin $base/v1/organization -d '{"business_hours":{"mon":[["09:00","13:00"],["12:00","17:00"]]}}'
 
+TXT
+if [ -n "$fake_calendars" ]; then
+    grant=$(curl -s -X POST "$fake_base/_fake/google/grants" -d '{"user":"kasia@demo.test","client_id":"demo","client_secret":"demo"}' | sed -n 's/.*"refresh_token":"\([^"]*\)".*/\1/p')
+    cat <<TXT
+Calendar sync against the fake providers at $fake_base (no real account needed).
+Connect her Google calendar (pull and push), let the fake's calendar get a private
+appointment at 12:00 that day as if she made it in Google Calendar, see her slots lose it
+within a second (the fake notifies slotd's webhook), see what keeps her busy, and see a
+booking appear in her calendar:
+  connection=\$(curl -s -X POST $auth_admin $base/v1/resources/$DEMO_HYGIENIST/calendar-connections -d '{"provider":"google","direction":"both","credentials":{"refresh_token":"$grant"}}' | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'); echo "connection \$connection"
+  curl -s -X POST $fake_base/_fake/google/events -d '{"calendar":"kasia@demo.test","events":[{"summary":"Dentist (private)","start":{"dateTime":"${day}T12:00:00$offset"},"end":{"dateTime":"${day}T13:00:00$offset"}}]}' >/dev/null
+  curl -s $auth_agent $kasia_day $starts
+  curl -s $auth_admin '$base/v1/resources/$DEMO_HYGIENIST/busy?from=$day&to=$day'
+  curl -s $auth_admin $base/v1/calendar-connections/\$connection
+  curl -s -X POST $auth_agent $base/v1/bookings -d '{"service_id":"$DEMO_CLEANING","start":"${day}T16:00:00$offset","resource_ids":["$DEMO_HYGIENIST"],"customer":{"name":"Ewa Lis","phone":"+48 603 000 222"}}' >/dev/null; sleep 2
+  curl -s '$fake_base/_fake/google/events?calendar=kasia@demo.test' | grep -o '"summary":"[^"]*"'
+  curl -s -X DELETE $auth_admin $base/v1/calendar-connections/\$connection
+
+TXT
+fi
+cat <<TXT
 The API is described in src/http/openapi.yaml. Request logs follow (one JSON line each):
 TXT
 wait "$serve_pid"
