@@ -4,12 +4,13 @@
  *
  * The engine's objects are reached through the index at the moment of each
  * decision and never kept across loop callbacks (a reload may replace them):
- * what a decision keeps is ids. A booking decides twice when it can: once
- * before the transaction, for a fast refusal without a database round trip,
- * and again inside it (the plan), once the idempotency key and the hold are
- * known, with the index as it is then. A request with an idempotency key
- * skips the first, so that a replay is answered from the key even when the
- * slot is now taken (by that very first request).
+ * what a decision keeps is ids. A new booking is decided once, before its
+ * transaction, so that the transaction is one statement sent at once; the
+ * exclusion constraint has the last word. A refusal of a request with an
+ * idempotency key is still sent (as not accepted), so that the statement
+ * answers a replay first: a retry gets the first answer even when the slot is
+ * now taken (by that very first request). A booking from a hold needs only the
+ * service from the rules; the statement takes the hold's time and resources.
  */
 #include "domain/bookings.h"
 
@@ -24,7 +25,6 @@ struct domain_booking_op {
     domain_context_t context;
     domain_booking_input_t input;
     store_booking_op_t *store;
-    store_booking_render_fn render;
     domain_booking_done_cb done;
     domain_hold_done_cb hold_done;
     void *arg;
@@ -272,27 +272,13 @@ static int decide(domain_booking_op_t *op)
     return 0;
 }
 
-/* A booking from a hold: the hold's time and resources, if the request matches it. */
-static int decide_from_hold(domain_booking_op_t *op, const store_hold_taken_t *hold)
+/* A booking from a hold takes the hold's time and resources, and the statement checks that
+ * the request matches the hold; what the rules need here is the service's buffers (and the
+ * pinned resources, which must be among the hold's): 0, or -1 with the refusal filled. */
+static int decide_from_hold(domain_booking_op_t *op)
 {
     const domain_booking_input_t *in = &op->input;
     domain_refusal_clear(&op->refusal);
-    if (memcmp(&hold->service_id, &in->service_id, sizeof(eng_id_t)) != 0 ||
-        hold->start != in->start) {
-        refuse(&op->refusal, DOMAIN_REFUSAL_CONFLICT, NULL,
-               "The hold is for another service or start.");
-        return -1;
-    }
-    for (size_t i = 0; i < in->pinned_count; i++) {
-        bool held = false;
-        for (size_t k = 0; k < hold->resource_count; k++)
-            held |= memcmp(&hold->resources[k], &in->pinned[i], sizeof(eng_id_t)) == 0;
-        if (!held) {
-            refuse(&op->refusal, DOMAIN_REFUSAL_CONFLICT, NULL,
-                   "resource_ids must be among the hold's resources.");
-            return -1;
-        }
-    }
     index_org_t *org = store_index_org(op->context.index, &op->context.organization);
     bool bookable;
     eng_service_t *service = org ? index_org_service(org, &in->service_id, &bookable) : NULL;
@@ -302,47 +288,15 @@ static int decide_from_hold(domain_booking_op_t *op, const store_hold_taken_t *h
         return -1;
     }
     const eng_service_spec_t *spec = eng_service_spec(service);
-    op->end = hold->end;
-    op->padded_start = hold->start - (int64_t)spec->buffer_before_minutes * 60;
-    op->padded_end = hold->end + (int64_t)spec->buffer_after_minutes * 60;
-    op->resource_count = hold->resource_count;
-    memcpy(op->resources, hold->resources, hold->resource_count * sizeof(eng_id_t));
+    op->end = in->start; /* the hold's end, taken by the statement */
+    op->padded_start = in->start - (int64_t)spec->buffer_before_minutes * 60;
+    op->padded_end = op->end + (int64_t)spec->buffer_after_minutes * 60;
+    op->resource_count = in->pinned_count;
+    memcpy(op->resources, in->pinned, in->pinned_count * sizeof(eng_id_t));
     return 0;
 }
 
 /* ---- bookings -------------------------------------------------------------------------------- */
-
-static int plan(void *arg, const store_hold_taken_t *hold, store_booking_write_t *write)
-{
-    domain_booking_op_t *op = arg;
-    const domain_booking_input_t *in = &op->input;
-    if ((hold ? decide_from_hold(op, hold) : decide(op)) != 0)
-        return -1;
-    *write =
-        (store_booking_write_t){.service_id = in->service_id,
-                                .start = in->start,
-                                .end = op->end,
-                                .padded_start = op->padded_start,
-                                .padded_end = op->padded_end,
-                                .resources = op->resources,
-                                .resource_count = op->resource_count,
-                                .customer_name = in->customer_name,
-                                .customer_phone = in->customer_phone,
-                                .customer_phone_normalized = in->customer_phone ? op->phone : NULL,
-                                .customer_email = in->customer_email,
-                                .status = in->status ? in->status : "confirmed",
-                                .notes = in->notes,
-                                .source = in->source,
-                                .external_ref = in->external_ref,
-                                .actor = in->actor};
-    return 0;
-}
-
-static char *render(void *arg, const store_booking_t *booking)
-{
-    domain_booking_op_t *op = arg;
-    return op->render(op->arg, booking);
-}
 
 /* An overlap found by the database: the index may not show it yet, but the refusal is the
  * same, with the alternatives the index offers now. */
@@ -372,6 +326,13 @@ static void booking_done(void *arg, const store_booking_outcome_t *outcome)
     else if (outcome->error == STORE_BOOKING_EHOLD_GONE)
         refuse(&op->refusal, DOMAIN_REFUSAL_CONFLICT, NULL,
                "The hold has expired or was released.");
+    else if (outcome->error == STORE_BOOKING_EHOLD_OTHER)
+        refuse(&op->refusal, DOMAIN_REFUSAL_CONFLICT, NULL,
+               "The hold is for another service or start.");
+    else if (outcome->error == STORE_BOOKING_EHOLD_RESOURCES)
+        refuse(&op->refusal, DOMAIN_REFUSAL_CONFLICT, NULL,
+               "resource_ids must be among the hold's resources.");
+    /* STORE_BOOKING_EREFUSED: the refusal decided before the transaction stands */
     op->done(op->arg, outcome, &op->refusal);
     op_free(op);
 }
@@ -418,7 +379,6 @@ static domain_booking_op_t *busy(domain_booking_op_t *op, domain_error_t *error)
 
 domain_booking_op_t *domain_bookings_create(const domain_context_t *context,
                                             const domain_booking_input_t *input,
-                                            store_booking_render_fn render_fn,
                                             domain_booking_done_cb done, void *arg,
                                             domain_refusal_t *refusal, domain_error_t *error)
 {
@@ -431,17 +391,37 @@ domain_booking_op_t *domain_bookings_create(const domain_context_t *context,
         return NULL;
     }
     domain_booking_op_t *op = op_new(context, input, arg);
-    op->render = render_fn;
     op->done = done;
-    if (!input->has_hold && input->idempotency_key == NULL && decide(op) != 0)
+    bool accepted = (input->has_hold ? decide_from_hold(op) : decide(op)) == 0;
+    if (!accepted && input->idempotency_key == NULL)
         return refused(op, refusal);
-    store_booking_request_t request = {.idempotency_key = input->idempotency_key,
-                                       .has_hold = input->has_hold,
-                                       .hold_id = input->hold_id,
-                                       .now = input->now};
-    memcpy(request.request_hash, input->request_hash, sizeof(request.request_hash));
-    op->store = store_bookings_create(context->pool, &context->organization, &request, plan, render,
-                                      booking_done, op);
+    const domain_booking_input_t *in = &op->input;
+    store_booking_request_t request = {
+        .idempotency_key = in->idempotency_key,
+        .has_hold = in->has_hold,
+        .hold_id = in->hold_id,
+        .now = in->now,
+        .accepted = accepted,
+        .write = {.service_id = in->service_id,
+                  .start = in->start,
+                  .end = op->end,
+                  .resources = op->resources,
+                  .resource_count = accepted ? op->resource_count : 0,
+                  .customer_name = in->customer_name,
+                  .customer_phone = in->customer_phone,
+                  .customer_phone_normalized = in->customer_phone ? op->phone : NULL,
+                  .customer_email = in->customer_email,
+                  .status = in->status ? in->status : "confirmed",
+                  .notes = in->notes,
+                  .source = in->source,
+                  .external_ref = in->external_ref,
+                  .actor = in->actor},
+        .buffer_before = accepted ? in->start - op->padded_start : 0,
+        .buffer_after = accepted ? op->padded_end - op->end : 0,
+        .zone = in->zone ? tz_zone_name(in->zone) : NULL};
+    memcpy(request.request_hash, in->request_hash, sizeof(request.request_hash));
+    op->store =
+        store_bookings_create(context->pool, &context->organization, &request, booking_done, op);
     return op->store ? op : busy(op, error);
 }
 

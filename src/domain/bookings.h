@@ -122,9 +122,14 @@ typedef struct {
     eng_id_t organization;
 } domain_context_t;
 
+/**
+ * A new booking: decided by the rules now (a refusal without an idempotency key is
+ * answered at once through `refusal`), then the store's one-statement transaction. done
+ * gets the outcome: 0 with the answer the statement rendered in input->zone (the
+ * organization's when NULL) and kept under the key.
+ */
 domain_booking_op_t *domain_bookings_create(const domain_context_t *context,
                                             const domain_booking_input_t *input,
-                                            store_booking_render_fn render,
                                             domain_booking_done_cb done, void *arg,
                                             domain_refusal_t *refusal, domain_error_t *error);
 
@@ -151,7 +156,7 @@ domain_booking_op_t *domain_holds_create(const domain_context_t *context,
                                          domain_refusal_t *refusal, domain_error_t *error);
 
 /**
- * The rule for keyed requests: a refusal that decided on the state of things (404, 409
+ * The rule for keyed requests: a refusal that decided on the state of things (409
  * slot_unavailable or conflict) is kept under the key with its exact answer, so that a retry
  * with the same key replays it, as it would a booking. input: idempotency_key, request_hash.
  */

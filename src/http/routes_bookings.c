@@ -14,9 +14,11 @@
  * the path and the body (its keys sorted, so spacing and order do not count)
  * go to the domain; a replay answers the first answer's status and exact
  * bytes. A booking that was written is kept under its key in its own
- * transaction; a refusal that decided on the state of things (409) is kept
- * right after, before it is answered, so its retry replays it too. A 400, 404,
- * 422 or 5xx is never kept: a retry is judged afresh.
+ * transaction, and answered with the text kept (rendered by the booking's
+ * statement in the same form as booking_json renders it); a refusal that
+ * decided on the state of things (409) is kept right after, before it is
+ * answered, so its retry replays it too. A 400, 404, 422 or 5xx is never kept:
+ * a retry is judged afresh.
  *
  * Instants are rendered in the request's `tz` (the body's, for a booking or
  * hold; the query's, for reads), else in the organization's zone. Writes are
@@ -127,15 +129,6 @@ static json_t *booking_json(const store_booking_t *b, const char *zone)
         http_json_text(b->notes), "source", b->source, "external_ref",
         http_json_text(b->external_ref), "created_at", http_json_instant(zone, b->created_at),
         "updated_at", http_json_instant(zone, b->updated_at));
-}
-
-static char *render_booking(void *arg, const store_booking_t *booking)
-{
-    http_ctx_t *ctx = arg;
-    json_t *body = booking_json(booking, zone_of(ctx->state, booking->organization_timezone));
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    return text;
 }
 
 /* Why the rules said no, as its status and error envelope. */
@@ -481,9 +474,8 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
     count_outcome(ctx, outcome->error, refusal);
     switch (outcome->error) {
     case 0:
-        http_respond_raw_after_index_resources(ctx, 201, outcome->response,
-                                               outcome->booking->resources,
-                                               outcome->booking->resource_count);
+        http_respond_raw_after_index_resources(ctx, 201, outcome->response, outcome->resources,
+                                               outcome->resource_count);
         break;
     case STORE_BOOKING_EREPLAY:
         http_respond_raw(ctx, outcome->status, outcome->response, strlen(outcome->response));
@@ -500,6 +492,8 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
     case STORE_BOOKING_EREFUSED:
     case STORE_BOOKING_EOVERLAP:
     case STORE_BOOKING_EHOLD_GONE:
+    case STORE_BOOKING_EHOLD_OTHER:
+    case STORE_BOOKING_EHOLD_RESOURCES:
     case STORE_ENOTFOUND:
         respond_keyed_refusal(ctx, refusal);
         break;
@@ -540,8 +534,8 @@ void http_bookings_create(http_ctx_t *ctx)
     domain_context_t context = context_of(ctx);
     domain_refusal_t refusal;
     domain_error_t error;
-    domain_booking_op_t *op = domain_bookings_create(&context, &state->input, render_booking,
-                                                     on_booked, ctx, &refusal, &error);
+    domain_booking_op_t *op =
+        domain_bookings_create(&context, &state->input, on_booked, ctx, &refusal, &error);
     if (op == NULL)
         count_outcome(ctx, error.code == DOMAIN_EBUSY ? STORE_EBUSY : STORE_BOOKING_EREFUSED,
                       &refusal);

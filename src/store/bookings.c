@@ -3,15 +3,20 @@
  * sql/bookings.sql; this file alone knows its parameter positions and result
  * columns.
  *
- * The booking transaction runs its statements one after another, each queued
- * from the previous one's callback, because what comes next depends on what
- * came back: the idempotency key is taken (pg_try_advisory_xact_lock: a
- * second request with the key while the first runs learns it at once instead
- * of waiting) and then looked up in a statement of its own, which in READ
- * COMMITTED sees a first request that committed while the lock was awaited.
- * Only then is the hold consumed and the caller's plan asked what to write.
- * The answer is rendered and stored under the key before COMMIT, so a replay
- * answers exactly what the first request answered.
+ * A new booking is one pipelined transaction of one statement (booking_create,
+ * which calls slotd_book): BEGIN, the statement and COMMIT go out together,
+ * one round trip. Everything that used to depend on a statement's answer (the
+ * key's lookup, the hold, the find-or-create of the customer) is decided
+ * inside the function, each step a statement of its own that in READ
+ * COMMITTED sees what committed before it; the answer is rendered there and
+ * kept under the key before COMMIT, so a replay answers exactly the bytes the
+ * first request answered. Whatever slotd_book answers besides 'created' wrote
+ * nothing, so its COMMIT is harmless.
+ *
+ * A reschedule still reads, decides and writes (the domain judges the new time
+ * with the booking's own time taken out of the index), one statement at a time.
+ * Holds, reschedules and bookings take the resources' locks the same way, in
+ * id order (slotd_take_locks), before they write occupancy.
  *
  * Whatever a callback must see after the transaction (the booking) is copied
  * out of the pool's result into one allocation, freed with the operation.
@@ -48,16 +53,19 @@ enum {
     COL_ORGANIZATION_TIMEZONE
 };
 
+/* The parameters of booking_create. */
+enum { CREATE_VALUES = 22 };
+
 struct store_booking_op {
     store_tx_t *tx;
     store_operation_t *operation; /* a single statement instead of a transaction */
     char organization[37];
     /* the booking transaction */
-    store_booking_request_t request;
-    char *key;
-    store_booking_plan_fn plan;
-    store_booking_render_fn render;
+    char *create_values[CREATE_VALUES]; /* booking_create's parameters */
+    int64_t now;
     store_booking_done_cb done;
+    eng_id_t *resources; /* the created booking's */
+    size_t resource_count;
     void *arg;
     /* the other operations' callbacks */
     store_booking_cb booking_cb;
@@ -206,14 +214,18 @@ static void reset_attempt(store_booking_op_t *op)
     free(op->replay_response);
     free(op->response);
     free(op->booking);
+    free(op->resources);
     op->replay_response = op->response = NULL;
     op->booking = NULL;
+    op->resources = NULL;
+    op->resource_count = 0;
 }
 
 static void op_free(store_booking_op_t *op)
 {
     reset_attempt(op);
-    free(op->key);
+    for (int i = 0; i < CREATE_VALUES; i++)
+        free(op->create_values[i]);
     for (int i = 0; i < op->change_count; i++)
         free(op->change_values[i]);
     free(op->hold_resources);
@@ -286,22 +298,131 @@ static store_booking_op_t *begin(store_pool_t *pool, store_booking_op_t *op, boo
 
 /* ---- the booking transaction ----------------------------------------------------------------- */
 
+/* What slotd_book answered besides 'created', as the typed store's code. */
+static int create_outcome_error(const char *outcome)
+{
+    static const struct {
+        const char *name;
+        int error;
+    } outcomes[] = {{"replay", STORE_BOOKING_EREPLAY},
+                    {"mismatch", STORE_BOOKING_EMISMATCH},
+                    {"in_progress", STORE_BOOKING_EIN_PROGRESS},
+                    {"refused", STORE_BOOKING_EREFUSED},
+                    {"hold_not_found", STORE_ENOTFOUND},
+                    {"hold_gone", STORE_BOOKING_EHOLD_GONE},
+                    {"hold_other", STORE_BOOKING_EHOLD_OTHER},
+                    {"hold_resources", STORE_BOOKING_EHOLD_RESOURCES}};
+    for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
+        if (strcmp(outcome, outcomes[i].name) == 0)
+            return outcomes[i].error;
+    return STORE_EINTERNAL;
+}
+
+/* Pipelined: the statement's row arrives with COMMIT already sent, so this only takes note.
+ * Every outcome but 'created' wrote nothing: committing it is harmless. */
+static void on_created(store_tx_t *tx, const PGresult *res, void *arg)
+{
+    store_booking_op_t *op = arg;
+    (void)tx;
+    if (PQntuples(res) != 1) {
+        op->error = STORE_EINTERNAL;
+        return;
+    }
+    const char *outcome = PQgetvalue(res, 0, 0);
+    if (strcmp(outcome, "created") != 0) {
+        op->error = create_outcome_error(outcome);
+        if (op->error == STORE_BOOKING_EREPLAY) {
+            op->replay_status = (int)integer(res, 0, 1);
+            op->replay_response = slotd_strdup(PQgetvalue(res, 0, 2));
+        }
+        return;
+    }
+    op->response = slotd_strdup(PQgetvalue(res, 0, 2));
+    if (!parse_ids(PQgetvalue(res, 0, 4), &op->resources, &op->resource_count) ||
+        op->resource_count == 0)
+        op->error = STORE_EINTERNAL;
+}
+
+static void create_body(store_tx_t *tx, void *arg)
+{
+    store_booking_op_t *op = arg;
+    reset_attempt(op);
+    store_tx_query(tx, "booking_create", CREATE_VALUES, (const char *const *)op->create_values,
+                   on_created, op);
+    store_tx_commit(tx);
+}
+
+static void create_done(const store_tx_outcome_t *outcome, void *arg)
+{
+    store_booking_op_t *op = arg;
+    op->tx = NULL;
+    store_booking_outcome_t result = {.error = outcome->error == STORE_OK ? op->error
+                                                                          : tx_error(op, outcome)};
+    if (result.error == 0) {
+        result.status = 201;
+        result.response = op->response;
+        result.resources = op->resources;
+        result.resource_count = op->resource_count;
+    } else if (result.error == STORE_BOOKING_EREPLAY) {
+        result.status = op->replay_status;
+        result.response = op->replay_response;
+    }
+    op->done(op->arg, &result);
+    op_free(op);
+}
+
+static char *copied(const char *text)
+{
+    return text ? slotd_strdup(text) : NULL;
+}
+
+static char *number(int64_t value)
+{
+    char text[24];
+    snprintf(text, sizeof(text), "%lld", (long long)value);
+    return slotd_strdup(text);
+}
+
+store_booking_op_t *store_bookings_create(store_pool_t *pool, const eng_id_t *organization,
+                                          const store_booking_request_t *request,
+                                          store_booking_done_cb done, void *arg)
+{
+    store_booking_op_t *op = op_new(organization, arg);
+    const store_booking_write_t *w = &request->write;
+    char hash[67], hold[37], service[37];
+    store_key_hash_text(request->request_hash, hash);
+    codec_format_uuid(&request->hold_id, hold);
+    codec_format_uuid(&w->service_id, service);
+    char **v = op->create_values;
+    v[0] = slotd_strdup(op->organization);
+    v[1] = copied(request->idempotency_key);
+    v[2] = slotd_strdup(hash);
+    v[3] = number(request->now);
+    v[4] = slotd_strdup(request->accepted ? "true" : "false");
+    v[5] = request->has_hold ? slotd_strdup(hold) : NULL;
+    v[6] = slotd_strdup(service);
+    v[7] = number(w->start);
+    v[8] = request->has_hold ? NULL : number(w->end);
+    v[9] = number(request->buffer_before);
+    v[10] = number(request->buffer_after);
+    v[11] = ids_literal(w->resources, w->resource_count);
+    const char *texts[] = {w->customer_name,  w->customer_phone, w->customer_phone_normalized,
+                           w->customer_email, w->status,         w->notes,
+                           w->source,         w->external_ref,   w->actor,
+                           request->zone};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        v[12 + i] = copied(texts[i]);
+    op->done = done;
+    return begin(pool, op, true, create_body, create_done);
+}
+
+/* A moved booking read back: it ends the transaction. */
 static void on_booking_read(store_tx_t *tx, const PGresult *res, void *arg)
 {
     store_booking_op_t *op = arg;
     if (PQntuples(res) != 1 || (op->booking = read_booking(res, 0)) == NULL) {
         roll_back(tx, op, STORE_EINTERNAL);
         return;
-    }
-    if (op->render && (op->response = op->render(op->arg, op->booking)) == NULL) {
-        roll_back(tx, op, STORE_EINTERNAL);
-        return;
-    }
-    if (op->key) {
-        char hash[67];
-        store_key_hash_text(op->request.request_hash, hash);
-        const char *values[5] = {op->organization, op->key, hash, "201", op->response};
-        store_tx_query(tx, "idempotency_store", 5, values, NULL, NULL);
     }
     store_tx_commit(tx);
 }
@@ -316,160 +437,6 @@ static void on_inserted(store_tx_t *tx, const PGresult *res, void *arg)
     const char *values[12];
     one_booking(op->organization, PQgetvalue(res, 0, 0), values);
     store_tx_query(tx, "booking_select", 12, values, on_booking_read, op);
-}
-
-/* Asks the plan what to write, and writes it. */
-static void write_booking(store_tx_t *tx, store_booking_op_t *op, const store_hold_taken_t *hold)
-{
-    store_booking_write_t w;
-    memset(&w, 0, sizeof(w));
-    if (op->plan(op->arg, hold, &w) != 0) {
-        roll_back(tx, op, STORE_BOOKING_EREFUSED);
-        return;
-    }
-    char *resources = ids_literal(w.resources, w.resource_count);
-    char service[37], times[5][24];
-    codec_format_uuid(&w.service_id, service);
-    snprintf(times[0], sizeof(times[0]), "%lld", (long long)w.start);
-    snprintf(times[1], sizeof(times[1]), "%lld", (long long)w.end);
-    snprintf(times[2], sizeof(times[2]), "%lld", (long long)w.padded_start);
-    snprintf(times[3], sizeof(times[3]), "%lld", (long long)w.padded_end);
-    snprintf(times[4], sizeof(times[4]), "%lld", (long long)op->request.now);
-    /* the locks first (before any row is touched, so that waiting for one holds no row);
-     * the email is lower-cased by the statement, as the lookup compares it (Unicode-aware) */
-    const char *match =
-        w.customer_phone_normalized ? w.customer_phone_normalized : w.customer_email;
-    const char *lock[3] = {op->organization, match, resources};
-    store_tx_query(tx, "booking_locks", 3, lock, NULL, NULL);
-    const char *expired[5] = {op->organization, resources, times[2], times[3], times[4]};
-    store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
-    const char *values[16] = {
-        op->organization, w.customer_name, w.customer_phone, w.customer_phone_normalized,
-        w.customer_email, service,         times[0],         times[1],
-        w.status,         w.notes,         w.source,         w.external_ref,
-        resources,        times[2],        times[3],         w.actor};
-    store_tx_query(tx, "booking_insert", 16, values, on_inserted, op);
-    free(resources);
-}
-
-static void on_hold_taken(store_tx_t *tx, const PGresult *res, void *arg)
-{
-    store_booking_op_t *op = arg;
-    if (PQntuples(res) != 1) {
-        roll_back(tx, op, STORE_ENOTFOUND);
-        return;
-    }
-    if (strcmp(PQgetvalue(res, 0, 3), "t") != 0) {
-        roll_back(tx, op, STORE_BOOKING_EHOLD_GONE);
-        return;
-    }
-    store_hold_taken_t hold = {.start = integer(res, 0, 1), .end = integer(res, 0, 2)};
-    eng_id_t *ids = NULL;
-    bool ok = codec_parse_uuid(PQgetvalue(res, 0, 0), &hold.service_id) == 0 &&
-              parse_ids(PQgetvalue(res, 0, 4), &ids, &hold.resource_count);
-    if (!ok) {
-        free(ids);
-        roll_back(tx, op, STORE_EINTERNAL);
-        return;
-    }
-    if (hold.resource_count == 0) {
-        /* live by this request's clock, but its occupancy is gone: another transaction or
-         * the sweep found it expired first. A booking must never be made on nothing. */
-        free(ids);
-        roll_back(tx, op, STORE_BOOKING_EHOLD_GONE);
-        return;
-    }
-    hold.resources = ids;
-    write_booking(tx, op, &hold);
-    free(ids);
-}
-
-/* The key is ours (or there is none): consume the hold, or plan at once. */
-static void after_key(store_tx_t *tx, store_booking_op_t *op)
-{
-    if (!op->request.has_hold) {
-        write_booking(tx, op, NULL);
-        return;
-    }
-    char hold[37], now[24];
-    codec_format_uuid(&op->request.hold_id, hold);
-    snprintf(now, sizeof(now), "%lld", (long long)op->request.now);
-    const char *values[3] = {op->organization, hold, now};
-    store_tx_query(tx, "hold_take", 3, values, on_hold_taken, op);
-}
-
-static void on_key_lookup(store_tx_t *tx, const PGresult *res, void *arg)
-{
-    store_booking_op_t *op = arg;
-    if (PQntuples(res) == 0) {
-        after_key(tx, op);
-    } else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-        roll_back(tx, op, STORE_BOOKING_EMISMATCH);
-    } else {
-        op->replay_status = (int)integer(res, 0, 1);
-        op->replay_response = slotd_strdup(PQgetvalue(res, 0, 2));
-        roll_back(tx, op, STORE_BOOKING_EREPLAY);
-    }
-}
-
-static void on_key_locked(store_tx_t *tx, const PGresult *res, void *arg)
-{
-    store_booking_op_t *op = arg;
-    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-        roll_back(tx, op, STORE_BOOKING_EIN_PROGRESS);
-        return;
-    }
-    char hash[67];
-    store_key_hash_text(op->request.request_hash, hash);
-    const char *values[3] = {op->organization, op->key, hash};
-    store_tx_query(tx, "idempotency_lookup", 3, values, on_key_lookup, op);
-}
-
-static void create_body(store_tx_t *tx, void *arg)
-{
-    store_booking_op_t *op = arg;
-    reset_attempt(op);
-    if (op->key == NULL) {
-        after_key(tx, op);
-        return;
-    }
-    const char *values[2] = {op->organization, op->key};
-    store_tx_query(tx, "idempotency_lock", 2, values, on_key_locked, op);
-}
-
-static void create_done(const store_tx_outcome_t *outcome, void *arg)
-{
-    store_booking_op_t *op = arg;
-    op->tx = NULL;
-    store_booking_outcome_t result = {.error = tx_error(op, outcome)};
-    if (result.error == 0) {
-        result.booking = op->booking;
-        result.status = 201;
-        result.response = op->response;
-        result.released = op->released;
-        result.released_count = op->released_count;
-    } else if (result.error == STORE_BOOKING_EREPLAY) {
-        result.status = op->replay_status;
-        result.response = op->replay_response;
-    }
-    op->done(op->arg, &result);
-    op_free(op);
-}
-
-store_booking_op_t *store_bookings_create(store_pool_t *pool, const eng_id_t *organization,
-                                          const store_booking_request_t *request,
-                                          store_booking_plan_fn plan,
-                                          store_booking_render_fn render,
-                                          store_booking_done_cb done, void *arg)
-{
-    store_booking_op_t *op = op_new(organization, arg);
-    op->request = *request;
-    op->key = request->idempotency_key ? slotd_strdup(request->idempotency_key) : NULL;
-    op->request.idempotency_key = op->key;
-    op->plan = plan;
-    op->render = render;
-    op->done = done;
-    return begin(pool, op, false, create_body, create_done);
 }
 
 /* ---- moving ---------------------------------------------------------------------------------- */
@@ -531,11 +498,21 @@ static void on_locked_for_move(store_tx_t *tx, const PGresult *res, void *arg)
         char booking[37], times[7][24];
         codec_format_uuid(&op->target, booking);
         const int64_t values_of[7] = {w.start,    w.end,    w.padded_start, w.padded_end,
-                                      held.start, held.end, op->request.now};
+                                      held.start, held.end, op->now};
         for (int i = 0; i < 7; i++)
             snprintf(times[i], sizeof(times[i]), "%lld", (long long)values_of[i]);
         char *resources = ids_literal(w.resources, w.resource_count);
         char *old_resources = ids_literal(op->released, op->released_count);
+        /* the locks of every resource whose occupancy it writes, old and new, in id order,
+         * before any row of them is touched */
+        eng_id_t *both = slotd_calloc(w.resource_count + op->released_count + 1, sizeof(*both));
+        memcpy(both, w.resources, w.resource_count * sizeof(*both));
+        memcpy(both + w.resource_count, op->released, op->released_count * sizeof(*both));
+        char *locked = ids_literal(both, w.resource_count + op->released_count);
+        const char *lock[2] = {op->organization, locked};
+        store_tx_query(tx, "booking_locks", 2, lock, NULL, NULL);
+        free(locked);
+        free(both);
         const char *expired[5] = {op->organization, resources, times[2], times[3], times[6]};
         store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
         const char *release[2] = {op->organization, booking};
@@ -548,6 +525,20 @@ static void on_locked_for_move(store_tx_t *tx, const PGresult *res, void *arg)
         free(old_resources);
     }
     free(occupied);
+}
+
+static void move_done(const store_tx_outcome_t *outcome, void *arg)
+{
+    store_booking_op_t *op = arg;
+    op->tx = NULL;
+    store_booking_outcome_t result = {.error = tx_error(op, outcome)};
+    if (result.error == 0) {
+        result.booking = op->booking;
+        result.released = op->released;
+        result.released_count = op->released_count;
+    }
+    op->done(op->arg, &result);
+    op_free(op);
 }
 
 static void move_body(store_tx_t *tx, void *arg)
@@ -567,10 +558,10 @@ store_booking_op_t *store_bookings_reschedule(store_pool_t *pool, const eng_id_t
 {
     store_booking_op_t *op = op_new(organization, arg);
     op->target = *id;
-    op->request.now = now;
+    op->now = now;
     op->move = move;
     op->done = done;
-    return begin(pool, op, false, move_body, create_done);
+    return begin(pool, op, false, move_body, move_done);
 }
 
 /* ---- reading and cancelling ------------------------------------------------------------------ */
@@ -709,6 +700,8 @@ static void hold_body(store_tx_t *tx, void *arg)
                                   w->padded_start, w->padded_end, w->now};
     for (int i = 0; i < 6; i++)
         snprintf(times[i], sizeof(times[i]), "%lld", (long long)values_of[i]);
+    const char *lock[2] = {op->organization, resources};
+    store_tx_query(tx, "booking_locks", 2, lock, NULL, NULL);
     const char *expired[5] = {op->organization, resources, times[3], times[4], times[5]};
     store_tx_query(tx, "occupancy_clear_expired", 5, expired, NULL, NULL);
     const char *values[8] = {op->organization, service,   times[0], times[1],

@@ -3,14 +3,16 @@
  * for the domain layer (SQL in sql/bookings.sql), and the sweep of expired
  * holds and old idempotency keys.
  *
- * A booking is one transaction: the idempotency key taken and looked up, the
- * hold consumed, expired holds in the way deleted, the customer found or
- * created, the booking, one occupancy row per resource and the audit row
- * written, the answer stored under the idempotency key, then COMMIT. The
- * occupancy table's exclusion constraint decides overlaps (SQLSTATE 23P01).
- * What to write is decided by the caller inside the transaction (plan), once
- * the hold and the key are known, so that a replay never runs the rules again
- * and a booking from a hold takes the hold's time and resources.
+ * A booking is one transaction of one statement (slotd_book, migration 0010),
+ * sent with BEGIN and COMMIT in one pipeline: the idempotency key taken and
+ * looked up, the hold consumed, the customer's and the resources' locks taken,
+ * expired holds in the way deleted, the customer found or created, the
+ * booking, one occupancy row per resource and the audit row written, the
+ * answer rendered and stored under the idempotency key. The occupancy table's
+ * exclusion constraint decides overlaps (SQLSTATE 23P01). What to write is
+ * decided by the caller before the transaction; a refusal of the rules is
+ * still sent when the request has a key, so that the statement answers a
+ * replay first.
  *
  * Every function runs on the loop and returns the operation, or NULL when the
  * pool refuses it (then nothing is called back). Callbacks run once, on the
@@ -29,12 +31,14 @@
 
 /** Outcomes of the booking transaction besides 0 and the STORE_E* codes. */
 enum {
-    STORE_BOOKING_EREPLAY = -20,      /**< the key's first answer: `status` and `response` */
-    STORE_BOOKING_EMISMATCH = -21,    /**< the key was used with another request */
-    STORE_BOOKING_EIN_PROGRESS = -22, /**< the key's first request is still running */
-    STORE_BOOKING_EREFUSED = -23,     /**< the plan refused (the caller knows why) */
-    STORE_BOOKING_EOVERLAP = -24,     /**< a resource is taken at that time (23P01) */
-    STORE_BOOKING_EHOLD_GONE = -25    /**< the hold expired or was released */
+    STORE_BOOKING_EREPLAY = -20,         /**< the key's first answer: `status` and `response` */
+    STORE_BOOKING_EMISMATCH = -21,       /**< the key was used with another request */
+    STORE_BOOKING_EIN_PROGRESS = -22,    /**< the key's first request is still running */
+    STORE_BOOKING_EREFUSED = -23,        /**< the caller's rules refused (the caller knows why) */
+    STORE_BOOKING_EOVERLAP = -24,        /**< a resource is taken at that time (23P01) */
+    STORE_BOOKING_EHOLD_GONE = -25,      /**< the hold expired or was released */
+    STORE_BOOKING_EHOLD_OTHER = -26,     /**< the hold is for another service or start */
+    STORE_BOOKING_EHOLD_RESOURCES = -27, /**< a pinned resource is not among the hold's */
 };
 
 /** A booking as stored. */
@@ -50,7 +54,7 @@ typedef struct {
     const char *organization_timezone;
 } store_booking_t;
 
-/** What a new booking writes, as the domain decided it. */
+/** What a booking writes, as the domain decided it. */
 typedef struct {
     eng_id_t service_id;
     int64_t start, end;               /**< the booking's time */
@@ -62,42 +66,30 @@ typedef struct {
     const char *actor;                                  /**< JSON text for the audit row */
 } store_booking_write_t;
 
-/** A hold a booking consumes, as the transaction found it. */
-typedef struct {
-    eng_id_t service_id;
-    int64_t start, end;
-    const eng_id_t *resources;
-    size_t resource_count;
-} store_hold_taken_t;
-
-/** What the caller sends. */
+/** A new booking, as the caller sends it. Strings and arrays are copied. */
 typedef struct {
     const char *idempotency_key; /**< NULL: none */
     uint8_t request_hash[32];    /**< SHA-256 of the request, with a key */
-    bool has_hold;
+    bool has_hold;               /**< from a hold: its time and resources are taken, and
+                                      `write.resources` are the pinned ones (each must be
+                                      among the hold's); `write.end` is ignored */
     eng_id_t hold_id;
-    int64_t now; /**< the service's clock: holds expire by it */
+    int64_t now;                 /**< the service's clock: holds expire by it */
+    bool accepted;               /**< false: the rules refused; only a kept answer is looked up */
+    store_booking_write_t write; /**< padded_start, padded_end ignored: the buffers say */
+    int64_t buffer_before, buffer_after; /**< seconds: occupied is [start − before, end + after) */
+    const char *zone; /**< the answer's instants; NULL: the organization's zone */
 } store_booking_request_t;
-
-/**
- * Decides, inside the transaction (on the loop), what the booking writes: fills
- * *write (its strings and arrays must stay valid until the transaction ends) and
- * returns 0, or refuses with non-zero (the transaction rolls back; done gets
- * STORE_BOOKING_EREFUSED). `hold` is the consumed hold, or NULL.
- */
-typedef int (*store_booking_plan_fn)(void *arg, const store_hold_taken_t *hold,
-                                     store_booking_write_t *write);
-
-/** Renders the created booking as its answer (malloc'd JSON text; NULL: cannot). */
-typedef char *(*store_booking_render_fn)(void *arg, const store_booking_t *booking);
 
 /** The transaction's end. */
 typedef struct {
     int error;                      /**< 0: committed; STORE_E* or STORE_BOOKING_E* */
-    const store_booking_t *booking; /**< created: the booking as committed */
+    const store_booking_t *booking; /**< moved: the booking as committed (created: NULL) */
     int status;                     /**< created: 201; replay: the first answer's */
-    const char *response;           /**< created: the rendered answer; replay: the stored one */
-    const eng_id_t *released;       /**< moved: the resources it held before */
+    const char *response;           /**< created: the answer kept; replay: the stored one */
+    const eng_id_t *resources;      /**< created: the booking's resources, sorted */
+    size_t resource_count;
+    const eng_id_t *released; /**< moved: the resources it held before */
     size_t released_count;
 } store_booking_outcome_t;
 
@@ -113,11 +105,18 @@ bool store_booking_op_sent(const store_booking_op_t *op);
  *  COMMIT is already on its way). Frees it. */
 void store_booking_op_cancel(store_booking_op_t *op);
 
-/** The booking transaction (see the top of this file). */
+/**
+ * The booking transaction (see the top of this file). done gets 0 with the
+ * answer (the booking in the API's form, rendered by the statement in
+ * request->zone, as kept under the key) and its resources;
+ * STORE_BOOKING_EREPLAY, _EMISMATCH or _EIN_PROGRESS for a key;
+ * STORE_BOOKING_EREFUSED when request->accepted is false and nothing was kept;
+ * STORE_ENOTFOUND (no such hold), STORE_BOOKING_EHOLD_GONE, _EHOLD_OTHER,
+ * _EHOLD_RESOURCES; STORE_BOOKING_EOVERLAP; or a STORE_E* code. Nothing is
+ * written unless it is 0.
+ */
 store_booking_op_t *store_bookings_create(store_pool_t *pool, const eng_id_t *organization,
                                           const store_booking_request_t *request,
-                                          store_booking_plan_fn plan,
-                                          store_booking_render_fn render,
                                           store_booking_done_cb done, void *arg);
 
 /** One resource a booking occupies, as stored. */
@@ -232,9 +231,9 @@ store_operation_t *store_bookings_history(store_pool_t *pool, const eng_id_t *or
 typedef void (*store_remember_cb)(void *arg, int error);
 
 /**
- * Keeps a refusal of a keyed booking request (`status` 404 or 409 and its exact `response`)
- * under the key, so that a retry replays it: one statement of its own, since the refused
- * transaction rolled back. A request with the key running now, or an answer already kept,
+ * Keeps a refusal of a keyed booking request (`status` 409 and its exact `response`) under
+ * the key, so that a retry replays it: one statement of its own, since the refused
+ * transaction wrote nothing. A request with the key running now, or an answer already kept,
  * wins.
  */
 store_booking_op_t *store_bookings_remember(store_pool_t *pool, const eng_id_t *organization,

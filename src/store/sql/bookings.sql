@@ -4,35 +4,31 @@
 -- hold's expiry is judged, so that the database and the in-memory index judge
 -- it by the same clock.
 
--- name: idempotency_lock
--- Takes the key for this transaction, or answers false at once when another
--- transaction holds it (the first request with that key is still running).
--- $2: the key.
-SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ':idempotency:' || $2, 0))
-
--- name: idempotency_lookup
--- The first request's answer, if it completed within 24 hours: whether its body
--- matched ($3, the request's SHA-256), its status and its answer. A row older
--- than that is forgotten here.
-WITH gone AS (
-    DELETE FROM idempotency_keys
-     WHERE organization_id = $1 AND key = $2 AND created_at <= now() - interval '24 hours')
-SELECT request_hash = $3::bytea, status_code, response
-  FROM idempotency_keys
- WHERE organization_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'
-   AND completed_at IS NOT NULL
-
--- name: idempotency_store
--- $3 the request's hash, $4 the status answered, $5 the answer.
-INSERT INTO idempotency_keys (organization_id, key, request_hash, status_code, response,
-                              completed_at)
-VALUES ($1, $2, $3::bytea, $4::int, $5, now())
+-- name: booking_create
+-- A new booking in one statement (slotd_book, migration 0010): the key, the
+-- hold, the locks, the expired holds in the way, the customer, the booking,
+-- its occupancy and audit row, the answer kept under the key. $2 the key
+-- (NULL: none), $3 the request's hash, $4 now, $5 whether the rules accepted
+-- it (false: only a kept answer is looked up), $6 the hold (NULL: none), $7
+-- service, [$8, $9) the time ($9 NULL from a hold: the hold's end), $10 and
+-- $11 the service's buffers in seconds, $12 the resources (uuid[] literal;
+-- from a hold: the pinned ones), $13 name, $14 phone as given, $15 phone
+-- normalized, $16 email, $17 status, $18 notes, $19 source, $20
+-- external_ref, $21 actor, $22 the answer's zone (NULL: the organization's).
+-- Answers the outcome, the answer's status and text, the booking's id and
+-- its resources (comma-separated, sorted).
+SELECT outcome, answer_status, answer, booking, resources
+  FROM slotd_book($1::uuid, $2::text, $3::bytea, $4::bigint, $5::boolean, $6::uuid, $7::uuid,
+                  $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::uuid[], $13::text,
+                  $14::text, $15::text, $16::text, $17::text, $18::text, $19::text, $20::text,
+                  $21::text, $22::text)
 
 -- name: idempotency_remember
--- Keeps a refusal (a 404 or 409 the booking's transaction rolled back with) under its
--- key: $3 the request's hash, $4 the status, $5 the answer. Nothing is kept while another
--- request with the key runs (its own answer will be), nor over an answer of the last 24
--- hours; an older row of the key is replaced.
+-- Keeps a refusal (a 409 the booking's transaction ended with, having
+-- written nothing) under its key: $3 the request's hash, $4 the status, $5 the
+-- answer. Nothing is kept while another request with the key runs (its own
+-- answer will be), nor over an answer of the last 24 hours; an older row of the
+-- key is replaced.
 INSERT INTO idempotency_keys (organization_id, key, request_hash, status_code, response,
                               completed_at)
 SELECT $1::uuid, $2::text, $3::bytea, $4::int, $5::text, now()
@@ -41,28 +37,6 @@ SELECT $1::uuid, $2::text, $3::bytea, $4::int, $5::text, now()
    SET request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code,
        response = EXCLUDED.response, created_at = now(), completed_at = now()
  WHERE idempotency_keys.created_at <= now() - interval '24 hours'
-
--- name: hold_take
--- Consumes a hold for a booking ($2 the hold, $3 now): answers its service,
--- start, end, whether it was still live (then it is released now and its
--- occupancy deleted, so the booking can take the same time), and its
--- resources. No row: no such hold.
-WITH h AS (
-    SELECT * FROM holds WHERE organization_id = $1 AND id = $2 FOR UPDATE),
-u AS (
-    UPDATE holds x SET released_at = to_timestamp($3::bigint)
-      FROM h
-     WHERE x.organization_id = $1 AND x.id = h.id AND h.released_at IS NULL
-       AND h.expires_at > to_timestamp($3::bigint)
-    RETURNING x.id),
-d AS (
-    DELETE FROM occupancy c USING u
-     WHERE c.organization_id = $1 AND c.hold_id = u.id
-    RETURNING c.resource_id)
-SELECT h.service_id, extract(epoch FROM h.starts_at)::bigint,
-       extract(epoch FROM h.ends_at)::bigint, EXISTS (SELECT 1 FROM u),
-       coalesce((SELECT string_agg(resource_id::text, ',' ORDER BY resource_id) FROM d), '')
-  FROM h
 
 -- name: occupancy_clear_expired
 -- Deletes the expired holds' occupancy that lies in the way of a new one:
@@ -73,79 +47,10 @@ DELETE FROM occupancy
    AND occupied && tstzrange(to_timestamp($3::bigint), to_timestamp($4::bigint))
 
 -- name: booking_locks
--- Serializes what two bookings at once would race on, before either writes:
--- the find-or-create of one customer ($2: the normalized phone or the email,
--- lower-cased here as the lookup compares it), so that two bookings of a new
--- customer at once make one; then each resource booked ($3, uuid[] literal, in
--- id order), so that bookings of one resource write one after another. The
--- exclusion constraint still decides; without the resource locks, two
--- transactions inserting overlapping occupancy at once can each find the
--- other's row and wait for it, a deadlock PostgreSQL breaks only after
--- deadlock_timeout (a second), and 64 requests for one slot took seconds.
--- Every transaction takes them in this order: customer, then resources by id.
-SELECT count(pg_advisory_xact_lock(k))
-  FROM (SELECT 0 AS step, NULL::uuid AS resource,
-               hashtextextended($1::text || ':customer:' || lower($2), 0) AS k
-        UNION ALL
-        SELECT DISTINCT 1, r, hashtextextended($1::text || ':resource:' || r::text, 0)
-          FROM unnest($3::uuid[]) r
-         ORDER BY step, resource) locks
-
--- name: booking_insert
--- The customer found (by $4, the normalized phone, else by $5, the email,
--- lower-cased) and updated, or created; the booking; one occupancy row per
--- resource ($13, uuid[] literal) holding the padded range [$14, $15), with
--- the booking's own time and creation (what the index loads); the audit row
--- (actor $16). An overlap is SQLSTATE 23P01. Answers the booking's id.
--- $2 name, $3 phone as given, $6 service, [$7, $8) the time, $9 status,
--- $10 notes, $11 source, $12 external_ref.
-WITH found AS (
-    -- by phone first; else by email (a customer first known by email alone, now
-    -- giving a phone too, is the same customer, and gets that phone)
-    SELECT id FROM customers
-     WHERE organization_id = $1
-       AND (($4::text IS NOT NULL AND phone_normalized = $4)
-            OR ($5::text IS NOT NULL AND lower(email) = lower($5)))
-     ORDER BY ($4::text IS NOT NULL AND phone_normalized IS NOT DISTINCT FROM $4) DESC,
-              created_at, id
-     LIMIT 1),
-upd AS (
-    UPDATE customers c SET name = $2, email = coalesce($5, c.email),
-                           phone = CASE WHEN c.phone_normalized IS NULL THEN $3 ELSE c.phone END,
-                           phone_normalized = coalesce(c.phone_normalized, $4)
-      FROM found
-     WHERE c.organization_id = $1 AND c.id = found.id
-    RETURNING c.id),
-ins AS (
-    INSERT INTO customers (organization_id, name, phone, phone_normalized, email)
-    SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM found)
-    RETURNING id),
-cust AS (
-    SELECT id FROM upd UNION ALL SELECT id FROM ins),
-b AS (
-    INSERT INTO bookings (organization_id, service_id, customer_id, starts_at, ends_at, status,
-                          notes, source, external_ref)
-    SELECT $1, $6, cust.id, to_timestamp($7::bigint), to_timestamp($8::bigint), $9, $10,
-           coalesce($11, 'api'), $12
-      FROM cust
-    RETURNING id, organization_id, starts_at, ends_at, created_at),
-o AS (
-    INSERT INTO occupancy (organization_id, resource_id, booking_id, occupied, starts_at, ends_at,
-                           booking_created_at)
-    SELECT b.organization_id, r, b.id,
-           tstzrange(to_timestamp($14::bigint), to_timestamp($15::bigint)), b.starts_at,
-           b.ends_at, b.created_at
-      FROM b, unnest($13::uuid[]) r
-    RETURNING 1),
-a AS (
-    INSERT INTO booking_audit (organization_id, booking_id, actor, action, new_value)
-    SELECT b.organization_id, b.id, $16, 'create',
-           jsonb_build_object('start', to_timestamp($7::bigint), 'end', to_timestamp($8::bigint),
-                              'resource_ids', to_jsonb($13::uuid[]), 'status', $9,
-                              'notes', $10)
-      FROM b
-    RETURNING 1)
-SELECT b.id, (SELECT count(*) FROM o), (SELECT count(*) FROM a) FROM b
+-- The locks a hold or a reschedule takes before it writes: each resource it
+-- writes ($2, uuid[] literal), in id order, as a booking takes them after its
+-- customer's (slotd_take_locks, migration 0010).
+SELECT slotd_take_locks($1::uuid, NULL, $2::uuid[])
 
 -- name: booking_select
 -- Bookings as the typed store reads them: id, status, service, start, end
