@@ -84,6 +84,17 @@ static void start(sync_clinic_t *c)
     start_with(c, NULL);
 }
 
+/* A Google grant of the staff member's calendar in the fake: its credentials' JSON. */
+static void google_credentials(sync_clinic_t *c, char *out, size_t size)
+{
+    json_t *grant =
+        fake_call(&c->fake, "POST", "/_fake/google/grants",
+                  "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
+    snprintf(out, size, "{\"refresh_token\":\"%s\"}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+}
+
 /* Whether 10:00 that day is offered. */
 static bool ten_offered(sync_clinic_t *c)
 {
@@ -283,13 +294,8 @@ TEST(sync_google_watch_notifications_pull_at_once)
 {
     sync_clinic_t c;
     start_with(&c, public_url); /* an hour between periodic pulls: only a notification is quick */
-    json_t *grant =
-        fake_call(&c.fake, "POST", "/_fake/google/grants",
-                  "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
     char credentials[512], id[40];
-    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
-             json_string_value(json_object_get(grant, "refresh_token")));
-    json_decref(grant);
+    google_credentials(&c, credentials, sizeof(credentials));
     connect_calendar(&c, "google", credentials, id);
     wait_delivered(&c, "google-sync", 200); /* the channel exists and slotd took its first word */
     google_event(&c, "put");
@@ -623,13 +629,8 @@ TEST(sync_a_pull_asked_for_while_one_runs_still_happens)
 {
     sync_clinic_t c;
     start(&c);
-    json_t *grant =
-        fake_call(&c.fake, "POST", "/_fake/google/grants",
-                  "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
     char credentials[512], id[40], last[64], second[64];
-    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
-             json_string_value(json_object_get(grant, "refresh_token")));
-    json_decref(grant);
+    google_credentials(&c, credentials, sizeof(credentials));
     connect_calendar(&c, "google", credentials, id);
     CHECK(busy_events_after_pull(&c, id, NULL, last, sizeof(last)) >= 0);
     /* the next listing takes three seconds; a pull is asked for while it runs */
@@ -652,13 +653,8 @@ TEST(sync_a_deleted_connection_leaves_no_busy_time_behind_even_mid_pull)
 {
     sync_clinic_t c;
     start(&c);
-    json_t *grant =
-        fake_call(&c.fake, "POST", "/_fake/google/grants",
-                  "{\"user\":\"nowak@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
     char credentials[512], id[40], path[128];
-    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
-             json_string_value(json_object_get(grant, "refresh_token")));
-    json_decref(grant);
+    google_credentials(&c, credentials, sizeof(credentials));
     google_event(&c, "put");
     connect_calendar(&c, "google", credentials, id);
     wait_offered(&c, false);
