@@ -639,7 +639,17 @@ TEST(sync_a_pull_asked_for_while_one_runs_still_happens)
                           "\"delay_ms\":3000}"));
     sleep(1);
     request_sync(&c, id, 202);
-    sleep(1);
+    /* once that pull is running (claimed; its listing held back by the fake), ask again */
+    bool running = false;
+    for (int i = 0; i < 200 && !running; i++) {
+        running = strcmp(test_db_value(c.s.db, "SELECT sync_claimed_until IS NOT NULL FROM "
+                                               "calendar_connections"),
+                         "t") == 0;
+        if (!running)
+            usleep(20 * 1000);
+    }
+    CHECK(running);
+    usleep(200 * 1000);
     request_sync(&c, id, 202);
     CHECK(busy_events_after_pull(&c, id, last, second, sizeof(second)) >= 0);
     /* the asked-for pull comes right after (the interval is an hour) */
