@@ -698,3 +698,91 @@ TEST(sync_a_deleted_connection_leaves_no_busy_time_behind_even_mid_pull)
     api_stop(&c.s);
     fake_stop(&c.fake);
 }
+
+/* The fake Cal.com booking that carries `booking_id`: its status and start ("" when none is
+ * accepted), the last one made (a reschedule makes a new one). */
+static void calcom_pushed(sync_clinic_t *c, const char *booking_id, char *status, char *start)
+{
+    json_t *r = fake_call(&c->fake, "GET", "/_fake/calcom/bookings?user=dana", NULL);
+    status[0] = start[0] = 0;
+    size_t i;
+    json_t *b;
+    json_array_foreach(json_object_get(r, "bookings"), i, b)
+    {
+        const char *mark =
+            json_string_value(json_object_get(json_object_get(b, "metadata"), "slotd_booking_id"));
+        const char *st = json_string_value(json_object_get(b, "status"));
+        if (mark && strcmp(mark, booking_id) == 0 && st &&
+            (strcmp(st, "accepted") == 0 || status[0] == 0)) {
+            snprintf(status, 32, "%s", st);
+            snprintf(start, 64, "%s", json_string_value(json_object_get(b, "start")));
+        }
+    }
+    json_decref(r);
+}
+
+TEST(sync_bookings_are_pushed_to_calcom_rescheduled_and_cancelled)
+{
+    sync_clinic_t c;
+    start(&c);
+    json_t *user = fake_call(&c.fake, "POST", "/_fake/calcom/users",
+                             "{\"username\":\"dana\",\"email\":\"dana@cal.test\"}");
+    char body[1024], path[256], booking_id[48], status[32], when[64];
+    char key[128];
+    snprintf(key, sizeof(key), "%s", json_string_value(json_object_get(user, "api_key")));
+    json_decref(user);
+    json_t *type = fake_call(&c.fake, "POST", "/_fake/calcom/event-types",
+                             "{\"user\":\"dana\",\"slug\":\"consultation\",\"length\":60}");
+    json_int_t type_id = json_integer_value(json_object_get(type, "id"));
+    json_decref(type);
+    snprintf(body, sizeof(body),
+             "{\"provider\":\"calcom\",\"direction\":\"push\",\"credentials\":{\"api_key\":"
+             "\"%s\"},\"calcom\":{\"event_type_id\":%lld}}",
+             key, (long long)type_id);
+    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.resource);
+    json_decref(api_expect(&c.s, 201, "POST", path, c.s.admin_key, body));
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
+             "\"email\":\"anna@example.com\"}}",
+             c.service, c.ten);
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
+    snprintf(booking_id, sizeof(booking_id), "%s", api_id(r));
+    json_decref(r);
+    int64_t ten, got;
+    CHECK(codec_parse_instant(c.ten, &ten) == 0);
+    bool seen = false;
+    for (int i = 0; i < 300 && !seen; i++) {
+        calcom_pushed(&c, booking_id, status, when);
+        seen =
+            strcmp(status, "accepted") == 0 && codec_parse_instant(when, &got) == 0 && got == ten;
+        if (!seen)
+            usleep(50 * 1000);
+    }
+    CHECK(seen);
+    /* moved: rescheduled to the new time */
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", booking_id);
+    snprintf(body, sizeof(body), "{\"start\":\"%sT13:00:00Z\"}", c.day);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, body));
+    seen = false;
+    for (int i = 0; i < 300 && !seen; i++) {
+        calcom_pushed(&c, booking_id, status, when);
+        seen = strcmp(status, "accepted") == 0 && codec_parse_instant(when, &got) == 0 &&
+               got == ten + 3 * 3600;
+        if (!seen)
+            usleep(50 * 1000);
+    }
+    CHECK(seen);
+    /* cancelled: no accepted booking of it is left */
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", booking_id);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
+    seen = false;
+    for (int i = 0; i < 300 && !seen; i++) {
+        calcom_pushed(&c, booking_id, status, when);
+        seen = strcmp(status, "accepted") != 0;
+        if (!seen)
+            usleep(50 * 1000);
+    }
+    CHECK(seen);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
