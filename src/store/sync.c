@@ -48,14 +48,57 @@ static store_operation_t *keep_key(store_operation_t *operation, const codec_sec
     return operation;
 }
 
+/* The secrets a claim opens: per row, its credentials and its access token, each wiped and
+ * freed by opened_free. */
+typedef struct {
+    char **plain;
+    size_t *lengths;
+} opened_t;
+
+static opened_t opened_new(int rows)
+{
+    return (opened_t){slotd_calloc(2 * (size_t)rows + 1, sizeof(char *)),
+                      slotd_calloc(2 * (size_t)rows + 1, sizeof(size_t))};
+}
+
+static void opened_free(opened_t *o, size_t rows)
+{
+    for (size_t i = 0; i < 2 * rows; i++)
+        codec_secret_free(o->plain[i], o->lengths[i]);
+    free(o->plain);
+    free(o->lengths);
+}
+
+/* Opens row `row`'s sealed credentials and access token (with its expiry) of connection `id`
+ * into item `i` of `o`: what does not open stays NULL (the runner records it). */
+static void open_secrets(const codec_secret_key_t *key, const eng_id_t *organization,
+                         const eng_id_t *id, const PGresult *res, int row, const int columns[3],
+                         opened_t *o, size_t i, const char **credentials,
+                         size_t *credentials_length, const char **access_token,
+                         int64_t *access_expires)
+{
+    char **plain = &o->plain[2 * i];
+    size_t *length = &o->lengths[2 * i];
+    if (store_connection_open(key, organization, id, NULL, PQgetvalue(res, row, columns[0]), plain,
+                              length) == 0) {
+        *credentials = *plain;
+        *credentials_length = *length;
+    }
+    const char *access = store_nullable(res, row, columns[1]);
+    if (access && store_connection_open(key, organization, id, ACCESS_PURPOSE, access, &plain[1],
+                                        &length[1]) == 0) {
+        *access_token = plain[1];
+        *access_expires = strtoll(PQgetvalue(res, row, columns[2]), NULL, 10);
+    }
+}
+
 static void on_claimed(store_operation_t *operation, const PGresult *res, int error)
 {
     store_sync_claim_cb cb = (store_sync_claim_cb)operation->callback;
     claim_state_t *st = operation->state;
     int rows = error ? 0 : PQntuples(res);
     store_sync_claim_t *claims = slotd_calloc((size_t)rows + 1, sizeof(*claims));
-    char **opened = slotd_calloc(2 * (size_t)rows + 1, sizeof(char *));
-    size_t *lengths = slotd_calloc(2 * (size_t)rows + 1, sizeof(size_t));
+    opened_t opened = opened_new(rows);
     size_t count = 0;
     for (int row = 0; row < rows; row++) {
         store_sync_claim_t *c = &claims[count];
@@ -71,27 +114,13 @@ static void on_claimed(store_operation_t *operation, const PGresult *res, int er
         c->failures = atoi(PQgetvalue(res, row, CLAIM_FAILURES));
         const char *watch = store_nullable(res, row, CLAIM_WATCH_EXPIRES);
         c->watch_expires = watch ? strtoll(watch, NULL, 10) : 0;
-        char **plain = &opened[2 * count];
-        size_t *length = &lengths[2 * count];
-        /* credentials that do not open stay NULL: the runner records it */
-        if (store_connection_open(st->key, &c->organization, &c->id, NULL,
-                                  PQgetvalue(res, row, CLAIM_CREDENTIALS), plain, length) == 0) {
-            c->credentials = *plain;
-            c->credentials_length = *length;
-        }
-        const char *access = store_nullable(res, row, CLAIM_ACCESS_TOKEN);
-        if (access && store_connection_open(st->key, &c->organization, &c->id, ACCESS_PURPOSE,
-                                            access, &plain[1], &length[1]) == 0) {
-            c->access_token = plain[1];
-            c->access_expires = strtoll(PQgetvalue(res, row, CLAIM_ACCESS_EXPIRES), NULL, 10);
-        }
+        static const int columns[3] = {CLAIM_CREDENTIALS, CLAIM_ACCESS_TOKEN, CLAIM_ACCESS_EXPIRES};
+        open_secrets(st->key, &c->organization, &c->id, res, row, columns, &opened, count,
+                     &c->credentials, &c->credentials_length, &c->access_token, &c->access_expires);
         count++;
     }
     cb(error, claims, count, operation->arg);
-    for (size_t i = 0; i < 2 * count; i++)
-        codec_secret_free(opened[i], lengths[i]);
-    free(opened);
-    free(lengths);
+    opened_free(&opened, count);
     free(claims);
 }
 
@@ -360,8 +389,7 @@ static void on_push_claimed(store_operation_t *operation, const PGresult *res, i
     claim_state_t *st = operation->state;
     int rows = error ? 0 : PQntuples(res);
     store_push_item_t *items = slotd_calloc((size_t)rows + 1, sizeof(*items));
-    char **opened = slotd_calloc(2 * (size_t)rows + 1, sizeof(char *));
-    size_t *lengths = slotd_calloc(2 * (size_t)rows + 1, sizeof(size_t));
+    opened_t opened = opened_new(rows);
     size_t count = 0;
     for (int row = 0; row < rows; row++) {
         store_push_item_t *p = &items[count];
@@ -387,26 +415,13 @@ static void on_push_claimed(store_operation_t *operation, const PGresult *res, i
         p->has_external_start = external_start != NULL;
         p->external_start = external_start ? strtoll(external_start, NULL, 10) : 0;
         p->timezone = store_nullable(res, row, PUSH_TIMEZONE);
-        char **plain = &opened[2 * count];
-        size_t *length = &lengths[2 * count];
-        if (store_connection_open(st->key, &p->organization, &p->connection, NULL,
-                                  PQgetvalue(res, row, PUSH_CREDENTIALS), plain, length) == 0) {
-            p->credentials = *plain;
-            p->credentials_length = *length;
-        }
-        const char *access = store_nullable(res, row, PUSH_ACCESS_TOKEN);
-        if (access && store_connection_open(st->key, &p->organization, &p->connection,
-                                            ACCESS_PURPOSE, access, &plain[1], &length[1]) == 0) {
-            p->access_token = plain[1];
-            p->access_expires = strtoll(PQgetvalue(res, row, PUSH_ACCESS_EXPIRES), NULL, 10);
-        }
+        static const int columns[3] = {PUSH_CREDENTIALS, PUSH_ACCESS_TOKEN, PUSH_ACCESS_EXPIRES};
+        open_secrets(st->key, &p->organization, &p->connection, res, row, columns, &opened, count,
+                     &p->credentials, &p->credentials_length, &p->access_token, &p->access_expires);
         count++;
     }
     cb(error, items, count, operation->arg);
-    for (size_t i = 0; i < 2 * count; i++)
-        codec_secret_free(opened[i], lengths[i]);
-    free(opened);
-    free(lengths);
+    opened_free(&opened, count);
     free(items);
 }
 

@@ -301,3 +301,12 @@ void sync_page_free(sync_page_t *page)
     free(page->sync_state);
     memset(page, 0, sizeof(*page));
 }
+
+void sync_utc_text(int64_t instant, bool offset, char *out)
+{
+    tz_zone_t *utc;
+    tz_zone_find("UTC", &utc);
+    size_t n = codec_write_instant(utc, instant, out);
+    if (!offset && n > 0)
+        out[n - 1] = 0; /* the "Z" */
+}

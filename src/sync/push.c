@@ -164,15 +164,6 @@ static void token_then_act(sync_push_t *p, bool force)
 
 /* ---- the requests ---------------------------------------------------------------------------- */
 
-static void utc(int64_t instant, bool offset, char *out)
-{
-    tz_zone_t *zone;
-    tz_zone_find("UTC", &zone);
-    codec_write_instant(zone, instant, out);
-    if (!offset)
-        out[strlen(out) - 1] = 0; /* Graph: a wall time in its timeZone */
-}
-
 static void on_answer(const io_http_response_t *res, void *arg);
 
 static void send_request(sync_push_t *p, const char *method, const char *url, json_t *body)
@@ -209,8 +200,8 @@ static void send_request(sync_push_t *p, const char *method, const char *url, js
 static json_t *google_event(const sync_push_t *p, bool with_id)
 {
     char start[CODEC_INSTANT_MAX], end[CODEC_INSTANT_MAX], id[41], booking[37];
-    utc(p->start, true, start);
-    utc(p->end, true, end);
+    sync_utc_text(p->start, true, start);
+    sync_utc_text(p->end, true, end);
     sync_google_event_id(&p->booking, id);
     codec_format_uuid(&p->booking, booking);
     json_t *e = json_pack("{s:s, s:{s:s}, s:{s:s}, s:s, s:{s:{s:s}}}", "summary", p->summary,
@@ -224,8 +215,8 @@ static json_t *google_event(const sync_push_t *p, bool with_id)
 static json_t *graph_event(const sync_push_t *p, bool with_transaction)
 {
     char start[CODEC_INSTANT_MAX], end[CODEC_INSTANT_MAX], booking[37], transaction[48];
-    utc(p->start, false, start);
-    utc(p->end, false, end);
+    sync_utc_text(p->start, false, start);
+    sync_utc_text(p->end, false, end);
     codec_format_uuid(&p->booking, booking);
     snprintf(transaction, sizeof(transaction), "slotd-%s", booking);
     json_t *e = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s}", "subject", p->summary, "start",
@@ -276,7 +267,7 @@ static void act(sync_push_t *p)
         break;
     case SYNC_CALCOM: {
         char start[CODEC_INSTANT_MAX], booking[37];
-        utc(p->start, true, start);
+        sync_utc_text(p->start, true, start);
         codec_format_uuid(&p->booking, booking);
         if (p->act == ACT_DELETE) {
             snprintf(url, sizeof(url), "%s/bookings/%s/cancel", s->calcom_api_url, external);

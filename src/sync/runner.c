@@ -134,6 +134,24 @@ static void maybe_closed(sync_runner_t *r)
 
 static void start_jobs(sync_runner_t *r);
 
+/* A pass ends once: with its summary, or (failed = -1) when the database refused its claim. */
+static void report_once(sync_runner_t *r, bool refused)
+{
+    if (!r->once || r->once_done == NULL)
+        return;
+    sync_summary_t failed = {.failed = -1};
+    void (*done)(const sync_summary_t *, void *) = r->once_done;
+    r->once_done = NULL;
+    done(refused ? &failed : &r->summary, r->once_arg);
+}
+
+/* A pass is over when its claims are made and none is waiting or running. */
+static void maybe_report(sync_runner_t *r)
+{
+    if (r->once && r->claimed_once && r->in_flight == 0 && r->waiting == NULL)
+        report_once(r, false);
+}
+
 /* A job is over: counted, freed; a pass reports once its last one ends. */
 static void job_over(sync_runner_t *r, job_t *j, bool ok, long events)
 {
@@ -155,11 +173,7 @@ static void job_over(sync_runner_t *r, job_t *j, bool ok, long events)
         r->options.progress(r->summary.pulled + r->summary.failed, r->claimed,
                             r->options.progress_arg);
     start_jobs(r);
-    if (r->once && r->in_flight == 0 && r->waiting == NULL && r->claimed_once && r->once_done) {
-        void (*done)(const sync_summary_t *, void *) = r->once_done;
-        r->once_done = NULL;
-        done(&r->summary, r->once_arg);
-    }
+    maybe_report(r);
 }
 
 /* ---- writing a pull's result ----------------------------------------------------------------- */
@@ -454,11 +468,8 @@ static void on_claimed(int error, const store_sync_claim_t *claims, size_t count
         return;
     }
     r->claimed_once = true;
-    if (error && r->once && r->once_done) {
-        sync_summary_t failed = {.failed = -1}; /* the database did not answer the claim */
-        void (*done)(const sync_summary_t *, void *) = r->once_done;
-        r->once_done = NULL;
-        done(&failed, r->once_arg);
+    if (error && r->once) {
+        report_once(r, true); /* the database did not answer the claim */
         return;
     }
     for (size_t i = 0; !error && i < count; i++) {
@@ -472,11 +483,7 @@ static void on_claimed(int error, const store_sync_claim_t *claims, size_t count
         }
     }
     start_jobs(r);
-    if (r->once && r->in_flight == 0 && r->waiting == NULL && r->once_done) {
-        void (*done)(const sync_summary_t *, void *) = r->once_done;
-        r->once_done = NULL;
-        done(&r->summary, r->once_arg);
-    }
+    maybe_report(r);
 }
 
 static void claim(sync_runner_t *r)
@@ -635,12 +642,8 @@ static void on_once_tick(uv_timer_t *timer)
 {
     sync_runner_t *r = timer->data;
     claim(r);
-    if (r->claiming == NULL && !r->claimed_once && r->once_done) {
-        sync_summary_t failed = {.failed = -1}; /* the database refused the claim */
-        void (*done)(const sync_summary_t *, void *) = r->once_done;
-        r->once_done = NULL;
-        done(&failed, r->once_arg);
-    }
+    if (r->claiming == NULL && !r->claimed_once)
+        report_once(r, true); /* the pool refused the claim */
 }
 
 sync_runner_t *sync_runner_run_once(const sync_runner_options_t *options,

@@ -108,9 +108,7 @@ sync_watch_t *sync_watch_start(io_http_t *http, const sync_watch_input_t *in,
                          "address", address, "token", w->secret, "params", "ttl", "604800");
     } else {
         char resource[1100], until[CODEC_INSTANT_MAX];
-        tz_zone_t *utc;
-        tz_zone_find("UTC", &utc);
-        codec_write_instant(utc, in->now + GRAPH_TTL_SECONDS, until);
+        sync_utc_text(in->now + GRAPH_TTL_SECONDS, true, until);
         snprintf(address, sizeof(address), "%.*s/v1/webhooks/microsoft", (int)n, in->public_url);
         snprintf(url, sizeof(url), "%s/subscriptions", in->api_url);
         if (in->calendar_id)
