@@ -66,14 +66,6 @@ char *sync_url_escape(const char *text)
     return out;
 }
 
-/* A UTC instant as RFC 3339 ("...Z"). */
-static void utc_text(int64_t instant, char *out)
-{
-    tz_zone_t *utc;
-    tz_zone_find("UTC", &utc);
-    codec_write_instant(utc, instant, out);
-}
-
 static void result_free_events(sync_pull_t *p)
 {
     for (size_t i = 0; i < p->count; i++) {
@@ -179,7 +171,8 @@ static void send_request(sync_pull_t *p, const char *method, const char *url,
                                          .header_count = header_count,
                                          .body = body,
                                          .body_len = body ? strlen(body) : 0,
-                                         .timeout_ms = p->in.timeout_ms};
+                                         .timeout_ms = p->in.timeout_ms,
+                                         .max_response_bytes = SYNC_PULL_MAX_PAGE_BYTES};
     p->requests++;
     p->request = io_http_start(p->http, &options, cb, p);
     if (p->request == NULL && p->starting)
@@ -275,8 +268,8 @@ static char *page_url(sync_pull_t *p)
 {
     const sync_pull_input_t *in = &p->in;
     char from[CODEC_INSTANT_MAX], to[CODEC_INSTANT_MAX];
-    utc_text(in->window_start, from);
-    utc_text(in->window_end, to);
+    sync_utc_text(in->window_start, true, from);
+    sync_utc_text(in->window_end, true, to);
     char *url;
     size_t n;
     if (in->provider == SYNC_GOOGLE) {
@@ -373,7 +366,7 @@ static bool take_page(sync_pull_t *p, const io_http_response_t *res)
     }
     if (p->count + page.count > SYNC_PULL_MAX_EVENTS) {
         sync_page_free(&page);
-        finish(p, SYNC_E_LIMIT, 0, "more than %s events in one pull", "200000");
+        finish(p, SYNC_E_LIMIT, 0, "more than %s events in one pull", "50000");
         return false;
     }
     p->events =

@@ -24,7 +24,8 @@
  * SYNC_E_AUTH: the connection needs new credentials. 429, the rate-limit 403s
  * and 5xx end it with SYNC_E_RATE and the provider's Retry-After (seconds; 0:
  * none given), for the caller's backoff. A pull reads at most
- * SYNC_PULL_MAX_PAGES pages and SYNC_PULL_MAX_EVENTS events.
+ * SYNC_PULL_MAX_PAGES pages of at most SYNC_PULL_MAX_PAGE_BYTES, SYNC_PULL_MAX_EVENTS events,
+ * for at most SYNC_PULL_MAX_MS.
  */
 #ifndef SLOTD_SYNC_PULL_H
 #define SLOTD_SYNC_PULL_H
@@ -33,7 +34,9 @@
 #include "sync/events.h"
 
 #define SYNC_PULL_MAX_PAGES 1000
-#define SYNC_PULL_MAX_EVENTS 200000
+#define SYNC_PULL_MAX_EVENTS 50000
+/** The largest page read: each page is parsed on the loop, so its size bounds that pause. */
+#define SYNC_PULL_MAX_PAGE_BYTES (2 * 1024 * 1024)
 /** The longest a pull may take (its claim is held longer: no other process takes it meanwhile). */
 #define SYNC_PULL_MAX_MS (8 * 60 * 1000)
 

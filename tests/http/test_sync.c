@@ -247,6 +247,15 @@ TEST(sync_is_for_admin_and_sync_keys_and_a_pushing_connection_is_not_pulled)
     json_decref(r);
     snprintf(path, sizeof(path), "/v1/calendar-connections/%s/sync", id);
     json_decref(api_expect(&c.s, 403, "POST", path, agent, "{}"));
+    /* another organization's key finds no such connection */
+    char other_key[128], other_org[40];
+    api_create_org(&c.s, "Other Clinic", other_key, other_org);
+    r = api_expect(&c.s, 404, "POST", path, other_key, "{}");
+    CHECK(strcmp(api_error_code(r), "not_found") == 0);
+    json_decref(r);
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM calendar_connections WHERE "
+                                       "sync_requested_at IS NOT NULL"),
+                 "0") == 0);
     r = api_expect(&c.s, 409, "POST", path, sync_key, "{}");
     CHECK(strcmp(api_error_code(r), "conflict") == 0);
     json_decref(r);
