@@ -115,20 +115,34 @@ static const char *zone_of(const booking_state_t *state, const char *organizatio
     return state && state->zone[0] ? state->zone : organization_zone;
 }
 
+/* The events a booking is in connected calendars. */
+static json_t *external_events_json(const store_booking_t *b)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < b->external_event_count; i++) {
+        const store_booking_external_t *e = &b->external_events[i];
+        json_array_append_new(list, json_pack("{s:o, s:s, s:o}", "connection_id",
+                                              id_json(&e->connection_id), "provider", e->provider,
+                                              "external_id", http_json_text(e->external_id)));
+    }
+    return list;
+}
+
 /* The API's form of a booking, or NULL when a stored text is not valid UTF-8. */
 static json_t *booking_json(const store_booking_t *b, const char *zone)
 {
     json_t *customer = json_pack("{s:o, s:s, s:o, s:o}", "id", id_json(&b->customer_id), "name",
                                  b->customer_name, "phone", http_json_text(b->customer_phone),
                                  "email", http_json_text(b->customer_email));
-    return json_pack(
-        "{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "id", id_json(&b->id),
-        "status", b->status, "service_id", id_json(&b->service_id), "start",
-        http_json_instant(zone, b->start), "end", http_json_instant(zone, b->end), "resource_ids",
-        ids_json(b->resources, b->resource_count), "customer", customer, "notes",
-        http_json_text(b->notes), "source", b->source, "external_ref",
-        http_json_text(b->external_ref), "created_at", http_json_instant(zone, b->created_at),
-        "updated_at", http_json_instant(zone, b->updated_at));
+    return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id",
+                     id_json(&b->id), "status", b->status, "service_id", id_json(&b->service_id),
+                     "start", http_json_instant(zone, b->start), "end",
+                     http_json_instant(zone, b->end), "resource_ids",
+                     ids_json(b->resources, b->resource_count), "customer", customer, "notes",
+                     http_json_text(b->notes), "source", b->source, "external_ref",
+                     http_json_text(b->external_ref), "external_events", external_events_json(b),
+                     "created_at", http_json_instant(zone, b->created_at), "updated_at",
+                     http_json_instant(zone, b->updated_at));
 }
 
 /* Why the rules said no, as its status and error envelope. */

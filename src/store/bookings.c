@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "log/log.h"
 #include "slotd/alloc.h"
 #include "slotd/codec.h"
@@ -50,7 +52,8 @@ enum {
     COL_EXTERNAL_REF,
     COL_CREATED,
     COL_UPDATED,
-    COL_ORGANIZATION_TIMEZONE
+    COL_ORGANIZATION_TIMEZONE,
+    COL_EXTERNAL_EVENTS
 };
 
 /* The parameters of booking_create. */
@@ -154,6 +157,26 @@ static const char *blob_text(char **cursor, const char *text)
     return out;
 }
 
+/* The external events of a booking_select row (a JSON array), or NULL when unreadable. */
+static json_t *read_external_events(const PGresult *res, int row)
+{
+    json_t *events = json_loads(PQgetvalue(res, row, COL_EXTERNAL_EVENTS), 0, NULL);
+    bool ok = json_is_array(events);
+    size_t i;
+    json_t *event;
+    json_array_foreach(events, i, event)
+    {
+        ok &= json_is_string(json_object_get(event, "connection_id")) &&
+              json_is_string(json_object_get(event, "provider")) &&
+              json_is_string(json_object_get(event, "external_id"));
+    }
+    if (!ok) {
+        json_decref(events);
+        return NULL;
+    }
+    return events;
+}
+
 /* A row of booking_select, copied into one allocation (freed with free()); NULL when a row
  * cannot be read. */
 static store_booking_t *read_booking(const PGresult *res, int row)
@@ -164,15 +187,33 @@ static store_booking_t *read_booking(const PGresult *res, int row)
         COL_NOTES,  COL_SOURCE,        COL_EXTERNAL_REF,   COL_ORGANIZATION_TIMEZONE};
     for (size_t i = 0; i < sizeof(text_cols) / sizeof(text_cols[0]); i++)
         text_bytes += (size_t)PQgetlength(res, row, text_cols[i]) + 1;
+    /* The events' texts are shorter than the JSON that holds them. */
+    json_t *events = read_external_events(res, row);
+    size_t event_count = json_array_size(events);
+    text_bytes += (size_t)PQgetlength(res, row, COL_EXTERNAL_EVENTS) + 1;
     eng_id_t *ids;
     size_t id_count;
-    bool ok = parse_ids(PQgetvalue(res, row, COL_RESOURCES), &ids, &id_count);
+    bool ok = parse_ids(PQgetvalue(res, row, COL_RESOURCES), &ids, &id_count) && events;
     store_booking_t *b =
-        slotd_calloc(1, sizeof(*b) + (id_count + 1) * sizeof(eng_id_t) + text_bytes);
-    eng_id_t *copied = (eng_id_t *)(b + 1);
+        slotd_calloc(1, sizeof(*b) + event_count * sizeof(store_booking_external_t) +
+                            (id_count + 1) * sizeof(eng_id_t) + text_bytes);
+    store_booking_external_t *external = (store_booking_external_t *)(b + 1);
+    eng_id_t *copied = (eng_id_t *)(external + event_count);
     memcpy(copied, ids, id_count * sizeof(eng_id_t));
     free(ids);
     char *cursor = (char *)(copied + id_count + 1);
+    for (size_t i = 0; i < event_count; i++) {
+        json_t *event = json_array_get(events, i);
+        ok &= codec_parse_uuid(json_string_value(json_object_get(event, "connection_id")),
+                               &external[i].connection_id) == 0;
+        external[i].provider =
+            blob_text(&cursor, json_string_value(json_object_get(event, "provider")));
+        external[i].external_id =
+            blob_text(&cursor, json_string_value(json_object_get(event, "external_id")));
+    }
+    json_decref(events);
+    b->external_events = external;
+    b->external_event_count = event_count;
     ok &= codec_parse_uuid(PQgetvalue(res, row, COL_ID), &b->id) == 0;
     ok &= codec_parse_uuid(PQgetvalue(res, row, COL_SERVICE), &b->service_id) == 0;
     ok &= codec_parse_uuid(PQgetvalue(res, row, COL_CUSTOMER_ID), &b->customer_id) == 0;

@@ -41,6 +41,12 @@ enum {
     STORE_BOOKING_EHOLD_RESOURCES = -27, /**< a pinned resource is not among the hold's */
 };
 
+/** An event a booking is in a connected calendar (the provider's id for it). */
+typedef struct {
+    eng_id_t connection_id;
+    const char *provider, *external_id;
+} store_booking_external_t;
+
 /** A booking as stored. */
 typedef struct {
     eng_id_t id, service_id, customer_id;
@@ -52,6 +58,8 @@ typedef struct {
     const char *notes, *source, *external_ref;                   /**< NULL: none */
     int64_t created_at, updated_at;
     const char *organization_timezone;
+    const store_booking_external_t *external_events; /**< sorted by connection */
+    size_t external_event_count;
 } store_booking_t;
 
 /** What a booking writes, as the domain decided it. */

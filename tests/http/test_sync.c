@@ -263,17 +263,24 @@ TEST(sync_is_for_admin_and_sync_keys_and_a_pushing_connection_is_not_pulled)
     fake_stop(&c.fake);
 }
 
-/* Connects the resource to `provider` with `credentials` (JSON); the connection's id into id. */
-static void connect_calendar(sync_clinic_t *c, const char *provider, const char *credentials,
-                             char *id)
+/* Connects the resource as `body` asks (201 expected); the connection's id into id. */
+static void post_connection(sync_clinic_t *c, const char *body, char *id)
 {
-    char body[1024], path[256];
-    snprintf(body, sizeof(body), "{\"provider\":\"%s\",\"direction\":\"pull\",\"credentials\":%s}",
-             provider, credentials);
+    char path[256];
     snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c->resource);
     json_t *r = api_expect(&c->s, 201, "POST", path, c->s.admin_key, body);
     snprintf(id, 40, "%s", api_id(r));
     json_decref(r);
+}
+
+/* Connects the resource to `provider` with `credentials` (JSON) for pulls; its id into id. */
+static void connect_calendar(sync_clinic_t *c, const char *provider, const char *credentials,
+                             char *id)
+{
+    char body[1024];
+    snprintf(body, sizeof(body), "{\"provider\":\"%s\",\"direction\":\"pull\",\"credentials\":%s}",
+             provider, credentials);
+    post_connection(c, body, id);
 }
 
 /* Waits until the fake has delivered a `kind` message that slotd answered `status`. */
@@ -436,6 +443,35 @@ static void wait_pushed(sync_clinic_t *c, const char *event_id, const char *star
     exit(1);
 }
 
+/* Waits until booking `booking_id` names exactly one event, of connection `connection` at
+ * `provider`, and copies its external id to out; or, provider NULL, until it names none. */
+static void wait_external_event(sync_clinic_t *c, const char *booking_id, const char *connection,
+                                const char *provider, char *out, size_t size)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/bookings/%s", booking_id);
+    bool seen = false;
+    out[0] = 0;
+    for (int i = 0; i < 300 && !seen; i++) {
+        json_t *b = api_expect(&c->s, 200, "GET", path, c->s.admin_key, NULL);
+        json_t *events = json_object_get(b, "external_events");
+        json_t *e = json_array_get(events, 0);
+        CHECK(json_is_array(events));
+        if (provider == NULL)
+            seen = json_array_size(events) == 0;
+        else if (json_array_size(events) == 1) {
+            CHECK(strcmp(json_string_value(json_object_get(e, "connection_id")), connection) == 0);
+            CHECK(strcmp(json_string_value(json_object_get(e, "provider")), provider) == 0);
+            snprintf(out, size, "%s", json_string_value(json_object_get(e, "external_id")));
+            seen = out[0] != 0;
+        }
+        json_decref(b);
+        if (!seen)
+            usleep(50 * 1000);
+    }
+    CHECK(seen);
+}
+
 TEST(sync_bookings_are_pushed_moved_and_deleted_and_never_come_back_as_busy_time)
 {
     sync_clinic_t c;
@@ -449,21 +485,22 @@ TEST(sync_bookings_are_pushed_moved_and_deleted_and_never_come_back_as_busy_time
              "\"%s\"}}",
              json_string_value(json_object_get(grant, "refresh_token")));
     json_decref(grant);
-    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.resource);
-    json_t *r = api_expect(&c.s, 201, "POST", path, c.s.admin_key, body);
-    snprintf(id, sizeof(id), "%s", api_id(r));
-    json_decref(r);
+    post_connection(&c, body, id);
     snprintf(body, sizeof(body),
              "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
              "\"phone\":\"+48 601 234 567\"}}",
              c.service, c.ten);
-    r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
+    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
     snprintf(booking_id, sizeof(booking_id), "%s", api_id(r));
+    CHECK(json_array_size(json_object_get(r, "external_events")) == 0); /* not pushed yet */
     json_decref(r);
     eng_id_t booking;
     CHECK(codec_parse_uuid(booking_id, &booking) == 0);
     sync_google_event_id(&booking, event_id);
     wait_pushed(&c, event_id, c.ten);
+    char external[64];
+    wait_external_event(&c, booking_id, id, "google", external, sizeof(external));
+    CHECK(strcmp(external, event_id) == 0);
     /* a pull sees it as slotd's own: once cancelled, the time is free, not foreign busy */
     request_sync(&c, id, 202);
     snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", booking_id);
@@ -494,6 +531,7 @@ TEST(sync_bookings_are_pushed_moved_and_deleted_and_never_come_back_as_busy_time
     snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", booking_id);
     json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
     wait_pushed(&c, event_id, "");
+    wait_external_event(&c, booking_id, id, NULL, external, sizeof(external));
     /* the booking shows nothing pushed twice: one event ever made */
     CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM outbox WHERE done_at IS NULL"), "0") ==
           0);
@@ -527,14 +565,14 @@ TEST(sync_bookings_are_pushed_to_microsoft_and_deleted_once_cancelled)
     start(&c);
     json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
                               "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
-    char body[1024], path[256], booking_id[48], transaction[64], got[64] = "";
+    char body[1024], path[256], booking_id[48], transaction[64], got[64] = "", id[40];
+    char external[256];
     snprintf(body, sizeof(body),
              "{\"provider\":\"microsoft\",\"direction\":\"push\",\"credentials\":{"
              "\"refresh_token\":\"%s\"}}",
              json_string_value(json_object_get(grant, "refresh_token")));
     json_decref(grant);
-    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.resource);
-    json_decref(api_expect(&c.s, 201, "POST", path, c.s.admin_key, body));
+    post_connection(&c, body, id);
     snprintf(body, sizeof(body),
              "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
              "\"phone\":\"+48 601 234 567\"}}",
@@ -549,6 +587,12 @@ TEST(sync_bookings_are_pushed_to_microsoft_and_deleted_once_cancelled)
             usleep(50 * 1000);
     }
     CHECK(strncmp(got, c.ten, 19) == 0); /* "YYYY-MM-DDT10:00:00", in UTC */
+    wait_external_event(&c, booking_id, id, "microsoft", external, sizeof(external));
+    json_t *events =
+        fake_call(&c.fake, "GET", "/_fake/microsoft/events?user=bea@outlook.test", NULL);
+    json_t *event = json_array_get(json_object_get(events, "events"), 0);
+    CHECK(strcmp(json_string_value(json_object_get(event, "id")), external) == 0); /* Graph's id */
+    json_decref(events);
     snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", booking_id);
     json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
     for (int i = 0; i < 300 && got[0] != 0; i++) {
@@ -557,6 +601,7 @@ TEST(sync_bookings_are_pushed_to_microsoft_and_deleted_once_cancelled)
             usleep(50 * 1000);
     }
     CHECK(got[0] == 0);
+    wait_external_event(&c, booking_id, id, NULL, external, sizeof(external));
     api_stop(&c.s);
     fake_stop(&c.fake);
 }
@@ -710,10 +755,11 @@ TEST(sync_a_deleted_connection_leaves_no_busy_time_behind_even_mid_pull)
 
 /* The fake Cal.com booking that carries `booking_id`: its status and start ("" when none is
  * accepted), the last one made (a reschedule makes a new one). */
-static void calcom_pushed(sync_clinic_t *c, const char *booking_id, char *status, char *start)
+static void calcom_pushed(sync_clinic_t *c, const char *booking_id, char *status, char *start,
+                          char *uid)
 {
     json_t *r = fake_call(&c->fake, "GET", "/_fake/calcom/bookings?user=dana", NULL);
-    status[0] = start[0] = 0;
+    status[0] = start[0] = uid[0] = 0;
     size_t i;
     json_t *b;
     json_array_foreach(json_object_get(r, "bookings"), i, b)
@@ -725,6 +771,7 @@ static void calcom_pushed(sync_clinic_t *c, const char *booking_id, char *status
             (strcmp(st, "accepted") == 0 || status[0] == 0)) {
             snprintf(status, 32, "%s", st);
             snprintf(start, 64, "%s", json_string_value(json_object_get(b, "start")));
+            snprintf(uid, 64, "%s", json_string_value(json_object_get(b, "uid")));
         }
     }
     json_decref(r);
@@ -736,8 +783,8 @@ TEST(sync_bookings_are_pushed_to_calcom_rescheduled_and_cancelled)
     start(&c);
     json_t *user = fake_call(&c.fake, "POST", "/_fake/calcom/users",
                              "{\"username\":\"dana\",\"email\":\"dana@cal.test\"}");
-    char body[1024], path[256], booking_id[48], status[32], when[64];
-    char key[128];
+    char body[1024], path[256], booking_id[48], status[32], when[64], uid[64], id[40];
+    char key[128], external[256];
     snprintf(key, sizeof(key), "%s", json_string_value(json_object_get(user, "api_key")));
     json_decref(user);
     json_t *type = fake_call(&c.fake, "POST", "/_fake/calcom/event-types",
@@ -748,8 +795,7 @@ TEST(sync_bookings_are_pushed_to_calcom_rescheduled_and_cancelled)
              "{\"provider\":\"calcom\",\"direction\":\"push\",\"credentials\":{\"api_key\":"
              "\"%s\"},\"calcom\":{\"event_type_id\":%lld}}",
              key, (long long)type_id);
-    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.resource);
-    json_decref(api_expect(&c.s, 201, "POST", path, c.s.admin_key, body));
+    post_connection(&c, body, id);
     snprintf(body, sizeof(body),
              "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
              "\"email\":\"anna@example.com\"}}",
@@ -761,7 +807,7 @@ TEST(sync_bookings_are_pushed_to_calcom_rescheduled_and_cancelled)
     CHECK(codec_parse_instant(c.ten, &ten) == 0);
     bool seen = false;
     for (int i = 0; i < 300 && !seen; i++) {
-        calcom_pushed(&c, booking_id, status, when);
+        calcom_pushed(&c, booking_id, status, when, uid);
         seen =
             strcmp(status, "accepted") == 0 && codec_parse_instant(when, &got) == 0 && got == ten;
         if (!seen)
@@ -774,9 +820,18 @@ TEST(sync_bookings_are_pushed_to_calcom_rescheduled_and_cancelled)
     json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, body));
     seen = false;
     for (int i = 0; i < 300 && !seen; i++) {
-        calcom_pushed(&c, booking_id, status, when);
+        calcom_pushed(&c, booking_id, status, when, uid);
         seen = strcmp(status, "accepted") == 0 && codec_parse_instant(when, &got) == 0 &&
                got == ten + 3 * 3600;
+        if (!seen)
+            usleep(50 * 1000);
+    }
+    CHECK(seen);
+    /* a Cal.com booking moves by becoming a new one: the booking names the new uid */
+    seen = false;
+    for (int i = 0; i < 300 && !seen; i++) {
+        wait_external_event(&c, booking_id, id, "calcom", external, sizeof(external));
+        seen = strcmp(external, uid) == 0;
         if (!seen)
             usleep(50 * 1000);
     }
@@ -786,12 +841,13 @@ TEST(sync_bookings_are_pushed_to_calcom_rescheduled_and_cancelled)
     json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
     seen = false;
     for (int i = 0; i < 300 && !seen; i++) {
-        calcom_pushed(&c, booking_id, status, when);
+        calcom_pushed(&c, booking_id, status, when, uid);
         seen = strcmp(status, "accepted") != 0;
         if (!seen)
             usleep(50 * 1000);
     }
     CHECK(seen);
+    wait_external_event(&c, booking_id, id, NULL, external, sizeof(external));
     api_stop(&c.s);
     fake_stop(&c.fake);
 }

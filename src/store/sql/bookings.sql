@@ -56,7 +56,8 @@ SELECT slotd_take_locks($1::uuid, NULL, $2::uuid[])
 -- Bookings as the typed store reads them: id, status, service, start, end
 -- (epoch), its resources (comma-separated, sorted), the customer's id, name,
 -- phone and email, notes, source, external_ref, created and updated (epoch),
--- the organization's zone. One booking ($2), or those whose time overlaps
+-- the organization's zone, and the events it is in connected calendars (a JSON
+-- array of {connection_id, provider, external_id}, sorted by connection). One booking ($2), or those whose time overlaps
 -- [$3, $4) (epoch, either NULL: unbounded) holding resource $5, in status $6,
 -- of the customer with normalized phone $7, of service $8, of customer $9,
 -- after the cursor ($10 start, $11 id), sorted by start and id, at most $12.
@@ -67,7 +68,14 @@ SELECT b.id, b.status, b.service_id, extract(epoch FROM b.starts_at)::bigint,
                   WHERE c.organization_id = b.organization_id AND c.booking_id = b.id), ''),
        u.id, u.name, u.phone, u.email, b.notes, b.source, b.external_ref,
        extract(epoch FROM b.created_at)::bigint, extract(epoch FROM b.updated_at)::bigint,
-       o.timezone
+       o.timezone,
+       coalesce((SELECT json_agg(json_build_object('connection_id', e.connection_id,
+                                                   'provider', e.provider,
+                                                   'external_id', e.external_id)
+                                 ORDER BY e.connection_id)
+                   FROM booking_external_events e
+                  WHERE e.organization_id = b.organization_id AND e.booking_id = b.id),
+                '[]')::text
   FROM bookings b
   JOIN customers u ON u.organization_id = b.organization_id AND u.id = b.customer_id
   JOIN organizations o ON o.id = b.organization_id
