@@ -74,6 +74,10 @@ static const int_setting_t int_settings[] = {
      offsetof(slotd_config_t, sync_interval_seconds), 1, 86400},
     {"sync_nightly_hour", "SLOTD_SYNC_NIGHTLY_HOUR", offsetof(slotd_config_t, sync_nightly_hour), 0,
      23},
+    {"sync_concurrency", "SLOTD_SYNC_CONCURRENCY", offsetof(slotd_config_t, sync_concurrency), 1,
+     64},
+    {"sync_provider_concurrency", "SLOTD_SYNC_PROVIDER_CONCURRENCY",
+     offsetof(slotd_config_t, sync_provider_concurrency), 1, 64},
 };
 
 #define COUNT(table) (sizeof(table) / sizeof(table[0]))
@@ -219,6 +223,8 @@ static int load(slotd_config_t *c, const char *file, char *error, size_t size)
     slotd_config_set(&c->calcom_api_url, "https://api.cal.com/v2");
     c->sync_interval_seconds = 300;
     c->sync_nightly_hour = 3;
+    c->sync_concurrency = 4;
+    c->sync_provider_concurrency = 2;
     if (file && load_file(c, file, error, size))
         return -1;
     if (env_sync_settings(c, error, size))

@@ -40,6 +40,8 @@ typedef struct {
     char *public_url;              /**< "public_url" / SLOTD_PUBLIC_URL; NULL: no webhooks */
     int sync_interval_seconds;     /**< "sync_interval_seconds" / SLOTD_SYNC_INTERVAL_SECONDS */
     int sync_nightly_hour;         /**< "sync_nightly_hour" / SLOTD_SYNC_NIGHTLY_HOUR, 0-23 */
+    int sync_concurrency;          /**< "sync_concurrency": pulls, and pushes, at once */
+    int sync_provider_concurrency; /**< "sync_provider_concurrency": of those, per provider */
     /** "secret_key" / SLOTD_SECRET_KEY (32 bytes, base64): seals credentials at rest */
     bool has_secret_key;
     codec_secret_key_t secret_key;

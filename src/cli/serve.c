@@ -446,8 +446,13 @@ int cli_serve(int argc, char **argv)
         svc.shutdown_delay_ms = config.shutdown_delay_ms;
         if (config.has_secret_key) {
             svc.http = io_http_new(loop);
-            sync_runner_options_t sync_options = {
-                .loop = loop, .pool = svc.pool, .http = svc.http, .key = &config.secret_key};
+            sync_runner_options_t sync_options = {.loop = loop,
+                                                  .pool = svc.pool,
+                                                  .http = svc.http,
+                                                  .key = &config.secret_key,
+                                                  .concurrency = config.sync_concurrency,
+                                                  .provider_concurrency =
+                                                      config.sync_provider_concurrency};
             cli_sync_settings(&config, &sync_options.settings);
             svc.sync = sync_runner_start(&sync_options);
         }

@@ -2,9 +2,11 @@
  * slotd sync: one pass of calendar sync, for cron and operators. Pulls every
  * live pulling connection (or those of --org, or --connection), due or not,
  * each a full listing with --full, writes what each found exactly as the
- * service does, prints {"pulled","failed","events"} and exits 0 when none
- * failed (1 otherwise, 2 on a usage error). On a terminal a progress bar
- * comes before the summary; otherwise the summary alone.
+ * service does, and delivers their outbox rows that are due (with --full every
+ * undone one), each once. Prints
+ * {"connections","pulled","pushed","errors","failed","events"} and exits 0
+ * when nothing failed (1 otherwise, 2 on a usage error). On a terminal a
+ * progress bar comes before the summary; otherwise the summary alone.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -20,11 +22,14 @@
 
 static const char help[] =
     "usage: slotd sync [--org ID] [--connection ID] [--full] [options]\n"
-    "Pulls calendar connections once: every live connection that pulls (Google, Microsoft,\n"
-    "Cal.com), or those of one organization, or one connection; due or not. With --full each\n"
-    "is a full listing that replaces the busy time it brought. Needs secret_key. Prints\n"
-    "{\"pulled\",\"failed\",\"events\"}; exits 1 when a pull failed (see the connection's\n"
-    "last_error).\n"
+    "Syncs calendar connections once: pulls every live connection that pulls (Google,\n"
+    "Microsoft, Cal.com), or those of one organization, or one connection, due or not, and\n"
+    "pushes their bookings' changes that are due. With --full each pull is a full listing that\n"
+    "replaces the busy time it brought, and every pending push is tried, due or not. Needs\n"
+    "secret_key. Prints {\"connections\",\"pulled\",\"pushed\",\"errors\":[...],\"failed\",\n"
+    "\"events\"}: connections worked on, pulls and pushes done, each failure\n"
+    "({\"connection_id\",\"booking_id\"?,\"error\"}), failed pulls, busy events written; exits 1\n"
+    "when anything failed.\n"
     "  --database-url URL   the database (default: SLOTD_DATABASE_URL)\n"
     "  --config FILE        a configuration file (see config/slotd.example.json)\n";
 
@@ -36,7 +41,8 @@ typedef struct {
     io_http_t *http;
     sync_runner_t *runner;
     sync_summary_t summary;
-    bool finished;
+    char *output;  /* the summary's JSON; NULL: the database did not answer */
+    size_t errors; /* failures, of pulls and of pushes */
 } pass_t;
 
 static void on_pool_closed(void *arg)
@@ -73,7 +79,15 @@ static void on_pass(const sync_summary_t *summary, void *arg)
 {
     pass_t *p = arg;
     p->summary = *summary;
-    p->finished = true;
+    if (summary->failed >= 0) {
+        json_t *out = json_pack("{s:i, s:i, s:i, s:O, s:i, s:I}", "connections",
+                                summary->connections, "pulled", summary->pulled, "pushed",
+                                summary->pushed, "errors", summary->errors, "failed",
+                                summary->failed, "events", (json_int_t)summary->events);
+        p->output = json_dumps(out, JSON_COMPACT);
+        p->errors = json_array_size(summary->errors);
+        json_decref(out);
+    }
     sync_runner_close(p->runner, on_runner_closed, p);
 }
 
@@ -145,8 +159,13 @@ int cli_sync(int argc, char **argv)
                                              .max_queue = 10000};
         pass.pool = store_pool_new(&loop, &pool_options);
         pass.http = io_http_new(&loop);
-        sync_runner_options_t sync_options = {
-            .loop = &loop, .pool = pass.pool, .http = pass.http, .key = &config.secret_key};
+        sync_runner_options_t sync_options = {.loop = &loop,
+                                              .pool = pass.pool,
+                                              .http = pass.http,
+                                              .key = &config.secret_key,
+                                              .concurrency = config.sync_concurrency,
+                                              .provider_concurrency =
+                                                  config.sync_provider_concurrency};
         cli_sync_settings(&config, &sync_options.settings);
         bool terminal = isatty(STDOUT_FILENO);
         if (terminal)
@@ -158,10 +177,10 @@ int cli_sync(int argc, char **argv)
         uv_loop_close(&loop);
         if (terminal && pass.summary.pulled + pass.summary.failed > 0)
             fputc('\n', stdout);
-        if (pass.finished && pass.summary.failed >= 0) {
-            printf("{\"pulled\":%d,\"failed\":%d,\"events\":%ld}\n", pass.summary.pulled,
-                   pass.summary.failed, pass.summary.events);
-            rc = pass.summary.failed == 0 ? 0 : 1;
+        if (pass.output) {
+            printf("%s\n", pass.output);
+            free(pass.output);
+            rc = pass.errors == 0 && pass.summary.failed == 0 ? 0 : 1;
         } else {
             fprintf(stderr, "slotd: sync: the database did not answer\n");
         }

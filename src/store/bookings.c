@@ -120,22 +120,6 @@ static bool parse_ids(const char *text, eng_id_t **ids, size_t *count)
     return true;
 }
 
-/* PostgreSQL's uuid[] literal: {id,id,...}; caller frees. */
-static char *ids_literal(const eng_id_t *ids, size_t count)
-{
-    char *text = slotd_malloc(3 + count * 37), *p = text;
-    *p++ = '{';
-    for (size_t i = 0; i < count; i++) {
-        if (i)
-            *p++ = ',';
-        codec_format_uuid(&ids[i], p);
-        p += 36;
-    }
-    *p++ = '}';
-    *p = 0;
-    return text;
-}
-
 /* booking_select's parameters for one booking; `values` has 12 entries. */
 static void one_booking(const char *organization, const char *booking, const char **values)
 {
@@ -446,7 +430,7 @@ store_booking_op_t *store_bookings_create(store_pool_t *pool, const eng_id_t *or
     v[8] = request->has_hold ? NULL : number(w->end);
     v[9] = number(request->buffer_before);
     v[10] = number(request->buffer_after);
-    v[11] = ids_literal(w->resources, w->resource_count);
+    v[11] = store_ids_literal(w->resources, w->resource_count);
     const char *texts[] = {w->customer_name,  w->customer_phone, w->customer_phone_normalized,
                            w->customer_email, w->status,         w->notes,
                            w->source,         w->external_ref,   w->actor,
@@ -542,14 +526,14 @@ static void on_locked_for_move(store_tx_t *tx, const PGresult *res, void *arg)
                                       held.start, held.end, op->now};
         for (int i = 0; i < 7; i++)
             snprintf(times[i], sizeof(times[i]), "%lld", (long long)values_of[i]);
-        char *resources = ids_literal(w.resources, w.resource_count);
-        char *old_resources = ids_literal(op->released, op->released_count);
+        char *resources = store_ids_literal(w.resources, w.resource_count);
+        char *old_resources = store_ids_literal(op->released, op->released_count);
         /* the locks of every resource whose occupancy it writes, old and new, in id order,
          * before any row of them is touched */
         eng_id_t *both = slotd_calloc(w.resource_count + op->released_count + 1, sizeof(*both));
         memcpy(both, w.resources, w.resource_count * sizeof(*both));
         memcpy(both + w.resource_count, op->released, op->released_count * sizeof(*both));
-        char *locked = ids_literal(both, w.resource_count + op->released_count);
+        char *locked = store_ids_literal(both, w.resource_count + op->released_count);
         const char *lock[2] = {op->organization, locked};
         store_tx_query(tx, "booking_locks", 2, lock, NULL, NULL);
         free(locked);
@@ -734,7 +718,7 @@ static void hold_body(store_tx_t *tx, void *arg)
     store_booking_op_t *op = arg;
     const store_hold_write_t *w = &op->hold;
     reset_attempt(op);
-    char *resources = ids_literal(w->resources, w->resource_count);
+    char *resources = store_ids_literal(w->resources, w->resource_count);
     char service[37], times[6][24];
     codec_format_uuid(&w->service_id, service);
     const int64_t values_of[6] = {w->start,        w->end,        w->expires_at,

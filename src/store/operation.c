@@ -106,6 +106,21 @@ const char *store_nullable(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
+char *store_ids_literal(const eng_id_t *ids, size_t count)
+{
+    char *text = slotd_malloc(3 + count * 37), *p = text;
+    *p++ = '{';
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            *p++ = ',';
+        codec_format_uuid(&ids[i], p);
+        p += 36;
+    }
+    *p++ = '}';
+    *p = 0;
+    return text;
+}
+
 char *store_week_text(const eng_week_t *week)
 {
     json_t *value = codec_week_to_json(week);

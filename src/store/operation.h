@@ -94,6 +94,9 @@ store_operation_t *store_operation_start_page(store_pool_t *pool, const char *st
 /** A nullable text column: NULL when SQL NULL. */
 const char *store_nullable(const PGresult *res, int row, int col);
 
+/** PostgreSQL's uuid[] literal of `ids`, {id,id,...}; caller frees. */
+char *store_ids_literal(const eng_id_t *ids, size_t count);
+
 /** A WEEK as stored (compact JSON text); caller frees. */
 char *store_week_text(const eng_week_t *week);
 

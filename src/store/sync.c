@@ -124,28 +124,40 @@ static void on_claimed(store_operation_t *operation, const PGresult *res, int er
     free(claims);
 }
 
+/* A claim's rooms as its statement's parameters: Google's, Microsoft's, Cal.com's. */
+static void rooms_text(const store_sync_rooms_t *rooms, char text[3][16])
+{
+    snprintf(text[0], 16, "%d", rooms->google);
+    snprintf(text[1], 16, "%d", rooms->microsoft);
+    snprintf(text[2], 16, "%d", rooms->calcom);
+}
+
 store_operation_t *store_sync_claim(store_pool_t *pool, const codec_secret_key_t *key,
                                     const store_sync_claim_options_t *o, store_sync_claim_cb cb,
                                     void *arg)
 {
-    char now[24], limit[16], hold[16], connection[37], organization[37], hour[8];
+    char now[24], limit[16], hold[16], connection[37], organization[37], hour[8], rooms[3][16];
     snprintf(now, sizeof(now), "%lld", (long long)o->now);
     snprintf(limit, sizeof(limit), "%d", o->limit);
     snprintf(hold, sizeof(hold), "%d", o->hold_seconds);
     snprintf(hour, sizeof(hour), "%d", o->nightly_hour);
+    rooms_text(&o->rooms, rooms);
     if (o->connection)
         codec_format_uuid(o->connection, connection);
     if (o->organization)
         codec_format_uuid(o->organization, organization);
-    const char *values[7] = {now,
-                             limit,
-                             hold,
-                             o->connection ? connection : NULL,
-                             o->organization ? organization : NULL,
-                             o->due_only ? "true" : "false",
-                             hour};
+    const char *values[10] = {now,
+                              limit,
+                              hold,
+                              o->connection ? connection : NULL,
+                              o->organization ? organization : NULL,
+                              o->due_only ? "true" : "false",
+                              hour,
+                              rooms[0],
+                              rooms[1],
+                              rooms[2]};
     return keep_key(
-        store_operation_start(pool, "sync_claim", 7, values, on_claimed, (void (*)(void))cb, arg),
+        store_operation_start(pool, "sync_claim", 10, values, on_claimed, (void (*)(void))cb, arg),
         key);
 }
 
@@ -425,17 +437,41 @@ static void on_push_claimed(store_operation_t *operation, const PGresult *res, i
     free(items);
 }
 
-store_operation_t *store_push_claim(store_pool_t *pool, const codec_secret_key_t *key, int64_t now,
-                                    int limit, int hold_seconds, store_push_claim_cb cb, void *arg)
+store_operation_t *store_push_claim(store_pool_t *pool, const codec_secret_key_t *key,
+                                    const store_push_claim_options_t *o, store_push_claim_cb cb,
+                                    void *arg)
 {
-    char clock[24], most[16], hold[16];
-    snprintf(clock, sizeof(clock), "%lld", (long long)now);
-    snprintf(most, sizeof(most), "%d", limit);
-    snprintf(hold, sizeof(hold), "%d", hold_seconds);
-    const char *values[3] = {clock, most, hold};
-    return keep_key(store_operation_start(pool, "push_claim", 3, values, on_push_claimed,
-                                          (void (*)(void))cb, arg),
-                    key);
+    char clock[24], most[16], hold[16], rooms[3][16], connection[37], organization[37];
+    snprintf(clock, sizeof(clock), "%lld", (long long)o->now);
+    snprintf(most, sizeof(most), "%d", o->limit);
+    snprintf(hold, sizeof(hold), "%d", o->hold_seconds);
+    rooms_text(&o->rooms, rooms);
+    if (o->connection)
+        codec_format_uuid(o->connection, connection);
+    if (o->organization)
+        codec_format_uuid(o->organization, organization);
+    char *busy = store_ids_literal(o->busy, o->busy_count);
+    char *tried = slotd_malloc(3 + o->tried_count * 21), *t = tried;
+    *t++ = '{';
+    for (size_t i = 0; i < o->tried_count; i++)
+        t += sprintf(t, "%s%lld", i ? "," : "", (long long)o->tried[i]);
+    strcpy(t, "}");
+    const char *values[11] = {clock,
+                              most,
+                              hold,
+                              busy,
+                              rooms[0],
+                              rooms[1],
+                              rooms[2],
+                              o->connection ? connection : NULL,
+                              o->organization ? organization : NULL,
+                              o->due_only ? "true" : "false",
+                              tried};
+    store_operation_t *operation = store_operation_start(pool, "push_claim", 11, values,
+                                                         on_push_claimed, (void (*)(void))cb, arg);
+    free(busy);
+    free(tried);
+    return keep_key(operation, key);
 }
 
 typedef struct {

@@ -39,10 +39,16 @@ typedef struct {
 typedef void (*store_sync_claim_cb)(int error, const store_sync_claim_t *claims, size_t count,
                                     void *arg);
 
+/** How many connections of each provider a claim may take. */
+typedef struct {
+    int google, microsoft, calcom;
+} store_sync_rooms_t;
+
 typedef struct {
     int64_t now;
     int limit;
     int hold_seconds;
+    store_sync_rooms_t rooms;     /**< at most this many of each provider, within `limit` */
     const eng_id_t *connection;   /**< NULL: any */
     const eng_id_t *organization; /**< NULL: any */
     bool due_only;                /**< false: every matching live pulling connection */
@@ -109,8 +115,25 @@ typedef struct {
 typedef void (*store_push_claim_cb)(int error, const store_push_item_t *items, size_t count,
                                     void *arg);
 
-store_operation_t *store_push_claim(store_pool_t *pool, const codec_secret_key_t *key, int64_t now,
-                                    int limit, int hold_seconds, store_push_claim_cb cb, void *arg);
+typedef struct {
+    int64_t now;
+    int limit;
+    int hold_seconds;
+    store_sync_rooms_t rooms; /**< at most this many rows of each provider's connections */
+    const eng_id_t *busy;     /**< connections not to take a row of (being pushed to) */
+    size_t busy_count;
+    const eng_id_t *connection;   /**< NULL: any */
+    const eng_id_t *organization; /**< NULL: any */
+    bool due_only;                /**< false: undone rows, due or not */
+    const int64_t *tried;         /**< outbox rows not to take (a pass tried them already) */
+    size_t tried_count;
+} store_push_claim_options_t;
+
+/** Claims outbox rows to deliver: the earliest undone one of each booking and connection, at
+ *  most one per connection; `key` must outlive the operation. */
+store_operation_t *store_push_claim(store_pool_t *pool, const codec_secret_key_t *key,
+                                    const store_push_claim_options_t *options,
+                                    store_push_claim_cb cb, void *arg);
 
 /** A delivery's end. */
 typedef struct {

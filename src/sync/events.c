@@ -217,6 +217,13 @@ static void event_free(sync_event_t *e)
     memset(e, 0, sizeof(*e));
 }
 
+sync_provider_t sync_provider_named(const char *name)
+{
+    return strcmp(name, "google") == 0      ? SYNC_GOOGLE
+           : strcmp(name, "microsoft") == 0 ? SYNC_MICROSOFT
+                                            : SYNC_CALCOM;
+}
+
 /* The page's paging state, and where its events are. */
 static const json_t *paging(sync_provider_t provider, const json_t *root, sync_page_t *page)
 {

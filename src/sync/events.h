@@ -34,6 +34,10 @@
 #include "slotd/tz.h"
 
 typedef enum { SYNC_GOOGLE, SYNC_MICROSOFT, SYNC_CALCOM } sync_provider_t;
+#define SYNC_PROVIDERS 3
+
+/** The provider of a connection's stored `provider` name ("google", "microsoft", "calcom"). */
+sync_provider_t sync_provider_named(const char *name);
 
 /** Longest provider event id kept (Google allows 1024 characters). */
 #define SYNC_EVENT_ID_MAX 1024

@@ -16,7 +16,9 @@
 #define REFRESH_MARGIN_SECONDS 60
 #define CALCOM_API_VERSION "2024-08-13"
 
-typedef enum { ACT_NONE, ACT_UPSERT, ACT_CREATE, ACT_DELETE, ACT_RESCHEDULE } act_t;
+/* ACT_FIND: a Cal.com booking that an earlier attempt may have made without hearing the answer
+ * (a crash, a timeout) is looked for by its metadata before anything else is done. */
+typedef enum { ACT_NONE, ACT_UPSERT, ACT_CREATE, ACT_DELETE, ACT_RESCHEDULE, ACT_FIND } act_t;
 
 struct sync_push {
     io_http_t *http;
@@ -26,7 +28,8 @@ struct sync_push {
     char *calendar_id, *credentials, *external_id, *summary, *customer, *email, *zone;
     char *access_token, *refresh_token;
     int64_t access_expires, start, end, external_start, event_type, now;
-    bool has_external_start, refreshed, new_token, no_credentials;
+    bool has_external_start, refreshed, new_token, no_credentials, present;
+    int sent; /* requests made to the calendar */
     act_t act;
     io_http_request_t *request;
     sync_pull_t *token;
@@ -168,6 +171,11 @@ static void on_answer(const io_http_response_t *res, void *arg);
 
 static void send_request(sync_push_t *p, const char *method, const char *url, json_t *body)
 {
+    if (++p->sent > SYNC_PUSH_MAX_REQUESTS) {
+        json_decref(body);
+        finish(p, SYNC_E_PROVIDER, "push: the calendar's answers go round in circles");
+        return;
+    }
     char authorization[4200], said[64];
     const char *secret = p->provider == SYNC_CALCOM ? NULL : p->access_token;
     json_t *c = p->provider == SYNC_CALCOM
@@ -189,7 +197,7 @@ static void send_request(sync_push_t *p, const char *method, const char *url, js
                                          .header_count = p->provider == SYNC_CALCOM ? 4 : 3,
                                          .body = text,
                                          .body_len = text ? strlen(text) : 0,
-                                         .timeout_ms = 15000};
+                                         .timeout_ms = SYNC_PUSH_TIMEOUT_MS};
     p->request = io_http_start(p->http, &options, on_answer, p);
     memset(authorization, 0, sizeof(authorization));
     free(text);
@@ -269,7 +277,13 @@ static void act(sync_push_t *p)
         char start[CODEC_INSTANT_MAX], booking[37];
         sync_utc_text(p->start, true, start);
         codec_format_uuid(&p->booking, booking);
-        if (p->act == ACT_DELETE) {
+        if (p->act == ACT_FIND) {
+            char *name = sync_url_escape(p->customer);
+            snprintf(url, sizeof(url), "%s/bookings?eventTypeIds=%lld&attendeeName=%s&take=100",
+                     s->calcom_api_url, (long long)p->event_type, name);
+            free(name);
+            send_request(p, "GET", url, NULL);
+        } else if (p->act == ACT_DELETE) {
             snprintf(url, sizeof(url), "%s/bookings/%s/cancel", s->calcom_api_url, external);
             send_request(
                 p, "POST", url,
@@ -295,6 +309,48 @@ static void act(sync_push_t *p)
     free(external);
 }
 
+/* After ACT_FIND: the Cal.com booking an earlier attempt made, if any, is taken as the one
+ * (moved or cancelled as the booking now asks); else the push goes on as if none was made. */
+static void on_found(sync_push_t *p, const json_t *root)
+{
+    char booking[37];
+    codec_format_uuid(&p->booking, booking);
+    const char *uid = NULL;
+    int64_t at = 0;
+    size_t i;
+    const json_t *b;
+    json_array_foreach(json_object_get(root, "data"), i, b)
+    {
+        const char *mark =
+            json_string_value(json_object_get(json_object_get(b, "metadata"), "slotd_booking_id"));
+        const char *status = json_string_value(json_object_get(b, "status"));
+        const char *id = json_string_value(json_object_get(b, "uid"));
+        if (mark && strcmp(mark, booking) == 0 && status &&
+            (strcmp(status, "accepted") == 0 || strcmp(status, "pending") == 0) && id &&
+            strlen(id) < sizeof(p->result_id) &&
+            codec_parse_instant(json_string_value(json_object_get(b, "start")), &at) == 0)
+            uid = id;
+    }
+    if (uid == NULL) {
+        p->act = p->present ? ACT_CREATE : ACT_NONE;
+        if (p->act == ACT_NONE)
+            finish(p, 0, NULL);
+        else
+            act(p);
+        return;
+    }
+    free(p->external_id);
+    p->external_id = slotd_strdup(uid);
+    snprintf(p->result_id, sizeof(p->result_id), "%s", uid);
+    if (p->present && at == p->start) {
+        p->act = ACT_CREATE; /* made already: recorded as made */
+        finish(p, 0, NULL);
+        return;
+    }
+    p->act = p->present ? ACT_RESCHEDULE : ACT_DELETE;
+    act(p);
+}
+
 static void on_answer(const io_http_response_t *res, void *arg)
 {
     sync_push_t *p = arg;
@@ -308,6 +364,11 @@ static void on_answer(const io_http_response_t *res, void *arg)
     long status = res->status;
     json_t *root = json_loadb(res->body, res->body_len, 0, NULL);
     bool ok = status >= 200 && status < 300;
+    if (ok && p->act == ACT_FIND) {
+        on_found(p, root);
+        json_decref(root);
+        return;
+    }
     if (ok && p->act != ACT_DELETE && p->provider != SYNC_GOOGLE) {
         const json_t *data = p->provider == SYNC_CALCOM ? json_object_get(root, "data") : root;
         const char *id =
@@ -362,9 +423,7 @@ sync_push_t *sync_push_start(uv_loop_t *loop, io_http_t *http, const sync_settin
     sync_push_t *p = slotd_calloc(1, sizeof(*p));
     p->http = http;
     p->settings = settings;
-    p->provider = strcmp(item->provider, "google") == 0      ? SYNC_GOOGLE
-                  : strcmp(item->provider, "microsoft") == 0 ? SYNC_MICROSOFT
-                                                             : SYNC_CALCOM;
+    p->provider = sync_provider_named(item->provider);
     p->booking = item->booking;
     p->calendar_id = copy(item->calendar_id);
     p->credentials = copy(item->credentials);
@@ -385,10 +444,15 @@ sync_push_t *sync_push_start(uv_loop_t *loop, io_http_t *http, const sync_settin
     p->now = now;
     p->done = done;
     p->arg = arg;
+    p->present = item->present;
+    /* a retry may follow an attempt that made the event but never heard so */
+    bool retry = item->attempts > 1 && item->external_id == NULL;
     if (!item->live)
         p->act = ACT_NONE; /* the connection no longer pushes: what was pushed stays */
+    else if (retry && p->provider == SYNC_CALCOM)
+        p->act = ACT_FIND;
     else if (!item->present)
-        p->act = item->external_id ? ACT_DELETE : ACT_NONE;
+        p->act = item->external_id || (retry && p->provider == SYNC_GOOGLE) ? ACT_DELETE : ACT_NONE;
     else if (p->provider == SYNC_CALCOM)
         p->act = !item->external_id                                                ? ACT_CREATE
                  : item->has_external_start && item->external_start == item->start ? ACT_NONE

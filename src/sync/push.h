@@ -13,7 +13,8 @@
  *   (Google, Graph: deleted; Cal.com: cancelled). An event already gone is fine.
  *
  * The access token is refreshed first when it is missing or about to expire,
- * and once more after a 401.
+ * and once more after a 401. A push that would need more than
+ * SYNC_PUSH_MAX_REQUESTS requests fails (and is retried later).
  */
 #ifndef SLOTD_SYNC_PUSH_H
 #define SLOTD_SYNC_PUSH_H
@@ -21,6 +22,11 @@
 #include "io/http_client.h"
 #include "store/sync.h"
 #include "sync/runner.h"
+
+/** A push's requests to the calendar: at most this many, each within this time (token
+ *  refreshes, two at most, come on top with the pull's deadline). */
+#define SYNC_PUSH_MAX_REQUESTS 4
+#define SYNC_PUSH_TIMEOUT_MS 15000
 
 typedef struct {
     int error; /**< 0, or a sync_error_t */

@@ -21,7 +21,10 @@
 #define WATCH_RENEW_SECONDS 86400 /* a watch expiring within a day is made anew */
 
 #define TICK_MS 1000
-#define HOLD_SECONDS 600          /* a claim outlives any pull's requests */
+#define HOLD_SECONDS 600 /* a claim outlives any pull's requests */
+/* A push's claim outlives its requests (SYNC_PUSH_MAX_REQUESTS of SYNC_PUSH_TIMEOUT_MS, two token
+ * refreshes of 10 s): a crashed process's pushes are taken up by another after this long. */
+#define PUSH_HOLD_SECONDS 120
 #define ONCE_HOLD_SECONDS 3600    /* a command line's pass holds its connections longer */
 #define ONCE_LIMIT 10000          /* connections one pass takes */
 #define BACKOFF_MAX_SECONDS 21600 /* 6 hours */
@@ -56,6 +59,7 @@ typedef struct push_job {
     size_t credentials_length;
     sync_push_t *push;
     store_tx_t *tx;
+    bool failed; /* the provider did not take it */
 } push_job_t;
 
 struct sync_runner {
@@ -74,8 +78,13 @@ struct sync_runner {
     bool has_organization, has_connection;
     void (*once_done)(const sync_summary_t *, void *);
     void *once_arg;
-    job_t *waiting; /* a pass's claims not started yet */
-    int claimed;    /* a pass's connections */
+    job_t *waiting[SYNC_PROVIDERS]; /* a pass's claims not started yet, by provider */
+    int claimed;                    /* a pass's connections */
+    bool pushes_done;               /* a pass found no more outbox rows to deliver */
+    json_t *errors;                 /* a pass's failures */
+    eng_id_t *touched;              /* a pass's connections, pulled or pushed to */
+    int64_t *tried;                 /* a pass's outbox rows, each delivered at most once */
+    size_t touched_count, touched_capacity, tried_count, tried_capacity;
     sync_summary_t summary;
     bool closing;
     void (*on_closed)(void *);
@@ -90,6 +99,19 @@ static int64_t now_of(const sync_runner_t *r)
 static int concurrency(const sync_runner_t *r)
 {
     return r->options.concurrency > 0 ? r->options.concurrency : 4;
+}
+
+static int provider_concurrency(const sync_runner_t *r)
+{
+    return r->options.provider_concurrency > 0 ? r->options.provider_concurrency : 2;
+}
+
+static bool waiting_none(const sync_runner_t *r)
+{
+    for (int p = 0; p < SYNC_PROVIDERS; p++)
+        if (r->waiting[p])
+            return false;
+    return true;
 }
 
 static void job_free(job_t *j)
@@ -117,6 +139,9 @@ static void on_timer_closed(uv_handle_t *handle)
     sync_runner_t *r = handle->data;
     if (r->on_closed)
         r->on_closed(r->closed_arg);
+    json_decref(r->errors);
+    free(r->touched);
+    free(r->tried);
     free(r);
 }
 
@@ -145,11 +170,39 @@ static void report_once(sync_runner_t *r, bool refused)
     done(refused ? &failed : &r->summary, r->once_arg);
 }
 
-/* A pass is over when its claims are made and none is waiting or running. */
+/* A pass is over when its claims are made, none is waiting or running, and no outbox row is
+ * left to deliver. */
 static void maybe_report(sync_runner_t *r)
 {
-    if (r->once && r->claimed_once && r->in_flight == 0 && r->waiting == NULL)
+    if (r->once && r->claimed_once && r->in_flight == 0 && waiting_none(r) && r->pushes_done &&
+        r->pushes_in_flight == 0 && r->claiming_pushes == NULL)
         report_once(r, false);
+}
+
+/* A pass's failure, for its summary. */
+static void pass_error(sync_runner_t *r, const eng_id_t *connection, const eng_id_t *booking,
+                       const char *error)
+{
+    if (!r->once)
+        return;
+    char c[37], b[37];
+    codec_format_uuid(connection, c);
+    if (booking)
+        codec_format_uuid(booking, b);
+    json_array_append_new(r->errors, json_pack("{s:s, s:s?, s:s}", "connection_id", c, "booking_id",
+                                               booking ? b : NULL, "error", error));
+}
+
+/* A connection the pass works on, counted once. */
+static void pass_touched(sync_runner_t *r, const eng_id_t *connection)
+{
+    for (size_t i = 0; i < r->touched_count; i++)
+        if (memcmp(&r->touched[i], connection, sizeof(*connection)) == 0)
+            return;
+    r->touched =
+        slotd_grow(r->touched, &r->touched_capacity, r->touched_count + 1, sizeof(*r->touched));
+    r->touched[r->touched_count++] = *connection;
+    r->summary.connections = (int)r->touched_count;
 }
 
 /* A job is over: counted, freed; a pass reports once its last one ends. */
@@ -245,6 +298,7 @@ static void on_written(int error, void *arg)
         char id[37];
         codec_format_uuid(&j->id, id);
         log_warn("sync_write_failed", "connection_id", id, NULL);
+        pass_error(j->runner, &j->id, NULL, "the pull's result could not be written");
     }
     bool ok = w->ok && !error;
     long events = w->events;
@@ -340,9 +394,10 @@ static void write_result(job_t *j, const sync_pull_result_t *res)
                                .next_sync_at = next_pull(r, j, failed, res->retry_after)};
     char id[37];
     codec_format_uuid(&j->id, id);
-    if (failed)
+    if (failed) {
         log_warn("sync_pull_failed", "connection_id", id, "cause", error, NULL);
-    else
+        pass_error(r, &j->id, NULL, error);
+    } else
         log_info("sync_pulled", "connection_id", id, "full", res->full ? "true" : "false", NULL);
     written_t *w = slotd_calloc(1, sizeof(*w));
     *w = (written_t){j, !failed, busy};
@@ -423,14 +478,43 @@ static void start_job(sync_runner_t *r, job_t *j)
         refuse_job(j, SYNC_E_PROVIDER, "the provider's settings are not usable URLs");
 }
 
-/* A pass starts its waiting claims up to the concurrency. */
+/* Pulls running of one provider. */
+static int pulls_of(const sync_runner_t *r, sync_provider_t provider)
+{
+    int n = 0;
+    for (const job_t *j = r->jobs; j; j = j->next)
+        n += j->provider == provider;
+    return n;
+}
+
+/* A pass starts its waiting claims up to the concurrency, each provider's up to its own, taking
+ * the providers in turn. A start may end at once and start others: each is taken off first. */
 static void start_jobs(sync_runner_t *r)
 {
-    while (r->waiting && r->in_flight < concurrency(r)) {
-        job_t *j = r->waiting;
-        r->waiting = j->next;
-        start_job(r, j);
+    for (bool started = true; started;) {
+        started = false;
+        for (int p = 0; p < SYNC_PROVIDERS && r->in_flight < concurrency(r); p++) {
+            job_t *j = r->waiting[p];
+            if (j && pulls_of(r, (sync_provider_t)p) < provider_concurrency(r)) {
+                r->waiting[p] = j->next;
+                start_job(r, j);
+                started = true;
+            }
+        }
     }
+}
+
+/* What a claim may take: the room left overall and each provider's. */
+static store_sync_rooms_t pull_rooms(const sync_runner_t *r, int room)
+{
+    int left[SYNC_PROVIDERS];
+    for (int p = 0; p < SYNC_PROVIDERS; p++) {
+        left[p] = provider_concurrency(r) - pulls_of(r, (sync_provider_t)p);
+        left[p] = left[p] < 0 ? 0 : left[p] < room ? left[p] : room;
+    }
+    return (store_sync_rooms_t){.google = left[SYNC_GOOGLE],
+                                .microsoft = left[SYNC_MICROSOFT],
+                                .calcom = left[SYNC_CALCOM]};
 }
 
 static job_t *job_of(sync_runner_t *r, const store_sync_claim_t *c)
@@ -439,9 +523,7 @@ static job_t *job_of(sync_runner_t *r, const store_sync_claim_t *c)
     j->runner = r;
     j->organization = c->organization;
     j->id = c->id;
-    j->provider = strcmp(c->provider, "google") == 0      ? SYNC_GOOGLE
-                  : strcmp(c->provider, "microsoft") == 0 ? SYNC_MICROSOFT
-                                                          : SYNC_CALCOM;
+    j->provider = sync_provider_named(c->provider);
     j->calendar_id = c->calendar_id ? slotd_strdup(c->calendar_id) : NULL;
     j->sync_token = c->sync_token ? slotd_strdup(c->sync_token) : NULL;
     j->access_token = c->access_token ? slotd_strdup(c->access_token) : NULL;
@@ -475,9 +557,11 @@ static void on_claimed(int error, const store_sync_claim_t *claims, size_t count
     for (size_t i = 0; !error && i < count; i++) {
         job_t *j = job_of(r, &claims[i]);
         r->claimed++;
+        if (r->once)
+            pass_touched(r, &j->id);
         if (r->once) {
-            j->next = r->waiting;
-            r->waiting = j;
+            j->next = r->waiting[j->provider];
+            r->waiting[j->provider] = j;
         } else {
             start_job(r, j);
         }
@@ -489,10 +573,14 @@ static void on_claimed(int error, const store_sync_claim_t *claims, size_t count
 static void claim(sync_runner_t *r)
 {
     int room = r->once ? ONCE_LIMIT : concurrency(r) - r->in_flight;
-    if (r->closing || r->claiming || room <= 0)
+    store_sync_rooms_t rooms =
+        r->once ? (store_sync_rooms_t){ONCE_LIMIT, ONCE_LIMIT, ONCE_LIMIT} : pull_rooms(r, room);
+    if (r->closing || r->claiming || room <= 0 ||
+        rooms.google + rooms.microsoft + rooms.calcom == 0)
         return;
     store_sync_claim_options_t o = {.now = now_of(r),
                                     .limit = room,
+                                    .rooms = rooms,
                                     .hold_seconds = r->once ? ONCE_HOLD_SECONDS : HOLD_SECONDS,
                                     .connection = r->has_connection ? &r->connection : NULL,
                                     .organization = r->has_organization ? &r->organization : NULL,
@@ -513,6 +601,8 @@ static void push_job_free(push_job_t *j)
     free(j);
 }
 
+static void claim_pushes(sync_runner_t *r);
+
 static void push_over(sync_runner_t *r, push_job_t *j)
 {
     for (push_job_t **p = &r->pushes; *p; p = &(*p)->next)
@@ -522,7 +612,14 @@ static void push_over(sync_runner_t *r, push_job_t *j)
         }
     push_job_free(j);
     r->pushes_in_flight--;
-    maybe_closed(r);
+    if (r->closing) {
+        maybe_closed(r);
+        return;
+    }
+    if (r->once) {
+        claim_pushes(r);
+        maybe_report(r);
+    }
 }
 
 static void on_push_written(int error, void *arg)
@@ -533,6 +630,10 @@ static void on_push_written(int error, void *arg)
         char id[37];
         codec_format_uuid(&j->item.booking, id);
         log_warn("sync_push_write_failed", "booking_id", id, NULL);
+        pass_error(j->runner, &j->item.connection, &j->item.booking,
+                   "the delivery could not be recorded");
+    } else if (!j->failed) {
+        j->runner->summary.pushed++;
     }
     push_over(j->runner, j);
 }
@@ -548,10 +649,12 @@ static void on_pushed(const sync_push_result_t *res, void *arg)
     char booking[37], connection[37];
     codec_format_uuid(&j->item.booking, booking);
     codec_format_uuid(&j->item.connection, connection);
-    if (res->error)
+    j->failed = res->error != 0;
+    if (res->error) {
         log_warn("sync_push_failed", "booking_id", booking, "connection_id", connection, "cause",
                  res->message, NULL);
-    else if (res->set_mapping || res->clear_mapping)
+        pass_error(r, &j->item.connection, &j->item.booking, res->message);
+    } else if (res->set_mapping || res->clear_mapping)
         log_info("sync_pushed", "booking_id", booking, "connection_id", connection, NULL);
     char *credentials = NULL;
     if (res->refresh_token && j->item.credentials) {
@@ -584,6 +687,14 @@ static void on_pushes_claimed(int error, const store_push_item_t *items, size_t 
         maybe_closed(r);
         return;
     }
+    if (r->once && (error || count == 0)) {
+        if (error)
+            json_array_append_new(r->errors,
+                                  json_pack("{s:s}", "error", "the outbox could not be read"));
+        r->pushes_done = r->pushes_in_flight == 0 || error;
+        maybe_report(r);
+        return;
+    }
     for (size_t i = 0; !error && i < count; i++) {
         push_job_t *j = slotd_calloc(1, sizeof(*j));
         j->runner = r;
@@ -599,6 +710,12 @@ static void on_pushes_claimed(int error, const store_push_item_t *items, size_t 
         j->next = r->pushes;
         r->pushes = j;
         r->pushes_in_flight++;
+        if (r->once) {
+            pass_touched(r, &j->item.connection);
+            r->tried =
+                slotd_grow(r->tried, &r->tried_capacity, r->tried_count + 1, sizeof(*r->tried));
+            r->tried[r->tried_count++] = j->item.outbox_id;
+        }
         store_push_item_t item = j->item;
         item.timezone = items[i].timezone;
         j->push = sync_push_start(r->options.loop, r->options.http, &r->options.settings, &item,
@@ -606,13 +723,47 @@ static void on_pushes_claimed(int error, const store_push_item_t *items, size_t 
     }
 }
 
+/* Takes due outbox rows: up to the concurrency, each provider's up to its own, one at a time per
+ * connection (a connection being pushed to is left out). */
 static void claim_pushes(sync_runner_t *r)
 {
     int room = concurrency(r) - r->pushes_in_flight;
-    if (r->once || r->closing || r->claiming_pushes || room <= 0)
+    if (r->closing || r->claiming_pushes || room <= 0 || r->pushes_done)
         return;
-    r->claiming_pushes = store_push_claim(r->options.pool, r->options.key, now_of(r), room,
-                                          HOLD_SECONDS, on_pushes_claimed, r);
+    int left[SYNC_PROVIDERS];
+    for (int p = 0; p < SYNC_PROVIDERS; p++)
+        left[p] = provider_concurrency(r);
+    eng_id_t busy[64];
+    size_t busy_count = 0;
+    for (const push_job_t *j = r->pushes; j; j = j->next) {
+        left[sync_provider_named(j->item.provider)]--;
+        if (busy_count < sizeof(busy) / sizeof(busy[0]))
+            busy[busy_count++] = j->item.connection;
+    }
+    for (int p = 0; p < SYNC_PROVIDERS; p++)
+        left[p] = left[p] < 0 ? 0 : left[p] < room ? left[p] : room;
+    if (left[SYNC_GOOGLE] + left[SYNC_MICROSOFT] + left[SYNC_CALCOM] == 0)
+        return;
+    store_push_claim_options_t o = {.now = now_of(r),
+                                    .limit = room,
+                                    .hold_seconds = PUSH_HOLD_SECONDS,
+                                    .rooms = {.google = left[SYNC_GOOGLE],
+                                              .microsoft = left[SYNC_MICROSOFT],
+                                              .calcom = left[SYNC_CALCOM]},
+                                    .busy = busy,
+                                    .busy_count = busy_count,
+                                    .connection = r->has_connection ? &r->connection : NULL,
+                                    .organization = r->has_organization ? &r->organization : NULL,
+                                    .due_only = !(r->once && r->force_full),
+                                    .tried = r->tried,
+                                    .tried_count = r->tried_count};
+    r->claiming_pushes =
+        store_push_claim(r->options.pool, r->options.key, &o, on_pushes_claimed, r);
+    if (r->claiming_pushes == NULL && r->once && r->pushes_in_flight == 0) {
+        json_array_append_new(r->errors,
+                              json_pack("{s:s}", "error", "the outbox could not be read"));
+        r->pushes_done = true;
+    }
 }
 
 static void on_tick(uv_timer_t *timer)
@@ -625,6 +776,8 @@ static sync_runner_t *runner_new(const sync_runner_options_t *options)
 {
     sync_runner_t *r = slotd_calloc(1, sizeof(*r));
     r->options = *options;
+    r->errors = json_array();
+    r->summary.errors = r->errors;
     uv_timer_init(options->loop, &r->timer);
     r->timer.data = r;
     r->timer_started = true;
@@ -642,8 +795,11 @@ static void on_once_tick(uv_timer_t *timer)
 {
     sync_runner_t *r = timer->data;
     claim(r);
-    if (r->claiming == NULL && !r->claimed_once)
+    if (r->claiming == NULL && !r->claimed_once) {
         report_once(r, true); /* the pool refused the claim */
+        return;
+    }
+    claim_pushes(r);
 }
 
 sync_runner_t *sync_runner_run_once(const sync_runner_options_t *options,
@@ -695,11 +851,12 @@ void sync_runner_close(sync_runner_t *r, void (*on_closed)(void *), void *arg)
             push_over(r, j);
         }
     }
-    while (r->waiting) {
-        job_t *j = r->waiting;
-        r->waiting = j->next;
-        job_free(j);
-    }
+    for (int p = 0; p < SYNC_PROVIDERS; p++)
+        while (r->waiting[p]) {
+            job_t *j = r->waiting[p];
+            r->waiting[p] = j->next;
+            job_free(j);
+        }
     /* pulls are abandoned (their claims run out); writes already sent end by themselves */
     for (job_t *j = r->jobs, *next; j; j = next) {
         next = j->next;

@@ -25,6 +25,7 @@
 #define SLOTD_SYNC_RUNNER_H
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -51,7 +52,8 @@ typedef struct {
     io_http_t *http;
     const codec_secret_key_t *key;
     sync_settings_t settings; /* strings must outlive the runner */
-    int concurrency;          /**< pulls at once; 0: 4 */
+    int concurrency;          /**< pulls at once, and pushes at once; 0: 4 */
+    int provider_concurrency; /**< of those, of one provider; 0: 2 */
     /** A pass's progress after each connection (done of total), or NULL. */
     void (*progress)(int done, int total, void *arg);
     void *progress_arg;
@@ -68,13 +70,19 @@ sync_runner_t *sync_runner_start(const sync_runner_options_t *options);
 /** What a pass did. */
 typedef struct {
     int pulled, failed;
-    long events; /**< busy events written */
+    long events;     /**< busy events written */
+    int pushed;      /**< outbox rows delivered */
+    int connections; /**< a pass's: connections pulled or pushed to */
+    /** A pass's failures, [{"connection_id","booking_id"?,"error"}]; the runner's, valid until
+     *  it is closed (NULL outside a pass). */
+    const json_t *errors;
 } sync_summary_t;
 
 /**
  * One pass (no timer): claims every live pulling connection that matches (NULL: any), due or
- * not (`full`: each a full listing), pulls them `concurrency` at a time, and calls `done` once
- * all are written. Runs on options->loop.
+ * not (`full`: each a full listing), pulls them `concurrency` at a time, delivers the matching
+ * outbox rows that are due (`full`: every undone one), each once, and calls `done` once all
+ * are written. Runs on options->loop.
  */
 sync_runner_t *sync_runner_run_once(const sync_runner_options_t *options,
                                     const eng_id_t *organization, const eng_id_t *connection,

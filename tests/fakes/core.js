@@ -65,6 +65,7 @@ class Fake {
         this.state = freshState();
         if (this.stateFile && fs.existsSync(this.stateFile)) this.state = deserialize(fs.readFileSync(this.stateFile, 'utf8'));
         this.requests = [];
+        this.inFlight = {};
         this.deliveries = [];
         this.failures = [];
         this.pages = new Map(); /* page and skip tokens: snapshots of a list, not saved */

@@ -97,8 +97,9 @@
  *        only delay_ms they are delayed, then served). Rules apply in the order they were added.
  *   GET  /_fake/fail, DELETE /_fake/fail    the rules (with how often each was used), or none
  *   GET  /_fake/requests?provider=&method=&path=&since=SEQ    what clients sent: {requests:[{seq, time,
- *        provider, method, path, query, headers, body, status}]} (body: parsed JSON, or the form as
- *        an object, or text; status: the answer's, or "hang" / "reset"), oldest first, the last
+ *        provider, method, path, query, headers, body, status, in_flight}]} (body: parsed JSON, or the
+ *        form as an object, or text; status: the answer's, or "hang" / "reset"; in_flight: how many
+ *        requests to that provider were open when it came, itself included), oldest first, the last
  *        `limit` only when given; DELETE /_fake/requests clears the record
  *   GET  /_fake/deliveries?provider=&kind=&since=SEQ   what the fake sent to the client's endpoints
  *        (Google watch notifications "google-sync"/"google-exists", Graph "graph-validation" and
@@ -314,9 +315,13 @@ async function serve(fake, req, res, raw) {
     }
     const match = PREFIXES.find(([p]) => url.pathname === p || url.pathname.startsWith(`${p}/`));
     const provider = match ? match[1] : null;
+    /* in_flight: this provider's requests open at this one's arrival, itself included */
+    fake.inFlight[provider] = (fake.inFlight[provider] || 0) + 1;
+    res.on('close', () => { fake.inFlight[provider]--; });
     const entry = fake.record({
         time: new Date(fake.now()).toISOString(), provider, method: req.method, path: url.pathname,
         query: Object.fromEntries(url.searchParams), headers: req.headers, body: parsed.body, status: null,
+        in_flight: fake.inFlight[provider],
     });
     if (!match) {
         entry.status = 404;

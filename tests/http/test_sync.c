@@ -7,6 +7,7 @@
  * connection and says why, and `slotd sync` makes one pass from the command
  * line. The real clock: the fake's events lie a few days ahead.
  */
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -122,7 +123,7 @@ static void wait_offered(sync_clinic_t *c, bool offered)
 
 static json_t *connection(sync_clinic_t *c, const char *id)
 {
-    char path[128];
+    char path[256];
     snprintf(path, sizeof(path), "/v1/calendar-connections/%s", id);
     return api_expect(&c->s, 200, "GET", path, c->s.admin_key, NULL);
 }
@@ -140,9 +141,19 @@ static void google_event(sync_clinic_t *c, const char *op)
 
 static void request_sync(sync_clinic_t *c, const char *id, int status)
 {
-    char path[128];
+    char path[256];
     snprintf(path, sizeof(path), "/v1/calendar-connections/%s/sync", id);
     json_decref(api_expect(&c->s, status, "POST", path, c->s.admin_key, "{\"full\":false}"));
+}
+
+/* The summary `slotd sync` printed among its log lines. */
+static json_t *pass_summary(const char *out)
+{
+    const char *line = strstr(out, "{\"connections\"");
+    CHECK(line != NULL);
+    json_t *summary = json_loadb(line, strcspn(line, "\n"), 0, NULL);
+    CHECK(json_is_object(summary));
+    return summary;
 }
 
 TEST(sync_a_google_calendar_blocks_slots_and_follows_its_changes)
@@ -226,7 +237,13 @@ TEST(sync_a_google_calendar_blocks_slots_and_follows_its_changes)
         putenv(c.env[i]);
     snprintf(args, sizeof(args), "sync --connection %s --full --database-url '%s'", id, c.s.url);
     CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
-    CHECK(strstr(out, "\"pulled\":1") != NULL && strstr(out, "\"events\":1") != NULL);
+    json_t *summary = pass_summary(out);
+    CHECK_EQ(json_integer_value(json_object_get(summary, "connections")), 1);
+    CHECK_EQ(json_integer_value(json_object_get(summary, "pulled")), 1);
+    CHECK_EQ(json_integer_value(json_object_get(summary, "pushed")), 0);
+    CHECK_EQ(json_integer_value(json_object_get(summary, "events")), 1);
+    CHECK_EQ(json_array_size(json_object_get(summary, "errors")), 0);
+    json_decref(summary);
     wait_offered(&c, false);
     api_stop(&c.s);
     fake_stop(&c.fake);
@@ -272,6 +289,23 @@ static void post_connection(sync_clinic_t *c, const char *body, char *id)
     snprintf(id, 40, "%s", api_id(r));
     json_decref(r);
 }
+
+/* Books `start` for Anna (`contact`: her "phone" or "email" member, as JSON) as admin; the
+ * booking's id into booking_id. */
+static void book_anna(sync_clinic_t *c, const char *start, const char *contact, char *booking_id)
+{
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\",%s}}",
+             c->service, start, contact);
+    json_t *r = api_expect(&c->s, 201, "POST", "/v1/bookings", c->s.admin_key, body);
+    snprintf(booking_id, 40, "%s", api_id(r));
+    CHECK(json_array_size(json_object_get(r, "external_events")) == 0); /* not pushed yet */
+    json_decref(r);
+}
+
+#define ANNA_PHONE "\"phone\":\"+48 601 234 567\""
+#define ANNA_EMAIL "\"email\":\"anna@example.com\""
 
 /* Connects the resource to `provider` with `credentials` (JSON) for pulls; its id into id. */
 static void connect_calendar(sync_clinic_t *c, const char *provider, const char *credentials,
@@ -486,14 +520,7 @@ TEST(sync_bookings_are_pushed_moved_and_deleted_and_never_come_back_as_busy_time
              json_string_value(json_object_get(grant, "refresh_token")));
     json_decref(grant);
     post_connection(&c, body, id);
-    snprintf(body, sizeof(body),
-             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
-             "\"phone\":\"+48 601 234 567\"}}",
-             c.service, c.ten);
-    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
-    snprintf(booking_id, sizeof(booking_id), "%s", api_id(r));
-    CHECK(json_array_size(json_object_get(r, "external_events")) == 0); /* not pushed yet */
-    json_decref(r);
+    book_anna(&c, c.ten, ANNA_PHONE, booking_id);
     eng_id_t booking;
     CHECK(codec_parse_uuid(booking_id, &booking) == 0);
     sync_google_event_id(&booking, event_id);
@@ -573,13 +600,7 @@ TEST(sync_bookings_are_pushed_to_microsoft_and_deleted_once_cancelled)
              json_string_value(json_object_get(grant, "refresh_token")));
     json_decref(grant);
     post_connection(&c, body, id);
-    snprintf(body, sizeof(body),
-             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
-             "\"phone\":\"+48 601 234 567\"}}",
-             c.service, c.ten);
-    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
-    snprintf(booking_id, sizeof(booking_id), "%s", api_id(r));
-    json_decref(r);
+    book_anna(&c, c.ten, ANNA_PHONE, booking_id);
     snprintf(transaction, sizeof(transaction), "slotd-%s", booking_id);
     for (int i = 0; i < 300 && got[0] == 0; i++) {
         graph_pushed(&c, transaction, got, sizeof(got));
@@ -753,6 +774,80 @@ TEST(sync_a_deleted_connection_leaves_no_busy_time_behind_even_mid_pull)
     fake_stop(&c.fake);
 }
 
+/* Dana's Cal.com account, a one-hour event type, and the resource connected to it for pushes;
+ * the connection's id into id. */
+static void calcom_push_connection(sync_clinic_t *c, char *id)
+{
+    json_t *user = fake_call(&c->fake, "POST", "/_fake/calcom/users",
+                             "{\"username\":\"dana\",\"email\":\"dana@cal.test\"}");
+    json_t *type = fake_call(&c->fake, "POST", "/_fake/calcom/event-types",
+                             "{\"user\":\"dana\",\"slug\":\"consultation\",\"length\":60}");
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"provider\":\"calcom\",\"direction\":\"push\",\"credentials\":{\"api_key\":"
+             "\"%s\"},\"calcom\":{\"event_type_id\":%lld}}",
+             json_string_value(json_object_get(user, "api_key")),
+             (long long)json_integer_value(json_object_get(type, "id")));
+    json_decref(user);
+    json_decref(type);
+    post_connection(c, body, id);
+}
+
+/* The connection resource connected to Google (nowak's calendar) for pushes; its id into id. */
+static void google_push_connection(sync_clinic_t *c, char *id)
+{
+    char credentials[512], body[1024];
+    google_credentials(c, credentials, sizeof(credentials));
+    snprintf(body, sizeof(body),
+             "{\"provider\":\"google\",\"direction\":\"push\",\"credentials\":%s}", credentials);
+    post_connection(c, body, id);
+}
+
+/* The fake's next answers to Google event inserts: `answer` (JSON members of a /_fake/fail rule).
+ */
+static void fail_google_inserts(sync_clinic_t *c, const char *answer)
+{
+    char rule[512];
+    snprintf(rule, sizeof(rule),
+             "{\"provider\":\"google\",\"method\":\"POST\",\"path_regex\":\"/events$\",%s}",
+             answer);
+    json_decref(fake_call(&c->fake, "POST", "/_fake/fail", rule));
+}
+
+/* Waits until the fake has had a POST to `provider` whose path holds `part`, then kills slotd
+ * (SIGKILL) before it can hear the answer. */
+static void kill_once_sent(sync_clinic_t *c, const char *provider, const char *part)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/_fake/requests?provider=%s&method=POST", provider);
+    bool sent = false;
+    for (int i = 0; i < 300 && !sent; i++) {
+        json_t *q = fake_call(&c->fake, "GET", path, NULL);
+        size_t k;
+        json_t *e;
+        json_array_foreach(json_object_get(q, "requests"), k, e)
+        {
+            const char *at = json_string_value(json_object_get(e, "path"));
+            sent |= at && strstr(at, part) != NULL;
+        }
+        json_decref(q);
+        if (!sent)
+            usleep(20 * 1000);
+    }
+    CHECK(sent);
+    kill(c->s.pid, SIGKILL);
+    waitpid(c->s.pid, NULL, 0);
+}
+
+/* The status of a fake Cal.com booking when it was made for slotd's booking `booking_id`. */
+static const char *calcom_status_for(const json_t *b, const char *booking_id)
+{
+    const char *mark =
+        json_string_value(json_object_get(json_object_get(b, "metadata"), "slotd_booking_id"));
+    return mark && strcmp(mark, booking_id) == 0 ? json_string_value(json_object_get(b, "status"))
+                                                 : NULL;
+}
+
 /* The fake Cal.com booking that carries `booking_id`: its status and start ("" when none is
  * accepted), the last one made (a reschedule makes a new one). */
 static void calcom_pushed(sync_clinic_t *c, const char *booking_id, char *status, char *start,
@@ -764,11 +859,8 @@ static void calcom_pushed(sync_clinic_t *c, const char *booking_id, char *status
     json_t *b;
     json_array_foreach(json_object_get(r, "bookings"), i, b)
     {
-        const char *mark =
-            json_string_value(json_object_get(json_object_get(b, "metadata"), "slotd_booking_id"));
-        const char *st = json_string_value(json_object_get(b, "status"));
-        if (mark && strcmp(mark, booking_id) == 0 && st &&
-            (strcmp(st, "accepted") == 0 || status[0] == 0)) {
+        const char *st = calcom_status_for(b, booking_id);
+        if (st && (strcmp(st, "accepted") == 0 || status[0] == 0)) {
             snprintf(status, 32, "%s", st);
             snprintf(start, 64, "%s", json_string_value(json_object_get(b, "start")));
             snprintf(uid, 64, "%s", json_string_value(json_object_get(b, "uid")));
@@ -781,28 +873,10 @@ TEST(sync_bookings_are_pushed_to_calcom_rescheduled_and_cancelled)
 {
     sync_clinic_t c;
     start(&c);
-    json_t *user = fake_call(&c.fake, "POST", "/_fake/calcom/users",
-                             "{\"username\":\"dana\",\"email\":\"dana@cal.test\"}");
     char body[1024], path[256], booking_id[48], status[32], when[64], uid[64], id[40];
-    char key[128], external[256];
-    snprintf(key, sizeof(key), "%s", json_string_value(json_object_get(user, "api_key")));
-    json_decref(user);
-    json_t *type = fake_call(&c.fake, "POST", "/_fake/calcom/event-types",
-                             "{\"user\":\"dana\",\"slug\":\"consultation\",\"length\":60}");
-    json_int_t type_id = json_integer_value(json_object_get(type, "id"));
-    json_decref(type);
-    snprintf(body, sizeof(body),
-             "{\"provider\":\"calcom\",\"direction\":\"push\",\"credentials\":{\"api_key\":"
-             "\"%s\"},\"calcom\":{\"event_type_id\":%lld}}",
-             key, (long long)type_id);
-    post_connection(&c, body, id);
-    snprintf(body, sizeof(body),
-             "{\"service_id\":\"%s\",\"start\":\"%s\",\"customer\":{\"name\":\"Anna\","
-             "\"email\":\"anna@example.com\"}}",
-             c.service, c.ten);
-    json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
-    snprintf(booking_id, sizeof(booking_id), "%s", api_id(r));
-    json_decref(r);
+    char external[256];
+    calcom_push_connection(&c, id);
+    book_anna(&c, c.ten, ANNA_EMAIL, booking_id);
     int64_t ten, got;
     CHECK(codec_parse_instant(c.ten, &ten) == 0);
     bool seen = false;
@@ -848,6 +922,293 @@ TEST(sync_bookings_are_pushed_to_calcom_rescheduled_and_cancelled)
     }
     CHECK(seen);
     wait_external_event(&c, booking_id, id, NULL, external, sizeof(external));
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* The answers the fake gave to slotd's inserts of Google events: how many were 200 and 409. */
+static void google_inserts(sync_clinic_t *c, int *made, int *duplicate)
+{
+    json_t *r = fake_call(&c->fake, "GET", "/_fake/requests?provider=google&method=POST", NULL);
+    *made = *duplicate = 0;
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(r, "requests"), i, q)
+    {
+        const char *path = json_string_value(json_object_get(q, "path"));
+        json_int_t status = json_integer_value(json_object_get(q, "status"));
+        size_t n = path ? strlen(path) : 0;
+        if (n < 7 || strcmp(path + n - 7, "/events") != 0)
+            continue;
+        *made += status == 200;
+        *duplicate += status == 409;
+    }
+    json_decref(r);
+}
+
+/* slotd killed while the provider is making the booking's event: the event is made anyway, and
+ * the next process (once the dead one's hold on the outbox row has run out) finds it there and
+ * records it, without a second event. */
+TEST(sync_a_push_cut_short_by_a_crash_is_made_once_by_the_next_process)
+{
+    sync_clinic_t c;
+    start(&c);
+    char id[40], booking_id[40], event_id[41], external[64];
+    google_push_connection(&c, id);
+    fail_google_inserts(&c, "\"delay_ms\":1500");
+    book_anna(&c, c.ten, ANNA_PHONE, booking_id);
+    eng_id_t booking;
+    CHECK(codec_parse_uuid(booking_id, &booking) == 0);
+    sync_google_event_id(&booking, event_id);
+    /* the insert has reached the provider: slotd dies before it hears the answer */
+    kill_once_sent(&c, "google", "/events");
+    wait_pushed(&c, event_id, c.ten); /* the provider made it all the same */
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM outbox WHERE done_at IS NULL "
+                                       "AND claimed_until > now()"),
+                 "1") == 0);
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM booking_external_events"), "0") == 0);
+    /* the dead process's hold runs out (a minute; here at once) and another takes the row */
+    test_db_exec(c.s.db, "UPDATE outbox SET claimed_until = now() WHERE done_at IS NULL");
+    api_restart(&c.s, c.envp);
+    api_wait_ready(&c.s);
+    wait_external_event(&c, booking_id, id, "google", external, sizeof(external));
+    CHECK(strcmp(external, event_id) == 0);
+    int made, duplicate;
+    google_inserts(&c, &made, &duplicate);
+    CHECK_EQ(made, 1);
+    CHECK_EQ(duplicate, 1);
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM outbox WHERE done_at IS NULL"), "0") ==
+          0);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* `slotd sync --full` delivers the pending pushes at once, retries included, each once per
+ * pass, and reports what failed. */
+TEST(sync_the_command_line_pass_pushes_what_is_pending_and_reports_failures)
+{
+    sync_clinic_t c;
+    start(&c);
+    char id[40], booking_id[40], event_id[41], external[64];
+    google_push_connection(&c, id);
+    /* the service's first attempt fails: the row waits for its retry */
+    fail_google_inserts(&c, "\"status\":500");
+    book_anna(&c, c.ten, ANNA_PHONE, booking_id);
+    for (int i = 0; i < 300; i++) {
+        if (strcmp(
+                test_db_value(c.s.db, "SELECT count(*) FROM outbox WHERE last_error IS NOT NULL"),
+                "1") == 0)
+            break;
+        usleep(50 * 1000);
+    }
+    /* the service retries in 30 s: the passes below come first */
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM outbox WHERE done_at IS NULL AND "
+                                       "next_attempt_at > now()"),
+                 "1") == 0);
+    char args[2048], out[2048];
+    for (int i = 0; i < 6; i++) /* the command's settings, as the service's */
+        putenv(c.env[i]);
+    /* without --full the retry is not due yet: nothing to do */
+    snprintf(args, sizeof(args), "sync --connection %s --database-url '%s'", id, c.s.url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    json_t *summary = pass_summary(out);
+    CHECK_EQ(json_integer_value(json_object_get(summary, "pushed")), 0);
+    CHECK_EQ(json_integer_value(json_object_get(summary, "connections")), 0);
+    json_decref(summary);
+    /* with --full it is tried now, and fails once more: reported, exit 1, tried once */
+    fail_google_inserts(&c, "\"status\":503");
+    snprintf(args, sizeof(args), "sync --full --database-url '%s'", c.s.url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 1);
+    summary = pass_summary(out);
+    CHECK_EQ(json_integer_value(json_object_get(summary, "pushed")), 0);
+    CHECK_EQ(json_integer_value(json_object_get(summary, "connections")), 1);
+    json_t *error = json_array_get(json_object_get(summary, "errors"), 0);
+    CHECK_EQ(json_array_size(json_object_get(summary, "errors")), 1);
+    CHECK(strcmp(json_string_value(json_object_get(error, "connection_id")), id) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(error, "booking_id")), booking_id) == 0);
+    CHECK(json_string_value(json_object_get(error, "error"))[0] != 0);
+    json_decref(summary);
+    /* and again: now the provider takes it, once */
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    summary = pass_summary(out);
+    CHECK_EQ(json_integer_value(json_object_get(summary, "pushed")), 1);
+    CHECK_EQ(json_array_size(json_object_get(summary, "errors")), 0);
+    json_decref(summary);
+    eng_id_t booking;
+    CHECK(codec_parse_uuid(booking_id, &booking) == 0);
+    sync_google_event_id(&booking, event_id);
+    wait_external_event(&c, booking_id, id, "google", external, sizeof(external));
+    CHECK(strcmp(external, event_id) == 0);
+    int made, duplicate;
+    google_inserts(&c, &made, &duplicate);
+    CHECK_EQ(made, 1);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* The most requests to `provider` the fake saw open at once. */
+static long most_in_flight(sync_clinic_t *c, const char *provider)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/_fake/requests?provider=%s", provider);
+    json_t *r = fake_call(&c->fake, "GET", path, NULL);
+    long most = 0;
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(r, "requests"), i, q)
+    {
+        long n = (long)json_integer_value(json_object_get(q, "in_flight"));
+        most = n > most ? n : most;
+    }
+    json_decref(r);
+    return most;
+}
+
+/* Waits until every one of the connections has been pulled after `after` ("": ever). */
+static void wait_all_pulled(sync_clinic_t *c, char ids[][40], int count, const char *after)
+{
+    int pulled = 0;
+    for (int i = 0; i < 400 && pulled < count; i++) {
+        pulled = 0;
+        for (int k = 0; k < count; k++) {
+            json_t *r = connection(c, ids[k]);
+            const char *at = json_string_value(json_object_get(r, "last_sync_at"));
+            pulled += at && strcmp(at, after) > 0;
+            json_decref(r);
+        }
+        if (pulled < count)
+            usleep(50 * 1000);
+    }
+    CHECK_EQ(pulled, count);
+}
+
+/* Pulls of one provider wait for each other beyond sync_provider_concurrency, while another
+ * provider's go on; with room, they run side by side. */
+TEST(sync_pulls_of_one_provider_keep_to_its_concurrency)
+{
+    static const char *const one[] = {"SLOTD_SYNC_PROVIDER_CONCURRENCY=1", NULL};
+    static const char *const three[] = {"SLOTD_SYNC_PROVIDER_CONCURRENCY=3", NULL};
+    sync_clinic_t c;
+    start_with(&c, one);
+    json_decref(fake_call(&c.fake, "POST", "/_fake/fail",
+                          "{\"method\":\"GET\",\"path_regex\":\"/events$|delta$\",\"delay_ms\":300,"
+                          "\"count\":null}"));
+    char ids[4][40], credentials[512];
+    for (int i = 0; i < 3; i++) {
+        char body[1024];
+        snprintf(body, sizeof(body),
+                 "{\"user\":\"staff%d@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}",
+                 i);
+        json_t *grant = fake_call(&c.fake, "POST", "/_fake/google/grants", body);
+        snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
+                 json_string_value(json_object_get(grant, "refresh_token")));
+        json_decref(grant);
+        connect_calendar(&c, "google", credentials, ids[i]);
+    }
+    json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
+                              "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
+    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    connect_calendar(&c, "microsoft", credentials, ids[3]);
+    wait_all_pulled(&c, ids, 4, "");
+    CHECK_EQ(most_in_flight(&c, "google"), 1);
+    CHECK_EQ(most_in_flight(&c, "microsoft"), 1);
+
+    /* room for three: asked for at once, the three Google pulls overlap */
+    const char *env[16];
+    int n = 0;
+    while (c.envp[n] && strcmp(c.envp[n], one[0]) != 0)
+        env[n] = c.envp[n], n++;
+    env[n++] = three[0];
+    env[n] = NULL;
+    api_restart(&c.s, env);
+    api_wait_ready(&c.s);
+    json_decref(fake_call(&c.fake, "DELETE", "/_fake/requests", NULL));
+    char after[64] = "";
+    for (int i = 0; i < 3; i++) {
+        json_t *r = connection(&c, ids[i]);
+        const char *at = json_string_value(json_object_get(r, "last_sync_at"));
+        if (strcmp(at, after) > 0)
+            snprintf(after, sizeof(after), "%s", at);
+        json_decref(r);
+    }
+    sleep(1); /* last_sync_at has whole seconds */
+    for (int i = 0; i < 3; i++)
+        request_sync(&c, ids[i], 202);
+    wait_all_pulled(&c, ids, 3, after);
+    CHECK(most_in_flight(&c, "google") >= 2);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* A connection's pushes go one at a time, in the order of the bookings' changes. */
+TEST(sync_pushes_to_one_connection_go_one_at_a_time)
+{
+    sync_clinic_t c;
+    start(&c);
+    char body[1024], id[40], booking_ids[3][40], external[64];
+    google_push_connection(&c, id);
+    fail_google_inserts(&c, "\"delay_ms\":300,\"count\":null");
+    for (int i = 0; i < 3; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"service_id\":\"%s\",\"start\":\"%sT%02d:00:00Z\",\"customer\":{\"name\":"
+                 "\"Anna\",\"phone\":\"+48 601 234 567\"}}",
+                 c.service, c.day, 10 + i);
+        json_t *r = api_expect(&c.s, 201, "POST", "/v1/bookings", c.s.admin_key, body);
+        snprintf(booking_ids[i], sizeof(booking_ids[i]), "%s", api_id(r));
+        json_decref(r);
+    }
+    for (int i = 0; i < 3; i++)
+        wait_external_event(&c, booking_ids[i], id, "google", external, sizeof(external));
+    CHECK_EQ(most_in_flight(&c, "google"), 1);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* The fake's Cal.com bookings of dana's made for slotd's booking `booking_id` and not cancelled. */
+static int calcom_live_bookings(sync_clinic_t *c, const char *booking_id)
+{
+    json_t *r = fake_call(&c->fake, "GET", "/_fake/calcom/bookings?user=dana", NULL);
+    int n = 0;
+    size_t i;
+    json_t *b;
+    json_array_foreach(json_object_get(r, "bookings"), i, b)
+    {
+        const char *st = calcom_status_for(b, booking_id);
+        n += st && strcmp(st, "cancelled") != 0;
+    }
+    json_decref(r);
+    return n;
+}
+
+/* The same crash with Cal.com, where the booking's uid is Cal.com's: the next process finds the
+ * booking the dead one made by its metadata and keeps it, rather than making a second. */
+TEST(sync_a_calcom_push_cut_short_by_a_crash_is_found_not_made_twice)
+{
+    sync_clinic_t c;
+    start(&c);
+    char id[40], booking_id[40], status[32], when[64], uid[64];
+    char external[256];
+    calcom_push_connection(&c, id);
+    json_decref(
+        fake_call(&c.fake, "POST", "/_fake/fail",
+                  "{\"provider\":\"calcom\",\"method\":\"POST\",\"path_regex\":\"/bookings$\","
+                  "\"delay_ms\":1500}"));
+    book_anna(&c, c.ten, ANNA_EMAIL, booking_id);
+    kill_once_sent(&c, "calcom", "/bookings");
+    for (int i = 0; i < 300 && calcom_live_bookings(&c, booking_id) == 0; i++)
+        usleep(20 * 1000);
+    CHECK_EQ(calcom_live_bookings(&c, booking_id), 1); /* Cal.com made it all the same */
+    test_db_exec(c.s.db, "UPDATE outbox SET claimed_until = now() WHERE done_at IS NULL");
+    api_restart(&c.s, c.envp);
+    api_wait_ready(&c.s);
+    wait_external_event(&c, booking_id, id, "calcom", external, sizeof(external));
+    calcom_pushed(&c, booking_id, status, when, uid);
+    CHECK(strcmp(external, uid) == 0);
+    CHECK_EQ(calcom_live_bookings(&c, booking_id), 1);
+    CHECK(strcmp(test_db_value(c.s.db, "SELECT count(*) FROM outbox WHERE done_at IS NULL"), "0") ==
+          0);
     api_stop(&c.s);
     fake_stop(&c.fake);
 }

@@ -5,23 +5,33 @@
 -- name: sync_claim
 -- Takes up to $2 connections to pull by the clock $1, holding them for $3
 -- seconds: due ones ($6 true), or any matching the filters (the command
--- line's one pass); $4 a connection, $5 an organization (NULL: any). Answers
--- each with its sealed credentials and access token, the provider's state,
--- the resource's zone, and whether this pull must be a full listing (asked for,
--- no state yet, or the organization's nightly hour $7 has passed since the
--- last full one).
-WITH due AS (
-    SELECT c.organization_id, c.id
+-- line's one pass); $4 a connection, $5 an organization (NULL: any); at most
+-- $8 of Google's, $9 of Microsoft's and $10 of Cal.com's. Answers each with
+-- its sealed credentials and access token, the provider's state, the
+-- resource's zone, and whether this pull must be a full listing (asked for, no
+-- state yet, or the organization's nightly hour $7 has passed since the last
+-- full one).
+WITH candidates AS (
+    SELECT c.organization_id, c.id,
+           row_number() OVER (PARTITION BY c.provider ORDER BY c.next_sync_at) AS n,
+           CASE c.provider WHEN 'google' THEN $8::int WHEN 'microsoft' THEN $9::int
+                           WHEN 'calcom' THEN $10::int ELSE 0 END AS room
       FROM calendar_connections c
      WHERE c.deleted_at IS NULL AND c.status = 'active' AND c.direction <> 'push'
        AND c.provider <> 'ics'
        AND (NOT $6::bool OR c.next_sync_at <= to_timestamp($1::bigint))
        AND (c.sync_claimed_until IS NULL OR c.sync_claimed_until <= to_timestamp($1::bigint))
        AND ($4::uuid IS NULL OR c.id = $4::uuid)
-       AND ($5::uuid IS NULL OR c.organization_id = $5::uuid)
+       AND ($5::uuid IS NULL OR c.organization_id = $5::uuid)),
+due AS (
+    SELECT c.organization_id, c.id
+      FROM calendar_connections c
+      JOIN candidates k ON k.organization_id = c.organization_id AND k.id = c.id AND k.n <= k.room
+     WHERE c.deleted_at IS NULL AND c.status = 'active'
+       AND (c.sync_claimed_until IS NULL OR c.sync_claimed_until <= to_timestamp($1::bigint))
      ORDER BY c.next_sync_at
      LIMIT $2::int
-       FOR UPDATE SKIP LOCKED)
+       FOR UPDATE OF c SKIP LOCKED)
 UPDATE calendar_connections c
    SET sync_claimed_until = to_timestamp($1::bigint + $3::int),
        sync_claimed_at = to_timestamp($1::bigint)
@@ -139,24 +149,48 @@ SELECT organization_id, id, provider, credentials
 
 -- name: push_claim
 -- Takes up to $2 outbox rows due by the clock $1 for $3 seconds, the earliest undone one of
--- each booking and connection only, with what delivering needs: the connection (sealed
--- credentials and access token, whether it is still live and active), the booking as it is
--- (whether it still holds the connection's resource, its times, its service's and
--- customer's names, the customer's email), what the calendar has of it already, and the
--- resource's zone.
-WITH due AS (
-    SELECT o.organization_id, o.id
+-- each booking and connection only, and of those one per connection, none of the connections
+-- $4 (a uuid[]: those this process is pushing to), at most $5 for Google, $6 for Microsoft and
+-- $7 for Cal.com; only of connection $8 and organization $9 (NULL: any); $10 false: undone
+-- rows whether due or not (the command line's full pass), none of the rows $11 (a bigint[]:
+-- those the pass tried already); with what delivering needs: the connection (sealed credentials and access
+-- token, whether it is still live and active), the booking as it is (whether it still holds
+-- the connection's resource, its times, its service's and customer's names, the customer's
+-- email), what the calendar has of it already, and the resource's zone.
+WITH heads AS (
+    SELECT o.organization_id, o.id, o.connection_id
       FROM outbox o
      WHERE o.done_at IS NULL AND o.kind = 'calendar_push'
-       AND o.next_attempt_at <= to_timestamp($1::bigint)
+       AND (NOT $10::bool OR o.next_attempt_at <= to_timestamp($1::bigint))
        AND (o.claimed_until IS NULL OR o.claimed_until <= to_timestamp($1::bigint))
+       AND o.connection_id <> ALL ($4::uuid[])
+       AND ($8::uuid IS NULL OR o.connection_id = $8::uuid)
+       AND ($9::uuid IS NULL OR o.organization_id = $9::uuid)
+       AND o.id <> ALL ($11::bigint[])
        AND NOT EXISTS (SELECT 1 FROM outbox p
                         WHERE p.organization_id = o.organization_id
                           AND p.connection_id = o.connection_id AND p.booking_id = o.booking_id
-                          AND p.done_at IS NULL AND p.id < o.id)
+                          AND p.done_at IS NULL AND p.id < o.id)),
+firsts AS (
+    SELECT DISTINCT ON (h.organization_id, h.connection_id) h.organization_id, h.id, c.provider
+      FROM heads h
+      JOIN calendar_connections c ON c.organization_id = h.organization_id AND c.id = h.connection_id
+     ORDER BY h.organization_id, h.connection_id, h.id),
+candidates AS (
+    SELECT f.organization_id, f.id,
+           row_number() OVER (PARTITION BY f.provider ORDER BY f.id) AS n,
+           CASE f.provider WHEN 'google' THEN $5::int WHEN 'microsoft' THEN $6::int
+                           WHEN 'calcom' THEN $7::int ELSE 0 END AS room
+      FROM firsts f),
+due AS (
+    SELECT o.organization_id, o.id
+      FROM outbox o
+      JOIN candidates k ON k.organization_id = o.organization_id AND k.id = o.id AND k.n <= k.room
+     WHERE o.done_at IS NULL
+       AND (o.claimed_until IS NULL OR o.claimed_until <= to_timestamp($1::bigint))
      ORDER BY o.id
      LIMIT $2::int
-       FOR UPDATE SKIP LOCKED)
+       FOR UPDATE OF o SKIP LOCKED)
 UPDATE outbox o
    SET claimed_until = to_timestamp($1::bigint + $3::int), attempts = o.attempts + 1
   FROM due, calendar_connections c, bookings b
