@@ -16,7 +16,8 @@ int cli_sync(int argc, char **argv);
 #include "cli/config.h"
 #include "sync/runner.h"
 
-/** The sync runner's settings from the service's. */
-void cli_sync_settings(const slotd_config_t *config, sync_settings_t *settings);
+/** The sync runner's settings, key and limits from the service's configuration (the caller
+ *  sets the loop, pool and HTTP client); `config` must outlive the runner. */
+void cli_sync_options(const slotd_config_t *config, sync_runner_options_t *options);
 
 #endif

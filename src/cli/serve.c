@@ -143,20 +143,23 @@ static void begin_stop(uv_timer_t *timer)
         http_server_stop(svc->server, on_server_idle, svc);
 }
 
-void cli_sync_settings(const slotd_config_t *c, sync_settings_t *s)
+void cli_sync_options(const slotd_config_t *c, sync_runner_options_t *o)
 {
-    *s = (sync_settings_t){.google_api_url = c->google_api_url,
-                           .google_token_url = c->google_token_url,
-                           .microsoft_graph_url = c->microsoft_graph_url,
-                           .microsoft_login_url = c->microsoft_login_url,
-                           .calcom_api_url = c->calcom_api_url,
-                           .google_client_id = c->google_client_id,
-                           .google_client_secret = c->google_client_secret,
-                           .microsoft_client_id = c->microsoft_client_id,
-                           .microsoft_client_secret = c->microsoft_client_secret,
-                           .public_url = c->public_url,
-                           .interval_seconds = c->sync_interval_seconds,
-                           .nightly_hour = c->sync_nightly_hour};
+    o->key = &c->secret_key;
+    o->concurrency = c->sync_concurrency;
+    o->provider_concurrency = c->sync_provider_concurrency;
+    o->settings = (sync_settings_t){.google_api_url = c->google_api_url,
+                                    .google_token_url = c->google_token_url,
+                                    .microsoft_graph_url = c->microsoft_graph_url,
+                                    .microsoft_login_url = c->microsoft_login_url,
+                                    .calcom_api_url = c->calcom_api_url,
+                                    .google_client_id = c->google_client_id,
+                                    .google_client_secret = c->google_client_secret,
+                                    .microsoft_client_id = c->microsoft_client_id,
+                                    .microsoft_client_secret = c->microsoft_client_secret,
+                                    .public_url = c->public_url,
+                                    .interval_seconds = c->sync_interval_seconds,
+                                    .nightly_hour = c->sync_nightly_hour};
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -446,14 +449,8 @@ int cli_serve(int argc, char **argv)
         svc.shutdown_delay_ms = config.shutdown_delay_ms;
         if (config.has_secret_key) {
             svc.http = io_http_new(loop);
-            sync_runner_options_t sync_options = {.loop = loop,
-                                                  .pool = svc.pool,
-                                                  .http = svc.http,
-                                                  .key = &config.secret_key,
-                                                  .concurrency = config.sync_concurrency,
-                                                  .provider_concurrency =
-                                                      config.sync_provider_concurrency};
-            cli_sync_settings(&config, &sync_options.settings);
+            sync_runner_options_t sync_options = {.loop = loop, .pool = svc.pool, .http = svc.http};
+            cli_sync_options(&config, &sync_options);
             svc.sync = sync_runner_start(&sync_options);
         }
     }

@@ -159,14 +159,8 @@ int cli_sync(int argc, char **argv)
                                              .max_queue = 10000};
         pass.pool = store_pool_new(&loop, &pool_options);
         pass.http = io_http_new(&loop);
-        sync_runner_options_t sync_options = {.loop = &loop,
-                                              .pool = pass.pool,
-                                              .http = pass.http,
-                                              .key = &config.secret_key,
-                                              .concurrency = config.sync_concurrency,
-                                              .provider_concurrency =
-                                                  config.sync_provider_concurrency};
-        cli_sync_settings(&config, &sync_options.settings);
+        sync_runner_options_t sync_options = {.loop = &loop, .pool = pass.pool, .http = pass.http};
+        cli_sync_options(&config, &sync_options);
         bool terminal = isatty(STDOUT_FILENO);
         if (terminal)
             sync_options.progress = progress; /* nothing but the summary when not a terminal */
