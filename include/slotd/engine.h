@@ -149,6 +149,37 @@ size_t eng_resource_busy_bytes(const eng_resource_t *resource);
 int eng_resource_add_recurring_block(eng_resource_t *resource, uint64_t key, const char *rrule,
                                      int64_t start_wall, int32_t duration_minutes,
                                      const int64_t *exdates_wall, size_t exdate_count);
+
+/**
+ * A recurrence in general: what eng_resource_add_recurring_block makes, and
+ * what an imported calendar's recurring event is (its own zone, a duration
+ * in seconds, busy as an external event).
+ */
+typedef struct {
+    const char *rrule;
+    int64_t start_wall;       /**< the first start, wall seconds in `zone` */
+    tz_zone_t *zone;          /**< where the rule is expanded; NULL: the resource's zone */
+    int32_t duration_seconds; /**< 1 s to 31 days */
+    /** The end of each occurrence is its start's wall time plus the duration, converted on its
+     *  own (an all-day event ends at a local midnight also across a DST change); else the
+     *  duration is real seconds from the start. */
+    bool nominal;
+    const int64_t *exdates_wall; /**< wall starts (in `zone`) of occurrences left out */
+    size_t exdate_count;
+    eng_busy_kind_t kind; /**< ENG_BUSY_BLOCK or ENG_BUSY_EXTERNAL */
+    /** No occurrence starting before this wall time is ever made (0: from the start): a
+     *  series begun years ago is not expanded through its past. A rule with COUNT still
+     *  counts from its start. */
+    int64_t expand_from_wall;
+} eng_recurrence_t;
+
+/** Adds a recurrence under `key`; the same checks and answers as eng_resource_add_recurring_block
+ *  (ENG_EDURATION: not 1 s to 31 days). */
+int eng_resource_add_recurrence(eng_resource_t *resource, uint64_t key,
+                                const eng_recurrence_t *recurrence);
+
+/** Checks a recurrence as eng_resource_add_recurrence would. */
+int eng_recurrence_check(const eng_recurrence_t *recurrence);
 int eng_resource_remove_recurring_block(eng_resource_t *resource, uint64_t key);
 
 /** Checks a recurring block as eng_resource_add_recurring_block would: 0, ENG_ERRULE,
@@ -157,8 +188,8 @@ int eng_recurring_block_check(const char *rrule, int64_t start_wall, int32_t dur
 
 /**
  * The concrete occurrences of a resource's recurring blocks that overlap
- * [from, to), appended to *out as busy entries of kind ENG_BUSY_BLOCK with the
- * block's key (sorted by start). *out grows as needed; the caller frees it.
+ * [from, to), appended to *out as busy entries of the recurrence's kind (ENG_BUSY_BLOCK for
+ * blocks) with its key (sorted by start). *out grows as needed; the caller frees it.
  */
 size_t eng_resource_recurring_occurrences(eng_resource_t *resource, int64_t from, int64_t to,
                                           eng_busy_t **out, size_t *count, size_t *capacity);

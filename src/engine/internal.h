@@ -72,6 +72,9 @@ typedef struct {
     int64_t until; /* INT64_MAX = none; an instant when until_is_utc, else wall seconds */
     int64_t start_wall;
     int32_t duration_seconds;
+    bool nominal;     /* the end is the start's wall time + duration, converted */
+    tz_zone_t *zone;  /* NULL: the resource's */
+    uint8_t kind;     /* eng_busy_kind_t */
     int64_t *exdates; /* wall seconds, sorted */
     size_t exdate_count;
     int64_t expanded_to;  /* wall start of the last occurrence generated, kept or not */

@@ -149,21 +149,20 @@ static bool has_occurrence(struct icalrecurrencetype rule, int64_t start_wall, i
     return true;
 }
 
-/* Parses and checks a recurring block; on success *out is a new, unattached block. */
-static int recurring_new(uint64_t key, const char *rrule, int64_t start_wall,
-                         int32_t duration_minutes, const int64_t *exdates_wall, size_t exdate_count,
-                         eng_recurring_t **out)
+/* Parses and checks a recurrence; on success *out is a new, unattached one. */
+static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurring_t **out)
 {
-    if (duration_minutes < 1 || duration_minutes > MAX_BLOCK_MINUTES)
+    int64_t start_wall = spec->start_wall;
+    if (spec->duration_seconds < 1 || spec->duration_seconds > MAX_BLOCK_MINUTES * 60)
         return ENG_EDURATION;
     tz_date_t first = tz_civil_from_days(tz_day_of(start_wall));
     if (first.year < TZ_MIN_YEAR || first.year > TZ_MAX_YEAR)
         return ENG_ERANGE;
-    if (strlen(rrule) > 1024)
+    if (spec->rrule == NULL || strlen(spec->rrule) > 1024)
         return ENG_ERRULE;
 
     icalerror_clear_errno();
-    struct icalrecurrencetype rule = icalrecurrencetype_from_string(rrule);
+    struct icalrecurrencetype rule = icalrecurrencetype_from_string(spec->rrule);
     if (rule.freq == ICAL_NO_RECURRENCE || rule.freq < ICAL_DAILY_RECURRENCE ||
         icalerrno == ICAL_MALFORMEDDATA_ERROR || rule.interval < 1 ||
         (rule.count > 0 && !icaltime_is_null_time(rule.until)) ||
@@ -177,6 +176,9 @@ static int recurring_new(uint64_t key, const char *rrule, int64_t start_wall,
     rec->key = key;
     rec->until = INT64_MAX;
     rec->expanded_to = INT64_MIN;
+    rec->zone = spec->zone;
+    rec->nominal = spec->nominal;
+    rec->kind = (uint8_t)spec->kind;
     if (!icaltime_is_null_time(rule.until)) {
         if (rule.until.is_date) {
             rec->until = wall_of(rule.until) + TZ_SECONDS_PER_DAY - 1;
@@ -199,7 +201,7 @@ static int recurring_new(uint64_t key, const char *rrule, int64_t start_wall,
     }
     rec->rule = rule;
     rec->start_wall = start_wall;
-    rec->duration_seconds = duration_minutes * 60;
+    rec->duration_seconds = spec->duration_seconds;
     struct icalrecurrencetype bounded = rule;
     bounded.until =
         floating_of((int64_t)tz_days_from_civil(TZ_MAX_YEAR + 1, 1, 2) * TZ_SECONDS_PER_DAY);
@@ -209,9 +211,17 @@ static int recurring_new(uint64_t key, const char *rrule, int64_t start_wall,
         eng_recurring_free(rec);
         return ENG_ERRULE;
     }
+    /* A series begun long ago starts where it is needed (libical keeps the rule's phase); a
+     * COUNT is counted from the start, so such a rule is expanded from there. */
+    int64_t skip_to = spec->expand_from_wall - (int64_t)spec->duration_seconds - WALL_MARGIN;
+    if (spec->expand_from_wall > 0 && rule.count == 0 && skip_to > start_wall) {
+        icalrecur_iterator_set_start(rec->iterator, floating_of(skip_to));
+        icalerror_clear_errno();
+    }
+    size_t exdate_count = spec->exdate_count;
     rec->exdates = slotd_malloc(exdate_count * sizeof(int64_t));
     if (exdate_count) {
-        memcpy(rec->exdates, exdates_wall, exdate_count * sizeof(int64_t));
+        memcpy(rec->exdates, spec->exdates_wall, exdate_count * sizeof(int64_t));
         qsort(rec->exdates, exdate_count, sizeof(int64_t), compare_wall);
     }
     rec->exdate_count = exdate_count;
@@ -219,30 +229,59 @@ static int recurring_new(uint64_t key, const char *rrule, int64_t start_wall,
     return ENG_OK;
 }
 
-int eng_recurring_block_check(const char *rrule, int64_t start_wall, int32_t duration_minutes)
+static eng_recurrence_t block_recurrence(const char *rrule, int64_t start_wall,
+                                         int32_t duration_minutes, const int64_t *exdates_wall,
+                                         size_t exdate_count)
+{
+    /* minutes past the limit stay past it in seconds */
+    int32_t limit = MAX_BLOCK_MINUTES + 1;
+    int32_t minutes = duration_minutes < 0       ? 0
+                      : duration_minutes > limit ? limit
+                                                 : duration_minutes;
+    return (eng_recurrence_t){.rrule = rrule,
+                              .start_wall = start_wall,
+                              .duration_seconds = minutes * 60,
+                              .exdates_wall = exdates_wall,
+                              .exdate_count = exdate_count,
+                              .kind = ENG_BUSY_BLOCK};
+}
+
+int eng_recurrence_check(const eng_recurrence_t *recurrence)
 {
     eng_recurring_t *rec;
-    int rc = recurring_new(0, rrule, start_wall, duration_minutes, NULL, 0, &rec);
+    int rc = recurrence_new(0, recurrence, &rec);
     if (rc == ENG_OK)
         eng_recurring_free(rec);
     return rc;
+}
+
+int eng_recurring_block_check(const char *rrule, int64_t start_wall, int32_t duration_minutes)
+{
+    eng_recurrence_t spec = block_recurrence(rrule, start_wall, duration_minutes, NULL, 0);
+    return eng_recurrence_check(&spec);
+}
+
+int eng_resource_add_recurrence(eng_resource_t *r, uint64_t key, const eng_recurrence_t *recurrence)
+{
+    for (size_t i = 0; i < r->recurring_count; i++)
+        if (r->recurring[i]->key == key)
+            return ENG_EEXISTS;
+    eng_recurring_t *rec;
+    int rc = recurrence_new(key, recurrence, &rec);
+    if (rc)
+        return rc;
+    r->recurring = slotd_realloc(r->recurring, (r->recurring_count + 1) * sizeof(rec));
+    r->recurring[r->recurring_count++] = rec;
+    return ENG_OK;
 }
 
 int eng_resource_add_recurring_block(eng_resource_t *r, uint64_t key, const char *rrule,
                                      int64_t start_wall, int32_t duration_minutes,
                                      const int64_t *exdates_wall, size_t exdate_count)
 {
-    for (size_t i = 0; i < r->recurring_count; i++)
-        if (r->recurring[i]->key == key)
-            return ENG_EEXISTS;
-    eng_recurring_t *rec;
-    int rc =
-        recurring_new(key, rrule, start_wall, duration_minutes, exdates_wall, exdate_count, &rec);
-    if (rc)
-        return rc;
-    r->recurring = slotd_realloc(r->recurring, (r->recurring_count + 1) * sizeof(rec));
-    r->recurring[r->recurring_count++] = rec;
-    return ENG_OK;
+    eng_recurrence_t spec =
+        block_recurrence(rrule, start_wall, duration_minutes, exdates_wall, exdate_count);
+    return eng_resource_add_recurrence(r, key, &spec);
 }
 
 int eng_resource_remove_recurring_block(eng_resource_t *r, uint64_t key)
@@ -255,6 +294,12 @@ int eng_resource_remove_recurring_block(eng_resource_t *r, uint64_t key)
         }
     }
     return ENG_ENOTFOUND;
+}
+
+static int compare_busy_start(const void *a, const void *b)
+{
+    const eng_busy_t *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
 }
 
 static bool is_exdate(const eng_recurring_t *rec, int64_t wall)
@@ -305,20 +350,28 @@ size_t eng_resource_recurring_occurrences(eng_resource_t *r, int64_t from, int64
     size_t before = *count;
     for (size_t k = 0; k < r->recurring_count; k++) {
         eng_recurring_t *rec = r->recurring[k];
-        expand(rec, r->zone, to + WALL_MARGIN);
+        tz_zone_t *zone = rec->zone ? rec->zone : r->zone;
+        expand(rec, zone, to + WALL_MARGIN);
         int64_t low = from - rec->duration_seconds - WALL_MARGIN;
         for (size_t i = eng_upper_bound(rec->occurrences, rec->occurrence_count, low);
              i < rec->occurrence_count && rec->occurrences[i] < to + WALL_MARGIN; i++) {
-            int64_t start = tz_from_wall(r->zone, rec->occurrences[i]);
-            int64_t end = start + rec->duration_seconds;
-            if (start >= to || end <= from)
+            int64_t wall = rec->occurrences[i];
+            int64_t start = tz_from_wall(zone, wall);
+            int64_t end = rec->nominal ? tz_from_wall(zone, wall + rec->duration_seconds)
+                                       : start + rec->duration_seconds;
+            if (start >= to || end <= from || end <= start)
                 continue;
             *out = slotd_grow(*out, capacity, *count + 1, sizeof(eng_busy_t));
-            (*out)[(*count)++] =
-                (eng_busy_t){.start = start, .end = end, .kind = ENG_BUSY_BLOCK, .key = rec->key};
+            (*out)[(*count)++] = (eng_busy_t){
+                .start = start, .end = end, .kind = (eng_busy_kind_t)rec->kind, .key = rec->key};
         }
     }
-    /* Blocks from several rules interleave: sort what was appended by start. */
+    /* Blocks from several rules interleave: sort what was appended by start (many of them, as
+     * an imported calendar's series make, with qsort). */
+    if (*count - before > 32) {
+        qsort(*out + before, *count - before, sizeof(eng_busy_t), compare_busy_start);
+        return *count - before;
+    }
     for (size_t i = before + 1; i < *count; i++) {
         eng_busy_t x = (*out)[i];
         size_t j = i;

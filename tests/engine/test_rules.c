@@ -157,6 +157,92 @@ TEST(rules_recurring_occurrence_in_a_gap_moves_forward)
     eng_org_free(f.org);
 }
 
+TEST(rules_recurrence_in_its_own_zone_keeps_its_local_time_across_dst)
+{
+    /* the resource is in UTC; the series is 09:00 in New York every Monday, over the US change */
+    fixture_t f;
+    fixture(&f, "UTC");
+    eng_recurrence_t spec = {.rrule = "FREQ=WEEKLY;BYDAY=MO",
+                             .start_wall = test_wall("2026-02-23T09:00"),
+                             .zone = test_zone("America/New_York"),
+                             .duration_seconds = 45 * 60,
+                             .kind = ENG_BUSY_EXTERNAL};
+    CHECK_EQ(eng_resource_add_recurrence(f.r, 7, &spec), 0);
+    eng_busy_t *out;
+    CHECK_EQ(occurrences(&f, "2026-03-02T00:00Z", "2026-03-17T00:00Z", &out), 3);
+    CHECK_EQ(out[0].start, test_instant("2026-03-02T09:00-05:00"));
+    CHECK_EQ(out[1].start, test_instant("2026-03-09T09:00-04:00"));
+    CHECK_EQ(out[2].start, test_instant("2026-03-16T09:00-04:00"));
+    CHECK_EQ(out[2].end - out[2].start, 45 * 60);
+    CHECK_EQ(out[0].kind, ENG_BUSY_EXTERNAL);
+    CHECK_EQ(out[0].key, 7u);
+    free(out);
+    eng_org_free(f.org);
+}
+
+TEST(rules_recurrence_nominal_all_day_ends_at_local_midnight_on_a_dst_day)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    eng_recurrence_t spec = {.rrule = "FREQ=DAILY",
+                             .start_wall = test_wall("2026-03-27T00:00"),
+                             .zone = test_zone("Europe/Warsaw"),
+                             .duration_seconds = TZ_SECONDS_PER_DAY,
+                             .nominal = true,
+                             .kind = ENG_BUSY_EXTERNAL};
+    CHECK_EQ(eng_resource_add_recurrence(f.r, 1, &spec), 0);
+    eng_busy_t *out;
+    CHECK_EQ(occurrences(&f, "2026-03-28T12:00Z", "2026-03-29T12:00Z", &out), 2);
+    CHECK_EQ(out[0].start, test_instant("2026-03-28T00:00+01:00"));
+    CHECK_EQ(out[0].end, test_instant("2026-03-29T00:00+01:00"));
+    CHECK_EQ(out[1].start, test_instant("2026-03-29T00:00+01:00"));
+    CHECK_EQ(out[1].end, test_instant("2026-03-30T00:00+02:00")); /* 23 hours */
+    free(out);
+    eng_org_free(f.org);
+}
+
+TEST(rules_recurrence_begun_long_ago_expands_from_where_it_is_needed)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    /* every third day at 10:00 since 1990: expanded from 2026 on, in phase with its start */
+    eng_recurrence_t spec = {.rrule = "FREQ=DAILY;INTERVAL=3",
+                             .start_wall = test_wall("1990-01-01T10:00"),
+                             .duration_seconds = 3600,
+                             .kind = ENG_BUSY_EXTERNAL,
+                             .expand_from_wall = test_wall("2026-12-01T00:00")};
+    CHECK_EQ(eng_resource_add_recurrence(f.r, 1, &spec), 0);
+    eng_busy_t *out;
+    CHECK_EQ(occurrences(&f, "2026-12-01T00:00Z", "2026-12-08T00:00Z", &out), 2);
+    int32_t first = tz_day_of(test_instant("1990-01-01T10:00Z"));
+    CHECK_EQ((tz_day_of(out[0].start) - first) % 3, 0);
+    CHECK_EQ(out[1].start - out[0].start, 3 * TZ_SECONDS_PER_DAY);
+    free(out);
+    /* nothing of its past was made */
+    CHECK_EQ(occurrences(&f, "2026-01-01T00:00Z", "2026-02-01T00:00Z", &out), 0);
+    free(out);
+    eng_org_free(f.org);
+}
+
+TEST(rules_recurrence_of_seconds_and_bad_durations)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    eng_recurrence_t spec = {.rrule = "FREQ=DAILY;COUNT=2",
+                             .start_wall = test_wall("2026-12-01T10:00"),
+                             .duration_seconds = 90,
+                             .kind = ENG_BUSY_EXTERNAL};
+    CHECK_EQ(eng_recurrence_check(&spec), 0);
+    spec.duration_seconds = 0;
+    CHECK_EQ(eng_recurrence_check(&spec), ENG_EDURATION);
+    spec.duration_seconds = 31 * TZ_SECONDS_PER_DAY + 1;
+    CHECK_EQ(eng_recurrence_check(&spec), ENG_EDURATION);
+    spec.duration_seconds = 90;
+    spec.start_wall = test_wall("1969-12-31T10:00");
+    CHECK_EQ(eng_recurrence_check(&spec), ENG_ERANGE);
+    eng_org_free(f.org);
+}
+
 TEST(rules_service_spec_out_of_bounds_is_refused)
 {
     eng_service_spec_t ok = {.duration_minutes = 30, .max_advance_days = -1};
