@@ -8,6 +8,8 @@
  *   POST /v1/webhooks/microsoft               ?validationToken= is echoed (text/plain) when a
  *                                             subscription is made; a notification's
  *                                             subscriptionId and clientState must match
+ *                                             (a POST of several: each is checked, each
+ *                                             proven one acted on; 401 when none is)
  *   POST /v1/webhooks/calcom/{connection_id}  X-Cal-Signature-256 must be the HMAC-SHA256 of
  *                                             the body with the connection's webhook_secret
  *
@@ -33,7 +35,13 @@ typedef struct {
     char *body;              /* Cal.com: the raw body, for its signature */
     size_t body_length;
     char signature[80];
+    /* Microsoft: a POST may carry several notifications (several subscriptions): each is
+     * checked in turn and each proven one's connection made due */
+    bool batch;
+    size_t next, proven;
 } hook_state_t;
+
+#define GRAPH_BATCH_MAX 100 /* notifications of one POST looked at */
 
 static void free_hook(void *p)
 {
@@ -79,12 +87,56 @@ static void pull_now(http_ctx_t *ctx, const store_webhook_target_t *t)
                &error);
 }
 
+static void check_watch(http_ctx_t *ctx, const char *watch_id, const char *secret);
+
+/* The batch's next notification, or the answer once all were looked at: 401 when none was
+ * proven. */
+static void next_notification(http_ctx_t *ctx)
+{
+    hook_state_t *st = ctx->state;
+    const json_t *value = json_object_get(ctx->body, "value");
+    if (st->next < json_array_size(value) && st->next < GRAPH_BATCH_MAX) {
+        const json_t *n = json_array_get(value, st->next++);
+        check_watch(ctx, json_string_value(json_object_get(n, "subscriptionId")),
+                    json_string_value(json_object_get(n, "clientState")));
+    } else if (st->proven == 0) {
+        refuse(ctx);
+    } else {
+        http_respond(ctx, 200, json_pack("{s:b}", "accepted", true));
+    }
+}
+
+static void on_batch_requested(int error, const char *status, const char *direction,
+                               const char *provider, void *arg)
+{
+    (void)status, (void)direction, (void)provider;
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    if (error && error != STORE_ENOTFOUND)
+        http_respond_store_error(ctx, error, "calendar connection");
+    else
+        next_notification(ctx);
+    http_wait_release(ctx);
+}
+
 static void on_watch(int error, const store_webhook_target_t *t, void *arg)
 {
     http_ctx_t *ctx = arg;
     hook_state_t *st = ctx->state;
     http_wait_end(ctx);
-    if (error == STORE_ENOTFOUND || (!error && !sync_hash_equal(t->secret_hash, st->secret_hash)))
+    if (st->batch && (error == STORE_ENOTFOUND ||
+                      (!error && !sync_hash_equal(t->secret_hash, st->secret_hash)))) {
+        next_notification(ctx); /* this one unproven: the others may be */
+    } else if (st->batch && !error) {
+        st->proven++;
+        domain_error_t e;
+        http_await(ctx,
+                   domain_started(store_sync_request(http_pool(ctx), &t->organization, &t->id,
+                                                     false, on_batch_requested, ctx),
+                                  &e),
+                   &e);
+    } else if (error == STORE_ENOTFOUND ||
+               (!error && !sync_hash_equal(t->secret_hash, st->secret_hash)))
         refuse(ctx);
     else if (error)
         http_respond_store_error(ctx, error, "calendar connection");
@@ -100,7 +152,10 @@ static void check_watch(http_ctx_t *ctx, const char *watch_id, const char *secre
 {
     hook_state_t *st = ctx->state;
     if (watch_id == NULL || secret == NULL || watch_id[0] == 0 || strlen(watch_id) > 256) {
-        refuse(ctx);
+        if (st->batch)
+            next_notification(ctx);
+        else
+            refuse(ctx);
         return;
     }
     store_key_hash(secret, strlen(secret), st->secret_hash);
@@ -141,10 +196,8 @@ void http_webhooks_microsoft(http_ctx_t *ctx)
         http_respond_text(ctx, 200, "text/plain; charset=utf-8", token, strlen(token));
         return;
     }
-    hook_state(ctx);
-    const json_t *first = json_array_get(json_object_get(ctx->body, "value"), 0);
-    check_watch(ctx, json_string_value(json_object_get(first, "subscriptionId")),
-                json_string_value(json_object_get(first, "clientState")));
+    hook_state(ctx)->batch = true;
+    next_notification(ctx);
 }
 
 static void on_calcom(int error, const store_webhook_target_t *t, void *arg)

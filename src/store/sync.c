@@ -548,6 +548,10 @@ store_tx_t *store_push_finish(store_pool_t *pool, const codec_secret_key_t *key,
         const char *v[3] = {f->organization, id, now};
         push_statement(f, "push_outbox_done", 3, v);
     }
+    if (r->revoked) {
+        const char *v[3] = {f->organization, f->connection, r->error};
+        push_statement(f, "push_broken", 3, v);
+    }
     if (r->access_token || r->credentials) {
         char *access =
             r->access_token

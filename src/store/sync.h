@@ -139,6 +139,7 @@ store_operation_t *store_push_claim(store_pool_t *pool, const codec_secret_key_t
 typedef struct {
     int64_t now;
     const char *error; /**< NULL: delivered; else tried again at retry_at */
+    bool revoked;      /**< the credentials were refused: the connection becomes broken */
     int64_t retry_at;
     bool set_mapping;   /**< the calendar now has it as external_id (at start) */
     bool clear_mapping; /**< the calendar no longer has it */

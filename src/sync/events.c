@@ -3,6 +3,7 @@
  */
 #include "sync/events.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,12 +54,17 @@ static int parse_wall(const char *text, bool date_only, int64_t *wall)
     if (date_only)
         return text[10] == 0 || text[10] == 'T' ? 0 : -1;
     int hour, minute, second = 0, used = 0;
-    if (text[10] != 'T' || sscanf(text + 11, "%2d:%2d%n", &hour, &minute, &used) != 2)
+    const char *t = text + 10;
+    /* digits only: sscanf alone would take a sign or a space */
+    if (t[0] != 'T' || !isdigit((unsigned char)t[1]) || !isdigit((unsigned char)t[2]) ||
+        t[3] != ':' || !isdigit((unsigned char)t[4]) || !isdigit((unsigned char)t[5]) ||
+        sscanf(text + 11, "%2d:%2d%n", &hour, &minute, &used) != 2)
         return -1;
     const char *rest = text + 11 + used;
     if (rest[0] == ':') {
         int more = 0;
-        if (sscanf(rest + 1, "%2d%n", &second, &more) != 1 || more != 2)
+        if (!isdigit((unsigned char)rest[1]) || !isdigit((unsigned char)rest[2]) ||
+            sscanf(rest + 1, "%2d%n", &second, &more) != 1 || more != 2)
             return -1;
         rest += 3;
         if (rest[0] == '.')
@@ -238,11 +244,13 @@ static const json_t *paging(sync_provider_t provider, const json_t *root, sync_p
         return json_object_get(root, "value");
     case SYNC_CALCOM: {
         const json_t *p = json_object_get(root, "pagination");
-        if (json_is_true(json_object_get(p, "hasNextPage"))) {
+        json_int_t current = json_integer_value(json_object_get(p, "currentPage"));
+        json_int_t per_page = json_integer_value(json_object_get(p, "itemsPerPage"));
+        /* a next page that cannot be named (no or absurd page numbers) is not asked for */
+        if (json_is_true(json_object_get(p, "hasNextPage")) && current >= 1 && current <= 1000000 &&
+            per_page >= 1 && per_page <= 1000) {
             char next[32];
-            snprintf(next, sizeof(next), "%lld",
-                     (long long)(json_integer_value(json_object_get(p, "currentPage")) *
-                                 json_integer_value(json_object_get(p, "itemsPerPage"))));
+            snprintf(next, sizeof(next), "%lld", (long long)(current * per_page));
             page->next_page = copy_cut(next, sizeof(next));
         }
         return json_object_get(root, "data");

@@ -415,6 +415,8 @@ static void on_page(const io_http_response_t *res, void *arg)
         finish(p, SYNC_E_AUTH, 0, "the provider refused the credentials (%s)", said);
     } else if (state_gone(p, res, reason) && !p->restarted) {
         p->restarted = p->full = true;
+        p->pages = 0;
+        p->skipped = 0;
         result_free_events(p);
         free(p->page);
         p->page = NULL;

@@ -91,9 +91,10 @@ void sync_push_cancel(sync_push_t *p)
     push_free(p);
 }
 
-static void finish(sync_push_t *p, int error, const char *message)
+static void finish_as(sync_push_t *p, int error, bool revoked, const char *message)
 {
     sync_push_result_t r = {.error = error,
+                            .revoked = revoked,
                             .start = p->start,
                             .access_token = p->new_token ? p->access_token : NULL,
                             .access_expires = p->access_expires,
@@ -110,6 +111,11 @@ static void finish(sync_push_t *p, int error, const char *message)
     push_free(p);
 }
 
+static void finish(sync_push_t *p, int error, const char *message)
+{
+    finish_as(p, error, false, message);
+}
+
 static void act(sync_push_t *p);
 
 static void on_token(const sync_pull_result_t *res, void *arg)
@@ -117,7 +123,8 @@ static void on_token(const sync_pull_result_t *res, void *arg)
     sync_push_t *p = arg;
     p->token = NULL;
     if (res->error) {
-        finish(p, res->error, res->message);
+        /* the token endpoint's invalid_grant: the grant is revoked */
+        finish_as(p, res->error, res->error == SYNC_E_AUTH, res->message);
         return;
     }
     free(p->access_token);
@@ -217,6 +224,8 @@ static json_t *google_event(const sync_push_t *p, bool with_id)
                           "opaque", "extendedProperties", "private", "slotdBookingId", booking);
     if (with_id)
         json_object_set_new(e, "id", json_string(id));
+    /* an event deleted at Google keeps its id as cancelled: made again, it must show */
+    json_object_set_new(e, "status", json_string("confirmed"));
     return e;
 }
 
@@ -396,11 +405,13 @@ static void on_answer(const io_http_response_t *res, void *arg)
         token_then_act(p, true);
     } else {
         snprintf(message, sizeof(message), "push: HTTP %ld", status);
-        finish(p,
-               status == 401 || status == 403   ? SYNC_E_AUTH
-               : status == 429 || status >= 500 ? SYNC_E_RATE
-                                                : SYNC_E_PROVIDER,
-               message);
+        /* refused with a token just refreshed, or Cal.com's API key refused: revoked; a 403
+         * may be a rate limit or a calendar not writable, and breaks nothing */
+        finish_as(p,
+                  status == 401 || status == 403   ? SYNC_E_AUTH
+                  : status == 429 || status >= 500 ? SYNC_E_RATE
+                                                   : SYNC_E_PROVIDER,
+                  status == 401, message);
     }
 }
 

@@ -32,6 +32,9 @@ typedef struct {
     int error; /**< 0, or a sync_error_t */
     char message[256];
     bool set_mapping, clear_mapping;
+    /** the credentials were refused (a revoked grant, an API key or token refused after a
+     *  refresh): the connection is broken until new ones */
+    bool revoked;
     const char *external_id;
     int64_t start;
     const char *access_token; /**< a new one to keep, or NULL */

@@ -665,6 +665,7 @@ static void on_pushed(const sync_push_result_t *res, void *arg)
     }
     store_push_result_t out = {.now = now_of(r),
                                .error = res->error ? res->message : NULL,
+                               .revoked = res->revoked,
                                .retry_at = now_of(r) + (wait < 3600 ? wait : 3600),
                                .set_mapping = res->set_mapping,
                                .clear_mapping = res->clear_mapping,

@@ -1212,3 +1212,143 @@ TEST(sync_a_calcom_push_cut_short_by_a_crash_is_found_not_made_twice)
     api_stop(&c.s);
     fake_stop(&c.fake);
 }
+
+/* Waits until connection `id`'s status is `status`; its last error into error. */
+static void wait_status(sync_clinic_t *c, const char *id, const char *status, char *error,
+                        size_t size)
+{
+    bool seen = false;
+    for (int i = 0; i < 300 && !seen; i++) {
+        json_t *r = connection(c, id);
+        seen = strcmp(json_string_value(json_object_get(r, "status")), status) == 0;
+        const char *e = json_string_value(json_object_get(r, "last_error"));
+        snprintf(error, size, "%s", e ? e : "");
+        json_decref(r);
+        if (!seen)
+            usleep(50 * 1000);
+    }
+    CHECK(seen);
+}
+
+TEST(sync_a_push_refused_for_a_revoked_grant_breaks_a_push_only_connection)
+{
+    sync_clinic_t c;
+    start(&c);
+    char id[40], booking[40], error[300];
+    google_push_connection(&c, id);
+    json_decref(fake_call(&c.fake, "POST", "/_fake/oauth/revoke",
+                          "{\"provider\":\"google\",\"user\":\"nowak@gmail.test\"}"));
+    book_anna(&c, c.ten, ANNA_PHONE, booking);
+    wait_status(&c, id, "broken", error, sizeof(error));
+    CHECK(error[0] != 0);
+    /* new credentials make it active again, and the waiting push goes out */
+    char credentials[512], body[700], path[128], event[80];
+    google_credentials(&c, credentials, sizeof(credentials));
+    snprintf(body, sizeof(body), "{\"credentials\":%s}", credentials);
+    snprintf(path, sizeof(path), "/v1/calendar-connections/%s", id);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.s.admin_key, body));
+    wait_external_event(&c, booking, id, "google", event, sizeof(event)); /* not an hour later */
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+TEST(sync_asking_for_a_sync_makes_a_backed_off_push_due_now)
+{
+    sync_clinic_t c;
+    start(&c);
+    char id[40], booking[40], event[80], credentials[512], body[700];
+    google_credentials(&c, credentials, sizeof(credentials));
+    snprintf(body, sizeof(body),
+             "{\"provider\":\"google\",\"direction\":\"both\",\"credentials\":%s}", credentials);
+    post_connection(&c, body, id);
+    fail_google_inserts(&c, "\"count\":1,\"status\":503");
+    book_anna(&c, c.ten, ANNA_PHONE, booking);
+    /* the first attempt failed: the next is 30 s away */
+    for (int i = 0; i < 300; i++) {
+        json_t *r = fake_call(&c.fake, "GET", "/_fake/fail", NULL);
+        json_t *rule = json_array_get(json_object_get(r, "failures"), 0);
+        bool used = json_integer_value(json_object_get(rule, "used")) >= 1;
+        json_decref(r);
+        if (used)
+            break;
+        usleep(50 * 1000);
+    }
+    request_sync(&c, id, 202);
+    wait_external_event(&c, booking, id, "google", event, sizeof(event)); /* well within 15 s */
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+TEST(sync_new_credentials_of_another_account_are_pulled_afresh)
+{
+    sync_clinic_t c;
+    start(&c);
+    char credentials[512], id[40], body[1024], path[128];
+    google_credentials(&c, credentials, sizeof(credentials));
+    connect_calendar(&c, "google", credentials, id);
+    wait_offered(&c, true);
+    CHECK(busy_events_after_pull(&c, id, NULL, NULL, 0) == 0);
+    /* another account, whose primary calendar is busy at 10:00 */
+    json_t *grant =
+        fake_call(&c.fake, "POST", "/_fake/google/grants",
+                  "{\"user\":\"kowal@gmail.test\",\"client_id\":\"cid\",\"client_secret\":\"cs\"}");
+    snprintf(body, sizeof(body),
+             "{\"calendar\":\"kowal@gmail.test\",\"events\":[{\"op\":\"put\",\"id\":\"k0va1e\","
+             "\"start\":{\"dateTime\":\"%s\"},\"end\":{\"dateTime\":\"%sT11:00:00Z\"}}]}",
+             c.ten, c.day);
+    json_decref(fake_call(&c.fake, "POST", "/_fake/google/events", body));
+    snprintf(body, sizeof(body), "{\"credentials\":{\"refresh_token\":\"%s\"}}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    snprintf(path, sizeof(path), "/v1/calendar-connections/%s", id);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.s.admin_key, body));
+    wait_offered(&c, false); /* at once, not after the old account's token expires */
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+TEST(sync_a_graph_post_of_several_notifications_acts_on_each_proven_one)
+{
+    sync_clinic_t c;
+    start_with(&c, public_url);
+    json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
+                              "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
+    char credentials[512], id[40], body[1024];
+    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
+             json_string_value(json_object_get(grant, "refresh_token")));
+    json_decref(grant);
+    connect_calendar(&c, "microsoft", credentials, id);
+    wait_delivered(&c, "graph-validation", 200);
+    snprintf(body, sizeof(body),
+             "{\"user\":\"bea@outlook.test\",\"events\":[{\"id\":\"m1\",\"showAs\":\"busy\","
+             "\"start\":{\"dateTime\":\"%sT10:00:00\",\"timeZone\":\"UTC\"},\"end\":{\"dateTime\":"
+             "\"%sT11:00:00\",\"timeZone\":\"UTC\"}}]}",
+             c.day, c.day);
+    json_decref(fake_call(&c.fake, "POST", "/_fake/microsoft/events", body));
+    wait_delivered(&c, "graph-notification", 200);
+    /* the fake's own notification, after one that proves nothing, in one POST */
+    json_t *d = fake_call(&c.fake, "GET", "/_fake/deliveries?kind=graph-notification", NULL);
+    const char *sent = json_string_value(
+        json_object_get(json_array_get(json_object_get(d, "deliveries"), 0), "body"));
+    json_t *delivered = sent ? json_loads(sent, 0, NULL) : NULL;
+    json_t *proven = json_incref(json_array_get(json_object_get(delivered, "value"), 0));
+    json_decref(delivered);
+    json_decref(d);
+    CHECK(json_is_object(proven));
+    json_t *batch = json_pack("{s:[{s:s,s:s},o]}", "value", "subscriptionId", "nope", "clientState",
+                              "x", proven);
+    char *text = json_dumps(batch, JSON_COMPACT);
+    json_decref(batch);
+    json_t *r;
+    CHECK_EQ(api_call(&c.s, "POST", "/v1/webhooks/microsoft", NULL, text, &r), 200);
+    CHECK(json_is_true(json_object_get(r, "accepted")));
+    json_decref(r);
+    free(text);
+    /* none proven: 401 */
+    CHECK_EQ(api_call(&c.s, "POST", "/v1/webhooks/microsoft", NULL,
+                      "{\"value\":[{\"subscriptionId\":\"a\",\"clientState\":\"x\"},{}]}", &r),
+             401);
+    json_decref(r);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}

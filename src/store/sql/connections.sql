@@ -84,10 +84,29 @@ WITH k AS (
            status = coalesce($11, CASE WHEN $8 IS NOT NULL AND status = 'broken' THEN 'active'
                                        ELSE status END),
            last_error = CASE WHEN $8 IS NOT NULL AND $11 IS NULL AND status = 'broken' THEN NULL
-                             ELSE last_error END
+                             ELSE last_error END,
+           -- another calendar or account: what was learnt of the old one is forgotten, and
+           -- a full listing of the new one is due now
+           sync_token = CASE WHEN k_changed.calendar THEN NULL ELSE sync_token END,
+           access_token = CASE WHEN k_changed.calendar THEN NULL ELSE access_token END,
+           access_expires_at = CASE WHEN k_changed.calendar THEN NULL ELSE access_expires_at END,
+           watch_expires_at = CASE WHEN k_changed.calendar THEN NULL ELSE watch_expires_at END,
+           sync_full_requested = sync_full_requested OR k_changed.calendar,
+           next_sync_at = CASE WHEN k_changed.calendar THEN now() ELSE next_sync_at END
+      FROM (SELECT $8::bytea IS NOT NULL
+                   OR ($6::boolean AND $7::text IS DISTINCT FROM
+                       (SELECT calendar_id FROM calendar_connections
+                         WHERE organization_id = $1 AND id = $2)) AS calendar) AS k_changed
      WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL AND direction = $3
        AND calcom_event_type_id IS NOT DISTINCT FROM $4::bigint
-    RETURNING *)
+    RETURNING *),
+-- new credentials: the pushes that waited for them are due now
+p AS (
+    UPDATE outbox o
+       SET next_attempt_at = now()
+      FROM k
+     WHERE $8::bytea IS NOT NULL AND o.organization_id = k.organization_id
+       AND o.connection_id = k.id AND o.done_at IS NULL AND o.next_attempt_at > now())
 SELECT k.id, k.resource_id, k.provider, k.direction, k.calendar_id, k.calcom_event_type_id,
        k.status, extract(epoch FROM k.last_sync_at)::bigint,
        extract(epoch FROM k.last_full_sync_at)::bigint, k.last_error,

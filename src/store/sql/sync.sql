@@ -116,6 +116,14 @@ u AS (
            sync_full_requested = sync_full_requested OR $3::bool
      WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL AND status = 'active'
        AND direction <> 'push' AND provider <> 'ics'
+    RETURNING 1),
+-- and its pending pushes are due now too, backed off or not
+p AS (
+    UPDATE outbox o
+       SET next_attempt_at = now()
+      FROM c
+     WHERE o.organization_id = $1 AND o.connection_id = $2 AND o.done_at IS NULL
+       AND o.next_attempt_at > now() AND c.status = 'active'
     RETURNING 1)
 SELECT status, direction, provider, EXISTS (SELECT 1 FROM u) FROM c
 
@@ -243,6 +251,13 @@ UPDATE outbox SET done_at = to_timestamp($3::bigint), claimed_until = NULL, last
 -- Outbox row $2 failed ($3 why): tried again at $4 (epoch).
 UPDATE outbox SET last_error = $3, next_attempt_at = to_timestamp($4::bigint), claimed_until = NULL
  WHERE organization_id = $1 AND id = $2
+
+-- name: push_broken
+-- A push found connection $2's credentials refused ($3 the error): broken until new ones, as a
+-- pull's refusal leaves it; its pushes wait for them.
+UPDATE calendar_connections
+   SET status = 'broken', last_error = $3::text, access_token = NULL, access_expires_at = NULL
+ WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL AND status = 'active'
 
 -- name: push_tokens
 -- A push refreshed connection $2's tokens: $3 the access token (sealed) and $4 its expiry,
