@@ -101,6 +101,14 @@ int tz_zone_find(const char *name, tz_zone_t **out);
 /** The zone's IANA name. */
 const char *tz_zone_name(const tz_zone_t *zone);
 
+/**
+ * A zone defined by an iCalendar VTIMEZONE (its text, alone or inside a
+ * VCALENDAR), for the zones a feed defines that the system does not know. The
+ * same text gives the same zone; kept until tz_shutdown. TZ_EINVAL when it is
+ * not a usable VTIMEZONE.
+ */
+int tz_zone_define(const char *definition, tz_zone_t **out);
+
 /** UTC offset in seconds (east positive) in force at an instant. */
 int32_t tz_offset_at(tz_zone_t *zone, int64_t instant);
 

@@ -66,6 +66,7 @@ typedef struct {
 
 struct tz_zone {
     char *name;
+    char *definition; /* a zone made from a VTIMEZONE: its text; NULL: a system zone */
     icaltimezone *ical;
     int32_t first_day; /* day number of FIRST_YEAR-01-01 */
     int32_t block_count;
@@ -375,10 +376,12 @@ static bool is_zone_name(const char *name)
            strcmp(name, "Factory") != 0;
 }
 
+static tz_zone_t *zone_add(const char *name, icaltimezone *ical);
+
 int tz_zone_find(const char *name, tz_zone_t **out)
 {
     for (size_t i = 0; i < zone_count; i++) {
-        if (strcmp(zones[i]->name, name) == 0) {
+        if (zones[i]->definition == NULL && strcmp(zones[i]->name, name) == 0) {
             *out = zones[i];
             return TZ_OK;
         }
@@ -393,6 +396,12 @@ int tz_zone_find(const char *name, tz_zone_t **out)
     if (ical == NULL)
         return TZ_EUNKNOWN;
 
+    *out = zone_add(name, ical);
+    return TZ_OK;
+}
+
+static tz_zone_t *zone_add(const char *name, icaltimezone *ical)
+{
     tz_zone_t *zone = slotd_calloc(1, sizeof(*zone));
     zone->name = slotd_strdup(name);
     zone->ical = ical;
@@ -401,9 +410,42 @@ int tz_zone_find(const char *name, tz_zone_t **out)
     zone->block_count = (days + BLOCK_DAYS - 1) / BLOCK_DAYS;
     zone->last_index = days - 1;
     zone->blocks = slotd_calloc((size_t)zone->block_count, sizeof(*zone->blocks));
-
     zones = slotd_realloc(zones, (zone_count + 1) * sizeof(*zones));
     zones[zone_count++] = zone;
+    return zone;
+}
+
+int tz_zone_define(const char *definition, tz_zone_t **out)
+{
+    for (size_t i = 0; i < zone_count; i++) {
+        if (zones[i]->definition && strcmp(zones[i]->definition, definition) == 0) {
+            *out = zones[i];
+            return TZ_OK;
+        }
+    }
+    icalcomponent *c = icalparser_parse_string(definition);
+    icalerror_clear_errno();
+    if (c && icalcomponent_isa(c) != ICAL_VTIMEZONE_COMPONENT) {
+        icalcomponent *inner = icalcomponent_get_first_component(c, ICAL_VTIMEZONE_COMPONENT);
+        if (inner)
+            icalcomponent_remove_component(c, inner);
+        icalcomponent_free(c);
+        c = inner;
+    }
+    if (c == NULL || icalcomponent_get_first_component(c, ICAL_XSTANDARD_COMPONENT) == NULL) {
+        if (c)
+            icalcomponent_free(c);
+        return TZ_EINVAL;
+    }
+    icaltimezone *ical = icaltimezone_new();
+    if (!icaltimezone_set_component(ical, c)) {
+        icalcomponent_free(c);
+        icaltimezone_free(ical, 1);
+        return TZ_EINVAL;
+    }
+    const char *tzid = icaltimezone_get_tzid(ical);
+    tz_zone_t *zone = zone_add(tzid ? tzid : "VTIMEZONE", ical);
+    zone->definition = slotd_strdup(definition);
     *out = zone;
     return TZ_OK;
 }
@@ -419,6 +461,9 @@ void tz_shutdown(void)
         for (int32_t b = 0; b < zones[i]->block_count; b++)
             free(zones[i]->blocks[b]);
         free(zones[i]->blocks);
+        if (zones[i]->definition)
+            icaltimezone_free(zones[i]->ical, 1);
+        free(zones[i]->definition);
         free(zones[i]->name);
         free(zones[i]);
     }
