@@ -2,8 +2,8 @@
 /*
  * The fake's shared machinery: its state (one object, saved to the state file
  * after every change and read back at start), OAuth grants and access tokens,
- * the request record, injected failures, page snapshots, and deliveries to the
- * client's webhook endpoints.
+ * the request record, injected failures, page snapshots, ICS feeds, and
+ * deliveries to the client's webhook endpoints.
  */
 const crypto = require('crypto');
 const fs = require('fs');
@@ -69,6 +69,7 @@ class Fake {
         this.deliveries = [];
         this.failures = [];
         this.pages = new Map(); /* page and skip tokens: snapshots of a list, not saved */
+        this.icsFeeds = new Map(); /* name -> ICS feed (ics.js), not saved */
         this.dirty = false;
         this.pendingNotifications = new Map();
         this.port = 0;
@@ -107,6 +108,7 @@ class Fake {
         this.deliveries = [];
         this.failures = [];
         this.pages.clear();
+        this.icsFeeds.clear();
         this.dirty = true;
     }
 

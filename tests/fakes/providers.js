@@ -3,7 +3,8 @@
 /*
  * A local fake of the calendar providers slotd syncs with: Google Calendar v3
  * and Google's OAuth token endpoint, Microsoft Graph v1.0 and the Microsoft
- * identity platform's token endpoint, and Cal.com API v2. It speaks the
+ * identity platform's token endpoint, Cal.com API v2, and iCalendar (ICS)
+ * feeds served over HTTP with ETag and Last-Modified. It speaks the
  * providers' documented wire formats (paths, query parameters, headers, status
  * codes, error bodies) over plain HTTP on 127.0.0.1, keeps real state (events
  * with ids, etags, update times, tombstones; sync tokens and delta links that
@@ -20,17 +21,19 @@
  *    "google_token_url":"http://127.0.0.1:41234/google/token",
  *    "microsoft_graph_url":"http://127.0.0.1:41234/microsoft/v1.0",
  *    "microsoft_login_url":"http://127.0.0.1:41234/microsoft-login",
- *    "calcom_api_url":"http://127.0.0.1:41234/calcom/v2"}
+ *    "calcom_api_url":"http://127.0.0.1:41234/calcom/v2",
+ *    "ics_url":"http://127.0.0.1:41234/ics"}
  *
  * The *_url values are what slotd's settings of the same names take. With
  * --state-file the whole state is written to FILE (atomically) after every
  * change and read back at start, so a restarted fake has the same calendars,
  * grants and sync tokens (page tokens are not kept: they answer 400 after a
- * restart). The request record, deliveries and injected failures live in memory.
+ * restart). The request record, deliveries, injected failures and ICS feeds live
+ * in memory.
  * The file is rewritten whole after each change: a benchmark with many events
  * runs the fake without one.
  *
- * Providers, as served (see google.js, microsoft.js, calcom.js for the details):
+ * Providers, as served (see google.js, microsoft.js, calcom.js, ics.js for the details):
  *
  *   POST /google/token                      refresh_token grant (form) -> access_token, expires_in
  *   /google/calendar/v3/calendars/{id}/events            GET list (timeMin, timeMax, singleEvents,
@@ -42,10 +45,17 @@
  *   /microsoft/v1.0/{me|users/{id}}[/calendar|/calendars/{id}]/events[/{id}]          GET, POST, PATCH, DELETE
  *   /microsoft/v1.0/subscriptions[/{id}]    POST (validationToken handshake first), GET, PATCH, DELETE
  *   /calcom/v2/bookings, /calcom/v2/bookings/{uid}[/cancel|/reschedule], /calcom/v2/webhooks[/{id}], /calcom/v2/me
+ *   GET|HEAD /ics/{name}[?any query]        the feed's exact bytes (200, ETag, Last-Modified,
+ *        Content-Type), streamed; 304 (no body, with the ETag) when If-None-Match matches the ETag
+ *        or is "*", or, without If-None-Match, when If-Modified-Since is at or after Last-Modified;
+ *        404 for an unknown name
  *
  * Every provider request needs a live bearer token (Google and Microsoft:
  * an access token from their token endpoint; Cal.com: a user's API key), else
  * 401 in that provider's error format. Tokens come from grants the test makes.
+ * ICS feeds need none (a feed's secret is in its URL). Every request, an ICS
+ * GET too (provider "ics", with its If-None-Match and If-Modified-Since among
+ * the headers), goes to the request record, and /_fake/fail rules apply to it.
  *
  * Control API (JSON in, JSON out; a bad control request is 400 {"error":"..."}; a list of
  * changes is applied in order and stops at the first bad one, the earlier ones kept):
@@ -101,6 +111,17 @@
  *        form as an object, or text; status: the answer's, or "hang" / "reset"; in_flight: how many
  *        requests to that provider were open when it came, itself included), oldest first, the last
  *        `limit` only when given; DELETE /_fake/requests clears the record
+ *   PUT  /_fake/ics/{name}?etag=&last_modified=&content_type=&status=&delay_ms=   the body (any
+ *        content type, kept byte for byte) sets or replaces feed `name`: a strong ETag ("\"" + the
+ *        bytes' hex SHA-1 + "\""), Last-Modified the time of the PUT (an HTTP-date); etag=0: no ETag,
+ *        last_modified=0: no Last-Modified (or a date: that one), content_type (default
+ *        "text/calendar; charset=utf-8"), status=N: every GET answers N with a short text body
+ *        instead of the feed, delay_ms=N: every GET waits N ms first. Each PUT sets every option
+ *        anew; the counts go on. -> 201 (new) or 200 (replaced) with the feed as GET tells it
+ *   GET  /_fake/ics/{name}                   {etag, last_modified, bytes, gets (GETs answered,
+ *        whatever the answer), not_modified (of them 304s), content_type, status, delay_ms};
+ *        404 for an unknown name. GET /_fake/ics: {feeds: {name: the same}}
+ *   DELETE /_fake/ics/{name}                 removes the feed (its GETs answer 404 from then on)
  *   GET  /_fake/deliveries?provider=&kind=&since=SEQ   what the fake sent to the client's endpoints
  *        (Google watch notifications "google-sync"/"google-exists", Graph "graph-validation" and
  *        "graph-notification", Cal.com "calcom-webhook"): {deliveries:[{seq, time, provider, kind, url,
@@ -142,6 +163,7 @@ const { Fake, serializeState } = require('./core.js');
 const google = require('./google.js');
 const microsoft = require('./microsoft.js');
 const calcom = require('./calcom.js');
+const ics = require('./ics.js');
 
 const MAX_BODY = 256 * 1024 * 1024;
 
@@ -151,6 +173,7 @@ const PREFIXES = [
     ['/microsoft/v1.0', 'microsoft', (fake, req) => microsoft.handleApi(fake, req)],
     ['/microsoft-login', 'microsoft', (fake, req) => microsoft.handleToken(fake, req)],
     ['/calcom/v2', 'calcom', (fake, req) => calcom.handleApi(fake, req)],
+    ['/ics', 'ics', (fake, req) => ics.handleFeed(fake, req)],
 ];
 
 function parseBody(raw, type) {
@@ -169,6 +192,15 @@ function parseBody(raw, type) {
 
 function send(res, r) {
     const headers = { ...(r.headers || {}) };
+    if (Buffer.isBuffer(r.body)) {
+        ics.sendBytes(res, r.status, headers, r.body);
+        return;
+    }
+    if (r.status === 304) { /* no body, and no Content-Length of an empty one */
+        res.writeHead(304, headers);
+        res.end();
+        return;
+    }
     let payload = '';
     if (r.body !== null && r.body !== undefined) {
         if (typeof r.body === 'string') {
@@ -190,6 +222,7 @@ function injectedAnswer(provider, f, req) {
         r = { status: f.status || 200, headers: { 'Content-Type': f.content_type || 'application/json; charset=UTF-8' }, body: f.raw_body };
     } else if (provider === 'google') r = google.injected(f.status, f.reason);
     else if (provider === 'microsoft') r = microsoft.injected(f.status, f.reason);
+    else if (provider === 'ics') r = ics.injected(f.status);
     else r = calcom.injected(req, f.status, f.reason);
     r.headers = { ...(r.headers || {}), ...f.headers };
     if (f.retry_after !== null) r.headers['Retry-After'] = String(f.retry_after);
@@ -293,8 +326,17 @@ function control(fake, req) {
 
 /* ---- the server ---- */
 
-async function serve(fake, req, res, raw) {
+async function serve(fake, req, res, bytes) {
     const url = new URL(req.url, 'http://127.0.0.1');
+    if (url.pathname === '/_fake/ics' || url.pathname.startsWith('/_fake/ics/')) { /* the body is a feed, not JSON */
+        try {
+            send(res, ics.control(fake, req.method, url.pathname.slice('/_fake/ics'.length), url.searchParams, bytes));
+        } catch (e) {
+            send(res, controlError(e.message));
+        }
+        return;
+    }
+    const raw = bytes.toString('utf8');
     const parsed = parseBody(raw, req.headers['content-type']);
     const base = `http://127.0.0.1:${fake.port}`;
     const r = { method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body: parsed.body, form: parsed.form, raw, base };
@@ -351,7 +393,7 @@ async function serve(fake, req, res, raw) {
         return;
     }
     if (parsed.badJson) {
-        const answer = provider === 'calcom' ? calcom.injected(r, 400, 'BadRequestException') : provider === 'google' ? google.injected(400, 'parseError') : microsoft.injected(400, 'BadRequest');
+        const answer = provider === 'ics' ? ics.injected(400) : provider === 'calcom' ? calcom.injected(r, 400, 'BadRequestException') : provider === 'google' ? google.injected(400, 'parseError') : microsoft.injected(400, 'BadRequest');
         entry.status = 400;
         send(res, answer);
         return;
@@ -386,7 +428,7 @@ function start({ port = 0, stateFile = null } = {}) {
             chunks.push(c);
         });
         req.on('end', () => {
-            serve(fake, req, res, Buffer.concat(chunks).toString('utf8')).catch((e) => {
+            serve(fake, req, res, Buffer.concat(chunks)).catch((e) => {
                 console.error(e);
                 if (!res.headersSent) send(res, { status: 500, body: { error: String(e) } });
             });
@@ -409,7 +451,7 @@ function announcement(port) {
         port, base,
         google_api_url: `${base}/google/calendar/v3`, google_token_url: `${base}/google/token`,
         microsoft_graph_url: `${base}/microsoft/v1.0`, microsoft_login_url: `${base}/microsoft-login`,
-        calcom_api_url: `${base}/calcom/v2`,
+        calcom_api_url: `${base}/calcom/v2`, ics_url: `${base}/ics`,
     };
 }
 

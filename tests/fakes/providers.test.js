@@ -175,6 +175,7 @@ test('prints its port and every provider base URL on one JSON line, on 127.0.0.1
     assert.equal(urls.microsoft_graph_url, `${urls.base}/microsoft/v1.0`);
     assert.equal(urls.microsoft_login_url, `${urls.base}/microsoft-login`);
     assert.equal(urls.calcom_api_url, `${urls.base}/calcom/v2`);
+    assert.equal(urls.ics_url, `${urls.base}/ics`);
 });
 
 test('the state file keeps calendars, grants and sync tokens across a restart', async () => {
@@ -892,4 +893,137 @@ test('cal.com page size setting caps take; skip pages on', async () => {
     assert.equal(seen.length, 5);
     assert.deepEqual(seen, [...seen].sort(), 'by start, ascending');
     assert.equal((await call('GET', `${urls.calcom_api_url}/bookings?take=0`, { token: user.api_key, headers: calHeaders })).status, 400);
+});
+
+/* ---- ICS feeds ---- */
+
+const FEED = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//fake//EN\r\nBEGIN:VEVENT\r\nUID:a@fake\r\nDTSTAMP:20260101T000000Z\r\n' +
+    'DTSTART:20260310T090000Z\r\nDTEND:20260310T100000Z\r\nSUMMARY:Zażółć – ünïcode\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n';
+
+/** PUT /_fake/ics/{name}?query with `bytes` (a string or Buffer); returns the answer. */
+async function putFeed(name, bytes, query = '', type = 'text/plain') {
+    const res = await fetch(`${urls.base}/_fake/ics/${encodeURIComponent(name)}${query}`, { method: 'PUT', headers: { 'Content-Type': type }, body: bytes });
+    return { status: res.status, json: await res.json() };
+}
+
+async function getFeed(name, headers = {}, query = '') {
+    const res = await fetch(`${urls.ics_url}/${encodeURIComponent(name)}${query}`, { headers });
+    return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+test('ics: a feed is served byte for byte with a strong ETag, Last-Modified and text/calendar; If-None-Match gives 304', async () => {
+    const put = await putFeed('clinic', FEED);
+    assert.equal(put.status, 201);
+    const etag = `"${crypto.createHash('sha1').update(Buffer.from(FEED)).digest('hex')}"`;
+    assert.equal(put.json.etag, etag);
+    assert.equal(put.json.bytes, Buffer.byteLength(FEED));
+    assert.match(put.json.last_modified, /^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/);
+    assert.ok(Math.abs(Date.parse(put.json.last_modified) - Date.now()) < 5000);
+    const first = await getFeed('clinic', {}, '?key=secret');
+    assert.equal(first.status, 200);
+    assert.ok(first.bytes.equals(Buffer.from(FEED)), 'the exact bytes');
+    assert.equal(first.headers.get('etag'), etag);
+    assert.equal(first.headers.get('last-modified'), put.json.last_modified);
+    assert.equal(first.headers.get('content-type'), 'text/calendar; charset=utf-8');
+    assert.equal(first.headers.get('content-length'), String(Buffer.byteLength(FEED)));
+    for (const inm of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+        const again = await getFeed('clinic', { 'If-None-Match': inm });
+        assert.equal(again.status, 304, inm);
+        assert.equal(again.bytes.length, 0);
+        assert.equal(again.headers.get('etag'), etag);
+    }
+    assert.equal((await getFeed('clinic', { 'If-None-Match': '"other"' })).status, 200);
+    assert.equal((await getFeed('nope')).status, 404);
+    const state = await ctl('GET', 'ics/clinic');
+    assert.deepEqual([state.gets, state.not_modified], [6, 4]);
+    const sent = (await ctl('GET', 'requests?provider=ics')).requests;
+    assert.deepEqual(sent.map((r) => [r.method, r.path, r.status]).slice(0, 2), [['GET', '/ics/clinic', 200], ['GET', '/ics/clinic', 304]]);
+    assert.deepEqual(sent[0].query, { key: 'secret' });
+    assert.equal(sent[0].headers['if-none-match'], undefined);
+    assert.equal(sent[1].headers['if-none-match'], etag);
+    assert.equal(sent.at(-1).status, 404);
+});
+
+test('ics: If-Modified-Since at or after Last-Modified gives 304 when no If-None-Match is sent', async () => {
+    await putFeed('lm', FEED, '?etag=0&last_modified=Tue,%2010%20Mar%202026%2009:00:00%20GMT');
+    const first = await getFeed('lm');
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('etag'), null, 'etag=0: no ETag');
+    const lm = first.headers.get('last-modified');
+    assert.equal(lm, 'Tue, 10 Mar 2026 09:00:00 GMT');
+    assert.equal((await getFeed('lm', { 'If-Modified-Since': lm })).status, 304);
+    assert.equal((await getFeed('lm', { 'If-Modified-Since': 'Wed, 11 Mar 2026 00:00:00 GMT' })).status, 304);
+    assert.equal((await getFeed('lm', { 'If-Modified-Since': 'Tue, 10 Mar 2026 08:59:59 GMT' })).status, 200);
+    assert.equal((await getFeed('lm', { 'If-Modified-Since': 'not a date' })).status, 200);
+    assert.equal((await getFeed('lm', { 'If-None-Match': '"x"', 'If-Modified-Since': lm })).status, 200, 'If-None-Match decides alone');
+    await putFeed('lm', FEED, '?last_modified=0');
+    const none = await getFeed('lm', { 'If-Modified-Since': 'Fri, 01 Jan 2100 00:00:00 GMT' });
+    assert.equal(none.status, 200, 'no Last-Modified: no 304 by date');
+    assert.equal(none.headers.get('last-modified'), null);
+    assert.ok(none.headers.get('etag'));
+    const sent = (await ctl('GET', 'requests?provider=ics')).requests;
+    assert.equal(sent[1].headers['if-modified-since'], lm);
+});
+
+test('ics: replacing a feed gives a new ETag and body (the counts go on); delete makes it 404', async () => {
+    const a = (await putFeed('r', FEED)).json;
+    await getFeed('r');
+    const changed = FEED.replace('a@fake', 'b@fake');
+    const put = await putFeed('r', changed, '', 'application/octet-stream');
+    assert.equal(put.status, 200);
+    assert.notEqual(put.json.etag, a.etag);
+    const got = await getFeed('r', { 'If-None-Match': a.etag });
+    assert.equal(got.status, 200, 'the old ETag no longer matches');
+    assert.equal(got.bytes.toString(), changed);
+    assert.equal(got.headers.get('etag'), put.json.etag);
+    assert.equal((await getFeed('r', { 'If-None-Match': put.json.etag })).status, 304);
+    assert.deepEqual([(await ctl('GET', 'ics/r')).gets, (await ctl('GET', 'ics/r')).not_modified], [3, 1]);
+    assert.deepEqual(Object.keys((await ctl('GET', 'ics')).feeds), ['r']);
+    assert.deepEqual(await ctl('DELETE', 'ics/r'), { deleted: 'r' });
+    assert.equal((await getFeed('r')).status, 404);
+    assert.equal((await call('GET', `${urls.base}/_fake/ics/r`)).status, 404);
+    assert.equal((await call('DELETE', `${urls.base}/_fake/ics/r`)).status, 404);
+    await putFeed('gone', FEED);
+    await ctl('POST', 'reset');
+    assert.equal((await getFeed('gone')).status, 404, 'a reset forgets the feeds');
+});
+
+test('ics: injected status, delay and content type; bad options are 400; /_fake/fail applies to feeds', async () => {
+    await putFeed('down', FEED, '?status=500');
+    const down = await getFeed('down', {});
+    assert.equal(down.status, 500);
+    assert.ok(down.bytes.length > 0 && down.bytes.length < 100);
+    assert.equal((await getFeed('down')).status, 500);
+    await putFeed('down', FEED, '?status=404');
+    assert.equal((await getFeed('down')).status, 404);
+    assert.equal((await ctl('GET', 'ics/down')).gets, 3);
+    await putFeed('down', FEED);
+    assert.equal((await getFeed('down')).status, 200, 'a PUT without status serves again');
+    await putFeed('slow', FEED, '?delay_ms=300&content_type=text/plain');
+    const started = Date.now();
+    const slow = await getFeed('slow');
+    assert.ok(Date.now() - started >= 280, 'delayed');
+    assert.equal(slow.status, 200);
+    assert.equal(slow.headers.get('content-type'), 'text/plain');
+    for (const q of ['?status=abc', '?status=99', '?delay_ms=-1', '?last_modified=soon']) {
+        const r = await call('PUT', `${urls.base}/_fake/ics/bad${q}`, { body: 'x' });
+        assert.equal(r.status, 400, q);
+        assert.ok(r.json.error);
+    }
+    assert.equal((await call('GET', `${urls.base}/_fake/ics/bad`)).status, 404, 'a refused PUT sets nothing');
+    await ctl('POST', 'fail', { provider: 'ics', status: 503, retry_after: 2 });
+    const failed = await getFeed('down');
+    assert.equal(failed.status, 503);
+    assert.equal(failed.headers.get('retry-after'), '2');
+    assert.equal((await getFeed('down')).status, 200);
+});
+
+test('ics: a feed of 40 MB streams whole', async () => {
+    const line = 'DESCRIPTION:' + 'x'.repeat(60) + '\r\n';
+    const big = Buffer.from(line.repeat(Math.ceil(40 * 1024 * 1024 / line.length)));
+    assert.equal((await putFeed('big', big)).json.bytes, big.length);
+    const got = await getFeed('big');
+    assert.equal(got.status, 200);
+    assert.equal(got.bytes.length, big.length);
+    assert.ok(got.bytes.equals(big));
 });
