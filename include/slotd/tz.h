@@ -109,6 +109,10 @@ const char *tz_zone_name(const tz_zone_t *zone);
  */
 int tz_zone_define(const char *definition, tz_zone_t **out);
 
+/** A zone by its IANA name, else, when `definition` is given, the zone it defines (a TZID the
+ *  system does not know, with the feed's VTIMEZONE). TZ_EUNKNOWN when neither works. */
+int tz_zone_find_or_define(const char *name, const char *definition, tz_zone_t **out);
+
 /** UTC offset in seconds (east positive) in force at an instant. */
 int32_t tz_offset_at(tz_zone_t *zone, int64_t instant);
 

@@ -450,6 +450,15 @@ int tz_zone_define(const char *definition, tz_zone_t **out)
     return TZ_OK;
 }
 
+int tz_zone_find_or_define(const char *name, const char *definition, tz_zone_t **out)
+{
+    if (name && tz_zone_find(name, out) == TZ_OK)
+        return TZ_OK;
+    if (definition && tz_zone_define(definition, out) == TZ_OK)
+        return TZ_OK;
+    return TZ_EUNKNOWN;
+}
+
 const char *tz_zone_name(const tz_zone_t *zone)
 {
     return zone->name;

@@ -276,6 +276,7 @@ void http_connections_delete(http_ctx_t *ctx)
 static void on_sync_requested(int error, const char *status, const char *direction,
                               const char *provider, void *arg)
 {
+    (void)provider; /* every provider is pulled */
     http_ctx_t *ctx = arg;
     http_wait_end(ctx);
     if (error)
@@ -283,8 +284,6 @@ static void on_sync_requested(int error, const char *status, const char *directi
     else if (strcmp(direction, "push") == 0)
         http_respond_error(ctx, 409, "conflict", "This connection only pushes: nothing to pull.",
                            NULL);
-    else if (strcmp(provider, "ics") == 0)
-        http_respond_error(ctx, 409, "conflict", "ICS feeds are not pulled yet.", NULL);
     else if (strcmp(status, "active") != 0)
         http_respond_error(ctx, 409, "conflict",
                            strcmp(status, "paused") == 0

@@ -204,6 +204,7 @@ void store_index_freeze_clock(store_index_t *ix, int64_t now)
     tz_zone_find("UTC", &utc);
     codec_format_instant(utc, now, ix->frozen_now, sizeof(ix->frozen_now));
     ix->clock_frozen = true;
+    idx_freeze_series_clock(now);
 }
 
 /* ---- queries ------------------------------------------------------------------------------- */

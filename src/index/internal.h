@@ -87,6 +87,9 @@ typedef struct {
  * holds for idx_resource_busy; `id` receives the resource's id. False when the row
  * was skipped (there is nothing more to apply).
  */
+/** Series of imported calendars are expanded from a day before `now` (0: the real clock). */
+void idx_freeze_series_clock(int64_t now);
+
 bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
                         idx_resource_load_t *load, idx_tally_t *tally);
 

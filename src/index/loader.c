@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "index/internal.h"
 #include "slotd/alloc.h"
@@ -238,8 +239,42 @@ static void load_overrides(index_org_t *org, eng_resource_t *r, const eng_id_t *
     }
 }
 
-/* Recurring blocks: [-, -, rrule, start_local, duration, exdates, id] */
-static void load_recurring(index_org_t *org, eng_resource_t *r, json_t *blocks, idx_tally_t *tally)
+/* A series of an imported calendar: ["external", zone, rrule, start_local, duration seconds,
+ * exdates, id, nominal, vtimezone], expanded from a day before now on. */
+static int64_t series_clock; /* 0: the real clock */
+
+void idx_freeze_series_clock(int64_t now)
+{
+    series_clock = now;
+}
+
+static const char *load_series(eng_resource_t *r, tz_zone_t *resource_zone, uint64_t key, json_t *v,
+                               int64_t start, const int64_t *exdates, size_t n)
+{
+    const char *name = json_string_value(json_array_get(v, 1));
+    tz_zone_t *zone = NULL;
+    if (name &&
+        tz_zone_find_or_define(name, json_string_value(json_array_get(v, 8)), &zone) != TZ_OK)
+        return "external series in a zone that cannot be used";
+    tz_zone_t *wall_zone = zone ? zone : resource_zone;
+    int64_t now = series_clock ? series_clock : (int64_t)time(NULL);
+    eng_recurrence_t spec = {.rrule = json_string_value(json_array_get(v, 2)),
+                             .start_wall = start,
+                             .zone = zone,
+                             .duration_seconds = (int32_t)json_integer_value(json_array_get(v, 4)),
+                             .nominal = json_is_true(json_array_get(v, 7)),
+                             .exdates_wall = exdates,
+                             .exdate_count = n,
+                             .kind = ENG_BUSY_EXTERNAL,
+                             .expand_from_wall = tz_to_wall(wall_zone, now - 86400)};
+    return eng_resource_add_recurrence(r, key, &spec) != 0 ? "external series refused by the engine"
+                                                           : NULL;
+}
+
+/* Recurring blocks: [-, -, rrule, start_local, duration, exdates, id], and series of
+ * imported calendars (load_series) */
+static void load_recurring(index_org_t *org, eng_resource_t *r, tz_zone_t *zone, json_t *blocks,
+                           idx_tally_t *tally)
 {
     size_t i;
     json_t *v;
@@ -265,13 +300,17 @@ static void load_recurring(index_org_t *org, eng_resource_t *r, json_t *blocks, 
                 if (wall_of(json_string_value(x), &exdates[n]))
                     n++;
             }
-            if (eng_resource_add_recurring_block(
-                    r, key, rrule, start, (int32_t)json_integer_value(duration), exdates, n) != 0)
+            if (json_is_string(json_array_get(v, 0)))
+                reason = load_series(r, zone, key, v, start, exdates, n);
+            else if (eng_resource_add_recurring_block(r, key, rrule, start,
+                                                      (int32_t)json_integer_value(duration),
+                                                      exdates, n) != 0)
                 reason = "recurring block refused by the engine";
             free(exdates);
         }
         if (reason)
-            skip(tally, "blocks", &org->id, has_id ? &block_id : NULL, reason);
+            skip(tally, json_is_string(json_array_get(v, 0)) ? "external_busy_events" : "blocks",
+                 &org->id, has_id ? &block_id : NULL, reason);
     }
 }
 
@@ -469,7 +508,7 @@ bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t
     load_overrides(org, r, id, overrides, tally);
     json_decref(overrides);
     json_t *recurring = json_column(res, row, 8);
-    load_recurring(org, r, recurring, tally);
+    load_recurring(org, r, zone, recurring, tally);
     json_decref(recurring);
     *load = (idx_resource_load_t){.resource = r, .became_usable = !was_usable && !e->deleted};
     for (int i = 0; i < IDX_BUSY_ARRAYS; i++)

@@ -124,9 +124,10 @@ static void on_claimed(store_operation_t *operation, const PGresult *res, int er
     free(claims);
 }
 
-/* A claim's rooms as its statement's parameters: Google's, Microsoft's, Cal.com's. */
-static void rooms_text(const store_sync_rooms_t *rooms, char text[3][16])
+/* A claim's rooms as its statement's parameters: Google's, Microsoft's, Cal.com's, ICS's. */
+static void rooms_text(const store_sync_rooms_t *rooms, char text[4][16])
 {
+    snprintf(text[3], 16, "%d", rooms->ics);
     snprintf(text[0], 16, "%d", rooms->google);
     snprintf(text[1], 16, "%d", rooms->microsoft);
     snprintf(text[2], 16, "%d", rooms->calcom);
@@ -136,7 +137,7 @@ store_operation_t *store_sync_claim(store_pool_t *pool, const codec_secret_key_t
                                     const store_sync_claim_options_t *o, store_sync_claim_cb cb,
                                     void *arg)
 {
-    char now[24], limit[16], hold[16], connection[37], organization[37], hour[8], rooms[3][16];
+    char now[24], limit[16], hold[16], connection[37], organization[37], hour[8], rooms[4][16];
     snprintf(now, sizeof(now), "%lld", (long long)o->now);
     snprintf(limit, sizeof(limit), "%d", o->limit);
     snprintf(hold, sizeof(hold), "%d", o->hold_seconds);
@@ -146,7 +147,7 @@ store_operation_t *store_sync_claim(store_pool_t *pool, const codec_secret_key_t
         codec_format_uuid(o->connection, connection);
     if (o->organization)
         codec_format_uuid(o->organization, organization);
-    const char *values[10] = {now,
+    const char *values[11] = {now,
                               limit,
                               hold,
                               o->connection ? connection : NULL,
@@ -155,9 +156,10 @@ store_operation_t *store_sync_claim(store_pool_t *pool, const codec_secret_key_t
                               hour,
                               rooms[0],
                               rooms[1],
-                              rooms[2]};
+                              rooms[2],
+                              rooms[3]};
     return keep_key(
-        store_operation_start(pool, "sync_claim", 10, values, on_claimed, (void (*)(void))cb, arg),
+        store_operation_start(pool, "sync_claim", 11, values, on_claimed, (void (*)(void))cb, arg),
         key);
 }
 
@@ -441,7 +443,7 @@ store_operation_t *store_push_claim(store_pool_t *pool, const codec_secret_key_t
                                     const store_push_claim_options_t *o, store_push_claim_cb cb,
                                     void *arg)
 {
-    char clock[24], most[16], hold[16], rooms[3][16], connection[37], organization[37];
+    char clock[24], most[16], hold[16], rooms[4][16], connection[37], organization[37];
     snprintf(clock, sizeof(clock), "%lld", (long long)o->now);
     snprintf(most, sizeof(most), "%d", o->limit);
     snprintf(hold, sizeof(hold), "%d", o->hold_seconds);

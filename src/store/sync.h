@@ -41,7 +41,7 @@ typedef void (*store_sync_claim_cb)(int error, const store_sync_claim_t *claims,
 
 /** How many connections of each provider a claim may take. */
 typedef struct {
-    int google, microsoft, calcom;
+    int google, microsoft, calcom, ics; /* ics: pulls only */
 } store_sync_rooms_t;
 
 typedef struct {

@@ -227,6 +227,7 @@ sync_provider_t sync_provider_named(const char *name)
 {
     return strcmp(name, "google") == 0      ? SYNC_GOOGLE
            : strcmp(name, "microsoft") == 0 ? SYNC_MICROSOFT
+           : strcmp(name, "ics") == 0       ? SYNC_ICS
                                             : SYNC_CALCOM;
 }
 
@@ -255,6 +256,8 @@ static const json_t *paging(sync_provider_t provider, const json_t *root, sync_p
         }
         return json_object_get(root, "data");
     }
+    case SYNC_ICS: /* a feed, not pages (ics.h) */
+        break;
     }
     return NULL;
 }

@@ -33,10 +33,12 @@
 
 #include "slotd/tz.h"
 
-typedef enum { SYNC_GOOGLE, SYNC_MICROSOFT, SYNC_CALCOM } sync_provider_t;
-#define SYNC_PROVIDERS 3
+/** SYNC_ICS: a feed, read by feed.h and ics.h rather than as pages of a listing. */
+typedef enum { SYNC_GOOGLE, SYNC_MICROSOFT, SYNC_CALCOM, SYNC_ICS } sync_provider_t;
+#define SYNC_PROVIDERS 4
 
-/** The provider of a connection's stored `provider` name ("google", "microsoft", "calcom"). */
+/** The provider of a connection's stored `provider` name ("google", "microsoft", "calcom",
+ *  "ics"). */
 sync_provider_t sync_provider_named(const char *name);
 
 /** Longest provider event id kept (Google allows 1024 characters). */

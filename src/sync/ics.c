@@ -312,11 +312,7 @@ tz_zone_t *ics_series_zone(const char *name, const char *vtimezone, tz_zone_t *f
     tz_zone_t *zone = NULL;
     if (name == NULL)
         return fallback;
-    if (tz_zone_find(name, &zone) == TZ_OK)
-        return zone;
-    if (vtimezone && tz_zone_define(vtimezone, &zone) == TZ_OK)
-        return zone;
-    return NULL;
+    return tz_zone_find_or_define(name, vtimezone, &zone) == TZ_OK ? zone : NULL;
 }
 
 typedef struct {
@@ -418,8 +414,6 @@ static int64_t wall_in(resolver_t *x, const ics_time_t *t, tz_zone_t *zone, int6
 static int add_series(resolver_t *x, const ics_record_t *r, tz_zone_t *zone, int64_t length,
                       bool nominal)
 {
-    if (length <= 0)
-        return 0;
     if (length > MAX_SERIES_SECONDS)
         return refuse(x, r, "a recurring event longer than 31 days");
     ics_busy_t *b = x->busy;
@@ -444,7 +438,7 @@ static int add_series(resolver_t *x, const ics_record_t *r, tz_zone_t *zone, int
     eng_recurrence_t check = {.rrule = r->rrule,
                               .start_wall = r->start.wall,
                               .zone = zone,
-                              .duration_seconds = (int32_t)length,
+                              .duration_seconds = length > 0 ? (int32_t)length : 1,
                               .nominal = nominal,
                               .exdates_wall = exdates,
                               .exdate_count = exdate_count,
@@ -456,6 +450,10 @@ static int add_series(resolver_t *x, const ics_record_t *r, tz_zone_t *zone, int
                       rc == ENG_ERRULE ? "its RRULE never matches, or repeats more often than "
                                          "daily (not supported)"
                                        : "its RRULE cannot be used");
+    }
+    if (length <= 0) { /* instants: a rule that works, and nothing busy */
+        free(exdates);
+        return 0;
     }
     b->series =
         slotd_grow(b->series, &x->series_capacity, b->series_count + 1, sizeof(ics_series_t));
@@ -494,7 +492,7 @@ static int resolve_record(resolver_t *x, const ics_record_t *r)
     if (length < 0)
         return refuse(x, r, "it ends before it starts");
     if (r->rrule && !r->recurrence_id.present) {
-        if (r->busy && add_series(x, r, zone, length, nominal) != 0)
+        if (add_series(x, r, zone, r->busy ? length : 0, nominal) != 0)
             return -1;
     } else if (r->busy) {
         int64_t start = instant_of(x, &r->start, zone);

@@ -313,6 +313,9 @@ static void act(sync_push_t *p)
         }
         break;
     }
+    case SYNC_ICS: /* never pushed to (the outbox leaves feeds out) */
+        finish(p, SYNC_E_PROVIDER, "an ICS feed is not pushed to");
+        break;
     }
     free(calendar);
     free(external);

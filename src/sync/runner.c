@@ -14,6 +14,7 @@
 #include "slotd/codec.h"
 #include "store/keys.h"
 #include "store/sync.h"
+#include "sync/feed.h"
 #include "sync/pull.h"
 #include "sync/push.h"
 #include "sync/watch.h"
@@ -45,6 +46,7 @@ typedef struct job {
     int64_t watch_expires;
     char *pulled_access_token; /* the pull's token, for making a watch after it */
     sync_pull_t *pull;
+    sync_feed_t *feed; /* an ics connection's pull */
     store_tx_t *tx;
     sync_watch_t *watch;
     store_operation_t *watch_write;
@@ -275,8 +277,8 @@ static void on_watch(const sync_watch_result_t *res, void *arg)
 static bool make_watch(sync_runner_t *r, job_t *j)
 {
     const sync_settings_t *s = &r->options.settings;
-    if (s->public_url == NULL || j->provider == SYNC_CALCOM || j->pulled_access_token == NULL ||
-        j->watch_expires > now_of(r) + WATCH_RENEW_SECONDS)
+    if (s->public_url == NULL || j->provider == SYNC_CALCOM || j->provider == SYNC_ICS ||
+        j->pulled_access_token == NULL || j->watch_expires > now_of(r) + WATCH_RENEW_SECONDS)
         return false;
     sync_watch_input_t in = {.provider = j->provider,
                              .api_url = j->provider == SYNC_GOOGLE ? s->google_api_url
@@ -347,9 +349,11 @@ static char *rotated_credentials(const job_t *j, const char *refresh_token)
     return text;
 }
 
+static void write_out(job_t *j, int error_code, const char *message, int64_t retry_after,
+                      store_sync_result_t *out, json_t *upserts, json_t *deletes, long busy);
+
 static void write_result(job_t *j, const sync_pull_result_t *res)
 {
-    sync_runner_t *r = j->runner;
     json_t *upserts = json_array(), *deletes = json_array();
     long busy = 0;
     /* an event may come more than once in one pull: its last appearance wins */
@@ -371,45 +375,89 @@ static void write_result(job_t *j, const sync_pull_result_t *res)
         }
     }
     json_decref(last);
+    char *credentials = res->refresh_token ? rotated_credentials(j, res->refresh_token) : NULL;
+    if (res->access_token && res->error == SYNC_OK)
+        j->pulled_access_token = slotd_strdup(res->access_token);
+    store_sync_result_t out = {.broken = res->error == SYNC_E_AUTH,
+                               .full = res->full,
+                               .sync_token = res->sync_state,
+                               .access_token = res->access_token,
+                               .access_expires = res->access_expires,
+                               .credentials = credentials};
+    write_out(j, res->error, res->message, res->retry_after, &out, upserts, deletes, busy);
+    codec_secret_free(credentials, credentials ? strlen(credentials) : 0);
+}
+
+/* Writes a pull's result (`out` with its error, clock, events and next pull still to fill in);
+ * takes the lists. */
+static void write_out(job_t *j, int error_code, const char *message, int64_t retry_after,
+                      store_sync_result_t *out, json_t *upserts, json_t *deletes, long busy)
+{
+    sync_runner_t *r = j->runner;
     char *upserts_text = json_array_size(upserts) ? json_dumps(upserts, JSON_COMPACT) : NULL;
     char *deletes_text = json_array_size(deletes) ? json_dumps(deletes, JSON_COMPACT) : NULL;
     json_decref(upserts);
     json_decref(deletes);
-    char *credentials = res->refresh_token ? rotated_credentials(j, res->refresh_token) : NULL;
-    if (res->access_token && res->error == SYNC_OK)
-        j->pulled_access_token = slotd_strdup(res->access_token);
-    bool failed = res->error != SYNC_OK;
+    bool failed = error_code != SYNC_OK;
     char error[300];
-    snprintf(error, sizeof(error), "%s", res->message);
-    store_sync_result_t out = {.now = now_of(r),
-                               .error = failed ? error : NULL,
-                               .broken = res->error == SYNC_E_AUTH,
-                               .full = res->full,
-                               .sync_token = res->sync_state,
-                               .upserts_json = upserts_text,
-                               .deletes_json = deletes_text,
-                               .access_token = res->access_token,
-                               .access_expires = res->access_expires,
-                               .credentials = credentials,
-                               .next_sync_at = next_pull(r, j, failed, res->retry_after)};
+    snprintf(error, sizeof(error), "%s", message);
+    out->now = now_of(r);
+    out->error = failed ? error : NULL;
+    out->upserts_json = upserts_text;
+    out->deletes_json = deletes_text;
+    out->next_sync_at = next_pull(r, j, failed, retry_after);
     char id[37];
     codec_format_uuid(&j->id, id);
     if (failed) {
         log_warn("sync_pull_failed", "connection_id", id, "cause", error, NULL);
         pass_error(r, &j->id, NULL, error);
     } else
-        log_info("sync_pulled", "connection_id", id, "full", res->full ? "true" : "false", NULL);
+        log_info("sync_pulled", "connection_id", id, "full", out->full ? "true" : "false", NULL);
     written_t *w = slotd_calloc(1, sizeof(*w));
     *w = (written_t){j, !failed, busy};
-    j->tx = store_sync_finish(r->options.pool, r->options.key, &j->organization, &j->id, &out,
+    j->tx = store_sync_finish(r->options.pool, r->options.key, &j->organization, &j->id, out,
                               on_written, w);
     free(upserts_text);
     free(deletes_text);
-    codec_secret_free(credentials, credentials ? strlen(credentials) : 0);
     if (j->tx == NULL) {
         free(w);
         job_over(r, j, false, 0);
     }
+}
+
+/* An ICS feed's pull: its whole busy time replaces the connection's (one-off events and series),
+ * or nothing changes. */
+static void on_fed(const sync_feed_result_t *res, void *arg)
+{
+    job_t *j = arg;
+    j->feed = NULL;
+    json_t *upserts = json_array();
+    long busy = 0;
+    for (size_t i = 0; res->error == SYNC_OK && i < res->busy.count; i++) {
+        const sync_event_t *e = &res->busy.events[i];
+        json_array_append_new(upserts, json_pack("{s:s, s:I, s:I, s:b, s:s?}", "id", e->id, "start",
+                                                 (json_int_t)e->start, "end", (json_int_t)e->end,
+                                                 "all_day", e->all_day, "summary", e->summary));
+        busy++;
+    }
+    for (size_t i = 0; res->error == SYNC_OK && i < res->busy.series_count; i++) {
+        const ics_series_t *s = &res->busy.series[i];
+        json_t *exdates = json_array();
+        for (size_t k = 0; k < s->exdate_count; k++)
+            json_array_append_new(exdates, json_integer((json_int_t)s->exdates[k]));
+        json_array_append_new(
+            upserts,
+            json_pack("{s:s, s:I, s:I, s:b, s:s?, s:s, s:I, s:s?, s:s?, s:i, s:b, s:o}", "id",
+                      s->id, "start", (json_int_t)s->first_start, "end", (json_int_t)s->first_end,
+                      "all_day", s->all_day, "summary", s->summary, "rrule", s->rrule,
+                      "start_local", (json_int_t)s->start_wall, "timezone", s->zone, "vtimezone",
+                      s->vtimezone, "duration", (int)s->duration_seconds, "nominal", s->nominal,
+                      "exdates", exdates));
+        busy++;
+    }
+    bool replace = res->error == SYNC_OK && !res->unchanged;
+    store_sync_result_t out = {.full = replace, .sync_token = res->state};
+    write_out(j, res->error, res->message, res->retry_after, &out, upserts, json_array(), busy);
 }
 
 static void on_pulled(const sync_pull_result_t *res, void *arg)
@@ -447,6 +495,15 @@ static void start_job(sync_runner_t *r, job_t *j)
         return;
     }
     json_t *c = json_loadb(j->credentials, j->credentials_length, 0, NULL);
+    if (j->provider == SYNC_ICS) {
+        sync_feed_input_t in = {.url = text_of(c, "url", NULL),
+                                .state = j->sync_token,
+                                .full = j->full,
+                                .zone = j->zone};
+        j->feed = sync_feed_start(r->options.http, &in, on_fed, j);
+        json_decref(c);
+        return;
+    }
     const sync_settings_t *s = &r->options.settings;
     int64_t now = now_of(r);
     bool google = j->provider == SYNC_GOOGLE, microsoft = j->provider == SYNC_MICROSOFT;
@@ -514,7 +571,8 @@ static store_sync_rooms_t pull_rooms(const sync_runner_t *r, int room)
     }
     return (store_sync_rooms_t){.google = left[SYNC_GOOGLE],
                                 .microsoft = left[SYNC_MICROSOFT],
-                                .calcom = left[SYNC_CALCOM]};
+                                .calcom = left[SYNC_CALCOM],
+                                .ics = left[SYNC_ICS]};
 }
 
 static job_t *job_of(sync_runner_t *r, const store_sync_claim_t *c)
@@ -574,9 +632,10 @@ static void claim(sync_runner_t *r)
 {
     int room = r->once ? ONCE_LIMIT : concurrency(r) - r->in_flight;
     store_sync_rooms_t rooms =
-        r->once ? (store_sync_rooms_t){ONCE_LIMIT, ONCE_LIMIT, ONCE_LIMIT} : pull_rooms(r, room);
+        r->once ? (store_sync_rooms_t){ONCE_LIMIT, ONCE_LIMIT, ONCE_LIMIT, ONCE_LIMIT}
+                : pull_rooms(r, room);
     if (r->closing || r->claiming || room <= 0 ||
-        rooms.google + rooms.microsoft + rooms.calcom == 0)
+        rooms.google + rooms.microsoft + rooms.calcom + rooms.ics == 0)
         return;
     store_sync_claim_options_t o = {.now = now_of(r),
                                     .limit = room,
@@ -863,9 +922,11 @@ void sync_runner_close(sync_runner_t *r, void (*on_closed)(void *), void *arg)
         next = j->next;
         if (j->watch)
             sync_watch_cancel(j->watch);
-        if (j->pull || j->watch) {
+        if (j->pull || j->watch || j->feed) {
             if (j->pull)
                 sync_pull_cancel(j->pull);
+            if (j->feed)
+                sync_feed_cancel(j->feed);
             unlink_job(r, j);
             job_free(j);
             r->in_flight--;

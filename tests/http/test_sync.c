@@ -1352,3 +1352,195 @@ TEST(sync_a_graph_post_of_several_notifications_acts_on_each_proven_one)
     api_stop(&c.s);
     fake_stop(&c.fake);
 }
+
+/* ---- ICS feeds --------------------------------------------------------------------------- */
+
+/* A feed made by the independent generator (tests/ical/generate.mjs, ical-generator) from its
+ * calendar data `json`; caller frees. */
+static char *generated_feed(const char *json)
+{
+    char in[] = "/tmp/slotd-feed-in.XXXXXX", out[] = "/tmp/slotd-feed-out.XXXXXX";
+    int fd = mkstemp(in), fd_out = mkstemp(out);
+    CHECK(fd >= 0 && fd_out >= 0);
+    CHECK(write(fd, json, strlen(json)) == (ssize_t)strlen(json));
+    close(fd);
+    close(fd_out);
+    char command[2048];
+    snprintf(command, sizeof(command), "node %s/tests/ical/generate.mjs < %s > %s",
+             getenv("SLOTD_SOURCE_DIR"), in, out);
+    CHECK(system(command) == 0);
+    FILE *f = fopen(out, "rb");
+    CHECK(f != NULL);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)size + 1);
+    CHECK(fread(text, 1, (size_t)size, f) == (size_t)size);
+    text[size] = 0;
+    fclose(f);
+    unlink(in);
+    unlink(out);
+    return text;
+}
+
+static void put_feed(sync_clinic_t *c, const char *name, const char *text)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/_fake/ics/%s", name);
+    json_decref(fake_call(&c->fake, "PUT", path, text));
+}
+
+/* An ics connection to the fake's feed `name`; its id into id. */
+static void connect_feed(sync_clinic_t *c, const char *name, char *id)
+{
+    char credentials[512];
+    snprintf(credentials, sizeof(credentials), "{\"url\":\"%s/%s?key=s3cret\"}", c->fake.ics_url,
+             name);
+    connect_calendar(c, "ics", credentials, id);
+}
+
+/* Asks for a pull of `id` and waits until it is done: its busy_events then. */
+static long pull_feed(sync_clinic_t *c, const char *id)
+{
+    json_t *before = connection(c, id);
+    char at[64];
+    const char *was = json_string_value(json_object_get(before, "last_sync_at"));
+    snprintf(at, sizeof(at), "%s", was ? was : "");
+    json_decref(before);
+    sleep(1); /* last_sync_at has whole seconds */
+    request_sync(c, id, 202);
+    return busy_events_after_pull(c, id, at, NULL, 0);
+}
+
+TEST(sync_an_ics_feed_blocks_slots_its_changes_replace_them_and_unchanged_feeds_are_not_read)
+{
+    sync_clinic_t c;
+    start(&c);
+    char json[1024], id[40];
+    snprintf(json, sizeof(json),
+             "{\"prodId\":\"//slotd tests//feed//EN\",\"events\":[{\"id\":\"dentist@example\","
+             "\"start\":\"%s\",\"end\":\"%sT11:00:00Z\",\"summary\":\"Dentist\"},"
+             "{\"id\":\"free@example\",\"start\":\"%sT12:00:00Z\",\"end\":\"%sT13:00:00Z\","
+             "\"transparency\":\"TRANSPARENT\"}]}",
+             c.ten, c.day, c.day, c.day);
+    char *feed = generated_feed(json);
+    put_feed(&c, "nowak", feed);
+    free(feed);
+    connect_feed(&c, "nowak", id);
+    wait_offered(&c, false);
+    CHECK_EQ(busy_events_after_pull(&c, id, NULL, NULL, 0), 1);
+    /* asked again: a conditional request, answered 304, changes nothing */
+    CHECK_EQ(pull_feed(&c, id), 1);
+    json_t *r = fake_call(&c.fake, "GET", "/_fake/ics/nowak", NULL);
+    CHECK(json_integer_value(json_object_get(r, "not_modified")) >= 1);
+    json_decref(r);
+    CHECK(!ten_offered(&c));
+    json_t *last = connection(&c, id);
+    CHECK(json_is_null(json_object_get(last, "last_error")));
+    CHECK(json_object_get(last, "credentials") == NULL);
+    json_decref(last);
+    /* the feed without the event: the time is free again */
+    feed = generated_feed("{\"prodId\":\"//slotd tests//feed//EN\",\"events\":[]}");
+    put_feed(&c, "nowak", feed);
+    free(feed);
+    CHECK_EQ(pull_feed(&c, id), 0);
+    wait_offered(&c, true);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+TEST(sync_an_ics_series_begun_years_ago_blocks_each_occurrence_in_its_own_zone)
+{
+    sync_clinic_t c;
+    start(&c);
+    /* every day at 10:00 in Reykjavik (UTC all year) since 2019, but not on the test day; and
+     * a weekly series in Warsaw whose occurrence on the test day (when its weekday) is moved */
+    char json[2048], id[40];
+    snprintf(json, sizeof(json),
+             "{\"prodId\":\"//slotd tests//feed//EN\",\"events\":[{\"id\":\"daily@example\","
+             "\"start\":\"2019-01-01T10:00:00\",\"end\":\"2019-01-01T10:30:00\","
+             "\"timezone\":\"Atlantic/Reykjavik\",\"repeating\":{\"freq\":\"DAILY\"},"
+             "\"summary\":\"Daily\"}]}");
+    char *feed = generated_feed(json);
+    put_feed(&c, "series", feed);
+    free(feed);
+    connect_feed(&c, "series", id);
+    wait_offered(&c, false);
+    /* the same series with the test day left out */
+    snprintf(json, sizeof(json),
+             "{\"prodId\":\"//slotd tests//feed//EN\",\"events\":[{\"id\":\"daily@example\","
+             "\"start\":\"2019-01-01T10:00:00\",\"end\":\"2019-01-01T10:30:00\","
+             "\"timezone\":\"Atlantic/Reykjavik\",\"repeating\":{\"freq\":\"DAILY\","
+             "\"exclude\":[\"%sT10:00:00\"],\"excludeTimezone\":\"Atlantic/Reykjavik\"}}]}",
+             c.day);
+    feed = generated_feed(json);
+    put_feed(&c, "series", feed);
+    free(feed);
+    CHECK_EQ(pull_feed(&c, id), 1); /* one series */
+    wait_offered(&c, true);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+TEST(sync_a_bad_ics_feed_is_recorded_and_changes_none_of_its_busy_time)
+{
+    sync_clinic_t c;
+    start(&c);
+    char json[1024], id[40];
+    snprintf(json, sizeof(json),
+             "{\"prodId\":\"//slotd tests//feed//EN\",\"events\":[{\"id\":\"dentist@example\","
+             "\"start\":\"%s\",\"end\":\"%sT11:00:00Z\"}]}",
+             c.ten, c.day);
+    char *feed = generated_feed(json);
+    put_feed(&c, "bad", feed);
+    connect_feed(&c, "bad", id);
+    wait_offered(&c, false);
+    size_t big = 17u * 1024 * 1024;
+    char *huge = malloc(big + 1);
+    memset(huge, 'x', big);
+    memcpy(huge, feed, strlen(feed) - strlen("END:VCALENDAR\r\n"));
+    huge[big] = 0;
+    const char *bad[] = {
+        "<html><body>Not found</body></html>",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20261201T100000Z\r\n",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART;TZID=Nowhere/Land:"
+        "20261201T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20261201T100000Z\r\n"
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        huge,
+    };
+    char previous[300] = "";
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        put_feed(&c, "bad", bad[i]);
+        request_sync(&c, id, 202);
+        bool recorded = false;
+        for (int k = 0; k < 300 && !recorded; k++) {
+            json_t *r = connection(&c, id);
+            const char *error = json_string_value(json_object_get(r, "last_error"));
+            recorded = error && strcmp(error, previous) != 0;
+            if (recorded) {
+                snprintf(previous, sizeof(previous), "%s", error);
+                CHECK(strcmp(json_string_value(json_object_get(r, "status")), "active") == 0);
+                CHECK_EQ(json_integer_value(json_object_get(r, "busy_events")), 1);
+            }
+            json_decref(r);
+            if (!recorded)
+                usleep(50 * 1000);
+        }
+        if (!recorded) {
+            fprintf(stderr, "bad feed %zu left no error of its own\n", i);
+            exit(1);
+        }
+        CHECK(!ten_offered(&c)); /* the event that was there is still there */
+    }
+    free(huge);
+    /* a good feed again clears the error */
+    put_feed(&c, "bad", feed);
+    free(feed);
+    CHECK_EQ(pull_feed(&c, id), 1);
+    json_t *r = connection(&c, id);
+    CHECK(json_is_null(json_object_get(r, "last_error")));
+    json_decref(r);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}

@@ -68,6 +68,7 @@ void fake_start(fake_t *fake)
     copy_url(ready, "microsoft_login_url", fake->microsoft_login_url,
              sizeof(fake->microsoft_login_url));
     copy_url(ready, "calcom_api_url", fake->calcom_api_url, sizeof(fake->calcom_api_url));
+    copy_url(ready, "ics_url", fake->ics_url, sizeof(fake->ics_url));
     json_decref(ready);
 }
 
@@ -102,7 +103,7 @@ json_t *fake_call(fake_t *fake, const char *method, const char *path, const char
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
-    if (rc != CURLE_OK || status != 200) {
+    if (rc != CURLE_OK || status < 200 || status > 299) {
         fprintf(stderr, "fake %s %s: %s, HTTP %ld: %s\n", method, path, curl_easy_strerror(rc),
                 status, text ? text : "");
         exit(1);

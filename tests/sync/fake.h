@@ -16,6 +16,7 @@ typedef struct {
     char google_api_url[128], google_token_url[128];
     char microsoft_graph_url[128], microsoft_login_url[128];
     char calcom_api_url[128];
+    char ics_url[128]; /**< feeds: <ics_url>/<name> */
 } fake_t;
 
 /** Starts the fake (fails the test when it does not come up). */

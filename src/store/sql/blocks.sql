@@ -80,7 +80,7 @@ SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'extern
        extract(epoch FROM e.starts_at)::bigint, extract(epoch FROM e.ends_at)::bigint,
        e.connection_id, e.summary, 1
   FROM external_busy_events e
- WHERE e.organization_id = $1 AND e.resource_id = $2 AND e.busy
+ WHERE e.organization_id = $1 AND e.resource_id = $2 AND e.busy AND e.rrule IS NULL
    AND EXISTS (SELECT 1 FROM calendar_connections k
                 WHERE k.organization_id = e.organization_id AND k.id = e.connection_id
                   AND k.deleted_at IS NULL AND k.status <> 'paused' AND k.direction <> 'push')

@@ -6,7 +6,7 @@
 -- Takes up to $2 connections to pull by the clock $1, holding them for $3
 -- seconds: due ones ($6 true), or any matching the filters (the command
 -- line's one pass); $4 a connection, $5 an organization (NULL: any); at most
--- $8 of Google's, $9 of Microsoft's and $10 of Cal.com's. Answers each with
+-- $8 of Google's, $9 of Microsoft's, $10 of Cal.com's and $11 of ICS feeds. Answers each with
 -- its sealed credentials and access token, the provider's state, the
 -- resource's zone, and whether this pull must be a full listing (asked for, no
 -- state yet, or the organization's nightly hour $7 has passed since the last
@@ -15,10 +15,10 @@ WITH candidates AS (
     SELECT c.organization_id, c.id,
            row_number() OVER (PARTITION BY c.provider ORDER BY c.next_sync_at) AS n,
            CASE c.provider WHEN 'google' THEN $8::int WHEN 'microsoft' THEN $9::int
-                           WHEN 'calcom' THEN $10::int ELSE 0 END AS room
+                           WHEN 'calcom' THEN $10::int WHEN 'ics' THEN $11::int ELSE 0 END
+               AS room
       FROM calendar_connections c
      WHERE c.deleted_at IS NULL AND c.status = 'active' AND c.direction <> 'push'
-       AND c.provider <> 'ics'
        AND (NOT $6::bool OR c.next_sync_at <= to_timestamp($1::bigint))
        AND (c.sync_claimed_until IS NULL OR c.sync_claimed_until <= to_timestamp($1::bigint))
        AND ($4::uuid IS NULL OR c.id = $4::uuid)
@@ -54,21 +54,35 @@ RETURNING c.organization_id, c.id, c.resource_id, c.provider, c.calendar_id, c.c
 DELETE FROM external_busy_events WHERE organization_id = $1 AND connection_id = $2
 
 -- name: sync_events_upsert
--- The busy events a pull found ($3: a JSON list of {"id","start","end","all_day","summary"};
--- the last of one id wins), for the connection $2 while it is live.
+-- The busy events a pull found ($3: a JSON list of {"id","start","end","all_day","summary"},
+-- and for an ICS series also "rrule", "start_local" (epoch seconds of its wall time),
+-- "timezone", "vtimezone", "duration", "nominal", "exdates" (wall epoch seconds); the last
+-- of one id wins), for the connection $2 while it is live.
 INSERT INTO external_busy_events (organization_id, connection_id, resource_id, external_id,
-                                  starts_at, ends_at, all_day, busy, summary)
+                                  starts_at, ends_at, all_day, busy, summary, rrule, start_local,
+                                  timezone, vtimezone, duration_seconds, nominal, exdates)
 SELECT DISTINCT ON (e.id) $1::uuid, $2::uuid, c.resource_id, e.id, to_timestamp(e.start),
-       to_timestamp(e."end"), e.all_day, true, e.summary
+       to_timestamp(e."end"), e.all_day, true, e.summary, e.rrule,
+       to_timestamp(e.start_local) AT TIME ZONE 'UTC', e.timezone, e.vtimezone, e.duration,
+       coalesce(e.nominal, false),
+       CASE WHEN e.rrule IS NOT NULL
+            THEN ARRAY(SELECT to_timestamp(x::bigint) AT TIME ZONE 'UTC'
+                         FROM jsonb_array_elements_text(coalesce(e.exdates, '[]')) x) END
   FROM calendar_connections c,
        ROWS FROM (jsonb_to_recordset($3::jsonb)
-                  AS (id text, start bigint, "end" bigint, all_day boolean, summary text))
-           WITH ORDINALITY AS e(id, start, "end", all_day, summary, n)
+                  AS (id text, start bigint, "end" bigint, all_day boolean, summary text,
+                      rrule text, start_local bigint, timezone text, vtimezone text,
+                      duration integer, nominal boolean, exdates jsonb))
+           WITH ORDINALITY AS e(id, start, "end", all_day, summary, rrule, start_local,
+                                timezone, vtimezone, duration, nominal, exdates, n)
  WHERE c.organization_id = $1 AND c.id = $2 AND c.deleted_at IS NULL
  ORDER BY e.id, e.n DESC
     ON CONFLICT (organization_id, connection_id, external_id) DO UPDATE
    SET starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, all_day = EXCLUDED.all_day,
-       busy = true, summary = EXCLUDED.summary
+       busy = true, summary = EXCLUDED.summary, rrule = EXCLUDED.rrule,
+       start_local = EXCLUDED.start_local, timezone = EXCLUDED.timezone,
+       vtimezone = EXCLUDED.vtimezone, duration_seconds = EXCLUDED.duration_seconds,
+       nominal = EXCLUDED.nominal, exdates = EXCLUDED.exdates
 
 -- name: sync_events_delete
 -- Events that are gone, no longer busy, or slotd's own ($3: a JSON list of ids).
@@ -115,7 +129,7 @@ u AS (
        SET next_sync_at = now(), sync_requested_at = now(),
            sync_full_requested = sync_full_requested OR $3::bool
      WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL AND status = 'active'
-       AND direction <> 'push' AND provider <> 'ics'
+       AND direction <> 'push'
     RETURNING 1),
 -- and its pending pushes are due now too, backed off or not
 p AS (
