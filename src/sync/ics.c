@@ -106,13 +106,12 @@ static bool time_of(icalproperty *p, struct icaltimetype t, ics_time_t *out)
     if (icaltime_is_null_time(t) || !year_ok(t))
         return false;
     icalparameter *tzid = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
-    *out = (ics_time_t){.wall = wall_of(t),
-                        .utc = icaltime_is_utc(t),
-                        .is_date = t.is_date,
-                        .present = true,
-                        .tzid = tzid && !t.is_date && !icaltime_is_utc(t)
-                                    ? copy_text(icalparameter_get_tzid(tzid))
-                                    : NULL};
+    *out = (ics_time_t){
+        .wall = wall_of(t),
+        .utc = icaltime_is_utc(t),
+        .is_date = t.is_date,
+        .present = true,
+        .tzid = tzid && !icaltime_is_utc(t) ? copy_text(icalparameter_get_tzid(tzid)) : NULL};
     return true;
 }
 
@@ -165,6 +164,7 @@ void ics_feed_free(ics_feed_t *feed)
         free(feed->zones[i].definition);
     }
     free(feed->zones);
+    free(feed->default_tzid);
     *feed = (ics_feed_t){0};
 }
 
@@ -253,6 +253,13 @@ int ics_read(const char *text, size_t length, ics_feed_t *feed, char *error, siz
     }
     int rc = 0;
     size_t capacity = 0, zone_capacity = 0;
+    for (icalproperty *p = icalcomponent_get_first_property(root, ICAL_X_PROPERTY); p;
+         p = icalcomponent_get_next_property(root, ICAL_X_PROPERTY)) {
+        const char *name = icalproperty_get_x_name(p), *value = icalproperty_get_x(p);
+        if (name && value && strcasecmp(name, "X-WR-TIMEZONE") == 0 && strlen(value) < 256 &&
+            feed->default_tzid == NULL)
+            feed->default_tzid = slotd_strdup(value);
+    }
     for (icalcomponent *z = icalcomponent_get_first_component(root, ICAL_VTIMEZONE_COMPONENT); z;
          z = icalcomponent_get_next_component(root, ICAL_VTIMEZONE_COMPONENT)) {
         icalproperty *tzid = icalcomponent_get_first_property(z, ICAL_TZID_PROPERTY);
@@ -334,17 +341,25 @@ static const char *definition_of(const ics_feed_t *feed, const char *tzid)
     return NULL;
 }
 
-/* The zone of a time: UTC, its TZID's, or (floating) the resource's; NULL: unknown TZID. */
+/* The TZID a time is in: its own, "UTC", the calendar's X-WR-TIMEZONE when the system knows it,
+ * or NULL (floating: the resource's zone). */
+static const char *tzid_of(resolver_t *x, const ics_time_t *t)
+{
+    tz_zone_t *zone;
+    if (t->utc)
+        return "UTC";
+    if (t->tzid)
+        return t->tzid;
+    if (x->feed->default_tzid && tz_zone_find(x->feed->default_tzid, &zone) == TZ_OK)
+        return x->feed->default_tzid;
+    return NULL;
+}
+
+/* The zone of a time (see tzid_of); NULL: a TZID neither the system nor the feed defines. */
 static tz_zone_t *zone_of(resolver_t *x, const ics_time_t *t)
 {
-    tz_zone_t *zone = NULL;
-    if (t->utc) {
-        tz_zone_find("UTC", &zone);
-        return zone;
-    }
-    if (t->tzid == NULL)
-        return x->resource_zone;
-    return ics_series_zone(t->tzid, definition_of(x->feed, t->tzid), NULL);
+    const char *tzid = tzid_of(x, t);
+    return ics_series_zone(tzid, definition_of(x->feed, tzid), x->resource_zone);
 }
 
 static int64_t instant_of(resolver_t *x, const ics_time_t *t, tz_zone_t *zone)
@@ -457,7 +472,7 @@ static int add_series(resolver_t *x, const ics_record_t *r, tz_zone_t *zone, int
     }
     b->series =
         slotd_grow(b->series, &x->series_capacity, b->series_count + 1, sizeof(ics_series_t));
-    const char *tzid = r->start.utc ? "UTC" : r->start.is_date ? NULL : r->start.tzid;
+    const char *tzid = tzid_of(x, &r->start);
     bool system = false;
     tz_zone_t *found;
     if (tzid)

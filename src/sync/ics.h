@@ -11,8 +11,9 @@
  * 2. ics_resolve(), on the loop, turns the records into one-off events and
  *    series by the zones: a TZID names a system zone, else the feed's own
  *    VTIMEZONE of that name (a zone slotd then keeps by its definition);
- *    floating times are in the resource's zone; all-day events are whole
- *    local days of their zone (floating dates: the resource's). A recurring
+ *    floating times and dates are in the calendar's X-WR-TIMEZONE when the
+ *    system knows it, else in the resource's zone; all-day events are whole
+ *    local days of their zone (a DATE may carry a TZID). A recurring
  *    event stays a series (expanded lazily by the engine, in its own zone,
  *    as far as any query reaches); an overridden occurrence (RECURRENCE-ID)
  *    leaves its series as an EXDATE and becomes a one-off of its own when it
@@ -69,6 +70,7 @@ typedef struct {
     size_t count;
     ics_zone_def_t *zones;
     size_t zone_count;
+    char *default_tzid; /**< the calendar's X-WR-TIMEZONE, or NULL */
 } ics_feed_t;
 
 /** Reads `text` (length bytes; need not be NUL-terminated). 0, or -1 with a message. Any

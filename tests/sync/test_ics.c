@@ -200,3 +200,28 @@ TEST(ics_a_feed_over_the_size_limit_is_refused_before_it_is_parsed)
     ics_feed_free(&feed);
     free(big);
 }
+
+TEST(ics_all_day_events_are_whole_local_days_of_their_own_zone)
+{
+    /* the calendar's zone is Auckland (X-WR-TIMEZONE): its all-day event and its floating time
+     * are Auckland's; a DATE with its own TZID is that zone's day */
+    const char *text = BEGIN "X-WR-TIMEZONE:Pacific/Auckland\r\n"
+                             "BEGIN:VEVENT\r\nUID:holiday\r\nDTSTART;VALUE=DATE:20261225\r\n"
+                             "DTEND;VALUE=DATE:20261227\r\nEND:VEVENT\r\n"
+                             "BEGIN:VEVENT\r\nUID:ny-day\r\n"
+                             "DTSTART;VALUE=DATE;TZID=America/New_York:20261228\r\nEND:VEVENT\r\n"
+                             "BEGIN:VEVENT\r\nUID:floating\r\nDTSTART:20261229T090000\r\n"
+                             "DURATION:PT1H\r\nEND:VEVENT\r\n" END;
+    ics_busy_t b;
+    char error[300];
+    CHECK_EQ(feed_busy(text, "Europe/Warsaw", &b, error), 0);
+    const sync_event_t *e = event_named(&b, "holiday");
+    CHECK(e && e->all_day && e->start == test_instant("2026-12-25T00:00:00+13:00") &&
+          e->end == test_instant("2026-12-27T00:00:00+13:00"));
+    e = event_named(&b, "ny-day");
+    CHECK(e && e->start == test_instant("2026-12-28T00:00:00-05:00") &&
+          e->end == test_instant("2026-12-29T00:00:00-05:00"));
+    e = event_named(&b, "floating");
+    CHECK(e && e->start == test_instant("2026-12-29T09:00:00+13:00"));
+    ics_busy_free(&b);
+}
