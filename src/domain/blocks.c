@@ -7,6 +7,7 @@
  */
 #include "domain/blocks.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,6 +214,56 @@ size_t domain_block_occurrences(const store_block_list_t *list, tz_zone_t *zone,
     eng_org_free(org);
     if (count > 1)
         qsort(items, count, sizeof(*items), by_start);
+    *out = items;
+    return count;
+}
+
+size_t domain_series_occurrences(const char *series, tz_zone_t *zone, int64_t from, int64_t to,
+                                 domain_block_occurrence_t **out)
+{
+    *out = NULL;
+    json_t *s = json_loads(series, 0, NULL);
+    const char *name = json_string_value(json_object_get(s, "timezone"));
+    tz_zone_t *own = NULL;
+    if (name && tz_zone_find_or_define(name, json_string_value(json_object_get(s, "vtimezone")),
+                                       &own) != TZ_OK) {
+        json_decref(s);
+        return 0;
+    }
+    json_t *ex = json_object_get(s, "exdates");
+    int64_t *exdates = slotd_malloc((json_array_size(ex) + 1) * sizeof(*exdates));
+    size_t n = 0, k;
+    json_t *x;
+    json_array_foreach(ex, k, x)
+    {
+        exdates[n++] = (int64_t)json_integer_value(x);
+    }
+    tz_zone_t *wall_zone = own ? own : zone;
+    eng_recurrence_t spec = {
+        .rrule = json_string_value(json_object_get(s, "rrule")),
+        .start_wall = (int64_t)json_integer_value(json_object_get(s, "start_local")),
+        .zone = own,
+        .duration_seconds = (int32_t)json_integer_value(json_object_get(s, "duration")),
+        .nominal = json_is_true(json_object_get(s, "nominal")),
+        .exdates_wall = exdates,
+        .exdate_count = n,
+        .kind = ENG_BUSY_EXTERNAL,
+        .expand_from_wall = tz_instant_supported(from) ? tz_to_wall(wall_zone, from) : 0};
+    eng_org_t *org = eng_org_new(zone);
+    eng_id_t scratch_id = {{0}};
+    eng_resource_t *scratch = eng_resource_new(org, &scratch_id, zone);
+    eng_busy_t *occurrences = NULL;
+    size_t count = 0, capacity = 0;
+    if (spec.rrule && tz_instant_supported(from) && tz_instant_supported(to) &&
+        eng_resource_add_recurrence(scratch, 0, &spec) == 0)
+        eng_resource_recurring_occurrences(scratch, from, to, &occurrences, &count, &capacity);
+    domain_block_occurrence_t *items = slotd_malloc((count + 1) * sizeof(*items));
+    for (size_t i = 0; i < count; i++)
+        items[i] = (domain_block_occurrence_t){occurrences[i].start, occurrences[i].end, 0};
+    free(occurrences);
+    free(exdates);
+    eng_org_free(org);
+    json_decref(s);
     *out = items;
     return count;
 }

@@ -65,6 +65,13 @@ store_operation_t *domain_resource_busy(store_pool_t *pool, const eng_id_t *orga
  * recurring ones expanded in `zone` (the resource's) as the engine expands them. Returns how
  * many; *out is allocated (the caller frees it).
  */
+/** The occurrences that overlap [from, to) of an imported calendar's series (the JSON of
+ *  store_occupied_time_t.series), expanded as the engine does: in its own zone, else `zone`
+ *  (the resource's). *out (caller frees) holds them by start; a rule that cannot be used has
+ *  none. */
+size_t domain_series_occurrences(const char *series, tz_zone_t *zone, int64_t from, int64_t to,
+                                 domain_block_occurrence_t **out);
+
 size_t domain_block_occurrences(const store_block_list_t *list, tz_zone_t *zone, int64_t from,
                                 int64_t to, domain_block_occurrence_t **out);
 

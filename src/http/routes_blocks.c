@@ -223,10 +223,25 @@ static json_t *busy_items_json(const store_busy_list_t *list, const list_state_t
         display = zone;
     domain_block_occurrence_t *blocks;
     size_t block_count = domain_block_occurrences(&list->blocks, zone, st->from, st->to, &blocks);
-    size_t count = 0;
-    busy_item_t *items = slotd_calloc(block_count + list->occupied_count + 1, sizeof(*items));
+    size_t count = 0, capacity = block_count + list->occupied_count + 1;
+    busy_item_t *items = slotd_calloc(capacity, sizeof(*items));
     for (size_t i = 0; i < list->occupied_count; i++) {
         const store_occupied_time_t *o = &list->occupied[i];
+        if (o->external && o->series) { /* an imported calendar's series: its occurrences */
+            domain_block_occurrence_t *occurrences;
+            size_t n = domain_series_occurrences(o->series, zone, st->from, st->to, &occurrences);
+            for (size_t k = 0; k < n; k++) {
+                json_t *item = busy_json(display, occurrences[k].start, occurrences[k].end,
+                                         "external", "connection_id", &o->connection_id);
+                if (st->summaries)
+                    json_object_set_new(item, "summary", http_json_text(o->summary));
+                items = slotd_grow(items, &capacity, count + 1, sizeof(*items));
+                items[count++] = (busy_item_t){occurrences[k].start, occurrences[k].end, 3, item};
+            }
+            free(occurrences);
+            continue;
+        }
+        items = slotd_grow(items, &capacity, count + block_count + 1, sizeof(*items));
         if (o->external) {
             json_t *item = busy_json(display, o->start, o->end, "external", "connection_id",
                                      &o->connection_id);
@@ -244,6 +259,7 @@ static json_t *busy_items_json(const store_busy_list_t *list, const list_state_t
                             json_integer((o->padded_end - o->end) / 60));
         items[count++] = (busy_item_t){o->padded_start, o->padded_end, o->hold ? 1 : 0, item};
     }
+    items = slotd_grow(items, &capacity, count + block_count + 1, sizeof(*items));
     for (size_t i = 0; i < block_count; i++)
         items[count++] =
             (busy_item_t){blocks[i].start, blocks[i].end, 2,

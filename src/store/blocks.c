@@ -50,7 +50,8 @@ enum {
     BUSY_END,
     BUSY_CONNECTION, /* an external event's */
     BUSY_SUMMARY,
-    BUSY_PART
+    BUSY_PART,
+    BUSY_SERIES /* an external series' rule (JSON) */
 };
 
 static int64_t integer(const PGresult *res, int row, int col)
@@ -244,6 +245,7 @@ static void on_busy(store_operation_t *operation, const PGresult *res, int error
              codec_parse_uuid(PQgetvalue(res, row, BUSY_CONNECTION), &o->connection_id) != 0))
             error = STORE_EINTERNAL;
         o->summary = store_nullable(res, row, BUSY_SUMMARY);
+        o->series = store_nullable(res, row, BUSY_SERIES);
         o->padded_start = integer(res, row, BUSY_PADDED_START);
         o->padded_end = integer(res, row, BUSY_PADDED_END);
         o->start = integer(res, row, BUSY_START);

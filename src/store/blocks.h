@@ -72,6 +72,9 @@ typedef struct {
     int64_t start, end;               /**< its own time (an external event's is not padded) */
     eng_id_t connection_id;           /**< external: its calendar connection */
     const char *summary;              /**< external: its title, or NULL */
+    /** external: a series' rule as JSON (see busy_list in blocks.sql), or NULL; start/end are
+     *  then its first occurrence's */
+    const char *series;
 } store_occupied_time_t;
 
 /** A resource's busy time that may reach a window: its blocks (as block listing gives them),

@@ -1466,6 +1466,20 @@ TEST(sync_an_ics_series_begun_years_ago_blocks_each_occurrence_in_its_own_zone)
     free(feed);
     connect_feed(&c, "series", id);
     wait_offered(&c, false);
+    /* the busy listing shows its occurrences in the window, as the engine makes them */
+    char path[256], expected[64];
+    snprintf(path, sizeof(path), "/v1/resources/%s/busy?from=%sT00:00:00Z&to=%sT23:59:59Z&tz=UTC",
+             c.resource, c.day, c.day);
+    json_t *busy = api_expect(&c.s, 200, "GET", path, c.s.admin_key, NULL);
+    json_t *items = json_object_get(busy, "items");
+    CHECK_EQ(json_array_size(items), 1);
+    json_t *item = json_array_get(items, 0);
+    snprintf(expected, sizeof(expected), "%sT10:00:00Z", c.day);
+    CHECK(strcmp(json_string_value(json_object_get(item, "start")), expected) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(item, "source")), "external") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(item, "connection_id")), id) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(item, "summary")), "Daily") == 0);
+    json_decref(busy);
     /* the same series with the test day left out */
     snprintf(json, sizeof(json),
              "{\"prodId\":\"//slotd tests//feed//EN\",\"events\":[{\"id\":\"daily@example\","

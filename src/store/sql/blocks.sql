@@ -44,15 +44,18 @@ SELECT r.id IS NOT NULL, coalesce(r.timezone, l.timezone, o.timezone), o.timezon
 -- padded range overlapping the window: 'booking' or 'hold', its id, its padded
 -- start and end, its own start and end; and one row per busy event of its
 -- calendar connections overlapping the window: 'external', the event's id, its
--- start and end twice (never padded), its connection and its summary. The last
--- column orders the parts.
+-- start and end twice (never padded), its connection and its summary; an ICS
+-- series among them (that may reach the window) also with its rule as JSON in
+-- the last column ({"rrule","start_local","timezone","vtimezone","duration",
+-- "nominal","exdates"}, wall times as epoch seconds). The column before it orders
+-- the parts.
 SELECT r.id IS NOT NULL, coalesce(r.timezone, l.timezone, o.timezone), o.timezone, b.id,
        extract(epoch FROM b.starts_at)::bigint, extract(epoch FROM b.ends_at)::bigint, b.rrule,
        floor(extract(epoch FROM b.start_local))::bigint, b.duration_minutes, b.reason,
        (SELECT coalesce(json_agg(floor(extract(epoch FROM x))::bigint), '[]')
           FROM unnest(b.exdates) x)::text,
        NULL::text, NULL::uuid, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint,
-       NULL::uuid, NULL::text, 0 AS part
+       NULL::uuid, NULL::text, 0 AS part, NULL::text
   FROM (SELECT 1) one
   LEFT JOIN resources r ON r.organization_id = $1 AND r.id = $2 AND r.deleted_at IS NULL
   LEFT JOIN organizations o ON o.id = r.organization_id
@@ -67,7 +70,7 @@ SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        coalesce(c.booking_id, c.hold_id),
        extract(epoch FROM lower(c.occupied))::bigint, extract(epoch FROM upper(c.occupied))::bigint,
        extract(epoch FROM coalesce(k.starts_at, h.starts_at))::bigint,
-       extract(epoch FROM coalesce(k.ends_at, h.ends_at))::bigint, NULL, NULL, 1
+       extract(epoch FROM coalesce(k.ends_at, h.ends_at))::bigint, NULL, NULL, 1, NULL
   FROM occupancy c
   LEFT JOIN bookings k ON k.organization_id = c.organization_id AND k.id = c.booking_id
   LEFT JOIN holds h ON h.organization_id = c.organization_id AND h.id = c.hold_id
@@ -78,13 +81,20 @@ UNION ALL
 SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'external', e.id,
        extract(epoch FROM e.starts_at)::bigint, extract(epoch FROM e.ends_at)::bigint,
        extract(epoch FROM e.starts_at)::bigint, extract(epoch FROM e.ends_at)::bigint,
-       e.connection_id, e.summary, 1
+       e.connection_id, e.summary, 1,
+       CASE WHEN e.rrule IS NOT NULL THEN json_build_object(
+           'rrule', e.rrule, 'start_local', floor(extract(epoch FROM e.start_local))::bigint,
+           'timezone', e.timezone, 'vtimezone', e.vtimezone, 'duration', e.duration_seconds,
+           'nominal', e.nominal,
+           'exdates', (SELECT coalesce(json_agg(floor(extract(epoch FROM x))::bigint), '[]')
+                         FROM unnest(e.exdates) x))::text END
   FROM external_busy_events e
- WHERE e.organization_id = $1 AND e.resource_id = $2 AND e.busy AND e.rrule IS NULL
+ WHERE e.organization_id = $1 AND e.resource_id = $2 AND e.busy
    AND EXISTS (SELECT 1 FROM calendar_connections k
                 WHERE k.organization_id = e.organization_id AND k.id = e.connection_id
                   AND k.deleted_at IS NULL AND k.status <> 'paused' AND k.direction <> 'push')
-   AND e.starts_at < to_timestamp($4::bigint) AND e.ends_at > to_timestamp($3::bigint)
+   AND e.starts_at < to_timestamp($4::bigint)
+   AND (e.rrule IS NOT NULL OR e.ends_at > to_timestamp($3::bigint))
  ORDER BY part, 14, 13
 
 -- name: block_delete
