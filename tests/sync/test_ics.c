@@ -155,12 +155,15 @@ TEST(ics_a_zone_the_system_does_not_know_is_taken_from_its_vtimezone)
 
 TEST(ics_feeds_that_cannot_be_read_exactly_are_refused_whole)
 {
-    char deep[4096] = BEGIN;
-    for (int i = 0; i < 40; i++)
-        strcat(deep, "BEGIN:X\r\n");
-    for (int i = 0; i < 40; i++)
-        strcat(deep, "END:X\r\n");
-    strcat(deep, END);
+    /* 10,000 levels of nesting */
+    size_t deep_size = strlen(BEGIN) + 10000 * (9 + 7) + strlen(END) + 1;
+    char *deep = malloc(deep_size), *at = deep;
+    at += sprintf(at, "%s", BEGIN);
+    for (int i = 0; i < 10000; i++)
+        at += sprintf(at, "BEGIN:X\r\n");
+    for (int i = 0; i < 10000; i++)
+        at += sprintf(at, "END:X\r\n");
+    sprintf(at, "%s", END);
     const char *bad[] = {
         "<html>not a calendar</html>",
         "",
@@ -185,6 +188,7 @@ TEST(ics_feeds_that_cannot_be_read_exactly_are_refused_whole)
         }
         ics_busy_free(&b);
     }
+    free(deep);
 }
 
 TEST(ics_a_feed_over_the_size_limit_is_refused_before_it_is_parsed)
