@@ -4,6 +4,8 @@
  */
 #include "domain/organization.h"
 
+#include <string.h>
+
 #include "slotd/tz.h"
 
 int domain_organization_check(const domain_organization_input_t *input, domain_error_t *error)
@@ -17,6 +19,25 @@ int domain_organization_check(const domain_organization_input_t *input, domain_e
         (input->timezone.given != DOMAIN_GIVEN || tz_zone_find(input->timezone.text, &zone)))
         return domain_invalid(error, "timezone",
                               "timezone must be an IANA time zone, e.g. Europe/Warsaw.");
+    if (input->language.given != DOMAIN_ABSENT &&
+        (input->language.given != DOMAIN_GIVEN ||
+         (strcmp(input->language.text, "en") != 0 && strcmp(input->language.text, "es") != 0 &&
+          strcmp(input->language.text, "pl") != 0 && strcmp(input->language.text, "de") != 0)))
+        return domain_invalid(error, "language", "language must be one of en, es, pl, de.");
+    if (write->reminders_set) {
+        bool ok = write->reminder_offset_count <= STORE_MAX_REMINDER_OFFSETS;
+        for (size_t i = 0; ok && i < write->reminder_offset_count; i++) {
+            int32_t m = write->reminder_offsets[i];
+            ok = m >= 1 && m <= STORE_MAX_REMINDER_MINUTES;
+            for (size_t k = 0; ok && k < i; k++)
+                ok = write->reminder_offsets[k] != m;
+        }
+        if (!ok)
+            return domain_invalid(error, "reminder_offsets_minutes",
+                                  "Give at most %d distinct whole minutes from 1 to %d, e.g. "
+                                  "[1440, 120].",
+                                  STORE_MAX_REMINDER_OFFSETS, STORE_MAX_REMINDER_MINUTES);
+    }
     if (write->closures_set && write->closure_count > STORE_MAX_ORGANIZATION_CLOSURES)
         return domain_invalid(error, "closures", "Give a list of dates (YYYY-MM-DD), at most %d.",
                               STORE_MAX_ORGANIZATION_CLOSURES);
@@ -40,5 +61,6 @@ store_operation_t *domain_organization_update(store_pool_t *pool, const eng_id_t
     store_organization_write_t write = input->write;
     write.name = input->name.given == DOMAIN_GIVEN ? input->name.text : NULL;
     write.timezone = input->timezone.given == DOMAIN_GIVEN ? input->timezone.text : NULL;
+    write.language = input->language.given == DOMAIN_GIVEN ? input->language.text : NULL;
     return domain_started(store_organization_update(pool, organization, &write, cb, arg), error);
 }

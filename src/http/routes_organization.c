@@ -27,12 +27,16 @@ static json_t *organization_json(const store_organization_t *organization)
         json_array_append_new(closures, json_string(day));
     }
     /* "o" steals even when json_pack fails, and a NULL value makes it fail: no leak, no crash */
-    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", id, "name", organization->name, "timezone",
-                     organization->timezone, "business_hours",
+    json_t *reminders = json_array();
+    for (size_t i = 0; i < organization->reminder_offset_count; i++)
+        json_array_append_new(reminders, json_integer(organization->reminder_offsets[i]));
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "id", id, "name", organization->name,
+                     "timezone", organization->timezone, "business_hours",
                      organization->has_business_hours
                          ? codec_week_to_json(&organization->business_hours)
                          : json_null(),
-                     "closures", closures);
+                     "closures", closures, "language", organization->language,
+                     "reminder_offsets_minutes", reminders);
 }
 
 static void respond(http_ctx_t *ctx, bool written, int error,
@@ -90,9 +94,35 @@ static bool decode_hours(http_ctx_t *ctx, json_t *value, eng_week_t *week,
     return true;
 }
 
+/* A list of whole minutes into the input; false after answering 400. */
+static bool decode_reminders(http_ctx_t *ctx, json_t *value, int32_t *reminders,
+                             store_organization_write_t *write)
+{
+    bool ok = json_is_array(value) && json_array_size(value) <= STORE_MAX_REMINDER_OFFSETS;
+    size_t i;
+    json_t *v;
+    json_array_foreach(value, i, v)
+    {
+        ok &= json_is_integer(v) && json_integer_value(v) >= 1 &&
+              json_integer_value(v) <= STORE_MAX_REMINDER_MINUTES;
+        if (ok)
+            reminders[i] = (int32_t)json_integer_value(v);
+    }
+    if (!ok) {
+        http_respond_invalid(ctx, "reminder_offsets_minutes",
+                             "Give at most 10 distinct whole minutes from 1 to 525600, e.g. "
+                             "[1440, 120].");
+        return false;
+    }
+    write->reminders_set = true;
+    write->reminder_offsets = reminders;
+    write->reminder_offset_count = json_array_size(value);
+    return true;
+}
+
 /* Decodes the body, field by field in the order sent; false after answering 400. */
 static bool decode(http_ctx_t *ctx, domain_organization_input_t *input, eng_week_t *week,
-                   int32_t **closures)
+                   int32_t **closures, int32_t *reminders)
 {
     store_organization_write_t *write = &input->write;
     memset(input, 0, sizeof(*input));
@@ -121,6 +151,11 @@ static bool decode(http_ctx_t *ctx, domain_organization_input_t *input, eng_week
                                      &write->closures_set))
                 return false;
             write->closures = *closures;
+        } else if (strcmp(key, "language") == 0) {
+            input->language = http_text_of(ctx->body, key);
+        } else if (strcmp(key, "reminder_offsets_minutes") == 0) {
+            if (!decode_reminders(ctx, value, reminders, write))
+                return false;
         } else if (strcmp(key, "id") != 0) {
             http_respond_invalid(ctx, key, "Unknown field.");
             return false;
@@ -134,8 +169,8 @@ void http_organization_patch(http_ctx_t *ctx)
     domain_organization_input_t input;
     domain_error_t error;
     eng_week_t week;
-    int32_t *closures = NULL;
-    if (decode(ctx, &input, &week, &closures))
+    int32_t *closures = NULL, reminders[STORE_MAX_REMINDER_OFFSETS];
+    if (decode(ctx, &input, &week, &closures, reminders))
         http_await(ctx,
                    domain_organization_update(http_pool(ctx), &ctx->organization, &input,
                                               on_patched, ctx, &error),

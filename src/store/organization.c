@@ -9,6 +9,8 @@
  */
 #include "store/organization.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +18,15 @@
 #include "slotd/codec.h"
 
 /* The columns of organization_get and organization_update. */
-enum { COL_ID, COL_NAME, COL_TIMEZONE, COL_BUSINESS_HOURS, COL_CLOSURES };
+enum {
+    COL_ID,
+    COL_NAME,
+    COL_TIMEZONE,
+    COL_BUSINESS_HOURS,
+    COL_CLOSURES,
+    COL_LANGUAGE,
+    COL_REMINDERS
+};
 
 /* Reads the row; out->closures is allocated (the caller frees it). */
 static int read_row(const PGresult *res, store_organization_t *out)
@@ -37,6 +47,18 @@ static int read_row(const PGresult *res, store_organization_t *out)
                           &out->closure_count) != 0)
         rc = STORE_EINTERNAL;
     out->closures = days;
+    out->language = PQgetvalue(res, 0, COL_LANGUAGE);
+    json_t *reminders = json_loads(PQgetvalue(res, 0, COL_REMINDERS), 0, NULL);
+    size_t i;
+    json_t *v;
+    json_array_foreach(reminders, i, v)
+    {
+        if (out->reminder_offset_count < STORE_MAX_REMINDER_OFFSETS)
+            out->reminder_offsets[out->reminder_offset_count++] = (int32_t)json_integer_value(v);
+    }
+    if (!json_is_array(reminders))
+        rc = STORE_EINTERNAL;
+    json_decref(reminders);
     if (rc)
         log_error("store_unreadable_row", "table", "organizations", "id",
                   PQgetvalue(res, 0, COL_ID), NULL);
@@ -74,10 +96,20 @@ store_operation_t *store_organization_update(store_pool_t *pool, const eng_id_t 
     char *hours = write->business_hours ? store_week_text(write->business_hours) : NULL;
     char *closures =
         write->closures_set ? store_dates_literal(write->closures, write->closure_count) : NULL;
-    const char *values[6] = {
-        org,     write->name, write->timezone, hours, write->business_hours_set ? "true" : "false",
-        closures};
-    store_operation_t *operation = store_operation_start(pool, "organization_update", 6, values,
+    char reminders[16 * STORE_MAX_REMINDER_OFFSETS + 4] = "{";
+    for (size_t i = 0; write->reminders_set && i < write->reminder_offset_count; i++)
+        snprintf(reminders + strlen(reminders), sizeof(reminders) - strlen(reminders), "%s%d",
+                 i ? "," : "", (int)write->reminder_offsets[i]);
+    strcat(reminders, "}");
+    const char *values[8] = {org,
+                             write->name,
+                             write->timezone,
+                             hours,
+                             write->business_hours_set ? "true" : "false",
+                             closures,
+                             write->language,
+                             write->reminders_set ? reminders : NULL};
+    store_operation_t *operation = store_operation_start(pool, "organization_update", 8, values,
                                                          on_one, (void (*)(void))cb, arg);
     free(hours);
     free(closures);

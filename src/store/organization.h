@@ -17,6 +17,8 @@
 #include "store/operation.h"
 
 #define STORE_MAX_ORGANIZATION_CLOSURES 1000
+#define STORE_MAX_REMINDER_OFFSETS 10
+#define STORE_MAX_REMINDER_MINUTES 525600 /* a year */
 
 /** An organization as stored. */
 typedef struct {
@@ -27,6 +29,9 @@ typedef struct {
     eng_week_t business_hours; /**< when has_business_hours */
     const int32_t *closures;   /**< local dates (days since 1970-01-01), as given */
     size_t closure_count;
+    const char *language;                                 /**< en, es, pl or de */
+    int32_t reminder_offsets[STORE_MAX_REMINDER_OFFSETS]; /**< minutes before a start */
+    size_t reminder_offset_count;
 } store_organization_t;
 
 /** What a PATCH changes: a non-NULL name or zone, and the fields marked `*_set`. */
@@ -37,6 +42,10 @@ typedef struct {
     const eng_week_t *business_hours; /**< NULL with business_hours_set: cleared */
     const int32_t *closures;
     size_t closure_count;
+    const char *language; /**< NULL: unchanged */
+    bool reminders_set;
+    const int32_t *reminder_offsets;
+    size_t reminder_offset_count;
 } store_organization_write_t;
 
 /** The organization: error 0 with `organization`, or a negative STORE_E* code (NULL). */

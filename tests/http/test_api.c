@@ -80,6 +80,15 @@ TEST(api_organization_reads_and_patches_only_what_is_sent)
         api_call(&s, "PATCH", "/v1/organization", s.admin_key, "{\"business_hours\":null}", &r),
         200);
     CHECK(json_is_null(json_object_get(r, "business_hours")));
+    CHECK(strcmp(json_string_value(json_object_get(r, "language")), "en") == 0); /* defaults */
+    CHECK_EQ(json_array_size(json_object_get(r, "reminder_offsets_minutes")), 0);
+    json_decref(r);
+    CHECK_EQ(api_call(&s, "PATCH", "/v1/organization", s.admin_key,
+                      "{\"language\":\"pl\",\"reminder_offsets_minutes\":[1440,120]}", &r),
+             200);
+    CHECK(strcmp(json_string_value(json_object_get(r, "language")), "pl") == 0);
+    CHECK_EQ(json_integer_value(json_array_get(json_object_get(r, "reminder_offsets_minutes"), 1)),
+             120);
     json_decref(r);
     api_stop(&s);
 }
@@ -97,6 +106,28 @@ static void expect_invalid(api_server_t *s, const char *body, const char *field)
         exit(1);
     }
     json_decref(r);
+}
+
+TEST(api_organization_language_and_reminders_refuse_what_is_not_one)
+{
+    api_server_t s;
+    api_start(&s, NULL);
+    const char *bad[] = {"{\"language\":\"fr\"}", "{\"language\":null}", "{\"language\":3}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        expect_invalid(&s, bad[i], "language");
+    const char *reminders[] = {"{\"reminder_offsets_minutes\":[0]}",
+                               "{\"reminder_offsets_minutes\":[60,60]}",
+                               "{\"reminder_offsets_minutes\":[525601]}",
+                               "{\"reminder_offsets_minutes\":[1.5]}",
+                               "{\"reminder_offsets_minutes\":\"1440\"}",
+                               "{\"reminder_offsets_minutes\":[1,2,3,4,5,6,7,8,9,10,11]}"};
+    for (size_t i = 0; i < sizeof(reminders) / sizeof(reminders[0]); i++)
+        expect_invalid(&s, reminders[i], "reminder_offsets_minutes");
+    json_t *r;
+    CHECK_EQ(api_call(&s, "GET", "/v1/organization", s.admin_key, NULL, &r), 200);
+    CHECK(strcmp(json_string_value(json_object_get(r, "language")), "en") == 0); /* unchanged */
+    json_decref(r);
+    api_stop(&s);
 }
 
 TEST(api_bad_input_is_400_naming_the_field_and_changes_nothing)
