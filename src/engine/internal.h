@@ -67,7 +67,17 @@ typedef struct {
 typedef struct {
     uint64_t key;
     struct icalrecurrencetype rule;
-    icalrecur_iterator *iterator; /* NULL once exhausted */
+    icalrecur_iterator *iterator; /* NULL once exhausted (or never made: fast) */
+    /* fast: a DAILY or WEEKLY rule with no BY part but BYDAY, expanded here rather than by
+     * libical (whose iterator costs tens of microseconds an occurrence) */
+    bool fast, fast_done;
+    uint8_t mask;        /* weekdays (bit 0 Monday) */
+    int32_t interval;    /* days (DAILY) or weeks (WEEKLY) */
+    int32_t week_start;  /* WEEKLY: the first weekday of a week (0 Monday) */
+    int32_t first_day;   /* the start's day, and the start of its period */
+    int32_t next_day;    /* the next day to look at */
+    int32_t time_of_day; /* seconds */
+    int32_t count_left;  /* COUNT: occurrences still to make, -1: no COUNT */
     bool until_is_utc;
     int64_t until; /* INT64_MAX = none; an instant when until_is_utc, else wall seconds */
     int64_t start_wall;

@@ -149,6 +149,81 @@ static bool has_occurrence(struct icalrecurrencetype rule, int64_t start_wall, i
     return true;
 }
 
+/* ---- the fast path: DAILY and WEEKLY rules ----------------------------------------------------
+ */
+
+/* Can the rule be expanded here: DAILY or WEEKLY, no BY part but BYDAY without ordinals, and
+ * a start that is itself an occurrence (libical's reading of a start that is not one is kept
+ * by sending such rules to libical)? */
+static bool fast_rule(const struct icalrecurrencetype *rule, int64_t start_wall, uint8_t *mask)
+{
+    if ((rule->freq != ICAL_DAILY_RECURRENCE && rule->freq != ICAL_WEEKLY_RECURRENCE) ||
+        by_count(rule->by_second, ICAL_BY_SECOND_SIZE) ||
+        by_count(rule->by_minute, ICAL_BY_MINUTE_SIZE) ||
+        by_count(rule->by_hour, ICAL_BY_HOUR_SIZE) ||
+        by_count(rule->by_month_day, ICAL_BY_MONTHDAY_SIZE) ||
+        by_count(rule->by_year_day, ICAL_BY_YEARDAY_SIZE) ||
+        by_count(rule->by_week_no, ICAL_BY_WEEKNO_SIZE) ||
+        by_count(rule->by_month, ICAL_BY_MONTH_SIZE) ||
+        by_count(rule->by_set_pos, ICAL_BY_SETPOS_SIZE))
+        return false;
+    *mask = 0;
+    for (int i = 0; i < by_count(rule->by_day, ICAL_BY_DAY_SIZE); i++) {
+        if (icalrecurrencetype_day_position(rule->by_day[i]) != 0)
+            return false;
+        int ical_day = (int)icalrecurrencetype_day_day_of_week(rule->by_day[i]); /* 1 Sunday */
+        if (ical_day < 1 || ical_day > 7)
+            return false;
+        *mask |= (uint8_t)(1u << ((ical_day + 5) % 7));
+    }
+    int start_weekday = tz_weekday(tz_day_of(start_wall));
+    if (*mask == 0)
+        *mask = rule->freq == ICAL_WEEKLY_RECURRENCE ? (uint8_t)(1u << start_weekday) : 0x7f;
+    return (*mask >> start_weekday) & 1;
+}
+
+static int32_t floor_div(int32_t a, int32_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* The first day at or after `day` that is in a period the rule repeats in: DAILY every
+ * interval days from the start, WEEKLY every interval weeks (of week_start) from the start's. */
+static int32_t fast_period_day(const eng_recurring_t *rec, int32_t day)
+{
+    if (day < rec->first_day)
+        return rec->first_day;
+    bool weekly = rec->rule.freq == ICAL_WEEKLY_RECURRENCE;
+    int32_t unit = weekly ? 7 : 1, length = rec->interval * unit;
+    int32_t origin = rec->first_day;
+    if (weekly) /* the start of the start's week */
+        origin -= (tz_weekday(rec->first_day) - rec->week_start + 7) % 7;
+    int32_t offset = day - origin, period = floor_div(offset, length);
+    if (offset - period * length >= unit) /* past the period's days: the next period */
+        return origin + (period + 1) * length;
+    return day;
+}
+
+/* The next occurrence's wall start, or false when the rule has no more. */
+static bool fast_next(eng_recurring_t *rec, int64_t *wall)
+{
+    int32_t last = tz_days_from_civil(TZ_MAX_YEAR + 1, 1, 1);
+    while (!rec->fast_done && rec->count_left != 0) {
+        int32_t day = fast_period_day(rec, rec->next_day);
+        if (day >= last)
+            break;
+        rec->next_day = day + 1;
+        if ((rec->mask >> tz_weekday(day)) & 1) {
+            if (rec->count_left > 0)
+                rec->count_left--;
+            *wall = (int64_t)day * TZ_SECONDS_PER_DAY + rec->time_of_day;
+            return true;
+        }
+    }
+    rec->fast_done = true;
+    return false;
+}
+
 /* Parses and checks a recurrence; on success *out is a new, unattached one. */
 static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurring_t **out)
 {
@@ -195,13 +270,29 @@ static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurr
     int64_t until_wall = rec->until == INT64_MAX ? INT64_MAX
                          : rec->until_is_utc     ? rec->until + WALL_MARGIN
                                                  : rec->until;
-    if (until_wall < start_wall || !has_occurrence(rule, start_wall, until_wall)) {
+    uint8_t mask = 0;
+    rec->fast = fast_rule(&rule, start_wall, &mask);
+    /* a fast rule's start is an occurrence: it has one (by UNTIL when its start is) */
+    if (until_wall < start_wall || (!rec->fast && !has_occurrence(rule, start_wall, until_wall))) {
         eng_recurring_free(rec);
         return ENG_ERRULE;
     }
     rec->rule = rule;
     rec->start_wall = start_wall;
     rec->duration_seconds = spec->duration_seconds;
+    if (rec->fast) {
+        int ical_start = (int)rule.week_start; /* 0: none (Monday), 1 Sunday ... 7 Saturday */
+        rec->mask = mask;
+        rec->interval = rule.interval;
+        rec->week_start = ical_start >= 1 && ical_start <= 7 ? (ical_start + 5) % 7 : 0;
+        rec->first_day = rec->next_day = tz_day_of(start_wall);
+        rec->time_of_day = (int32_t)(start_wall - (int64_t)rec->first_day * TZ_SECONDS_PER_DAY);
+        rec->count_left = rule.count > 0 ? rule.count : -1;
+        int64_t skip_to = spec->expand_from_wall - (int64_t)spec->duration_seconds - WALL_MARGIN;
+        if (spec->expand_from_wall > 0 && rule.count == 0 && skip_to > start_wall)
+            rec->next_day = tz_day_of(skip_to);
+        goto exdates;
+    }
     struct icalrecurrencetype bounded = rule;
     bounded.until =
         floating_of((int64_t)tz_days_from_civil(TZ_MAX_YEAR + 1, 1, 2) * TZ_SECONDS_PER_DAY);
@@ -218,6 +309,7 @@ static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurr
         icalrecur_iterator_set_start(rec->iterator, floating_of(skip_to));
         icalerror_clear_errno();
     }
+exdates:;
     size_t exdate_count = spec->exdate_count;
     rec->exdates = slotd_malloc(exdate_count * sizeof(int64_t));
     if (exdate_count) {
@@ -310,6 +402,7 @@ static bool is_exdate(const eng_recurring_t *rec, int64_t wall)
 
 static void stop_expanding(eng_recurring_t *rec)
 {
+    rec->fast_done = true;
     if (rec->iterator) {
         icalrecur_iterator_free(rec->iterator);
         rec->iterator = NULL;
@@ -318,15 +411,31 @@ static void stop_expanding(eng_recurring_t *rec)
 
 /* Expands the rule until an occurrence at or past `wall_limit` was generated
  * (or the rule ends). */
+/* The rule's next wall start, or false when it has no more. */
+static bool next_wall(eng_recurring_t *rec, int64_t *wall)
+{
+    if (rec->fast)
+        return fast_next(rec, wall);
+    struct icaltimetype next = icalrecur_iterator_next(rec->iterator);
+    if (icaltime_is_null_time(next))
+        return false;
+    *wall = wall_of(next);
+    return true;
+}
+
+static bool expanding(const eng_recurring_t *rec)
+{
+    return rec->fast ? !rec->fast_done : rec->iterator != NULL;
+}
+
 static void expand(eng_recurring_t *rec, tz_zone_t *zone, int64_t wall_limit)
 {
-    while (rec->iterator && rec->expanded_to < wall_limit) {
-        struct icaltimetype next = icalrecur_iterator_next(rec->iterator);
-        if (icaltime_is_null_time(next) || rec->occurrence_count == MAX_OCCURRENCES) {
+    while (expanding(rec) && rec->expanded_to < wall_limit) {
+        int64_t wall;
+        if (!next_wall(rec, &wall) || rec->occurrence_count == MAX_OCCURRENCES) {
             stop_expanding(rec);
             break;
         }
-        int64_t wall = wall_of(next);
         rec->expanded_to = wall;
         if (rec->until != INT64_MAX) {
             int64_t compared = rec->until_is_utc ? tz_from_wall(zone, wall) : wall;
