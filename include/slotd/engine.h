@@ -178,7 +178,13 @@ typedef struct {
 int eng_resource_add_recurrence(eng_resource_t *resource, uint64_t key,
                                 const eng_recurrence_t *recurrence);
 
-/** Checks a recurrence as eng_resource_add_recurrence would. */
+/** A recurrence with COUNT as the same rule bounded by an UNTIL at its last occurrence's wall
+ *  time (caller frees), so that it can be expanded from anywhere rather than from its start;
+ *  NULL when it has no COUNT or cannot be used. Thread-safe (no zone is looked at). */
+char *eng_recurrence_bounded(const eng_recurrence_t *recurrence);
+
+/** Checks a recurrence as eng_resource_add_recurrence would (thread-safe: no zone is looked
+ *  at). */
 int eng_recurrence_check(const eng_recurrence_t *recurrence);
 int eng_resource_remove_recurring_block(eng_resource_t *resource, uint64_t key);
 

@@ -224,6 +224,9 @@ static bool fast_next(eng_recurring_t *rec, int64_t *wall)
     return false;
 }
 
+static bool next_wall(eng_recurring_t *rec, int64_t *wall);
+static bool expanding(const eng_recurring_t *rec);
+
 /* Parses and checks a recurrence; on success *out is a new, unattached one. */
 static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurring_t **out)
 {
@@ -289,8 +292,18 @@ static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurr
         rec->time_of_day = (int32_t)(start_wall - (int64_t)rec->first_day * TZ_SECONDS_PER_DAY);
         rec->count_left = rule.count > 0 ? rule.count : -1;
         int64_t skip_to = spec->expand_from_wall - (int64_t)spec->duration_seconds - WALL_MARGIN;
-        if (spec->expand_from_wall > 0 && rule.count == 0 && skip_to > start_wall)
-            rec->next_day = tz_day_of(skip_to);
+        if (spec->expand_from_wall > 0 && skip_to > start_wall) {
+            if (rule.count == 0) {
+                rec->next_day = tz_day_of(skip_to);
+            } else { /* counted from the start, cheaply: nothing is kept of the past */
+                int64_t wall;
+                eng_recurring_t probe = *rec;
+                while (fast_next(&probe, &wall) && wall < skip_to) {
+                    rec->next_day = probe.next_day;
+                    rec->count_left = probe.count_left;
+                }
+            }
+        }
         goto exdates;
     }
     struct icalrecurrencetype bounded = rule;
@@ -336,6 +349,39 @@ static eng_recurrence_t block_recurrence(const char *rrule, int64_t start_wall,
                               .exdates_wall = exdates_wall,
                               .exdate_count = exdate_count,
                               .kind = ENG_BUSY_BLOCK};
+}
+
+char *eng_recurrence_bounded(const eng_recurrence_t *recurrence)
+{
+    eng_recurring_t *rec;
+    eng_recurrence_t spec = *recurrence;
+    spec.exdates_wall = NULL; /* COUNT counts the left-out occurrences too */
+    spec.exdate_count = 0;
+    spec.expand_from_wall = 0;
+    if (recurrence_new(0, &spec, &rec) != ENG_OK)
+        return NULL;
+    if (rec->rule.count <= 0) {
+        eng_recurring_free(rec);
+        return NULL;
+    }
+    int64_t wall, last = INT64_MIN;
+    while (expanding(rec) && next_wall(rec, &wall)) {
+        if (rec->until != INT64_MAX && !rec->until_is_utc && wall > rec->until)
+            break;
+        last = wall;
+    }
+    struct icalrecurrencetype rule = rec->rule;
+    eng_recurring_free(rec);
+    icalerror_clear_errno();
+    if (last == INT64_MIN)
+        return NULL;
+    rule.count = 0;
+    rule.until = floating_of(last);
+    char *text = icalrecurrencetype_as_string_r(&rule);
+    icalerror_clear_errno();
+    char *copy = text ? slotd_strdup(text) : NULL;
+    icalmemory_free_buffer(text);
+    return copy;
 }
 
 int eng_recurrence_check(const eng_recurrence_t *recurrence)

@@ -40,6 +40,7 @@
 #define ICS_MAX_BYTES (16 * 1024 * 1024)
 #define ICS_MAX_EVENTS 100000
 #define ICS_MAX_DEPTH 8
+#define ICS_MAX_SERIES_EXDATES 20000
 
 /** A time as the feed gave it. */
 typedef struct {
