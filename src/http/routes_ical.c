@@ -79,6 +79,18 @@ void http_feed_token_create(http_ctx_t *ctx)
 
 /* ---- what the answers share ------------------------------------------------------------------ */
 
+/* The awaited operation is over: on an error, answers it, lets the request go and returns
+ * true. */
+static bool ended_in_error(http_ctx_t *ctx, int error, const char *what)
+{
+    http_wait_end(ctx);
+    if (!error)
+        return false;
+    http_respond_store_error(ctx, error, what);
+    http_wait_release(ctx);
+    return true;
+}
+
 static void begin_calendar(codec_ical_t *ics, const char *method)
 {
     codec_ical_line(ics, "BEGIN", "VCALENDAR");
@@ -199,12 +211,8 @@ static void on_busy(int error, const store_busy_list_t *list, void *arg)
 {
     http_ctx_t *ctx = arg;
     feed_state_t *st = ctx->state;
-    http_wait_end(ctx);
-    if (error) {
-        http_respond_store_error(ctx, error, "calendar feed");
-        http_wait_release(ctx);
+    if (ended_in_error(ctx, error, "calendar feed"))
         return;
-    }
     for (size_t i = 0; i < list->occupied_count; i++) {
         const store_occupied_time_t *o = &list->occupied[i];
         if (o->external)
@@ -230,12 +238,8 @@ static void on_feed(int error, const store_feed_t *feed, void *arg)
 {
     http_ctx_t *ctx = arg;
     feed_state_t *st = ctx->state;
-    http_wait_end(ctx);
-    if (error) {
-        http_respond_store_error(ctx, error, "calendar feed");
-        http_wait_release(ctx);
+    if (ended_in_error(ctx, error, "calendar feed"))
         return;
-    }
     codec_ical_t *ics = &st->ics;
     begin_calendar(ics, "PUBLISH");
     codec_ical_text_line(ics, "X-WR-CALNAME", feed->resource_name);
@@ -318,12 +322,8 @@ static void tel_uri(const char *phone, char *out, size_t size)
 static void on_invitation(int error, const store_feed_booking_t *b, void *arg)
 {
     http_ctx_t *ctx = arg;
-    http_wait_end(ctx);
-    if (error) {
-        http_respond_store_error(ctx, error, "booking");
-        http_wait_release(ctx);
+    if (ended_in_error(ctx, error, "booking"))
         return;
-    }
     bool cancelled = strcmp(b->status, "cancelled") == 0;
     codec_ical_t ics = {0};
     begin_calendar(&ics, cancelled ? "CANCEL" : "REQUEST");
