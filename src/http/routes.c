@@ -32,7 +32,7 @@ static const http_param_t slots_params[] = {{"service_id", HTTP_PARAM_ID, 36, fa
                                             {NULL}};
 
 static const http_param_t feed_params[] = {
-    {"token", HTTP_PARAM_TEXT, 128, false}, {"busy", HTTP_PARAM_TEXT, 8, false}, {NULL}};
+    {"token", HTTP_PARAM_TEXT, 1024, false}, {"busy", HTTP_PARAM_TEXT, 8, false}, {NULL}};
 static const http_param_t zone_params[] = {{"tz", HTTP_PARAM_TEXT, 63, false}, {NULL}};
 static const http_param_t booking_list_params[] = {
     {"from", HTTP_PARAM_TEXT, 63, false},      {"to", HTTP_PARAM_TEXT, 63, false},

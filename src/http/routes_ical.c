@@ -277,7 +277,7 @@ static void on_feed(int error, const store_feed_t *feed, void *arg)
 
 void http_feed_get(http_ctx_t *ctx)
 {
-    char id[37], token[STORE_FEED_TOKEN_LENGTH * 2 + 1], busy[16];
+    char id[37], token[1025], busy[16]; /* as long as routes.c lets them be */
     feed_state_t *st = slotd_calloc(1, sizeof(*st));
     ctx->state = st;
     ctx->free_state = free_feed_state;

@@ -243,6 +243,11 @@ TEST(ical_feed_tokens_are_replaced_and_wrong_ones_are_404)
     free(t.body);
     get_feed(&c, "/v1/resources/anna/calendar.ics?token=x", 404, &t);
     free(t.body);
+    char long_token[1200];
+    snprintf(long_token, sizeof(long_token), "/v1/resources/%s/calendar.ics?token=%0900d", c.anna,
+             0);
+    get_feed(&c, long_token, 404, &t);
+    free(t.body);
     /* an unknown resource has no token */
     snprintf(path, sizeof(path), "/v1/resources/%s/feed-token", c.service);
     json_decref(api_expect(&c.s, 404, "POST", path, c.s.admin_key, "{}"));
