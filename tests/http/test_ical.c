@@ -192,6 +192,7 @@ TEST(ical_feed_round_trips_the_bookings_of_a_resource)
     const char *const headers[] = {header, NULL};
     CHECK_EQ(api_get_text_headers(&c.s, path, NULL, headers, &cached), 304);
     CHECK_EQ(cached.length, 0);
+    free(cached.body);
     /* a cancelled booking vanishes, and the ETag changes with it */
     char route[128];
     snprintf(route, sizeof(route), "/v1/bookings/%s/cancel", second);
@@ -223,7 +224,9 @@ TEST(ical_feed_tokens_are_replaced_and_wrong_ones_are_404)
     feed_path(&c, c.anna, new_path, sizeof(new_path));
     CHECK(strcmp(old_path, new_path) != 0);
     get_feed(&c, old_path, 404, &t); /* revoked by the new one */
-    CHECK(strcmp(api_error_code(json_loads(t.body, 0, NULL)), "not_found") == 0);
+    json_t *refusal = json_loads(t.body, 0, NULL);
+    CHECK(strcmp(api_error_code(refusal), "not_found") == 0);
+    json_decref(refusal);
     free(t.body);
     cal = get_feed(&c, new_path, 200, &t);
     free(t.body);
