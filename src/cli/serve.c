@@ -415,7 +415,8 @@ int cli_serve(int argc, char **argv)
                                             .listen_later = restarted,
                                             .worker = worker,
                                             .secret_key =
-                                                config.has_secret_key ? &config.secret_key : NULL};
+                                                config.has_secret_key ? &config.secret_key : NULL,
+                                            .public_url = config.public_url};
     svc.server = http_server_start(&server_options);
     int rc = 0;
     if (svc.server == NULL) {
