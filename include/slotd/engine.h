@@ -171,6 +171,9 @@ typedef struct {
      *  series begun years ago is not expanded through its past. A rule with COUNT still
      *  counts from its start. */
     int64_t expand_from_wall;
+    /** The caller knows `key` is not the key of another recurrence of the resource (an index
+     *  loading rows by their ids): it is not looked for among them. */
+    bool key_unique;
 } eng_recurrence_t;
 
 /** Adds a recurrence under `key`; the same checks and answers as eng_resource_add_recurring_block

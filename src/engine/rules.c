@@ -149,14 +149,64 @@ static bool has_occurrence(struct icalrecurrencetype rule, int64_t start_wall, i
     return true;
 }
 
-/* ---- the fast path: DAILY and WEEKLY rules ----------------------------------------------------
+/* ---- the fast path: DAILY, WEEKLY, MONTHLY and YEARLY rules of the common forms -------------
  */
+
+static int month_length(int32_t year, int32_t month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* Does a day of a month match the rule's days of the month? */
+static bool month_day_matches(const eng_recurring_t *rec, tz_date_t d)
+{
+    int from_end = month_length(d.year, d.month) - d.day + 1;
+    return ((rec->month_days >> d.day) & 1) || ((rec->month_days_from_end >> from_end) & 1);
+}
+
+/* MONTHLY with no BY part but BYMONTHDAY, or YEARLY with none at all, whose start is an
+ * occurrence: its days of the month into rec. */
+static bool fast_monthly(const struct icalrecurrencetype *rule, int64_t start_wall,
+                         eng_recurring_t *rec)
+{
+    if (by_count(rule->by_second, ICAL_BY_SECOND_SIZE) ||
+        by_count(rule->by_minute, ICAL_BY_MINUTE_SIZE) ||
+        by_count(rule->by_hour, ICAL_BY_HOUR_SIZE) || by_count(rule->by_day, ICAL_BY_DAY_SIZE) ||
+        by_count(rule->by_year_day, ICAL_BY_YEARDAY_SIZE) ||
+        by_count(rule->by_week_no, ICAL_BY_WEEKNO_SIZE) ||
+        by_count(rule->by_month, ICAL_BY_MONTH_SIZE) ||
+        by_count(rule->by_set_pos, ICAL_BY_SETPOS_SIZE))
+        return false;
+    tz_date_t start = tz_civil_from_days(tz_day_of(start_wall));
+    int n = by_count(rule->by_month_day, ICAL_BY_MONTHDAY_SIZE);
+    if (rule->freq == ICAL_YEARLY_RECURRENCE && n)
+        return false;
+    rec->month_days = rec->month_days_from_end = 0;
+    for (int i = 0; i < n; i++) {
+        int v = rule->by_month_day[i];
+        if (v >= 1 && v <= 31)
+            rec->month_days |= 1u << v;
+        else if (v <= -1 && v >= -31)
+            rec->month_days_from_end |= 1u << -v;
+        else
+            return false;
+    }
+    if (n == 0)
+        rec->month_days = 1u << start.day;
+    rec->first_month = start.year * 12 + start.month - 1;
+    return month_day_matches(rec, start);
+}
 
 /* Can the rule be expanded here: DAILY or WEEKLY, no BY part but BYDAY without ordinals, and
  * a start that is itself an occurrence (libical's reading of a start that is not one is kept
- * by sending such rules to libical)? */
-static bool fast_rule(const struct icalrecurrencetype *rule, int64_t start_wall, uint8_t *mask)
+ * by sending such rules to libical); or MONTHLY or YEARLY as fast_monthly takes them? */
+static bool fast_rule(const struct icalrecurrencetype *rule, int64_t start_wall, uint8_t *mask,
+                      eng_recurring_t *rec)
 {
+    if (rule->freq == ICAL_MONTHLY_RECURRENCE || rule->freq == ICAL_YEARLY_RECURRENCE)
+        return fast_monthly(rule, start_wall, rec);
     if ((rule->freq != ICAL_DAILY_RECURRENCE && rule->freq != ICAL_WEEKLY_RECURRENCE) ||
         by_count(rule->by_second, ICAL_BY_SECOND_SIZE) ||
         by_count(rule->by_minute, ICAL_BY_MINUTE_SIZE) ||
@@ -193,6 +243,16 @@ static int32_t fast_period_day(const eng_recurring_t *rec, int32_t day)
 {
     if (day < rec->first_day)
         return rec->first_day;
+    if (rec->rule.freq == ICAL_MONTHLY_RECURRENCE || rec->rule.freq == ICAL_YEARLY_RECURRENCE) {
+        int32_t months = rec->interval * (rec->rule.freq == ICAL_YEARLY_RECURRENCE ? 12 : 1);
+        tz_date_t d = tz_civil_from_days(day);
+        int32_t offset = d.year * 12 + d.month - 1 - rec->first_month;
+        int32_t past = offset % months;
+        if (past == 0)
+            return day;
+        int32_t month = rec->first_month + offset - past + months; /* the next period's */
+        return tz_days_from_civil(month / 12, month % 12 + 1, 1);
+    }
     bool weekly = rec->rule.freq == ICAL_WEEKLY_RECURRENCE;
     int32_t unit = weekly ? 7 : 1, length = rec->interval * unit;
     int32_t origin = rec->first_day;
@@ -213,7 +273,10 @@ static bool fast_next(eng_recurring_t *rec, int64_t *wall)
         if (day >= last)
             break;
         rec->next_day = day + 1;
-        if ((rec->mask >> tz_weekday(day)) & 1) {
+        bool monthly =
+            rec->rule.freq == ICAL_MONTHLY_RECURRENCE || rec->rule.freq == ICAL_YEARLY_RECURRENCE;
+        if (monthly ? month_day_matches(rec, tz_civil_from_days(day))
+                    : (rec->mask >> tz_weekday(day)) & 1) {
             if (rec->count_left > 0)
                 rec->count_left--;
             *wall = (int64_t)day * TZ_SECONDS_PER_DAY + rec->time_of_day;
@@ -274,7 +337,7 @@ static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurr
                          : rec->until_is_utc     ? rec->until + WALL_MARGIN
                                                  : rec->until;
     uint8_t mask = 0;
-    rec->fast = fast_rule(&rule, start_wall, &mask);
+    rec->fast = fast_rule(&rule, start_wall, &mask, rec);
     /* a fast rule's start is an occurrence: it has one (by UNTIL when its start is) */
     if (until_wall < start_wall || (!rec->fast && !has_occurrence(rule, start_wall, until_wall))) {
         eng_recurring_free(rec);
@@ -401,14 +464,15 @@ int eng_recurring_block_check(const char *rrule, int64_t start_wall, int32_t dur
 
 int eng_resource_add_recurrence(eng_resource_t *r, uint64_t key, const eng_recurrence_t *recurrence)
 {
-    for (size_t i = 0; i < r->recurring_count; i++)
+    for (size_t i = 0; !recurrence->key_unique && i < r->recurring_count; i++)
         if (r->recurring[i]->key == key)
             return ENG_EEXISTS;
     eng_recurring_t *rec;
     int rc = recurrence_new(key, recurrence, &rec);
     if (rc)
         return rc;
-    r->recurring = slotd_realloc(r->recurring, (r->recurring_count + 1) * sizeof(rec));
+    r->recurring =
+        slotd_grow(r->recurring, &r->recurring_capacity, r->recurring_count + 1, sizeof(rec));
     r->recurring[r->recurring_count++] = rec;
     return ENG_OK;
 }

@@ -266,7 +266,8 @@ static const char *load_series(eng_resource_t *r, tz_zone_t *resource_zone, uint
                              .exdates_wall = exdates,
                              .exdate_count = n,
                              .kind = ENG_BUSY_EXTERNAL,
-                             .expand_from_wall = tz_to_wall(wall_zone, now - 86400)};
+                             .expand_from_wall = tz_to_wall(wall_zone, now - 86400),
+                             .key_unique = true}; /* the key of the row's own id */
     return eng_resource_add_recurrence(r, key, &spec) != 0 ? "external series refused by the engine"
                                                            : NULL;
 }

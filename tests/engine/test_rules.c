@@ -549,3 +549,51 @@ TEST(rules_weeks_start_on_the_rules_wkst_as_rfc_5545_says)
     free(out);
     eng_org_free(f.org);
 }
+
+TEST(rules_monthly_and_yearly_rules_expand_as_libical_expands_them)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    const char *rules[] = {"FREQ=MONTHLY",
+                           "FREQ=MONTHLY;INTERVAL=2",
+                           "FREQ=MONTHLY;BYMONTHDAY=31",
+                           "FREQ=MONTHLY;BYMONTHDAY=1,15,-1",
+                           "FREQ=MONTHLY;INTERVAL=5;BYMONTHDAY=-2",
+                           "FREQ=MONTHLY;BYMONTHDAY=30;COUNT=20",
+                           "FREQ=YEARLY",
+                           "FREQ=YEARLY;INTERVAL=3;UNTIL=21000101T000000"};
+    const char *starts[] = {"2024-01-31T08:00", "2024-02-29T08:00", "2026-03-15T23:30",
+                            "2026-12-01T00:00", "2027-06-29T12:00", "2026-01-30T10:00"};
+    int compared = 0;
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+        for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+            int64_t start_wall = test_wall(starts[k]);
+            eng_resource_reset(f.r);
+            eng_recurrence_t spec = {.rrule = rules[i],
+                                     .start_wall = start_wall,
+                                     .duration_seconds = 60,
+                                     .kind = ENG_BUSY_EXTERNAL};
+            int rc = eng_resource_add_recurrence(f.r, 1, &spec);
+            if (rc != 0)
+                continue; /* a start that is not an occurrence of a BYMONTHDAY rule, say */
+            static int64_t expected[2000];
+            size_t count = libical_walls(rules[i], start_wall, expected, 2000);
+            eng_busy_t *out;
+            size_t got = occurrences(&f, "2024-01-01T00:00Z", "2060-01-01T00:00Z", &out);
+            size_t want = 0;
+            while (want < count && expected[want] < test_wall("2060-01-01T00:00"))
+                want++;
+            bool same = got == want;
+            for (size_t n = 0; same && n < got; n++)
+                same = out[n].start == expected[n];
+            if (!same) {
+                fprintf(stderr, "%s from %s: %zu occurrences, libical %zu\n", rules[i], starts[k],
+                        got, want);
+                exit(1);
+            }
+            free(out);
+            compared++;
+        }
+    CHECK(compared >= 30);
+    eng_org_free(f.org);
+}
