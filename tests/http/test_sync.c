@@ -356,26 +356,34 @@ TEST(sync_google_watch_notifications_pull_at_once)
     fake_stop(&c.fake);
 }
 
-TEST(sync_microsoft_subscription_handshake_and_notifications_pull_at_once)
+/* Connects Bea's Outlook calendar (a subscription is made: slotd answers the handshake), then
+ * puts an event at 10:00 that day in it: the fake notifies slotd, which pulls. */
+static void connect_bea_and_notify(sync_clinic_t *c, char *id)
 {
-    sync_clinic_t c;
-    start_with(&c, public_url);
-    json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
+    json_t *grant = fake_call(&c->fake, "POST", "/_fake/microsoft/grants",
                               "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
-    char credentials[512], id[40], body[1024];
+    char credentials[512], body[1024];
     snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
              json_string_value(json_object_get(grant, "refresh_token")));
     json_decref(grant);
-    connect_calendar(&c, "microsoft", credentials, id);
-    wait_delivered(&c, "graph-validation", 200); /* the handshake: slotd echoed the token */
+    connect_calendar(c, "microsoft", credentials, id);
+    wait_delivered(c, "graph-validation", 200); /* the handshake: slotd echoed the token */
     snprintf(body, sizeof(body),
              "{\"user\":\"bea@outlook.test\",\"events\":[{\"id\":\"m1\",\"showAs\":\"busy\","
              "\"start\":{\"dateTime\":\"%sT10:00:00\",\"timeZone\":\"UTC\"},\"end\":{\"dateTime\":"
              "\"%sT11:00:00\",\"timeZone\":\"UTC\"}}]}",
-             c.day, c.day);
-    json_decref(fake_call(&c.fake, "POST", "/_fake/microsoft/events", body));
+             c->day, c->day);
+    json_decref(fake_call(&c->fake, "POST", "/_fake/microsoft/events", body));
+    wait_delivered(c, "graph-notification", 200);
+}
+
+TEST(sync_microsoft_subscription_handshake_and_notifications_pull_at_once)
+{
+    sync_clinic_t c;
+    start_with(&c, public_url);
+    char id[40];
+    connect_bea_and_notify(&c, id);
     wait_offered(&c, false);
-    wait_delivered(&c, "graph-notification", 200);
     api_stop(&c.s);
     fake_stop(&c.fake);
 }
@@ -1311,21 +1319,8 @@ TEST(sync_a_graph_post_of_several_notifications_acts_on_each_proven_one)
 {
     sync_clinic_t c;
     start_with(&c, public_url);
-    json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
-                              "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
-    char credentials[512], id[40], body[1024];
-    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
-             json_string_value(json_object_get(grant, "refresh_token")));
-    json_decref(grant);
-    connect_calendar(&c, "microsoft", credentials, id);
-    wait_delivered(&c, "graph-validation", 200);
-    snprintf(body, sizeof(body),
-             "{\"user\":\"bea@outlook.test\",\"events\":[{\"id\":\"m1\",\"showAs\":\"busy\","
-             "\"start\":{\"dateTime\":\"%sT10:00:00\",\"timeZone\":\"UTC\"},\"end\":{\"dateTime\":"
-             "\"%sT11:00:00\",\"timeZone\":\"UTC\"}}]}",
-             c.day, c.day);
-    json_decref(fake_call(&c.fake, "POST", "/_fake/microsoft/events", body));
-    wait_delivered(&c, "graph-notification", 200);
+    char id[40];
+    connect_bea_and_notify(&c, id);
     /* the fake's own notification, after one that proves nothing, in one POST */
     json_t *d = fake_call(&c.fake, "GET", "/_fake/deliveries?kind=graph-notification", NULL);
     const char *sent = json_string_value(
