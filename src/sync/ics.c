@@ -3,6 +3,7 @@
  */
 #include "sync/ics.h"
 
+#include <jansson.h>
 #include <libical/ical.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,7 @@ void ics_feed_free(ics_feed_t *feed)
     }
     free(feed->zones);
     free(feed->default_tzid);
+    free(feed->overrides);
     *feed = (ics_feed_t){0};
 }
 
@@ -241,6 +243,19 @@ static int check_rule(ics_record_t *r, char *error, size_t size)
 {
     if (r->rrule == NULL || r->recurrence_id.present || !r->busy)
         return 0;
+    /* a series whose UNTIL is before its start (one that ended, as calendars keep them) has
+     * no occurrence and blocks nothing: it is not a rule that never matches */
+    struct icalrecurrencetype rule = icalrecurrencetype_from_string(r->rrule);
+    icalerror_clear_errno();
+    if (!icaltime_is_null_time(rule.until)) {
+        int64_t until = wall_of(rule.until) + (rule.until.is_date ? TZ_SECONDS_PER_DAY - 1 : 0);
+        if (icaltime_is_utc(rule.until))
+            until += 16 * 3600; /* a wall time is within 16 hours of its instant */
+        if (until < r->start.wall) {
+            r->busy = false;
+            return 0;
+        }
+    }
     eng_recurrence_t spec = {.rrule = r->rrule,
                              .start_wall = r->start.wall,
                              .duration_seconds = 60,
@@ -260,6 +275,8 @@ static int check_rule(ics_record_t *r, char *error, size_t size)
     }
     return 0;
 }
+
+static int compare_uids(const void *a, const void *b);
 
 int ics_read(const char *text, size_t length, ics_feed_t *feed, char *error, size_t size)
 {
@@ -327,6 +344,13 @@ int ics_read(const char *text, size_t length, ics_feed_t *feed, char *error, siz
     icalcomponent_free(root);
     icalmemory_free_ring();
     icalerror_clear_errno();
+    if (rc == 0) { /* the overrides by UID, for the resolver */
+        feed->overrides = slotd_malloc((feed->count + 1) * sizeof(*feed->overrides));
+        for (size_t i = 0; i < feed->count; i++)
+            if (feed->records[i].recurrence_id.present)
+                feed->overrides[feed->override_count++] = &feed->records[i];
+        qsort(feed->overrides, feed->override_count, sizeof(*feed->overrides), compare_uids);
+    }
     return rc;
 }
 
@@ -362,11 +386,10 @@ tz_zone_t *ics_series_zone(const char *name, const char *vtimezone, tz_zone_t *f
 
 typedef struct {
     const ics_feed_t *feed;
-    const ics_record_t **overrides; /* the records with a RECURRENCE-ID, by UID */
+    const ics_record_t *const *overrides; /* the feed's records with a RECURRENCE-ID, by UID */
     size_t override_count;
     tz_zone_t *resource_zone;
     ics_busy_t *busy;
-    size_t event_capacity, series_capacity;
     char *error;
     size_t error_size;
 } resolver_t;
@@ -418,7 +441,7 @@ static void add_event(resolver_t *x, const char *id, const char *suffix, const i
     if (end <= start)
         return; /* an instant in time blocks nothing */
     ics_busy_t *b = x->busy;
-    b->events = slotd_grow(b->events, &x->event_capacity, b->count + 1, sizeof(sync_event_t));
+    b->events = slotd_grow(b->events, &b->event_capacity, b->count + 1, sizeof(sync_event_t));
     size_t n = strlen(id) + (suffix ? strlen(suffix) + 1 : 0) + 1;
     char *full = slotd_malloc(n);
     snprintf(full, n, "%s%s%s", id, suffix ? "/" : "", suffix ? suffix : "");
@@ -507,7 +530,7 @@ static int add_series(resolver_t *x, const ics_record_t *r, tz_zone_t *zone, int
         return 0;
     }
     b->series =
-        slotd_grow(b->series, &x->series_capacity, b->series_count + 1, sizeof(ics_series_t));
+        slotd_grow(b->series, &b->series_capacity, b->series_count + 1, sizeof(ics_series_t));
     const char *tzid = tzid_of(x, &r->start);
     bool system = false;
     tz_zone_t *found;
@@ -620,25 +643,64 @@ static int compare_uids(const void *a, const void *b)
     return strcmp(x->uid, y->uid);
 }
 
-int ics_resolve(const ics_feed_t *feed, tz_zone_t *zone, ics_busy_t *busy, char *error,
-                size_t error_size)
+int ics_resolve_step(const ics_feed_t *feed, tz_zone_t *zone, ics_busy_t *busy, size_t *next,
+                     size_t max, char *error, size_t error_size)
 {
-    *busy = (ics_busy_t){0};
     resolver_t x = {.feed = feed,
+                    .overrides = (const ics_record_t *const *)feed->overrides,
+                    .override_count = feed->override_count,
                     .resource_zone = zone,
                     .busy = busy,
                     .error = error,
                     .error_size = error_size};
-    x.overrides = slotd_malloc((feed->count + 1) * sizeof(*x.overrides));
-    for (size_t i = 0; i < feed->count; i++)
-        if (feed->records[i].recurrence_id.present)
-            x.overrides[x.override_count++] = &feed->records[i];
-    qsort(x.overrides, x.override_count, sizeof(*x.overrides), compare_uids);
-    int rc = 0;
-    for (size_t i = 0; i < feed->count && rc == 0; i++)
-        rc = resolve_record(&x, &feed->records[i]);
-    free(x.overrides);
+    for (size_t end = *next + max; *next < feed->count && *next < end; (*next)++)
+        if (resolve_record(&x, &feed->records[*next]) != 0)
+            return -1;
+    return *next < feed->count;
+}
+
+void ics_busy_finish(ics_busy_t *busy)
+{
+    name_duplicates(busy);
+}
+
+int ics_resolve(const ics_feed_t *feed, tz_zone_t *zone, ics_busy_t *busy, char *error,
+                size_t error_size)
+{
+    *busy = (ics_busy_t){0};
+    size_t next = 0;
+    int rc;
+    while ((rc = ics_resolve_step(feed, zone, busy, &next, 1000, error, error_size)) > 0)
+        ;
     if (rc == 0)
-        name_duplicates(busy);
+        ics_busy_finish(busy);
     return rc;
+}
+
+char *ics_busy_json(const ics_busy_t *busy)
+{
+    json_t *upserts = json_array();
+    for (size_t i = 0; i < busy->count; i++) {
+        const sync_event_t *e = &busy->events[i];
+        json_array_append_new(upserts, json_pack("{s:s, s:I, s:I, s:b, s:s?}", "id", e->id, "start",
+                                                 (json_int_t)e->start, "end", (json_int_t)e->end,
+                                                 "all_day", e->all_day, "summary", e->summary));
+    }
+    for (size_t i = 0; i < busy->series_count; i++) {
+        const ics_series_t *s = &busy->series[i];
+        json_t *exdates = json_array();
+        for (size_t k = 0; k < s->exdate_count; k++)
+            json_array_append_new(exdates, json_integer((json_int_t)s->exdates[k]));
+        json_array_append_new(
+            upserts,
+            json_pack("{s:s, s:I, s:I, s:b, s:s?, s:s, s:I, s:s?, s:s?, s:i, s:b, s:o}", "id",
+                      s->id, "start", (json_int_t)s->first_start, "end", (json_int_t)s->first_end,
+                      "all_day", s->all_day, "summary", s->summary, "rrule", s->rrule,
+                      "start_local", (json_int_t)s->start_wall, "timezone", s->zone, "vtimezone",
+                      s->vtimezone, "duration", (int)s->duration_seconds, "nominal", s->nominal,
+                      "exdates", exdates));
+    }
+    char *text = json_array_size(upserts) ? json_dumps(upserts, JSON_COMPACT) : NULL;
+    json_decref(upserts);
+    return text;
 }
