@@ -133,17 +133,27 @@ static void on_write_work(uv_work_t *work)
     f->json = ics_busy_json(&f->busy);
 }
 
+/* A worker's job is over: false when the feed was abandoned meanwhile (it is freed now) or the
+ * job did not run (the pull fails). */
+static bool worked(sync_feed_t *f, int status)
+{
+    f->working = false;
+    if (f->abandoned) {
+        feed_release(f);
+        return false;
+    }
+    if (status != 0) {
+        fail(f, SYNC_E_PROVIDER, 0, "the feed could not be read");
+        return false;
+    }
+    return true;
+}
+
 static void on_written(uv_work_t *work, int status)
 {
     sync_feed_t *f = work->data;
-    f->working = false;
-    if (f->abandoned || status != 0) {
-        if (!f->abandoned)
-            fail(f, SYNC_E_PROVIDER, 0, "the feed could not be read");
-        else
-            feed_release(f);
+    if (!worked(f, status))
         return;
-    }
     f->state = state_of(f->new_etag, f->new_last_modified, f->body_sha256);
     sync_feed_result_t r = {.state = f->state,
                             .bytes = f->length,
@@ -178,14 +188,8 @@ static void on_step(uv_timer_t *timer)
 static void on_worked(uv_work_t *work, int status)
 {
     sync_feed_t *f = work->data;
-    f->working = false;
-    if (f->abandoned || status != 0) {
-        if (!f->abandoned)
-            fail(f, SYNC_E_PROVIDER, 0, "the feed could not be read");
-        else
-            feed_release(f);
+    if (!worked(f, status))
         return;
-    }
     free(f->body);
     f->body = NULL;
     bool same = !f->in.full && f->sha256 && strcmp(f->sha256, f->body_sha256) == 0;
