@@ -66,7 +66,8 @@ typedef struct {
 
 typedef struct {
     uint64_t key;
-    struct icalrecurrencetype rule;
+    int freq;  /* icalrecurrencetype_frequency (the rule itself, 3 KB, is not kept) */
+    int count; /* COUNT, 0: none */
     icalrecur_iterator *iterator; /* NULL once exhausted (or never made: fast) */
     /* fast: a DAILY or WEEKLY rule with no BY part but BYDAY, a MONTHLY one with no BY part but
      * BYMONTHDAY, or a YEARLY one with none, expanded here rather than by libical (whose

@@ -243,8 +243,8 @@ static int32_t fast_period_day(const eng_recurring_t *rec, int32_t day)
 {
     if (day < rec->first_day)
         return rec->first_day;
-    if (rec->rule.freq == ICAL_MONTHLY_RECURRENCE || rec->rule.freq == ICAL_YEARLY_RECURRENCE) {
-        int32_t months = rec->interval * (rec->rule.freq == ICAL_YEARLY_RECURRENCE ? 12 : 1);
+    if (rec->freq == ICAL_MONTHLY_RECURRENCE || rec->freq == ICAL_YEARLY_RECURRENCE) {
+        int32_t months = rec->interval * (rec->freq == ICAL_YEARLY_RECURRENCE ? 12 : 1);
         tz_date_t d = tz_civil_from_days(day);
         int32_t offset = d.year * 12 + d.month - 1 - rec->first_month;
         int32_t past = offset % months;
@@ -253,7 +253,7 @@ static int32_t fast_period_day(const eng_recurring_t *rec, int32_t day)
         int32_t month = rec->first_month + offset - past + months; /* the next period's */
         return tz_days_from_civil(month / 12, month % 12 + 1, 1);
     }
-    bool weekly = rec->rule.freq == ICAL_WEEKLY_RECURRENCE;
+    bool weekly = rec->freq == ICAL_WEEKLY_RECURRENCE;
     int32_t unit = weekly ? 7 : 1, length = rec->interval * unit;
     int32_t origin = rec->first_day;
     if (weekly) /* the start of the start's week */
@@ -268,18 +268,29 @@ static int32_t fast_period_day(const eng_recurring_t *rec, int32_t day)
 static bool fast_next(eng_recurring_t *rec, int64_t *wall)
 {
     int32_t last = tz_days_from_civil(TZ_MAX_YEAR + 1, 1, 1);
+    bool monthly = rec->freq == ICAL_MONTHLY_RECURRENCE || rec->freq == ICAL_YEARLY_RECURRENCE;
     while (!rec->fast_done && rec->count_left != 0) {
         int32_t day = fast_period_day(rec, rec->next_day);
         if (day >= last)
             break;
-        rec->next_day = day + 1;
-        bool monthly =
-            rec->rule.freq == ICAL_MONTHLY_RECURRENCE || rec->rule.freq == ICAL_YEARLY_RECURRENCE;
-        if (monthly ? month_day_matches(rec, tz_civil_from_days(day))
-                    : (rec->mask >> tz_weekday(day)) & 1) {
+        int32_t found = -1;
+        if (monthly) { /* the rest of the month at once: one civil date a month */
+            tz_date_t d = tz_civil_from_days(day);
+            int length = month_length(d.year, d.month);
+            for (int dom = d.day; dom <= length && found < 0; dom++)
+                if (((rec->month_days >> dom) & 1) ||
+                    ((rec->month_days_from_end >> (length - dom + 1)) & 1))
+                    found = day + (dom - d.day);
+            rec->next_day = found >= 0 ? found + 1 : day + (length - d.day) + 1;
+        } else {
+            rec->next_day = day + 1;
+            if ((rec->mask >> tz_weekday(day)) & 1)
+                found = day;
+        }
+        if (found >= 0) {
             if (rec->count_left > 0)
                 rec->count_left--;
-            *wall = (int64_t)day * TZ_SECONDS_PER_DAY + rec->time_of_day;
+            *wall = (int64_t)found * TZ_SECONDS_PER_DAY + rec->time_of_day;
             return true;
         }
     }
@@ -343,7 +354,8 @@ static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurr
         eng_recurring_free(rec);
         return ENG_ERRULE;
     }
-    rec->rule = rule;
+    rec->freq = rule.freq;
+    rec->count = rule.count;
     rec->start_wall = start_wall;
     rec->duration_seconds = spec->duration_seconds;
     if (rec->fast) {
@@ -423,7 +435,7 @@ char *eng_recurrence_bounded(const eng_recurrence_t *recurrence)
     spec.expand_from_wall = 0;
     if (recurrence_new(0, &spec, &rec) != ENG_OK)
         return NULL;
-    if (rec->rule.count <= 0) {
+    if (rec->count <= 0) {
         eng_recurring_free(rec);
         return NULL;
     }
@@ -433,8 +445,8 @@ char *eng_recurrence_bounded(const eng_recurrence_t *recurrence)
             break;
         last = wall;
     }
-    struct icalrecurrencetype rule = rec->rule;
     eng_recurring_free(rec);
+    struct icalrecurrencetype rule = icalrecurrencetype_from_string(spec.rrule);
     icalerror_clear_errno();
     if (last == INT64_MIN)
         return NULL;
