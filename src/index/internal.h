@@ -73,6 +73,8 @@ typedef struct {
 
 #define IDX_BUSY_ARRAYS 7  /* padded start, padded end, start, end, stamp, booking, id */
 #define IDX_BLOCK_ARRAYS 3 /* start, end, id; of one-off blocks, and of external busy events */
+/* rrule, zone, start_local, duration, nominal, vtimezone, exdates, id: of external series */
+#define IDX_SERIES_ARRAYS 8
 
 /** A row of idx_resources being applied: its busy time, blocks and external busy events not
  *  added yet. */
@@ -80,6 +82,8 @@ typedef struct {
     eng_resource_t *resource;
     bool became_usable; /* not usable (unknown or deleted) before, and usable now */
     idx_array_t busy[IDX_BUSY_ARRAYS], blocks[IDX_BLOCK_ARRAYS], external[IDX_BLOCK_ARRAYS];
+    idx_array_t series[IDX_SERIES_ARRAYS];
+    tz_zone_t *zone; /* the resource's */
 } idx_resource_load_t;
 
 /**
