@@ -118,6 +118,12 @@ int eng_resource_set_week(eng_resource_t *resource, const eng_week_t *week);
  */
 void eng_resource_reset(eng_resource_t *resource);
 
+/**
+ * Exchanges two resources' busy time and recurring blocks (of any organizations): an index
+ * builds a resource's busy time aside, in steps, and puts it in place at once.
+ */
+void eng_resource_swap_busy(eng_resource_t *a, eng_resource_t *b);
+
 /** Replaces one local date's weekly hours (count 0 = not working that day). */
 int eng_resource_set_override(eng_resource_t *resource, int32_t day, const eng_day_hours_t *hours);
 /** Removes a date override; ENG_ENOTFOUND when there is none. */

@@ -527,32 +527,41 @@ static void load_one_block(index_org_t *org, eng_resource_t *r, idx_array_t *b,
  * end, creation or expiry, booking, id), one-off blocks as arrays (start, end, id),
  * busy events of external calendars as arrays (start, end, id) and their series as arrays
  * (see load_one_series) */
-bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
-                        idx_resource_load_t *load, idx_tally_t *tally)
+/* The row into the organization's resource, or with `into` into that resource aside (which
+ * the caller puts in place later with eng_resource_swap_busy): nothing of the organization
+ * changes then. */
+static bool begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                  idx_resource_load_t *load, eng_resource_t *into, idx_tally_t *tally)
 {
     if (!idx_parse_id(res, row, 1, id)) {
         skip(tally, "resources", &org->id, NULL, "malformed id");
         return false;
     }
-    idx_resource_entry_t *e = idmap_get(&org->resources, id);
-    bool was_usable = e != NULL && !e->deleted;
     tz_zone_t *zone = zone_named(PQgetvalue(res, row, 3));
-    if (e == NULL) {
-        e = own(org, sizeof(*e));
-        e->id = *id;
-        e->resource = eng_resource_new(org->engine, id, zone);
-        idmap_put(&org->resources, id, e);
+    eng_resource_t *r = into;
+    bool became_usable = false;
+    if (into == NULL) {
+        idx_resource_entry_t *e = idmap_get(&org->resources, id);
+        bool was_usable = e != NULL && !e->deleted;
+        if (e == NULL) {
+            e = own(org, sizeof(*e));
+            e->id = *id;
+            e->resource = eng_resource_new(org->engine, id, zone);
+            idmap_put(&org->resources, id, e);
+        }
+        r = e->resource;
+        org->busy_entries -= eng_resource_busy_count(r);
+        org->busy_bytes -= eng_resource_busy_bytes(r);
+        e->deleted = is_true(res, row, 6);
+        became_usable = !was_usable && !e->deleted;
+        eng_id_t location_id;
+        eng_resource_set_location(r, idx_parse_id(res, row, 2, &location_id)
+                                         ? idx_org_location(org, &location_id)
+                                         : NULL);
+        eng_resource_set_active(r, !e->deleted && is_true(res, row, 5));
     }
-    eng_resource_t *r = e->resource;
-    org->busy_entries -= eng_resource_busy_count(r);
-    org->busy_bytes -= eng_resource_busy_bytes(r);
     eng_resource_reset(r);
     eng_resource_set_zone(r, zone);
-    eng_id_t location_id;
-    eng_resource_set_location(
-        r, idx_parse_id(res, row, 2, &location_id) ? idx_org_location(org, &location_id) : NULL);
-    e->deleted = is_true(res, row, 6);
-    eng_resource_set_active(r, !e->deleted && is_true(res, row, 5));
     eng_week_t week;
     if (week_of(res, row, 4, &week) && eng_resource_set_week(r, &week) != 0)
         skip(tally, "resources", &org->id, id, "working hours refused (ignored)");
@@ -563,7 +572,8 @@ bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t
     json_t *recurring = json_column(res, row, 8);
     load_recurring(org, r, recurring, tally);
     json_decref(recurring);
-    *load = (idx_resource_load_t){.resource = r, .became_usable = !was_usable && !e->deleted};
+    *load = (idx_resource_load_t){
+        .resource = r, .became_usable = became_usable, .counted = into == NULL};
     for (int i = 0; i < IDX_BUSY_ARRAYS; i++)
         load->busy[i] = array_of(res, row, 9 + i);
     for (int i = 0; i < IDX_BLOCK_ARRAYS; i++) {
@@ -574,6 +584,18 @@ bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t
         load->series[i] = array_of(res, row, 9 + IDX_BUSY_ARRAYS + 2 * IDX_BLOCK_ARRAYS + i);
     load->zone = zone;
     return true;
+}
+
+bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                        idx_resource_load_t *load, idx_tally_t *tally)
+{
+    return begin(org, res, row, id, load, NULL, tally);
+}
+
+bool idx_resource_begin_aside(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                              idx_resource_load_t *load, eng_resource_t *into, idx_tally_t *tally)
+{
+    return begin(org, res, row, id, load, into, tally);
 }
 
 static bool busy_left(const idx_resource_load_t *load)
@@ -597,8 +619,10 @@ bool idx_resource_busy(index_org_t *org, idx_resource_load_t *load, size_t max, 
     }
     if (busy_left(load))
         return false;
-    org->busy_entries += eng_resource_busy_count(load->resource);
-    org->busy_bytes += eng_resource_busy_bytes(load->resource);
+    if (load->counted) {
+        org->busy_entries += eng_resource_busy_count(load->resource);
+        org->busy_bytes += eng_resource_busy_bytes(load->resource);
+    }
     return true;
 }
 

@@ -12,7 +12,7 @@
 #include "slotd/alloc.h"
 #include "sync/pull.h"
 
-#define RESOLVE_STEP 1000 /* records resolved in one turn of the loop (about a millisecond) */
+#define RESOLVE_STEP 250 /* records resolved in one turn of the loop (about a millisecond) */
 
 struct sync_feed {
     sync_feed_input_t in;
@@ -29,6 +29,7 @@ struct sync_feed {
     uv_timer_t step; /* resolving in steps */
     bool step_used;
     ics_busy_t busy;
+    long busy_count;
     size_t next;
     char *json;
     char resolve_error[300];
@@ -129,8 +130,11 @@ static void on_work(uv_work_t *work)
 static void on_write_work(uv_work_t *work)
 {
     sync_feed_t *f = work->data;
+    ics_feed_free(&f->feed); /* freeing 20,000 records is milliseconds too */
     ics_busy_finish(&f->busy);
     f->json = ics_busy_json(&f->busy);
+    f->busy_count = (long)(f->busy.count + f->busy.series_count);
+    ics_busy_free(&f->busy);
 }
 
 /* A worker's job is over: false when the feed was abandoned meanwhile (it is freed now) or the
@@ -158,7 +162,7 @@ static void on_written(uv_work_t *work, int status)
     sync_feed_result_t r = {.state = f->state,
                             .bytes = f->length,
                             .upserts_json = f->json,
-                            .busy_count = (long)(f->busy.count + f->busy.series_count)};
+                            .busy_count = f->busy_count};
     finish(f, &r);
 }
 
@@ -177,7 +181,6 @@ static void on_step(uv_timer_t *timer)
         fail(f, SYNC_E_PROVIDER, 0, f->resolve_error);
         return;
     }
-    ics_feed_free(&f->feed);
     f->working = true;
     if (uv_queue_work(f->loop, &f->work, on_write_work, on_written) != 0) {
         f->working = false;

@@ -1553,3 +1553,48 @@ TEST(sync_a_bad_ics_feed_is_recorded_and_changes_none_of_its_busy_time)
     api_stop(&c.s);
     fake_stop(&c.fake);
 }
+
+/* A feed of `series` weekly series (on other days than the test day's 10:00) and one event at
+ * 10:00 of the test day when `with_event`; caller frees. */
+static char *large_feed(sync_clinic_t *c, int series, bool with_event)
+{
+    size_t size = 512 + (size_t)series * 200, at = 0;
+    char *text = malloc(size);
+    at +=
+        (size_t)snprintf(text + at, size - at,
+                         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//slotd tests//large//EN\r\n");
+    for (int i = 0; i < series; i++)
+        at += (size_t)snprintf(text + at, size - at,
+                               "BEGIN:VEVENT\r\nUID:s%d@large\r\nDTSTART:20260105T%02d%02d00Z\r\n"
+                               "DURATION:PT1M\r\nRRULE:FREQ=WEEKLY;INTERVAL=%d\r\nEND:VEVENT\r\n",
+                               i, 18 + i % 5, i % 60, 1 + i % 3);
+    if (with_event)
+        at += (size_t)snprintf(
+            text + at, size - at,
+            "BEGIN:VEVENT\r\nUID:ten@large\r\nDTSTART:%c%c%c%c%c%c%c%cT100000Z\r\n"
+            "DURATION:PT1H\r\nEND:VEVENT\r\n",
+            c->day[0], c->day[1], c->day[2], c->day[3], c->day[5], c->day[6], c->day[8], c->day[9]);
+    snprintf(text + at, size - at, "END:VCALENDAR\r\n");
+    return text;
+}
+
+TEST(sync_a_large_feed_is_loaded_aside_and_put_in_place_at_once)
+{
+    /* 3,000 series make the resource's row large enough to be loaded in steps aside */
+    sync_clinic_t c;
+    start(&c);
+    char id[40];
+    char *feed = large_feed(&c, 3000, true);
+    put_feed(&c, "large", feed);
+    free(feed);
+    connect_feed(&c, "large", id);
+    wait_offered(&c, false);
+    CHECK_EQ(busy_events_after_pull(&c, id, NULL, NULL, 0), 3001);
+    feed = large_feed(&c, 3000, false);
+    put_feed(&c, "large", feed);
+    free(feed);
+    CHECK_EQ(pull_feed(&c, id), 3000);
+    wait_offered(&c, true);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
