@@ -468,3 +468,11 @@ TEST(speech_services_polish_plurals)
     CHECK_SPEECH(speech_services(&en, names, 4),
                  "We offer Masaż, Fizjoterapia, Konsultacja and 1 more.");
 }
+
+TEST(speech_language_out_of_range_speaks_english)
+{
+    speech_context_t c = speaking(SPEECH_EN, "Europe/Warsaw", SUNDAY);
+    c.language = (speech_language_t)42;
+    CHECK_SPEECH(speech_booked(&c, test_instant("2026-03-02T09:00+01:00")),
+                 "You're booked for tomorrow at 9:00.");
+}
