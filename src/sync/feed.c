@@ -26,7 +26,8 @@ struct sync_feed {
     bool later_used;
     /* the worker's, then the loop's steps */
     uv_work_t work;
-    uv_timer_t step; /* resolving in steps */
+    uv_idle_t step; /* resolving in steps: once a turn of the loop (a timer of 0 ms started from
+                     * its own callback would run again in the same turn) */
     bool step_used;
     ics_busy_t busy;
     long busy_count;
@@ -63,7 +64,7 @@ static void feed_free(sync_feed_t *f)
     free(f);
 }
 
-static void on_timer_closed(uv_handle_t *handle)
+static void on_handle_closed(uv_handle_t *handle)
 {
     sync_feed_t *f = handle->data;
     if (handle == (uv_handle_t *)&f->later)
@@ -79,9 +80,9 @@ static void feed_release(sync_feed_t *f)
 {
     bool later = f->later_used, step = f->step_used;
     if (later)
-        uv_close((uv_handle_t *)&f->later, on_timer_closed);
+        uv_close((uv_handle_t *)&f->later, on_handle_closed);
     if (step)
-        uv_close((uv_handle_t *)&f->step, on_timer_closed);
+        uv_close((uv_handle_t *)&f->step, on_handle_closed);
     if (!later && !step)
         feed_free(f);
 }
@@ -168,15 +169,14 @@ static void on_written(uv_work_t *work, int status)
 
 /* One step of resolving on the loop; the next on the loop's next turn, the last hands the
  * result to a worker. */
-static void on_step(uv_timer_t *timer)
+static void on_step(uv_idle_t *idle)
 {
-    sync_feed_t *f = timer->data;
+    sync_feed_t *f = idle->data;
     int rc = ics_resolve_step(&f->feed, f->in.zone, &f->busy, &f->next, RESOLVE_STEP,
                               f->resolve_error, sizeof(f->resolve_error));
-    if (rc > 0) {
-        uv_timer_start(&f->step, on_step, 0, 0);
-        return;
-    }
+    if (rc > 0)
+        return; /* the next step on the next turn */
+    uv_idle_stop(&f->step);
     if (rc < 0) {
         fail(f, SYNC_E_PROVIDER, 0, f->resolve_error);
         return;
@@ -203,10 +203,10 @@ static void on_worked(uv_work_t *work, int status)
     } else if (f->read_rc != 0) {
         fail(f, SYNC_E_PROVIDER, 0, f->read_error);
     } else {
-        uv_timer_init(f->loop, &f->step);
+        uv_idle_init(f->loop, &f->step);
         f->step.data = f;
         f->step_used = true;
-        uv_timer_start(&f->step, on_step, 0, 0);
+        uv_idle_start(&f->step, on_step);
     }
 }
 
@@ -319,6 +319,6 @@ void sync_feed_cancel(sync_feed_t *f)
     if (f->later_used)
         uv_timer_stop(&f->later);
     if (f->step_used)
-        uv_timer_stop(&f->step);
+        uv_idle_stop(&f->step);
     feed_release(f);
 }
