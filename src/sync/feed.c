@@ -12,6 +12,7 @@
 #include "slotd/alloc.h"
 #include "sync/pull.h"
 
+#define UPSERT_PART 1000 /* events or series a statement writes (a few hundred KB) */
 #define RESOLVE_STEP 250 /* records resolved in one turn of the loop (about a millisecond) */
 
 struct sync_feed {
@@ -32,7 +33,8 @@ struct sync_feed {
     ics_busy_t busy;
     long busy_count;
     size_t next;
-    char *json;
+    char **parts;
+    size_t part_count;
     char resolve_error[300];
     char *body;
     size_t length;
@@ -60,7 +62,9 @@ static void feed_free(sync_feed_t *f)
     free(f->body);
     ics_feed_free(&f->feed);
     ics_busy_free(&f->busy);
-    free(f->json);
+    for (size_t i = 0; i < f->part_count; i++)
+        free(f->parts[i]);
+    free(f->parts);
     free(f);
 }
 
@@ -133,7 +137,7 @@ static void on_write_work(uv_work_t *work)
     sync_feed_t *f = work->data;
     ics_feed_free(&f->feed); /* freeing 20,000 records is milliseconds too */
     ics_busy_finish(&f->busy);
-    f->json = ics_busy_json(&f->busy);
+    f->parts = ics_busy_json_parts(&f->busy, UPSERT_PART, &f->part_count);
     f->busy_count = (long)(f->busy.count + f->busy.series_count);
     ics_busy_free(&f->busy);
 }
@@ -162,7 +166,8 @@ static void on_written(uv_work_t *work, int status)
     f->state = state_of(f->new_etag, f->new_last_modified, f->body_sha256);
     sync_feed_result_t r = {.state = f->state,
                             .bytes = f->length,
-                            .upserts_json = f->json,
+                            .upsert_parts = (const char *const *)f->parts,
+                            .upsert_part_count = f->part_count,
                             .busy_count = f->busy_count};
     finish(f, &r);
 }
@@ -248,10 +253,11 @@ static void on_answer(const io_http_response_t *res, void *arg)
     }
     f->new_etag = copy(io_http_response_header(res, "ETag"));
     f->new_last_modified = copy(io_http_response_header(res, "Last-Modified"));
-    f->length = res->body_len;
-    f->body = slotd_malloc(res->body_len + 1);
-    memcpy(f->body, res->body, res->body_len);
-    f->body[res->body_len] = 0;
+    f->body = io_http_response_take_body(res, &f->length); /* megabytes: not copied */
+    if (f->body == NULL) {
+        f->body = slotd_malloc(1);
+        f->body[0] = 0;
+    }
     f->work.data = f;
     f->working = true;
     if (uv_queue_work(f->loop, &f->work, on_work, on_worked) != 0) {
