@@ -87,3 +87,29 @@ bench_wait_ready() {
     cat "$3" >&2
     exit 1
 }
+
+# With two cores or more (and SLOTD_BENCH_PIN not 0), this script and what it
+# starts go to cores 1..n-1, and on_server_core (a command prefix) puts slotd
+# and the load on core 0; `placement` says which.
+bench_pin() {
+    on_server_core=()
+    cores=$(nproc 2>/dev/null || echo 1)
+    if [ "${SLOTD_BENCH_PIN:-1}" = 1 ] && [ "$cores" -ge 2 ] && command -v taskset >/dev/null; then
+        taskset -cp "1-$((cores - 1))" $$ >/dev/null
+        on_server_core=(taskset -c 0)
+        placement="slotd and the load on core 0; the rest on cores 1-$((cores - 1))"
+    else
+        placement="not pinned"
+    fi
+}
+
+# Stops the processes whose ids are in $load_pid, $slotd_pid and $fake_pid (those set).
+bench_stop_started() {
+    local pid
+    for pid in "${load_pid:-}" "${slotd_pid:-}" "${fake_pid:-}"; do
+        if [ -n "$pid" ]; then
+            kill -TERM "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+}

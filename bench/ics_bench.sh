@@ -52,29 +52,11 @@ bench_build slotd bench_sync_load
 slotd=build-bench/slotd
 load_tool=build-bench/bench/bench_sync_load
 
-on_server_core=()
-cores=$(nproc 2>/dev/null || echo 1)
-if [ "${SLOTD_BENCH_PIN:-1}" = 1 ] && [ "$cores" -ge 2 ] && command -v taskset >/dev/null; then
-    taskset -cp "1-$((cores - 1))" $$ >/dev/null
-    on_server_core=(taskset -c 0)
-    placement="slotd and the load on core 0; PostgreSQL, the fake and the generator on the others"
-else
-    placement="not pinned"
-fi
-
+bench_pin
 slotd_pid=""
 fake_pid=""
 load_pid=""
-stop_all() {
-    local pid
-    for pid in "$load_pid" "$slotd_pid" "$fake_pid"; do
-        if [ -n "$pid" ]; then
-            kill -TERM "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-}
-bench_on_exit+=(stop_all)
+bench_on_exit+=(bench_stop_started)
 bench_start_postgres ics-bench
 fail() {
     echo "ics_bench: $*" >&2

@@ -82,28 +82,10 @@ load_tool=build-bench/bench/bench_sync_load
 pgbin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 # slotd on core 0, this script and everything it starts from here on on the others
-on_server_core=()
-cores=$(nproc 2>/dev/null || echo 1)
-if [ "${SLOTD_BENCH_PIN:-1}" = 1 ] && [ "$cores" -ge 2 ] && command -v taskset >/dev/null; then
-    taskset -cp "1-$((cores - 1))" $$ >/dev/null
-    on_server_core=(taskset -c 0)
-    placement="slotd and the load on core 0; PostgreSQL and the fake on cores 1-$((cores - 1))"
-else
-    placement="not pinned"
-fi
-
+bench_pin
 slotd_pid=""
 fake_pid=""
 load_pid=""
-stop_all() {
-    local pid
-    for pid in "$load_pid" "$slotd_pid" "$fake_pid"; do
-        if [ -n "$pid" ]; then
-            kill -TERM "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-}
 # SLOTD_BENCH_KEEP=DIR: the run's files (latencies, slotd's log, ...) are copied there at the end
 keep_files() {
     if [ -n "${SLOTD_BENCH_KEEP:-}" ]; then
@@ -111,7 +93,7 @@ keep_files() {
         cp "$work"/*.txt "$work"/*.log "$SLOTD_BENCH_KEEP"/ 2>/dev/null || true
     fi
 }
-bench_on_exit+=(stop_all keep_files)
+bench_on_exit+=(bench_stop_started keep_files)
 bench_start_postgres sync-bench durable
 
 sql() {

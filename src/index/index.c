@@ -288,12 +288,15 @@ static bool load_aside(store_index_t *ix, index_org_t *org, const idx_work_t *w,
 {
     if (w->kind != IDX_WORK_RESOURCE || PQntuples(res) != 1 || !row_is_large(res, 0))
         return false;
+    PGresult *kept = store_result_keep(res);
+    if (kept == NULL)
+        return false; /* applied at once then */
     char id[37];
     codec_format_uuid(&w->id, id);
     log_info("index_reload_aside", "resource_id", id, NULL);
     aside_t *a = slotd_calloc(1, sizeof(*a));
     a->work = *w;
-    a->res = store_result_keep(res);
+    a->res = kept;
     a->org = org;
     aside_t **tail = &ix->asides;
     while (*tail)
@@ -580,10 +583,15 @@ static void load_aside_step(store_index_t *ix)
 {
     aside_t *a = ix->asides;
     index_org_t *org = idmap_get(&ix->orgs, &a->work.org);
-    if (org != a->org || idx_sched_covered(ix->sched, &a->work.org)) {
-        /* replaced, gone, or a rebuild began: load again after it */
+    bool covered = idx_sched_covered(ix->sched, &a->work.org);
+    if (org != a->org || covered) {
+        /* a rebuild runs: load again after it; replaced by one that ended meanwhile (whose
+         * snapshot is newer): done; gone: gone */
         ix->asides = a->next;
-        idx_sched_done(ix->sched, &a->work, org == NULL ? IDX_GONE : IDX_DEFERRED);
+        idx_sched_done(ix->sched, &a->work,
+                       covered       ? IDX_DEFERRED
+                       : org == NULL ? IDX_GONE
+                                     : IDX_APPLIED);
         aside_free(a);
         return;
     }

@@ -414,9 +414,12 @@ static void load_one_series(index_org_t *org, idx_resource_load_t *load, idx_tal
     idx_array_t *c = load->series;
     static char rrule[1100], zone_name[260], definition[65600], exdates_text[300000];
     int64_t start = 0, duration = 0;
+    /* every array advances by one, whatever is NULL */
     bool has_rule = next_text(&c[0], rrule, sizeof(rrule));
     bool has_zone = next_text(&c[1], zone_name, sizeof(zone_name));
-    bool ok = has_rule && next_integer(&c[2], &start) && next_integer(&c[3], &duration);
+    bool has_start = next_integer(&c[2], &start);
+    bool has_duration = next_integer(&c[3], &duration);
+    bool ok = has_rule && has_start && has_duration;
     bool nominal = next_bool(&c[4]);
     bool has_definition = next_text(&c[5], definition, sizeof(definition));
     next_text(&c[6], exdates_text, sizeof(exdates_text));

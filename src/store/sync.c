@@ -264,8 +264,10 @@ store_tx_t *store_sync_finish(store_pool_t *pool, const codec_secret_key_t *key,
     v[8] = number(r->next_sync_at);
     v[9] = r->error ? slotd_strdup(r->error) : NULL;
     v[10] = slotd_strdup(r->broken ? "true" : "false");
+    /* a feed's parts go one round trip each: more than the default 5 s on a busy database */
     store_tx_options_t options = {.isolation = STORE_TX_READ_COMMITTED,
-                                  .pipeline = f->part_count <= 1};
+                                  .pipeline = f->part_count <= 1,
+                                  .timeout_ms = f->part_count > 1 ? 60000 : 0};
     store_tx_t *tx = store_tx_begin(pool, &options, finish_body, finish_done, f);
     if (tx == NULL)
         finish_free(f);
