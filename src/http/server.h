@@ -144,6 +144,8 @@ typedef struct {
     /** the `secret_key` setting, which seals credentials at rest; NULL: not set. Not copied:
      *  it must outlive the server */
     const codec_secret_key_t *secret_key;
+    /** the `webhook_allow_private` setting: webhook endpoints may be private addresses */
+    bool webhook_allow_private;
 } http_server_options_t;
 
 /** Starts accepting connections (after listen_later); 0 or a libuv error code. */
@@ -312,6 +314,12 @@ store_pool_t *http_pool(http_ctx_t *ctx);
 
 /** The `secret_key` setting, or NULL when it is not set. */
 const codec_secret_key_t *http_secret_key(http_ctx_t *ctx);
+
+/** The `webhook_allow_private` setting. */
+bool http_webhook_allow_private(http_ctx_t *ctx);
+
+/** The server's loop (for a handler's own asynchronous work, e.g. name resolution). */
+uv_loop_t *http_loop(http_ctx_t *ctx);
 
 /**
  * A query-string parameter's decoded value (in `buffer`), or NULL when absent.
