@@ -477,3 +477,36 @@ TEST(webhooks_reminders_go_once_follow_a_reschedule_and_stop_at_a_cancel)
     api_stop(&c.s);
     fake_stop(&r);
 }
+
+/* An endpoint made while private addresses were allowed, delivered to once they are not: the
+ * connection itself is refused (as a name that later resolves to a private address would be),
+ * and the receiver gets nothing. */
+TEST(webhooks_private_addresses_are_refused_at_delivery_too)
+{
+    static const char *const strict[] = {SECRET_KEY, "SLOTD_WEBHOOK_RETRY_SCHEDULE=60", NULL};
+    fake_t r;
+    receiver_start(&r);
+    clinic_t c;
+    clinic_start(&c, allowed);
+    char endpoint[40], booking[40], path[128];
+    endpoint_at(&c.s, &r, "/private", "[\"booking.created\"]", "[]", endpoint);
+    api_restart(&c.s, strict);
+    book(&c, 30, booking);
+    snprintf(path, sizeof(path), "/v1/webhook-endpoints/%s/deliveries", endpoint);
+    json_t *log = NULL;
+    for (int i = 0; i < 50; i++) {
+        json_decref(log);
+        log = api_expect(&c.s, 200, "GET", path, c.s.admin_key, NULL);
+        if (json_array_size(json_object_get(log, "items")) > 0)
+            break;
+        usleep(100 * 1000);
+    }
+    json_t *first = json_array_get(json_object_get(log, "items"), 0);
+    CHECK(first != NULL);
+    CHECK(json_is_null(json_object_get(first, "status_code")));
+    CHECK(strncmp(text_of(first, "error"), "private_address", 15) == 0);
+    json_decref(log);
+    CHECK_EQ(delivery_count(&r, "/private"), 0);
+    api_stop(&c.s);
+    fake_stop(&r);
+}
