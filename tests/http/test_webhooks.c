@@ -443,10 +443,12 @@ TEST(webhooks_reminders_go_once_follow_a_reschedule_and_stop_at_a_cancel)
     clinic_t c;
     clinic_start(&c, allowed);
     char endpoint[40], kept[40], moved[40], cancelled[40], path[128], body[256];
-    endpoint_at(&c.s, &r, "/reminders", "[\"booking.reminder\"]", "[]", endpoint);
+    /* the first booking comes before the endpoint and the offset: both make its reminder */
     time_t start = (time(NULL) / 3600 + 2) * 3600;
-    long offset = reminder_offset_for(&c.s, start);
     book(&c, 2, kept);
+    endpoint_at(&c.s, &r, "/reminders", "[\"booking.reminder\"]", "[]", endpoint);
+    long offset = reminder_offset_for(&c.s, start);
+    CHECK_EQ(reminders_waiting(&c.s, kept), 1);
     book(&c, 4, moved);
     book(&c, 6, cancelled);
     /* the two later ones: moved to the hour of the first, a day later; cancelled */

@@ -7,8 +7,9 @@
 -- the booking or connection, so a retry sends the same bytes under the same
 -- webhook-id. A booking's reminders are messages too, one per endpoint that
 -- takes booking.reminder and per offset of the organization, due at the
--- booking's start minus the offset: their body is rendered when first claimed
--- (then kept, so that a retry sends the same bytes); a
+-- booking's start minus the offset (made anew for every upcoming booking when the
+-- offsets or the endpoints taking reminders change): their body is rendered
+-- when first claimed (then kept, so that a retry sends the same bytes); a
 -- move replaces them, a cancellation deletes them, and since they are rows a
 -- restart loses none and a sent one is never sent again.
 --
@@ -121,6 +122,38 @@ BEGIN
      WHERE b.organization_id = org AND b.id = booking AND b.status IN ('pending', 'confirmed')
        AND b.starts_at - make_interval(mins => m.offset_minutes) > now();
 END $$;
+
+-- Every upcoming active booking's reminders of an organization, anew: when its offsets
+-- change, or an endpoint that takes booking.reminder comes, changes or goes.
+CREATE FUNCTION slotd_webhook_reminders_all(org uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    b record;
+BEGIN
+    FOR b IN SELECT id FROM bookings
+              WHERE organization_id = org AND status IN ('pending', 'confirmed')
+                AND starts_at > now() LOOP
+        PERFORM slotd_webhook_reminders(org, b.id);
+    END LOOP;
+END $$;
+
+CREATE FUNCTION slotd_webhook_reminders_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM slotd_webhook_reminders_all(CASE WHEN TG_TABLE_NAME = 'organizations' THEN NEW.id
+                                             ELSE NEW.organization_id END);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER organizations_reminders AFTER UPDATE OF reminder_offsets_minutes ON organizations
+    FOR EACH ROW WHEN (OLD.reminder_offsets_minutes IS DISTINCT FROM NEW.reminder_offsets_minutes)
+    EXECUTE FUNCTION slotd_webhook_reminders_changed();
+CREATE TRIGGER webhook_endpoints_reminders_added AFTER INSERT ON webhook_endpoints
+    FOR EACH ROW WHEN ('booking.reminder' = ANY (NEW.events))
+    EXECUTE FUNCTION slotd_webhook_reminders_changed();
+CREATE TRIGGER webhook_endpoints_reminders_changed
+    AFTER UPDATE OF events, status, deleted_at ON webhook_endpoints
+    FOR EACH ROW WHEN ('booking.reminder' = ANY (NEW.events) OR 'booking.reminder' = ANY (OLD.events))
+    EXECUTE FUNCTION slotd_webhook_reminders_changed();
 
 -- At commit, a booking's change becomes its message: created, rescheduled (a new time),
 -- cancelled, or updated (status or notes); its reminders follow it.
