@@ -97,6 +97,22 @@ static const char *type_of(const json_t *delivery)
     return text_of(json_object_get(delivery, "body"), "type");
 }
 
+/* The endpoint's log of attempts once it has at least `count` (about 5 s at most). */
+static json_t *log_becomes(api_server_t *s, const char *endpoint, size_t count)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/webhook-endpoints/%s/deliveries", endpoint);
+    json_t *log = NULL;
+    for (int i = 0; i < 50; i++) {
+        json_decref(log);
+        log = api_expect(s, 200, "GET", path, s->admin_key, NULL);
+        if (json_array_size(json_object_get(log, "items")) >= count)
+            break;
+        usleep(100 * 1000);
+    }
+    return log;
+}
+
 /* ---- a clinic on the real clock --------------------------------------------------------- */
 
 typedef struct {
@@ -378,7 +394,7 @@ TEST(webhooks_a_dead_endpoint_does_not_slow_bookings)
 {
     clinic_t c;
     clinic_start(&c, allowed);
-    char body[256], endpoint[40], booking[40], path[128];
+    char body[256], endpoint[40], booking[40];
     snprintf(body, sizeof(body),
              "{\"url\":\"http://127.0.0.1:%d/nobody\",\"events\":[\"booking.created\"]}",
              api_free_port());
@@ -393,15 +409,7 @@ TEST(webhooks_a_dead_endpoint_does_not_slow_bookings)
     double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     CHECK(seconds < 3.0);
     /* its attempts failed to connect and are logged as such */
-    snprintf(path, sizeof(path), "/v1/webhook-endpoints/%s/deliveries", endpoint);
-    json_t *log = NULL;
-    for (int i = 0; i < 50; i++) {
-        json_decref(log);
-        log = api_expect(&c.s, 200, "GET", path, c.s.admin_key, NULL);
-        if (json_array_size(json_object_get(log, "items")) > 0)
-            break;
-        usleep(100 * 1000);
-    }
+    json_t *log = log_becomes(&c.s, endpoint, 1);
     json_t *first = json_array_get(json_object_get(log, "items"), 0);
     CHECK(first != NULL);
     CHECK(json_is_null(json_object_get(first, "status_code")));
@@ -490,25 +498,93 @@ TEST(webhooks_private_addresses_are_refused_at_delivery_too)
     receiver_start(&r);
     clinic_t c;
     clinic_start(&c, allowed);
-    char endpoint[40], booking[40], path[128];
+    char endpoint[40], booking[40];
     endpoint_at(&c.s, &r, "/private", "[\"booking.created\"]", "[]", endpoint);
     api_restart(&c.s, strict);
     book(&c, 30, booking);
-    snprintf(path, sizeof(path), "/v1/webhook-endpoints/%s/deliveries", endpoint);
-    json_t *log = NULL;
-    for (int i = 0; i < 50; i++) {
-        json_decref(log);
-        log = api_expect(&c.s, 200, "GET", path, c.s.admin_key, NULL);
-        if (json_array_size(json_object_get(log, "items")) > 0)
-            break;
-        usleep(100 * 1000);
-    }
+    json_t *log = log_becomes(&c.s, endpoint, 1);
     json_t *first = json_array_get(json_object_get(log, "items"), 0);
     CHECK(first != NULL);
     CHECK(json_is_null(json_object_get(first, "status_code")));
     CHECK(strncmp(text_of(first, "error"), "private_address", 15) == 0);
     json_decref(log);
     CHECK_EQ(delivery_count(&r, "/private"), 0);
+    api_stop(&c.s);
+    fake_stop(&r);
+}
+
+/* A redirect is an answer (not followed), a body past the cap and a receiver that hangs are
+ * cut off: each is an attempt that failed, retried under the same id until a 200. */
+TEST(webhooks_redirects_huge_answers_and_hangs_are_cut_off)
+{
+    static const char *const quick[] = {SECRET_KEY, "SLOTD_WEBHOOK_ALLOW_PRIVATE=true",
+                                        "SLOTD_WEBHOOK_RETRY_SCHEDULE=1,1,1", NULL};
+    fake_t r;
+    receiver_start(&r);
+    clinic_t c;
+    clinic_start(&c, quick);
+    char endpoint[40], booking[40];
+    endpoint_at(&c.s, &r, "/odd", "[\"booking.created\"]", "[\"redirect\",\"huge\",\"hang\"]",
+                endpoint);
+    book(&c, 30, booking);
+    json_t *d = deliveries_within(&r, "/odd", 4, 40);
+    CHECK_EQ(json_array_size(d), 4);
+    for (size_t i = 1; i < 4; i++)
+        CHECK(strcmp(text_of(json_array_get(d, i), "id"), text_of(json_array_get(d, 0), "id")) ==
+              0);
+    json_decref(d);
+    CHECK_EQ(delivery_count(&r, "/odd/moved"), 0);
+    json_t *log = log_becomes(&c.s, endpoint, 4);
+    json_t *items = json_object_get(log, "items");
+    CHECK_EQ(json_array_size(items), 4);
+    CHECK_EQ(json_integer_value(json_object_get(json_array_get(items, 0), "status_code")), 200);
+    CHECK(strncmp(text_of(json_array_get(items, 1), "error"), "timeout", 7) == 0);
+    CHECK(json_integer_value(json_object_get(json_array_get(items, 1), "duration_ms")) >= 9000);
+    CHECK(strncmp(text_of(json_array_get(items, 2), "error"), "too_large", 9) == 0);
+    CHECK_EQ(json_integer_value(json_object_get(json_array_get(items, 3), "status_code")), 302);
+    json_decref(log);
+    api_stop(&c.s);
+    fake_stop(&r);
+}
+
+/* A connection that becomes broken is told of once, rendered as its GET renders it. */
+TEST(webhooks_a_broken_connection_is_told_of)
+{
+    fake_t r;
+    receiver_start(&r);
+    clinic_t c;
+    clinic_start(&c, allowed);
+    char endpoint[40], path[160], sql[256];
+    endpoint_at(&c.s, &r, "/ops", "[\"calendar_connection.broken\"]", "[]", endpoint);
+    snprintf(path, sizeof(path), "/v1/resources/%s/calendar-connections", c.staff);
+    json_t *conn = api_expect(&c.s, 201, "POST", path, c.s.admin_key,
+                              "{\"provider\":\"ics\",\"credentials\":{\"url\":"
+                              "\"http://127.0.0.1:9/feed.ics\"}}");
+    char id[40];
+    snprintf(id, sizeof(id), "%s", api_id(conn));
+    json_decref(conn);
+    snprintf(sql, sizeof(sql),
+             "UPDATE calendar_connections SET status = 'broken', last_error = 'revoked' "
+             "WHERE id = '%s'",
+             id);
+    PQclear(PQexec(c.s.db, sql));
+    PQclear(PQexec(c.s.db, sql)); /* still broken: nothing more */
+    json_t *d = deliveries_become(&r, "/ops", 1);
+    json_t *one = json_array_get(d, 0);
+    CHECK(json_is_true(json_object_get(one, "verified")));
+    CHECK(strcmp(type_of(one), "calendar_connection.broken") == 0);
+    json_t *data = json_object_get(json_object_get(one, "body"), "data");
+    snprintf(path, sizeof(path), "/v1/calendar-connections/%s", id);
+    json_t *got = api_expect(&c.s, 200, "GET", path, c.s.admin_key, NULL);
+    CHECK_EQ(json_object_size(data), json_object_size(got));
+    static const char *const same[] = {"id",     "resource_id", "provider",
+                                       "status", "last_error",  "created_at"};
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+        CHECK(json_equal(json_object_get(data, same[i]), json_object_get(got, same[i])));
+    json_decref(got);
+    json_decref(d);
+    sleep(1);
+    CHECK_EQ(delivery_count(&r, "/ops"), 1);
     api_stop(&c.s);
     fake_stop(&r);
 }

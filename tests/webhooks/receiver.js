@@ -5,7 +5,9 @@
 //
 //   POST /_control/endpoint    {"path","secret","statuses"?:[...]}: the secret that deliveries
 //                              to `path` are verified with, and the statuses to answer the
-//                              next ones (then 200)
+//                              next ones (then 200): a number, or "hang" (no answer for a
+//                              minute), "huge" (200 and 100 MB of body), "redirect" (302 to
+//                              `path`/moved)
 //   GET  /_control/deliveries  ?path=: [{"path","id","timestamp","signature","body","verified",
 //                              "status"}] in the order they came
 //   any other request          a delivery
@@ -43,7 +45,33 @@ function deliver(req, res, raw) {
         path, id: req.headers['webhook-id'] || null, timestamp: req.headers['webhook-timestamp'] || null,
         signature: req.headers['webhook-signature'] || null, body, verified, status,
     });
-    json(res, status, { received: true });
+    if (status === 'hang') {
+        setTimeout(() => json(res, 200, { late: true }), 60000).unref();
+    } else if (status === 'huge') {
+        huge(res);
+    } else if (status === 'redirect') {
+        res.writeHead(302, { location: `${path}/moved`, 'content-length': 0 });
+        res.end();
+    } else {
+        json(res, status, { received: true });
+    }
+}
+
+// 100 MB of body, written as fast as the client reads it, until it hangs up.
+function huge(res) {
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let left = 1600;
+    let closed = false;
+    res.on('close', () => { closed = true; });
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': chunk.length * left });
+    const pump = () => {
+        while (!closed && left > 0) {
+            left--;
+            if (!res.write(chunk)) return res.once('drain', pump);
+        }
+        if (!closed) res.end();
+    };
+    pump();
 }
 
 const server = http.createServer((req, res) => {
