@@ -501,6 +501,7 @@ TEST(webhooks_private_addresses_are_refused_at_delivery_too)
     char endpoint[40], booking[40];
     endpoint_at(&c.s, &r, "/private", "[\"booking.created\"]", "[]", endpoint);
     api_restart(&c.s, strict);
+    api_wait_ready(&c.s);
     book(&c, 30, booking);
     json_t *log = log_becomes(&c.s, endpoint, 1);
     json_t *first = json_array_get(json_object_get(log, "items"), 0);

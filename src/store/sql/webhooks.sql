@@ -81,6 +81,7 @@ due AS (
       FROM webhook_messages m
       JOIN heads h ON h.organization_id = m.organization_id AND h.id = m.id
      WHERE m.due_at <= now() AND m.next_attempt_at <= now()
+       AND m.done_at IS NULL AND m.failed_at IS NULL -- rechecked on the latest row when locked
        AND (m.claimed_until IS NULL OR m.claimed_until < now())
      ORDER BY m.next_attempt_at
      LIMIT $1::int
