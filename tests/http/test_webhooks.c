@@ -272,6 +272,16 @@ TEST(webhooks_private_addresses_need_the_setting_and_secrets_the_key)
         snprintf(body, sizeof(body), "{\"url\":\"%s\",\"events\":[\"booking.created\"]}", urls[i]);
         api_expect_invalid(&s, "POST", "/v1/webhook-endpoints", body, "url", message);
     }
+    /* a public address is taken (nothing is sent to it: no event happens), and a PATCH to a
+     * private one is refused as well */
+    json_t *e =
+        api_expect(&s, 201, "POST", "/v1/webhook-endpoints", s.admin_key,
+                   "{\"url\":\"http://203.0.113.10/hook\",\"events\":[\"booking.created\"]}");
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/webhook-endpoints/%s", api_id(e));
+    json_decref(e);
+    api_expect_invalid(&s, "PATCH", path, "{\"url\":\"http://127.0.0.2/hook\"}", "url", message);
+    json_decref(api_expect(&s, 204, "DELETE", path, s.admin_key, NULL));
     api_stop(&s);
     /* without secret_key: 503 naming the setting */
     static const char *const unkeyed[] = {"SLOTD_WEBHOOK_ALLOW_PRIVATE=1", NULL};
@@ -300,12 +310,18 @@ TEST(webhooks_booking_events_arrive_signed_and_in_order)
     book(&c, 30, booking);
     snprintf(path, sizeof(path), "/v1/bookings/%s", booking);
     json_decref(api_expect(&c.s, 200, "PATCH", path, c.s.admin_key, "{\"notes\":\"gate code 7\"}"));
+    char later[32], move[128];
+    utc((time(NULL) / 3600 + 31) * 3600, later);
+    snprintf(path, sizeof(path), "/v1/bookings/%s/reschedule", booking);
+    snprintf(move, sizeof(move), "{\"start\":\"%s\"}", later);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, move));
     snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", booking);
     json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
-    json_t *d = deliveries_become(&r, "/hooks/crm", 3);
-    CHECK_EQ(json_array_size(d), 3);
-    static const char *const order[] = {"booking.created", "booking.updated", "booking.cancelled"};
-    for (size_t i = 0; i < 3; i++) {
+    json_t *d = deliveries_become(&r, "/hooks/crm", 4);
+    CHECK_EQ(json_array_size(d), 4);
+    static const char *const order[] = {"booking.created", "booking.updated", "booking.rescheduled",
+                                        "booking.cancelled"};
+    for (size_t i = 0; i < 4; i++) {
         json_t *one = json_array_get(d, i);
         CHECK(json_is_true(json_object_get(one, "verified")));
         CHECK(strcmp(type_of(one), order[i]) == 0);
@@ -317,7 +333,12 @@ TEST(webhooks_booking_events_arrive_signed_and_in_order)
     CHECK(strcmp(text_of(json_object_get(json_object_get(json_array_get(d, 1), "body"), "data"),
                          "notes"),
                  "gate code 7") == 0);
+    /* the move's start, an hour after the first (in the organization's zone) */
     CHECK(strcmp(text_of(json_object_get(json_object_get(json_array_get(d, 2), "body"), "data"),
+                         "start"),
+                 text_of(json_object_get(json_object_get(json_array_get(d, 0), "body"), "data"),
+                         "start")) != 0);
+    CHECK(strcmp(text_of(json_object_get(json_object_get(json_array_get(d, 3), "body"), "data"),
                          "status"),
                  "cancelled") == 0);
     json_decref(d);
@@ -333,8 +354,8 @@ TEST(webhooks_booking_events_arrive_signed_and_in_order)
     snprintf(next, sizeof(next), "%s&cursor=%s", path, text_of(log, "next_cursor"));
     json_decref(log);
     log = api_expect(&c.s, 200, "GET", next, c.s.admin_key, NULL);
-    CHECK_EQ(json_array_size(json_object_get(log, "items")), 1);
-    CHECK(strcmp(text_of(json_array_get(json_object_get(log, "items"), 0), "type"),
+    CHECK_EQ(json_array_size(json_object_get(log, "items")), 2);
+    CHECK(strcmp(text_of(json_array_get(json_object_get(log, "items"), 1), "type"),
                  "booking.created") == 0);
     CHECK(json_is_null(json_object_get(log, "next_cursor")));
     json_decref(log);
@@ -386,6 +407,33 @@ TEST(webhooks_retry_with_the_same_id_and_gone_disables)
     json_decref(deliveries_become(&r, "/flaky", 4));
     sleep(1);
     CHECK_EQ(delivery_count(&r, "/gone"), 1);
+    api_stop(&c.s);
+    fake_stop(&r);
+}
+
+/* A message retried holds its endpoint's later ones back; once the schedule is over it is given
+ * up and the next one goes. */
+TEST(webhooks_a_message_given_up_lets_the_next_go)
+{
+    fake_t r;
+    receiver_start(&r);
+    clinic_t c;
+    clinic_start(&c, allowed);
+    char endpoint[40], booking[40], path[128];
+    endpoint_at(&c.s, &r, "/hopeless", "[\"booking.created\",\"booking.cancelled\"]",
+                "[500,500,500]", endpoint);
+    book(&c, 30, booking);
+    snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", booking);
+    json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
+    json_t *d = deliveries_become(&r, "/hopeless", 4);
+    for (size_t i = 0; i < 4; i++) {
+        json_t *one = json_array_get(d, i);
+        CHECK(strcmp(type_of(one), i < 3 ? "booking.created" : "booking.cancelled") == 0);
+        CHECK_EQ(json_integer_value(json_object_get(one, "status")), i < 3 ? 500 : 200);
+    }
+    json_decref(d);
+    sleep(2);
+    CHECK_EQ(delivery_count(&r, "/hopeless"), 4);
     api_stop(&c.s);
     fake_stop(&r);
 }
