@@ -118,6 +118,12 @@ int eng_resource_set_week(eng_resource_t *resource, const eng_week_t *week);
  */
 void eng_resource_reset(eng_resource_t *resource);
 
+/**
+ * Exchanges two resources' busy time and recurring blocks (of any organizations): an index
+ * builds a resource's busy time aside, in steps, and puts it in place at once.
+ */
+void eng_resource_swap_busy(eng_resource_t *a, eng_resource_t *b);
+
 /** Replaces one local date's weekly hours (count 0 = not working that day). */
 int eng_resource_set_override(eng_resource_t *resource, int32_t day, const eng_day_hours_t *hours);
 /** Removes a date override; ENG_ENOTFOUND when there is none. */
@@ -171,6 +177,9 @@ typedef struct {
      *  series begun years ago is not expanded through its past. A rule with COUNT still
      *  counts from its start. */
     int64_t expand_from_wall;
+    /** The caller knows `key` is not the key of another recurrence of the resource (an index
+     *  loading rows by their ids): it is not looked for among them. */
+    bool key_unique;
 } eng_recurrence_t;
 
 /** Adds a recurrence under `key`; the same checks and answers as eng_resource_add_recurring_block
@@ -178,7 +187,13 @@ typedef struct {
 int eng_resource_add_recurrence(eng_resource_t *resource, uint64_t key,
                                 const eng_recurrence_t *recurrence);
 
-/** Checks a recurrence as eng_resource_add_recurrence would. */
+/** A recurrence with COUNT as the same rule bounded by an UNTIL at its last occurrence's wall
+ *  time (caller frees), so that it can be expanded from anywhere rather than from its start;
+ *  NULL when it has no COUNT or cannot be used. Thread-safe (no zone is looked at). */
+char *eng_recurrence_bounded(const eng_recurrence_t *recurrence);
+
+/** Checks a recurrence as eng_resource_add_recurrence would (thread-safe: no zone is looked
+ *  at). */
 int eng_recurrence_check(const eng_recurrence_t *recurrence);
 int eng_resource_remove_recurring_block(eng_resource_t *resource, uint64_t key);
 

@@ -429,7 +429,8 @@ int cli_serve(int argc, char **argv)
                                             .worker = worker,
                                             .secret_key =
                                                 config.has_secret_key ? &config.secret_key : NULL,
-                                            .webhook_allow_private = config.webhook_allow_private};
+                                            .webhook_allow_private = config.webhook_allow_private,
+                                            .public_url = config.public_url};
     svc.server = http_server_start(&server_options);
     int rc = 0;
     if (svc.server == NULL) {

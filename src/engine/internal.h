@@ -66,8 +66,23 @@ typedef struct {
 
 typedef struct {
     uint64_t key;
-    struct icalrecurrencetype rule;
-    icalrecur_iterator *iterator; /* NULL once exhausted */
+    int freq;  /* icalrecurrencetype_frequency (the rule itself, 3 KB, is not kept) */
+    int count; /* COUNT, 0: none */
+    icalrecur_iterator *iterator; /* NULL once exhausted (or never made: fast) */
+    /* fast: a DAILY or WEEKLY rule with no BY part but BYDAY, a MONTHLY one with no BY part but
+     * BYMONTHDAY, or a YEARLY one with none, expanded here rather than by libical (whose
+     * iterator costs tens of microseconds an occurrence) */
+    bool fast, fast_done;
+    uint8_t mask;                 /* weekdays (bit 0 Monday) */
+    uint32_t month_days;          /* MONTHLY, YEARLY: days of the month (bit d) */
+    uint32_t month_days_from_end; /* and from its end (bit d: the d-th last) */
+    int32_t first_month;          /* the start's month (year * 12 + month - 1) */
+    int32_t interval;             /* days (DAILY) or weeks (WEEKLY) */
+    int32_t week_start;           /* WEEKLY: the first weekday of a week (0 Monday) */
+    int32_t first_day;            /* the start's day, and the start of its period */
+    int32_t next_day;             /* the next day to look at */
+    int32_t time_of_day;          /* seconds */
+    int32_t count_left;           /* COUNT: occurrences still to make, -1: no COUNT */
     bool until_is_utc;
     int64_t until; /* INT64_MAX = none; an instant when until_is_utc, else wall seconds */
     int64_t start_wall;
@@ -102,7 +117,7 @@ struct eng_resource {
     size_t override_count, override_capacity;
     eng_busy_tree_t busy;
     eng_recurring_t **recurring;
-    size_t recurring_count;
+    size_t recurring_count, recurring_capacity;
     int64_t last_booking_created; /* INT64_MIN when it has no booking */
 };
 

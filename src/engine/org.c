@@ -218,6 +218,24 @@ void eng_resource_reset(eng_resource_t *r)
     r->last_booking_created = INT64_MIN;
 }
 
+void eng_resource_swap_busy(eng_resource_t *a, eng_resource_t *b)
+{
+    eng_busy_tree_t tree = a->busy;
+    a->busy = b->busy;
+    b->busy = tree;
+    eng_recurring_t **recurring = a->recurring;
+    a->recurring = b->recurring;
+    b->recurring = recurring;
+    size_t count = a->recurring_count, capacity = a->recurring_capacity;
+    a->recurring_count = b->recurring_count;
+    a->recurring_capacity = b->recurring_capacity;
+    b->recurring_count = count;
+    b->recurring_capacity = capacity;
+    int64_t created = a->last_booking_created;
+    a->last_booking_created = b->last_booking_created;
+    b->last_booking_created = created;
+}
+
 int eng_resource_set_week(eng_resource_t *resource, const eng_week_t *week)
 {
     eng_week_t normalized;

@@ -149,6 +149,158 @@ static bool has_occurrence(struct icalrecurrencetype rule, int64_t start_wall, i
     return true;
 }
 
+/* ---- the fast path: DAILY, WEEKLY, MONTHLY and YEARLY rules of the common forms -------------
+ */
+
+static int month_length(int32_t year, int32_t month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* Does a day of a month match the rule's days of the month? */
+static bool month_day_matches(const eng_recurring_t *rec, tz_date_t d)
+{
+    int from_end = month_length(d.year, d.month) - d.day + 1;
+    return ((rec->month_days >> d.day) & 1) || ((rec->month_days_from_end >> from_end) & 1);
+}
+
+/* MONTHLY with no BY part but BYMONTHDAY, or YEARLY with none at all, whose start is an
+ * occurrence: its days of the month into rec. */
+static bool fast_monthly(const struct icalrecurrencetype *rule, int64_t start_wall,
+                         eng_recurring_t *rec)
+{
+    if (by_count(rule->by_second, ICAL_BY_SECOND_SIZE) ||
+        by_count(rule->by_minute, ICAL_BY_MINUTE_SIZE) ||
+        by_count(rule->by_hour, ICAL_BY_HOUR_SIZE) || by_count(rule->by_day, ICAL_BY_DAY_SIZE) ||
+        by_count(rule->by_year_day, ICAL_BY_YEARDAY_SIZE) ||
+        by_count(rule->by_week_no, ICAL_BY_WEEKNO_SIZE) ||
+        by_count(rule->by_month, ICAL_BY_MONTH_SIZE) ||
+        by_count(rule->by_set_pos, ICAL_BY_SETPOS_SIZE))
+        return false;
+    tz_date_t start = tz_civil_from_days(tz_day_of(start_wall));
+    int n = by_count(rule->by_month_day, ICAL_BY_MONTHDAY_SIZE);
+    if (rule->freq == ICAL_YEARLY_RECURRENCE && n)
+        return false;
+    rec->month_days = rec->month_days_from_end = 0;
+    for (int i = 0; i < n; i++) {
+        int v = rule->by_month_day[i];
+        if (v >= 1 && v <= 31)
+            rec->month_days |= 1u << v;
+        else if (v <= -1 && v >= -31)
+            rec->month_days_from_end |= 1u << -v;
+        else
+            return false;
+    }
+    if (n == 0)
+        rec->month_days = 1u << start.day;
+    rec->first_month = start.year * 12 + start.month - 1;
+    return month_day_matches(rec, start);
+}
+
+/* Can the rule be expanded here: DAILY or WEEKLY, no BY part but BYDAY without ordinals, and
+ * a start that is itself an occurrence (libical's reading of a start that is not one is kept
+ * by sending such rules to libical); or MONTHLY or YEARLY as fast_monthly takes them? */
+static bool fast_rule(const struct icalrecurrencetype *rule, int64_t start_wall, uint8_t *mask,
+                      eng_recurring_t *rec)
+{
+    if (rule->freq == ICAL_MONTHLY_RECURRENCE || rule->freq == ICAL_YEARLY_RECURRENCE)
+        return fast_monthly(rule, start_wall, rec);
+    if ((rule->freq != ICAL_DAILY_RECURRENCE && rule->freq != ICAL_WEEKLY_RECURRENCE) ||
+        by_count(rule->by_second, ICAL_BY_SECOND_SIZE) ||
+        by_count(rule->by_minute, ICAL_BY_MINUTE_SIZE) ||
+        by_count(rule->by_hour, ICAL_BY_HOUR_SIZE) ||
+        by_count(rule->by_month_day, ICAL_BY_MONTHDAY_SIZE) ||
+        by_count(rule->by_year_day, ICAL_BY_YEARDAY_SIZE) ||
+        by_count(rule->by_week_no, ICAL_BY_WEEKNO_SIZE) ||
+        by_count(rule->by_month, ICAL_BY_MONTH_SIZE) ||
+        by_count(rule->by_set_pos, ICAL_BY_SETPOS_SIZE))
+        return false;
+    *mask = 0;
+    for (int i = 0; i < by_count(rule->by_day, ICAL_BY_DAY_SIZE); i++) {
+        if (icalrecurrencetype_day_position(rule->by_day[i]) != 0)
+            return false;
+        int ical_day = (int)icalrecurrencetype_day_day_of_week(rule->by_day[i]); /* 1 Sunday */
+        if (ical_day < 1 || ical_day > 7)
+            return false;
+        *mask |= (uint8_t)(1u << ((ical_day + 5) % 7));
+    }
+    int start_weekday = tz_weekday(tz_day_of(start_wall));
+    if (*mask == 0)
+        *mask = rule->freq == ICAL_WEEKLY_RECURRENCE ? (uint8_t)(1u << start_weekday) : 0x7f;
+    return (*mask >> start_weekday) & 1;
+}
+
+static int32_t floor_div(int32_t a, int32_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* The first day at or after `day` that is in a period the rule repeats in: DAILY every
+ * interval days from the start, WEEKLY every interval weeks (of week_start) from the start's. */
+static int32_t fast_period_day(const eng_recurring_t *rec, int32_t day)
+{
+    if (day < rec->first_day)
+        return rec->first_day;
+    if (rec->freq == ICAL_MONTHLY_RECURRENCE || rec->freq == ICAL_YEARLY_RECURRENCE) {
+        int32_t months = rec->interval * (rec->freq == ICAL_YEARLY_RECURRENCE ? 12 : 1);
+        tz_date_t d = tz_civil_from_days(day);
+        int32_t offset = d.year * 12 + d.month - 1 - rec->first_month;
+        int32_t past = offset % months;
+        if (past == 0)
+            return day;
+        int32_t month = rec->first_month + offset - past + months; /* the next period's */
+        return tz_days_from_civil(month / 12, month % 12 + 1, 1);
+    }
+    bool weekly = rec->freq == ICAL_WEEKLY_RECURRENCE;
+    int32_t unit = weekly ? 7 : 1, length = rec->interval * unit;
+    int32_t origin = rec->first_day;
+    if (weekly) /* the start of the start's week */
+        origin -= (tz_weekday(rec->first_day) - rec->week_start + 7) % 7;
+    int32_t offset = day - origin, period = floor_div(offset, length);
+    if (offset - period * length >= unit) /* past the period's days: the next period */
+        return origin + (period + 1) * length;
+    return day;
+}
+
+/* The next occurrence's wall start, or false when the rule has no more. */
+static bool fast_next(eng_recurring_t *rec, int64_t *wall)
+{
+    int32_t last = tz_days_from_civil(TZ_MAX_YEAR + 1, 1, 1);
+    bool monthly = rec->freq == ICAL_MONTHLY_RECURRENCE || rec->freq == ICAL_YEARLY_RECURRENCE;
+    while (!rec->fast_done && rec->count_left != 0) {
+        int32_t day = fast_period_day(rec, rec->next_day);
+        if (day >= last)
+            break;
+        int32_t found = -1;
+        if (monthly) { /* the rest of the month at once: one civil date a month */
+            tz_date_t d = tz_civil_from_days(day);
+            int length = month_length(d.year, d.month);
+            for (int dom = d.day; dom <= length && found < 0; dom++)
+                if (((rec->month_days >> dom) & 1) ||
+                    ((rec->month_days_from_end >> (length - dom + 1)) & 1))
+                    found = day + (dom - d.day);
+            rec->next_day = found >= 0 ? found + 1 : day + (length - d.day) + 1;
+        } else {
+            rec->next_day = day + 1;
+            if ((rec->mask >> tz_weekday(day)) & 1)
+                found = day;
+        }
+        if (found >= 0) {
+            if (rec->count_left > 0)
+                rec->count_left--;
+            *wall = (int64_t)found * TZ_SECONDS_PER_DAY + rec->time_of_day;
+            return true;
+        }
+    }
+    rec->fast_done = true;
+    return false;
+}
+
+static bool next_wall(eng_recurring_t *rec, int64_t *wall);
+static bool expanding(const eng_recurring_t *rec);
+
 /* Parses and checks a recurrence; on success *out is a new, unattached one. */
 static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurring_t **out)
 {
@@ -195,13 +347,40 @@ static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurr
     int64_t until_wall = rec->until == INT64_MAX ? INT64_MAX
                          : rec->until_is_utc     ? rec->until + WALL_MARGIN
                                                  : rec->until;
-    if (until_wall < start_wall || !has_occurrence(rule, start_wall, until_wall)) {
+    uint8_t mask = 0;
+    rec->fast = fast_rule(&rule, start_wall, &mask, rec);
+    /* a fast rule's start is an occurrence: it has one (by UNTIL when its start is) */
+    if (until_wall < start_wall || (!rec->fast && !has_occurrence(rule, start_wall, until_wall))) {
         eng_recurring_free(rec);
         return ENG_ERRULE;
     }
-    rec->rule = rule;
+    rec->freq = rule.freq;
+    rec->count = rule.count;
     rec->start_wall = start_wall;
     rec->duration_seconds = spec->duration_seconds;
+    if (rec->fast) {
+        int ical_start = (int)rule.week_start; /* 0: none (Monday), 1 Sunday ... 7 Saturday */
+        rec->mask = mask;
+        rec->interval = rule.interval;
+        rec->week_start = ical_start >= 1 && ical_start <= 7 ? (ical_start + 5) % 7 : 0;
+        rec->first_day = rec->next_day = tz_day_of(start_wall);
+        rec->time_of_day = (int32_t)(start_wall - (int64_t)rec->first_day * TZ_SECONDS_PER_DAY);
+        rec->count_left = rule.count > 0 ? rule.count : -1;
+        int64_t skip_to = spec->expand_from_wall - (int64_t)spec->duration_seconds - WALL_MARGIN;
+        if (spec->expand_from_wall > 0 && skip_to > start_wall) {
+            if (rule.count == 0) {
+                rec->next_day = tz_day_of(skip_to);
+            } else { /* counted from the start, cheaply: nothing is kept of the past */
+                int64_t wall;
+                eng_recurring_t probe = *rec;
+                while (fast_next(&probe, &wall) && wall < skip_to) {
+                    rec->next_day = probe.next_day;
+                    rec->count_left = probe.count_left;
+                }
+            }
+        }
+        goto exdates;
+    }
     struct icalrecurrencetype bounded = rule;
     bounded.until =
         floating_of((int64_t)tz_days_from_civil(TZ_MAX_YEAR + 1, 1, 2) * TZ_SECONDS_PER_DAY);
@@ -218,6 +397,7 @@ static int recurrence_new(uint64_t key, const eng_recurrence_t *spec, eng_recurr
         icalrecur_iterator_set_start(rec->iterator, floating_of(skip_to));
         icalerror_clear_errno();
     }
+exdates:;
     size_t exdate_count = spec->exdate_count;
     rec->exdates = slotd_malloc(exdate_count * sizeof(int64_t));
     if (exdate_count) {
@@ -246,6 +426,39 @@ static eng_recurrence_t block_recurrence(const char *rrule, int64_t start_wall,
                               .kind = ENG_BUSY_BLOCK};
 }
 
+char *eng_recurrence_bounded(const eng_recurrence_t *recurrence)
+{
+    eng_recurring_t *rec;
+    eng_recurrence_t spec = *recurrence;
+    spec.exdates_wall = NULL; /* COUNT counts the left-out occurrences too */
+    spec.exdate_count = 0;
+    spec.expand_from_wall = 0;
+    if (recurrence_new(0, &spec, &rec) != ENG_OK)
+        return NULL;
+    if (rec->count <= 0) {
+        eng_recurring_free(rec);
+        return NULL;
+    }
+    int64_t wall, last = INT64_MIN;
+    while (expanding(rec) && next_wall(rec, &wall)) {
+        if (rec->until != INT64_MAX && !rec->until_is_utc && wall > rec->until)
+            break;
+        last = wall;
+    }
+    eng_recurring_free(rec);
+    struct icalrecurrencetype rule = icalrecurrencetype_from_string(spec.rrule);
+    icalerror_clear_errno();
+    if (last == INT64_MIN)
+        return NULL;
+    rule.count = 0;
+    rule.until = floating_of(last);
+    char *text = icalrecurrencetype_as_string_r(&rule);
+    icalerror_clear_errno();
+    char *copy = text ? slotd_strdup(text) : NULL;
+    icalmemory_free_buffer(text);
+    return copy;
+}
+
 int eng_recurrence_check(const eng_recurrence_t *recurrence)
 {
     eng_recurring_t *rec;
@@ -263,14 +476,15 @@ int eng_recurring_block_check(const char *rrule, int64_t start_wall, int32_t dur
 
 int eng_resource_add_recurrence(eng_resource_t *r, uint64_t key, const eng_recurrence_t *recurrence)
 {
-    for (size_t i = 0; i < r->recurring_count; i++)
+    for (size_t i = 0; !recurrence->key_unique && i < r->recurring_count; i++)
         if (r->recurring[i]->key == key)
             return ENG_EEXISTS;
     eng_recurring_t *rec;
     int rc = recurrence_new(key, recurrence, &rec);
     if (rc)
         return rc;
-    r->recurring = slotd_realloc(r->recurring, (r->recurring_count + 1) * sizeof(rec));
+    r->recurring =
+        slotd_grow(r->recurring, &r->recurring_capacity, r->recurring_count + 1, sizeof(rec));
     r->recurring[r->recurring_count++] = rec;
     return ENG_OK;
 }
@@ -310,6 +524,7 @@ static bool is_exdate(const eng_recurring_t *rec, int64_t wall)
 
 static void stop_expanding(eng_recurring_t *rec)
 {
+    rec->fast_done = true;
     if (rec->iterator) {
         icalrecur_iterator_free(rec->iterator);
         rec->iterator = NULL;
@@ -318,15 +533,31 @@ static void stop_expanding(eng_recurring_t *rec)
 
 /* Expands the rule until an occurrence at or past `wall_limit` was generated
  * (or the rule ends). */
+/* The rule's next wall start, or false when it has no more. */
+static bool next_wall(eng_recurring_t *rec, int64_t *wall)
+{
+    if (rec->fast)
+        return fast_next(rec, wall);
+    struct icaltimetype next = icalrecur_iterator_next(rec->iterator);
+    if (icaltime_is_null_time(next))
+        return false;
+    *wall = wall_of(next);
+    return true;
+}
+
+static bool expanding(const eng_recurring_t *rec)
+{
+    return rec->fast ? !rec->fast_done : rec->iterator != NULL;
+}
+
 static void expand(eng_recurring_t *rec, tz_zone_t *zone, int64_t wall_limit)
 {
-    while (rec->iterator && rec->expanded_to < wall_limit) {
-        struct icaltimetype next = icalrecur_iterator_next(rec->iterator);
-        if (icaltime_is_null_time(next) || rec->occurrence_count == MAX_OCCURRENCES) {
+    while (expanding(rec) && rec->expanded_to < wall_limit) {
+        int64_t wall;
+        if (!next_wall(rec, &wall) || rec->occurrence_count == MAX_OCCURRENCES) {
             stop_expanding(rec);
             break;
         }
-        int64_t wall = wall_of(next);
         rec->expanded_to = wall;
         if (rec->until != INT64_MAX) {
             int64_t compared = rec->until_is_utc ? tz_from_wall(zone, wall) : wall;

@@ -3,9 +3,10 @@
  * one that route takes.
  *
  * Paths: a route's pattern is matched segment by segment, ":name" segments
- * becoming ctx->params. A path that some route has, asked with a method none
- * of them takes, is 405 with an Allow header listing the methods that would
- * have matched; any other path is 404.
+ * becoming ctx->params (":name.ext" takes a segment ending in ".ext", as in
+ * /v1/bookings/{id}.ics; such a route comes before the ":name" one). A path that some route has,
+ * asked with a method none of them takes, is 405 with an Allow header listing the methods that
+ * would have matched; any other path is 404.
  *
  * Query strings are strict, for every route: a route declares the parameters
  * it takes (server.h, http_param_t), and before its handler runs every
@@ -28,10 +29,12 @@
 #define MAX_QUERY_VALUE 1024
 
 /* Matches a path against a pattern, filling params[] from ":name" segments
- * (pointers into `path`, which is cut into them when `cut`). */
+ * (pointers into `path`, which is cut into them when `cut`). A ":name.ext"
+ * segment takes a segment ending in ".ext", the parameter without it. */
 static bool match(const char *pattern, char *path, const char **params, bool cut)
 {
     int n = 0;
+    char *ends[HTTP_MAX_PATH_PARAMS];
     const char *p = pattern;
     char *s = path;
     while (*p && *s) {
@@ -44,9 +47,13 @@ static bool match(const char *pattern, char *path, const char **params, bool cut
         char *s_end = strchr(s, '/');
         size_t s_len = s_end ? (size_t)(s_end - s) : strlen(s);
         if (*p == ':') {
-            if (s_len == 0 || n == HTTP_MAX_PATH_PARAMS)
+            const char *dot = memchr(p, '.', p_len);
+            size_t suffix = dot ? p_len - (size_t)(dot - p) : 0;
+            if (s_len <= suffix || n == HTTP_MAX_PATH_PARAMS ||
+                (suffix && memcmp(s + s_len - suffix, dot, suffix) != 0))
                 return false;
-            params[n++] = s;
+            params[n] = s;
+            ends[n++] = s + s_len - suffix;
         } else if (p_len != s_len || memcmp(p, s, p_len) != 0) {
             return false;
         }
@@ -55,11 +62,8 @@ static bool match(const char *pattern, char *path, const char **params, bool cut
     }
     if (*p || *s)
         return false;
-    for (int i = 0; cut && i < n; i++) {
-        char *slash = strchr(params[i], '/');
-        if (slash)
-            *slash = 0;
-    }
+    for (int i = 0; cut && i < n; i++)
+        *ends[i] = 0;
     return true;
 }
 

@@ -3,7 +3,7 @@
  * call it, the query parameters it takes, handler. Reads of configuration are
  * for admin and agent keys (HTTP_ROLES_STAFF), its writes for admin keys; a
  * route whose set names another role (agents writing bookings; admin and sync
- * keys, calendar connections) says so here.
+ * keys, calendar connections; no key, a resource's calendar feed) says so here.
  */
 #include "http/routes.h"
 
@@ -31,6 +31,8 @@ static const http_param_t slots_params[] = {{"service_id", HTTP_PARAM_ID, 36, fa
                                             {"per_day", HTTP_PARAM_COUNT, 9, false},
                                             {NULL}};
 
+static const http_param_t feed_params[] = {
+    {"token", HTTP_PARAM_TEXT, 1024, false}, {"busy", HTTP_PARAM_TEXT, 8, false}, {NULL}};
 static const http_param_t zone_params[] = {{"tz", HTTP_PARAM_TEXT, 63, false}, {NULL}};
 static const http_param_t booking_list_params[] = {
     {"from", HTTP_PARAM_TEXT, 63, false},      {"to", HTTP_PARAM_TEXT, 63, false},
@@ -132,6 +134,8 @@ const http_route_t http_api_routes[] = {
      http_customers_get},
     {"GET", "/v1/customers/:id/bookings", "GET /v1/customers/{id}/bookings", HTTP_ROLES_STAFF,
      customer_bookings_params, http_customers_bookings},
+    {"GET", "/v1/bookings/:id.ics", "GET /v1/bookings/{id}.ics", HTTP_ROLES_STAFF, NULL,
+     http_bookings_ics},
     {"GET", "/v1/bookings/:id", "GET /v1/bookings/{id}", HTTP_ROLES_STAFF, zone_params,
      http_bookings_get},
     {"PATCH", "/v1/bookings/:id", "PATCH /v1/bookings/{id}", HTTP_ROLES_STAFF, zone_params,
@@ -140,6 +144,11 @@ const http_route_t http_api_routes[] = {
      NULL, http_bookings_reschedule},
     {"POST", "/v1/bookings/:id/cancel", "POST /v1/bookings/{id}/cancel", HTTP_ROLES_STAFF,
      zone_params, http_bookings_cancel},
+    /* iCalendar out: the feed's token is its secret (no API key) */
+    {"POST", "/v1/resources/:id/feed-token", "POST /v1/resources/{id}/feed-token", HTTP_ROLES_ADMIN,
+     NULL, http_feed_token_create},
+    {"GET", "/v1/resources/:id/calendar.ics", "GET /v1/resources/{id}/calendar.ics",
+     HTTP_ROLES_PUBLIC, feed_params, http_feed_get},
     /* calendar sync: admin and sync keys */
     {"POST", "/v1/resources/:id/calendar-connections",
      "POST /v1/resources/{id}/calendar-connections", HTTP_ROLES_SYNC, NULL,

@@ -66,6 +66,9 @@ void http_webhook_endpoints_deliveries(http_ctx_t *ctx);
 void http_webhooks_google(http_ctx_t *ctx);
 void http_webhooks_microsoft(http_ctx_t *ctx);
 void http_webhooks_calcom(http_ctx_t *ctx);
+void http_feed_token_create(http_ctx_t *ctx);
+void http_feed_get(http_ctx_t *ctx);
+void http_bookings_ics(http_ctx_t *ctx);
 
 /* shared by the route files (see also http/fields.h) */
 

@@ -63,14 +63,19 @@ static void refuse(http_ctx_t *ctx)
     http_respond_error(ctx, 401, "unauthorized", "This notification is not proven.", NULL);
 }
 
+static void next_notification(http_ctx_t *ctx);
+
 static void on_requested(int error, const char *status, const char *direction, const char *provider,
                          void *arg)
 {
     (void)status, (void)direction, (void)provider;
     http_ctx_t *ctx = arg;
+    hook_state_t *st = ctx->state;
     http_wait_end(ctx);
     if (error && error != STORE_ENOTFOUND)
         http_respond_store_error(ctx, error, "calendar connection");
+    else if (st->batch)
+        next_notification(ctx); /* a batch's other notifications */
     else
         http_respond(ctx, 200, json_pack("{s:b}", "accepted", error == 0));
     http_wait_release(ctx);
@@ -106,19 +111,6 @@ static void next_notification(http_ctx_t *ctx)
     }
 }
 
-static void on_batch_requested(int error, const char *status, const char *direction,
-                               const char *provider, void *arg)
-{
-    (void)status, (void)direction, (void)provider;
-    http_ctx_t *ctx = arg;
-    http_wait_end(ctx);
-    if (error && error != STORE_ENOTFOUND)
-        http_respond_store_error(ctx, error, "calendar connection");
-    else
-        next_notification(ctx);
-    http_wait_release(ctx);
-}
-
 static void on_watch(int error, const store_webhook_target_t *t, void *arg)
 {
     http_ctx_t *ctx = arg;
@@ -129,12 +121,7 @@ static void on_watch(int error, const store_webhook_target_t *t, void *arg)
         next_notification(ctx); /* this one unproven: the others may be */
     } else if (st->batch && !error) {
         st->proven++;
-        domain_error_t e;
-        http_await(ctx,
-                   domain_started(store_sync_request(http_pool(ctx), &t->organization, &t->id,
-                                                     false, on_batch_requested, ctx),
-                                  &e),
-                   &e);
+        pull_now(ctx, t);
     } else if (error == STORE_ENOTFOUND ||
                (!error && !sync_hash_equal(t->secret_hash, st->secret_hash)))
         refuse(ctx);

@@ -127,6 +127,8 @@ static const char *reason_of(int status)
         return "Created";
     case 204:
         return "No Content";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:
@@ -366,6 +368,19 @@ const char *http_request_header(http_ctx_t *ctx, const char *name, size_t *lengt
 
 /* ---- answers --------------------------------------------------------------------------- */
 
+void http_respond_header(http_ctx_t *ctx, const char *name, const char *value)
+{
+    h2o_req_t *req = ctx->req;
+    if (req == NULL || ctx->settled)
+        return;
+    size_t name_length = strlen(name), value_length = strlen(value);
+    char *n = h2o_mem_alloc_pool(&req->pool, name_length + 1);
+    char *v = h2o_mem_alloc_pool(&req->pool, value_length + 1);
+    memcpy(n, name, name_length + 1);
+    memcpy(v, value, value_length + 1);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, n, name_length, 1, NULL, v, value_length);
+}
+
 void http_respond(http_ctx_t *ctx, int status, json_t *body)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -528,6 +543,15 @@ void http_wait_release(http_ctx_t *ctx)
 store_pool_t *http_pool(http_ctx_t *ctx)
 {
     return ctx->server->options.pool;
+}
+
+void http_public_url(http_ctx_t *ctx, char *out, size_t size)
+{
+    const char *url = ctx->server->options.public_url ? ctx->server->options.public_url : "";
+    size_t n = strlen(url);
+    while (n > 0 && url[n - 1] == '/')
+        n--;
+    snprintf(out, size, "%.*s", (int)n, url);
 }
 
 const codec_secret_key_t *http_secret_key(http_ctx_t *ctx)

@@ -146,6 +146,9 @@ typedef struct {
     const codec_secret_key_t *secret_key;
     /** the `webhook_allow_private` setting: webhook endpoints may be private addresses */
     bool webhook_allow_private;
+    /** the `public_url` setting (where clients reach the service), for the links answers
+     *  give; NULL: not set (links are paths). Not copied */
+    const char *public_url;
 } http_server_options_t;
 
 /** Starts accepting connections (after listen_later); 0 or a libuv error code. */
@@ -178,6 +181,9 @@ void http_server_announce_stop(http_server_t *server);
 void http_server_forget_keys(http_server_t *server, const eng_id_t *organization);
 
 /* ---- for handlers ----------------------------------------------------------------- */
+
+/** Adds a header to the answer that has not been sent yet (name and value copied). */
+void http_respond_header(http_ctx_t *ctx, const char *name, const char *value);
 
 /** Answers with a JSON value (stolen) and a status. */
 void http_respond(http_ctx_t *ctx, int status, json_t *body);
@@ -311,6 +317,9 @@ void http_count_booking(http_ctx_t *ctx, http_booking_outcome_t outcome);
 
 /** The database pool, for the domain and typed-store calls of handlers. */
 store_pool_t *http_pool(http_ctx_t *ctx);
+
+/** The `public_url` setting without a trailing slash into `out` ("" when not set). */
+void http_public_url(http_ctx_t *ctx, char *out, size_t size);
 
 /** The `secret_key` setting, or NULL when it is not set. */
 const codec_secret_key_t *http_secret_key(http_ctx_t *ctx);

@@ -97,6 +97,7 @@ struct store_index {
     idx_sched_t *sched;
     rebuild_t *rebuild;
     uint64_t rebuild_seq;
+    struct aside *asides;  /* large resource reloads being built aside, oldest first */
     index_org_t **retired; /* replaced organizations, freed a few per turn */
     size_t retired_count, retired_capacity;
     uv_idle_t apply_idle; /* runs once per loop turn while pages or retired ones wait */
@@ -242,6 +243,69 @@ typedef struct {
     store_query_t *query; /* valid until on_reload runs */
 } reload_t;
 
+/*
+ * A resource's reload too large for one turn of the loop (an imported calendar of thousands
+ * of events and series): its busy time is built aside, in a scratch organization's resource,
+ * a step per turn like a rebuild's rows, while queries keep being answered from the busy time
+ * the resource had; then the row is applied to the resource and the busy time put in place in
+ * one step (eng_resource_swap_busy). A rebuild that starts meanwhile, or an organization
+ * replaced or gone, drops it (the work is deferred, as a reload's result would be).
+ */
+#define ASIDE_BYTES (128 * 1024) /* a row this large is loaded aside */
+
+typedef struct aside {
+    struct aside *next;
+    idx_work_t work;
+    PGresult *res;
+    index_org_t *org; /* the organization when it began */
+    eng_org_t *scratch;
+    eng_resource_t *resource;
+    idx_resource_load_t load;
+    bool began;
+} aside_t;
+
+static bool row_is_large(const PGresult *res, int row)
+{
+    size_t bytes = 0;
+    for (int col = 0; col < PQnfields(res); col++)
+        bytes += (size_t)PQgetlength(res, row, col);
+    return bytes >= ASIDE_BYTES;
+}
+
+static void aside_free(aside_t *a)
+{
+    PQclear(a->res);
+    if (a->scratch)
+        eng_org_free(a->scratch);
+    free(a);
+}
+
+static void on_apply_idle(uv_idle_t *idle);
+
+/* Takes a resource's reload result to build aside; false when it is not worth it. */
+static bool load_aside(store_index_t *ix, index_org_t *org, const idx_work_t *w,
+                       const PGresult *res)
+{
+    if (w->kind != IDX_WORK_RESOURCE || PQntuples(res) != 1 || !row_is_large(res, 0))
+        return false;
+    char id[37];
+    codec_format_uuid(&w->id, id);
+    log_info("index_reload_aside", "resource_id", id, NULL);
+    aside_t *a = slotd_calloc(1, sizeof(*a));
+    a->work = *w;
+    a->res = store_result_keep(res);
+    a->org = org;
+    aside_t **tail = &ix->asides;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = a;
+    uv_idle_start(&ix->apply_idle, on_apply_idle);
+    return true;
+}
+
+static void load_aside_step(store_index_t *ix);
+static void relink_services(store_index_t *ix, index_org_t *org, const eng_id_t *id);
+
 static void on_reload(const PGresult *res, const char *sqlstate, void *arg)
 {
     reload_t *rl = arg;
@@ -266,21 +330,18 @@ static void on_reload(const PGresult *res, const char *sqlstate, void *arg)
         idx_sched_done(ix->sched, &w, IDX_GONE);
         return;
     }
+    if (load_aside(ix, org, &w, res))
+        return; /* done in steps (load_aside_step) */
     for (int row = 0; row < PQntuples(res); row++) {
         if (w.kind == IDX_WORK_SERVICE) {
             idx_load_service(org, res, row, &ix->tally);
             continue;
         }
         eng_id_t id;
-        if (!idx_load_resource(org, res, row, &id, &ix->tally))
-            continue;
         /* a resource that just became usable may be named by services loaded before it:
          * reload those (only those) so that they link it */
-        for (size_t k = 0; k < org->services.capacity; k++) {
-            idx_service_entry_t *se = org->services.entries[k].value;
-            if (se && idx_service_names(se, &id))
-                request(ix, WORK_SERVICE, &org->id, &se->id);
-        }
+        if (idx_load_resource(org, res, row, &id, &ix->tally))
+            relink_services(ix, org, &id);
     }
     if (PQntuples(res) == 0 && w.kind == IDX_WORK_RESOURCE) {
         idx_resource_entry_t *e = idmap_get(&org->resources, &w.id);
@@ -454,7 +515,7 @@ static void rebuild_failed(store_index_t *ix, const char *sqlstate);
 
 static bool has_work(const store_index_t *ix)
 {
-    return ix->retired_count > 0 ||
+    return ix->retired_count > 0 || ix->asides != NULL ||
            (ix->rebuild && ix->rebuild->queue_head < ix->rebuild->queue_count);
 }
 
@@ -482,6 +543,9 @@ static void apply_some(store_index_t *ix)
                 if (!release_held(ix))
                     rebuild_failed(ix, NULL);
             }
+        } else if (ix->asides) {
+            load_aside_step(ix);
+            now = uv_hrtime();
         } else if (ix->retired_count > 0) {
             idx_free_org(ix->retired[--ix->retired_count]);
             now = uv_hrtime();
@@ -499,6 +563,60 @@ static void apply_some(store_index_t *ix)
         uv_idle_start(&ix->apply_idle, on_apply_idle);
     else
         uv_idle_stop(&ix->apply_idle);
+}
+
+/* The services that name a resource that just became usable link it once reloaded. */
+static void relink_services(store_index_t *ix, index_org_t *org, const eng_id_t *id)
+{
+    for (size_t k = 0; k < org->services.capacity; k++) {
+        idx_service_entry_t *se = org->services.entries[k].value;
+        if (se && idx_service_names(se, id))
+            request(ix, WORK_SERVICE, &org->id, &se->id);
+    }
+}
+
+/* One step of the oldest reload built aside: its start, some of its busy time, or its end. */
+static void load_aside_step(store_index_t *ix)
+{
+    aside_t *a = ix->asides;
+    index_org_t *org = idmap_get(&ix->orgs, &a->work.org);
+    if (org != a->org || idx_sched_covered(ix->sched, &a->work.org)) {
+        /* replaced, gone, or a rebuild began: load again after it */
+        ix->asides = a->next;
+        idx_sched_done(ix->sched, &a->work, org == NULL ? IDX_GONE : IDX_DEFERRED);
+        aside_free(a);
+        return;
+    }
+    eng_id_t id;
+    if (!a->began) {
+        tz_zone_t *utc;
+        tz_zone_find("UTC", &utc);
+        a->scratch = eng_org_new(utc);
+        eng_id_t zero = {{0}};
+        a->resource = eng_resource_new(a->scratch, &zero, utc);
+        a->began = true;
+        if (!idx_resource_begin_aside(org, a->res, 0, &id, &a->load, a->resource, &ix->tally)) {
+            ix->asides = a->next;
+            idx_sched_done(ix->sched, &a->work, IDX_APPLIED);
+            aside_free(a);
+        }
+        return;
+    }
+    if (!idx_resource_busy(org, &a->load, STORE_INDEX_BUSY_PER_STEP, &ix->tally))
+        return; /* more next step */
+    /* the row itself into the organization's resource, then the busy time built aside */
+    idx_resource_load_t live;
+    ix->asides = a->next;
+    if (idx_resource_begin(org, a->res, 0, &id, &live, &ix->tally)) {
+        eng_resource_swap_busy(live.resource, a->resource);
+        org->busy_entries += eng_resource_busy_count(live.resource);
+        org->busy_bytes += eng_resource_busy_bytes(live.resource);
+        if (live.became_usable)
+            relink_services(ix, org, &id);
+    }
+    ix->stats.reloads++;
+    idx_sched_done(ix->sched, &a->work, IDX_APPLIED);
+    aside_free(a);
 }
 
 static void on_apply_idle(uv_idle_t *idle)
@@ -894,6 +1012,11 @@ void store_index_close(store_index_t *ix, void (*on_closed)(void *), void *arg)
     if (ix->rebuild) {
         free_rebuild(ix->rebuild, true);
         ix->rebuild = NULL;
+    }
+    while (ix->asides) {
+        aside_t *a = ix->asides;
+        ix->asides = a->next;
+        aside_free(a);
     }
     store_listen_close(ix->listen, on_listen_closed, ix);
     store_pool_close(ix->pool, on_pool_closed, ix);

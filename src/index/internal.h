@@ -73,6 +73,8 @@ typedef struct {
 
 #define IDX_BUSY_ARRAYS 7  /* padded start, padded end, start, end, stamp, booking, id */
 #define IDX_BLOCK_ARRAYS 3 /* start, end, id; of one-off blocks, and of external busy events */
+/* rrule, zone, start_local, duration, nominal, vtimezone, exdates, id: of external series */
+#define IDX_SERIES_ARRAYS 8
 
 /** A row of idx_resources being applied: its busy time, blocks and external busy events not
  *  added yet. */
@@ -80,6 +82,9 @@ typedef struct {
     eng_resource_t *resource;
     bool became_usable; /* not usable (unknown or deleted) before, and usable now */
     idx_array_t busy[IDX_BUSY_ARRAYS], blocks[IDX_BLOCK_ARRAYS], external[IDX_BLOCK_ARRAYS];
+    idx_array_t series[IDX_SERIES_ARRAYS];
+    tz_zone_t *zone; /* the resource's */
+    bool counted;    /* the organization's resource: its busy entries count in the totals */
 } idx_resource_load_t;
 
 /**
@@ -89,6 +94,12 @@ typedef struct {
  */
 /** Series of imported calendars are expanded from a day before `now` (0: the real clock). */
 void idx_freeze_series_clock(int64_t now);
+
+/** As idx_resource_begin, into `into` (a resource of a scratch organization) instead: the
+ *  organization is not changed; put the busy time in place with eng_resource_swap_busy once
+ *  idx_resource_busy has added it all. */
+bool idx_resource_begin_aside(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                              idx_resource_load_t *load, eng_resource_t *into, idx_tally_t *tally);
 
 bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
                         idx_resource_load_t *load, idx_tally_t *tally);

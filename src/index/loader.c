@@ -248,33 +248,8 @@ void idx_freeze_series_clock(int64_t now)
     series_clock = now;
 }
 
-static const char *load_series(eng_resource_t *r, tz_zone_t *resource_zone, uint64_t key, json_t *v,
-                               int64_t start, const int64_t *exdates, size_t n)
-{
-    const char *name = json_string_value(json_array_get(v, 1));
-    tz_zone_t *zone = NULL;
-    if (name &&
-        tz_zone_find_or_define(name, json_string_value(json_array_get(v, 8)), &zone) != TZ_OK)
-        return "external series in a zone that cannot be used";
-    tz_zone_t *wall_zone = zone ? zone : resource_zone;
-    int64_t now = series_clock ? series_clock : (int64_t)time(NULL);
-    eng_recurrence_t spec = {.rrule = json_string_value(json_array_get(v, 2)),
-                             .start_wall = start,
-                             .zone = zone,
-                             .duration_seconds = (int32_t)json_integer_value(json_array_get(v, 4)),
-                             .nominal = json_is_true(json_array_get(v, 7)),
-                             .exdates_wall = exdates,
-                             .exdate_count = n,
-                             .kind = ENG_BUSY_EXTERNAL,
-                             .expand_from_wall = tz_to_wall(wall_zone, now - 86400)};
-    return eng_resource_add_recurrence(r, key, &spec) != 0 ? "external series refused by the engine"
-                                                           : NULL;
-}
-
-/* Recurring blocks: [-, -, rrule, start_local, duration, exdates, id], and series of
- * imported calendars (load_series) */
-static void load_recurring(index_org_t *org, eng_resource_t *r, tz_zone_t *zone, json_t *blocks,
-                           idx_tally_t *tally)
+/* Recurring blocks: [-, -, rrule, start_local, duration, exdates, id] */
+static void load_recurring(index_org_t *org, eng_resource_t *r, json_t *blocks, idx_tally_t *tally)
 {
     size_t i;
     json_t *v;
@@ -300,17 +275,13 @@ static void load_recurring(index_org_t *org, eng_resource_t *r, tz_zone_t *zone,
                 if (wall_of(json_string_value(x), &exdates[n]))
                     n++;
             }
-            if (json_is_string(json_array_get(v, 0)))
-                reason = load_series(r, zone, key, v, start, exdates, n);
-            else if (eng_resource_add_recurring_block(r, key, rrule, start,
-                                                      (int32_t)json_integer_value(duration),
-                                                      exdates, n) != 0)
+            if (eng_resource_add_recurring_block(
+                    r, key, rrule, start, (int32_t)json_integer_value(duration), exdates, n) != 0)
                 reason = "recurring block refused by the engine";
             free(exdates);
         }
         if (reason)
-            skip(tally, json_is_string(json_array_get(v, 0)) ? "external_busy_events" : "blocks",
-                 &org->id, has_id ? &block_id : NULL, reason);
+            skip(tally, "blocks", &org->id, has_id ? &block_id : NULL, reason);
     }
 }
 
@@ -409,6 +380,87 @@ static uint64_t key_of_id(const eng_id_t *id, bool has_id)
     return key;
 }
 
+/* The next element as text into `out` (NUL-terminated, cut to size); false when NULL. */
+static bool next_text(idx_array_t *a, char *out, size_t size)
+{
+    const unsigned char *v;
+    int32_t n;
+    out[0] = 0;
+    if (!array_next(a, &v, &n) || v == NULL)
+        return false;
+    size_t length = (size_t)n < size - 1 ? (size_t)n : size - 1;
+    memcpy(out, v, length);
+    out[length] = 0;
+    return true;
+}
+
+/* The next element as an integer of 4 or 8 bytes; false when NULL. */
+static bool next_integer(idx_array_t *a, int64_t *out)
+{
+    const unsigned char *v;
+    int32_t n;
+    if (!array_next(a, &v, &n) || v == NULL || (n != 4 && n != 8))
+        return false;
+    uint64_t u = n == 8 ? (uint64_t)be32(v) << 32 | be32(v + 4) : be32(v);
+    *out = n == 8 ? (int64_t)u : (int64_t)(int32_t)(uint32_t)u;
+    return true;
+}
+
+/* One series of an imported calendar (external_busy_events with an rrule): its rule, zone (NULL:
+ * the resource's), DTSTART's wall time, length, nominal flag, the zone's VTIMEZONE when the
+ * system lacks it, left-out wall starts ("n,n,..."), id; expanded from a day before now on. */
+static void load_one_series(index_org_t *org, idx_resource_load_t *load, idx_tally_t *tally)
+{
+    idx_array_t *c = load->series;
+    static char rrule[1100], zone_name[260], definition[65600], exdates_text[300000];
+    int64_t start = 0, duration = 0;
+    bool has_rule = next_text(&c[0], rrule, sizeof(rrule));
+    bool has_zone = next_text(&c[1], zone_name, sizeof(zone_name));
+    bool ok = has_rule && next_integer(&c[2], &start) && next_integer(&c[3], &duration);
+    bool nominal = next_bool(&c[4]);
+    bool has_definition = next_text(&c[5], definition, sizeof(definition));
+    next_text(&c[6], exdates_text, sizeof(exdates_text));
+    eng_id_t id;
+    bool has_id = next_id(&c[7], &id);
+    const char *reason = NULL;
+    tz_zone_t *zone = NULL;
+    if (!ok)
+        reason = "external series that cannot be read";
+    else if (has_zone &&
+             tz_zone_find_or_define(zone_name, has_definition ? definition : NULL, &zone) != TZ_OK)
+        reason = "external series in a zone that cannot be used";
+    if (reason == NULL) {
+        size_t count = 0, capacity = 0;
+        int64_t *exdates = NULL;
+        for (char *p = exdates_text, *next; *p; p = next) {
+            long long wall = strtoll(p, &next, 10);
+            if (next == p)
+                break;
+            exdates = slotd_grow(exdates, &capacity, count + 1, sizeof(*exdates));
+            exdates[count++] = wall;
+            if (*next == ',')
+                next++;
+        }
+        tz_zone_t *wall_zone = zone ? zone : load->zone;
+        int64_t now = series_clock ? series_clock : (int64_t)time(NULL);
+        eng_recurrence_t spec = {.rrule = rrule,
+                                 .start_wall = start,
+                                 .zone = zone,
+                                 .duration_seconds = (int32_t)duration,
+                                 .nominal = nominal,
+                                 .exdates_wall = exdates,
+                                 .exdate_count = count,
+                                 .kind = ENG_BUSY_EXTERNAL,
+                                 .expand_from_wall = tz_to_wall(wall_zone, now - 86400),
+                                 .key_unique = true}; /* the key of the row's own id */
+        if (eng_resource_add_recurrence(load->resource, key_of_id(&id, has_id), &spec) != 0)
+            reason = "external series refused by the engine";
+        free(exdates);
+    }
+    if (reason)
+        skip(tally, "external_busy_events", &org->id, has_id ? &id : NULL, reason);
+}
+
 /* One occupancy entry: padded start and end, start, end, the booking's creation or the hold's
  * expiry, whether a booking, id. */
 static void load_one_busy(index_org_t *org, eng_resource_t *r, idx_array_t *c, idx_tally_t *tally)
@@ -472,34 +524,44 @@ static void load_one_block(index_org_t *org, eng_resource_t *r, idx_array_t *b,
 
 /* resources: organization_id, id, location_id, zone, working_hours, active, deleted,
  * overrides, recurring blocks, then busy time as arrays (padded start, padded end, start,
- * end, creation or expiry, booking, id), one-off blocks as arrays (start, end, id) and
- * busy events of external calendars as arrays (start, end, id) */
-bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
-                        idx_resource_load_t *load, idx_tally_t *tally)
+ * end, creation or expiry, booking, id), one-off blocks as arrays (start, end, id),
+ * busy events of external calendars as arrays (start, end, id) and their series as arrays
+ * (see load_one_series) */
+/* The row into the organization's resource, or with `into` into that resource aside (which
+ * the caller puts in place later with eng_resource_swap_busy): nothing of the organization
+ * changes then. */
+static bool begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                  idx_resource_load_t *load, eng_resource_t *into, idx_tally_t *tally)
 {
     if (!idx_parse_id(res, row, 1, id)) {
         skip(tally, "resources", &org->id, NULL, "malformed id");
         return false;
     }
-    idx_resource_entry_t *e = idmap_get(&org->resources, id);
-    bool was_usable = e != NULL && !e->deleted;
     tz_zone_t *zone = zone_named(PQgetvalue(res, row, 3));
-    if (e == NULL) {
-        e = own(org, sizeof(*e));
-        e->id = *id;
-        e->resource = eng_resource_new(org->engine, id, zone);
-        idmap_put(&org->resources, id, e);
+    eng_resource_t *r = into;
+    bool became_usable = false;
+    if (into == NULL) {
+        idx_resource_entry_t *e = idmap_get(&org->resources, id);
+        bool was_usable = e != NULL && !e->deleted;
+        if (e == NULL) {
+            e = own(org, sizeof(*e));
+            e->id = *id;
+            e->resource = eng_resource_new(org->engine, id, zone);
+            idmap_put(&org->resources, id, e);
+        }
+        r = e->resource;
+        org->busy_entries -= eng_resource_busy_count(r);
+        org->busy_bytes -= eng_resource_busy_bytes(r);
+        e->deleted = is_true(res, row, 6);
+        became_usable = !was_usable && !e->deleted;
+        eng_id_t location_id;
+        eng_resource_set_location(r, idx_parse_id(res, row, 2, &location_id)
+                                         ? idx_org_location(org, &location_id)
+                                         : NULL);
+        eng_resource_set_active(r, !e->deleted && is_true(res, row, 5));
     }
-    eng_resource_t *r = e->resource;
-    org->busy_entries -= eng_resource_busy_count(r);
-    org->busy_bytes -= eng_resource_busy_bytes(r);
     eng_resource_reset(r);
     eng_resource_set_zone(r, zone);
-    eng_id_t location_id;
-    eng_resource_set_location(
-        r, idx_parse_id(res, row, 2, &location_id) ? idx_org_location(org, &location_id) : NULL);
-    e->deleted = is_true(res, row, 6);
-    eng_resource_set_active(r, !e->deleted && is_true(res, row, 5));
     eng_week_t week;
     if (week_of(res, row, 4, &week) && eng_resource_set_week(r, &week) != 0)
         skip(tally, "resources", &org->id, id, "working hours refused (ignored)");
@@ -508,21 +570,38 @@ bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t
     load_overrides(org, r, id, overrides, tally);
     json_decref(overrides);
     json_t *recurring = json_column(res, row, 8);
-    load_recurring(org, r, zone, recurring, tally);
+    load_recurring(org, r, recurring, tally);
     json_decref(recurring);
-    *load = (idx_resource_load_t){.resource = r, .became_usable = !was_usable && !e->deleted};
+    *load = (idx_resource_load_t){
+        .resource = r, .became_usable = became_usable, .counted = into == NULL};
     for (int i = 0; i < IDX_BUSY_ARRAYS; i++)
         load->busy[i] = array_of(res, row, 9 + i);
     for (int i = 0; i < IDX_BLOCK_ARRAYS; i++) {
         load->blocks[i] = array_of(res, row, 9 + IDX_BUSY_ARRAYS + i);
         load->external[i] = array_of(res, row, 9 + IDX_BUSY_ARRAYS + IDX_BLOCK_ARRAYS + i);
     }
+    for (int i = 0; i < IDX_SERIES_ARRAYS; i++)
+        load->series[i] = array_of(res, row, 9 + IDX_BUSY_ARRAYS + 2 * IDX_BLOCK_ARRAYS + i);
+    load->zone = zone;
     return true;
+}
+
+bool idx_resource_begin(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                        idx_resource_load_t *load, idx_tally_t *tally)
+{
+    return begin(org, res, row, id, load, NULL, tally);
+}
+
+bool idx_resource_begin_aside(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
+                              idx_resource_load_t *load, eng_resource_t *into, idx_tally_t *tally)
+{
+    return begin(org, res, row, id, load, into, tally);
 }
 
 static bool busy_left(const idx_resource_load_t *load)
 {
-    return load->busy[0].left > 0 || load->blocks[0].left > 0 || load->external[0].left > 0;
+    return load->busy[0].left > 0 || load->blocks[0].left > 0 || load->external[0].left > 0 ||
+           load->series[0].left > 0;
 }
 
 bool idx_resource_busy(index_org_t *org, idx_resource_load_t *load, size_t max, idx_tally_t *tally)
@@ -532,14 +611,18 @@ bool idx_resource_busy(index_org_t *org, idx_resource_load_t *load, size_t max, 
             load_one_busy(org, load->resource, load->busy, tally);
         else if (load->blocks[0].left > 0)
             load_one_block(org, load->resource, load->blocks, ENG_BUSY_BLOCK, "blocks", tally);
-        else
+        else if (load->external[0].left > 0)
             load_one_block(org, load->resource, load->external, ENG_BUSY_EXTERNAL,
                            "external_busy_events", tally);
+        else
+            load_one_series(org, load, tally);
     }
     if (busy_left(load))
         return false;
-    org->busy_entries += eng_resource_busy_count(load->resource);
-    org->busy_bytes += eng_resource_busy_bytes(load->resource);
+    if (load->counted) {
+        org->busy_entries += eng_resource_busy_count(load->resource);
+        org->busy_bytes += eng_resource_busy_bytes(load->resource);
+    }
     return true;
 }
 

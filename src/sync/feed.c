@@ -12,6 +12,8 @@
 #include "slotd/alloc.h"
 #include "sync/pull.h"
 
+#define RESOLVE_STEP 250 /* records resolved in one turn of the loop (about a millisecond) */
+
 struct sync_feed {
     sync_feed_input_t in;
     char *url, *etag, *last_modified, *sha256; /* the input's, and the old validators */
@@ -22,8 +24,15 @@ struct sync_feed {
     uv_loop_t *loop;
     uv_timer_t later; /* a refusal before any request is told on the loop's next turn */
     bool later_used;
-    /* the worker's */
+    /* the worker's, then the loop's steps */
     uv_work_t work;
+    uv_timer_t step; /* resolving in steps */
+    bool step_used;
+    ics_busy_t busy;
+    long busy_count;
+    size_t next;
+    char *json;
+    char resolve_error[300];
     char *body;
     size_t length;
     ics_feed_t feed;
@@ -49,27 +58,37 @@ static void feed_free(sync_feed_t *f)
     free(f->state);
     free(f->body);
     ics_feed_free(&f->feed);
+    ics_busy_free(&f->busy);
+    free(f->json);
     free(f);
 }
 
-static void on_later_closed(uv_handle_t *handle)
+static void on_timer_closed(uv_handle_t *handle)
 {
-    feed_free(handle->data);
+    sync_feed_t *f = handle->data;
+    if (handle == (uv_handle_t *)&f->later)
+        f->later_used = false;
+    else
+        f->step_used = false;
+    if (!f->later_used && !f->step_used)
+        feed_free(f);
 }
 
-/* Frees the feed: through the timer's close when it was started. */
+/* Frees the feed: through its timers' closes when they were started. */
 static void feed_release(sync_feed_t *f)
 {
-    if (f->later_used)
-        uv_close((uv_handle_t *)&f->later, on_later_closed);
-    else
+    bool later = f->later_used, step = f->step_used;
+    if (later)
+        uv_close((uv_handle_t *)&f->later, on_timer_closed);
+    if (step)
+        uv_close((uv_handle_t *)&f->step, on_timer_closed);
+    if (!later && !step)
         feed_free(f);
 }
 
 static void finish(sync_feed_t *f, sync_feed_result_t *r)
 {
     f->done(r, f->arg);
-    ics_busy_free(&r->busy);
     feed_release(f);
 }
 
@@ -107,33 +126,88 @@ static void on_work(uv_work_t *work)
         f->read_rc = ics_read(f->body, f->length, &f->feed, f->read_error, sizeof(f->read_error));
 }
 
+/* The busy time made, written as the store takes it (a worker's). */
+static void on_write_work(uv_work_t *work)
+{
+    sync_feed_t *f = work->data;
+    ics_feed_free(&f->feed); /* freeing 20,000 records is milliseconds too */
+    ics_busy_finish(&f->busy);
+    f->json = ics_busy_json(&f->busy);
+    f->busy_count = (long)(f->busy.count + f->busy.series_count);
+    ics_busy_free(&f->busy);
+}
+
+/* A worker's job is over: false when the feed was abandoned meanwhile (it is freed now) or the
+ * job did not run (the pull fails). */
+static bool worked(sync_feed_t *f, int status)
+{
+    f->working = false;
+    if (f->abandoned) {
+        feed_release(f);
+        return false;
+    }
+    if (status != 0) {
+        fail(f, SYNC_E_PROVIDER, 0, "the feed could not be read");
+        return false;
+    }
+    return true;
+}
+
+static void on_written(uv_work_t *work, int status)
+{
+    sync_feed_t *f = work->data;
+    if (!worked(f, status))
+        return;
+    f->state = state_of(f->new_etag, f->new_last_modified, f->body_sha256);
+    sync_feed_result_t r = {.state = f->state,
+                            .bytes = f->length,
+                            .upserts_json = f->json,
+                            .busy_count = f->busy_count};
+    finish(f, &r);
+}
+
+/* One step of resolving on the loop; the next on the loop's next turn, the last hands the
+ * result to a worker. */
+static void on_step(uv_timer_t *timer)
+{
+    sync_feed_t *f = timer->data;
+    int rc = ics_resolve_step(&f->feed, f->in.zone, &f->busy, &f->next, RESOLVE_STEP,
+                              f->resolve_error, sizeof(f->resolve_error));
+    if (rc > 0) {
+        uv_timer_start(&f->step, on_step, 0, 0);
+        return;
+    }
+    if (rc < 0) {
+        fail(f, SYNC_E_PROVIDER, 0, f->resolve_error);
+        return;
+    }
+    f->working = true;
+    if (uv_queue_work(f->loop, &f->work, on_write_work, on_written) != 0) {
+        f->working = false;
+        fail(f, SYNC_E_PROVIDER, 0, "the feed could not be read");
+    }
+}
+
 static void on_worked(uv_work_t *work, int status)
 {
     sync_feed_t *f = work->data;
-    f->working = false;
-    if (f->abandoned || status != 0) {
-        if (!f->abandoned)
-            fail(f, SYNC_E_PROVIDER, 0, "the feed could not be read");
-        else
-            feed_release(f);
+    if (!worked(f, status))
         return;
-    }
     free(f->body);
     f->body = NULL;
-    f->state = state_of(f->new_etag, f->new_last_modified, f->body_sha256);
-    sync_feed_result_t r = {.state = f->state, .bytes = f->length};
     bool same = !f->in.full && f->sha256 && strcmp(f->sha256, f->body_sha256) == 0;
     if (same) {
-        r.unchanged = true;
+        f->state = state_of(f->new_etag, f->new_last_modified, f->body_sha256);
+        sync_feed_result_t r = {.state = f->state, .bytes = f->length, .unchanged = true};
+        finish(f, &r);
     } else if (f->read_rc != 0) {
-        snprintf(r.message, sizeof(r.message), "%s", f->read_error);
-        r.error = SYNC_E_PROVIDER;
-        r.state = NULL;
-    } else if (ics_resolve(&f->feed, f->in.zone, &r.busy, r.message, sizeof(r.message)) != 0) {
-        r.error = SYNC_E_PROVIDER;
-        r.state = NULL;
+        fail(f, SYNC_E_PROVIDER, 0, f->read_error);
+    } else {
+        uv_timer_init(f->loop, &f->step);
+        f->step.data = f;
+        f->step_used = true;
+        uv_timer_start(&f->step, on_step, 0, 0);
     }
-    finish(f, &r);
 }
 
 static int64_t retry_after_of(const io_http_response_t *res)
@@ -244,5 +318,7 @@ void sync_feed_cancel(sync_feed_t *f)
     }
     if (f->later_used)
         uv_timer_stop(&f->later);
+    if (f->step_used)
+        uv_timer_stop(&f->step);
     feed_release(f);
 }

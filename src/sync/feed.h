@@ -3,7 +3,9 @@
  * HTTP client (libcurl multi, on the loop), conditional on the validators the
  * last pull kept (If-None-Match with its ETag, If-Modified-Since with its
  * Last-Modified) unless a full pull is asked for; the body read on a worker
- * thread (ics_read, libical) and resolved on the loop (ics_resolve).
+ * thread (ics_read, libical), resolved on the loop in steps of RESOLVE_STEP
+ * records (the zone table is the loop's), and written as the store takes it on
+ * a worker again.
  *
  * The result is the feed's whole busy time (replacing the connection's), or
  * `unchanged`: a 304, or a body identical to the last one (its SHA-256 is
@@ -34,9 +36,11 @@ typedef struct {
     char message[300];
     int64_t retry_after;
     bool unchanged;
-    ics_busy_t busy;   /**< when neither failed nor unchanged */
-    const char *state; /**< the validators to keep (NULL on failure) */
-    size_t bytes;      /**< the body's size */
+    const char *upserts_json; /**< the busy time (ics_busy_json), when neither failed nor
+                                   unchanged; NULL: none */
+    long busy_count;          /**< events and series in it */
+    const char *state;        /**< the validators to keep (NULL on failure) */
+    size_t bytes;             /**< the body's size */
 } sync_feed_result_t;
 
 typedef struct sync_feed sync_feed_t;

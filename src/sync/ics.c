@@ -3,6 +3,7 @@
  */
 #include "sync/ics.h"
 
+#include <jansson.h>
 #include <libical/ical.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,8 @@ static bool time_of(icalproperty *p, struct icaltimetype t, ics_time_t *out)
     if (icaltime_is_null_time(t) || !year_ok(t))
         return false;
     icalparameter *tzid = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+    if (tzid && strlen(icalparameter_get_tzid(tzid) ? icalparameter_get_tzid(tzid) : "") > 256)
+        return false; /* no zone is named so */
     *out = (ics_time_t){
         .wall = wall_of(t),
         .utc = icaltime_is_utc(t),
@@ -123,7 +126,9 @@ static int read_dates(icalcomponent *e, icalproperty_kind kind, ics_time_t **lis
          p = icalcomponent_get_next_property(e, kind)) {
         struct icaltimetype t;
         if (kind == ICAL_EXDATE_PROPERTY) {
-            t = icalproperty_get_exdate(p);
+            /* the value itself: libical's getter looks the TZID up in its zone table, which
+             * the loop's thread uses meanwhile */
+            t = icalvalue_get_datetime(icalproperty_get_value(p));
         } else {
             struct icaldatetimeperiodtype d = icalproperty_get_rdate(p);
             t = icaltime_is_null_time(d.time) ? d.period.start : d.time;
@@ -165,6 +170,7 @@ void ics_feed_free(ics_feed_t *feed)
     }
     free(feed->zones);
     free(feed->default_tzid);
+    free(feed->overrides);
     *feed = (ics_feed_t){0};
 }
 
@@ -230,6 +236,48 @@ static int read_event(icalcomponent *e, ics_record_t *r, char *error, size_t siz
     return 0;
 }
 
+/* A busy series' rule, checked here (off the loop: the engine's check looks at no zone), and
+ * a COUNT made an UNTIL at its last occurrence, so that the engine expands it from where it is
+ * needed rather than from its start. A series that blocks nothing is not looked at. */
+static int check_rule(ics_record_t *r, char *error, size_t size)
+{
+    if (r->rrule == NULL || r->recurrence_id.present || !r->busy)
+        return 0;
+    /* a series whose UNTIL is before its start (one that ended, as calendars keep them) has
+     * no occurrence and blocks nothing: it is not a rule that never matches */
+    struct icalrecurrencetype rule = icalrecurrencetype_from_string(r->rrule);
+    icalerror_clear_errno();
+    if (!icaltime_is_null_time(rule.until)) {
+        int64_t until = wall_of(rule.until) + (rule.until.is_date ? TZ_SECONDS_PER_DAY - 1 : 0);
+        if (icaltime_is_utc(rule.until))
+            until += 16 * 3600; /* a wall time is within 16 hours of its instant */
+        if (until < r->start.wall) {
+            r->busy = false;
+            return 0;
+        }
+    }
+    eng_recurrence_t spec = {.rrule = r->rrule,
+                             .start_wall = r->start.wall,
+                             .duration_seconds = 60,
+                             .kind = ENG_BUSY_EXTERNAL};
+    int rc = eng_recurrence_check(&spec);
+    if (rc != 0) {
+        snprintf(error, size, "event %.200s: %s", r->uid,
+                 rc == ENG_ERRULE
+                     ? "its RRULE never matches, or repeats more often than daily (not supported)"
+                     : "its RRULE cannot be used");
+        return -1;
+    }
+    char *bounded = eng_recurrence_bounded(&spec);
+    if (bounded) {
+        free(r->rrule);
+        r->rrule = bounded;
+    }
+    return 0;
+}
+
+static int compare_uids(const void *a, const void *b);
+
 int ics_read(const char *text, size_t length, ics_feed_t *feed, char *error, size_t size)
 {
     *feed = (ics_feed_t){0};
@@ -265,6 +313,13 @@ int ics_read(const char *text, size_t length, ics_feed_t *feed, char *error, siz
         icalproperty *tzid = icalcomponent_get_first_property(z, ICAL_TZID_PROPERTY);
         if (tzid == NULL || feed->zone_count >= 1000)
             continue;
+        const char *definition = icalcomponent_as_ical_string(z);
+        if (definition && strlen(definition) > 65536) {
+            snprintf(error, size, "the feed's VTIMEZONE %.100s is longer than 64 KiB",
+                     icalproperty_get_tzid(tzid));
+            rc = -1;
+            break;
+        }
         feed->zones =
             slotd_grow(feed->zones, &zone_capacity, feed->zone_count + 1, sizeof(ics_zone_def_t));
         feed->zones[feed->zone_count++] =
@@ -281,7 +336,7 @@ int ics_read(const char *text, size_t length, ics_feed_t *feed, char *error, siz
         feed->records = slotd_grow(feed->records, &capacity, feed->count + 1, sizeof(ics_record_t));
         ics_record_t *r = &feed->records[feed->count++];
         *r = (ics_record_t){0};
-        if (read_event(e, r, error, size) != 0) {
+        if (read_event(e, r, error, size) != 0 || check_rule(r, error, size) != 0) {
             rc = -1;
             break;
         }
@@ -289,6 +344,13 @@ int ics_read(const char *text, size_t length, ics_feed_t *feed, char *error, siz
     icalcomponent_free(root);
     icalmemory_free_ring();
     icalerror_clear_errno();
+    if (rc == 0) { /* the overrides by UID, for the resolver */
+        feed->overrides = slotd_malloc((feed->count + 1) * sizeof(*feed->overrides));
+        for (size_t i = 0; i < feed->count; i++)
+            if (feed->records[i].recurrence_id.present)
+                feed->overrides[feed->override_count++] = &feed->records[i];
+        qsort(feed->overrides, feed->override_count, sizeof(*feed->overrides), compare_uids);
+    }
     return rc;
 }
 
@@ -324,11 +386,10 @@ tz_zone_t *ics_series_zone(const char *name, const char *vtimezone, tz_zone_t *f
 
 typedef struct {
     const ics_feed_t *feed;
-    const ics_record_t **overrides; /* the records with a RECURRENCE-ID, by UID */
+    const ics_record_t *const *overrides; /* the feed's records with a RECURRENCE-ID, by UID */
     size_t override_count;
     tz_zone_t *resource_zone;
     ics_busy_t *busy;
-    size_t event_capacity, series_capacity;
     char *error;
     size_t error_size;
 } resolver_t;
@@ -380,7 +441,7 @@ static void add_event(resolver_t *x, const char *id, const char *suffix, const i
     if (end <= start)
         return; /* an instant in time blocks nothing */
     ics_busy_t *b = x->busy;
-    b->events = slotd_grow(b->events, &x->event_capacity, b->count + 1, sizeof(sync_event_t));
+    b->events = slotd_grow(b->events, &b->event_capacity, b->count + 1, sizeof(sync_event_t));
     size_t n = strlen(id) + (suffix ? strlen(suffix) + 1 : 0) + 1;
     char *full = slotd_malloc(n);
     snprintf(full, n, "%s%s%s", id, suffix ? "/" : "", suffix ? suffix : "");
@@ -426,6 +487,23 @@ static int64_t wall_in(resolver_t *x, const ics_time_t *t, tz_zone_t *zone, int6
     return tz_to_wall(zone, tz_from_wall(own, t->wall));
 }
 
+/* The range of x->overrides with the UID of r. */
+static size_t overrides_of(const resolver_t *x, const ics_record_t *r, size_t *end)
+{
+    size_t low = 0, high = x->override_count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (strcmp(x->overrides[mid]->uid, r->uid) < 0)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    *end = low;
+    while (*end < x->override_count && strcmp(x->overrides[*end]->uid, r->uid) == 0)
+        (*end)++;
+    return low;
+}
+
 static int add_series(resolver_t *x, const ics_record_t *r, tz_zone_t *zone, int64_t length,
                       bool nominal)
 {
@@ -438,40 +516,21 @@ static int add_series(resolver_t *x, const ics_record_t *r, tz_zone_t *zone, int
     for (size_t i = 0; i < r->exdate_count; i++)
         exdates[exdate_count++] = wall_in(x, &r->exdates[i], zone, time_of_day);
     /* overrides of its occurrences leave them out */
-    size_t low = 0, high = x->override_count;
-    while (low < high) {
-        size_t mid = low + (high - low) / 2;
-        if (strcmp(x->overrides[mid]->uid, r->uid) < 0)
-            low = mid + 1;
-        else
-            high = mid;
-    }
-    for (size_t i = low; i < x->override_count && strcmp(x->overrides[i]->uid, r->uid) == 0; i++) {
+    size_t end, from = overrides_of(x, r, &end);
+    for (size_t i = from; i < end; i++) {
         exdates = slotd_grow(exdates, &exdate_capacity, exdate_count + 1, sizeof(int64_t));
         exdates[exdate_count++] = wall_in(x, &x->overrides[i]->recurrence_id, zone, time_of_day);
     }
-    eng_recurrence_t check = {.rrule = r->rrule,
-                              .start_wall = r->start.wall,
-                              .zone = zone,
-                              .duration_seconds = length > 0 ? (int32_t)length : 1,
-                              .nominal = nominal,
-                              .exdates_wall = exdates,
-                              .exdate_count = exdate_count,
-                              .kind = ENG_BUSY_EXTERNAL};
-    int rc = eng_recurrence_check(&check);
-    if (rc != 0) {
+    if (exdate_count > ICS_MAX_SERIES_EXDATES) {
         free(exdates);
-        return refuse(x, r,
-                      rc == ENG_ERRULE ? "its RRULE never matches, or repeats more often than "
-                                         "daily (not supported)"
-                                       : "its RRULE cannot be used");
+        return refuse(x, r, "more than 20000 EXDATEs and overridden occurrences");
     }
-    if (length <= 0) { /* instants: a rule that works, and nothing busy */
+    if (length <= 0) { /* instants: nothing busy */
         free(exdates);
         return 0;
     }
     b->series =
-        slotd_grow(b->series, &x->series_capacity, b->series_count + 1, sizeof(ics_series_t));
+        slotd_grow(b->series, &b->series_capacity, b->series_count + 1, sizeof(ics_series_t));
     const char *tzid = tzid_of(x, &r->start);
     bool system = false;
     tz_zone_t *found;
@@ -495,6 +554,21 @@ static int add_series(resolver_t *x, const ics_record_t *r, tz_zone_t *zone, int
     return 0;
 }
 
+/* Is an RDATE an occurrence that an EXDATE leaves out or an override replaces? */
+static bool rdate_left_out(resolver_t *x, const ics_record_t *r, const ics_time_t *rdate,
+                           tz_zone_t *zone)
+{
+    int64_t wall = wall_in(x, rdate, zone, 0);
+    for (size_t i = 0; i < r->exdate_count; i++)
+        if (wall_in(x, &r->exdates[i], zone, 0) == wall)
+            return true;
+    size_t end, i = overrides_of(x, r, &end);
+    for (; i < end; i++)
+        if (wall_in(x, &x->overrides[i]->recurrence_id, zone, 0) == wall)
+            return true;
+    return false;
+}
+
 static int resolve_record(resolver_t *x, const ics_record_t *r)
 {
     tz_zone_t *zone = zone_of(x, &r->start);
@@ -507,7 +581,7 @@ static int resolve_record(resolver_t *x, const ics_record_t *r)
     if (length < 0)
         return refuse(x, r, "it ends before it starts");
     if (r->rrule && !r->recurrence_id.present) {
-        if (add_series(x, r, zone, r->busy ? length : 0, nominal) != 0)
+        if (r->busy && add_series(x, r, zone, length, nominal) != 0)
             return -1;
     } else if (r->busy) {
         int64_t start = instant_of(x, &r->start, zone);
@@ -522,6 +596,8 @@ static int resolve_record(resolver_t *x, const ics_record_t *r)
         tz_zone_t *own = zone_of(x, &r->rdates[i]);
         if (own == NULL)
             return refuse(x, r, "an RDATE names a TZID the feed does not define");
+        if (rdate_left_out(x, r, &r->rdates[i], zone))
+            continue;
         int64_t start = tz_from_wall(own, r->rdates[i].wall);
         int64_t end = nominal ? tz_from_wall(own, r->rdates[i].wall + length) : start + length;
         char suffix[48];
@@ -531,29 +607,100 @@ static int resolve_record(resolver_t *x, const ics_record_t *r)
     return 0;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+/* Events of one feed that share a UID (two VEVENTs without RECURRENCE-ID, say) each keep their
+ * busy time: all but one are named <uid>#2, #3, ... */
+static void name_duplicates(ics_busy_t *busy)
+{
+    size_t n = busy->count + busy->series_count;
+    char ***names = slotd_malloc((n + 1) * sizeof(*names));
+    for (size_t i = 0; i < busy->count; i++)
+        names[i] = &busy->events[i].id;
+    for (size_t i = 0; i < busy->series_count; i++)
+        names[busy->count + i] = &busy->series[i].id;
+    qsort(names, n, sizeof(*names), compare_names);
+    for (size_t i = 1, first = 0; i < n; i++) {
+        if (strcmp(*names[i], *names[first]) != 0) {
+            first = i;
+            continue;
+        }
+        size_t length = strlen(*names[i]) + 24;
+        char *renamed = slotd_malloc(length);
+        snprintf(renamed, length, "%s#%zu", *names[i], i - first + 1);
+        free(*names[i]);
+        *names[i] = renamed;
+    }
+    free(names);
+}
+
 static int compare_uids(const void *a, const void *b)
 {
     const ics_record_t *x = *(const ics_record_t *const *)a, *y = *(const ics_record_t *const *)b;
     return strcmp(x->uid, y->uid);
 }
 
-int ics_resolve(const ics_feed_t *feed, tz_zone_t *zone, ics_busy_t *busy, char *error,
-                size_t error_size)
+int ics_resolve_step(const ics_feed_t *feed, tz_zone_t *zone, ics_busy_t *busy, size_t *next,
+                     size_t max, char *error, size_t error_size)
 {
-    *busy = (ics_busy_t){0};
     resolver_t x = {.feed = feed,
+                    .overrides = (const ics_record_t *const *)feed->overrides,
+                    .override_count = feed->override_count,
                     .resource_zone = zone,
                     .busy = busy,
                     .error = error,
                     .error_size = error_size};
-    x.overrides = slotd_malloc((feed->count + 1) * sizeof(*x.overrides));
-    for (size_t i = 0; i < feed->count; i++)
-        if (feed->records[i].recurrence_id.present)
-            x.overrides[x.override_count++] = &feed->records[i];
-    qsort(x.overrides, x.override_count, sizeof(*x.overrides), compare_uids);
-    int rc = 0;
-    for (size_t i = 0; i < feed->count && rc == 0; i++)
-        rc = resolve_record(&x, &feed->records[i]);
-    free(x.overrides);
+    for (size_t end = *next + max; *next < feed->count && *next < end; (*next)++)
+        if (resolve_record(&x, &feed->records[*next]) != 0)
+            return -1;
+    return *next < feed->count;
+}
+
+void ics_busy_finish(ics_busy_t *busy)
+{
+    name_duplicates(busy);
+}
+
+int ics_resolve(const ics_feed_t *feed, tz_zone_t *zone, ics_busy_t *busy, char *error,
+                size_t error_size)
+{
+    *busy = (ics_busy_t){0};
+    size_t next = 0;
+    int rc;
+    while ((rc = ics_resolve_step(feed, zone, busy, &next, 1000, error, error_size)) > 0)
+        ;
+    if (rc == 0)
+        ics_busy_finish(busy);
     return rc;
+}
+
+char *ics_busy_json(const ics_busy_t *busy)
+{
+    json_t *upserts = json_array();
+    for (size_t i = 0; i < busy->count; i++) {
+        const sync_event_t *e = &busy->events[i];
+        json_array_append_new(upserts, json_pack("{s:s, s:I, s:I, s:b, s:s?}", "id", e->id, "start",
+                                                 (json_int_t)e->start, "end", (json_int_t)e->end,
+                                                 "all_day", e->all_day, "summary", e->summary));
+    }
+    for (size_t i = 0; i < busy->series_count; i++) {
+        const ics_series_t *s = &busy->series[i];
+        json_t *exdates = json_array();
+        for (size_t k = 0; k < s->exdate_count; k++)
+            json_array_append_new(exdates, json_integer((json_int_t)s->exdates[k]));
+        json_array_append_new(
+            upserts,
+            json_pack("{s:s, s:I, s:I, s:b, s:s?, s:s, s:I, s:s?, s:s?, s:i, s:b, s:o}", "id",
+                      s->id, "start", (json_int_t)s->first_start, "end", (json_int_t)s->first_end,
+                      "all_day", s->all_day, "summary", s->summary, "rrule", s->rrule,
+                      "start_local", (json_int_t)s->start_wall, "timezone", s->zone, "vtimezone",
+                      s->vtimezone, "duration", (int)s->duration_seconds, "nominal", s->nominal,
+                      "exdates", exdates));
+    }
+    char *text = json_array_size(upserts) ? json_dumps(upserts, JSON_COMPACT) : NULL;
+    json_decref(upserts);
+    return text;
 }

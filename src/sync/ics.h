@@ -40,6 +40,7 @@
 #define ICS_MAX_BYTES (16 * 1024 * 1024)
 #define ICS_MAX_EVENTS 100000
 #define ICS_MAX_DEPTH 8
+#define ICS_MAX_SERIES_EXDATES 20000
 
 /** A time as the feed gave it. */
 typedef struct {
@@ -70,7 +71,9 @@ typedef struct {
     size_t count;
     ics_zone_def_t *zones;
     size_t zone_count;
-    char *default_tzid; /**< the calendar's X-WR-TIMEZONE, or NULL */
+    char *default_tzid;       /**< the calendar's X-WR-TIMEZONE, or NULL */
+    ics_record_t **overrides; /**< the records with a RECURRENCE-ID, by UID */
+    size_t override_count;
 } ics_feed_t;
 
 /** Reads `text` (length bytes; need not be NUL-terminated). 0, or -1 with a message. Any
@@ -96,6 +99,7 @@ typedef struct {
     size_t count;
     ics_series_t *series;
     size_t series_count;
+    size_t event_capacity, series_capacity;
 } ics_busy_t;
 
 /** The busy time of a read feed (on the loop: it uses the zone table). `zone`: the resource's.
@@ -103,6 +107,20 @@ typedef struct {
 int ics_resolve(const ics_feed_t *feed, tz_zone_t *zone, ics_busy_t *busy, char *error,
                 size_t error_size);
 void ics_busy_free(ics_busy_t *busy);
+
+/** ics_resolve in steps, so that a large feed does not hold the loop: resolves records from
+ *  *next on, at most `max` of them (busy starts zeroed). 1: more to do, 0: done (then call
+ *  ics_busy_finish), -1: the feed is refused (the message in error). On the loop. */
+int ics_resolve_step(const ics_feed_t *feed, tz_zone_t *zone, ics_busy_t *busy, size_t *next,
+                     size_t max, char *error, size_t error_size);
+
+/** The last of resolving: events of one UID named apart. Any thread. */
+void ics_busy_finish(ics_busy_t *busy);
+
+/** The busy time as the store takes it, a JSON list of {"id","start","end","all_day",
+ *  "summary"} and for series also "rrule","start_local","timezone","vtimezone","duration",
+ *  "nominal","exdates"; NULL when there is none (caller frees). Any thread. */
+char *ics_busy_json(const ics_busy_t *busy);
 
 /** The zone a series names: a system zone by name, else one made from its VTIMEZONE text (kept
  *  for the process's life, one per definition); NULL zone name: `fallback`. NULL when neither

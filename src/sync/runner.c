@@ -350,7 +350,8 @@ static char *rotated_credentials(const job_t *j, const char *refresh_token)
 }
 
 static void write_out(job_t *j, int error_code, const char *message, int64_t retry_after,
-                      store_sync_result_t *out, json_t *upserts, json_t *deletes, long busy);
+                      store_sync_result_t *out, const char *upserts, const char *deletes,
+                      long busy);
 
 static void write_result(job_t *j, const sync_pull_result_t *res)
 {
@@ -384,27 +385,30 @@ static void write_result(job_t *j, const sync_pull_result_t *res)
                                .access_token = res->access_token,
                                .access_expires = res->access_expires,
                                .credentials = credentials};
-    write_out(j, res->error, res->message, res->retry_after, &out, upserts, deletes, busy);
+    char *upserts_text = json_array_size(upserts) ? json_dumps(upserts, JSON_COMPACT) : NULL;
+    char *deletes_text = json_array_size(deletes) ? json_dumps(deletes, JSON_COMPACT) : NULL;
+    json_decref(upserts);
+    json_decref(deletes);
+    write_out(j, res->error, res->message, res->retry_after, &out, upserts_text, deletes_text,
+              busy);
+    free(upserts_text);
+    free(deletes_text);
     codec_secret_free(credentials, credentials ? strlen(credentials) : 0);
 }
 
 /* Writes a pull's result (`out` with its error, clock, events and next pull still to fill in);
  * takes the lists. */
 static void write_out(job_t *j, int error_code, const char *message, int64_t retry_after,
-                      store_sync_result_t *out, json_t *upserts, json_t *deletes, long busy)
+                      store_sync_result_t *out, const char *upserts, const char *deletes, long busy)
 {
     sync_runner_t *r = j->runner;
-    char *upserts_text = json_array_size(upserts) ? json_dumps(upserts, JSON_COMPACT) : NULL;
-    char *deletes_text = json_array_size(deletes) ? json_dumps(deletes, JSON_COMPACT) : NULL;
-    json_decref(upserts);
-    json_decref(deletes);
     bool failed = error_code != SYNC_OK;
     char error[300];
     snprintf(error, sizeof(error), "%s", message);
     out->now = now_of(r);
     out->error = failed ? error : NULL;
-    out->upserts_json = upserts_text;
-    out->deletes_json = deletes_text;
+    out->upserts_json = upserts;
+    out->deletes_json = deletes;
     out->next_sync_at = next_pull(r, j, failed, retry_after);
     char id[37];
     codec_format_uuid(&j->id, id);
@@ -417,8 +421,6 @@ static void write_out(job_t *j, int error_code, const char *message, int64_t ret
     *w = (written_t){j, !failed, busy};
     j->tx = store_sync_finish(r->options.pool, r->options.key, &j->organization, &j->id, out,
                               on_written, w);
-    free(upserts_text);
-    free(deletes_text);
     if (j->tx == NULL) {
         free(w);
         job_over(r, j, false, 0);
@@ -431,33 +433,10 @@ static void on_fed(const sync_feed_result_t *res, void *arg)
 {
     job_t *j = arg;
     j->feed = NULL;
-    json_t *upserts = json_array();
-    long busy = 0;
-    for (size_t i = 0; res->error == SYNC_OK && i < res->busy.count; i++) {
-        const sync_event_t *e = &res->busy.events[i];
-        json_array_append_new(upserts, json_pack("{s:s, s:I, s:I, s:b, s:s?}", "id", e->id, "start",
-                                                 (json_int_t)e->start, "end", (json_int_t)e->end,
-                                                 "all_day", e->all_day, "summary", e->summary));
-        busy++;
-    }
-    for (size_t i = 0; res->error == SYNC_OK && i < res->busy.series_count; i++) {
-        const ics_series_t *s = &res->busy.series[i];
-        json_t *exdates = json_array();
-        for (size_t k = 0; k < s->exdate_count; k++)
-            json_array_append_new(exdates, json_integer((json_int_t)s->exdates[k]));
-        json_array_append_new(
-            upserts,
-            json_pack("{s:s, s:I, s:I, s:b, s:s?, s:s, s:I, s:s?, s:s?, s:i, s:b, s:o}", "id",
-                      s->id, "start", (json_int_t)s->first_start, "end", (json_int_t)s->first_end,
-                      "all_day", s->all_day, "summary", s->summary, "rrule", s->rrule,
-                      "start_local", (json_int_t)s->start_wall, "timezone", s->zone, "vtimezone",
-                      s->vtimezone, "duration", (int)s->duration_seconds, "nominal", s->nominal,
-                      "exdates", exdates));
-        busy++;
-    }
     bool replace = res->error == SYNC_OK && !res->unchanged;
     store_sync_result_t out = {.full = replace, .sync_token = res->state};
-    write_out(j, res->error, res->message, res->retry_after, &out, upserts, json_array(), busy);
+    write_out(j, res->error, res->message, res->retry_after, &out,
+              replace ? res->upserts_json : NULL, NULL, replace ? res->busy_count : 0);
 }
 
 static void on_pulled(const sync_pull_result_t *res, void *arg)

@@ -2,6 +2,8 @@
  * The engine's API with bad or unusual input: every refusal is an error code,
  * nothing crashes or runs without bound, and recurring rules follow RFC 5545.
  */
+#include <libical/ical.h>
+
 #include "scenario.h"
 #include "test.h"
 
@@ -412,5 +414,186 @@ TEST(rules_resetting_a_resource_forgets_everything_but_who_it_is)
     CHECK_EQ(out.count, 0);                            /* no hours any more */
     CHECK_EQ(eng_resource_add_busy(f.r, &booking), 0); /* and usable again */
     eng_workspace_free(ws);
+    eng_org_free(f.org);
+}
+
+/* libical's own expansion of a rule in floating time: the reference for the engine's fast path
+ * (DAILY and WEEKLY rules are expanded without libical). Up to `max` wall starts. */
+static size_t libical_walls(const char *rrule, int64_t start_wall, int64_t *out, size_t max)
+{
+    struct icalrecurrencetype rule = icalrecurrencetype_from_string(rrule);
+    tz_date_t d = tz_civil_from_days(tz_day_of(start_wall));
+    struct icaltimetype t = icaltime_null_time();
+    int64_t seconds = start_wall - (int64_t)tz_day_of(start_wall) * TZ_SECONDS_PER_DAY;
+    t.year = d.year;
+    t.month = d.month;
+    t.day = d.day;
+    t.hour = (int)(seconds / 3600);
+    t.minute = (int)(seconds / 60 % 60);
+    icalrecur_iterator *it = icalrecur_iterator_new(rule, t);
+    size_t n = 0;
+    for (struct icaltimetype next;
+         n < max && !icaltime_is_null_time(next = icalrecur_iterator_next(it));)
+        out[n++] =
+            (int64_t)tz_days_from_civil(next.year, next.month, next.day) * TZ_SECONDS_PER_DAY +
+            next.hour * 3600 + next.minute * 60 + next.second;
+    icalrecur_iterator_free(it);
+    return n;
+}
+
+TEST(rules_daily_and_weekly_rules_expand_as_libical_expands_them)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    const char *days[] = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"};
+    /* libical 3.0 is the reference for weeks starting Monday or Sunday; with other starts it
+     * leaves out occurrences (see the next test) */
+    const char *starts[] = {"SU", "MO"};
+    unsigned seed = 12345;
+    int compared = 0;
+    for (int round = 0; round < 400; round++) {
+        seed = seed * 1103515245u + 12345u;
+        bool weekly = seed & 1;
+        int interval = 1 + (int)((seed >> 1) % 4);
+        int bounded = (int)((seed >> 3) % 3); /* none, COUNT, UNTIL */
+        int64_t start_wall = test_wall("2026-01-05T09:30") + (int64_t)((seed >> 5) % 20) * 86400;
+        int start_day = tz_weekday(tz_day_of(start_wall));
+        char rule[256];
+        int n = snprintf(rule, sizeof(rule), "FREQ=%s;INTERVAL=%d", weekly ? "WEEKLY" : "DAILY",
+                         interval);
+        unsigned mask = (seed >> 10) & 0x7f;
+        if (mask) {
+            mask |= 1u << start_day; /* the start is an occurrence */
+            n += snprintf(rule + n, sizeof(rule) - (size_t)n, ";BYDAY=");
+            for (int d = 0, first = 1; d < 7; d++)
+                if (mask >> d & 1) {
+                    n += snprintf(rule + n, sizeof(rule) - (size_t)n, "%s%s", first ? "" : ",",
+                                  days[d]);
+                    first = 0;
+                }
+        }
+        if ((seed >> 17) & 1)
+            n += snprintf(rule + n, sizeof(rule) - (size_t)n, ";WKST=%s", starts[(seed >> 18) % 2]);
+        if (bounded == 1)
+            n += snprintf(rule + n, sizeof(rule) - (size_t)n, ";COUNT=%d",
+                          1 + (int)((seed >> 20) % 40));
+        else if (bounded == 2)
+            snprintf(rule + n, sizeof(rule) - (size_t)n, ";UNTIL=20260601T000000");
+        static int64_t expected[1000];
+        size_t count = libical_walls(rule, start_wall, expected, 1000);
+        eng_resource_reset(f.r);
+        eng_recurrence_t spec = {.rrule = rule,
+                                 .start_wall = start_wall,
+                                 .duration_seconds = 60,
+                                 .kind = ENG_BUSY_EXTERNAL};
+        CHECK_EQ(eng_resource_add_recurrence(f.r, 1, &spec), 0);
+        eng_busy_t *out;
+        size_t got = occurrences(&f, "2026-01-01T00:00Z", "2027-06-01T00:00Z", &out);
+        size_t want = 0;
+        while (want < count && expected[want] < test_wall("2027-06-01T00:00"))
+            want++;
+        if (got != want) {
+            fprintf(stderr, "%s: %zu occurrences, libical %zu\n", rule, got, want);
+            exit(1);
+        }
+        for (size_t i = 0; i < got; i++)
+            if (out[i].start != expected[i]) {
+                fprintf(stderr, "%s: occurrence %zu differs\n", rule, i);
+                exit(1);
+            }
+        free(out);
+        compared++;
+    }
+    CHECK_EQ(compared, 400);
+    eng_org_free(f.org);
+}
+
+TEST(rules_a_fast_rule_begun_long_ago_with_a_count_counts_from_its_start)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    /* weekly on Mondays from 2026-01-05, 10 times: the last on 2026-03-09, whatever the start of
+     * the expansion */
+    eng_recurrence_t spec = {.rrule = "FREQ=WEEKLY;COUNT=10",
+                             .start_wall = test_wall("2026-01-05T09:00"),
+                             .duration_seconds = 600,
+                             .kind = ENG_BUSY_EXTERNAL,
+                             .expand_from_wall = test_wall("2026-03-01T00:00")};
+    CHECK_EQ(eng_resource_add_recurrence(f.r, 1, &spec), 0);
+    eng_busy_t *out;
+    CHECK_EQ(occurrences(&f, "2026-03-01T00:00Z", "2026-04-01T00:00Z", &out), 2);
+    CHECK_EQ(out[1].start, test_instant("2026-03-09T09:00Z"));
+    free(out);
+    eng_org_free(f.org);
+}
+
+TEST(rules_weeks_start_on_the_rules_wkst_as_rfc_5545_says)
+{
+    /* every other week of weeks starting Saturday, on Mondays and Sundays, from Monday 5 January
+     * 2026: the week of 3-9 January gives the 5th (the 4th is before the start), the week of
+     * 17-23 January the 18th and 19th, the week of 31 January the 1st of February (libical 3.0
+     * leaves out the first week) */
+    fixture_t f;
+    fixture(&f, "UTC");
+    eng_recurrence_t spec = {.rrule = "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,SU;WKST=SA;COUNT=4",
+                             .start_wall = test_wall("2026-01-05T09:00"),
+                             .duration_seconds = 600,
+                             .kind = ENG_BUSY_EXTERNAL};
+    CHECK_EQ(eng_resource_add_recurrence(f.r, 1, &spec), 0);
+    eng_busy_t *out;
+    CHECK_EQ(occurrences(&f, "2026-01-01T00:00Z", "2026-03-01T00:00Z", &out), 4);
+    CHECK_EQ(out[0].start, test_instant("2026-01-05T09:00Z"));
+    CHECK_EQ(out[1].start, test_instant("2026-01-18T09:00Z"));
+    CHECK_EQ(out[2].start, test_instant("2026-01-19T09:00Z"));
+    CHECK_EQ(out[3].start, test_instant("2026-02-01T09:00Z"));
+    free(out);
+    eng_org_free(f.org);
+}
+
+TEST(rules_monthly_and_yearly_rules_expand_as_libical_expands_them)
+{
+    fixture_t f;
+    fixture(&f, "UTC");
+    const char *rules[] = {"FREQ=MONTHLY",
+                           "FREQ=MONTHLY;INTERVAL=2",
+                           "FREQ=MONTHLY;BYMONTHDAY=31",
+                           "FREQ=MONTHLY;BYMONTHDAY=1,15,-1",
+                           "FREQ=MONTHLY;INTERVAL=5;BYMONTHDAY=-2",
+                           "FREQ=MONTHLY;BYMONTHDAY=30;COUNT=20",
+                           "FREQ=YEARLY",
+                           "FREQ=YEARLY;INTERVAL=3;UNTIL=21000101T000000"};
+    const char *starts[] = {"2024-01-31T08:00", "2024-02-29T08:00", "2026-03-15T23:30",
+                            "2026-12-01T00:00", "2027-06-29T12:00", "2026-01-30T10:00"};
+    int compared = 0;
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+        for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+            int64_t start_wall = test_wall(starts[k]);
+            eng_resource_reset(f.r);
+            eng_recurrence_t spec = {.rrule = rules[i],
+                                     .start_wall = start_wall,
+                                     .duration_seconds = 60,
+                                     .kind = ENG_BUSY_EXTERNAL};
+            int rc = eng_resource_add_recurrence(f.r, 1, &spec);
+            if (rc != 0)
+                continue; /* a start that is not an occurrence of a BYMONTHDAY rule, say */
+            static int64_t expected[2000];
+            size_t count = libical_walls(rules[i], start_wall, expected, 2000);
+            eng_busy_t *out;
+            size_t got = occurrences(&f, "2024-01-01T00:00Z", "2060-01-01T00:00Z", &out);
+            size_t want = 0;
+            while (want < count && expected[want] < test_wall("2060-01-01T00:00"))
+                want++;
+            bool same = got == want;
+            for (size_t n = 0; same && n < got; n++)
+                same = out[n].start == expected[n];
+            if (!same) {
+                fprintf(stderr, "%s from %s: %zu occurrences, libical %zu\n", rules[i], starts[k],
+                        got, want);
+                exit(1);
+            }
+            free(out);
+            compared++;
+        }
+    CHECK(compared >= 30);
     eng_org_free(f.org);
 }

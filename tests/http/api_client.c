@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -409,4 +410,56 @@ int api_race_post(api_server_t *s, const char *key, const char *header, const ch
         created += WEXITSTATUS(status) == 0;
     }
     return created;
+}
+
+static size_t collect_header(char *ptr, size_t size, size_t n, void *arg)
+{
+    api_text_t *t = arg;
+    size_t length = size * n;
+    if (length > 5 && strncasecmp(ptr, "etag:", 5) == 0) {
+        size_t i = 5;
+        while (i < length && ptr[i] == ' ')
+            i++;
+        size_t end = length;
+        while (end > i && (ptr[end - 1] == '\r' || ptr[end - 1] == '\n'))
+            end--;
+        snprintf(t->etag, sizeof(t->etag), "%.*s", (int)(end - i), ptr + i);
+    }
+    return length;
+}
+
+int api_get_text_headers(api_server_t *s, const char *path, const char *key,
+                         const char *const *extra_headers, api_text_t *out)
+{
+    CURL *curl = curl_easy_init();
+    char url[1024], auth[256];
+    snprintf(url, sizeof(url), "%s%s", s->base, path);
+    buffer_t b = {0};
+    struct curl_slist *headers = NULL;
+    if (key) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+        headers = curl_slist_append(headers, auth);
+    }
+    for (size_t i = 0; extra_headers && extra_headers[i]; i++)
+        headers = curl_slist_append(headers, extra_headers[i]);
+    memset(out, 0, sizeof(*out));
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+    CHECK(curl_easy_perform(curl) == CURLE_OK);
+    long status = 0;
+    const char *type = NULL;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
+    snprintf(out->content_type, sizeof(out->content_type), "%s", type ? type : "");
+    log_response(curl, "GET", path, status, &b);
+    out->body = b.data ? b.data : strdup("");
+    out->length = b.len;
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return (int)status;
 }

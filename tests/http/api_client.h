@@ -96,6 +96,19 @@ int api_call_headers(api_server_t *s, const char *method, const char *path, cons
 /** A GET whose body is text; returns the status, the body in buffer. */
 int api_get_text(api_server_t *s, const char *path, char *buffer, size_t size);
 
+/** A text answer: its body (malloc'd, NUL-terminated), Content-Type and ETag. */
+typedef struct {
+    char *body;
+    size_t length;
+    char content_type[128];
+    char etag[128];
+} api_text_t;
+
+/** A GET whose answer is text, with `key` (NULL: none) and more request headers ("Name:
+ *  value", NULL-terminated, or NULL); returns the status. Free out->body. */
+int api_get_text_headers(api_server_t *s, const char *path, const char *key,
+                         const char *const *headers, api_text_t *out);
+
 /** The error code of an error envelope ("" when not one); checks details is an object. */
 const char *api_error_code(const json_t *response);
 

@@ -356,26 +356,34 @@ TEST(sync_google_watch_notifications_pull_at_once)
     fake_stop(&c.fake);
 }
 
-TEST(sync_microsoft_subscription_handshake_and_notifications_pull_at_once)
+/* Connects Bea's Outlook calendar (a subscription is made: slotd answers the handshake), then
+ * puts an event at 10:00 that day in it: the fake notifies slotd, which pulls. */
+static void connect_bea_and_notify(sync_clinic_t *c, char *id)
 {
-    sync_clinic_t c;
-    start_with(&c, public_url);
-    json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
+    json_t *grant = fake_call(&c->fake, "POST", "/_fake/microsoft/grants",
                               "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
-    char credentials[512], id[40], body[1024];
+    char credentials[512], body[1024];
     snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
              json_string_value(json_object_get(grant, "refresh_token")));
     json_decref(grant);
-    connect_calendar(&c, "microsoft", credentials, id);
-    wait_delivered(&c, "graph-validation", 200); /* the handshake: slotd echoed the token */
+    connect_calendar(c, "microsoft", credentials, id);
+    wait_delivered(c, "graph-validation", 200); /* the handshake: slotd echoed the token */
     snprintf(body, sizeof(body),
              "{\"user\":\"bea@outlook.test\",\"events\":[{\"id\":\"m1\",\"showAs\":\"busy\","
              "\"start\":{\"dateTime\":\"%sT10:00:00\",\"timeZone\":\"UTC\"},\"end\":{\"dateTime\":"
              "\"%sT11:00:00\",\"timeZone\":\"UTC\"}}]}",
-             c.day, c.day);
-    json_decref(fake_call(&c.fake, "POST", "/_fake/microsoft/events", body));
+             c->day, c->day);
+    json_decref(fake_call(&c->fake, "POST", "/_fake/microsoft/events", body));
+    wait_delivered(c, "graph-notification", 200);
+}
+
+TEST(sync_microsoft_subscription_handshake_and_notifications_pull_at_once)
+{
+    sync_clinic_t c;
+    start_with(&c, public_url);
+    char id[40];
+    connect_bea_and_notify(&c, id);
     wait_offered(&c, false);
-    wait_delivered(&c, "graph-notification", 200);
     api_stop(&c.s);
     fake_stop(&c.fake);
 }
@@ -1311,21 +1319,8 @@ TEST(sync_a_graph_post_of_several_notifications_acts_on_each_proven_one)
 {
     sync_clinic_t c;
     start_with(&c, public_url);
-    json_t *grant = fake_call(&c.fake, "POST", "/_fake/microsoft/grants",
-                              "{\"user\":\"bea@outlook.test\",\"client_id\":\"app\"}");
-    char credentials[512], id[40], body[1024];
-    snprintf(credentials, sizeof(credentials), "{\"refresh_token\":\"%s\"}",
-             json_string_value(json_object_get(grant, "refresh_token")));
-    json_decref(grant);
-    connect_calendar(&c, "microsoft", credentials, id);
-    wait_delivered(&c, "graph-validation", 200);
-    snprintf(body, sizeof(body),
-             "{\"user\":\"bea@outlook.test\",\"events\":[{\"id\":\"m1\",\"showAs\":\"busy\","
-             "\"start\":{\"dateTime\":\"%sT10:00:00\",\"timeZone\":\"UTC\"},\"end\":{\"dateTime\":"
-             "\"%sT11:00:00\",\"timeZone\":\"UTC\"}}]}",
-             c.day, c.day);
-    json_decref(fake_call(&c.fake, "POST", "/_fake/microsoft/events", body));
-    wait_delivered(&c, "graph-notification", 200);
+    char id[40];
+    connect_bea_and_notify(&c, id);
     /* the fake's own notification, after one that proves nothing, in one POST */
     json_t *d = fake_call(&c.fake, "GET", "/_fake/deliveries?kind=graph-notification", NULL);
     const char *sent = json_string_value(
@@ -1555,6 +1550,51 @@ TEST(sync_a_bad_ics_feed_is_recorded_and_changes_none_of_its_busy_time)
     json_t *r = connection(&c, id);
     CHECK(json_is_null(json_object_get(r, "last_error")));
     json_decref(r);
+    api_stop(&c.s);
+    fake_stop(&c.fake);
+}
+
+/* A feed of `series` weekly series (on other days than the test day's 10:00) and one event at
+ * 10:00 of the test day when `with_event`; caller frees. */
+static char *large_feed(sync_clinic_t *c, int series, bool with_event)
+{
+    size_t size = 512 + (size_t)series * 200, at = 0;
+    char *text = malloc(size);
+    at +=
+        (size_t)snprintf(text + at, size - at,
+                         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//slotd tests//large//EN\r\n");
+    for (int i = 0; i < series; i++)
+        at += (size_t)snprintf(text + at, size - at,
+                               "BEGIN:VEVENT\r\nUID:s%d@large\r\nDTSTART:20260105T%02d%02d00Z\r\n"
+                               "DURATION:PT1M\r\nRRULE:FREQ=WEEKLY;INTERVAL=%d\r\nEND:VEVENT\r\n",
+                               i, 18 + i % 5, i % 60, 1 + i % 3);
+    if (with_event)
+        at += (size_t)snprintf(
+            text + at, size - at,
+            "BEGIN:VEVENT\r\nUID:ten@large\r\nDTSTART:%c%c%c%c%c%c%c%cT100000Z\r\n"
+            "DURATION:PT1H\r\nEND:VEVENT\r\n",
+            c->day[0], c->day[1], c->day[2], c->day[3], c->day[5], c->day[6], c->day[8], c->day[9]);
+    snprintf(text + at, size - at, "END:VCALENDAR\r\n");
+    return text;
+}
+
+TEST(sync_a_large_feed_is_loaded_aside_and_put_in_place_at_once)
+{
+    /* 3,000 series make the resource's row large enough to be loaded in steps aside */
+    sync_clinic_t c;
+    start(&c);
+    char id[40];
+    char *feed = large_feed(&c, 3000, true);
+    put_feed(&c, "large", feed);
+    free(feed);
+    connect_feed(&c, "large", id);
+    wait_offered(&c, false);
+    CHECK_EQ(busy_events_after_pull(&c, id, NULL, NULL, 0), 3001);
+    feed = large_feed(&c, 3000, false);
+    put_feed(&c, "large", feed);
+    free(feed);
+    CHECK_EQ(pull_feed(&c, id), 3000);
+    wait_offered(&c, true);
     api_stop(&c.s);
     fake_stop(&c.fake);
 }

@@ -29,11 +29,16 @@ const addFormats = require('ajv-formats');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
 function templates(doc) {
+    /* a segment "{id}" is any segment; "{id}.ics" one ending in ".ics", which makes it more
+     * specific than "{id}" (it counts as a literal) */
+    const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const list = Object.keys(doc.paths).map((template) => {
         const segments = template.split('/');
-        const regex = new RegExp('^' + segments.map((s) =>
-            /^\{.*\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/') + '$');
-        const literals = segments.filter((s) => !/^\{.*\}$/.test(s)).length;
+        const regex = new RegExp('^' + segments.map((s) => {
+            const param = /^\{[^}]*\}(.*)$/.exec(s);
+            return param ? '[^/]+' + escape(param[1]) : escape(s);
+        }).join('/') + '$');
+        const literals = segments.filter((s) => !/^\{[^}]*\}$/.test(s)).length;
         return { template, regex, literals };
     });
     return list.sort((a, b) => b.literals - a.literals);

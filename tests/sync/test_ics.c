@@ -229,3 +229,44 @@ TEST(ics_all_day_events_are_whole_local_days_of_their_own_zone)
     CHECK(e && e->start == test_instant("2026-12-29T09:00:00+13:00"));
     ics_busy_free(&b);
 }
+
+TEST(ics_review_cases_count_rdates_duplicates_and_series_that_block_nothing)
+{
+    const char *text = BEGIN
+        /* COUNT becomes an UNTIL at the last occurrence (10:00 local on the 5th day) */
+        "BEGIN:VEVENT\r\nUID:five\r\nDTSTART;TZID=Europe/Warsaw:20260301T100000\r\n"
+        "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=5\r\nEND:VEVENT\r\n"
+        /* an hourly reminder that blocks nothing does not refuse the feed */
+        "BEGIN:VEVENT\r\nUID:hourly\r\nDTSTART:20260301T100000Z\r\nDURATION:PT5M\r\n"
+        "RRULE:FREQ=HOURLY\r\nTRANSP:TRANSPARENT\r\nEND:VEVENT\r\n"
+        /* an RDATE left out by an EXDATE, and one replaced by an override */
+        "BEGIN:VEVENT\r\nUID:extra\r\nDTSTART:20260302T080000Z\r\nDURATION:PT1H\r\n"
+        "RRULE:FREQ=WEEKLY;COUNT=2\r\nRDATE:20260303T080000Z,20260304T080000Z\r\n"
+        "EXDATE:20260303T080000Z\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:extra\r\nRECURRENCE-ID:20260304T080000Z\r\n"
+        "DTSTART:20260304T150000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\n"
+        /* two events with one UID both block */
+        "BEGIN:VEVENT\r\nUID:twice\r\nDTSTART:20260305T080000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:twice\r\nDTSTART:20260306T080000Z\r\nDURATION:PT1H\r\nEND:"
+        "VEVENT\r\n" END;
+    ics_busy_t b;
+    char error[300] = "";
+    if (feed_busy(text, "UTC", &b, error) != 0) {
+        fprintf(stderr, "refused: %s\n", error);
+        exit(1);
+    }
+    const ics_series_t *five = NULL;
+    for (size_t i = 0; i < b.series_count; i++)
+        if (strcmp(b.series[i].id, "five") == 0)
+            five = &b.series[i];
+    CHECK(five != NULL);
+    CHECK(strstr(five->rrule, "COUNT") == NULL);
+    CHECK(strstr(five->rrule, "UNTIL=20260305T100000") != NULL);
+    CHECK_EQ(b.series_count, 2u); /* five and extra; the hourly one blocks nothing */
+    size_t rdates = 0;
+    for (size_t i = 0; i < b.count; i++)
+        rdates += strncmp(b.events[i].id, "extra/rdate/", 12) == 0;
+    CHECK_EQ(rdates, 0u);
+    CHECK(event_named(&b, "twice") != NULL && event_named(&b, "twice#2") != NULL);
+    ics_busy_free(&b);
+}
