@@ -432,6 +432,10 @@ TEST(webhooks_a_message_given_up_lets_the_next_go)
         CHECK_EQ(json_integer_value(json_object_get(one, "status")), i < 3 ? 500 : 200);
     }
     json_decref(d);
+    /* deleted: nothing more goes to it */
+    snprintf(path, sizeof(path), "/v1/webhook-endpoints/%s", endpoint);
+    json_decref(api_expect(&c.s, 204, "DELETE", path, c.s.admin_key, NULL));
+    book(&c, 32, booking);
     sleep(2);
     CHECK_EQ(delivery_count(&r, "/hopeless"), 4);
     api_stop(&c.s);

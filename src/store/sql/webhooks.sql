@@ -38,11 +38,20 @@ UPDATE webhook_endpoints e
 RETURNING e.id, slotd_webhook_endpoint_answer(e)
 
 -- name: webhook_endpoint_delete
--- Soft: the row and its delivery log stay; its waiting messages are never sent.
-UPDATE webhook_endpoints
-   SET deleted_at = now()
- WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
-RETURNING id
+-- Soft: the row and its delivery log stay; its waiting messages are never sent (given up
+-- now, so that no index keeps them waiting).
+WITH e AS (
+    UPDATE webhook_endpoints
+       SET deleted_at = now()
+     WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
+    RETURNING organization_id, id),
+m AS (
+    UPDATE webhook_messages x
+       SET failed_at = now()
+      FROM e
+     WHERE x.organization_id = e.organization_id AND x.endpoint_id = e.id
+       AND x.done_at IS NULL AND x.failed_at IS NULL)
+SELECT id FROM e
 
 -- name: webhook_deliveries
 -- The endpoint's attempts, newest first: $3 the cursor (the last id of the previous page)
