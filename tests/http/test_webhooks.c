@@ -641,3 +641,41 @@ TEST(webhooks_a_broken_connection_is_told_of)
     api_stop(&c.s);
     fake_stop(&r);
 }
+
+/* Two processes deliver from one outbox: every message exactly once, in order per endpoint. */
+TEST(webhooks_two_workers_send_each_message_once)
+{
+    static const char *const two[] = {SECRET_KEY, "SLOTD_WEBHOOK_ALLOW_PRIVATE=true",
+                                      "SLOTD_WORKERS=2", NULL};
+    fake_t r;
+    receiver_start(&r);
+    clinic_t c;
+    clinic_start(&c, two);
+    char endpoint[40], booking[40], path[128];
+    endpoint_at(&c.s, &r, "/many", "[\"booking.created\",\"booking.cancelled\"]", "[]", endpoint);
+    for (int i = 0; i < 8; i++) {
+        book(&c, 30 + 2 * i, booking);
+        snprintf(path, sizeof(path), "/v1/bookings/%s/cancel", booking);
+        json_decref(api_expect(&c.s, 200, "POST", path, c.s.admin_key, "{}"));
+    }
+    json_t *d = deliveries_become(&r, "/many", 16);
+    sleep(2);
+    CHECK_EQ(delivery_count(&r, "/many"), 16);
+    /* each booking's created before its cancelled, and no webhook-id twice */
+    for (size_t i = 0; i < 16; i++) {
+        json_t *one = json_array_get(d, i);
+        CHECK(json_is_true(json_object_get(one, "verified")));
+        const char *id = text_of(json_object_get(json_object_get(one, "body"), "data"), "id");
+        for (size_t j = 0; j < i; j++) {
+            json_t *before = json_array_get(d, j);
+            CHECK(strcmp(text_of(one, "id"), text_of(before, "id")) != 0);
+            if (strcmp(text_of(json_object_get(json_object_get(before, "body"), "data"), "id"),
+                       id) == 0)
+                CHECK(strcmp(type_of(before), "booking.created") == 0 &&
+                      strcmp(type_of(one), "booking.cancelled") == 0);
+        }
+    }
+    json_decref(d);
+    api_stop(&c.s);
+    fake_stop(&r);
+}
