@@ -15,7 +15,9 @@
 --
 -- Delivery is in order per endpoint: only an endpoint's first undone message
 -- (by due time, then id) is ever tried, so a message being retried holds the
--- later ones back. The messages of a disabled or deleted endpoint wait.
+-- later ones back. The messages of a disabled endpoint wait (its reminders are
+-- dropped, and made again for the bookings still ahead when it is active
+-- again); a deleted endpoint's are given up.
 
 CREATE TABLE webhook_endpoints (
     organization_id uuid NOT NULL REFERENCES organizations (id),
