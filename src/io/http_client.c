@@ -64,6 +64,18 @@ struct io_http {
     void *on_closed_arg;
 };
 
+char *io_http_response_take_body(const io_http_response_t *response, size_t *length)
+{
+    io_http_request_t *r = response->request;
+    char *body = r ? r->body : NULL;
+    *length = body ? r->body_len : 0;
+    if (r) {
+        r->body = NULL;
+        r->body_len = r->body_capacity = 0;
+    }
+    return body;
+}
+
 static void collect_finished(io_http_t *http);
 
 static void release(io_http_t *http)
@@ -238,7 +250,8 @@ static void finish(io_http_request_t *r, int error, const char *error_text)
                                    .headers = r->headers,
                                    .header_count = error ? 0 : r->header_count,
                                    .body = "",
-                                   .error_text = error ? error_text : NULL};
+                                   .error_text = error ? error_text : NULL,
+                                   .request = r};
     if (error == IO_HTTP_OK) {
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &response.status);
         if (r->body) {

@@ -54,7 +54,8 @@ typedef struct {
     size_t header_count;
     const char *body; /**< NUL-terminated (the NUL not counted); "" when none */
     size_t body_len;
-    const char *error_text; /**< libcurl's explanation when error != 0, for logs */
+    const char *error_text;     /**< libcurl's explanation when error != 0, for logs */
+    io_http_request_t *request; /**< the request answered (for io_http_response_take_body) */
 } io_http_response_t;
 
 typedef void (*io_http_done_cb)(const io_http_response_t *response, void *arg);
@@ -86,6 +87,11 @@ io_http_request_t *io_http_start(io_http_t *http, const io_http_request_options_
 /** Abandons a request: its callback never runs. From inside its own callback (where the
  *  request is still valid) it does nothing: the request is freed when the callback returns. */
 void io_http_cancel(io_http_request_t *request);
+
+/** The answer's body, taken over by the caller (who frees it; NUL-terminated, its length in
+ *  *length) rather than copied: for large bodies. From inside the request's callback only;
+ *  response->body is not to be read afterwards. NULL when there is none. */
+char *io_http_response_take_body(const io_http_response_t *response, size_t *length);
 
 /** A header of the answer by name (case-insensitive; the first of several), or NULL. */
 const char *io_http_response_header(const io_http_response_t *response, const char *name);

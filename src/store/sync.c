@@ -169,6 +169,8 @@ typedef struct {
     char organization[37], id[37];
     char *values[11]; /* sync_done's, owned */
     char *upserts, *deletes;
+    char **parts;
+    size_t part_count;
     bool full;
     store_sync_done_cb cb;
     void *arg;
@@ -180,6 +182,9 @@ static void finish_free(finish_t *f)
         free(f->values[i]);
     free(f->upserts);
     free(f->deletes);
+    for (size_t i = 0; i < f->part_count; i++)
+        free(f->parts[i]);
+    free(f->parts);
     free(f);
 }
 
@@ -192,6 +197,10 @@ static void finish_body(store_tx_t *tx, void *arg)
         store_tx_query(tx, "sync_events_clear", 2, ids, NULL, NULL);
     if (f->upserts) {
         const char *values[3] = {f->organization, f->id, f->upserts};
+        store_tx_query(tx, "sync_events_upsert", 3, values, NULL, NULL);
+    }
+    for (size_t i = 0; i < f->part_count; i++) {
+        const char *values[3] = {f->organization, f->id, f->parts[i]};
         store_tx_query(tx, "sync_events_upsert", 3, values, NULL, NULL);
     }
     if (f->deletes) {
@@ -231,6 +240,12 @@ store_tx_t *store_sync_finish(store_pool_t *pool, const codec_secret_key_t *key,
     bool ok = r->error == NULL;
     f->full = ok && r->full;
     f->upserts = ok && r->upserts_json ? slotd_strdup(r->upserts_json) : NULL;
+    if (ok && r->upsert_part_count) {
+        f->parts = slotd_malloc(r->upsert_part_count * sizeof(*f->parts));
+        for (size_t i = 0; i < r->upsert_part_count; i++)
+            f->parts[i] = slotd_strdup(r->upsert_parts[i]);
+        f->part_count = r->upsert_part_count;
+    }
     f->deletes = ok && r->deletes_json && !r->full ? slotd_strdup(r->deletes_json) : NULL;
     char **v = f->values;
     v[0] = slotd_strdup(f->organization);
@@ -249,7 +264,8 @@ store_tx_t *store_sync_finish(store_pool_t *pool, const codec_secret_key_t *key,
     v[8] = number(r->next_sync_at);
     v[9] = r->error ? slotd_strdup(r->error) : NULL;
     v[10] = slotd_strdup(r->broken ? "true" : "false");
-    store_tx_options_t options = {.isolation = STORE_TX_READ_COMMITTED, .pipeline = true};
+    store_tx_options_t options = {.isolation = STORE_TX_READ_COMMITTED,
+                                  .pipeline = f->part_count <= 1};
     store_tx_t *tx = store_tx_begin(pool, &options, finish_body, finish_done, f);
     if (tx == NULL)
         finish_free(f);

@@ -68,6 +68,10 @@ typedef struct {
     bool full;                /**< replace the connection's events */
     const char *sync_token;   /**< the new state, or NULL to keep */
     const char *upserts_json; /**< [{"id","start","end","all_day","summary"}], or NULL */
+    /** or the same in parts (each a JSON list), each written by its own statement, one at a
+     *  time rather than all sent at once: a feed's megabytes do not fill the loop's turn */
+    const char *const *upsert_parts;
+    size_t upsert_part_count;
     const char *deletes_json; /**< ["id", ...], or NULL */
     const char *access_token; /**< plaintext to seal and keep, or NULL */
     int64_t access_expires;

@@ -12,6 +12,7 @@
 #include "slotd/alloc.h"
 #include "sync/pull.h"
 
+#define UPSERT_PART 1000 /* events or series a statement writes (a few hundred KB) */
 #define RESOLVE_STEP 250 /* records resolved in one turn of the loop (about a millisecond) */
 
 struct sync_feed {
@@ -26,12 +27,14 @@ struct sync_feed {
     bool later_used;
     /* the worker's, then the loop's steps */
     uv_work_t work;
-    uv_timer_t step; /* resolving in steps */
+    uv_idle_t step; /* resolving in steps: once a turn of the loop (a timer of 0 ms started from
+                     * its own callback would run again in the same turn) */
     bool step_used;
     ics_busy_t busy;
     long busy_count;
     size_t next;
-    char *json;
+    char **parts;
+    size_t part_count;
     char resolve_error[300];
     char *body;
     size_t length;
@@ -59,11 +62,13 @@ static void feed_free(sync_feed_t *f)
     free(f->body);
     ics_feed_free(&f->feed);
     ics_busy_free(&f->busy);
-    free(f->json);
+    for (size_t i = 0; i < f->part_count; i++)
+        free(f->parts[i]);
+    free(f->parts);
     free(f);
 }
 
-static void on_timer_closed(uv_handle_t *handle)
+static void on_handle_closed(uv_handle_t *handle)
 {
     sync_feed_t *f = handle->data;
     if (handle == (uv_handle_t *)&f->later)
@@ -79,9 +84,9 @@ static void feed_release(sync_feed_t *f)
 {
     bool later = f->later_used, step = f->step_used;
     if (later)
-        uv_close((uv_handle_t *)&f->later, on_timer_closed);
+        uv_close((uv_handle_t *)&f->later, on_handle_closed);
     if (step)
-        uv_close((uv_handle_t *)&f->step, on_timer_closed);
+        uv_close((uv_handle_t *)&f->step, on_handle_closed);
     if (!later && !step)
         feed_free(f);
 }
@@ -132,7 +137,7 @@ static void on_write_work(uv_work_t *work)
     sync_feed_t *f = work->data;
     ics_feed_free(&f->feed); /* freeing 20,000 records is milliseconds too */
     ics_busy_finish(&f->busy);
-    f->json = ics_busy_json(&f->busy);
+    f->parts = ics_busy_json_parts(&f->busy, UPSERT_PART, &f->part_count);
     f->busy_count = (long)(f->busy.count + f->busy.series_count);
     ics_busy_free(&f->busy);
 }
@@ -161,22 +166,22 @@ static void on_written(uv_work_t *work, int status)
     f->state = state_of(f->new_etag, f->new_last_modified, f->body_sha256);
     sync_feed_result_t r = {.state = f->state,
                             .bytes = f->length,
-                            .upserts_json = f->json,
+                            .upsert_parts = (const char *const *)f->parts,
+                            .upsert_part_count = f->part_count,
                             .busy_count = f->busy_count};
     finish(f, &r);
 }
 
 /* One step of resolving on the loop; the next on the loop's next turn, the last hands the
  * result to a worker. */
-static void on_step(uv_timer_t *timer)
+static void on_step(uv_idle_t *idle)
 {
-    sync_feed_t *f = timer->data;
+    sync_feed_t *f = idle->data;
     int rc = ics_resolve_step(&f->feed, f->in.zone, &f->busy, &f->next, RESOLVE_STEP,
                               f->resolve_error, sizeof(f->resolve_error));
-    if (rc > 0) {
-        uv_timer_start(&f->step, on_step, 0, 0);
-        return;
-    }
+    if (rc > 0)
+        return; /* the next step on the next turn */
+    uv_idle_stop(&f->step);
     if (rc < 0) {
         fail(f, SYNC_E_PROVIDER, 0, f->resolve_error);
         return;
@@ -203,10 +208,10 @@ static void on_worked(uv_work_t *work, int status)
     } else if (f->read_rc != 0) {
         fail(f, SYNC_E_PROVIDER, 0, f->read_error);
     } else {
-        uv_timer_init(f->loop, &f->step);
+        uv_idle_init(f->loop, &f->step);
         f->step.data = f;
         f->step_used = true;
-        uv_timer_start(&f->step, on_step, 0, 0);
+        uv_idle_start(&f->step, on_step);
     }
 }
 
@@ -248,10 +253,11 @@ static void on_answer(const io_http_response_t *res, void *arg)
     }
     f->new_etag = copy(io_http_response_header(res, "ETag"));
     f->new_last_modified = copy(io_http_response_header(res, "Last-Modified"));
-    f->length = res->body_len;
-    f->body = slotd_malloc(res->body_len + 1);
-    memcpy(f->body, res->body, res->body_len);
-    f->body[res->body_len] = 0;
+    f->body = io_http_response_take_body(res, &f->length); /* megabytes: not copied */
+    if (f->body == NULL) {
+        f->body = slotd_malloc(1);
+        f->body[0] = 0;
+    }
     f->work.data = f;
     f->working = true;
     if (uv_queue_work(f->loop, &f->work, on_work, on_worked) != 0) {
@@ -319,6 +325,6 @@ void sync_feed_cancel(sync_feed_t *f)
     if (f->later_used)
         uv_timer_stop(&f->later);
     if (f->step_used)
-        uv_timer_stop(&f->step);
+        uv_idle_stop(&f->step);
     feed_release(f);
 }

@@ -36,11 +36,12 @@ typedef struct {
     char message[300];
     int64_t retry_after;
     bool unchanged;
-    const char *upserts_json; /**< the busy time (ics_busy_json), when neither failed nor
-                                   unchanged; NULL: none */
-    long busy_count;          /**< events and series in it */
-    const char *state;        /**< the validators to keep (NULL on failure) */
-    size_t bytes;             /**< the body's size */
+    /** the busy time in parts (ics_busy_json_parts), when neither failed nor unchanged */
+    const char *const *upsert_parts;
+    size_t upsert_part_count;
+    long busy_count;   /**< events and series in it */
+    const char *state; /**< the validators to keep (NULL on failure) */
+    size_t bytes;      /**< the body's size */
 } sync_feed_result_t;
 
 typedef struct sync_feed sync_feed_t;

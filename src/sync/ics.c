@@ -677,30 +677,41 @@ int ics_resolve(const ics_feed_t *feed, tz_zone_t *zone, ics_busy_t *busy, char 
     return rc;
 }
 
-char *ics_busy_json(const ics_busy_t *busy)
+char **ics_busy_json_parts(const ics_busy_t *busy, size_t per_part, size_t *count)
 {
-    json_t *upserts = json_array();
-    for (size_t i = 0; i < busy->count; i++) {
-        const sync_event_t *e = &busy->events[i];
-        json_array_append_new(upserts, json_pack("{s:s, s:I, s:I, s:b, s:s?}", "id", e->id, "start",
-                                                 (json_int_t)e->start, "end", (json_int_t)e->end,
-                                                 "all_day", e->all_day, "summary", e->summary));
+    size_t total = busy->count + busy->series_count, capacity = 0;
+    char **parts = NULL;
+    *count = 0;
+    json_t *upserts = NULL;
+    for (size_t i = 0; i < total; i++) {
+        if (upserts == NULL)
+            upserts = json_array();
+        if (i < busy->count) {
+            const sync_event_t *e = &busy->events[i];
+            json_array_append_new(upserts,
+                                  json_pack("{s:s, s:I, s:I, s:b, s:s?}", "id", e->id, "start",
+                                            (json_int_t)e->start, "end", (json_int_t)e->end,
+                                            "all_day", e->all_day, "summary", e->summary));
+        } else {
+            const ics_series_t *s = &busy->series[i - busy->count];
+            json_t *exdates = json_array();
+            for (size_t k = 0; k < s->exdate_count; k++)
+                json_array_append_new(exdates, json_integer((json_int_t)s->exdates[k]));
+            json_array_append_new(
+                upserts,
+                json_pack("{s:s, s:I, s:I, s:b, s:s?, s:s, s:I, s:s?, s:s?, s:i, s:b, s:o}", "id",
+                          s->id, "start", (json_int_t)s->first_start, "end",
+                          (json_int_t)s->first_end, "all_day", s->all_day, "summary", s->summary,
+                          "rrule", s->rrule, "start_local", (json_int_t)s->start_wall, "timezone",
+                          s->zone, "vtimezone", s->vtimezone, "duration", (int)s->duration_seconds,
+                          "nominal", s->nominal, "exdates", exdates));
+        }
+        if (json_array_size(upserts) == per_part || i + 1 == total) {
+            parts = slotd_grow(parts, &capacity, *count + 1, sizeof(*parts));
+            parts[(*count)++] = json_dumps(upserts, JSON_COMPACT);
+            json_decref(upserts);
+            upserts = NULL;
+        }
     }
-    for (size_t i = 0; i < busy->series_count; i++) {
-        const ics_series_t *s = &busy->series[i];
-        json_t *exdates = json_array();
-        for (size_t k = 0; k < s->exdate_count; k++)
-            json_array_append_new(exdates, json_integer((json_int_t)s->exdates[k]));
-        json_array_append_new(
-            upserts,
-            json_pack("{s:s, s:I, s:I, s:b, s:s?, s:s, s:I, s:s?, s:s?, s:i, s:b, s:o}", "id",
-                      s->id, "start", (json_int_t)s->first_start, "end", (json_int_t)s->first_end,
-                      "all_day", s->all_day, "summary", s->summary, "rrule", s->rrule,
-                      "start_local", (json_int_t)s->start_wall, "timezone", s->zone, "vtimezone",
-                      s->vtimezone, "duration", (int)s->duration_seconds, "nominal", s->nominal,
-                      "exdates", exdates));
-    }
-    char *text = json_array_size(upserts) ? json_dumps(upserts, JSON_COMPACT) : NULL;
-    json_decref(upserts);
-    return text;
+    return parts;
 }

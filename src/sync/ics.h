@@ -117,10 +117,11 @@ int ics_resolve_step(const ics_feed_t *feed, tz_zone_t *zone, ics_busy_t *busy, 
 /** The last of resolving: events of one UID named apart. Any thread. */
 void ics_busy_finish(ics_busy_t *busy);
 
-/** The busy time as the store takes it, a JSON list of {"id","start","end","all_day",
+/** The busy time as the store takes it, JSON lists of {"id","start","end","all_day",
  *  "summary"} and for series also "rrule","start_local","timezone","vtimezone","duration",
- *  "nominal","exdates"; NULL when there is none (caller frees). Any thread. */
-char *ics_busy_json(const ics_busy_t *busy);
+ *  "nominal","exdates", at most `per_part` items each; NULL and *count 0 when there is none
+ *  (caller frees the texts and the list). Any thread. */
+char **ics_busy_json_parts(const ics_busy_t *busy, size_t per_part, size_t *count);
 
 /** The zone a series names: a system zone by name, else one made from its VTIMEZONE text (kept
  *  for the process's life, one per definition); NULL zone name: `fallback`. NULL when neither

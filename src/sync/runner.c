@@ -434,9 +434,12 @@ static void on_fed(const sync_feed_result_t *res, void *arg)
     job_t *j = arg;
     j->feed = NULL;
     bool replace = res->error == SYNC_OK && !res->unchanged;
-    store_sync_result_t out = {.full = replace, .sync_token = res->state};
-    write_out(j, res->error, res->message, res->retry_after, &out,
-              replace ? res->upserts_json : NULL, NULL, replace ? res->busy_count : 0);
+    store_sync_result_t out = {.full = replace,
+                               .sync_token = res->state,
+                               .upsert_parts = replace ? res->upsert_parts : NULL,
+                               .upsert_part_count = replace ? res->upsert_part_count : 0};
+    write_out(j, res->error, res->message, res->retry_after, &out, NULL, NULL,
+              replace ? res->busy_count : 0);
 }
 
 static void on_pulled(const sync_pull_result_t *res, void *arg)
