@@ -108,6 +108,65 @@ static int set_secret_key(slotd_config_t *c, const char *name, const char *value
     return 0;
 }
 
+/* webhook_retry_schedule_seconds: 1 to 20 whole numbers of seconds (0 to 7 days), separated
+ * by commas, kept as PostgreSQL's int[] literal. */
+static int set_retry_schedule(slotd_config_t *c, const char *name, const char *text, char *error,
+                              size_t size)
+{
+    char literal[20 * 8 + 3], *p = literal;
+    int count = 0;
+    const char *at = text;
+    *p++ = '{';
+    while (*at && count < 20) {
+        char *end;
+        long v = strtol(at, &end, 10);
+        if (end == at || v < 0 || v > 604800 || (*end != ',' && *end != 0))
+            break;
+        p += sprintf(p, "%s%ld", count ? "," : "", v);
+        count++;
+        at = *end ? end + 1 : end;
+    }
+    if (count == 0 || *at != 0 || text[strlen(text) - 1] == ',') {
+        snprintf(error, size,
+                 "%s must be 1 to 20 whole numbers of seconds (0 to 604800) separated by commas, "
+                 "e.g. 5,300,1800",
+                 name);
+        return -1;
+    }
+    *p++ = '}';
+    *p = 0;
+    slotd_config_set(&c->webhook_retry_schedule, literal);
+    return 0;
+}
+
+/* webhook_allow_private from the environment: true or 1, false or 0. */
+static int set_allow_private(slotd_config_t *c, const char *name, const char *text, char *error,
+                             size_t size)
+{
+    if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0)
+        c->webhook_allow_private = true;
+    else if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0)
+        c->webhook_allow_private = false;
+    else {
+        snprintf(error, size, "%s must be true, 1, false or 0", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* A webhook setting of the file: as file_sync_setting. */
+static int file_webhook_setting(slotd_config_t *c, const char *key, const json_t *value,
+                                char *error, size_t size)
+{
+    if (strcmp(key, "webhook_allow_private") == 0 && json_is_boolean(value)) {
+        c->webhook_allow_private = json_is_true(value);
+        return 1;
+    }
+    if (strcmp(key, "webhook_retry_schedule_seconds") == 0 && json_is_string(value))
+        return set_retry_schedule(c, key, json_string_value(value), error, size) ? -1 : 1;
+    return 0;
+}
+
 /* A calendar sync setting of the file: 1 when `key` is one and was set, -1 when its value is
  * refused (message in `error`), 0 when `key` is not one of them. */
 static int file_sync_setting(slotd_config_t *c, const char *key, const json_t *value, char *error,
@@ -151,6 +210,12 @@ static int env_sync_settings(slotd_config_t *c, char *error, size_t size)
                              setting->max, error, size))
             return -1;
     }
+    if ((env = getenv("SLOTD_WEBHOOK_RETRY_SCHEDULE")) && *env &&
+        set_retry_schedule(c, "SLOTD_WEBHOOK_RETRY_SCHEDULE", env, error, size))
+        return -1;
+    if ((env = getenv("SLOTD_WEBHOOK_ALLOW_PRIVATE")) && *env &&
+        set_allow_private(c, "SLOTD_WEBHOOK_ALLOW_PRIVATE", env, error, size))
+        return -1;
     return 0;
 }
 
@@ -194,7 +259,8 @@ static int load_file(slotd_config_t *c, const char *file, char *error, size_t si
         } else if (strcmp(key, "workers") == 0 && json_is_integer(value)) {
             rc =
                 slotd_config_int(&c->workers, number, "workers", 0, SLOTD_MAX_WORKERS, error, size);
-        } else if ((rc = file_sync_setting(c, key, value, error, size)) != 0) {
+        } else if ((rc = file_sync_setting(c, key, value, error, size)) != 0 ||
+                   (rc = file_webhook_setting(c, key, value, error, size)) != 0) {
             rc = rc < 0 ? -1 : 0;
         } else if (key[0] != '_') { /* "_comment" keys are allowed */
             snprintf(error, size, "config file %s: unknown or mistyped setting \"%s\"", file, key);
@@ -281,6 +347,7 @@ void slotd_config_free(slotd_config_t *c)
 {
     free(c->database_url);
     free(c->listen);
+    free(c->webhook_retry_schedule);
     for (size_t i = 0; i < COUNT(text_settings); i++)
         free(*(char **)((char *)c + text_settings[i].offset));
     OPENSSL_cleanse(&c->secret_key, sizeof(c->secret_key));

@@ -42,6 +42,12 @@ typedef struct {
     int sync_nightly_hour;         /**< "sync_nightly_hour" / SLOTD_SYNC_NIGHTLY_HOUR, 0-23 */
     int sync_concurrency;          /**< "sync_concurrency": pulls, and pushes, at once */
     int sync_provider_concurrency; /**< "sync_provider_concurrency": of those, per provider */
+    /** "webhook_retry_schedule_seconds" / SLOTD_WEBHOOK_RETRY_SCHEDULE: the delays before
+     *  each retry of a webhook, as PostgreSQL's int[] literal; NULL: the default */
+    char *webhook_retry_schedule;
+    /** "webhook_allow_private" / SLOTD_WEBHOOK_ALLOW_PRIVATE: endpoints may be loopback,
+     *  link-local or private addresses (tests, on-premises) */
+    bool webhook_allow_private;
     /** "secret_key" / SLOTD_SECRET_KEY (32 bytes, base64): seals credentials at rest */
     bool has_secret_key;
     codec_secret_key_t secret_key;

@@ -37,6 +37,7 @@
 #include "store/migrations.h"
 #include "store/statements.h"
 #include "sync/runner.h"
+#include "webhooks/deliver.h"
 
 #define FORCE_AFTER_SIGNALS 3
 /* The sweep of expired holds and old idempotency keys: how often, and how many of each at
@@ -56,10 +57,11 @@ typedef struct {
     http_server_t *server;
     store_pool_t *pool;
     store_index_t *index;
-    io_http_t *http;     /* calendar sync's outbound HTTP */
-    sync_runner_t *sync; /* pulls calendar connections (with a secret_key only) */
-    int signals;         /* SIGTERM/SIGINT received */
-    bool forced;         /* stopped by the deadline or a third signal, not by the drain */
+    io_http_t *http;            /* calendar sync's outbound HTTP */
+    sync_runner_t *sync;        /* pulls calendar connections (with a secret_key only) */
+    webhook_worker_t *webhooks; /* delivers outbound webhooks (with a secret_key only) */
+    int signals;                /* SIGTERM/SIGINT received */
+    bool forced;                /* stopped by the deadline or a third signal, not by the drain */
     int shutdown_timeout_ms;
     int shutdown_delay_ms;
 } service_t;
@@ -104,15 +106,26 @@ static void on_http_closed(void *arg)
     close_pool(svc);
 }
 
-/* Calendar sync stops first (its writes in flight end), then its HTTP client, then the pool. */
-static void on_sync_closed(void *arg)
+/* Calendar sync stops first (its writes in flight end), then webhook deliveries, then their
+ * HTTP client, then the pool. */
+static void on_webhooks_closed(void *arg)
 {
     service_t *svc = arg;
-    svc->sync = NULL;
+    svc->webhooks = NULL;
     if (svc->http)
         io_http_close(svc->http, on_http_closed, svc);
     else
         close_pool(svc);
+}
+
+static void on_sync_closed(void *arg)
+{
+    service_t *svc = arg;
+    svc->sync = NULL;
+    if (svc->webhooks)
+        webhook_worker_close(svc->webhooks, on_webhooks_closed, svc);
+    else
+        on_webhooks_closed(svc);
 }
 
 static void on_server_idle(void *arg)
@@ -416,6 +429,7 @@ int cli_serve(int argc, char **argv)
                                             .worker = worker,
                                             .secret_key =
                                                 config.has_secret_key ? &config.secret_key : NULL,
+                                            .webhook_allow_private = config.webhook_allow_private,
                                             .public_url = config.public_url};
     svc.server = http_server_start(&server_options);
     int rc = 0;
@@ -453,6 +467,14 @@ int cli_serve(int argc, char **argv)
             sync_runner_options_t sync_options = {.loop = loop, .pool = svc.pool, .http = svc.http};
             cli_sync_options(&config, &sync_options);
             svc.sync = sync_runner_start(&sync_options);
+            webhook_worker_options_t webhook_options = {
+                .loop = loop,
+                .pool = svc.pool,
+                .http = svc.http,
+                .key = &config.secret_key,
+                .retry_schedule = config.webhook_retry_schedule,
+                .allow_private = config.webhook_allow_private};
+            svc.webhooks = webhook_worker_start(&webhook_options);
         }
     }
     uv_run(loop, UV_RUN_DEFAULT);

@@ -559,6 +559,16 @@ const codec_secret_key_t *http_secret_key(http_ctx_t *ctx)
     return ctx->server->options.secret_key;
 }
 
+bool http_webhook_allow_private(http_ctx_t *ctx)
+{
+    return ctx->server->options.webhook_allow_private;
+}
+
+uv_loop_t *http_loop(http_ctx_t *ctx)
+{
+    return ctx->server->options.loop;
+}
+
 /* ---- the h2o handler ------------------------------------------------------------------------ */
 
 /* Two Content-Length headers that disagree make the body's end ambiguous (the

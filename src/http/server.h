@@ -144,6 +144,8 @@ typedef struct {
     /** the `secret_key` setting, which seals credentials at rest; NULL: not set. Not copied:
      *  it must outlive the server */
     const codec_secret_key_t *secret_key;
+    /** the `webhook_allow_private` setting: webhook endpoints may be private addresses */
+    bool webhook_allow_private;
     /** the `public_url` setting (where clients reach the service), for the links answers
      *  give; NULL: not set (links are paths). Not copied */
     const char *public_url;
@@ -321,6 +323,12 @@ void http_public_url(http_ctx_t *ctx, char *out, size_t size);
 
 /** The `secret_key` setting, or NULL when it is not set. */
 const codec_secret_key_t *http_secret_key(http_ctx_t *ctx);
+
+/** The `webhook_allow_private` setting. */
+bool http_webhook_allow_private(http_ctx_t *ctx);
+
+/** The server's loop (for a handler's own asynchronous work, e.g. name resolution). */
+uv_loop_t *http_loop(http_ctx_t *ctx);
 
 /**
  * A query-string parameter's decoded value (in `buffer`), or NULL when absent.

@@ -23,8 +23,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "slotd/alloc.h"
+#include "io/address.h"
 #include "log/log.h"
+#include "slotd/alloc.h"
 
 typedef struct socket_ctx {
     struct socket_ctx *prev, *next;
@@ -43,6 +44,7 @@ struct io_http_request {
     char *body;
     size_t body_len, body_capacity, max_body;
     bool too_large;
+    bool refused;   /* public_only, and an address was not a public one */
     bool finishing; /* its callback is running: a cancel from there is a no-op */
     io_http_header_t *headers;
     size_t header_count, header_capacity;
@@ -227,7 +229,7 @@ static int error_of(const io_http_request_t *r, CURLcode code)
     case CURLE_OPERATION_TIMEDOUT:
         return IO_HTTP_E_TIMEOUT;
     case CURLE_COULDNT_CONNECT:
-        return IO_HTTP_E_CONNECT;
+        return r->refused ? IO_HTTP_E_PRIVATE : IO_HTTP_E_CONNECT;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
         return IO_HTTP_E_RESOLVE;
@@ -331,6 +333,18 @@ static size_t on_header(char *line, size_t size, size_t count, void *userp)
     return n;
 }
 
+/* public_only: a connection only to a public address (checked on the address libcurl is about
+ * to connect to, after resolution, so a name cannot resolve to a private one in between). */
+static curl_socket_t open_public(void *userp, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    io_http_request_t *r = userp;
+    if (purpose != CURLSOCKTYPE_IPCXN || !io_address_public(&address->addr)) {
+        r->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
 io_http_request_t *io_http_start(io_http_t *http, const io_http_request_options_t *options,
                                  io_http_done_cb done, void *arg)
 {
@@ -361,6 +375,9 @@ io_http_request_t *io_http_start(io_http_t *http, const io_http_request_options_
               curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_HEADERDATA, r) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error_text) == CURLE_OK;
+    if (ok && options->public_only)
+        ok = curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_public) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r) == CURLE_OK;
     if (ok && options->body) {
         ok = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)options->body_len) ==
                  CURLE_OK &&

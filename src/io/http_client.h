@@ -23,6 +23,7 @@
 #ifndef SLOTD_IO_HTTP_CLIENT_H
 #define SLOTD_IO_HTTP_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -39,6 +40,7 @@ typedef enum {
     IO_HTTP_E_TOO_LARGE = -4, /**< the answer exceeded max_response_bytes */
     IO_HTTP_E_CLOSED = -5,    /**< the client was closed first */
     IO_HTTP_E_TRANSFER = -6,  /**< anything else: TLS, protocol, a reset connection */
+    IO_HTTP_E_PRIVATE = -7,   /**< public_only, and the host's address is not a public one */
 } io_http_error_t;
 
 typedef struct {
@@ -68,6 +70,7 @@ typedef struct {
     uint64_t timeout_ms;         /**< the whole exchange; 0: 10 s */
     uint64_t connect_timeout_ms; /**< 0: the smaller of timeout_ms and 5 s */
     size_t max_response_bytes;   /**< body cap; 0: 8 MiB */
+    bool public_only;            /**< connect only to public addresses (io/address.h): webhooks */
 } io_http_request_options_t;
 
 /** A client on `loop`. Never NULL. */

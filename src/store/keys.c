@@ -18,7 +18,7 @@
 #include "slotd/codec.h"
 #include "store_sql.h"
 
-static void random_bytes(uint8_t *out, size_t count)
+void store_random_bytes(uint8_t *out, size_t count)
 {
     size_t done = 0;
     while (done < count) {
@@ -35,7 +35,7 @@ void store_key_generate(const eng_id_t *organization, char *key)
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t secret[24];
-    random_bytes(secret, sizeof(secret));
+    store_random_bytes(secret, sizeof(secret));
     char *p = key;
     memcpy(p, "sk_", 3);
     p += 3;

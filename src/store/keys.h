@@ -24,6 +24,9 @@
 /** What listings show of a key: "sk_", the organization, "_" and 6 digits of the secret. */
 #define STORE_KEY_PREFIX_LENGTH (3 + 32 + 1 + 6)
 
+/** Fills `out` with `count` bytes from the kernel's randomness (aborts without it). */
+void store_random_bytes(uint8_t *out, size_t count);
+
 /** Makes a new key for an organization into `key` (STORE_KEY_LENGTH + 1 bytes). */
 void store_key_generate(const eng_id_t *organization, char *key);
 

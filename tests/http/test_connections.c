@@ -392,6 +392,13 @@ TEST(connections_secret_key_setting_is_checked_at_start)
                                           "from 1 to 86400"},
         {"SLOTD_SYNC_NIGHTLY_HOUR=24", "SLOTD_SYNC_NIGHTLY_HOUR must be a whole number from 0 "
                                        "to 23"},
+        {"SLOTD_WEBHOOK_RETRY_SCHEDULE=5,,300",
+         "SLOTD_WEBHOOK_RETRY_SCHEDULE must be 1 to 20 whole "
+         "numbers of seconds"},
+        {"SLOTD_WEBHOOK_RETRY_SCHEDULE=5,", "SLOTD_WEBHOOK_RETRY_SCHEDULE must be 1 to 20"},
+        {"SLOTD_WEBHOOK_RETRY_SCHEDULE=-1", "SLOTD_WEBHOOK_RETRY_SCHEDULE must be 1 to 20"},
+        {"SLOTD_WEBHOOK_ALLOW_PRIVATE=yes", "SLOTD_WEBHOOK_ALLOW_PRIVATE must be true, 1, false or "
+                                            "0"},
     };
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
         char command[512];

@@ -33,18 +33,17 @@ static void stop_running(void)
     }
 }
 
-void fake_start(fake_t *fake)
+json_t *fake_spawn(const char *script_name, pid_t *pid)
 {
-    memset(fake, 0, sizeof(*fake));
     const char *source = getenv("SLOTD_SOURCE_DIR");
     CHECK(source != NULL);
     char script[1024];
-    snprintf(script, sizeof(script), "%s/tests/fakes/providers.js", source);
+    snprintf(script, sizeof(script), "%s/tests/%s", source, script_name);
     int out[2];
     CHECK(pipe(out) == 0);
-    fake->pid = fork();
-    CHECK(fake->pid >= 0);
-    if (fake->pid == 0) {
+    *pid = fork();
+    CHECK(*pid >= 0);
+    if (*pid == 0) {
         dup2(out[1], STDOUT_FILENO);
         close(out[0]);
         close(out[1]);
@@ -52,14 +51,21 @@ void fake_start(fake_t *fake)
         _exit(127);
     }
     close(out[1]);
-    running = fake->pid;
+    running = *pid;
     atexit(stop_running);
     FILE *f = fdopen(out[0], "r");
     char line[2048];
-    CHECK(f != NULL && fgets(line, sizeof(line), f) != NULL); /* the fake's ready line */
-    fclose(f); /* later lines (none are expected) would meet a closed pipe: the fake ignores it */
+    CHECK(f != NULL && fgets(line, sizeof(line), f) != NULL); /* the ready line */
+    fclose(f); /* later lines (none are expected) would meet a closed pipe: it ignores it */
     json_t *ready = json_loads(line, 0, NULL);
     CHECK(ready != NULL);
+    return ready;
+}
+
+void fake_start(fake_t *fake)
+{
+    memset(fake, 0, sizeof(*fake));
+    json_t *ready = fake_spawn("fakes/providers.js", &fake->pid);
     copy_url(ready, "base", fake->base, sizeof(fake->base));
     copy_url(ready, "google_api_url", fake->google_api_url, sizeof(fake->google_api_url));
     copy_url(ready, "google_token_url", fake->google_token_url, sizeof(fake->google_token_url));

@@ -19,6 +19,11 @@ typedef struct {
     char ics_url[128]; /**< feeds: <ics_url>/<name> */
 } fake_t;
 
+/** Starts a node script of tests/ (`script_name`, e.g. "fakes/providers.js") on a free port
+ *  (--port 0) and answers its ready line's JSON (caller decrefs); the process is stopped when
+ *  the test exits, unless fake_stop stopped it. Fails the test when it does not come up. */
+json_t *fake_spawn(const char *script_name, pid_t *pid);
+
 /** Starts the fake (fails the test when it does not come up). */
 void fake_start(fake_t *fake);
 
