@@ -375,9 +375,14 @@ io_http_request_t *io_http_start(io_http_t *http, const io_http_request_options_
               curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_HEADERDATA, r) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error_text) == CURLE_OK;
+    /* every connection checked: no proxy of the environment in between, and none reused
+     * from the multi handle's cache (made for another request, unchecked) */
     if (ok && options->public_only)
         ok = curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_public) == CURLE_OK &&
-             curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r) == CURLE_OK;
+             curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_PROXY, "") == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L) == CURLE_OK;
     if (ok && options->body) {
         ok = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)options->body_len) ==
                  CURLE_OK &&

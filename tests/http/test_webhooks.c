@@ -679,3 +679,44 @@ TEST(webhooks_two_workers_send_each_message_once)
     api_stop(&c.s);
     fake_stop(&r);
 }
+
+/* The ids of a booking's waiting reminders, in order, as one text. */
+static void waiting_ids(api_server_t *s, const char *booking, char *out, size_t size)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM webhook_messages "
+             "WHERE booking_id = '%s' AND done_at IS NULL",
+             booking);
+    PGresult *res = PQexec(s->db, sql);
+    CHECK(PQresultStatus(res) == PGRES_TUPLES_OK);
+    snprintf(out, size, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+}
+
+TEST(webhooks_a_waiting_reminder_stays_when_other_things_change)
+{
+    /* a reminder still wanted is kept as it is (its id, so its webhook-id) when another endpoint
+     * comes, an endpoint's description changes, or the booking is confirmed: none is lost,
+     * none made twice */
+    fake_t r;
+    receiver_start(&r);
+    clinic_t c;
+    clinic_start(&c, allowed);
+    char first[40], second[40], booking[40], before[256], after[256], path[128];
+    json_decref(api_expect(&c.s, 200, "PATCH", "/v1/organization", c.s.admin_key,
+                           "{\"reminder_offsets_minutes\":[60]}"));
+    endpoint_at(&c.s, &r, "/first", "[\"booking.reminder\"]", "[]", first);
+    book(&c, 5, booking);
+    waiting_ids(&c.s, booking, before, sizeof(before));
+    CHECK(before[0] != 0 && strchr(before, ',') == NULL); /* one */
+    snprintf(path, sizeof(path), "/v1/webhook-endpoints/%s", first);
+    json_decref(api_expect(&c.s, 200, "PATCH", path, c.s.admin_key, "{\"description\":\"desk\"}"));
+    waiting_ids(&c.s, booking, after, sizeof(after));
+    CHECK(strcmp(before, after) == 0);
+    endpoint_at(&c.s, &r, "/second", "[\"booking.reminder\"]", "[]", second);
+    waiting_ids(&c.s, booking, after, sizeof(after));
+    CHECK(strncmp(after, before, strlen(before)) == 0 && strchr(after, ',') != NULL); /* two */
+    api_stop(&c.s);
+    fake_stop(&r);
+}
