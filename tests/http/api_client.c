@@ -243,10 +243,15 @@ void api_start(api_server_t *s, const char *const *env)
     memset(s, 0, sizeof(*s));
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s->db = test_db_create(&s->url);
+    /* the schema and the organization first, from the command line: they never wait for the
+     * server, nor depend on which process answers first on the port */
+    char args[1024], out[4096];
+    snprintf(args, sizeof(args), "migrate --database-url '%s'", s->url);
+    CHECK_EQ(test_run_slotd(args, out, sizeof(out)), 0);
+    api_create_org(s, "Test Clinic", s->admin_key, s->organization_id);
     s->port = api_free_port();
     snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
     spawn(s, env);
-    api_create_org(s, "Test Clinic", s->admin_key, s->organization_id);
 }
 
 bool api_answers(api_server_t *s)
@@ -299,14 +304,17 @@ static void spawn(api_server_t *s, const char *const *env)
         execl(bin, bin, "serve", "--listen", listen, (char *)NULL);
         _exit(127);
     }
-    /* wait for /healthz */
-    for (int i = 0; i < 1000; i++) {
-        if (api_answers(s))
-            break;
+    /* wait for /healthz: it answers once the migrations are applied (a loaded machine, an
+     * ASan build and 21 migrations can take more than ten seconds) */
+    bool answered = false;
+    for (int i = 0; i < 6000 && !answered; i++) {
+        answered = api_answers(s);
         int status;
         CHECK(waitpid(s->pid, &status, WNOHANG) == 0); /* still running */
-        usleep(10000);
+        if (!answered)
+            usleep(10000);
     }
+    CHECK(answered);
 }
 
 void api_stop(api_server_t *s)
