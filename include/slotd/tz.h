@@ -61,6 +61,9 @@ int32_t tz_days_from_civil(int32_t year, int32_t month, int32_t day);
 /** The civil date of a day number (days since 1970-01-01). */
 tz_date_t tz_civil_from_days(int32_t days);
 
+/** The days of a month (1..12) of a year (proleptic Gregorian). */
+int tz_days_in_month(int32_t year, int32_t month);
+
 /** ISO weekday of a day number: 0 = Monday ... 6 = Sunday. */
 int tz_weekday(int32_t days);
 

@@ -46,7 +46,7 @@ int tz_weekday(int32_t days)
     return (int)(w < 0 ? w + 7 : w);
 }
 
-static int days_in_month(int32_t year, int32_t month)
+int tz_days_in_month(int32_t year, int32_t month)
 {
     static const int lengths[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -73,7 +73,7 @@ int tz_parse_date(const char *text, int32_t *days_out)
     if (!tz_parse_digits(text, 4, &y) || !tz_parse_digits(text + 5, 2, &m) ||
         !tz_parse_digits(text + 8, 2, &d))
         return TZ_EINVAL;
-    if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > tz_days_in_month(y, m))
         return TZ_EINVAL;
     if (y < TZ_MIN_YEAR || y > TZ_MAX_YEAR)
         return TZ_ERANGE;

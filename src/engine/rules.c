@@ -152,17 +152,10 @@ static bool has_occurrence(struct icalrecurrencetype rule, int64_t start_wall, i
 /* ---- the fast path: DAILY, WEEKLY, MONTHLY and YEARLY rules of the common forms -------------
  */
 
-static int month_length(int32_t year, int32_t month)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
 /* Does a day of a month match the rule's days of the month? */
 static bool month_day_matches(const eng_recurring_t *rec, tz_date_t d)
 {
-    int from_end = month_length(d.year, d.month) - d.day + 1;
+    int from_end = tz_days_in_month(d.year, d.month) - d.day + 1;
     return ((rec->month_days >> d.day) & 1) || ((rec->month_days_from_end >> from_end) & 1);
 }
 
@@ -276,7 +269,7 @@ static bool fast_next(eng_recurring_t *rec, int64_t *wall)
         int32_t found = -1;
         if (monthly) { /* the rest of the month at once: one civil date a month */
             tz_date_t d = tz_civil_from_days(day);
-            int length = month_length(d.year, d.month);
+            int length = tz_days_in_month(d.year, d.month);
             for (int dom = d.day; dom <= length && found < 0; dom++)
                 if (((rec->month_days >> dom) & 1) ||
                     ((rec->month_days_from_end >> (length - dom + 1)) & 1))

@@ -22,7 +22,7 @@ static const char *text_at(const json_t *object, const char *key)
 }
 
 /* A copy of `text` cut to at most `max` bytes at a UTF-8 character boundary (NULL: NULL). */
-static char *copy_cut(const char *text, size_t max)
+char *sync_text_cut(const char *text, size_t max)
 {
     if (text == NULL)
         return NULL;
@@ -146,13 +146,13 @@ static int google_event(const json_t *item, tz_zone_t *calendar_zone, sync_event
     const char *type = text_at(item, "eventType");
     e->busy = !(transparency && strcmp(transparency, "transparent") == 0) &&
               !(type && strcmp(type, "workingLocation") == 0) && !google_declined(item);
-    e->summary = copy_cut(text_at(item, "summary"), SYNC_SUMMARY_MAX);
+    e->summary = sync_text_cut(text_at(item, "summary"), SYNC_SUMMARY_MAX);
     const char *booking =
         text_at(json_object_get(json_object_get(item, "extendedProperties"), "private"),
                 BOOKING_MARK_GOOGLE);
     if (booking) {
         e->ours = true;
-        e->booking_id = copy_cut(booking, 64);
+        e->booking_id = sync_text_cut(booking, 64);
     }
     return 0;
 }
@@ -189,12 +189,12 @@ static int graph_event(const json_t *item, tz_zone_t *fallback, sync_event_t *e)
     e->busy = !json_is_true(json_object_get(item, "isCancelled")) &&
               !(show && strcmp(show, "free") == 0) &&
               !(response && strcmp(response, "declined") == 0);
-    e->summary = copy_cut(text_at(item, "subject"), SYNC_SUMMARY_MAX);
+    e->summary = sync_text_cut(text_at(item, "subject"), SYNC_SUMMARY_MAX);
     const char *transaction = text_at(item, "transactionId");
     size_t mark = strlen(BOOKING_MARK_MICROSOFT);
     if (transaction && strncmp(transaction, BOOKING_MARK_MICROSOFT, mark) == 0) {
         e->ours = true;
-        e->booking_id = copy_cut(transaction + mark, 64);
+        e->booking_id = sync_text_cut(transaction + mark, 64);
     }
     return 0;
 }
@@ -206,11 +206,11 @@ static int calcom_event(const json_t *item, sync_event_t *e)
         return -1;
     const char *status = text_at(item, "status");
     e->busy = status && (strcmp(status, "accepted") == 0 || strcmp(status, "pending") == 0);
-    e->summary = copy_cut(text_at(item, "title"), SYNC_SUMMARY_MAX);
+    e->summary = sync_text_cut(text_at(item, "title"), SYNC_SUMMARY_MAX);
     const char *booking = text_at(json_object_get(item, "metadata"), BOOKING_MARK_CALCOM);
     if (booking) {
         e->ours = true;
-        e->booking_id = copy_cut(booking, 64);
+        e->booking_id = sync_text_cut(booking, 64);
     }
     return 0;
 }
@@ -236,12 +236,12 @@ static const json_t *paging(sync_provider_t provider, const json_t *root, sync_p
 {
     switch (provider) {
     case SYNC_GOOGLE:
-        page->next_page = copy_cut(text_at(root, "nextPageToken"), 4096);
-        page->sync_state = copy_cut(text_at(root, "nextSyncToken"), 4096);
+        page->next_page = sync_text_cut(text_at(root, "nextPageToken"), 4096);
+        page->sync_state = sync_text_cut(text_at(root, "nextSyncToken"), 4096);
         return json_object_get(root, "items");
     case SYNC_MICROSOFT:
-        page->next_page = copy_cut(text_at(root, "@odata.nextLink"), 8192);
-        page->sync_state = copy_cut(text_at(root, "@odata.deltaLink"), 8192);
+        page->next_page = sync_text_cut(text_at(root, "@odata.nextLink"), 8192);
+        page->sync_state = sync_text_cut(text_at(root, "@odata.deltaLink"), 8192);
         return json_object_get(root, "value");
     case SYNC_CALCOM: {
         const json_t *p = json_object_get(root, "pagination");
@@ -252,7 +252,7 @@ static const json_t *paging(sync_provider_t provider, const json_t *root, sync_p
             per_page >= 1 && per_page <= 1000) {
             char next[32];
             snprintf(next, sizeof(next), "%lld", (long long)(current * per_page));
-            page->next_page = copy_cut(next, sizeof(next));
+            page->next_page = sync_text_cut(next, sizeof(next));
         }
         return json_object_get(root, "data");
     }
@@ -290,7 +290,7 @@ int sync_page_parse(sync_provider_t provider, const char *body, size_t length, t
         const char *id = text_at(item, provider == SYNC_CALCOM ? "uid" : "id");
         int rc = -1;
         if (id && id[0] && strlen(id) <= SYNC_EVENT_ID_MAX) {
-            e->id = copy_cut(id, SYNC_EVENT_ID_MAX);
+            e->id = sync_text_cut(id, SYNC_EVENT_ID_MAX);
             rc = provider == SYNC_GOOGLE
                      ? google_event(item, calendar_zone ? calendar_zone : zone, e)
                  : provider == SYNC_MICROSOFT ? graph_event(item, zone, e)

@@ -77,6 +77,10 @@ int sync_page_parse(sync_provider_t provider, const char *body, size_t length, t
 
 void sync_page_free(sync_page_t *page);
 
+/** A copy of at most `max` bytes of `text`, cut at a UTF-8 character's start (NULL: NULL;
+ *  caller frees). */
+char *sync_text_cut(const char *text, size_t max);
+
 /** An instant as the providers take it, in UTC: "YYYY-MM-DDTHH:MM:SSZ", or with `offset` false
  *  the wall time alone (Graph, with "timeZone":"UTC"). `out` holds CODEC_INSTANT_MAX bytes. */
 void sync_utc_text(int64_t instant, bool offset, char *out);

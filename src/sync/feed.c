@@ -215,13 +215,6 @@ static void on_worked(uv_work_t *work, int status)
     }
 }
 
-static int64_t retry_after_of(const io_http_response_t *res)
-{
-    const char *value = io_http_response_header(res, "Retry-After");
-    long long seconds = value ? atoll(value) : 0;
-    return seconds > 0 && seconds < 86400 ? seconds : 0;
-}
-
 static void on_answer(const io_http_response_t *res, void *arg)
 {
     sync_feed_t *f = arg;
@@ -248,7 +241,7 @@ static void on_answer(const io_http_response_t *res, void *arg)
     if (res->status != 200) {
         snprintf(message, sizeof(message), "the feed answered HTTP %ld", res->status);
         bool later = res->status == 429 || res->status >= 500;
-        fail(f, later ? SYNC_E_RATE : SYNC_E_PROVIDER, later ? retry_after_of(res) : 0, message);
+        fail(f, later ? SYNC_E_RATE : SYNC_E_PROVIDER, later ? sync_retry_after(res) : 0, message);
         return;
     }
     f->new_etag = copy(io_http_response_header(res, "ETag"));

@@ -23,18 +23,6 @@ static char *copy_text(const char *text)
     return text ? slotd_strdup(text) : NULL;
 }
 
-/* A copy of at most `max` bytes of text, cut at a UTF-8 character's start. */
-static char *cut_text(const char *text, size_t max)
-{
-    size_t n = strnlen(text, max + 1);
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return strndup(text, n);
-}
-
 /* Is this the start of a line "BEGIN:" or "END:" (case-insensitive), and which. */
 static int line_kind(const char *line, size_t length)
 {
@@ -185,7 +173,7 @@ static int read_event(icalcomponent *e, ics_record_t *r, char *error, size_t siz
     r->uid = slotd_strdup(uid);
     const char *summary = icalcomponent_get_summary(e);
     if (summary)
-        r->summary = cut_text(summary, SYNC_SUMMARY_MAX);
+        r->summary = sync_text_cut(summary, SYNC_SUMMARY_MAX);
     icalproperty *p = icalcomponent_get_first_property(e, ICAL_DTSTART_PROPERTY);
     if (p == NULL || !time_of(p, icalproperty_get_dtstart(p), &r->start)) {
         snprintf(error, size, "event %.200s: no DTSTART, or one outside 1970..2199", uid);

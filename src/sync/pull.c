@@ -146,7 +146,7 @@ static const char *error_reason(json_t *root)
     return reason ? reason : "";
 }
 
-static int64_t retry_after_of(const io_http_response_t *res)
+int64_t sync_retry_after(const io_http_response_t *res)
 {
     const char *value = io_http_response_header(res, "retry-after");
     long long seconds = value ? strtoll(value, NULL, 10) : 0;
@@ -256,7 +256,7 @@ static void on_token(const io_http_response_t *res, void *arg)
     if (refused)
         finish(p, SYNC_E_AUTH, 0, "the provider refused the credentials (%s)", said);
     else if (res->status == 429 || res->status >= 500)
-        finish(p, SYNC_E_RATE, retry_after_of(res), "token endpoint: %s", said);
+        finish(p, SYNC_E_RATE, sync_retry_after(res), "token endpoint: %s", said);
     else
         finish(p, SYNC_E_PROVIDER, 0, "token endpoint: %s", said);
 }
@@ -422,7 +422,7 @@ static void on_page(const io_http_response_t *res, void *arg)
         p->page = NULL;
         list_page(p);
     } else if (throttled(res, reason)) {
-        finish(p, SYNC_E_RATE, retry_after_of(res), "%s", said);
+        finish(p, SYNC_E_RATE, sync_retry_after(res), "%s", said);
     } else {
         finish(p, SYNC_E_PROVIDER, 0, "%s", said);
     }

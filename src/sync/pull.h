@@ -93,6 +93,9 @@ sync_pull_t *sync_pull_start(io_http_t *http, const sync_pull_input_t *input,
 /** Abandons a pull: `done` never runs. */
 void sync_pull_cancel(sync_pull_t *pull);
 
+/** An answer's Retry-After in seconds (under a day; 0: none or not a number of seconds). */
+int64_t sync_retry_after(const io_http_response_t *res);
+
 /** `text` percent-encoded for a URL's path segment or query value (caller frees). */
 char *sync_url_escape(const char *text);
 
