@@ -28,7 +28,8 @@ static const char *const role_names[] = {"none", "sync", "agent", "admin", "any"
 void http__run_handler(http_ctx_t *ctx)
 {
     h2o_req_t *req = ctx->req;
-    if (req && req->entity.base != NULL && req->entity.len > 0) {
+    if (req && req->entity.base != NULL && req->entity.len > 0 &&
+        !(ctx->route->flags & HTTP_ROUTE_RAW_BODY)) {
         json_error_t error;
         ctx->body = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &error);
         if (ctx->body == NULL) {

@@ -73,6 +73,7 @@ struct http_server {
     uint64_t connections_refused; /* closed at once: max_connections were open */
     http_buffer_t buffer;
     eng_workspace_t *workspace;
+    struct http_tools_cache *tools; /* the voice tools' directories of names (tools.c) */
 };
 
 /* server.c */

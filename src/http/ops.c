@@ -97,9 +97,9 @@ static void on_metrics(http_ctx_t *ctx)
 }
 
 const http_route_t http__operations_routes[] = {
-    {"GET", "/healthz", "GET /healthz", HTTP_ROLES_PUBLIC, NULL, on_healthz},
-    {"GET", "/readyz", "GET /readyz", HTTP_ROLES_PUBLIC, NULL, on_readyz},
-    {"GET", "/metrics", "GET /metrics", HTTP_ROLES_PUBLIC, NULL, on_metrics},
+    {"GET", "/healthz", "GET /healthz", HTTP_ROLES_PUBLIC, NULL, on_healthz, 0},
+    {"GET", "/readyz", "GET /readyz", HTTP_ROLES_PUBLIC, NULL, on_readyz, 0},
+    {"GET", "/metrics", "GET /metrics", HTTP_ROLES_PUBLIC, NULL, on_metrics, 0},
 };
 const size_t http__operations_route_count =
     sizeof(http__operations_routes) / sizeof(http__operations_routes[0]);

@@ -5,6 +5,7 @@
 #ifndef SLOTD_HTTP_ROUTES_H
 #define SLOTD_HTTP_ROUTES_H
 
+#include "domain/bookings.h"
 #include "http/server.h"
 
 extern const http_route_t http_api_routes[];
@@ -69,6 +70,10 @@ void http_webhooks_calcom(http_ctx_t *ctx);
 void http_feed_token_create(http_ctx_t *ctx);
 void http_feed_get(http_ctx_t *ctx);
 void http_bookings_ics(http_ctx_t *ctx);
+void http_mcp_post(http_ctx_t *ctx);
+void http_vapi_post(http_ctx_t *ctx);
+void http_vapi_tools(http_ctx_t *ctx);
+void http_retell_tools(http_ctx_t *ctx);
 
 /* shared by the route files (see also http/fields.h) */
 
@@ -78,5 +83,16 @@ void http_bookings_ics(http_ctx_t *ctx);
  * the supported range, a + written unencoded, or malformed: each says which).
  */
 bool http_query_bound(http_ctx_t *ctx, const char *name, tz_zone_t *zone, bool end, int64_t *out);
+
+/** The API's form of a booking in `zone` (a zone's name), or NULL when a stored text is not
+ *  valid UTF-8. */
+json_t *http_booking_json(const store_booking_t *b, const char *zone);
+
+/** The API's form of a hold in `zone`. */
+json_t *http_hold_json(const eng_id_t *id, const store_hold_write_t *hold, const char *zone);
+
+/** Why the rules said no, as the error envelope the booking routes answer (alternatives in
+ *  `zone`), and its status. */
+json_t *http_refusal_json(const domain_refusal_t *refusal, const char *zone, int *status);
 
 #endif

@@ -128,8 +128,7 @@ static json_t *external_events_json(const store_booking_t *b)
     return list;
 }
 
-/* The API's form of a booking, or NULL when a stored text is not valid UTF-8. */
-static json_t *booking_json(const store_booking_t *b, const char *zone)
+json_t *http_booking_json(const store_booking_t *b, const char *zone)
 {
     json_t *customer = json_pack("{s:o, s:s, s:o, s:o}", "id", id_json(&b->customer_id), "name",
                                  b->customer_name, "phone", http_json_text(b->customer_phone),
@@ -145,10 +144,8 @@ static json_t *booking_json(const store_booking_t *b, const char *zone)
                      http_json_instant(zone, b->updated_at));
 }
 
-/* Why the rules said no, as its status and error envelope. */
-static json_t *refusal_body(http_ctx_t *ctx, const domain_refusal_t *refusal, int *status)
+json_t *http_refusal_json(const domain_refusal_t *refusal, const char *zone, int *status)
 {
-    const booking_state_t *state = ctx->state;
     char message[128];
     switch (refusal->kind) {
     case DOMAIN_REFUSAL_NOT_FOUND:
@@ -169,11 +166,6 @@ static json_t *refusal_body(http_ctx_t *ctx, const domain_refusal_t *refusal, in
         return http_error_body("unavailable", "Availability is still loading; please try again.",
                                NULL);
     }
-    const char *zone = zone_of(state, NULL);
-    if (zone == NULL) {
-        index_org_t *org = http_index_org(ctx);
-        zone = org ? tz_zone_name(eng_org_zone(index_org_engine(org))) : "UTC";
-    }
     json_t *alternatives = json_array();
     for (size_t i = 0; i < refusal->alternative_count; i++) {
         const domain_slot_t *slot = &refusal->alternatives[i];
@@ -186,6 +178,17 @@ static json_t *refusal_body(http_ctx_t *ctx, const domain_refusal_t *refusal, in
     *status = 409;
     return http_error_body("slot_unavailable", refusal->message,
                            json_pack("{s:o}", "alternatives", alternatives));
+}
+
+/* Why the rules said no, in the request's zone (else the organization's). */
+static json_t *refusal_body(http_ctx_t *ctx, const domain_refusal_t *refusal, int *status)
+{
+    const char *zone = zone_of(ctx->state, NULL);
+    if (zone == NULL) {
+        index_org_t *org = http_index_org(ctx);
+        zone = org ? tz_zone_name(eng_org_zone(index_org_engine(org))) : "UTC";
+    }
+    return http_refusal_json(refusal, zone, status);
 }
 
 /* Answers why the rules said no. */
@@ -592,7 +595,8 @@ static void respond_booking(http_ctx_t *ctx, int error, const store_booking_t *b
     if (error)
         http_respond_store_error(ctx, error, "booking");
     else if ((body = http_rendered(
-                  ctx, booking_json(booking, zone_of(ctx->state, booking->organization_timezone)),
+                  ctx,
+                  http_booking_json(booking, zone_of(ctx->state, booking->organization_timezone)),
                   "booking")) != NULL) {
         if (changed)
             http_respond_after_index_resources(ctx, 200, body, booking->resources,
@@ -662,8 +666,8 @@ static void on_moved(void *arg, const store_booking_outcome_t *outcome,
     http_wait_end(ctx);
     if (outcome->error == 0) {
         const store_booking_t *b = outcome->booking;
-        body = http_rendered(ctx, booking_json(b, zone_of(ctx->state, b->organization_timezone)),
-                             "booking");
+        body = http_rendered(
+            ctx, http_booking_json(b, zone_of(ctx->state, b->organization_timezone)), "booking");
         /* the index must show both: the time it left and the time it took */
         size_t count = b->resource_count + outcome->released_count;
         eng_id_t *resources = calloc(count + 1, sizeof(*resources));
@@ -748,6 +752,15 @@ void http_bookings_patch(http_ctx_t *ctx)
 
 /* ---- POST /v1/holds, DELETE /v1/holds/{id} --------------------------------------------------- */
 
+json_t *http_hold_json(const eng_id_t *id, const store_hold_write_t *hold, const char *zone)
+{
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "id", id_json(id), "service_id",
+                     id_json(&hold->service_id), "start", http_json_instant(zone, hold->start),
+                     "end", http_json_instant(zone, hold->end), "resource_ids",
+                     ids_json(hold->resources, hold->resource_count), "expires_at",
+                     http_json_instant(zone, hold->expires_at));
+}
+
 static void on_held(void *arg, int error, const eng_id_t *id, const store_hold_write_t *hold,
                     const domain_refusal_t *refusal)
 {
@@ -762,12 +775,7 @@ static void on_held(void *arg, int error, const eng_id_t *id, const store_hold_w
         index_org_t *org = http_index_org(ctx);
         if (zone == NULL)
             zone = org ? tz_zone_name(eng_org_zone(index_org_engine(org))) : "UTC";
-        json_t *body =
-            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "id", id_json(id), "service_id",
-                      id_json(&hold->service_id), "start", http_json_instant(zone, hold->start),
-                      "end", http_json_instant(zone, hold->end), "resource_ids",
-                      ids_json(hold->resources, hold->resource_count), "expires_at",
-                      http_json_instant(zone, hold->expires_at));
+        json_t *body = http_hold_json(id, hold, zone);
         if (http_rendered(ctx, body, "hold"))
             http_respond_after_index_resources(ctx, 201, body, hold->resources,
                                                hold->resource_count);
@@ -831,9 +839,10 @@ static void on_booking_page(void *arg, int error, const store_booking_t *const *
         json_t *list = json_array();
         bool ok = true;
         for (size_t i = 0; i < count && ok; i++)
-            ok = json_array_append_new(
-                     list, booking_json(items[i],
-                                        zone_of(ctx->state, items[i]->organization_timezone))) == 0;
+            ok =
+                json_array_append_new(
+                    list, http_booking_json(
+                              items[i], zone_of(ctx->state, items[i]->organization_timezone))) == 0;
         char cursor[64] = "";
         if (more && count > 0) {
             char id[37];

@@ -426,6 +426,11 @@ void http_respond_empty(http_ctx_t *ctx)
     http__settle(ctx, 204, NULL, 0);
 }
 
+void http_respond_status(http_ctx_t *ctx, int status)
+{
+    http__settle(ctx, status, NULL, 0);
+}
+
 json_t *http_error_body(const char *code, const char *message, json_t *details)
 {
     return json_pack("{s:{s:s, s:s, s:o}}", "error", "code", code, "message", message, "details",
@@ -662,7 +667,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     if (!http__check_query(ctx, req))
         return 0;
-    if (ctx->route->roles == HTTP_ROLES_PUBLIC)
+    if (ctx->route->roles == HTTP_ROLES_PUBLIC ||
+        ((ctx->route->flags & HTTP_ROUTE_SIGNED) &&
+         h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1) < 0))
         http__run_handler(ctx);
     else
         http__authenticate(ctx, req);

@@ -83,7 +83,14 @@ typedef struct {
     http_roles_t roles; /**< who may call it; HTTP_ROLES_PUBLIC: no key */
     const http_param_t *params;
     http_handler_t handler;
+    unsigned flags; /**< HTTP_ROUTE_* */
 } http_route_t;
+
+/** The handler reads the body itself (http_request_body): it is not parsed as JSON first. */
+#define HTTP_ROUTE_RAW_BODY 1u
+/** A request without an Authorization header reaches the handler unauthenticated (role
+ *  HTTP_ROLE_NONE): the handler proves who sent it otherwise (a signature), or refuses. */
+#define HTTP_ROUTE_SIGNED 2u
 
 /** What a handler sees of its request. */
 struct http_ctx {
@@ -246,6 +253,9 @@ eng_workspace_t *http_workspace(http_ctx_t *ctx);
 
 /** Answers 204 No Content. */
 void http_respond_empty(http_ctx_t *ctx);
+
+/** Answers a status with no body (202 Accepted, ...). */
+void http_respond_status(http_ctx_t *ctx, int status);
 
 /**
  * Answers with the error envelope: {"error":{"code","message","details"}};

@@ -1,0 +1,531 @@
+/*
+ * The voice agents' transports over the one tool table (tools.h):
+ *
+ *   POST /mcp                              Model Context Protocol, Streamable HTTP,
+ *                                          stateless, JSON answers (GET: 405)
+ *   POST /v1/integrations/vapi             Vapi's server URL: tool-calls messages
+ *   POST /v1/integrations/retell/{tool}    a Retell custom function
+ *   GET  /v1/integrations/vapi/tools       the definitions to paste into Vapi
+ *   GET  /v1/integrations/retell/tools     ... and into Retell
+ *
+ * Each takes the tool's name and arguments out of its envelope, runs the tool
+ * (one call after another when a message carries several), and puts each
+ * result back into its own envelope: MCP as content and structuredContent
+ * (isError for a tool's failure, a JSON-RPC error for the protocol's), Vapi as
+ * one-line JSON strings under results[], Retell as the result object itself.
+ * An answer that follows a write waits until this instance's index shows it,
+ * as the REST routes' do.
+ */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/routes.h"
+#include "http/tools.h"
+#include "slotd/alloc.h"
+#include "store/keys.h"
+
+#ifndef SLOTD_VERSION
+#define SLOTD_VERSION "unknown"
+#endif
+
+#define MCP_LATEST "2025-06-18"
+#define MCP_LEGACY "2025-03-26"
+#define MCP_MAX_BATCH 32
+#define VAPI_MAX_CALLS 16
+#define RETRY_KEY_MAX 200
+
+/* JSON-RPC error codes */
+#define RPC_PARSE_ERROR -32700
+#define RPC_INVALID_REQUEST -32600
+#define RPC_METHOD_NOT_FOUND -32601
+#define RPC_INVALID_PARAMS -32602
+
+typedef enum { TRANSPORT_MCP, TRANSPORT_VAPI, TRANSPORT_RETELL } transport_t;
+
+/* What a request keeps while its tools run. */
+typedef struct {
+    http_ctx_t *ctx;
+    transport_t transport;
+    http_tool_call_t call;
+    json_t *messages; /* MCP: the messages (an array, even for one); Vapi: the tool calls */
+    size_t next;
+    bool batch;
+    json_t *answers; /* MCP: responses; Vapi: results */
+    json_t *current; /* the message or tool call being run (borrowed from messages) */
+    json_t *arguments;
+    char version[16];
+    char caller[64];
+    char retry_key[RETRY_KEY_MAX + 16];
+    eng_id_t resources[256];
+    size_t resource_count;
+} agent_state_t;
+
+static void state_free(void *p)
+{
+    agent_state_t *state = p;
+    json_decref(state->messages);
+    json_decref(state->answers);
+    json_decref(state->arguments);
+    free(state);
+}
+
+static agent_state_t *state_new(http_ctx_t *ctx, transport_t transport)
+{
+    agent_state_t *state = slotd_calloc(1, sizeof(*state));
+    state->ctx = ctx;
+    state->transport = transport;
+    state->call.arg = state;
+    state->call.transport = transport == TRANSPORT_MCP    ? "mcp"
+                            : transport == TRANSPORT_VAPI ? "vapi"
+                                                          : "retell";
+    ctx->state = state;
+    ctx->free_state = state_free;
+    return state;
+}
+
+/* Keeps the resources a call wrote, for the answer to wait on. */
+static void keep_resources(agent_state_t *state)
+{
+    for (size_t i = 0; i < state->call.resource_count; i++) {
+        if (state->resource_count == sizeof(state->resources) / sizeof(state->resources[0]))
+            break;
+        state->resources[state->resource_count++] = state->call.resources[i];
+    }
+}
+
+/* Answers `body` (stolen) once the index shows what the request's tools wrote. */
+static void respond_after_writes(agent_state_t *state, int status, json_t *body)
+{
+    if (state->resource_count)
+        http_respond_after_index_resources(state->ctx, status, body, state->resources,
+                                           state->resource_count);
+    else
+        http_respond(state->ctx, status, body);
+}
+
+/* A text of an object, or NULL. */
+static const char *text_of(const json_t *object, const char *name)
+{
+    return json_string_value(json_object_get(object, name));
+}
+
+/* "sha256:<hex>" of `text`, the form a retry key takes when its source is long or odd. */
+static void hashed_key(const char *prefix, const char *text, size_t length, char *out, size_t size)
+{
+    uint8_t hash[32];
+    char hex[65];
+    store_key_hash(text, length, hash);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+    snprintf(out, size, "%s#%s", prefix, hex);
+}
+
+/* ---- MCP ------------------------------------------------------------------------------------ */
+
+static json_t *rpc_error(const json_t *id, int code, const char *message)
+{
+    return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(),
+                     "error", "code", code, "message", message);
+}
+
+static json_t *rpc_result(const json_t *id, json_t *result)
+{
+    return json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id, "result", result);
+}
+
+/* An id as JSON-RPC allows it: a string or a whole number. */
+static bool valid_id(const json_t *id)
+{
+    return json_is_string(id) || json_is_integer(id);
+}
+
+static void mcp_next(agent_state_t *state);
+
+static void mcp_answer(agent_state_t *state, json_t *response)
+{
+    json_array_append_new(state->answers, response);
+}
+
+static void on_mcp_tool(http_tool_call_t *call, json_t *result, bool is_error)
+{
+    agent_state_t *state = call->arg;
+    keep_resources(state);
+    char *text = json_dumps(result, JSON_COMPACT);
+    json_t *answer =
+        json_pack("{s:[{s:s, s:s}], s:o, s:b}", "content", "type", "text", "text",
+                  text ? text : "{}", "structuredContent", result, "isError", is_error);
+    free(text);
+    mcp_answer(state, rpc_result(json_object_get(state->current, "id"), answer));
+    mcp_next(state);
+}
+
+static json_t *initialize_result(const json_t *params)
+{
+    const char *asked = text_of(params, "protocolVersion");
+    const char *version =
+        asked && (strcmp(asked, MCP_LATEST) == 0 || strcmp(asked, MCP_LEGACY) == 0) ? asked
+                                                                                    : MCP_LATEST;
+    return json_pack("{s:s, s:{s:{s:b}}, s:{s:s, s:s}, s:s}", "protocolVersion", version,
+                     "capabilities", "tools", "listChanged", false, "serverInfo", "name", "slotd",
+                     "version", SLOTD_VERSION, "instructions",
+                     "Scheduling tools of one organization: list_services, find_slots to offer "
+                     "free times, hold_slot and book_appointment to book, find_bookings, "
+                     "cancel_booking and reschedule_booking for the caller's appointments. "
+                     "Each result has a speech sentence to read out as is.");
+}
+
+/* Handles one message; false when it started a tool (mcp_next goes on from its end). */
+static bool mcp_message(agent_state_t *state, json_t *message)
+{
+    const json_t *id = json_object_get(message, "id");
+    const char *method = text_of(message, "method");
+    bool request = id != NULL;
+    if (!json_is_object(message) || !json_is_string(json_object_get(message, "jsonrpc")) ||
+        strcmp(text_of(message, "jsonrpc"), "2.0") != 0) {
+        mcp_answer(state, rpc_error(NULL, RPC_INVALID_REQUEST,
+                                    "A JSON-RPC 2.0 message has \"jsonrpc\": \"2.0\"."));
+        return true;
+    }
+    if (method == NULL) {
+        if (json_object_get(message, "result") || json_object_get(message, "error"))
+            return true; /* a response from the client: nothing asked it */
+        mcp_answer(state, rpc_error(valid_id(id) ? id : NULL, RPC_INVALID_REQUEST,
+                                    "A request has a method (a string)."));
+        return true;
+    }
+    if (request && !valid_id(id)) {
+        mcp_answer(state, rpc_error(NULL, RPC_INVALID_REQUEST,
+                                    "A request's id is a string or a whole number."));
+        return true;
+    }
+    json_t *params = json_object_get(message, "params");
+    if (params && !json_is_object(params)) {
+        if (request)
+            mcp_answer(state, rpc_error(id, RPC_INVALID_PARAMS, "params must be an object."));
+        return true;
+    }
+    if (!request)
+        return true; /* notifications (notifications/initialized, cancelled, ...): noted */
+    if (strcmp(method, "initialize") == 0) {
+        mcp_answer(state, rpc_result(id, initialize_result(params)));
+    } else if (strcmp(method, "ping") == 0) {
+        mcp_answer(state, rpc_result(id, json_object()));
+    } else if (strcmp(method, "tools/list") == 0) {
+        mcp_answer(state, rpc_result(id, json_pack("{s:o}", "tools", http_tools_json())));
+    } else if (strcmp(method, "tools/call") == 0) {
+        const char *name = text_of(params, "name");
+        const http_tool_info_t *tool = http_tool_find(name);
+        json_t *arguments = json_object_get(params, "arguments");
+        char message_text[160];
+        if (tool == NULL) {
+            snprintf(message_text, sizeof(message_text), "Unknown tool: %.64s",
+                     name ? name : "(no name)");
+            mcp_answer(state, rpc_error(id, RPC_INVALID_PARAMS, message_text));
+        } else if (arguments && !json_is_null(arguments) && !json_is_object(arguments)) {
+            mcp_answer(state, rpc_error(id, RPC_INVALID_PARAMS, "arguments must be an object."));
+        } else {
+            json_decref(state->arguments);
+            state->arguments =
+                arguments && json_is_object(arguments) ? json_incref(arguments) : json_object();
+            state->current = message;
+            state->call.tool = tool;
+            state->call.arguments = state->arguments;
+            state->call.caller_phone = NULL;
+            state->call.retry_key = NULL;
+            state->call.done = on_mcp_tool;
+            http_tool_call(state->ctx, &state->call);
+            return false;
+        }
+    } else {
+        char message_text[160];
+        snprintf(message_text, sizeof(message_text), "Method not found: %.64s", method);
+        mcp_answer(state, rpc_error(id, RPC_METHOD_NOT_FOUND, message_text));
+    }
+    return true;
+}
+
+static void mcp_next(agent_state_t *state)
+{
+    while (state->next < json_array_size(state->messages)) {
+        json_t *message = json_array_get(state->messages, state->next++);
+        if (!mcp_message(state, message))
+            return;
+    }
+    size_t count = json_array_size(state->answers);
+    if (count == 0) {
+        http_respond_status(state->ctx, 202);
+        return;
+    }
+    json_t *body =
+        state->batch ? json_incref(state->answers) : json_incref(json_array_get(state->answers, 0));
+    respond_after_writes(state, 200, body);
+}
+
+/* The Origin header, when present, must be this server's own (DNS rebinding). */
+static bool origin_allowed(http_ctx_t *ctx)
+{
+    size_t length, host_length;
+    const char *origin = http_request_header(ctx, "origin", &length);
+    if (origin == NULL)
+        return true;
+    const char *host = http_request_header(ctx, "host", &host_length);
+    char public_url[512];
+    http_public_url(ctx, public_url, sizeof(public_url));
+    if (public_url[0] && strlen(public_url) == length && strncmp(public_url, origin, length) == 0)
+        return true;
+    const char *p = memchr(origin, ':', length);
+    if (host == NULL || p == NULL || (size_t)(origin + length - p) < 3 || p[1] != '/' ||
+        p[2] != '/')
+        return false;
+    p += 3;
+    return (size_t)(origin + length - p) == host_length && strncmp(p, host, host_length) == 0;
+}
+
+void http_mcp_post(http_ctx_t *ctx)
+{
+    size_t length;
+    const char *raw = http_request_body(ctx, &length);
+    if (!origin_allowed(ctx)) {
+        http_respond(ctx, 403, rpc_error(NULL, RPC_INVALID_REQUEST, "This Origin may not call."));
+        return;
+    }
+    agent_state_t *state = state_new(ctx, TRANSPORT_MCP);
+    size_t version_length;
+    const char *version = http_request_header(ctx, "mcp-protocol-version", &version_length);
+    snprintf(state->version, sizeof(state->version), "%s", MCP_LEGACY);
+    if (version) {
+        if (!(version_length == strlen(MCP_LATEST) &&
+              strncmp(version, MCP_LATEST, version_length) == 0) &&
+            !(version_length == strlen(MCP_LEGACY) &&
+              strncmp(version, MCP_LEGACY, version_length) == 0)) {
+            http_respond(ctx, 400,
+                         rpc_error(NULL, RPC_INVALID_REQUEST,
+                                   "Unsupported MCP-Protocol-Version: 2025-06-18 and 2025-03-26 "
+                                   "are supported."));
+            return;
+        }
+        snprintf(state->version, sizeof(state->version), "%.*s", (int)version_length, version);
+    }
+    json_error_t error;
+    json_t *body = raw && length ? json_loadb(raw, length, 0, &error) : NULL;
+    if (body == NULL) {
+        http_respond(ctx, 400, rpc_error(NULL, RPC_PARSE_ERROR, "The body is not JSON."));
+        return;
+    }
+    if (json_is_array(body)) {
+        if (strcmp(state->version, MCP_LATEST) == 0 || json_array_size(body) == 0 ||
+            json_array_size(body) > MCP_MAX_BATCH) {
+            json_decref(body);
+            http_respond(ctx, 400,
+                         rpc_error(NULL, RPC_INVALID_REQUEST,
+                                   strcmp(state->version, MCP_LATEST) == 0
+                                       ? "Batches are not part of protocol version 2025-06-18."
+                                       : "A batch holds 1 to 32 messages."));
+            return;
+        }
+        state->messages = body;
+        state->batch = true;
+    } else {
+        state->messages = json_pack("[o]", body);
+    }
+    state->answers = json_array();
+    mcp_next(state);
+}
+
+/* ---- Vapi ----------------------------------------------------------------------------------- */
+
+static void vapi_next(agent_state_t *state);
+
+static void vapi_result(agent_state_t *state, const char *id, const char *name, json_t *result,
+                        bool is_error)
+{
+    char *text = json_dumps(result, JSON_COMPACT);
+    json_t *entry = json_pack("{s:s, s:s}", "toolCallId", id ? id : "",
+                              is_error ? "error" : "result", text ? text : "{}");
+    if (name)
+        json_object_set_new(entry, "name", json_string(name));
+    free(text);
+    json_decref(result);
+    json_array_append_new(state->answers, entry);
+}
+
+static void on_vapi_tool(http_tool_call_t *call, json_t *result, bool is_error)
+{
+    agent_state_t *state = call->arg;
+    keep_resources(state);
+    vapi_result(state, text_of(state->current, "id"), call->tool->name, result, is_error);
+    vapi_next(state);
+}
+
+/* A tool call of the list, in any of the three shapes Vapi sends: {id, function: {name,
+ * arguments}} (arguments an object or a JSON string), or flat {id, name, parameters}. */
+static void vapi_call(agent_state_t *state, json_t *item)
+{
+    const char *id = text_of(item, "id");
+    json_t *function = json_object_get(item, "function");
+    const char *name = function ? text_of(function, "name") : text_of(item, "name");
+    json_t *arguments =
+        function ? json_object_get(function, "arguments") : json_object_get(item, "parameters");
+    if (arguments == NULL && function == NULL)
+        arguments = json_object_get(item, "arguments");
+    const http_tool_info_t *tool = http_tool_find(name);
+    char message[160];
+    if (tool == NULL) {
+        snprintf(message, sizeof(message), "Unknown tool: %.64s", name ? name : "(no name)");
+        vapi_result(
+            state, id, name,
+            json_pack("{s:{s:s, s:s}}", "error", "code", "unknown_tool", "message", message), true);
+        vapi_next(state);
+        return;
+    }
+    json_decref(state->arguments);
+    state->arguments = NULL;
+    if (json_is_string(arguments))
+        state->arguments = json_loads(json_string_value(arguments), 0, NULL);
+    else if (arguments == NULL || json_is_null(arguments))
+        state->arguments = json_object();
+    else
+        state->arguments = json_incref(arguments);
+    if (!json_is_object(state->arguments)) {
+        vapi_result(state, id, name,
+                    json_pack("{s:{s:s, s:s}}", "error", "code", "invalid_argument", "message",
+                              "The tool call's arguments are not a JSON object."),
+                    true);
+        vapi_next(state);
+        return;
+    }
+    state->call.retry_key = NULL;
+    if (id && *id) {
+        bool plain = strlen(id) <= RETRY_KEY_MAX;
+        for (const char *p = id; *p && plain; p++)
+            plain = *p > 0x20 && *p < 0x7f;
+        if (plain)
+            snprintf(state->retry_key, sizeof(state->retry_key), "vapi:%s", id);
+        else
+            hashed_key("vapi", id, strlen(id), state->retry_key, sizeof(state->retry_key));
+        state->call.retry_key = state->retry_key;
+    }
+    state->call.tool = tool;
+    state->call.arguments = state->arguments;
+    state->call.caller_phone = state->caller[0] ? state->caller : NULL;
+    state->call.done = on_vapi_tool;
+    http_tool_call(state->ctx, &state->call);
+}
+
+static void vapi_next(agent_state_t *state)
+{
+    if (state->next < json_array_size(state->messages)) {
+        state->current = json_array_get(state->messages, state->next++);
+        vapi_call(state, state->current);
+        return;
+    }
+    respond_after_writes(state, 200, json_pack("{s:O}", "results", state->answers));
+}
+
+void http_vapi_post(http_ctx_t *ctx)
+{
+    json_t *message = json_object_get(ctx->body, "message");
+    if (!json_is_object(message) || !json_is_string(json_object_get(message, "type"))) {
+        http_respond_invalid(ctx, "message",
+                             "A Vapi server message is {\"message\": {\"type\": ...}}.");
+        return;
+    }
+    if (strcmp(text_of(message, "type"), "tool-calls") != 0) {
+        http_respond(ctx, 200, json_object()); /* status updates, reports: nothing to do */
+        return;
+    }
+    agent_state_t *state = state_new(ctx, TRANSPORT_VAPI);
+    json_t *list = json_object_get(message, "toolCallList");
+    json_t *calls = json_array();
+    size_t i;
+    json_t *item;
+    if (json_is_array(list)) {
+        json_array_foreach(list, i, item) json_array_append(calls, item);
+    } else {
+        json_array_foreach(json_object_get(message, "toolWithToolCallList"), i, item)
+        {
+            json_t *call = json_object_get(item, "toolCall");
+            if (json_is_object(call))
+                json_array_append(calls, call);
+        }
+    }
+    if (json_array_size(calls) == 0 || json_array_size(calls) > VAPI_MAX_CALLS) {
+        json_decref(calls);
+        http_respond_invalid(ctx, "message.toolCallList",
+                             "A tool-calls message carries 1 to 16 tool calls.");
+        return;
+    }
+    json_array_foreach(calls, i, item)
+    {
+        if (!json_is_object(item)) {
+            json_decref(calls);
+            http_respond_invalid(ctx, "message.toolCallList", "Each tool call is an object.");
+            return;
+        }
+    }
+    const char *caller = text_of(json_object_get(message, "customer"), "number");
+    if (caller == NULL)
+        caller = text_of(json_object_get(json_object_get(message, "call"), "customer"), "number");
+    if (caller && strlen(caller) < sizeof(state->caller))
+        snprintf(state->caller, sizeof(state->caller), "%s", caller);
+    state->messages = calls;
+    state->answers = json_array();
+    vapi_next(state);
+}
+
+/* ---- setup helpers -------------------------------------------------------------------------- */
+
+/* Where clients reach this server: the public_url setting, else the request's Host. */
+static void base_url(http_ctx_t *ctx, char *out, size_t size)
+{
+    http_public_url(ctx, out, size);
+    if (out[0])
+        return;
+    size_t length;
+    const char *host = http_request_header(ctx, "host", &length);
+    snprintf(out, size, "http://%.*s", host ? (int)length : 9, host ? host : "localhost");
+}
+
+void http_vapi_tools(http_ctx_t *ctx)
+{
+    char base[512], url[600];
+    base_url(ctx, base, sizeof(base));
+    snprintf(url, sizeof(url), "%s/v1/integrations/vapi", base);
+    json_t *tools = http_tools_json(), *out = json_array();
+    size_t i;
+    json_t *t;
+    json_array_foreach(tools, i, t)
+    {
+        json_array_append_new(
+            out, json_pack("{s:s, s:b, s:{s:O, s:O, s:O}, s:{s:s}}", "type", "function", "async",
+                           false, "function", "name", json_object_get(t, "name"), "description",
+                           json_object_get(t, "description"), "parameters",
+                           json_object_get(t, "inputSchema"), "server", "url", url));
+    }
+    json_decref(tools);
+    http_respond(ctx, 200, json_pack("{s:s, s:o}", "server_url", url, "tools", out));
+}
+
+void http_retell_tools(http_ctx_t *ctx)
+{
+    char base[512], url[700];
+    base_url(ctx, base, sizeof(base));
+    json_t *tools = http_tools_json(), *out = json_array();
+    size_t i;
+    json_t *t;
+    json_array_foreach(tools, i, t)
+    {
+        snprintf(url, sizeof(url), "%s/v1/integrations/retell/%s?organization_id=%s", base,
+                 text_of(t, "name"), ctx->organization_text);
+        json_array_append_new(
+            out, json_pack("{s:s, s:O, s:O, s:s, s:s, s:O, s:b, s:b, s:b}", "type", "custom",
+                           "name", json_object_get(t, "name"), "description",
+                           json_object_get(t, "description"), "url", url, "method", "POST",
+                           "parameters", json_object_get(t, "inputSchema"), "args_at_root", false,
+                           "speak_during_execution", false, "speak_after_execution", true));
+    }
+    json_decref(tools);
+    http_respond(ctx, 200, json_pack("{s:o}", "tools", out));
+}
