@@ -338,9 +338,14 @@ static void fail_store(tool_run_t *run, int error, const char *what)
 
 static void fail_domain(tool_run_t *run, const domain_error_t *error)
 {
-    if (error->code == DOMAIN_EINVALID)
-        fail(run, "invalid_argument", error->field, error->message);
-    else
+    if (error->code == DOMAIN_EINVALID) {
+        /* the booking's fields by the tool's names: customer.phone is customer_phone */
+        char field[CODEC_FIELD_MAX];
+        snprintf(field, sizeof(field), "%s", error->field);
+        if (strncmp(field, "customer.", 9) == 0)
+            field[8] = '_';
+        fail(run, "invalid_argument", field, error->message);
+    } else
         fail(run, "unavailable", NULL, "The service is busy right now; please try again.");
 }
 
@@ -561,13 +566,13 @@ static bool resolve(tool_run_t *run, const char *field, bool service, eng_id_t *
     return ok;
 }
 
-/* The actor of the audit rows: the tool, its transport, and the key's role. */
+/* The actor of the audit rows: the key's role, the tool and its transport. */
 static void set_actor(tool_run_t *run)
 {
     snprintf(run->actor, sizeof(run->actor),
-             "{\"kind\":\"agent_tool\",\"tool\":\"%s\",\"transport\":\"%s\",\"role\":\"%s\"}",
-             run->call->tool->name, run->call->transport,
-             run->ctx->role == HTTP_ROLE_ADMIN ? "admin" : "agent");
+             "{\"kind\":\"api_key\",\"role\":\"%s\",\"tool\":\"%s\",\"transport\":\"%s\"}",
+             run->ctx->role == HTTP_ROLE_ADMIN ? "admin" : "agent", run->call->tool->name,
+             run->call->transport);
 }
 
 static domain_context_t context_of(const tool_run_t *run)
@@ -1055,6 +1060,12 @@ static void book_appointment(tool_run_t *run)
         !arg_id(run, "hold_id", false, &in->hold_id, &in->has_hold))
         return;
     in->customer_phone = phone ? phone : run->call->caller_phone;
+    if (in->customer_phone == NULL && in->customer_email == NULL) {
+        fail(run, "invalid_argument", "customer_phone",
+             "customer_phone is required: the call data has no caller number (or give "
+             "customer_email).");
+        return;
+    }
     set_retry_key(run);
     domain_context_t context = context_of(run);
     domain_refusal_t refusal = {0};
