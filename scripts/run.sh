@@ -220,6 +220,17 @@ the booking to 15:00, then cancel it (the time is free again at once):
   curl -s -X POST $auth_agent $base/v1/bookings/\$booking/reschedule -d '{"start":"${day}T15:00:00$offset"}'
   curl -s -X POST $auth_agent $base/v1/bookings/\$booking/cancel -d '{"reason":"caller changed plans"}'
 
+Be the voice agent (docs/agents.md): ask for her free cleaning times that day over MCP (the
+answer's "speech" is the sentence the agent reads out), book 13:00 with a Vapi tool-calls
+message carrying the caller's number (paste it twice: a retried tool call books once), then
+find the caller's bookings; and see what an MCP client, Vapi and Retell are given to set up:
+  curl -s -X POST $auth_agent $base/mcp -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find_slots","arguments":{"service":"cleaning","staff":"kasia","date":"$day","limit":3}}}'
+  curl -s -X POST $auth_agent $base/v1/integrations/vapi -d '{"message":{"type":"tool-calls","customer":{"number":"+48 601 234 567"},"toolCallList":[{"id":"$call_key-vapi","type":"function","function":{"name":"book_appointment","arguments":{"service":"cleaning","staff":"kasia","start":"${day}T13:00:00$offset","customer_name":"Anna Kowalska"}}}]}}'
+  curl -s -X POST $auth_agent $base/mcp -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"find_bookings","arguments":{"customer_phone":"+48 601 234 567","locale":"pl"}}}'
+  curl -s -X POST $auth_agent $base/mcp -d '{"jsonrpc":"2.0","id":3,"method":"tools/list"}'
+  curl -s $auth_agent $base/v1/integrations/vapi/tools
+  curl -s $auth_agent $base/v1/integrations/retell/tools
+
 Connect her calendar as an ICS feed (the credentials are encrypted with the demo's key in
 var/secret.key and never shown again; the id is kept in \$connection), list it, then remove it:
   connection=\$(curl -s -X POST $auth_admin $base/v1/resources/$DEMO_HYGIENIST/calendar-connections -d '{"provider":"ics","credentials":{"url":"https://calendar.example.com/kasia.ics"}}' | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'); echo "connection \$connection"
