@@ -122,6 +122,13 @@ static void hashed_key(const char *prefix, const char *text, size_t length, char
     snprintf(out, size, "%s#%s", prefix, hex);
 }
 
+/* A name the client sent, as an answer repeats it: whole, or not at all when it is long (a
+ * cut could split a character). */
+static const char *shown(const char *name)
+{
+    return name == NULL ? "(no name)" : strlen(name) <= 64 ? name : "(a long name)";
+}
+
 /* ---- MCP ------------------------------------------------------------------------------------ */
 
 static json_t *rpc_error(const json_t *id, int code, const char *message)
@@ -220,8 +227,7 @@ static bool mcp_message(agent_state_t *state, json_t *message)
         json_t *arguments = json_object_get(params, "arguments");
         char message_text[160];
         if (tool == NULL) {
-            snprintf(message_text, sizeof(message_text), "Unknown tool: %.64s",
-                     name ? name : "(no name)");
+            snprintf(message_text, sizeof(message_text), "Unknown tool: %s", shown(name));
             mcp_answer(state, rpc_error(id, RPC_INVALID_PARAMS, message_text));
         } else if (arguments && !json_is_null(arguments) && !json_is_object(arguments)) {
             mcp_answer(state, rpc_error(id, RPC_INVALID_PARAMS, "arguments must be an object."));
@@ -240,7 +246,7 @@ static bool mcp_message(agent_state_t *state, json_t *message)
         }
     } else {
         char message_text[160];
-        snprintf(message_text, sizeof(message_text), "Method not found: %.64s", method);
+        snprintf(message_text, sizeof(message_text), "Method not found: %s", shown(method));
         mcp_answer(state, rpc_error(id, RPC_METHOD_NOT_FOUND, message_text));
     }
     return true;
@@ -373,7 +379,7 @@ static void vapi_call(agent_state_t *state, json_t *item)
     const http_tool_info_t *tool = http_tool_find(name);
     char message[160];
     if (tool == NULL) {
-        snprintf(message, sizeof(message), "Unknown tool: %.64s", name ? name : "(no name)");
+        snprintf(message, sizeof(message), "Unknown tool: %s", shown(name));
         vapi_result(
             state, id, name,
             json_pack("{s:{s:s, s:s}}", "error", "code", "unknown_tool", "message", message), true);

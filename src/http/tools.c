@@ -153,7 +153,15 @@ typedef struct tools_directory {
 
 struct http_tools_cache {
     tools_directory_t *entries[TOOLS_DIRECTORIES];
+    json_t *properties[TOOLS_COUNT]; /* each tool's schema's properties, parsed once */
 };
+
+static struct http_tools_cache *cache_of(http_server_t *s)
+{
+    if (s->tools == NULL)
+        s->tools = slotd_calloc(1, sizeof(*s->tools));
+    return s->tools;
+}
 
 static void directory_free(tools_directory_t *d)
 {
@@ -169,11 +177,10 @@ static void directory_free(tools_directory_t *d)
 
 static tools_directory_t **directory_slot(http_server_t *s, const eng_id_t *org)
 {
-    if (s->tools == NULL)
-        s->tools = slotd_calloc(1, sizeof(*s->tools));
-    tools_directory_t **oldest = &s->tools->entries[0];
+    struct http_tools_cache *cache = cache_of(s);
+    tools_directory_t **oldest = &cache->entries[0];
     for (size_t i = 0; i < TOOLS_DIRECTORIES; i++) {
-        tools_directory_t **e = &s->tools->entries[i];
+        tools_directory_t **e = &cache->entries[i];
         if (*e && memcmp(&(*e)->organization, org, sizeof(*org)) == 0)
             return e;
         if (*e == NULL || (*oldest && (*e)->loaded_ms < (*oldest)->loaded_ms))
@@ -395,24 +402,30 @@ static bool arg_text(tool_run_t *run, const char *name, size_t max, bool require
 /* Refuses arguments the tool does not take (its schema's properties). */
 static bool arguments_known(tool_run_t *run)
 {
-    json_t *schema = json_loads(run->call->tool->input_schema, 0, NULL);
-    json_t *properties = json_object_get(schema, "properties");
+    struct http_tools_cache *cache = cache_of(run->ctx->server);
+    size_t t = (size_t)(run->call->tool - http_tools);
+    if (cache->properties[t] == NULL) {
+        json_t *schema = json_loads(run->call->tool->input_schema, 0, NULL);
+        cache->properties[t] = json_incref(json_object_get(schema, "properties"));
+        json_decref(schema);
+    }
     const char *name;
     json_t *value;
-    bool ok = true;
     json_object_foreach(run->call->arguments, name, value)
     {
-        if (json_object_get(properties, name) == NULL) {
+        if (json_object_get(cache->properties[t], name) == NULL) {
             char message[CODEC_FIELD_MAX + 64];
-            snprintf(message, sizeof(message), "%s takes no argument \"%.64s\".",
-                     run->call->tool->name, name);
-            fail(run, "invalid_argument", name, message);
-            ok = false;
-            break;
+            if (strlen(name) <= 64)
+                snprintf(message, sizeof(message), "%s takes no argument \"%s\".",
+                         run->call->tool->name, name);
+            else
+                snprintf(message, sizeof(message), "%s takes no argument of that name.",
+                         run->call->tool->name);
+            fail(run, "invalid_argument", strlen(name) <= 64 ? name : "arguments", message);
+            return false;
         }
     }
-    json_decref(schema);
-    return ok;
+    return true;
 }
 
 static tz_zone_t *run_zone(const tool_run_t *run)
