@@ -52,7 +52,9 @@ typedef struct {
     json_t *messages; /* MCP: the messages (an array, even for one); Vapi: the tool calls */
     size_t next;
     bool batch;
-    json_t *answers; /* MCP: responses; Vapi: results */
+    http_buffer_t
+        answers; /* MCP: the responses, Vapi: the results, as JSON text joined by commas */
+    size_t answer_count;
     json_t *current; /* the message or tool call being run (borrowed from messages) */
     json_t *arguments;
     char version[16];
@@ -66,7 +68,7 @@ static void state_free(void *p)
 {
     agent_state_t *state = p;
     json_decref(state->messages);
-    json_decref(state->answers);
+    free(state->answers.data);
     json_decref(state->arguments);
     free(state);
 }
@@ -95,14 +97,35 @@ static void keep_resources(agent_state_t *state)
     }
 }
 
-/* Answers `body` (stolen) once the index shows what the request's tools wrote. */
-static void respond_after_writes(agent_state_t *state, int status, json_t *body)
+/* Answers the JSON text in `b` once the index shows what the request's tools wrote. */
+static void respond_after_writes(agent_state_t *state, http_buffer_t *b)
 {
+    HTTP_APPEND_LITERAL(b, "");
+    b->data[b->size] = 0; /* the append left room for it */
     if (state->resource_count)
-        http_respond_after_index_resources(state->ctx, status, body, state->resources,
-                                           state->resource_count);
+        http_respond_raw_after_index_resources(state->ctx, 200, b->data, state->resources,
+                                               state->resource_count);
     else
-        http_respond(state->ctx, status, body);
+        http_respond_raw(state->ctx, 200, b->data, b->size);
+}
+
+/* Starts one more answer: a comma after the ones before. */
+static http_buffer_t *next_answer(agent_state_t *state)
+{
+    if (state->answer_count++)
+        HTTP_APPEND_LITERAL(&state->answers, ",");
+    return &state->answers;
+}
+
+/* Appends a JSON value (stolen) as one more answer. */
+static void append_answer(agent_state_t *state, json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(value);
+    if (text == NULL)
+        return;
+    http_buffer_append(next_answer(state), text, strlen(text));
+    free(text);
 }
 
 /* A text of an object, or NULL. */
@@ -152,19 +175,28 @@ static void mcp_next(agent_state_t *state);
 
 static void mcp_answer(agent_state_t *state, json_t *response)
 {
-    json_array_append_new(state->answers, response);
+    append_answer(state, response);
 }
 
-static void on_mcp_tool(http_tool_call_t *call, json_t *result, bool is_error)
+/* A tool's result as a tools/call result: its text in a text content item (escaped) and as
+ * structuredContent (as it is), written without parsing it again. */
+static void on_mcp_tool(http_tool_call_t *call, const char *result, size_t length, bool is_error)
 {
     agent_state_t *state = call->arg;
     keep_resources(state);
-    char *text = json_dumps(result, JSON_COMPACT);
-    json_t *answer =
-        json_pack("{s:[{s:s, s:s}], s:o, s:b}", "content", "type", "text", "text",
-                  text ? text : "{}", "structuredContent", result, "isError", is_error);
-    free(text);
-    mcp_answer(state, rpc_result(json_object_get(state->current, "id"), answer));
+    char *id = json_dumps(json_object_get(state->current, "id"), JSON_COMPACT | JSON_ENCODE_ANY);
+    http_buffer_t *out = next_answer(state);
+    HTTP_APPEND_LITERAL(out, "{\"jsonrpc\":\"2.0\",\"id\":");
+    http_buffer_append(out, id, strlen(id));
+    HTTP_APPEND_LITERAL(out, ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":");
+    http_buffer_append_json_string(out, result, length);
+    HTTP_APPEND_LITERAL(out, "}],\"structuredContent\":");
+    http_buffer_append(out, result, length);
+    if (is_error)
+        HTTP_APPEND_LITERAL(out, ",\"isError\":true}}");
+    else
+        HTTP_APPEND_LITERAL(out, ",\"isError\":false}}");
+    free(id);
     mcp_next(state);
 }
 
@@ -259,14 +291,20 @@ static void mcp_next(agent_state_t *state)
         if (!mcp_message(state, message))
             return;
     }
-    size_t count = json_array_size(state->answers);
-    if (count == 0) {
+    if (state->answer_count == 0) {
         http_respond_status(state->ctx, 202);
         return;
     }
-    json_t *body =
-        state->batch ? json_incref(state->answers) : json_incref(json_array_get(state->answers, 0));
-    respond_after_writes(state, 200, body);
+    if (!state->batch) {
+        respond_after_writes(state, &state->answers);
+        return;
+    }
+    http_buffer_t batch = {0};
+    HTTP_APPEND_LITERAL(&batch, "[");
+    http_buffer_append(&batch, state->answers.data, state->answers.size);
+    HTTP_APPEND_LITERAL(&batch, "]");
+    respond_after_writes(state, &batch);
+    free(batch.data);
 }
 
 /* The Origin header, when present, must be this server's own (DNS rebinding). */
@@ -336,7 +374,6 @@ void http_mcp_post(http_ctx_t *ctx)
     } else {
         state->messages = json_pack("[o]", body);
     }
-    state->answers = json_array();
     mcp_next(state);
 }
 
@@ -344,24 +381,42 @@ void http_mcp_post(http_ctx_t *ctx)
 
 static void vapi_next(agent_state_t *state);
 
-static void vapi_result(agent_state_t *state, const char *id, const char *name, json_t *result,
-                        bool is_error)
+/* One result: the tool's JSON text as a one-line string, under "result", or "error" for a
+ * failed tool. */
+static void vapi_result(agent_state_t *state, const char *id, const char *name, const char *text,
+                        size_t length, bool is_error)
 {
-    char *text = json_dumps(result, JSON_COMPACT);
-    json_t *entry = json_pack("{s:s, s:s}", "toolCallId", id ? id : "",
-                              is_error ? "error" : "result", text ? text : "{}");
-    if (name)
-        json_object_set_new(entry, "name", json_string(name));
-    free(text);
-    json_decref(result);
-    json_array_append_new(state->answers, entry);
+    http_buffer_t *out = next_answer(state);
+    HTTP_APPEND_LITERAL(out, "{\"toolCallId\":");
+    http_buffer_append_json_string(out, id ? id : "", id ? strlen(id) : 0);
+    if (name) {
+        HTTP_APPEND_LITERAL(out, ",\"name\":");
+        http_buffer_append_json_string(out, name, strlen(name));
+    }
+    if (is_error)
+        HTTP_APPEND_LITERAL(out, ",\"error\":");
+    else
+        HTTP_APPEND_LITERAL(out, ",\"result\":");
+    http_buffer_append_json_string(out, text, length);
+    HTTP_APPEND_LITERAL(out, "}");
 }
 
-static void on_vapi_tool(http_tool_call_t *call, json_t *result, bool is_error)
+/* A failure of the call itself (not of a tool), as an error result. */
+static void vapi_failure(agent_state_t *state, const char *id, const char *name, const char *code,
+                         const char *message)
+{
+    json_t *error = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+    char *text = json_dumps(error, JSON_COMPACT);
+    json_decref(error);
+    vapi_result(state, id, name, text, strlen(text), true);
+    free(text);
+}
+
+static void on_vapi_tool(http_tool_call_t *call, const char *result, size_t length, bool is_error)
 {
     agent_state_t *state = call->arg;
     keep_resources(state);
-    vapi_result(state, text_of(state->current, "id"), call->tool->name, result, is_error);
+    vapi_result(state, text_of(state->current, "id"), call->tool->name, result, length, is_error);
     vapi_next(state);
 }
 
@@ -380,9 +435,7 @@ static void vapi_call(agent_state_t *state, json_t *item)
     char message[160];
     if (tool == NULL) {
         snprintf(message, sizeof(message), "Unknown tool: %s", shown(name));
-        vapi_result(
-            state, id, name,
-            json_pack("{s:{s:s, s:s}}", "error", "code", "unknown_tool", "message", message), true);
+        vapi_failure(state, id, name, "unknown_tool", message);
         vapi_next(state);
         return;
     }
@@ -395,10 +448,8 @@ static void vapi_call(agent_state_t *state, json_t *item)
     else
         state->arguments = json_incref(arguments);
     if (!json_is_object(state->arguments)) {
-        vapi_result(state, id, name,
-                    json_pack("{s:{s:s, s:s}}", "error", "code", "invalid_argument", "message",
-                              "The tool call's arguments are not a JSON object."),
-                    true);
+        vapi_failure(state, id, name, "invalid_argument",
+                     "The tool call's arguments are not a JSON object.");
         vapi_next(state);
         return;
     }
@@ -427,7 +478,12 @@ static void vapi_next(agent_state_t *state)
         vapi_call(state, state->current);
         return;
     }
-    respond_after_writes(state, 200, json_pack("{s:O}", "results", state->answers));
+    http_buffer_t body = {0};
+    HTTP_APPEND_LITERAL(&body, "{\"results\":[");
+    http_buffer_append(&body, state->answers.data, state->answers.size);
+    HTTP_APPEND_LITERAL(&body, "]}");
+    respond_after_writes(state, &body);
+    free(body.data);
 }
 
 void http_vapi_post(http_ctx_t *ctx)
@@ -477,7 +533,6 @@ void http_vapi_post(http_ctx_t *ctx)
     if (caller && strlen(caller) < sizeof(state->caller))
         snprintf(state->caller, sizeof(state->caller), "%s", caller);
     state->messages = calls;
-    state->answers = json_array();
     vapi_next(state);
 }
 

@@ -92,6 +92,34 @@ void http_buffer_append(http_buffer_t *b, const char *text, size_t length)
     b->size += length;
 }
 
+void http_buffer_append_json_string(http_buffer_t *b, const char *text, size_t length)
+{
+    static const char hex[] = "0123456789abcdef";
+    /* at most 6 bytes for each byte, and the quotes */
+    b->data = slotd_grow(b->data, &b->capacity, b->size + 6 * length + 3, 1);
+    char *out = b->data + b->size;
+    *out++ = '"';
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '"' || c == '\\') {
+            *out++ = '\\';
+            *out++ = (char)c;
+        } else if (c == '\n') {
+            *out++ = '\\';
+            *out++ = 'n';
+        } else if (c < 0x20 || c == 0x7f) {
+            memcpy(out, "\\u00", 4);
+            out[4] = hex[c >> 4];
+            out[5] = hex[c & 15];
+            out += 6;
+        } else {
+            *out++ = (char)c;
+        }
+    }
+    *out++ = '"';
+    b->size = (size_t)(out - b->data);
+}
+
 /* ---- context life ------------------------------------------------------------------ */
 
 static void maybe_idle(http_server_t *server);

@@ -245,6 +245,13 @@ http_buffer_t *http_buffer(http_ctx_t *ctx);
 /** Appends to the buffer. */
 void http_buffer_append(http_buffer_t *buffer, const char *text, size_t length);
 
+/** Appends a string literal. */
+#define HTTP_APPEND_LITERAL(buffer, text) http_buffer_append((buffer), "" text, sizeof(text) - 1)
+
+/** Appends `length` bytes of UTF-8 text as a JSON string: quoted, with ", \\ and control
+ *  characters escaped. */
+void http_buffer_append_json_string(http_buffer_t *buffer, const char *text, size_t length);
+
 /** Sends the buffer as a JSON answer, and gives its memory back after a large one. */
 void http_respond_buffer(http_ctx_t *ctx, int status);
 

@@ -292,12 +292,26 @@ static void run_woken(tool_run_t *run)
     http_wait_end(run->ctx);
 }
 
-/* Ends the run with a result (stolen). */
-static void finish(tool_run_t *run, json_t *result, bool is_error)
+/* Ends the run with a result's text. */
+static void finish_text(tool_run_t *run, const char *text, size_t length, bool is_error)
 {
     http_tool_call_t *call = run->call;
     run_free(run);
-    call->done(call, result, is_error);
+    call->done(call, text, length, is_error);
+}
+
+/* Ends the run with a result (stolen). */
+static void finish(tool_run_t *run, json_t *result, bool is_error)
+{
+    static const char unwritable[] =
+        "{\"error\":{\"code\":\"internal\",\"message\":\"The answer could not be written.\"}}";
+    char *text = result ? json_dumps(result, JSON_COMPACT) : NULL;
+    json_decref(result);
+    if (text)
+        finish_text(run, text, strlen(text), is_error);
+    else /* a stored text that is not UTF-8, or no memory */
+        finish_text(run, unwritable, sizeof(unwritable) - 1, true);
+    free(text);
 }
 
 /* Ends a woken run: the result, then the request's reference goes. */
@@ -699,26 +713,69 @@ static void list_services(tool_run_t *run)
 
 /* ---- find_slots ----------------------------------------------------------------------------- */
 
-static json_t *slots_json(const tool_run_t *run, const eng_slots_t *slots, size_t from,
-                          size_t count)
+/* Appends one slot as GET /v1/slots writes it (after a comma when `comma`). */
+static void append_slot(http_buffer_t *out, tz_zone_t *zone, const eng_slots_t *slots, size_t i,
+                        bool comma)
 {
-    tz_zone_t *zone = run_zone(run);
-    json_t *list = json_array();
-    for (size_t i = from; i < from + count; i++) {
-        const eng_slot_t *slot = &slots->slots[i];
-        json_t *ids = json_array();
-        for (uint32_t k = 0; k < slot->resource_count; k++) {
-            char id[37];
-            codec_format_uuid(eng_resource_id(slots->resources[slot->first_resource + k]), id);
-            json_array_append_new(ids, json_string(id));
-        }
-        char start[CODEC_INSTANT_MAX + 1], end[CODEC_INSTANT_MAX + 1];
-        start[codec_write_instant(zone, slot->start, start)] = 0;
-        end[codec_write_instant(zone, slot->end, end)] = 0;
-        json_array_append_new(
-            list, json_pack("{s:s, s:s, s:o}", "start", start, "end", end, "resource_ids", ids));
+    const eng_slot_t *slot = &slots->slots[i];
+    char instant[CODEC_INSTANT_MAX], id[37];
+    if (comma)
+        HTTP_APPEND_LITERAL(out, ",");
+    HTTP_APPEND_LITERAL(out, "{\"start\":\"");
+    http_buffer_append(out, instant, codec_write_instant(zone, slot->start, instant));
+    HTTP_APPEND_LITERAL(out, "\",\"end\":\"");
+    http_buffer_append(out, instant, codec_write_instant(zone, slot->end, instant));
+    HTTP_APPEND_LITERAL(out, "\",\"resource_ids\":[");
+    for (uint32_t k = 0; k < slot->resource_count; k++) {
+        codec_format_uuid(eng_resource_id(slots->resources[slot->first_resource + k]), id);
+        if (k)
+            HTTP_APPEND_LITERAL(out, ",");
+        HTTP_APPEND_LITERAL(out, "\"");
+        http_buffer_append(out, id, 36);
+        HTTP_APPEND_LITERAL(out, "\"");
     }
-    return list;
+    HTTP_APPEND_LITERAL(out, "]}");
+}
+
+/* A full day: the first free time of each of the days nearest to it (TOOLS_NEAREST_DAYS either
+ * side, never before now), at most TOOLS_NEAREST_COUNT, their indexes in *slots into `which`
+ * in order; returns how many. */
+static size_t nearest_days(const tool_run_t *run, eng_query_t *q, int32_t day, eng_slots_t *slots,
+                           size_t *which)
+{
+    q->from = tz_from_wall(run_zone(run), (int64_t)(day - TOOLS_NEAREST_DAYS) * 86400);
+    if (q->from < run->speech.now)
+        q->from = run->speech.now;
+    q->to = tz_from_wall(run_zone(run), (int64_t)(day + 1 + TOOLS_NEAREST_DAYS) * 86400);
+    q->limit = 0;
+    q->per_day = 1;
+    if (q->from >= q->to || eng_slots(http_workspace(run->ctx), q, slots) != 0)
+        return 0;
+    /* per_day 1: one slot a day, in order; keep the nearest days, in order */
+    size_t n = 0;
+    bool used[2 * TOOLS_NEAREST_DAYS + 2] = {false};
+    size_t total =
+        slots->count < 2 * TOOLS_NEAREST_DAYS + 2 ? slots->count : 2 * TOOLS_NEAREST_DAYS + 2;
+    for (; n < TOOLS_NEAREST_COUNT; n++) {
+        size_t best = total;
+        int32_t best_distance = INT32_MAX;
+        for (size_t i = 0; i < total; i++) {
+            int32_t d = tz_local_day(run->speech.zone, slots->slots[i].start) - day;
+            d = d < 0 ? -d : d;
+            if (!used[i] && d != 0 && d < best_distance) {
+                best = i;
+                best_distance = d;
+            }
+        }
+        if (best == total)
+            break;
+        used[best] = true;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < total; i++)
+        if (used[i])
+            which[kept++] = i;
+    return kept;
 }
 
 /* A window bound: an instant, or a local date (its midnight; with `end`, the next one). */
@@ -816,9 +873,6 @@ static void find_slots(tool_run_t *run)
         fail(run, "not_found", "staff", "No such staff member.");
         return;
     }
-    char id[37];
-    codec_format_uuid(&service_id, id);
-    json_t *result = json_pack("{s:s, s:s}", "service_id", id, "timezone", run->zone);
     eng_query_t q = {.service = service,
                      .from = from,
                      .to = to,
@@ -829,70 +883,49 @@ static void find_slots(tool_run_t *run)
                      .limit = (uint32_t)limit};
     eng_slots_t slots = {0};
     if (bookable && eng_slots(http_workspace(run->ctx), &q, &slots) != 0) {
-        json_decref(result);
         fail(run, "invalid_argument", "to", "That window cannot be searched.");
         return;
     }
+    /* the hot path: written as text, as GET /v1/slots writes its answer */
+    http_buffer_t out = {0};
+    char id[37];
+    codec_format_uuid(&service_id, id);
+    HTTP_APPEND_LITERAL(&out, "{\"service_id\":\"");
+    http_buffer_append(&out, id, 36);
+    HTTP_APPEND_LITERAL(&out, "\",\"timezone\":");
+    http_buffer_append_json_string(&out, run->zone, strlen(run->zone));
+    HTTP_APPEND_LITERAL(&out, ",\"slots\":[");
     size_t count = bookable ? slots.count : 0;
-    json_object_set_new(result, "slots", slots_json(run, &slots, 0, count));
+    for (size_t i = 0; i < count; i++)
+        append_slot(&out, run->speech.zone, &slots, i, i > 0);
+    HTTP_APPEND_LITERAL(&out, "]");
+    char *speech;
     if (count > 0) {
         int64_t starts[3];
         size_t n = 0;
         for (; n < count && n < 3; n++)
             starts[n] = slots.slots[n].start;
-        finish(run, with_speech(result, speech_slots(&run->speech, starts, n)), false);
-        return;
-    }
-    if (!date || !bookable) {
-        finish(run, with_speech(result, speech_nothing_free(&run->speech)), false);
-        return;
-    }
-    /* the day is full: the first free time of each of the nearest days */
-    q.from = tz_from_wall(run_zone(run), (int64_t)(day - TOOLS_NEAREST_DAYS) * 86400);
-    if (q.from < now)
-        q.from = now;
-    q.to = tz_from_wall(run_zone(run), (int64_t)(day + 1 + TOOLS_NEAREST_DAYS) * 86400);
-    q.limit = 0;
-    q.per_day = 1;
-    size_t nearest[TOOLS_NEAREST_COUNT];
-    size_t n = 0;
-    if (q.from < q.to && eng_slots(http_workspace(run->ctx), &q, &slots) == 0) {
-        /* pick the nearest days, then say them in order */
-        bool used[2 * TOOLS_NEAREST_DAYS + 2] = {false};
-        while (n < TOOLS_NEAREST_COUNT) {
-            size_t best = slots.count;
-            int32_t best_distance = INT32_MAX;
-            for (size_t i = 0; i < slots.count && i < 2 * TOOLS_NEAREST_DAYS + 2; i++) {
-                int32_t d = tz_local_day(run->speech.zone, slots.slots[i].start) - day;
-                if (d < 0)
-                    d = -d;
-                if (!used[i] && d != 0 && d < best_distance) {
-                    best = i;
-                    best_distance = d;
-                }
-            }
-            if (best == slots.count)
-                break;
-            used[best] = true;
-            nearest[n++] = best;
+        speech = speech_slots(&run->speech, starts, n);
+    } else if (!date || !bookable) {
+        speech = speech_nothing_free(&run->speech);
+    } else {
+        int64_t starts[TOOLS_NEAREST_COUNT];
+        size_t which[TOOLS_NEAREST_COUNT];
+        size_t n = nearest_days(run, &q, day, &slots, which);
+        HTTP_APPEND_LITERAL(&out, ",\"nearest\":[");
+        for (size_t i = 0; i < n; i++) {
+            append_slot(&out, run->speech.zone, &slots, which[i], i > 0);
+            starts[i] = slots.slots[which[i]].start;
         }
-        for (size_t i = 1; i < n; i++)
-            for (size_t k = i; k > 0 && nearest[k - 1] > nearest[k]; k--) {
-                size_t t = nearest[k];
-                nearest[k] = nearest[k - 1];
-                nearest[k - 1] = t;
-            }
+        HTTP_APPEND_LITERAL(&out, "]");
+        speech = speech_no_slots_on_day(&run->speech, day, starts, n);
     }
-    json_t *offered = json_array();
-    int64_t starts[TOOLS_NEAREST_COUNT];
-    for (size_t i = 0; i < n; i++) {
-        json_t *one = slots_json(run, &slots, nearest[i], 1);
-        json_array_extend(offered, one);
-        json_decref(one);
-        starts[i] = slots.slots[nearest[i]].start;
-    }
-    json_object_set_new(result, "nearest", offered);
-    finish(run, with_speech(result, speech_no_slots_on_day(&run->speech, day, starts, n)), false);
+    HTTP_APPEND_LITERAL(&out, ",\"speech\":");
+    http_buffer_append_json_string(&out, speech, strlen(speech));
+    HTTP_APPEND_LITERAL(&out, "}");
+    free(speech);
+    finish_text(run, out.data, out.size, false);
+    free(out.data);
 }
 
 /* ---- hold_slot, book_appointment ------------------------------------------------------------ */

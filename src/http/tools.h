@@ -51,8 +51,10 @@ const http_tool_info_t *http_tool_find(const char *name);
 
 typedef struct http_tool_call http_tool_call_t;
 
-/** A tool's end: the result (stolen), and whether it is an error result. */
-typedef void (*http_tool_done_cb)(http_tool_call_t *call, json_t *result, bool is_error);
+/** A tool's end: the result as JSON text (`length` bytes, valid until the callback returns),
+ *  and whether it is an error result. */
+typedef void (*http_tool_done_cb)(http_tool_call_t *call, const char *result, size_t length,
+                                  bool is_error);
 
 /** A call of a tool by a transport. The transport owns it and keeps it alive until `done`. */
 struct http_tool_call {
