@@ -314,7 +314,7 @@ static bool origin_allowed(http_ctx_t *ctx)
     const char *origin = http_request_header(ctx, "origin", &length);
     if (origin == NULL)
         return true;
-    const char *host = http_request_header(ctx, "host", &host_length);
+    const char *host = http_request_host(ctx, &host_length);
     char public_url[512];
     http_public_url(ctx, public_url, sizeof(public_url));
     if (public_url[0] && strlen(public_url) == length && strncmp(public_url, origin, length) == 0)
@@ -353,9 +353,16 @@ void http_mcp_post(http_ctx_t *ctx)
         snprintf(state->version, sizeof(state->version), "%.*s", (int)version_length, version);
     }
     json_error_t error;
-    json_t *body = raw && length ? json_loadb(raw, length, 0, &error) : NULL;
+    json_t *body = raw && length ? json_loadb(raw, length, JSON_DECODE_ANY, &error) : NULL;
     if (body == NULL) {
         http_respond(ctx, 400, rpc_error(NULL, RPC_PARSE_ERROR, "The body is not JSON."));
+        return;
+    }
+    if (!json_is_object(body) && !json_is_array(body)) { /* JSON, but no message */
+        json_decref(body);
+        http_respond(ctx, 400,
+                     rpc_error(NULL, RPC_INVALID_REQUEST,
+                               "A JSON-RPC message is an object (a batch, an array of them)."));
         return;
     }
     if (json_is_array(body)) {
@@ -544,8 +551,8 @@ static void base_url(http_ctx_t *ctx, char *out, size_t size)
     http_public_url(ctx, out, size);
     if (out[0])
         return;
-    size_t length;
-    const char *host = http_request_header(ctx, "host", &length);
+    size_t length = 0;
+    const char *host = http_request_host(ctx, &length);
     snprintf(out, size, "http://%.*s", host ? (int)length : 9, host ? host : "localhost");
 }
 

@@ -506,16 +506,11 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
                            "A request with this Idempotency-Key is still running; retry shortly.",
                            NULL);
         break;
-    case STORE_BOOKING_EREFUSED:
-    case STORE_BOOKING_EOVERLAP:
-    case STORE_BOOKING_EHOLD_GONE:
-    case STORE_BOOKING_EHOLD_OTHER:
-    case STORE_BOOKING_EHOLD_RESOURCES:
-    case STORE_ENOTFOUND:
-        respond_keyed_refusal(ctx, refusal);
-        break;
     default:
-        http_respond_store_error(ctx, outcome->error, "booking");
+        if (store_booking_refused(outcome->error))
+            respond_keyed_refusal(ctx, refusal);
+        else
+            http_respond_store_error(ctx, outcome->error, "booking");
     }
     http_wait_release(ctx);
 }

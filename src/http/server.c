@@ -426,6 +426,15 @@ void http_respond_raw(http_ctx_t *ctx, int status, const char *json, size_t leng
     http__settle(ctx, status, json, length);
 }
 
+const char *http_request_host(http_ctx_t *ctx, size_t *length)
+{
+    const h2o_req_t *req = ctx->req;
+    if (req == NULL || req->input.authority.len == 0)
+        return NULL;
+    *length = req->input.authority.len;
+    return req->input.authority.base;
+}
+
 const char *http_request_body(http_ctx_t *ctx, size_t *length)
 {
     h2o_req_t *req = ctx->req;

@@ -228,6 +228,10 @@ void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const c
  */
 const char *http_request_header(http_ctx_t *ctx, const char *name, size_t *length);
 
+/** The host (and port) the request was sent to: HTTP/1.1's Host header, which h2o keeps apart
+ *  from the other headers (http_request_header does not find it); NULL when there is none. */
+const char *http_request_host(http_ctx_t *ctx, size_t *length);
+
 /** The request's body as received (not NUL-terminated; NULL when there is none or the client
  *  is gone), for checking a signature over its exact bytes. */
 const char *http_request_body(http_ctx_t *ctx, size_t *length);

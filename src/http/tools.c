@@ -1040,14 +1040,9 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
         fail_woken(run, "in_progress", NULL,
                    "The same booking is still being made; retry in a moment.");
         return;
-    case STORE_BOOKING_EREFUSED:
-    case STORE_BOOKING_EOVERLAP:
-    case STORE_BOOKING_EHOLD_GONE:
-    case STORE_BOOKING_EHOLD_OTHER:
-    case STORE_BOOKING_EHOLD_RESOURCES:
-    case STORE_ENOTFOUND:
-        break;
     default:
+        if (store_booking_refused(outcome->error))
+            break;
         http_count_booking(run->ctx, HTTP_BOOKING_ERROR);
         fail_store(run, outcome->error, "booking");
         return;

@@ -103,6 +103,15 @@ typedef struct {
 
 typedef void (*store_booking_done_cb)(void *arg, const store_booking_outcome_t *outcome);
 
+/** True for the outcomes by which the transaction refused on the rules' grounds (taken, the hold
+ *  gone or not matching, no such hold): the domain's refusal says why. */
+static inline bool store_booking_refused(int error)
+{
+    return error == STORE_BOOKING_EREFUSED || error == STORE_BOOKING_EOVERLAP ||
+           error == STORE_BOOKING_EHOLD_GONE || error == STORE_BOOKING_EHOLD_OTHER ||
+           error == STORE_BOOKING_EHOLD_RESOURCES || error == STORE_ENOTFOUND;
+}
+
 typedef struct store_booking_op store_booking_op_t;
 
 /** True once what the operation runs may take effect whatever happens now (its COMMIT, or

@@ -1,6 +1,7 @@
 /*
- * The webhook delivery worker (see deliver.h): a timer that claims, one
- * HTTP request per claimed message, and one statement recording each attempt.
+ * The webhook delivery worker (see deliver.h): a timer that claims (and, while
+ * claims keep finding messages, a claim at once after each recorded attempt),
+ * one HTTP request per claimed message, and one statement recording each attempt.
  */
 #include "webhooks/deliver.h"
 
@@ -36,6 +37,7 @@ struct webhook_worker {
     char *schedule;
     uv_timer_t timer;
     store_operation_t *claiming;
+    bool more;              /* the last claim found messages: more may wait behind them */
     delivery_t *deliveries; /* in flight: sending, or recording */
     int active;
     bool closing;
@@ -56,9 +58,12 @@ static void unlink_delivery(delivery_t *d)
     free(d);
 }
 
+static void claim(webhook_worker_t *w);
+
 static void on_recorded(int error, bool disabled, void *arg)
 {
     delivery_t *d = arg;
+    webhook_worker_t *w = d->worker;
     d->recording = NULL;
     if (error || disabled) {
         char org[37], id[24];
@@ -72,6 +77,10 @@ static void on_recorded(int error, bool disabled, void *arg)
                      "410 Gone", NULL);
     }
     unlink_delivery(d);
+    /* the endpoint's next message may go now: claim at once rather than at the next tick, so
+     * that a burst drains at the pace of its deliveries */
+    if (w->more)
+        claim(w);
 }
 
 static const char *error_text(const io_http_response_t *response)
@@ -167,17 +176,22 @@ static void on_claimed(int error, const store_webhook_message_t *items, size_t c
 {
     webhook_worker_t *w = arg;
     w->claiming = NULL;
+    w->more = !error && count > 0;
     for (size_t i = 0; !error && i < count; i++)
         deliver(w, &items[i]);
 }
 
-static void on_tick(uv_timer_t *timer)
+static void claim(webhook_worker_t *w)
 {
-    webhook_worker_t *w = timer->data;
     int room = w->options.concurrency - w->active;
     if (w->closing || w->claiming || room <= 0)
         return;
     w->claiming = store_webhook_claim(w->options.pool, room, HOLD_SECONDS, on_claimed, w);
+}
+
+static void on_tick(uv_timer_t *timer)
+{
+    claim(timer->data);
 }
 
 webhook_worker_t *webhook_worker_start(const webhook_worker_options_t *options)

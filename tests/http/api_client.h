@@ -21,6 +21,16 @@ typedef struct {
     bool peer; /* shares another server's database (api_start_peer) */
 } api_server_t;
 
+/** Working hours (WEEK JSON): Monday to Friday, 09:00–17:00. */
+#define API_WEEKDAYS_9_TO_5                                                                        \
+    "{\"mon\":[[\"09:00\",\"17:00\"]],\"tue\":[[\"09:00\",\"17:00\"]],"                            \
+    "\"wed\":[[\"09:00\",\"17:00\"]],\"thu\":[[\"09:00\",\"17:00\"]],"                             \
+    "\"fri\":[[\"09:00\",\"17:00\"]]}"
+
+/** The clock the booking and agent tests freeze: Friday 2026-03-27 08:00 in Warsaw (+01:00);
+ *  the clocks move on Sunday 29 March, so Monday 30 March is +02:00. */
+#define API_FRIDAY_BEFORE_DST "SLOTD_NOW=2026-03-27T08:00:00+01:00"
+
 /** Starts slotd serve (extra environment "NAME=value" entries, NULL-terminated; "{base}" in
  *  a value stands for the server's own URL) and creates an organization with an admin key. */
 void api_start(api_server_t *s, const char *const *env);

@@ -20,19 +20,16 @@
 #include "api_client.h"
 #include "test.h"
 
-static const char *const frozen[] = {"SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
-
-#define WEEKDAYS                                                                                   \
-    "{\"mon\":[[\"09:00\",\"17:00\"]],\"tue\":[[\"09:00\",\"17:00\"]],"                            \
-    "\"wed\":[[\"09:00\",\"17:00\"]],\"thu\":[[\"09:00\",\"17:00\"]],"                             \
-    "\"fri\":[[\"09:00\",\"17:00\"]]}"
 #define MONDAY_9 "2026-03-30T09:00:00+02:00"
 
+/* The clinic's server, its agent key, its staff and its services. */
 typedef struct {
     api_server_t s;
     char agent[128];
     char kowalska[40], nowak[40], ben[40], cleaning[40], epilation[40];
 } clinic_t;
+
+static const char *const frozen[] = {API_FRIDAY_BEFORE_DST, NULL};
 
 static void created(api_server_t *s, const char *path, const char *body, char *id)
 {
@@ -50,7 +47,7 @@ static void clinic_start(clinic_t *c, const char *const *env)
     char *ids[3] = {c->kowalska, c->nowak, c->ben};
     for (int i = 0; i < 3; i++) {
         snprintf(body, sizeof(body), "{\"kind\":\"staff\",\"name\":\"%s\",\"working_hours\":%s}",
-                 names[i], WEEKDAYS);
+                 names[i], API_WEEKDAYS_9_TO_5);
         created(&c->s, "/v1/resources", body, ids[i]);
     }
     snprintf(body, sizeof(body),

@@ -18,12 +18,9 @@
 #include "db.h"
 #include "test.h"
 
-static const char *const frozen[] = {"SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
+static const char *const frozen[] = {API_FRIDAY_BEFORE_DST, NULL};
 
-#define WEEKDAYS                                                                                   \
-    "{\"mon\":[[\"09:00\",\"17:00\"]],\"tue\":[[\"09:00\",\"17:00\"]],"                            \
-    "\"wed\":[[\"09:00\",\"17:00\"]],\"thu\":[[\"09:00\",\"17:00\"]],"                             \
-    "\"fri\":[[\"09:00\",\"17:00\"]]}"
+#define WEEKDAYS API_WEEKDAYS_9_TO_5
 #define MONDAY_9 "2026-03-30T09:00:00+02:00"
 
 typedef struct {
