@@ -60,8 +60,8 @@ typedef struct {
     char version[16];
     char caller[64];
     char retry_key[RETRY_KEY_MAX + 16];
-    eng_id_t resources[256];
-    size_t resource_count;
+    eng_id_t *resources; /* what the calls wrote: the answer waits until the index shows it */
+    size_t resource_count, resource_capacity;
 } agent_state_t;
 
 static void state_free(void *p)
@@ -69,6 +69,8 @@ static void state_free(void *p)
     agent_state_t *state = p;
     json_decref(state->messages);
     free(state->answers.data);
+    free(state->resources);
+    free(state->call.resources);
     json_decref(state->arguments);
     free(state);
 }
@@ -90,11 +92,14 @@ static agent_state_t *state_new(http_ctx_t *ctx, transport_t transport)
 /* Keeps the resources a call wrote, for the answer to wait on. */
 static void keep_resources(agent_state_t *state)
 {
-    for (size_t i = 0; i < state->call.resource_count; i++) {
-        if (state->resource_count == sizeof(state->resources) / sizeof(state->resources[0]))
-            break;
-        state->resources[state->resource_count++] = state->call.resources[i];
-    }
+    size_t count = state->call.resource_count;
+    if (count == 0)
+        return;
+    state->resources = slotd_grow(state->resources, &state->resource_capacity,
+                                  state->resource_count + count, sizeof(eng_id_t));
+    memcpy(state->resources + state->resource_count, state->call.resources,
+           count * sizeof(eng_id_t));
+    state->resource_count += count;
 }
 
 /* Answers the JSON text in `b` once the index shows what the request's tools wrote. */

@@ -145,6 +145,7 @@ typedef struct {
 typedef struct tools_directory {
     eng_id_t organization;
     uint64_t loaded_ms;
+    bool refreshing; /* a read of a newer one is on its way */
     char language[8];
     char zone[72];
     directory_item_t *items;
@@ -457,6 +458,8 @@ static bool parse_day(const tool_run_t *run, const char *text, int32_t *day)
     static const char *const tomorrow[] = {"tomorrow", "mañana", "jutro", "morgen", NULL};
     char folded[NAMES_FOLDED_MAX];
     int32_t now_day = tz_local_day(run->speech.zone, run->speech.now);
+    if (strlen(text) == 10 && tz_parse_date(text, day) == 0)
+        return true;
     names_fold(text, folded);
     for (int i = 0; today[i]; i++) {
         char word[32];
@@ -474,7 +477,7 @@ static bool parse_day(const tool_run_t *run, const char *text, int32_t *day)
             return true;
         }
     }
-    return strlen(text) == 10 && tz_parse_date(text, day) == 0;
+    return false;
 }
 
 /* A start: an RFC 3339 instant, or a local wall time YYYY-MM-DDTHH:MM[:SS] in the zone. */
@@ -614,8 +617,12 @@ static domain_context_t context_of(const tool_run_t *run)
 static void touched(tool_run_t *run, const eng_id_t *ids, size_t count)
 {
     http_tool_call_t *call = run->call;
-    for (size_t i = 0; i < count && call->resource_count < 2 * DOMAIN_MAX_PINNED; i++)
-        call->resources[call->resource_count++] = ids[i];
+    if (count == 0)
+        return;
+    call->resources = slotd_grow(call->resources, &call->resource_capacity,
+                                 call->resource_count + count, sizeof(eng_id_t));
+    memcpy(call->resources + call->resource_count, ids, count * sizeof(eng_id_t));
+    call->resource_count += count;
 }
 
 /* The starts of a list of slot objects ({"start": ...}). */
@@ -1286,14 +1293,18 @@ static void run_tool(tool_run_t *run, const tools_directory_t *directory)
     tool_functions[run->call->tool - http_tools](run);
 }
 
+static bool directory_of(const tools_directory_t *d, const eng_id_t *org)
+{
+    return d && memcmp(&d->organization, org, sizeof(*org)) == 0;
+}
+
 static void on_directory(const PGresult *result, const char *sqlstate, void *arg)
 {
     tool_run_t *run = arg;
     http_server_t *s = run->ctx->server;
     run_woken(run);
     tools_directory_t **slot = directory_slot(s, &run->ctx->organization);
-    bool mine =
-        *slot && memcmp(&(*slot)->organization, &run->ctx->organization, sizeof(eng_id_t)) == 0;
+    bool mine = directory_of(*slot, &run->ctx->organization);
     tools_directory_t *d =
         result && sqlstate == NULL ? directory_from(result, &run->ctx->organization) : NULL;
     if (d) {
@@ -1318,6 +1329,31 @@ static void on_directory(const PGresult *result, const char *sqlstate, void *arg
     http_wait_release(ctx);
 }
 
+/* A directory read again in the background, while the one it replaces keeps serving. */
+typedef struct {
+    http_server_t *server;
+    eng_id_t organization;
+} refresh_t;
+
+static void on_refreshed(const PGresult *result, const char *sqlstate, void *arg)
+{
+    refresh_t *r = arg;
+    tools_directory_t **slot = directory_slot(r->server, &r->organization);
+    if (directory_of(*slot, &r->organization)) {
+        (*slot)->refreshing = false;
+        if (result && sqlstate == NULL) {
+            /* no row: the organization is gone, and so is its directory */
+            tools_directory_t *d = directory_from(result, &r->organization);
+            if (d)
+                d->loaded_ms = uv_now(r->server->loop);
+            directory_free(*slot);
+            *slot = d;
+        } /* else: the database failed; the one read before serves on, and is read again on
+             the next call */
+    }
+    free(r);
+}
+
 void http_tool_call(http_ctx_t *ctx, http_tool_call_t *call)
 {
     tool_run_t *run = slotd_calloc(1, sizeof(*run));
@@ -1326,18 +1362,25 @@ void http_tool_call(http_ctx_t *ctx, http_tool_call_t *call)
     call->resource_count = 0;
     http_server_t *s = ctx->server;
     tools_directory_t **slot = directory_slot(s, &ctx->organization);
-    if (*slot && memcmp(&(*slot)->organization, &ctx->organization, sizeof(eng_id_t)) == 0 &&
-        uv_now(s->loop) - (*slot)->loaded_ms < TOOLS_DIRECTORY_SECONDS * 1000) {
-        run_tool(run, *slot);
+    const char *values[1] = {ctx->organization_text};
+    if (directory_of(*slot, &ctx->organization)) {
+        /* kept: it serves at once; once old, one read of a newer one starts beside it, so no
+         * call waits for the database and a burst of calls reads it once */
+        tools_directory_t *d = *slot;
+        if (uv_now(s->loop) - d->loaded_ms >= TOOLS_DIRECTORY_SECONDS * 1000 && !d->refreshing) {
+            refresh_t *r = slotd_calloc(1, sizeof(*r));
+            r->server = s;
+            r->organization = ctx->organization;
+            if (store_query(http_pool(ctx), "agent_directory", 1, values, on_refreshed, r))
+                d->refreshing = true;
+            else
+                free(r);
+        }
+        run_tool(run, d);
         return;
     }
-    const char *values[1] = {ctx->organization_text};
     run->query = store_query(http_pool(ctx), "agent_directory", 1, values, on_directory, run);
     if (run->query == NULL) {
-        if (*slot && memcmp(&(*slot)->organization, &ctx->organization, sizeof(eng_id_t)) == 0) {
-            run_tool(run, *slot);
-            return;
-        }
         fail(run, "unavailable", NULL,
              "The database is not reachable right now; please try again.");
         return;

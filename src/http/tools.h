@@ -17,10 +17,10 @@
  *
  * Names: `service` and `staff` take an id or a name (agent/names.h). The
  * names, the language and the zone come from a small per-loop directory of
- * each organization, read from the database on first use and kept for
- * TOOLS_DIRECTORY_SECONDS, so a tool call usually costs no database round trip
- * before its own work: a renamed service is found by its new name within that
- * time.
+ * each organization, read from the database on first use; once it is
+ * TOOLS_DIRECTORY_SECONDS old, a call still uses it and starts one read of a
+ * newer one beside it, so no call but an organization's first waits for the
+ * database before its own work.
  */
 #ifndef SLOTD_HTTP_TOOLS_H
 #define SLOTD_HTTP_TOOLS_H
@@ -68,9 +68,9 @@ struct http_tool_call {
     http_tool_done_cb done;
     void *arg;
     /** Resources whose index must show the call's write before the transport answers
-     *  (http_respond_after_index_resources); set by the tool. */
-    eng_id_t resources[2 * DOMAIN_MAX_PINNED];
-    size_t resource_count;
+     *  (http_respond_after_index_resources); set by the tool (the transport frees the array). */
+    eng_id_t *resources;
+    size_t resource_count, resource_capacity;
 };
 
 /**
