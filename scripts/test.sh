@@ -24,6 +24,8 @@ echo "== Standard Webhooks receiver for the tests (npm ci in tests/webhooks)"
 (cd tests/webhooks && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || status=1
 echo "== MCP TypeScript SDK client for the tests (npm ci in tests/mcp)"
 (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || status=1
+echo "== Retell's SDK for the signature tests (npm ci in tests/agents)"
+(cd tests/agents && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || status=1
 
 # The throwaway cluster: a fresh directory under /tmp (reachable by the postgres
 # user when running as root), a free port, removed on exit.

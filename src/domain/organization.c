@@ -4,11 +4,50 @@
  */
 #include "domain/organization.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "slotd/tz.h"
 
-int domain_organization_check(const domain_organization_input_t *input, domain_error_t *error)
+/* Refuses with DOMAIN_EUNAVAILABLE: `what` needs the secret_key setting, which is not set. */
+static int needs_secret_key(domain_error_t *error, const char *what)
+{
+    error->code = DOMAIN_EUNAVAILABLE;
+    snprintf(error->field, sizeof(error->field), "%s", "secret_key");
+    snprintf(error->message, sizeof(error->message),
+             "%s needs the secret_key setting (SLOTD_SECRET_KEY), which encrypts it; it is not "
+             "set.",
+             what);
+    return DOMAIN_EUNAVAILABLE;
+}
+
+/* The integrations of a PATCH: an object of known fields, a Retell API key that is text. */
+static int check_integrations(const codec_secret_key_t *key,
+                              const domain_organization_input_t *input, domain_error_t *error)
+{
+    if (input->integrations == DOMAIN_ABSENT)
+        return 0;
+    if (input->integrations != DOMAIN_GIVEN)
+        return domain_invalid(error, "integrations",
+                              "integrations must be an object: {\"retell_api_key\":\"...\"} "
+                              "(null clears the key).");
+    if (input->integrations_unknown) {
+        char field[CODEC_FIELD_MAX];
+        snprintf(field, sizeof(field), "integrations.%s", input->integrations_unknown);
+        return domain_invalid(error, field, "Unknown field.");
+    }
+    const domain_text_t *retell = &input->retell_api_key;
+    if (retell->given == DOMAIN_ABSENT || retell->given == DOMAIN_NULL)
+        return 0;
+    int rc = domain_check_given_text(error, "integrations.retell_api_key", retell, 1,
+                                     DOMAIN_RETELL_API_KEY_MAX, false);
+    if (rc)
+        return rc;
+    return key == NULL ? needs_secret_key(error, "A Retell API key") : 0;
+}
+
+int domain_organization_check(const codec_secret_key_t *key,
+                              const domain_organization_input_t *input, domain_error_t *error)
 {
     const store_organization_write_t *write = &input->write;
     tz_zone_t *zone;
@@ -41,7 +80,7 @@ int domain_organization_check(const domain_organization_input_t *input, domain_e
     if (write->closures_set && write->closure_count > STORE_MAX_ORGANIZATION_CLOSURES)
         return domain_invalid(error, "closures", "Give a list of dates (YYYY-MM-DD), at most %d.",
                               STORE_MAX_ORGANIZATION_CLOSURES);
-    return 0;
+    return check_integrations(key, input, error);
 }
 
 store_operation_t *domain_organization_get(store_pool_t *pool, const eng_id_t *organization,
@@ -51,16 +90,34 @@ store_operation_t *domain_organization_get(store_pool_t *pool, const eng_id_t *o
     return domain_started(store_organization_get(pool, organization, cb, arg), error);
 }
 
-store_operation_t *domain_organization_update(store_pool_t *pool, const eng_id_t *organization,
+store_operation_t *domain_organization_update(store_pool_t *pool, const codec_secret_key_t *key,
+                                              const eng_id_t *organization,
                                               const domain_organization_input_t *input,
                                               store_organization_cb cb, void *arg,
                                               domain_error_t *error)
 {
-    if (domain_organization_check(input, error) != 0)
+    if (domain_organization_check(key, input, error) != 0)
         return NULL;
     store_organization_write_t write = input->write;
     write.name = input->name.given == DOMAIN_GIVEN ? input->name.text : NULL;
     write.timezone = input->timezone.given == DOMAIN_GIVEN ? input->timezone.text : NULL;
     write.language = input->language.given == DOMAIN_GIVEN ? input->language.text : NULL;
-    return domain_started(store_organization_update(pool, organization, &write, cb, arg), error);
+    write.retell_api_key_set =
+        input->retell_api_key.given == DOMAIN_GIVEN || input->retell_api_key.given == DOMAIN_NULL;
+    write.retell_api_key =
+        input->retell_api_key.given == DOMAIN_GIVEN ? input->retell_api_key.text : NULL;
+    return domain_started(store_organization_update(pool, key, organization, &write, cb, arg),
+                          error);
+}
+
+store_operation_t *domain_organization_retell_key(store_pool_t *pool, const codec_secret_key_t *key,
+                                                  const eng_id_t *organization,
+                                                  store_organization_retell_key_cb cb, void *arg,
+                                                  domain_error_t *error)
+{
+    if (key == NULL) {
+        needs_secret_key(error, "A Retell API key");
+        return NULL;
+    }
+    return domain_started(store_organization_retell_key(pool, key, organization, cb, arg), error);
 }

@@ -31,6 +31,7 @@ static const http_param_t slots_params[] = {{"service_id", HTTP_PARAM_ID, 36, fa
                                             {"per_day", HTTP_PARAM_COUNT, 9, false},
                                             {NULL}};
 
+static const http_param_t retell_params[] = {{"organization_id", HTTP_PARAM_ID, 36, false}, {NULL}};
 static const http_param_t feed_params[] = {
     {"token", HTTP_PARAM_TEXT, 1024, false}, {"busy", HTTP_PARAM_TEXT, 8, false}, {NULL}};
 static const http_param_t zone_params[] = {{"tz", HTTP_PARAM_TEXT, 63, false}, {NULL}};
@@ -172,6 +173,8 @@ const http_route_t http_api_routes[] = {
      http_vapi_post, 0},
     {"GET", "/v1/integrations/vapi/tools", "GET /v1/integrations/vapi/tools", HTTP_ROLES_STAFF,
      NULL, http_vapi_tools, 0},
+    {"POST", "/v1/integrations/retell/:tool", "POST /v1/integrations/retell/{tool}",
+     HTTP_ROLES_STAFF, retell_params, http_retell_post, HTTP_ROUTE_RAW_BODY | HTTP_ROUTE_SIGNED},
     {"GET", "/v1/integrations/retell/tools", "GET /v1/integrations/retell/tools", HTTP_ROLES_STAFF,
      NULL, http_retell_tools, 0},
     {"POST", "/v1/webhooks/google", "POST /v1/webhooks/google", HTTP_ROLES_PUBLIC, NULL,

@@ -73,6 +73,7 @@ void http_bookings_ics(http_ctx_t *ctx);
 void http_mcp_post(http_ctx_t *ctx);
 void http_vapi_post(http_ctx_t *ctx);
 void http_vapi_tools(http_ctx_t *ctx);
+void http_retell_post(http_ctx_t *ctx);
 void http_retell_tools(http_ctx_t *ctx);
 
 /* shared by the route files (see also http/fields.h) */

@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/retell.h"
+#include "domain/organization.h"
+#include "http/fields.h"
 #include "http/routes.h"
 #include "http/tools.h"
 #include "slotd/alloc.h"
@@ -546,6 +549,132 @@ void http_vapi_post(http_ctx_t *ctx)
         snprintf(state->caller, sizeof(state->caller), "%s", caller);
     state->messages = calls;
     vapi_next(state);
+}
+
+/* ---- Retell --------------------------------------------------------------------------------- */
+
+static void on_retell_tool(http_tool_call_t *call, const char *result, size_t length, bool is_error)
+{
+    agent_state_t *state = call->arg;
+    (void)is_error; /* a failed tool's result goes to the model as it is, with 200 */
+    keep_resources(state);
+    http_buffer_append(&state->answers, result, length);
+    respond_after_writes(state, &state->answers);
+}
+
+/* Runs the path's tool with the body's arguments: Retell's {name, call, args}, or the
+ * arguments alone (a function with "args at root"). */
+static void retell_run(http_ctx_t *ctx)
+{
+    agent_state_t *state = ctx->state;
+    json_t *body = state->messages;
+    json_t *args = json_object_get(body, "args"), *call = json_object_get(body, "call");
+    bool envelope = json_is_object(args) &&
+                    (json_is_object(call) || json_is_string(json_object_get(body, "name")));
+    state->arguments = json_incref(envelope ? args : body);
+    if (!envelope)
+        call = NULL;
+    /* the caller: who called in, or whom an outbound call reached */
+    const char *direction = text_of(call, "direction");
+    const char *caller = text_of(
+        call, direction && strcmp(direction, "outbound") == 0 ? "to_number" : "from_number");
+    if (caller && strlen(caller) < sizeof(state->caller))
+        snprintf(state->caller, sizeof(state->caller), "%s", caller);
+    const char *call_id = text_of(call, "call_id");
+    if (call_id && *call_id) {
+        /* one booking per (call, function, arguments): Retell retries a failed call */
+        char *arguments = json_dumps(state->arguments, JSON_COMPACT | JSON_SORT_KEYS);
+        size_t size = strlen(call_id) + strlen(state->call.tool->name) + strlen(arguments) + 3;
+        char *text = slotd_calloc(1, size);
+        snprintf(text, size, "%s\n%s\n%s", call_id, state->call.tool->name, arguments);
+        hashed_key("retell", text, strlen(text), state->retry_key, sizeof(state->retry_key));
+        free(text);
+        free(arguments);
+        state->call.retry_key = state->retry_key;
+    }
+    state->call.arguments = state->arguments;
+    state->call.caller_phone = state->caller[0] ? state->caller : NULL;
+    state->call.done = on_retell_tool;
+    http_tool_call(ctx, &state->call);
+}
+
+static void cancel_operation(void *operation)
+{
+    store_operation_cancel(operation);
+}
+
+/* The organization's Retell API key has been read: the signature decides. */
+static void on_retell_key(int error, const char *api_key, void *arg)
+{
+    http_ctx_t *ctx = arg;
+    http_wait_end(ctx);
+    size_t length = 0, header_length = 0;
+    const char *body = http_request_body(ctx, &length);
+    const char *header = http_request_header(ctx, "x-retell-signature", &header_length);
+    uv_timeval64_t now;
+    uv_gettimeofday(&now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_usec / 1000;
+    if (error && error != STORE_ENOTFOUND) {
+        http_respond_store_error(ctx, error, "organization");
+    } else if (api_key == NULL || header == NULL ||
+               !retell_signature_valid(api_key, body, length, header, header_length, now_ms)) {
+        http_respond_error(ctx, 401, "unauthorized",
+                           "X-Retell-Signature does not prove this request for this "
+                           "organization's Retell API key.",
+                           NULL);
+    } else {
+        ctx->role = HTTP_ROLE_AGENT;
+        retell_run(ctx);
+    }
+    http_wait_release(ctx);
+}
+
+void http_retell_post(http_ctx_t *ctx)
+{
+    agent_state_t *state = state_new(ctx, TRANSPORT_RETELL);
+    state->call.tool = http_tool_find(ctx->params[0]);
+    if (state->call.tool == NULL) {
+        http_respond_not_found(ctx, "tool");
+        return;
+    }
+    size_t length;
+    const char *raw = http_request_body(ctx, &length);
+    state->messages = raw && length ? json_loadb(raw, length, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (!json_is_object(state->messages)) {
+        http_respond_invalid(ctx, "body", "The request body is not a JSON object.");
+        return;
+    }
+    if (ctx->role != HTTP_ROLE_NONE) {
+        retell_run(ctx); /* a bearer key said who calls */
+        return;
+    }
+    char text[40];
+    const char *organization = http_query_param(ctx, "organization_id", text, sizeof(text));
+    size_t header_length;
+    if (organization == NULL ||
+        http_request_header(ctx, "x-retell-signature", &header_length) == NULL) {
+        http_respond_error(ctx, 401, "unauthorized",
+                           "Send an API key (Authorization: Bearer <key>), or ?organization_id= "
+                           "with Retell's X-Retell-Signature.",
+                           NULL);
+        return;
+    }
+    codec_parse_uuid(organization, &ctx->organization);
+    codec_format_uuid(&ctx->organization, ctx->organization_text);
+    domain_error_t error;
+    store_operation_t *op = domain_organization_retell_key(
+        http_pool(ctx), http_secret_key(ctx), &ctx->organization, on_retell_key, ctx, &error);
+    if (op == NULL) {
+        if (error.code == DOMAIN_EUNAVAILABLE)
+            http_respond_error(ctx, 401, "unauthorized",
+                               "Signatures cannot be checked: no Retell API key can be stored "
+                               "without the secret_key setting.",
+                               NULL);
+        else
+            http_respond_domain_error(ctx, &error);
+        return;
+    }
+    http_wait(ctx, op, cancel_operation, NULL);
 }
 
 /* ---- setup helpers -------------------------------------------------------------------------- */

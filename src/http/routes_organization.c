@@ -6,7 +6,9 @@
  * name and zone as received, for the domain to word their refusal), the domain
  * checks the rules and runs the typed store, and the organization that comes
  * back is rendered here. A PATCH answers once the organization is rebuilt in
- * the index (read your writes).
+ * the index (read your writes). The Retell API key is write-only: a PATCH
+ * takes it (integrations.retell_api_key), the organization shows only
+ * integrations.retell_api_key_set.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +32,13 @@ static json_t *organization_json(const store_organization_t *organization)
     json_t *reminders = json_array();
     for (size_t i = 0; i < organization->reminder_offset_count; i++)
         json_array_append_new(reminders, json_integer(organization->reminder_offsets[i]));
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "id", id, "name", organization->name,
-                     "timezone", organization->timezone, "business_hours",
-                     organization->has_business_hours
-                         ? codec_week_to_json(&organization->business_hours)
-                         : json_null(),
-                     "closures", closures, "language", organization->language,
-                     "reminder_offsets_minutes", reminders);
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:{s:b}}", "id", id, "name", organization->name,
+        "timezone", organization->timezone, "business_hours",
+        organization->has_business_hours ? codec_week_to_json(&organization->business_hours)
+                                         : json_null(),
+        "closures", closures, "language", organization->language, "reminder_offsets_minutes",
+        reminders, "integrations", "retell_api_key_set", organization->retell_api_key_set);
 }
 
 static void respond(http_ctx_t *ctx, bool written, int error,
@@ -120,6 +122,22 @@ static bool decode_reminders(http_ctx_t *ctx, json_t *value, int32_t *reminders,
     return true;
 }
 
+/* The integrations object into the input (types only: the domain words every refusal). */
+static void decode_integrations(json_t *value, domain_organization_input_t *input)
+{
+    input->integrations = http_received(value, json_is_object(value));
+    if (!json_is_object(value))
+        return;
+    input->retell_api_key = http_text_of(value, "retell_api_key");
+    const char *key;
+    json_t *v;
+    json_object_foreach(value, key, v)
+    {
+        if (input->integrations_unknown == NULL && strcmp(key, "retell_api_key") != 0)
+            input->integrations_unknown = key;
+    }
+}
+
 /* Decodes the body, field by field in the order sent; false after answering 400. */
 static bool decode(http_ctx_t *ctx, domain_organization_input_t *input, eng_week_t *week,
                    int32_t **closures, int32_t *reminders)
@@ -156,6 +174,8 @@ static bool decode(http_ctx_t *ctx, domain_organization_input_t *input, eng_week
         } else if (strcmp(key, "reminder_offsets_minutes") == 0) {
             if (!decode_reminders(ctx, value, reminders, write))
                 return false;
+        } else if (strcmp(key, "integrations") == 0) {
+            decode_integrations(value, input);
         } else if (strcmp(key, "id") != 0) {
             http_respond_invalid(ctx, key, "Unknown field.");
             return false;
@@ -172,8 +192,8 @@ void http_organization_patch(http_ctx_t *ctx)
     int32_t *closures = NULL, reminders[STORE_MAX_REMINDER_OFFSETS];
     if (decode(ctx, &input, &week, &closures, reminders))
         http_await(ctx,
-                   domain_organization_update(http_pool(ctx), &ctx->organization, &input,
-                                              on_patched, ctx, &error),
+                   domain_organization_update(http_pool(ctx), http_secret_key(ctx),
+                                              &ctx->organization, &input, on_patched, ctx, &error),
                    &error);
     free(closures);
 }

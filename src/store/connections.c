@@ -107,37 +107,18 @@ char *store_connection_seal(const codec_secret_key_t *key, const eng_id_t *organ
                             const eng_id_t *id, const char *purpose, const char *plain,
                             size_t length)
 {
-    uint8_t aad[64], *sealed;
-    size_t sealed_length;
+    uint8_t aad[64];
     size_t aad_length = purpose_aad(organization, id, purpose, aad);
-    if (codec_secret_seal(key, aad, aad_length, plain, length, &sealed, &sealed_length) != 0)
-        return NULL;
-    static const char hex[] = "0123456789abcdef";
-    char *text = slotd_malloc(3 + 2 * sealed_length), *p = text;
-    *p++ = '\\';
-    *p++ = 'x';
-    for (size_t i = 0; i < sealed_length; i++) {
-        *p++ = hex[sealed[i] >> 4];
-        *p++ = hex[sealed[i] & 15];
-    }
-    *p = 0;
-    free(sealed);
-    return text;
+    return store_secret_seal(key, aad, aad_length, plain, length);
 }
 
 int store_connection_open(const codec_secret_key_t *key, const eng_id_t *organization,
                           const eng_id_t *id, const char *purpose, const char *bytea_text,
                           char **plain, size_t *length)
 {
-    size_t sealed_length;
-    unsigned char *sealed = PQunescapeBytea((const unsigned char *)bytea_text, &sealed_length);
     uint8_t aad[64];
     size_t aad_length = purpose_aad(organization, id, purpose, aad);
-    int rc = sealed == NULL ? STORE_EINTERNAL
-             : codec_secret_open(key, aad, aad_length, sealed, sealed_length, plain, length) != 0
-                 ? STORE_EINTERNAL
-                 : 0;
-    PQfreemem(sealed);
+    int rc = store_secret_open(key, aad, aad_length, bytea_text, plain, length);
     if (rc) {
         char connection[37];
         codec_format_uuid(id, connection);

@@ -182,3 +182,37 @@ int store_dates_parse(const char *json_text, size_t max, int32_t **days, size_t 
     json_decref(list);
     return rc;
 }
+
+char *store_secret_seal(const codec_secret_key_t *key, const void *aad, size_t aad_length,
+                        const char *plain, size_t length)
+{
+    uint8_t *sealed;
+    size_t sealed_length;
+    if (codec_secret_seal(key, aad, aad_length, plain, length, &sealed, &sealed_length) != 0)
+        return NULL;
+    static const char hex[] = "0123456789abcdef";
+    char *text = slotd_malloc(3 + 2 * sealed_length), *p = text;
+    *p++ = '\\';
+    *p++ = 'x';
+    for (size_t i = 0; i < sealed_length; i++) {
+        *p++ = hex[sealed[i] >> 4];
+        *p++ = hex[sealed[i] & 15];
+    }
+    *p = 0;
+    free(sealed);
+    return text;
+}
+
+int store_secret_open(const codec_secret_key_t *key, const void *aad, size_t aad_length,
+                      const char *bytea_text, char **plain, size_t *length)
+{
+    size_t sealed_length;
+    unsigned char *sealed = PQunescapeBytea((const unsigned char *)bytea_text, &sealed_length);
+    *plain = NULL;
+    int rc = sealed == NULL ? STORE_EINTERNAL
+             : codec_secret_open(key, aad, aad_length, sealed, sealed_length, plain, length) != 0
+                 ? STORE_EINTERNAL
+                 : 0;
+    PQfreemem(sealed);
+    return rc;
+}

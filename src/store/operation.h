@@ -16,6 +16,7 @@
 
 #include <libpq-fe.h>
 
+#include "codec/secret.h"
 #include "slotd/engine.h"
 #include "store/pool.h"
 
@@ -113,5 +114,16 @@ void store_date_text(int32_t day, char *text);
 /** Parses a JSON array of YYYY-MM-DD dates of at most `max` items into *days (caller frees);
  *  0, or STORE_EINTERNAL. */
 int store_dates_parse(const char *json_text, size_t max, int32_t **days, size_t *count);
+
+/** `length` bytes of `plain` sealed with `key` and `aad` (codec/secret.h), as PostgreSQL's hex
+ *  bytea text, \x and hex digits (caller frees; NULL when sealing failed). Logs nothing. */
+char *store_secret_seal(const codec_secret_key_t *key, const void *aad, size_t aad_length,
+                        const char *plain, size_t length);
+
+/** Opens what store_secret_seal sealed (bytea text as the database answers it): 0 with
+ *  *plain (NUL-terminated, *length bytes; wipe and free with codec_secret_free), or
+ *  STORE_EINTERNAL (*plain NULL). Logs nothing: the caller names the row. */
+int store_secret_open(const codec_secret_key_t *key, const void *aad, size_t aad_length,
+                      const char *bytea_text, char **plain, size_t *length);
 
 #endif

@@ -180,31 +180,73 @@ TEST(domain_organization_rules)
 {
     domain_error_t error = {0};
     domain_organization_input_t input = {.name = {DOMAIN_MALFORMED, NULL}};
-    expect_error(domain_organization_check(&input, &error), &error, "name",
+    expect_error(domain_organization_check(NULL, &input, &error), &error, "name",
                  "name must be text of 1 to 200 characters.");
     input = (domain_organization_input_t){.name = text("")};
-    expect_error(domain_organization_check(&input, &error), &error, "name",
+    expect_error(domain_organization_check(NULL, &input, &error), &error, "name",
                  "name must be text of 1 to 200 characters.");
     input = (domain_organization_input_t){.timezone = text("Nowhere")};
-    expect_error(domain_organization_check(&input, &error), &error, "timezone",
+    expect_error(domain_organization_check(NULL, &input, &error), &error, "timezone",
                  "timezone must be an IANA time zone, e.g. Europe/Warsaw.");
     input = (domain_organization_input_t){.timezone = {DOMAIN_NULL, NULL}};
-    expect_error(domain_organization_check(&input, &error), &error, "timezone",
+    expect_error(domain_organization_check(NULL, &input, &error), &error, "timezone",
                  "timezone must be an IANA time zone, e.g. Europe/Warsaw.");
     static int32_t days[1001];
     input = (domain_organization_input_t){
         .write = {.closures_set = true, .closures = days, .closure_count = 1001}};
-    expect_error(domain_organization_check(&input, &error), &error, "closures",
+    expect_error(domain_organization_check(NULL, &input, &error), &error, "closures",
                  "Give a list of dates (YYYY-MM-DD), at most 1000.");
     /* as many as allowed, a date listed twice (the organization always took it) */
     input.write.closure_count = 1000;
-    CHECK_EQ(domain_organization_check(&input, &error), 0);
+    CHECK_EQ(domain_organization_check(NULL, &input, &error), 0);
     input = (domain_organization_input_t){.name = text("Clinic"), .timezone = text("UTC")};
-    CHECK_EQ(domain_organization_check(&input, &error), 0);
+    CHECK_EQ(domain_organization_check(NULL, &input, &error), 0);
     eng_id_t organization = {{0}};
     input.name = text("");
-    CHECK(domain_organization_update(NULL, &organization, &input, NULL, NULL, &error) == NULL);
+    CHECK(domain_organization_update(NULL, NULL, &organization, &input, NULL, NULL, &error) ==
+          NULL);
     CHECK(strcmp(error.field, "name") == 0);
+}
+
+TEST(domain_organization_retell_api_key_rules)
+{
+    domain_error_t error = {0};
+    codec_secret_key_t key = {{0}};
+    domain_organization_input_t input = {.integrations = DOMAIN_MALFORMED};
+    expect_error(domain_organization_check(&key, &input, &error), &error, "integrations",
+                 "integrations must be an object: {\"retell_api_key\":\"...\"} (null clears the "
+                 "key).");
+    input.integrations = DOMAIN_NULL;
+    expect_error(domain_organization_check(&key, &input, &error), &error, "integrations",
+                 "integrations must be an object: {\"retell_api_key\":\"...\"} (null clears the "
+                 "key).");
+    input = (domain_organization_input_t){.integrations = DOMAIN_GIVEN,
+                                          .integrations_unknown = "vapi_secret",
+                                          .retell_api_key = text("key_1")};
+    expect_error(domain_organization_check(&key, &input, &error), &error,
+                 "integrations.vapi_secret", "Unknown field.");
+    input.integrations_unknown = NULL;
+    CHECK_EQ(domain_organization_check(&key, &input, &error), 0);
+    input.retell_api_key = text("");
+    expect_error(domain_organization_check(&key, &input, &error), &error,
+                 "integrations.retell_api_key",
+                 "integrations.retell_api_key must be text of 1 to 1024 characters.");
+    input.retell_api_key = (domain_text_t){DOMAIN_MALFORMED, NULL};
+    expect_error(domain_organization_check(&key, &input, &error), &error,
+                 "integrations.retell_api_key",
+                 "integrations.retell_api_key must be text of 1 to 1024 characters.");
+    /* a key to seal needs the secret_key setting; clearing one or an empty object does not */
+    input.retell_api_key = text("key_1");
+    CHECK_EQ(domain_organization_check(NULL, &input, &error), DOMAIN_EUNAVAILABLE);
+    CHECK(strcmp(error.field, "secret_key") == 0 && strstr(error.message, "secret_key"));
+    input.retell_api_key = (domain_text_t){DOMAIN_NULL, NULL};
+    CHECK_EQ(domain_organization_check(NULL, &input, &error), 0);
+    input.retell_api_key = (domain_text_t){DOMAIN_ABSENT, NULL};
+    CHECK_EQ(domain_organization_check(NULL, &input, &error), 0);
+    /* the read needs the setting too */
+    eng_id_t organization = {{0}};
+    CHECK(domain_organization_retell_key(NULL, NULL, &organization, NULL, NULL, &error) == NULL);
+    CHECK(error.code == DOMAIN_EUNAVAILABLE && strcmp(error.field, "secret_key") == 0);
 }
 
 TEST(domain_api_key_rules)

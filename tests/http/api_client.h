@@ -39,6 +39,15 @@ void api_start(api_server_t *s, const char *const *env);
  *  a port of its own: a second instance. Stop it before `first`. */
 void api_start_peer(api_server_t *peer, const api_server_t *first, const char *const *env);
 
+/** Sends this process's stdout (which servers started now inherit, with SLOTD_TEST_VERBOSE
+ *  their log) to a new file in the working directory: its name into `path` (32 bytes);
+ *  returns the old stdout for api_log_end. */
+int api_log_begin(char *path);
+
+/** Restores stdout (`saved` from api_log_begin), fails the test when a line of the log holds
+ *  `secret`, removes the file; returns how many lines it had. */
+int api_log_end(const char *path, int saved, const char *secret);
+
 /** A free TCP port on 127.0.0.1. */
 int api_free_port(void);
 

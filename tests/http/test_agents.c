@@ -1,24 +1,29 @@
 /*
- * The voice tools over real HTTP on a real PostgreSQL, through the MCP and
- * Vapi transports: the same answers on both, names matched without regard to
+ * The voice tools over real HTTP on a real PostgreSQL, through the MCP, Vapi
+ * and Retell transports: the same answers on both, names matched without regard to
  * case and accents (ambiguous and unknown names answered so the agent can
  * ask), speech in the organization's language and the call's locale, a full
  * day answered with the nearest days, the booking race through tools on two
  * instances, retried tool calls booking once, tenant isolation, the audit
- * trail's actor, and bad input answered in the transport's own error form
- * with nothing changed.
+ * trail's actor, Retell's signatures made by Retell's own SDK (and refused
+ * when stale, wrong, or of another organization), and bad input answered in
+ * the transport's own error form with nothing changed.
  *
  * The clinic: Anna Kowalska, Anna Nowak and Ben working Monday to Friday
  * 09:00–17:00 (Europe/Warsaw); Cleaning (60 minutes, any of them) and
  * Épilation (30 minutes, Ben). The clock is frozen on Friday 2026-03-27 08:00
  * (+01:00): Sunday 29 March moves the clocks, so Monday 30 March is +02:00.
  */
+#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api_client.h"
 #include "test.h"
+
+extern char **environ;
 
 #define MONDAY_9 "2026-03-30T09:00:00+02:00"
 
@@ -639,6 +644,131 @@ TEST(agents_vapi_messages_and_bad_envelopes)
     CHECK(strstr(json_string_value(
                      json_object_get(json_array_get(json_object_get(r, "tools"), 1), "url")),
                  "/v1/integrations/retell/find_slots?organization_id=") != NULL);
+    json_decref(r);
+    api_stop(&c.s);
+}
+
+/* The X-Retell-Signature that Retell's own SDK makes for `body` under `key` (tests/agents,
+ * npm retell-sdk): now, or at `stamp` milliseconds. */
+static void retell_sign(const char *key, const char *body, long long stamp, char *out, size_t size)
+{
+    char script[1024], stamp_text[32];
+    snprintf(script, sizeof(script), "%s/tests/agents/retell_sign.js", getenv("SLOTD_SOURCE_DIR"));
+    snprintf(stamp_text, sizeof(stamp_text), "%lld", stamp);
+    char *argv[] = {"node", script, (char *)key, (char *)body, stamp ? stamp_text : NULL, NULL};
+    int fd[2];
+    CHECK(pipe(fd) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fd[0]);
+    pid_t pid;
+    CHECK(posix_spawnp(&pid, "node", &actions, NULL, argv, environ) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fd[1]);
+    size_t n = 0;
+    ssize_t got;
+    while (n + 1 < size && (got = read(fd[0], out + n, size - 1 - n)) > 0)
+        n += (size_t)got;
+    close(fd[0]);
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        n--;
+    out[n] = 0;
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* POST /v1/integrations/retell/{tool}, signed with `signature` (NULL: none) or a bearer key. */
+static int retell(api_server_t *s, const char *tool, const char *organization, const char *key,
+                  const char *signature, const char *body, json_t **r)
+{
+    char path[256], header[512];
+    snprintf(path, sizeof(path), "/v1/integrations/retell/%s%s%s", tool,
+             organization ? "?organization_id=" : "", organization ? organization : "");
+    snprintf(header, sizeof(header), "X-Retell-Signature: %s", signature ? signature : "");
+    const char *headers[] = {signature ? header : NULL, NULL};
+    return api_call_headers(s, "POST", path, key, headers, body, r);
+}
+
+TEST(agents_retell_signed_by_the_organizations_key_or_a_bearer_key)
+{
+    clinic_t c;
+    const char *env[] = {API_FRIDAY_BEFORE_DST,
+                         "SLOTD_SECRET_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", NULL};
+    clinic_start(&c, env);
+    json_decref(api_expect(&c.s, 200, "PATCH", "/v1/organization", c.s.admin_key,
+                           "{\"integrations\":{\"retell_api_key\":\"key_retell_a\"}}"));
+    char other_key[128], other_org[40];
+    api_create_org(&c.s, "Other clinic", other_key, other_org);
+    json_decref(api_expect(&c.s, 200, "PATCH", "/v1/organization", other_key,
+                           "{\"integrations\":{\"retell_api_key\":\"key_retell_b\"}}"));
+    const char *body = "{\"name\":\"find_slots\",\"call\":{\"call_id\":\"call_1\",\"from_number\":"
+                       "\"+48 601 234 567\",\"direction\":\"inbound\"},\"args\":{\"service\":"
+                       "\"cleaning\",\"date\":\"2026-03-30\",\"limit\":3}}";
+    char signature[256];
+    retell_sign("key_retell_a", body, 0, signature, sizeof(signature));
+    json_t *r;
+    CHECK_EQ(retell(&c.s, "find_slots", c.s.organization_id, NULL, signature, body, &r), 200);
+    bool is_error;
+    json_t *same = mcp(&c.s, c.agent, "find_slots",
+                       "{\"service\":\"cleaning\",\"date\":\"2026-03-30\",\"limit\":3}", &is_error);
+    CHECK(json_equal(r, same));
+    CHECK_STR(speech_of(r), "I have Monday 30 March at 9:00, 10:00 or 11:00.");
+    json_decref(same);
+    json_decref(r);
+    /* the other organization's key does not prove a call to this one, nor this one's to it */
+    char wrong[256];
+    retell_sign("key_retell_b", body, 0, wrong, sizeof(wrong));
+    CHECK_EQ(retell(&c.s, "find_slots", c.s.organization_id, NULL, wrong, body, &r), 401);
+    json_decref(r);
+    CHECK_EQ(retell(&c.s, "find_slots", other_org, NULL, signature, body, &r), 401);
+    json_decref(r);
+    /* stale, tampered, missing */
+    char stale[256];
+    retell_sign("key_retell_a", body, (long long)time(NULL) * 1000 - 10 * 60 * 1000, stale,
+                sizeof(stale));
+    CHECK_EQ(retell(&c.s, "find_slots", c.s.organization_id, NULL, stale, body, &r), 401);
+    json_decref(r);
+    char tampered[1024];
+    snprintf(tampered, sizeof(tampered), "%s", body);
+    tampered[strlen(tampered) - 3] = '4';
+    CHECK_EQ(retell(&c.s, "find_slots", c.s.organization_id, NULL, signature, tampered, &r), 401);
+    json_decref(r);
+    CHECK_EQ(retell(&c.s, "find_slots", c.s.organization_id, NULL, NULL, body, &r), 401);
+    json_decref(r);
+    CHECK_EQ(retell(&c.s, "find_slots", NULL, NULL, signature, body, &r), 401);
+    json_decref(r);
+    /* a booking: the caller's number from the call, once per call id and arguments */
+    const char *book = "{\"name\":\"book_appointment\",\"call\":{\"call_id\":\"call_2\","
+                       "\"from_number\":\"+48 601 234 567\",\"direction\":\"inbound\"},\"args\":{"
+                       "\"service\":\"cleaning\",\"start\":\"2026-03-30T10:00:00+02:00\","
+                       "\"customer_name\":\"Zoë\"}}";
+    retell_sign("key_retell_a", book, 0, signature, sizeof(signature));
+    CHECK_EQ(retell(&c.s, "book_appointment", c.s.organization_id, NULL, signature, book, &r), 200);
+    CHECK(json_is_true(json_object_get(r, "booked")));
+    char id[40];
+    snprintf(id, sizeof(id), "%s", api_id(json_object_get(r, "booking")));
+    CHECK_STR(json_string_value(json_object_get(
+                  json_object_get(json_object_get(r, "booking"), "customer"), "phone")),
+              "+48 601 234 567");
+    json_decref(r);
+    CHECK_EQ(retell(&c.s, "book_appointment", c.s.organization_id, NULL, signature, book, &r), 200);
+    CHECK_STR(api_id(json_object_get(r, "booking")), id);
+    json_decref(r);
+    json_t *page = api_expect(&c.s, 200, "GET", "/v1/bookings", c.s.admin_key, NULL);
+    CHECK_EQ(json_array_size(json_object_get(page, "items")), 1);
+    json_decref(page);
+    /* a bearer key instead, the arguments at the root; a failed tool answers 200 with its
+     * error; an unknown tool is 404 */
+    CHECK_EQ(retell(&c.s, "list_services", NULL, c.agent, NULL, "{}", &r), 200);
+    CHECK_STR(speech_of(r), "We offer Cleaning and Épilation.");
+    json_decref(r);
+    CHECK_EQ(retell(&c.s, "find_slots", NULL, c.agent, NULL, "{\"service\":\"massage\"}", &r), 200);
+    CHECK_STR(error_code_of(r), "not_found");
+    json_decref(r);
+    CHECK_EQ(retell(&c.s, "drop_tables", NULL, c.agent, NULL, "{}", &r), 404);
+    json_decref(r);
+    CHECK_EQ(retell(&c.s, "find_slots", NULL, c.agent, NULL, "[1]", &r), 400);
     json_decref(r);
     api_stop(&c.s);
 }

@@ -201,7 +201,7 @@ TEST(domain_organization_patch_is_refused_with_the_apis_messages)
     json_t *tuesday = json_object_get(json_object_get(r, "business_hours"), "tue");
     CHECK_EQ(json_array_size(tuesday), 1); /* touching ranges merge */
     CHECK_EQ(json_object_size(json_object_get(r, "business_hours")), 7);
-    CHECK_EQ(json_object_size(r), 7); /* with language and reminder_offsets_minutes */
+    CHECK_EQ(json_object_size(r), 8); /* with language, reminder_offsets_minutes, integrations */
     json_decref(r);
     /* a name's limit is in characters, as the message says, not in bytes */
     char name[512], *p = name;

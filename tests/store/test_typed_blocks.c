@@ -241,15 +241,78 @@ static void on_organization(int error, const store_organization_t *organization,
     seen->count = organization->closure_count;
     for (size_t i = 0; i < organization->closure_count && i < 4; i++)
         seen->closures[i] = organization->closures[i];
+    seen->more = organization->retell_api_key_set;
+}
+
+static seen_t update_organization_with(fixture_t *f, const codec_secret_key_t *key,
+                                       const eng_id_t *org, const store_organization_write_t *write)
+{
+    seen_t seen = {0};
+    CHECK(store_organization_update(f->pool.pool, key, org, write, on_organization, &seen) != NULL);
+    wait_for(f, &seen);
+    return seen;
 }
 
 static seen_t update_organization(fixture_t *f, const eng_id_t *org,
                                   const store_organization_write_t *write)
 {
+    return update_organization_with(f, NULL, org, write);
+}
+
+static void on_retell_key(int error, const char *api_key, void *arg)
+{
+    seen_t *seen = seen_answer(arg, error);
+    seen->has_reason = api_key != NULL;
+    snprintf(seen->text, sizeof(seen->text), "%s", api_key ? api_key : "");
+}
+
+static seen_t retell_key(fixture_t *f, const codec_secret_key_t *key, const eng_id_t *org)
+{
     seen_t seen = {0};
-    CHECK(store_organization_update(f->pool.pool, org, write, on_organization, &seen) != NULL);
+    CHECK(store_organization_retell_key(f->pool.pool, key, org, on_retell_key, &seen) != NULL);
     wait_for(f, &seen);
     return seen;
+}
+
+TEST(typed_organization_retell_key_is_sealed_and_opens_only_for_its_organization)
+{
+    fixture_t f;
+    open_fixture(&f);
+    codec_secret_key_t key, other_key;
+    CHECK_EQ(codec_secret_key_parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", &key), 0);
+    CHECK_EQ(codec_secret_key_parse("//////////////////////////////////////////8=", &other_key), 0);
+    seen_t none = retell_key(&f, &key, &f.org);
+    CHECK(none.error == 0 && !none.has_reason); /* none set: 0 and NULL */
+    store_organization_write_t write = {.retell_api_key_set = true,
+                                        .retell_api_key = "key_Sekrit-retell"};
+    seen_t patched = update_organization_with(&f, &key, &f.org, &write);
+    CHECK(patched.error == 0 && patched.more && strcmp(patched.text, "A") == 0);
+    seen_t got = retell_key(&f, &key, &f.org);
+    CHECK(got.error == 0 && got.has_reason && strcmp(got.text, "key_Sekrit-retell") == 0);
+    /* at rest: sealed, never the key */
+    CHECK(strncmp(test_db_value(f.pool.db, "SELECT retell_api_key_sealed::text FROM "
+                                           "organizations WHERE id = '" ORG "'"),
+                  "\\x01", 4) == 0); /* the version byte of codec/secret.h */
+    CHECK(strcmp(test_db_value(f.pool.db,
+                               "SELECT position(convert_to('Sekrit', 'UTF8') IN "
+                               "retell_api_key_sealed) FROM organizations WHERE id = '" ORG "'"),
+                 "0") == 0);
+    /* another secret key, or the value copied to another organization: does not open */
+    CHECK_EQ(retell_key(&f, &other_key, &f.org).error, STORE_EINTERNAL);
+    test_db_exec(f.pool.db, "UPDATE organizations SET retell_api_key_sealed = (SELECT "
+                            "retell_api_key_sealed FROM organizations WHERE id = '" ORG "') "
+                            "WHERE id = '" OTHER "'");
+    CHECK_EQ(retell_key(&f, &key, &f.other).error, STORE_EINTERNAL);
+    CHECK_EQ(retell_key(&f, &key, &f.unknown).error, STORE_ENOTFOUND);
+    /* a PATCH of other fields keeps it; null clears it */
+    write = (store_organization_write_t){.name = "Clinic"};
+    CHECK(update_organization(&f, &f.org, &write).more);
+    write = (store_organization_write_t){.retell_api_key_set = true};
+    patched = update_organization(&f, &f.org, &write);
+    CHECK(patched.error == 0 && !patched.more);
+    got = retell_key(&f, &key, &f.org);
+    CHECK(got.error == 0 && !got.has_reason);
+    close_fixture(&f);
 }
 
 TEST(typed_organization_reads_and_changes_only_what_is_set)
