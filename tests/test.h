@@ -60,4 +60,11 @@ struct tz_zone *test_zone(const char *name);
 /** Formats an instant as local "YYYY-MM-DDTHH:MM+HH:MM" in a zone (static buffer ring). */
 const char *test_format(struct tz_zone *zone, int64_t instant);
 
+/**
+ * Runs `node $SLOTD_SOURCE_DIR/<script> args...` (args NULL-terminated) and returns what it
+ * printed (NUL-terminated; *length, when not NULL, its bytes; the caller frees). A script that
+ * does not exit 0 fails the test, with what it printed and a hint to `npm ci` its folder.
+ */
+char *test_node(const char *script, const char *const *args, size_t *length);
+
 #endif

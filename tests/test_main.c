@@ -4,6 +4,8 @@
 #include "test.h"
 
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "slotd/tz.h"
 
@@ -101,6 +103,57 @@ const char *test_format(struct tz_zone *zone, int64_t instant)
              (int)(sec / 3600), (int)(sec / 60 % 60), offset < 0 ? '-' : '+', abs_off / 3600,
              abs_off / 60 % 60);
     return buf;
+}
+
+char *test_node(const char *script, const char *const *args, size_t *length_out)
+{
+    const char *source = getenv("SLOTD_SOURCE_DIR");
+    CHECK(source != NULL);
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", source, script);
+    const char *argv[16] = {"node", path};
+    size_t n = 2;
+    for (; args && args[n - 2] && n < 15; n++)
+        argv[n] = args[n - 2];
+    argv[n] = NULL;
+    int out[2];
+    CHECK(pipe(out) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        close(out[0]);
+        close(out[1]);
+        execvp("node", (char *const *)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    char *text = NULL;
+    size_t length = 0, capacity = 0;
+    for (;;) {
+        if (length + 4096 + 1 > capacity) {
+            capacity = 2 * (length + 4096 + 1);
+            text = realloc(text, capacity);
+            CHECK(text != NULL);
+        }
+        ssize_t got = read(out[0], text + length, capacity - length - 1);
+        CHECK(got >= 0);
+        if (got == 0)
+            break;
+        length += (size_t)got;
+    }
+    close(out[0]);
+    text[length] = 0;
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "%s failed (status %d; is `npm ci` done in its folder?): %s\n", script,
+                status, text);
+        exit(1);
+    }
+    if (length_out)
+        *length_out = length;
+    return text;
 }
 
 int main(int argc, char **argv)

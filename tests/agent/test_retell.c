@@ -25,50 +25,7 @@
 /* Runs tests/agents/retell_sign.js with `args` (NULL-terminated); its stdout, caller frees. */
 static char *sdk(const char *const *args)
 {
-    const char *source = getenv("SLOTD_SOURCE_DIR");
-    CHECK(source != NULL);
-    char script[1024];
-    snprintf(script, sizeof(script), "%s/tests/agents/retell_sign.js", source);
-    const char *argv[8] = {"node", script};
-    size_t n = 2;
-    for (; args[n - 2] != NULL; n++)
-        argv[n] = args[n - 2];
-    argv[n] = NULL;
-    int out[2];
-    CHECK(pipe(out) == 0);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        dup2(out[1], STDOUT_FILENO);
-        close(out[0]);
-        close(out[1]);
-        execvp("node", (char *const *)argv);
-        _exit(127);
-    }
-    close(out[1]);
-    char *text = NULL;
-    size_t length = 0, cap = 0;
-    for (;;) {
-        if (length + 4096 + 1 > cap) {
-            cap = 2 * (length + 4096 + 1);
-            text = realloc(text, cap);
-            CHECK(text != NULL);
-        }
-        ssize_t got = read(out[0], text + length, cap - length - 1);
-        if (got <= 0)
-            break;
-        length += (size_t)got;
-    }
-    close(out[0]);
-    text[length] = 0;
-    int status;
-    CHECK(waitpid(pid, &status, 0) == pid);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "retell_sign.js failed (status %d): is `npm ci` done in tests/agents?\n",
-                status);
-        exit(1);
-    }
-    return text;
+    return test_node("tests/agents/retell_sign.js", args, NULL);
 }
 
 /* The header the SDK makes for body under key at stamp (0: Retell.sign, now); caller frees. */

@@ -14,7 +14,6 @@
  * Épilation (30 minutes, Ben). The clock is frozen on Friday 2026-03-27 08:00
  * (+01:00): Sunday 29 March moves the clocks, so Monday 30 March is +02:00.
  */
-#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,8 +21,6 @@
 
 #include "api_client.h"
 #include "test.h"
-
-extern char **environ;
 
 #define MONDAY_9 "2026-03-30T09:00:00+02:00"
 
@@ -652,30 +649,14 @@ TEST(agents_vapi_messages_and_bad_envelopes)
  * npm retell-sdk): now, or at `stamp` milliseconds. */
 static void retell_sign(const char *key, const char *body, long long stamp, char *out, size_t size)
 {
-    char script[1024], stamp_text[32];
-    snprintf(script, sizeof(script), "%s/tests/agents/retell_sign.js", getenv("SLOTD_SOURCE_DIR"));
+    char stamp_text[32];
     snprintf(stamp_text, sizeof(stamp_text), "%lld", stamp);
-    char *argv[] = {"node", script, (char *)key, (char *)body, stamp ? stamp_text : NULL, NULL};
-    int fd[2];
-    CHECK(pipe(fd) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fd[0]);
-    pid_t pid;
-    CHECK(posix_spawnp(&pid, "node", &actions, NULL, argv, environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fd[1]);
-    size_t n = 0;
-    ssize_t got;
-    while (n + 1 < size && (got = read(fd[0], out + n, size - 1 - n)) > 0)
-        n += (size_t)got;
-    close(fd[0]);
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-        n--;
-    out[n] = 0;
-    int status;
-    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const char *args[] = {key, body, stamp ? stamp_text : NULL, NULL};
+    char *text = test_node("tests/agents/retell_sign.js", args, NULL);
+    size_t n = strcspn(text, "\r\n");
+    CHECK(n < size);
+    snprintf(out, size, "%.*s", (int)n, text);
+    free(text);
 }
 
 /* POST /v1/integrations/retell/{tool}, signed with `signature` (NULL: none) or a bearer key. */

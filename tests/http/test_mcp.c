@@ -73,45 +73,11 @@ static json_t *sdk_session(api_server_t *s, const char *key, json_t *calls)
     json_t *scenario = json_pack("{s:o}", "calls", calls);
     char *scenario_text = json_dumps(scenario, JSON_COMPACT);
     json_decref(scenario);
-    const char *source = getenv("SLOTD_SOURCE_DIR");
-    CHECK(source != NULL && scenario_text != NULL);
-    char script[1024];
-    snprintf(script, sizeof(script), "%s/tests/mcp/client.js", source);
-    int out[2];
-    CHECK(pipe(out) == 0);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        dup2(out[1], STDOUT_FILENO);
-        close(out[0]);
-        close(out[1]);
-        execlp("node", "node", script, s->base, key, scenario_text, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
+    CHECK(scenario_text != NULL);
+    const char *args[] = {s->base, key, scenario_text, NULL};
+    size_t length;
+    char *text = test_node("tests/mcp/client.js", args, &length);
     free(scenario_text);
-    char *text = NULL;
-    size_t length = 0, size = 0;
-    for (;;) {
-        if (length + 4096 > size) {
-            size = size ? 2 * size : 65536;
-            text = realloc(text, size);
-            CHECK(text != NULL);
-        }
-        ssize_t n = read(out[0], text + length, size - length);
-        CHECK(n >= 0);
-        if (n == 0)
-            break;
-        length += (size_t)n;
-    }
-    close(out[0]);
-    int status = 0;
-    CHECK(waitpid(pid, &status, 0) == pid);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "tests/mcp/client.js failed (status %d): %.*s\n", status, (int)length,
-                text ? text : "");
-        exit(1);
-    }
     json_t *seen = json_loadb(text, length, 0, NULL);
     free(text);
     CHECK(seen != NULL);
