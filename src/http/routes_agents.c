@@ -44,6 +44,7 @@
 #define RPC_INVALID_REQUEST -32600
 #define RPC_METHOD_NOT_FOUND -32601
 #define RPC_INVALID_PARAMS -32602
+#define RPC_INTERNAL_ERROR -32603
 
 typedef enum { TRANSPORT_MCP, TRANSPORT_VAPI, TRANSPORT_RETELL } transport_t;
 
@@ -60,6 +61,7 @@ typedef struct {
     size_t answer_count;
     json_t *current; /* the message or tool call being run (borrowed from messages) */
     json_t *arguments;
+    bool running; /* a tool call is on its way */
     char version[16];
     char caller[64];
     char retry_key[RETRY_KEY_MAX + 16];
@@ -78,6 +80,8 @@ static void state_free(void *p)
     free(state);
 }
 
+static void on_agent_timeout(http_ctx_t *ctx, bool outcome_unknown);
+
 static agent_state_t *state_new(http_ctx_t *ctx, transport_t transport)
 {
     agent_state_t *state = slotd_calloc(1, sizeof(*state));
@@ -89,6 +93,7 @@ static agent_state_t *state_new(http_ctx_t *ctx, transport_t transport)
                                                           : "retell";
     ctx->state = state;
     ctx->free_state = state_free;
+    ctx->on_timeout = on_agent_timeout;
     return state;
 }
 
@@ -188,10 +193,8 @@ static void mcp_answer(agent_state_t *state, json_t *response)
 
 /* A tool's result as a tools/call result: its text in a text content item (escaped) and as
  * structuredContent (as it is), written without parsing it again. */
-static void on_mcp_tool(http_tool_call_t *call, const char *result, size_t length, bool is_error)
+static void mcp_tool_answer(agent_state_t *state, const char *result, size_t length, bool is_error)
 {
-    agent_state_t *state = call->arg;
-    keep_resources(state);
     char *id = json_dumps(json_object_get(state->current, "id"), JSON_COMPACT | JSON_ENCODE_ANY);
     http_buffer_t *out = next_answer(state);
     HTTP_APPEND_LITERAL(out, "{\"jsonrpc\":\"2.0\",\"id\":");
@@ -205,6 +208,14 @@ static void on_mcp_tool(http_tool_call_t *call, const char *result, size_t lengt
     else
         HTTP_APPEND_LITERAL(out, ",\"isError\":false}}");
     free(id);
+}
+
+static void on_mcp_tool(http_tool_call_t *call, const char *result, size_t length, bool is_error)
+{
+    agent_state_t *state = call->arg;
+    state->running = false;
+    keep_resources(state);
+    mcp_tool_answer(state, result, length, is_error);
     mcp_next(state);
 }
 
@@ -281,6 +292,7 @@ static bool mcp_message(agent_state_t *state, json_t *message)
             state->call.caller_phone = NULL;
             state->call.retry_key = NULL;
             state->call.done = on_mcp_tool;
+            state->running = true;
             http_tool_call(state->ctx, &state->call);
             return false;
         }
@@ -315,24 +327,40 @@ static void mcp_next(agent_state_t *state)
     free(batch.data);
 }
 
-/* The Origin header, when present, must be this server's own (DNS rebinding). */
+/* A host (and port) that names this machine's loopback: what a DNS-rebinding page cannot be. */
+static bool loopback_host(const char *host, size_t length)
+{
+    static const char *const names[] = {"localhost", "127.0.0.1", "[::1]"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t n = strlen(names[i]);
+        if (length >= n && strncmp(host, names[i], n) == 0 && (length == n || host[n] == ':'))
+            return true;
+    }
+    return false;
+}
+
+/* The Origin header, when present, must be the public_url setting's origin, or a loopback
+ * origin of this very address (DNS rebinding: a page served under another name that resolves
+ * here names itself, not loopback). */
 static bool origin_allowed(http_ctx_t *ctx)
 {
-    size_t length, host_length;
+    size_t length, host_length = 0;
     const char *origin = http_request_header(ctx, "origin", &length);
     if (origin == NULL)
         return true;
-    const char *host = http_request_host(ctx, &host_length);
     char public_url[512];
     http_public_url(ctx, public_url, sizeof(public_url));
     if (public_url[0] && strlen(public_url) == length && strncmp(public_url, origin, length) == 0)
         return true;
+    const char *host = http_request_host(ctx, &host_length);
     const char *p = memchr(origin, ':', length);
     if (host == NULL || p == NULL || (size_t)(origin + length - p) < 3 || p[1] != '/' ||
         p[2] != '/')
         return false;
     p += 3;
-    return (size_t)(origin + length - p) == host_length && strncmp(p, host, host_length) == 0;
+    size_t rest = (size_t)(origin + length - p);
+    return rest == host_length && strncmp(p, host, host_length) == 0 &&
+           loopback_host(host, host_length);
 }
 
 void http_mcp_post(http_ctx_t *ctx)
@@ -430,6 +458,7 @@ static void vapi_failure(agent_state_t *state, const char *id, const char *name,
 static void on_vapi_tool(http_tool_call_t *call, const char *result, size_t length, bool is_error)
 {
     agent_state_t *state = call->arg;
+    state->running = false;
     keep_resources(state);
     vapi_result(state, text_of(state->current, "id"), call->tool->name, result, length, is_error);
     vapi_next(state);
@@ -439,6 +468,11 @@ static void on_vapi_tool(http_tool_call_t *call, const char *result, size_t leng
  * arguments}} (arguments an object or a JSON string), or flat {id, name, parameters}. */
 static void vapi_call(agent_state_t *state, json_t *item)
 {
+    if (!json_is_object(item)) {
+        vapi_failure(state, NULL, NULL, "invalid_argument", "A tool call is an object.");
+        vapi_next(state);
+        return;
+    }
     const char *id = text_of(item, "id");
     json_t *function = json_object_get(item, "function");
     const char *name = function ? text_of(function, "name") : text_of(item, "name");
@@ -483,6 +517,7 @@ static void vapi_call(agent_state_t *state, json_t *item)
     state->call.arguments = state->arguments;
     state->call.caller_phone = state->caller[0] ? state->caller : NULL;
     state->call.done = on_vapi_tool;
+    state->running = true;
     http_tool_call(state->ctx, &state->call);
 }
 
@@ -528,19 +563,17 @@ void http_vapi_post(http_ctx_t *ctx)
                 json_array_append(calls, call);
         }
     }
-    if (json_array_size(calls) == 0 || json_array_size(calls) > VAPI_MAX_CALLS) {
-        json_decref(calls);
-        http_respond_invalid(ctx, "message.toolCallList",
-                             "A tool-calls message carries 1 to 16 tool calls.");
-        return;
-    }
-    json_array_foreach(calls, i, item)
-    {
-        if (!json_is_object(item)) {
-            json_decref(calls);
-            http_respond_invalid(ctx, "message.toolCallList", "Each tool call is an object.");
-            return;
+    if (json_array_size(calls) > VAPI_MAX_CALLS) {
+        /* Vapi reads only 200 answers: each call is told why, none runs */
+        json_array_foreach(calls, i, item)
+        {
+            const json_t *function = json_object_get(item, "function");
+            vapi_failure(state, text_of(item, "id"),
+                         function ? text_of(function, "name") : text_of(item, "name"),
+                         "invalid_argument",
+                         "A tool-calls message carries at most 16 tool calls; none was run.");
         }
+        json_array_clear(calls);
     }
     const char *caller = text_of(json_object_get(message, "customer"), "number");
     if (caller == NULL)
@@ -569,9 +602,23 @@ static void retell_run(http_ctx_t *ctx)
     agent_state_t *state = ctx->state;
     json_t *body = state->messages;
     json_t *args = json_object_get(body, "args"), *call = json_object_get(body, "call");
-    bool envelope = json_is_object(args) &&
-                    (json_is_object(call) || json_is_string(json_object_get(body, "name")));
-    state->arguments = json_incref(envelope ? args : body);
+    /* Retell's envelope: its call object and the function's name, the arguments under args
+     * (none for a function without parameters); else the body is the arguments */
+    bool envelope = (json_is_object(call) && json_is_string(json_object_get(body, "name"))) ||
+                    (json_is_object(args) &&
+                     (json_is_object(call) || json_is_string(json_object_get(body, "name"))));
+    if (envelope && !json_is_object(args) && args != NULL && !json_is_null(args)) {
+        http_respond_invalid(ctx, "args", "args must be an object.");
+        return;
+    }
+    const char *name = text_of(body, "name");
+    if (envelope && name && strcmp(name, state->call.tool->name) != 0) {
+        /* the signature covers the body, not the path: a body of one function is not another's */
+        http_respond_invalid(ctx, "name", "name must be the function of the URL's path.");
+        return;
+    }
+    state->arguments =
+        envelope ? (json_is_object(args) ? json_incref(args) : json_object()) : json_incref(body);
     if (!envelope)
         call = NULL;
     /* the caller: who called in, or whom an outbound call reached */
@@ -595,6 +642,7 @@ static void retell_run(http_ctx_t *ctx)
     state->call.arguments = state->arguments;
     state->call.caller_phone = state->caller[0] ? state->caller : NULL;
     state->call.done = on_retell_tool;
+    state->running = true;
     http_tool_call(ctx, &state->call);
 }
 
@@ -624,6 +672,7 @@ static void on_retell_key(int error, const char *api_key, void *arg)
                            NULL);
     } else {
         ctx->role = HTTP_ROLE_AGENT;
+        ((agent_state_t *)ctx->state)->call.actor_kind = "retell_signature";
         retell_run(ctx);
     }
     http_wait_release(ctx);
@@ -650,9 +699,12 @@ void http_retell_post(http_ctx_t *ctx)
     }
     char text[40];
     const char *organization = http_query_param(ctx, "organization_id", text, sizeof(text));
-    size_t header_length;
-    if (organization == NULL ||
-        http_request_header(ctx, "x-retell-signature", &header_length) == NULL) {
+    size_t header_length = 0;
+    const char *header = http_request_header(ctx, "x-retell-signature", &header_length);
+    /* nothing shaped like Retell's header costs no read of the key */
+    if (organization == NULL || header == NULL || header_length < 4 ||
+        (header[0] != 'v' && header[0] != 'V') || header[1] != '=' ||
+        memchr(header, ',', header_length) == NULL) {
         http_respond_error(ctx, 401, "unauthorized",
                            "Send an API key (Authorization: Bearer <key>), or ?organization_id= "
                            "with Retell's X-Retell-Signature.",
@@ -675,6 +727,68 @@ void http_retell_post(http_ctx_t *ctx)
         return;
     }
     http_wait(ctx, op, cancel_operation, NULL);
+}
+
+/* ---- running out of time ------------------------------------------------------------------- */
+
+/* The request's deadline came while a tool ran: the answer is still the transport's own, with
+ * the results so far (a booking made is told of), the running call's as an `unavailable`
+ * error result, and the calls not started as errors too. */
+static void on_agent_timeout(http_ctx_t *ctx, bool outcome_unknown)
+{
+    agent_state_t *state = ctx->state;
+    json_t *error = json_pack(
+        "{s:{s:s, s:s}}", "error", "code", "unavailable", "message",
+        outcome_unknown ? "The database's answer was lost: the change may or may not have been "
+                          "made. Check (find_bookings) before trying again."
+                        : "This did not finish in time; please try again.");
+    char *text = json_dumps(error, JSON_COMPACT);
+    json_decref(error);
+    size_t length = strlen(text);
+    http_buffer_t body = {0};
+    if (state->transport == TRANSPORT_RETELL) {
+        http_respond_raw(ctx, 200, text, length);
+        free(text);
+        return;
+    }
+    if (state->transport == TRANSPORT_MCP) {
+        if (state->running)
+            mcp_tool_answer(state, text, length, true);
+        while (state->next < json_array_size(state->messages)) {
+            const json_t *id =
+                json_object_get(json_array_get(state->messages, state->next++), "id");
+            if (id && valid_id(id))
+                mcp_answer(state, rpc_error(id, RPC_INTERNAL_ERROR,
+                                            "Not run: the request ran out of time."));
+        }
+        if (state->batch)
+            HTTP_APPEND_LITERAL(&body, "[");
+        if (state->answers.size)
+            http_buffer_append(&body, state->answers.data, state->answers.size);
+        if (state->batch)
+            HTTP_APPEND_LITERAL(&body, "]");
+    } else {
+        if (state->running)
+            vapi_result(state, text_of(state->current, "id"), state->call.tool->name, text, length,
+                        true);
+        while (state->next < json_array_size(state->messages)) {
+            const json_t *item = json_array_get(state->messages, state->next++);
+            const json_t *function = json_object_get(item, "function");
+            vapi_result(state, text_of(item, "id"),
+                        function ? text_of(function, "name") : text_of(item, "name"), text, length,
+                        true);
+        }
+        HTTP_APPEND_LITERAL(&body, "{\"results\":[");
+        if (state->answers.size)
+            http_buffer_append(&body, state->answers.data, state->answers.size);
+        HTTP_APPEND_LITERAL(&body, "]}");
+    }
+    free(text);
+    if (body.size == 0)
+        http_respond_status(ctx, 202);
+    else
+        http_respond_raw(ctx, 200, body.data, body.size);
+    free(body.data);
 }
 
 /* ---- setup helpers -------------------------------------------------------------------------- */

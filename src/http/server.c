@@ -306,12 +306,13 @@ static void on_deadline(uv_timer_t *timer)
         uv_timer_start(timer, on_deadline, (uint64_t)ctx->server->options.request_timeout_ms, 0);
         return;
     }
-    if (ctx->overtime) {
+    if (ctx->on_timeout)
+        ctx->on_timeout(ctx, ctx->overtime);
+    else if (ctx->overtime)
         http_respond_outcome_unknown(ctx);
-        return;
-    }
-    http_respond_error(ctx, 503, "unavailable",
-                       "The request did not finish in time; please try again.", NULL);
+    else
+        http_respond_error(ctx, 503, "unavailable",
+                           "The request did not finish in time; please try again.", NULL);
 }
 
 void http_respond_outcome_unknown(http_ctx_t *ctx)

@@ -103,6 +103,10 @@ struct http_ctx {
     json_t *body;                             /**< the parsed JSON body, or NULL */
     void *state;                              /**< the handler's own, freed with the context */
     void (*free_state)(void *state);
+    /** The handler's own answer when the request runs out of time (NULL: 503 with the error
+     *  envelope); `outcome_unknown` when a write was in flight and its answer never came. It
+     *  must answer; what the request waited for is cancelled as it does. */
+    void (*on_timeout)(http_ctx_t *ctx, bool outcome_unknown);
     /* private */
     void *req;
     int refs;

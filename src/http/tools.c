@@ -272,9 +272,9 @@ static void run_cancel(void *arg)
 static bool run_sent(const void *arg)
 {
     const tool_run_t *run = arg;
+    /* the directory's read is no write: it never holds a request past its deadline */
     return (run->booking_op && domain_booking_op_sent(run->booking_op)) ||
-           (run->store_op && store_booking_op_sent(run->store_op)) ||
-           (run->query && store_query_sent(run->query));
+           (run->store_op && store_booking_op_sent(run->store_op));
 }
 
 /* The run waits for what it has just started. */
@@ -387,7 +387,17 @@ static const json_t *arg(const tool_run_t *run, const char *name)
     return v && !json_is_null(v) ? v : NULL;
 }
 
-/* A text argument of at most `max` bytes (NULL when absent); false after failing the run. */
+/* The characters (code points) of UTF-8 text, as the schemas' maxLength counts them. */
+static size_t characters(const char *text)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        n += (*p & 0xc0) != 0x80;
+    return n;
+}
+
+/* A text argument of at most `max` characters (NULL when absent); false after failing the
+ * run. */
 static bool arg_text(tool_run_t *run, const char *name, size_t max, bool required, const char **out)
 {
     const json_t *v = arg(run, name);
@@ -405,7 +415,7 @@ static bool arg_text(tool_run_t *run, const char *name, size_t max, bool require
         fail(run, "invalid_argument", name, message);
         return false;
     }
-    if (json_string_length(v) > max || (required && json_string_length(v) == 0)) {
+    if (characters(json_string_value(v)) > max || (required && json_string_length(v) == 0)) {
         snprintf(message, sizeof(message), "%s must be 1 to %zu characters.", name, max);
         fail(run, "invalid_argument", name, message);
         return false;
@@ -567,7 +577,7 @@ static bool resolve(tool_run_t *run, const char *field, bool service, eng_id_t *
     if (ok) {
         *out = d->items[which[match.matches[0]]].id;
     } else if (match.count == 0) {
-        char message[TOOLS_NAME_MAX + 64];
+        char message[4 * TOOLS_NAME_MAX + 64]; /* a character takes up to 4 bytes */
         snprintf(message, sizeof(message), "No %s is called \"%s\".",
                  service ? "service" : "staff member", text);
         json_t *result = error_json("not_found", field, message);
@@ -583,7 +593,7 @@ static bool resolve(tool_run_t *run, const char *field, bool service, eng_id_t *
             json_array_append_new(candidates,
                                   json_pack("{s:s, s:s}", "id", id, "name", item->name));
         }
-        char message[TOOLS_NAME_MAX + 96];
+        char message[4 * TOOLS_NAME_MAX + 96];
         snprintf(message, sizeof(message),
                  "\"%s\" matches %zu %s; ask which one and call again with its name or id.", text,
                  match.count, service ? "services" : "staff members");
@@ -600,7 +610,8 @@ static bool resolve(tool_run_t *run, const char *field, bool service, eng_id_t *
 static void set_actor(tool_run_t *run)
 {
     snprintf(run->actor, sizeof(run->actor),
-             "{\"kind\":\"api_key\",\"role\":\"%s\",\"tool\":\"%s\",\"transport\":\"%s\"}",
+             "{\"kind\":\"%s\",\"role\":\"%s\",\"tool\":\"%s\",\"transport\":\"%s\"}",
+             run->call->actor_kind ? run->call->actor_kind : "api_key",
              run->ctx->role == HTTP_ROLE_ADMIN ? "admin" : "agent", run->call->tool->name,
              run->call->transport);
 }

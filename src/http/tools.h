@@ -62,6 +62,9 @@ struct http_tool_call {
     json_t *arguments;        /**< an object (borrowed) */
     const char *caller_phone; /**< the caller's number from the call data, or NULL */
     const char *transport;    /**< "mcp", "vapi", "retell": the audit rows' actor says it */
+    /** How the caller proved who it is, for the audit rows' actor: NULL, an API key
+     *  ("api_key"); "retell_signature" for a call Retell signed. */
+    const char *actor_kind;
     /** A transport's key for a retried call (Vapi's tool call id, Retell's call id and
      *  arguments), or NULL: a booking made under it is made once. At most 200 bytes. */
     const char *retry_key;

@@ -36,6 +36,8 @@ struct webhook_worker {
     webhook_worker_options_t options;
     char *schedule;
     uv_timer_t timer;
+    uv_idle_t soon; /* one claim at the end of this loop turn, however many attempts ended */
+    bool soon_started;
     store_operation_t *claiming;
     bool more;              /* the last claim found messages: more may wait behind them */
     delivery_t *deliveries; /* in flight: sending, or recording */
@@ -60,6 +62,14 @@ static void unlink_delivery(delivery_t *d)
 
 static void claim(webhook_worker_t *w);
 
+static void on_soon(uv_idle_t *idle)
+{
+    webhook_worker_t *w = idle->data;
+    uv_idle_stop(idle);
+    w->soon_started = false;
+    claim(w);
+}
+
 static void on_recorded(int error, bool disabled, void *arg)
 {
     delivery_t *d = arg;
@@ -77,10 +87,13 @@ static void on_recorded(int error, bool disabled, void *arg)
                      "410 Gone", NULL);
     }
     unlink_delivery(d);
-    /* the endpoint's next message may go now: claim at once rather than at the next tick, so
-     * that a burst drains at the pace of its deliveries */
-    if (w->more)
-        claim(w);
+    /* the endpoint's next message may go now: claim this loop turn rather than at the next
+     * tick, so that a burst drains at the pace of its deliveries; attempts that end in the
+     * same turn share one claim */
+    if (w->more && !w->closing && !w->soon_started) {
+        w->soon_started = true;
+        uv_idle_start(&w->soon, on_soon);
+    }
 }
 
 static const char *error_text(const io_http_response_t *response)
@@ -205,6 +218,8 @@ webhook_worker_t *webhook_worker_start(const webhook_worker_options_t *options)
     uv_timer_init(options->loop, &w->timer);
     w->timer.data = w;
     uv_timer_start(&w->timer, on_tick, TICK_MS, TICK_MS);
+    uv_idle_init(options->loop, &w->soon);
+    w->soon.data = w;
     return w;
 }
 
@@ -217,6 +232,13 @@ static void on_timer_closed(uv_handle_t *handle)
     free(w);
     if (cb)
         cb(arg);
+}
+
+/* The idle handle is closed first, then the timer, whose close frees the worker. */
+static void on_soon_closed(uv_handle_t *handle)
+{
+    webhook_worker_t *w = handle->data;
+    uv_close((uv_handle_t *)&w->timer, on_timer_closed);
 }
 
 void webhook_worker_close(webhook_worker_t *w, void (*on_closed)(void *), void *arg)
@@ -236,5 +258,6 @@ void webhook_worker_close(webhook_worker_t *w, void (*on_closed)(void *), void *
         unlink_delivery(d);
     }
     uv_timer_stop(&w->timer);
-    uv_close((uv_handle_t *)&w->timer, on_timer_closed);
+    uv_idle_stop(&w->soon);
+    uv_close((uv_handle_t *)&w->soon, on_soon_closed);
 }

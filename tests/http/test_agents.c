@@ -606,8 +606,41 @@ TEST(agents_vapi_messages_and_bad_envelopes)
               "w");
     json_decref(r);
     json_decref(api_expect(&c.s, 400, "POST", "/v1/integrations/vapi", c.agent, "{}"));
-    json_decref(api_expect(&c.s, 400, "POST", "/v1/integrations/vapi", c.agent,
-                           "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[]}}"));
+    /* Vapi reads only 200s: no calls, too many calls, a call that is no object */
+    r = api_expect(&c.s, 200, "POST", "/v1/integrations/vapi", c.agent,
+                   "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[]}}");
+    CHECK_EQ(json_array_size(json_object_get(r, "results")), 0);
+    json_decref(r);
+    char many[4096];
+    int used =
+        snprintf(many, sizeof(many), "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[");
+    for (int i = 0; i < 17; i++)
+        used += snprintf(many + used, sizeof(many) - (size_t)used,
+                         "%s{\"id\":\"m%d\",\"type\":\"function\",\"function\":{\"name\":"
+                         "\"list_services\",\"arguments\":{}}}",
+                         i ? "," : "", i);
+    snprintf(many + used, sizeof(many) - (size_t)used, "]}}");
+    r = api_expect(&c.s, 200, "POST", "/v1/integrations/vapi", c.agent, many);
+    CHECK_EQ(json_array_size(json_object_get(r, "results")), 17);
+    CHECK(strstr(json_string_value(
+                     json_object_get(json_array_get(json_object_get(r, "results"), 16), "error")),
+                 "at most 16") != NULL);
+    json_decref(r);
+    r = api_expect(&c.s, 200, "POST", "/v1/integrations/vapi", c.agent,
+                   "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[7]}}");
+    CHECK(
+        json_is_string(json_object_get(json_array_get(json_object_get(r, "results"), 0), "error")));
+    json_decref(r);
+    /* names of 200 characters in two bytes each are within the bound */
+    char polish[1024] = "{\"service\":\"";
+    for (int i = 0; i < 50; i++)
+        strcat(polish, "Żółć");
+    strcat(polish, "\"}");
+    bool failed;
+    r = mcp(&c.s, c.agent, "find_slots", polish, &failed);
+    CHECK(failed);
+    CHECK_STR(error_code_of(r), "not_found");
+    json_decref(r);
     json_decref(api_expect(&c.s, 401, "POST", "/v1/integrations/vapi", NULL,
                            "{\"message\":{\"type\":\"tool-calls\"}}"));
     /* an argument over 1 MiB: the body limit answers before any tool runs */
@@ -747,9 +780,80 @@ TEST(agents_retell_signed_by_the_organizations_key_or_a_bearer_key)
     CHECK_EQ(retell(&c.s, "find_slots", NULL, c.agent, NULL, "{\"service\":\"massage\"}", &r), 200);
     CHECK_STR(error_code_of(r), "not_found");
     json_decref(r);
+    /* Retell's envelope without args (a function without parameters); a body of one function
+     * is not another's */
+    CHECK_EQ(retell(&c.s, "list_services", NULL, c.agent, NULL,
+                    "{\"name\":\"list_services\",\"call\":{\"call_id\":\"c9\"}}", &r),
+             200);
+    CHECK_EQ(json_array_size(json_object_get(r, "services")), 2);
+    json_decref(r);
+    retell_sign("key_retell_a", body, 0, signature, sizeof(signature));
+    CHECK_EQ(retell(&c.s, "hold_slot", c.s.organization_id, NULL, signature, body, &r), 400);
+    json_decref(r);
+    /* the audit trail says who proved the call */
+    char history[160];
+    snprintf(history, sizeof(history), "/v1/bookings/%s/history", id);
+    r = api_expect(&c.s, 200, "GET", history, c.agent, NULL);
+    CHECK_STR(
+        json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(r, "items"), 0), "actor"), "kind")),
+        "retell_signature");
+    json_decref(r);
     CHECK_EQ(retell(&c.s, "drop_tables", NULL, c.agent, NULL, "{}", &r), 404);
     json_decref(r);
     CHECK_EQ(retell(&c.s, "find_slots", NULL, c.agent, NULL, "[1]", &r), 400);
     json_decref(r);
+    api_stop(&c.s);
+}
+
+TEST(agents_running_out_of_time_answers_in_the_transports_own_form)
+{
+    clinic_t c;
+    const char *env[] = {API_FRIDAY_BEFORE_DST, "SLOTD_REQUEST_TIMEOUT_MS=1000",
+                         "SLOTD_POOL_SIZE=1", NULL};
+    clinic_start(&c, env);
+    bool is_error;
+    json_decref(mcp(&c.s, c.agent, "list_services", "{}", &is_error)); /* the directory read */
+    /* the test's own connection takes a lock that holds a booking, and with it the server's
+     * only database connection */
+    PQclear(PQexec(c.s.db, "BEGIN"));
+    PQclear(PQexec(c.s.db, "LOCK TABLE bookings IN ACCESS EXCLUSIVE MODE"));
+    char body[2048];
+    snprintf(body, sizeof(body),
+             "{\"service\":\"cleaning\",\"start\":\"%s\",\"customer_name\":\"Zoë\","
+             "\"customer_phone\":\"+48 601 234 567\"}",
+             MONDAY_9);
+    pid_t booker = fork();
+    if (booker == 0) {
+        json_t *r = mcp(&c.s, c.agent, "book_appointment", body, &is_error);
+        json_decref(r);
+        _exit(0);
+    }
+    usleep(200 * 1000);
+    /* a Vapi message: the first call answers, the second waits for the database past the
+     * deadline, the third never runs: all are told, in Vapi's form */
+    json_t *r =
+        api_expect(&c.s, 200, "POST", "/v1/integrations/vapi", c.agent,
+                   "{\"message\":{\"type\":\"tool-calls\",\"customer\":{\"number\":\"+48 601 234 "
+                   "567\"},\"toolCallList\":["
+                   "{\"id\":\"t1\",\"function\":{\"name\":\"list_services\",\"arguments\":{}}},"
+                   "{\"id\":\"t2\",\"function\":{\"name\":\"find_bookings\",\"arguments\":{}}},"
+                   "{\"id\":\"t3\",\"function\":{\"name\":\"list_services\",\"arguments\":{}}}]}}");
+    json_t *results = json_object_get(r, "results");
+    CHECK_EQ(json_array_size(results), 3);
+    CHECK(json_is_string(json_object_get(json_array_get(results, 0), "result")));
+    CHECK(strstr(json_string_value(json_object_get(json_array_get(results, 1), "error")),
+                 "unavailable") != NULL);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(results, 2), "toolCallId")), "t3");
+    CHECK(json_is_string(json_object_get(json_array_get(results, 2), "error")));
+    json_decref(r);
+    /* MCP: an isError result with the request's id */
+    r = mcp(&c.s, c.agent, "find_bookings", "{\"customer_phone\":\"+48 601 234 567\"}", &is_error);
+    CHECK(is_error);
+    CHECK_STR(error_code_of(r), "unavailable");
+    json_decref(r);
+    PQclear(PQexec(c.s.db, "ROLLBACK"));
+    int status;
+    CHECK(waitpid(booker, &status, 0) == booker);
     api_stop(&c.s);
 }
