@@ -88,6 +88,8 @@ http_buffer_t *http_buffer(http_ctx_t *ctx)
 void http_buffer_append(http_buffer_t *b, const char *text, size_t length)
 {
     b->data = slotd_grow(b->data, &b->capacity, b->size + length + 1, 1);
+    if (length == 0)
+        return; /* text may be NULL then */
     memcpy(b->data + b->size, text, length);
     b->size += length;
 }
