@@ -186,11 +186,6 @@ static bool valid_id(const json_t *id)
 
 static void mcp_next(agent_state_t *state);
 
-static void mcp_answer(agent_state_t *state, json_t *response)
-{
-    append_answer(state, response);
-}
-
 /* A tool's result as a tools/call result: its text in a text content item (escaped) and as
  * structuredContent (as it is), written without parsing it again. */
 static void mcp_tool_answer(agent_state_t *state, const char *result, size_t length, bool is_error)
@@ -242,36 +237,36 @@ static bool mcp_message(agent_state_t *state, json_t *message)
     bool request = id != NULL;
     if (!json_is_object(message) || !json_is_string(json_object_get(message, "jsonrpc")) ||
         strcmp(text_of(message, "jsonrpc"), "2.0") != 0) {
-        mcp_answer(state, rpc_error(NULL, RPC_INVALID_REQUEST,
-                                    "A JSON-RPC 2.0 message has \"jsonrpc\": \"2.0\"."));
+        append_answer(state, rpc_error(NULL, RPC_INVALID_REQUEST,
+                                       "A JSON-RPC 2.0 message has \"jsonrpc\": \"2.0\"."));
         return true;
     }
     if (method == NULL) {
         if (json_object_get(message, "result") || json_object_get(message, "error"))
             return true; /* a response from the client: nothing asked it */
-        mcp_answer(state, rpc_error(valid_id(id) ? id : NULL, RPC_INVALID_REQUEST,
-                                    "A request has a method (a string)."));
+        append_answer(state, rpc_error(valid_id(id) ? id : NULL, RPC_INVALID_REQUEST,
+                                       "A request has a method (a string)."));
         return true;
     }
     if (request && !valid_id(id)) {
-        mcp_answer(state, rpc_error(NULL, RPC_INVALID_REQUEST,
-                                    "A request's id is a string or a whole number."));
+        append_answer(state, rpc_error(NULL, RPC_INVALID_REQUEST,
+                                       "A request's id is a string or a whole number."));
         return true;
     }
     json_t *params = json_object_get(message, "params");
     if (params && !json_is_object(params)) {
         if (request)
-            mcp_answer(state, rpc_error(id, RPC_INVALID_PARAMS, "params must be an object."));
+            append_answer(state, rpc_error(id, RPC_INVALID_PARAMS, "params must be an object."));
         return true;
     }
     if (!request)
         return true; /* notifications (notifications/initialized, cancelled, ...): noted */
     if (strcmp(method, "initialize") == 0) {
-        mcp_answer(state, rpc_result(id, initialize_result(params)));
+        append_answer(state, rpc_result(id, initialize_result(params)));
     } else if (strcmp(method, "ping") == 0) {
-        mcp_answer(state, rpc_result(id, json_object()));
+        append_answer(state, rpc_result(id, json_object()));
     } else if (strcmp(method, "tools/list") == 0) {
-        mcp_answer(state, rpc_result(id, json_pack("{s:o}", "tools", http_tools_json())));
+        append_answer(state, rpc_result(id, json_pack("{s:o}", "tools", http_tools_json())));
     } else if (strcmp(method, "tools/call") == 0) {
         const char *name = text_of(params, "name");
         const http_tool_info_t *tool = http_tool_find(name);
@@ -279,9 +274,9 @@ static bool mcp_message(agent_state_t *state, json_t *message)
         char message_text[160];
         if (tool == NULL) {
             snprintf(message_text, sizeof(message_text), "Unknown tool: %s", shown(name));
-            mcp_answer(state, rpc_error(id, RPC_INVALID_PARAMS, message_text));
+            append_answer(state, rpc_error(id, RPC_INVALID_PARAMS, message_text));
         } else if (arguments && !json_is_null(arguments) && !json_is_object(arguments)) {
-            mcp_answer(state, rpc_error(id, RPC_INVALID_PARAMS, "arguments must be an object."));
+            append_answer(state, rpc_error(id, RPC_INVALID_PARAMS, "arguments must be an object."));
         } else {
             json_decref(state->arguments);
             state->arguments =
@@ -299,7 +294,7 @@ static bool mcp_message(agent_state_t *state, json_t *message)
     } else {
         char message_text[160];
         snprintf(message_text, sizeof(message_text), "Method not found: %s", shown(method));
-        mcp_answer(state, rpc_error(id, RPC_METHOD_NOT_FOUND, message_text));
+        append_answer(state, rpc_error(id, RPC_METHOD_NOT_FOUND, message_text));
     }
     return true;
 }
@@ -758,8 +753,8 @@ static void on_agent_timeout(http_ctx_t *ctx, bool outcome_unknown)
             const json_t *id =
                 json_object_get(json_array_get(state->messages, state->next++), "id");
             if (id && valid_id(id))
-                mcp_answer(state, rpc_error(id, RPC_INTERNAL_ERROR,
-                                            "Not run: the request ran out of time."));
+                append_answer(state, rpc_error(id, RPC_INTERNAL_ERROR,
+                                               "Not run: the request ran out of time."));
         }
         if (state->batch)
             HTTP_APPEND_LITERAL(&body, "[");

@@ -242,10 +242,8 @@ struct tool_run {
     char zone[72];
     char actor[160];
     char key[256];
-    char phone[DOMAIN_PHONE_MAX + 1];
     domain_booking_input_t input;
     eng_id_t booking_id;
-    int refusal_status;
     char *refusal_text;
 };
 
