@@ -31,7 +31,8 @@ void http__run_handler(http_ctx_t *ctx)
     if (req && req->entity.base != NULL && req->entity.len > 0 &&
         !(ctx->route->flags & HTTP_ROUTE_RAW_BODY)) {
         json_error_t error;
-        ctx->body = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &error);
+        ctx->body =
+            codec_json_load(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &error);
         if (ctx->body == NULL) {
             http_respond_invalid(ctx, "body", "The request body is not valid JSON.");
             return;

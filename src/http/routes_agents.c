@@ -192,6 +192,8 @@ static void mcp_tool_answer(agent_state_t *state, const char *result, size_t len
 {
     char *id = json_dumps(json_object_get(state->current, "id"), JSON_COMPACT | JSON_ENCODE_ANY);
     http_buffer_t *out = next_answer(state);
+    /* the result twice (the text escaped: a tenth more, most often) and the envelope */
+    http_buffer_reserve(out, 2 * length + length / 4 + 160 + strlen(id));
     HTTP_APPEND_LITERAL(out, "{\"jsonrpc\":\"2.0\",\"id\":");
     http_buffer_append(out, id, strlen(id));
     HTTP_APPEND_LITERAL(out, ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":");
@@ -384,7 +386,7 @@ void http_mcp_post(http_ctx_t *ctx)
         snprintf(state->version, sizeof(state->version), "%.*s", (int)version_length, version);
     }
     json_error_t error;
-    json_t *body = raw && length ? json_loadb(raw, length, JSON_DECODE_ANY, &error) : NULL;
+    json_t *body = raw && length ? codec_json_load(raw, length, JSON_DECODE_ANY, &error) : NULL;
     if (body == NULL) {
         http_respond(ctx, 400, rpc_error(NULL, RPC_PARSE_ERROR, "The body is not JSON."));
         return;
@@ -486,7 +488,8 @@ static void vapi_call(agent_state_t *state, json_t *item)
     json_decref(state->arguments);
     state->arguments = NULL;
     if (json_is_string(arguments))
-        state->arguments = json_loads(json_string_value(arguments), 0, NULL);
+        state->arguments =
+            codec_json_load(json_string_value(arguments), json_string_length(arguments), 0, NULL);
     else if (arguments == NULL || json_is_null(arguments))
         state->arguments = json_object();
     else
@@ -683,7 +686,8 @@ void http_retell_post(http_ctx_t *ctx)
     }
     size_t length;
     const char *raw = http_request_body(ctx, &length);
-    state->messages = raw && length ? json_loadb(raw, length, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    state->messages =
+        raw && length ? codec_json_load(raw, length, JSON_REJECT_DUPLICATES, NULL) : NULL;
     if (!json_is_object(state->messages)) {
         http_respond_invalid(ctx, "body", "The request body is not a JSON object.");
         return;
