@@ -85,6 +85,14 @@ http_buffer_t *http_buffer(http_ctx_t *ctx)
     return &ctx->server->buffer;
 }
 
+void http_buffer_reserve(http_buffer_t *b, size_t length)
+{
+    if (b->size + length + 1 > b->capacity) {
+        b->capacity = b->size + length + 1;
+        b->data = slotd_realloc(b->data, b->capacity);
+    }
+}
+
 void http_buffer_append(http_buffer_t *b, const char *text, size_t length)
 {
     b->data = slotd_grow(b->data, &b->capacity, b->size + length + 1, 1);
@@ -94,29 +102,47 @@ void http_buffer_append(http_buffer_t *b, const char *text, size_t length)
     b->size += length;
 }
 
+/* Which bytes a JSON string cannot carry as they are: 0 for none, else the letter of their
+ * short escape, or 'u' for \u00XX. */
+static const char json_escapes[256] = {
+    ['\0'] = 'u', [1] = 'u',    [2] = 'u',    [3] = 'u',     [4] = 'u',    [5] = 'u',
+    [6] = 'u',    [7] = 'u',    ['\b'] = 'b', ['\t'] = 't',  ['\n'] = 'n', [11] = 'u',
+    ['\f'] = 'f', ['\r'] = 'r', [14] = 'u',   [15] = 'u',    [16] = 'u',   [17] = 'u',
+    [18] = 'u',   [19] = 'u',   [20] = 'u',   [21] = 'u',    [22] = 'u',   [23] = 'u',
+    [24] = 'u',   [25] = 'u',   [26] = 'u',   [27] = 'u',    [28] = 'u',   [29] = 'u',
+    [30] = 'u',   [31] = 'u',   ['"'] = '"',  ['\\'] = '\\', [0x7f] = 'u',
+};
+
 void http_buffer_append_json_string(http_buffer_t *b, const char *text, size_t length)
 {
     static const char hex[] = "0123456789abcdef";
     /* at most 6 bytes for each byte, and the quotes */
     b->data = slotd_grow(b->data, &b->capacity, b->size + 6 * length + 3, 1);
     char *out = b->data + b->size;
+    const unsigned char *p = (const unsigned char *)(length ? text : ""), *end = p + length;
     *out++ = '"';
-    for (size_t i = 0; i < length; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c == '"' || c == '\\') {
-            *out++ = '\\';
-            *out++ = (char)c;
-        } else if (c == '\n') {
-            *out++ = '\\';
-            *out++ = 'n';
-        } else if (c < 0x20 || c == 0x7f) {
-            memcpy(out, "\\u00", 4);
-            out[4] = hex[c >> 4];
-            out[5] = hex[c & 15];
-            out += 6;
-        } else {
-            *out++ = (char)c;
+    while (p < end) {
+        /* the run of bytes that go as they are, copied at once */
+        const unsigned char *run = p;
+        while (p < end && json_escapes[*p] == 0)
+            p++;
+        if (p > run) {
+            memcpy(out, run, (size_t)(p - run));
+            out += p - run;
         }
+        if (p == end)
+            break;
+        char escape = json_escapes[*p];
+        *out++ = '\\';
+        if (escape == 'u') {
+            memcpy(out, "u00", 3);
+            out[3] = hex[*p >> 4];
+            out[4] = hex[*p & 15];
+            out += 5;
+        } else {
+            *out++ = escape;
+        }
+        p++;
     }
     *out++ = '"';
     b->size = (size_t)(out - b->data);

@@ -253,6 +253,10 @@ http_buffer_t *http_buffer(http_ctx_t *ctx);
 /** Appends to the buffer. */
 void http_buffer_append(http_buffer_t *buffer, const char *text, size_t length);
 
+/** Makes room for `length` more bytes at once: one allocation for an answer of known size
+ *  instead of a growth at every append. */
+void http_buffer_reserve(http_buffer_t *buffer, size_t length);
+
 /** Appends a string literal. */
 #define HTTP_APPEND_LITERAL(buffer, text) http_buffer_append((buffer), "" text, sizeof(text) - 1)
 

@@ -905,13 +905,17 @@ static void find_slots(tool_run_t *run)
     /* the hot path: written as text, as GET /v1/slots writes its answer */
     http_buffer_t out = {0};
     char id[37];
+    size_t count = bookable ? slots.count : 0, ids = 0;
+    for (size_t i = 0; i < count; i++)
+        ids += slots.slots[i].resource_count;
+    /* each slot: its two instants and its resources' ids, quoted, with the keys around them */
+    http_buffer_reserve(&out, 512 + count * 96 + ids * 39);
     codec_format_uuid(&service_id, id);
     HTTP_APPEND_LITERAL(&out, "{\"service_id\":\"");
     http_buffer_append(&out, id, 36);
     HTTP_APPEND_LITERAL(&out, "\",\"timezone\":");
     http_buffer_append_json_string(&out, run->zone, strlen(run->zone));
     HTTP_APPEND_LITERAL(&out, ",\"slots\":[");
-    size_t count = bookable ? slots.count : 0;
     for (size_t i = 0; i < count; i++)
         append_slot(&out, run->speech.zone, &slots, i, i > 0);
     HTTP_APPEND_LITERAL(&out, "]");
