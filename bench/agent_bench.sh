@@ -23,10 +23,16 @@
 #   2. check one answer of each question by hand: GET /v1/slots and MCP
 #      find_slots (by id and by name) must give the same starts, MCP with
 #      "isError":false;
-#   3. find_slots: wrk, SLOTD_BENCH_CONNECTIONS keep-alive connections, each
-#      after a warm-up, one after another: (a) GET /v1/slots for the day, limit
-#      5, (b) MCP find_slots for the same service (by id) and day, (c) the same
-#      by the service's name; bench/agent_bench.lua checks every answer
+#   3. find_slots: wrk, SLOTD_BENCH_CONNECTIONS keep-alive connections, three
+#      questions: (a) GET /v1/slots for the day, limit 5, (b) MCP find_slots
+#      for the same service (by id) and day, (c) the same by the service's
+#      name; after a warm-up of each, SLOTD_BENCH_ROUNDS rounds (default 6) of
+#      SLOTD_BENCH_ROUND_SECONDS (default 3) of each, taking turns (a b c, b c
+#      a, c a b, ...), so that what else the machine does meanwhile (on a
+#      virtual machine, the time its hypervisor gives to others: "steal",
+#      printed) falls on all three alike; each question's figures are the
+#      medians of its rounds, printed with every round and the range of the
+#      ratios within a round; bench/agent_bench.lua checks every answer
 #      (status 200, and over MCP "isError":false with slots);
 #   4. book_appointment: wrk, the same connections, after a warm-up of each on
 #      other days and VACUUM ANALYZE with a CHECKPOINT before each measurement:
@@ -48,11 +54,12 @@
 # A measurement, not a test: missed targets still exit 0; a wrong answer, a
 # missing booking or a missing or duplicated delivery exits 1.
 #
-# Environment: SLOTD_BENCH_SECONDS (default 10) per measurement,
+# Environment: SLOTD_BENCH_SECONDS (default 10) per booking measurement,
 # SLOTD_BENCH_CONNECTIONS (default 32) wrk connections, SLOTD_BENCH_CLIENTS
 # (default 32) round-the-clock staff, SLOTD_BENCH_WEBHOOKS (default 2000)
 # bookings for the webhooks, SLOTD_BENCH_WEBHOOK_SECONDS (default 60) the
-# longest wait for their deliveries, SLOTD_BENCH_PIN (default 1).
+# longest wait for their deliveries, SLOTD_BENCH_ROUNDS and
+# SLOTD_BENCH_ROUND_SECONDS (find_slots, above), SLOTD_BENCH_PIN (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
@@ -64,6 +71,8 @@ webhooks=${SLOTD_BENCH_WEBHOOKS:-2000}
 webhook_wait=${SLOTD_BENCH_WEBHOOK_SECONDS:-60}
 threads=2
 warmup=2
+rounds=${SLOTD_BENCH_ROUNDS:-6}
+round_seconds=${SLOTD_BENCH_ROUND_SECONDS:-3}
 frozen_now=2027-01-04T06:00:00Z
 day=2027-01-05                                    # the slot questions' day (a Tuesday)
 step=900                                          # the quick visit's grid, seconds
@@ -200,19 +209,56 @@ settle() { sql -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null; }
 
 # ---- find_slots -----------------------------------------------------------------------------
 
-echo "== find_slots: wrk, $connections keep-alive connections, ${seconds} s each (after a ${warmup} s warm-up)"
-measure_slots() { # name mode service
-    wrk_run "$1-warmup" "$warmup" "$2" "$3" "$day"
-    wrk_run "$1" "$seconds" "$2" "$3" "$day"
-    echo "$1: $(wrk_figures "$1" |
-        awk '{ printf "%.0f requests/s, p50 %s ms, p99 %s ms, slotd %s us of CPU each", $1, $2, $3, $4 }')"
+echo "== find_slots: wrk, $connections keep-alive connections, $rounds rounds of ${round_seconds} s" \
+    "of each question, taking turns (after a ${warmup} s warm-up of each)"
+slot_modes=(rest_slots mcp_slots mcp_named)
+slot_round() { # name: one round, its figures appended to $work/rounds-NAME
+    case $1 in
+    rest_slots) set -- "$1" slots-rest "$service" ;;
+    mcp_slots) set -- "$1" slots-mcp "$service" ;;
+    mcp_named) set -- "$1" slots-mcp "$service_name" ;;
+    esac
+    wrk_run "$1-round" "$round_seconds" "$2" "$3" "$day"
+    echo "$(wrk_figures "$1-round") $(awk '$1 == "answers" { print $2 }' "$work/$1-round.txt")" \
+        >>"$work/rounds-$1"
 }
-measure_slots rest_slots slots-rest "$service"
-measure_slots mcp_slots slots-mcp "$service"
-measure_slots mcp_named slots-mcp "$service_name"
-read -r rest_slots_rps rest_slots_p50 rest_slots_p99 rest_slots_cpu < <(wrk_figures rest_slots)
-read -r mcp_slots_rps mcp_slots_p50 mcp_slots_p99 mcp_slots_cpu < <(wrk_figures mcp_slots)
-read -r mcp_named_rps mcp_named_p50 mcp_named_p99 mcp_named_cpu < <(wrk_figures mcp_named)
+for name in "${slot_modes[@]}"; do
+    wrk_run "$name-warmup" "$warmup" "$([ "$name" = rest_slots ] && echo slots-rest || echo slots-mcp)" \
+        "$([ "$name" = mcp_named ] && echo "$service_name" || echo "$service")" "$day"
+done
+read -r machine_before steal_before < <(bench_cpu_ticks)
+for r in $(seq 0 $((rounds - 1))); do # each question first, second and third in turn
+    for k in 0 1 2; do
+        slot_round "${slot_modes[$(((r + k) % 3))]}"
+    done
+done
+read -r machine_after steal_after < <(bench_cpu_ticks)
+steal_share=$(awk -v t=$((machine_after - machine_before)) -v s=$((steal_after - steal_before)) \
+    'BEGIN { printf "%.0f", t ? 100 * s / t : 0 }')
+# per question: the medians of its rounds' requests/s, p50, p99 and CPU per answer, and the
+# least and greatest p99
+slot_figures() {
+    local f="$work/rounds-$1"
+    echo "$(bench_column_stat 1 <"$f") $(bench_column_stat 2 <"$f") $(bench_column_stat 3 <"$f")" \
+        "$(bench_column_stat 4 <"$f") $(bench_column_stat 3 min <"$f") $(bench_column_stat 3 max <"$f")"
+}
+read -r rest_slots_rps rest_slots_p50 rest_slots_p99 rest_slots_cpu rest_slots_least rest_slots_most \
+    < <(slot_figures rest_slots)
+read -r mcp_slots_rps mcp_slots_p50 mcp_slots_p99 mcp_slots_cpu mcp_slots_least mcp_slots_most \
+    < <(slot_figures mcp_slots)
+read -r mcp_named_rps mcp_named_p50 mcp_named_p99 mcp_named_cpu mcp_named_least mcp_named_most \
+    < <(slot_figures mcp_named)
+# within each round: MCP's p99 over REST's, the least and greatest
+round_ratios() {
+    paste -d' ' "$work/rounds-rest_slots" "$work/rounds-$1" | awk '{ print $8 / $3 }' |
+        sort -n | awk '{ v[NR] = $1 } END { printf "%.2f-%.2f", v[1], v[NR] }'
+}
+echo "rounds in the order run (requests/s, p50 ms, p99 ms, slotd's CPU per answer in us;" \
+    "the hypervisor took ${steal_share}% of the machine's CPU time meanwhile):"
+for name in "${slot_modes[@]}"; do
+    printf '  %-11s %s\n' "$name" "$(awk '{ printf "%s%.0f %s %s %s", NR > 1 ? " | " : "", $1, $2, $3, $4 }' \
+        "$work/rounds-$name")"
+done
 
 # ---- book_appointment -----------------------------------------------------------------------
 
@@ -336,20 +382,24 @@ book_ratio=$(ratio "$mcp_book_p99" "$rest_book_p99")
 echo
 echo "Voice-agent tools against REST, slotd --workers 1, $connections connections, fsync on," \
     "$cores cores ($placement), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-row() { printf '%-36s %11.0f %8s %8s %13s %11s\n' "$@"; }
-printf '%-36s %11s %8s %8s %13s %11s\n' "" "per second" "p50 ms" "p99 ms" "p99 / REST's" \
-    "slotd CPU"
+echo "find_slots: medians of $rounds rounds of ${round_seconds} s each, taken in turns; the" \
+    "hypervisor took ${steal_share}% of the machine's CPU time meanwhile"
+row() { printf '%-36s %11.0f %8s %8s %13s %11s %13s\n' "$@"; }
+printf '%-36s %11s %8s %8s %13s %11s %13s\n' "" "per second" "p50 ms" "p99 ms" "p99 / REST's" \
+    "slotd CPU" "p99 of rounds"
 row "GET /v1/slots (1 day, limit 5)" "$rest_slots_rps" "$rest_slots_p50" "$rest_slots_p99" "" \
-    "$rest_slots_cpu us"
+    "$rest_slots_cpu us" "$rest_slots_least-$rest_slots_most"
 row "MCP find_slots, service by id" "$mcp_slots_rps" "$mcp_slots_p50" "$mcp_slots_p99" \
-    "$id_ratio" "$mcp_slots_cpu us"
+    "$id_ratio" "$mcp_slots_cpu us" "$mcp_slots_least-$mcp_slots_most"
 row "MCP find_slots, service by name" "$mcp_named_rps" "$mcp_named_p50" "$mcp_named_p99" \
-    "$name_ratio" "$mcp_named_cpu us"
-row "POST /v1/bookings" "$rest_book_rps" "$rest_book_p50" "$rest_book_p99" "" "$rest_book_cpu us"
+    "$name_ratio" "$mcp_named_cpu us" "$mcp_named_least-$mcp_named_most"
+row "POST /v1/bookings" "$rest_book_rps" "$rest_book_p50" "$rest_book_p99" "" "$rest_book_cpu us" ""
 row "MCP book_appointment, staff by id" "$mcp_book_rps" "$mcp_book_p50" "$mcp_book_p99" \
-    "$book_ratio" "$mcp_book_cpu us"
+    "$book_ratio" "$mcp_book_cpu us" ""
 printf '%-36s %11s   %s\n' "booking.created webhooks delivered" "$delivery_rate" \
     "($deliveries of $webhooks bookings made at $booking_rate/s, the last after $delivery_seconds s)"
+echo "MCP find_slots p99 over GET /v1/slots' in the same round, least-most: by id" \
+    "$(round_ratios mcp_slots), by name $(round_ratios mcp_named)"
 echo
 echo "targets: MCP find_slots p99 <= 5 ms: by id $(verdict "$mcp_slots_p99 <= 5")," \
     "by name $(verdict "$mcp_named_p99 <= 5");" \

@@ -17,6 +17,11 @@
 #   bench_to_ms VALUE            a wrk latency (with its unit: us, ms, s) in ms
 #   bench_percentile_ms Q FILE   the Q quantile (0.99) of FILE's sorted
 #                                latencies in microseconds, one a line, in ms
+#   bench_column_stat C [min|max]  the median (or the least, or the greatest)
+#                                of column C of stdin
+#   bench_cpu_ticks              the machine's CPU time so far, in clock
+#                                ticks: "all steal" (steal: what the
+#                                hypervisor gave to other machines)
 
 bench_on_exit=()
 
@@ -65,6 +70,16 @@ bench_to_ms() {
         else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
         else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
         else printf "?" }'
+}
+
+bench_column_stat() {
+    awk -v c="$1" '{ print $c }' | sort -n | awk -v w="${2:-median}" '{ v[NR] = $1 }
+        END { if (w == "min") print v[1]; else if (w == "max") print v[NR];
+              else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+bench_cpu_ticks() {
+    awk '$1 == "cpu" { for (i = 2; i <= 9; i++) t += $i; print t, $9 }' /proc/stat
 }
 
 bench_percentile_ms() {

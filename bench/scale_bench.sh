@@ -334,13 +334,6 @@ slot_round() {
         print $2, $3, $4, $5, y[1] - x[1], y[2] - x[2] }' "$work/wrk.out" >>"$work/rounds-$1"
 }
 
-# the median (or with $2 = min / max, the least or greatest) of column $1 of stdin
-column_stat() {
-    awk -v c="$1" '{ print $c }' | sort -n | awk -v w="${2:-median}" '{ v[NR] = $1 }
-        END { if (w == "min") print v[1]; else if (w == "max") print v[NR];
-              else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
-}
-
 slot_queries() {
     echo "== slot queries: $rounds rounds of $per_round on each, in turns, after a warm-up round"
     local r name
@@ -360,15 +353,15 @@ slot_queries() {
     for name in clinic saas; do
         local f="$work/rounds-$name"
         R[$name.queries]=$(awk '{ n += $1 } END { print n }' "$f")
-        R[$name.p50]=$(column_stat 2 <"$f" | awk '{ printf "%.2f ms", $1 / 1000 }')
-        R[$name.p99]=$(column_stat 3 <"$f" | awk '{ printf "%.2f ms", $1 / 1000 }')
-        R[$name.p99_range]="$(column_stat 3 min <"$f" | awk '{ printf "%.2f", $1 / 1000 }')-$(
-            column_stat 3 max <"$f" | awk '{ printf "%.2f", $1 / 1000 }') ms"
+        R[$name.p50]=$(bench_column_stat 2 <"$f" | awk '{ printf "%.2f ms", $1 / 1000 }')
+        R[$name.p99]=$(bench_column_stat 3 <"$f" | awk '{ printf "%.2f ms", $1 / 1000 }')
+        R[$name.p99_range]="$(bench_column_stat 3 min <"$f" | awk '{ printf "%.2f", $1 / 1000 }')-$(
+            bench_column_stat 3 max <"$f" | awk '{ printf "%.2f", $1 / 1000 }') ms"
         R[$name.non2xx]=$(awk '{ n += $4 } END { print n }' "$f")
-        R[$name.p99_us]=$(column_stat 3 <"$f")
-        R[$name.cpu_per_query]=$(awk '{ print $5 / $1 / 1000 }' "$f" | column_stat 1 |
+        R[$name.p99_us]=$(bench_column_stat 3 <"$f")
+        R[$name.cpu_per_query]=$(awk '{ print $5 / $1 / 1000 }' "$f" | bench_column_stat 1 |
             awk '{ printf "%.1f", $1 }')
-        R[$name.wait_per_query]=$(awk '{ print $6 / $1 / 1000 }' "$f" | column_stat 1 |
+        R[$name.wait_per_query]=$(awk '{ print $6 / $1 / 1000 }' "$f" | bench_column_stat 1 |
             awk '{ printf "%.1f", $1 }')
         if [ "${R[$name.non2xx]}" != 0 ]; then
             echo "scale_bench: ${R[$name.non2xx]} slot queries of $name were not 2xx" >&2
