@@ -297,9 +297,15 @@ typedef struct {
     size_t capacity;
 } text_t;
 
+/* A sentence is rarely longer: one allocation, not one per few words. */
+#define TEXT_FIRST_CAPACITY 160
+
 static void text_add(text_t *t, const char *s, size_t n)
 {
-    t->data = slotd_grow(t->data, &t->capacity, t->length + n + 1, 1);
+    size_t need = t->length + n + 1;
+    if (t->capacity == 0 && need < TEXT_FIRST_CAPACITY)
+        need = TEXT_FIRST_CAPACITY; /* room for a sentence at once */
+    t->data = slotd_grow(t->data, &t->capacity, need, 1);
     memcpy(t->data + t->length, s, n);
     t->length += n;
     t->data[t->length] = 0;

@@ -27,6 +27,8 @@
 #define HTTP_KEY_CACHE_SIZE 16384
 #define HTTP_KEY_CACHE_WAYS 8
 #define HTTP_KEY_CACHE_SECONDS 60
+/* Buffers given back by requests that the loop keeps for the next ones (http_buffer_take). */
+#define HTTP_SPARE_BUFFERS 8
 
 extern const double http_bucket_ms[];
 #define HTTP_BUCKETS 13
@@ -72,6 +74,8 @@ struct http_server {
     int connections;              /* client connections open */
     uint64_t connections_refused; /* closed at once: max_connections were open */
     http_buffer_t buffer;
+    http_buffer_t spares[HTTP_SPARE_BUFFERS]; /* given back by requests, for the next to take */
+    size_t spare_count;
     eng_workspace_t *workspace;
     struct http_tools_cache *tools; /* the voice tools' directories of names (tools.c) */
 };

@@ -73,7 +73,7 @@ static void state_free(void *p)
 {
     agent_state_t *state = p;
     json_decref(state->messages);
-    free(state->answers.data);
+    http_buffer_give(state->ctx, &state->answers);
     free(state->resources);
     free(state->call.resources);
     json_decref(state->arguments);
@@ -86,6 +86,7 @@ static agent_state_t *state_new(http_ctx_t *ctx, transport_t transport)
 {
     agent_state_t *state = slotd_calloc(1, sizeof(*state));
     state->ctx = ctx;
+    state->answers = http_buffer_take(ctx);
     state->transport = transport;
     state->call.arg = state;
     state->call.transport = transport == TRANSPORT_MCP    ? "mcp"
@@ -120,6 +121,8 @@ static void respond_after_writes(agent_state_t *state, http_buffer_t *b)
                                                state->resource_count);
     else
         http_respond_raw(state->ctx, 200, b->data, b->size);
+    /* the answer is copied out: the next request may write in its buffer */
+    http_buffer_give(state->ctx, &state->answers);
 }
 
 /* Starts one more answer: a comma after the ones before. */

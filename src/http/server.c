@@ -41,6 +41,8 @@
 #define DEFAULT_MAX_CONNECTIONS 1000
 #define DEFAULT_RESPONSE_BUDGET (64 * 1024 * 1024)
 #define HTTP_BUFFER_KEEP (1024 * 1024)
+/* The largest buffer a request gives back that the loop keeps for the next one. */
+#define HTTP_SPARE_KEEP (64 * 1024)
 
 typedef struct {
     h2o_handler_t super;
@@ -83,6 +85,26 @@ http_buffer_t *http_buffer(http_ctx_t *ctx)
 {
     ctx->server->buffer.size = 0;
     return &ctx->server->buffer;
+}
+
+http_buffer_t http_buffer_take(http_ctx_t *ctx)
+{
+    http_server_t *s = ctx->server;
+    http_buffer_t b = {0};
+    if (s->spare_count > 0)
+        b = s->spares[--s->spare_count];
+    b.size = 0;
+    return b;
+}
+
+void http_buffer_give(http_ctx_t *ctx, http_buffer_t *b)
+{
+    http_server_t *s = ctx->server;
+    if (b->data && s->spare_count < HTTP_SPARE_BUFFERS && b->capacity <= HTTP_SPARE_KEEP)
+        s->spares[s->spare_count++] = *b;
+    else
+        free(b->data);
+    *b = (http_buffer_t){0};
 }
 
 void http_buffer_reserve(http_buffer_t *b, size_t length)

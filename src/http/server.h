@@ -253,6 +253,14 @@ http_buffer_t *http_buffer(http_ctx_t *ctx);
 /** Appends to the buffer. */
 void http_buffer_append(http_buffer_t *buffer, const char *text, size_t length);
 
+/** A buffer for a request to keep across its waits (an answer written in several steps): one
+ *  the loop kept, emptied, or a new one. Give it back with http_buffer_give when done. */
+http_buffer_t http_buffer_take(http_ctx_t *ctx);
+
+/** Gives a taken buffer back to the loop for the next request (or frees it); *buffer is empty
+ *  afterwards. */
+void http_buffer_give(http_ctx_t *ctx, http_buffer_t *buffer);
+
 /** Makes room for `length` more bytes at once: one allocation for an answer of known size
  *  instead of a growth at every append. */
 void http_buffer_reserve(http_buffer_t *buffer, size_t length);

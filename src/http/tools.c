@@ -242,13 +242,14 @@ struct tool_run {
     char zone[72];
     char actor[160];
     char key[256];
-    domain_booking_input_t input;
+    domain_booking_input_t *input; /* the tools that write: made by run_input */
     eng_id_t booking_id;
     char *refusal_text;
 };
 
 static void run_free(tool_run_t *run)
 {
+    free(run->input);
     free(run->refusal_text);
     free(run);
 }
@@ -273,6 +274,14 @@ static bool run_sent(const void *arg)
     /* the directory's read is no write: it never holds a request past its deadline */
     return (run->booking_op && domain_booking_op_sent(run->booking_op)) ||
            (run->store_op && store_booking_op_sent(run->store_op));
+}
+
+/* The booking or hold request of a tool that writes (a kilobyte the reads do without). */
+static domain_booking_input_t *run_input(tool_run_t *run)
+{
+    if (run->input == NULL)
+        run->input = slotd_calloc(1, sizeof(*run->input));
+    return run->input;
 }
 
 /* The run waits for what it has just started. */
@@ -902,23 +911,24 @@ static void find_slots(tool_run_t *run)
         fail(run, "invalid_argument", "to", "That window cannot be searched.");
         return;
     }
-    /* the hot path: written as text, as GET /v1/slots writes its answer */
-    http_buffer_t out = {0};
+    /* the hot path: written as text into the loop's buffer, as GET /v1/slots writes its
+     * answer (nothing else writes there before the transport has taken the text) */
+    http_buffer_t *out = http_buffer(run->ctx);
     char id[37];
     size_t count = bookable ? slots.count : 0, ids = 0;
     for (size_t i = 0; i < count; i++)
         ids += slots.slots[i].resource_count;
     /* each slot: its two instants and its resources' ids, quoted, with the keys around them */
-    http_buffer_reserve(&out, 512 + count * 96 + ids * 39);
+    http_buffer_reserve(out, 512 + count * 96 + ids * 39);
     codec_format_uuid(&service_id, id);
-    HTTP_APPEND_LITERAL(&out, "{\"service_id\":\"");
-    http_buffer_append(&out, id, 36);
-    HTTP_APPEND_LITERAL(&out, "\",\"timezone\":");
-    http_buffer_append_json_string(&out, run->zone, strlen(run->zone));
-    HTTP_APPEND_LITERAL(&out, ",\"slots\":[");
+    HTTP_APPEND_LITERAL(out, "{\"service_id\":\"");
+    http_buffer_append(out, id, 36);
+    HTTP_APPEND_LITERAL(out, "\",\"timezone\":");
+    http_buffer_append_json_string(out, run->zone, strlen(run->zone));
+    HTTP_APPEND_LITERAL(out, ",\"slots\":[");
     for (size_t i = 0; i < count; i++)
-        append_slot(&out, run->speech.zone, &slots, i, i > 0);
-    HTTP_APPEND_LITERAL(&out, "]");
+        append_slot(out, run->speech.zone, &slots, i, i > 0);
+    HTTP_APPEND_LITERAL(out, "]");
     char *speech;
     if (count > 0) {
         int64_t starts[3];
@@ -932,20 +942,19 @@ static void find_slots(tool_run_t *run)
         int64_t starts[TOOLS_NEAREST_COUNT];
         size_t which[TOOLS_NEAREST_COUNT];
         size_t n = nearest_days(run, &q, day, &slots, which);
-        HTTP_APPEND_LITERAL(&out, ",\"nearest\":[");
+        HTTP_APPEND_LITERAL(out, ",\"nearest\":[");
         for (size_t i = 0; i < n; i++) {
-            append_slot(&out, run->speech.zone, &slots, which[i], i > 0);
+            append_slot(out, run->speech.zone, &slots, which[i], i > 0);
             starts[i] = slots.slots[which[i]].start;
         }
-        HTTP_APPEND_LITERAL(&out, "]");
+        HTTP_APPEND_LITERAL(out, "]");
         speech = speech_no_slots_on_day(&run->speech, day, starts, n);
     }
-    HTTP_APPEND_LITERAL(&out, ",\"speech\":");
-    http_buffer_append_json_string(&out, speech, strlen(speech));
-    HTTP_APPEND_LITERAL(&out, "}");
+    HTTP_APPEND_LITERAL(out, ",\"speech\":");
+    http_buffer_append_json_string(out, speech, strlen(speech));
+    HTTP_APPEND_LITERAL(out, "}");
     free(speech);
-    finish_text(run, out.data, out.size, false);
-    free(out.data);
+    finish_text(run, out->data, out->size, false);
 }
 
 /* ---- hold_slot, book_appointment ------------------------------------------------------------ */
@@ -953,7 +962,7 @@ static void find_slots(tool_run_t *run)
 /* What a hold and a booking share: service, staff, start. */
 static bool decode_slot(tool_run_t *run)
 {
-    domain_booking_input_t *in = &run->input;
+    domain_booking_input_t *in = run_input(run);
     eng_id_t staff;
     bool has_staff = arg(run, "staff") != NULL;
     if (!resolve(run, "service", true, &in->service_id) ||
@@ -993,7 +1002,7 @@ static void hold_slot(tool_run_t *run)
     domain_context_t context = context_of(run);
     domain_refusal_t refusal = {0};
     domain_error_t error = {0};
-    run->booking_op = domain_holds_create(&context, &run->input, on_held, run, &refusal, &error);
+    run->booking_op = domain_holds_create(&context, run_input(run), on_held, run, &refusal, &error);
     if (run->booking_op)
         run_wait(run);
     else if (refusal.kind != DOMAIN_REFUSAL_NONE)
@@ -1073,14 +1082,14 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
         http_count_booking(run->ctx, HTTP_BOOKING_CONFLICT);
     int status;
     json_t *envelope = http_refusal_json(refusal, run->zone, &status);
-    if (run->input.idempotency_key && status == 409 &&
+    if (run_input(run)->idempotency_key && status == 409 &&
         refusal->kind == DOMAIN_REFUSAL_UNAVAILABLE) {
         /* kept under the key first, so that the retry replays this very answer */
         run->refusal_text = json_dumps(envelope, JSON_COMPACT);
         domain_context_t context = context_of(run);
         domain_error_t error;
-        run->store_op = run->refusal_text ? domain_bookings_remember(&context, &run->input, status,
-                                                                     run->refusal_text,
+        run->store_op = run->refusal_text ? domain_bookings_remember(&context, run_input(run),
+                                                                     status, run->refusal_text,
                                                                      on_remembered, run, &error)
                                           : NULL;
         if (run->store_op) {
@@ -1100,19 +1109,19 @@ static void set_retry_key(tool_run_t *run)
     if (run->call->retry_key == NULL)
         return;
     snprintf(run->key, sizeof(run->key), "%s", run->call->retry_key);
-    run->input.idempotency_key = run->key;
+    run_input(run)->idempotency_key = run->key;
     char *arguments = json_dumps(run->call->arguments, JSON_COMPACT | JSON_SORT_KEYS);
     size_t size = strlen(arguments) + 64;
     char *request = slotd_calloc(1, size);
     snprintf(request, size, "tool %s\n%s", run->call->tool->name, arguments);
-    store_key_hash(request, strlen(request), run->input.request_hash);
+    store_key_hash(request, strlen(request), run_input(run)->request_hash);
     free(request);
     free(arguments);
 }
 
 static void book_appointment(tool_run_t *run)
 {
-    domain_booking_input_t *in = &run->input;
+    domain_booking_input_t *in = run_input(run);
     const char *phone;
     if (!decode_slot(run) || !arg_text(run, "customer_name", 200, true, &in->customer_name) ||
         !arg_text(run, "customer_phone", 50, false, &phone) ||
@@ -1265,7 +1274,7 @@ static void on_moved(void *arg, const store_booking_outcome_t *outcome,
 static void reschedule_booking(tool_run_t *run)
 {
     bool given;
-    domain_booking_input_t *in = &run->input;
+    domain_booking_input_t *in = run_input(run);
     if (!arg_id(run, "booking_id", true, &run->booking_id, &given) || !arg_start(run, &in->start))
         return;
     in->now = run->speech.now;
