@@ -256,7 +256,7 @@ round_ratios() {
 echo "rounds in the order run (requests/s, p50 ms, p99 ms, slotd's CPU per answer in us;" \
     "the hypervisor took ${steal_share}% of the machine's CPU time meanwhile):"
 for name in "${slot_modes[@]}"; do
-    printf '  %-11s %s\n' "$name" "$(awk '{ printf "%s%.0f %s %s %s", NR > 1 ? " | " : "", $1, $2, $3, $4 }' \
+    printf '  %-11s %s\n' "$name" "$(awk '{ printf "%s%.0f %s %s %s", (NR > 1 ? " | " : ""), $1, $2, $3, $4 }' \
         "$work/rounds-$name")"
 done
 
