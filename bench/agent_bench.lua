@@ -17,8 +17,9 @@
 -- FIRST_EPOCH + floor(g / R) * STEP_SECONDS, a customer of its own.
 --
 -- An answer is wrong when its status is not the one expected (200, 201 for
--- POST /v1/bookings) or, over MCP, when it is not `"isError":false` with slots
--- (find_slots) or `"booked":true` (book_appointment). done() prints
+-- POST /v1/bookings), when GET /v1/slots has no slots, or, over MCP, when it is
+-- not `"isError":false` with slots (find_slots) or `"booked":true`
+-- (book_appointment). done() prints
 -- "answers N wrong W" (N counted by every thread's response()), and the first
 -- wrong answer, for the script to check.
 
@@ -57,6 +58,7 @@ function init(args)
         fixed = wrk.format("GET", string.format(
             "/v1/slots?service_id=%s&from=%s&to=%s&limit=5", args[3], args[4], args[4]))
         expected_status = 200
+        expected_text = { '"slots":[{' }
     elseif mode == "slots-mcp" then
         fixed = json_post("/mcp", mcp_call("find_slots",
             string.format('{"service":"%s","date":"%s"}', args[3], args[4])))

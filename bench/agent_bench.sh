@@ -33,7 +33,7 @@
 #      printed) falls on all three alike; each question's figures are the
 #      medians of its rounds, printed with every round and the range of the
 #      ratios within a round; bench/agent_bench.lua checks every answer
-#      (status 200, and over MCP "isError":false with slots);
+#      (status 200 with slots, over MCP with "isError":false);
 #   4. book_appointment: wrk, the same connections, after a warm-up of each on
 #      other days and VACUUM ANALYZE with a CHECKPOINT before each measurement:
 #      POST /v1/bookings (no Idempotency-Key: MCP's tools/call has none), then
