@@ -185,12 +185,14 @@ static void write_metrics(http_server_t *s, FILE *out)
                 "# HELP slotd_index_busy_bytes Memory held by busy-time trees.\n"
                 "# TYPE slotd_index_busy_bytes gauge\n"
                 "slotd_index_busy_bytes %zu\n"
-                "# HELP slotd_index_refreshes_total Reloads of one object and rebuilds.\n"
+                "# HELP slotd_index_refreshes_total Reloads of one object, rebuilds, and "
+                "occupancy changes applied as notified.\n"
                 "# TYPE slotd_index_refreshes_total counter\n"
                 "slotd_index_refreshes_total{kind=\"reload\"} %" PRIu64 "\n"
-                "slotd_index_refreshes_total{kind=\"rebuild\"} %" PRIu64 "\n",
+                "slotd_index_refreshes_total{kind=\"rebuild\"} %" PRIu64 "\n"
+                "slotd_index_refreshes_total{kind=\"change\"} %" PRIu64 "\n",
                 store_index_ready(s->options.index) ? 1 : 0, st.organizations, st.resources,
-                st.services, st.busy_entries, st.busy_bytes, st.reloads, st.rebuilds);
+                st.services, st.busy_entries, st.busy_bytes, st.reloads, st.rebuilds, st.changes);
         fprintf(out,
                 "# HELP slotd_index_skipped_rows_total Rows the index could not use (logged).\n"
                 "# TYPE slotd_index_skipped_rows_total counter\n"

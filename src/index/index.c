@@ -932,6 +932,73 @@ void store_index_on_notice(store_index_t *ix, store_index_notice_cb cb, void *ar
     ix->notice_arg = arg;
 }
 
+/* One entry of an occupancy notification (migration 0023): [id, padded start, padded end,
+ * start, end, stamp, booking, active], instants in microseconds since 1970. False when it
+ * cannot be read or its padded range is not finite; *active false: it holds nothing. */
+static bool change_entry(json_t *e, eng_busy_t *busy, bool *active)
+{
+    eng_id_t id;
+    json_t *v[8];
+    if (!json_is_array(e) || json_array_size(e) != 8)
+        return false;
+    for (size_t i = 0; i < 8; i++)
+        v[i] = json_array_get(e, i);
+    if (!json_is_string(v[0]) || codec_parse_uuid(json_string_value(v[0]), &id) != 0 ||
+        !json_is_integer(v[1]) || !json_is_integer(v[2]) || !json_is_boolean(v[6]) ||
+        !json_is_boolean(v[7]))
+        return false;
+    bool timed = json_is_integer(v[3]) && json_is_integer(v[4]);
+    int64_t lower = idx_seconds_of_us(json_integer_value(v[1]));
+    int64_t upper = idx_seconds_of_us(json_integer_value(v[2]));
+    int64_t start = timed ? idx_seconds_of_us(json_integer_value(v[3])) : 0;
+    int64_t end = timed ? idx_seconds_of_us(json_integer_value(v[4])) : 0;
+    int64_t stamp = json_is_integer(v[5]) ? idx_seconds_of_us(json_integer_value(v[5])) : 0;
+    idx_occupancy_busy(lower, upper, timed, start, end, stamp, json_is_true(v[6]), &id, busy);
+    *active = json_is_true(v[7]);
+    return true;
+}
+
+/*
+ * Applies a change of a resource's occupancy as notified, in place of a reload: the row
+ * before leaves the resource's busy time, the row after joins it. Notifications arrive in
+ * commit order, so applied one by one they keep the busy time what the database holds, as
+ * long as nothing applied later predates them: false (the caller reloads the resource, as
+ * for any other change) when a reload of the resource runs or is due (its snapshot may
+ * predate this change), when a rebuild covers the organization, when the resource is not in
+ * the index, or when the change cannot be read. A change that arrives after a reload whose
+ * snapshot already held it is applied again, which ends where the database is: the same
+ * entries leave and join in the same order.
+ */
+static bool apply_change(store_index_t *ix, const eng_id_t *org_id, const eng_id_t *resource,
+                         json_t *j)
+{
+    json_t *old = json_object_get(j, "old"), *now = json_object_get(j, "new");
+    if ((old == NULL && now == NULL) || !idx_sched_ready(ix->sched) ||
+        idx_sched_covered(ix->sched, org_id) || idx_sched_reloading(ix->sched, org_id, resource))
+        return false;
+    index_org_t *org = idmap_get(&ix->orgs, org_id);
+    eng_resource_t *r = org ? idx_org_resource(org, resource) : NULL;
+    eng_busy_t before, after;
+    bool before_active = false, after_active = false;
+    if (r == NULL || (old && !change_entry(old, &before, &before_active)) ||
+        (now && !change_entry(now, &after, &after_active)))
+        return false;
+    size_t count = eng_resource_busy_count(r), bytes = eng_resource_busy_bytes(r);
+    if (before_active)
+        eng_resource_remove_busy(r, &before); /* absent when a reload already dropped it */
+    int rc = after_active ? eng_resource_add_busy(r, &after) : 0;
+    if (rc == ENG_EEXISTS) { /* a reload already added it: take this one */
+        eng_resource_remove_busy(r, &after);
+        rc = eng_resource_add_busy(r, &after);
+    }
+    org->busy_entries = org->busy_entries - count + eng_resource_busy_count(r);
+    org->busy_bytes = org->busy_bytes - bytes + eng_resource_busy_bytes(r);
+    if (rc != 0)
+        return false; /* refused by the engine: a reload skips and counts it */
+    ix->stats.changes++;
+    return true;
+}
+
 static void on_notification(const char *payload, void *arg)
 {
     store_index_t *ix = arg;
@@ -950,10 +1017,11 @@ static void on_notification(const char *payload, void *arg)
             request(ix, WORK_ORG, &org, NULL);
         else if (strcmp(table, "resources") == 0 && id_text && codec_parse_uuid(id_text, &id) == 0)
             request(ix, WORK_RESOURCE, &org, &id);
-        else if (resource_text && codec_parse_uuid(resource_text, &id) == 0)
-            request(ix, WORK_RESOURCE, &org, &id);
-        else if ((strcmp(table, "services") == 0 || strcmp(table, "service_requirements") == 0) &&
-                 id_text && codec_parse_uuid(id_text, &id) == 0)
+        else if (resource_text && codec_parse_uuid(resource_text, &id) == 0) {
+            if (strcmp(table, "occupancy") != 0 || !apply_change(ix, &org, &id, j))
+                request(ix, WORK_RESOURCE, &org, &id);
+        } else if ((strcmp(table, "services") == 0 || strcmp(table, "service_requirements") == 0) &&
+                   id_text && codec_parse_uuid(id_text, &id) == 0)
             request(ix, WORK_SERVICE, &org, &id);
     }
     json_decref(j);

@@ -104,6 +104,7 @@ void store_index_freeze_clock(store_index_t *index, int64_t now);
 typedef struct {
     size_t organizations, resources, services, busy_entries, busy_bytes;
     uint64_t reloads, rebuilds;
+    uint64_t changes;           /**< occupancy changes applied as notified, without a reload */
     uint64_t skipped_rows;      /**< rows (or entries in them) the loader could not use */
     uint64_t load_failures;     /**< queries of the index that failed (each retried) */
     uint64_t last_load_ms;      /**< duration of the last full load */

@@ -118,6 +118,19 @@ bool idx_resource_busy(index_org_t *org, idx_resource_load_t *load, size_t max, 
 bool idx_load_resource(index_org_t *org, const PGresult *res, int row, eng_id_t *id,
                        idx_tally_t *tally);
 
+/** Microseconds since 1970 as the index's seconds (rounded to the nearest). */
+int64_t idx_seconds_of_us(int64_t unix_us);
+
+/**
+ * An occupancy row as the engine holds it: the padded range [lower, upper), the booking's or
+ * hold's own [start, end) when `timed` (else, or when they do not fit inside it, the padded
+ * range as it is, unpadded), the booking's creation or the hold's expiry, and its id (NULL:
+ * none). The loader and the changes notified (index.c) build entries alike, so that a change
+ * removes exactly the entry a load added.
+ */
+void idx_occupancy_busy(int64_t lower, int64_t upper, bool timed, int64_t start, int64_t end,
+                        int64_t stamp, bool booking, const eng_id_t *id, eng_busy_t *out);
+
 /** Applies a row of idx_services. */
 void idx_load_service(index_org_t *org, const PGresult *res, int row, idx_tally_t *tally);
 

@@ -338,6 +338,11 @@ static bool array_next(idx_array_t *a, const unsigned char **value, int32_t *len
 
 /* The next element as epoch seconds (rounded to the nearest second, halves away from zero,
  * as extract(epoch ...)::bigint does); false when it is NULL or not finite. */
+int64_t idx_seconds_of_us(int64_t unix_us)
+{
+    return unix_us >= 0 ? (unix_us + 500000) / 1000000 : -((-unix_us + 500000) / 1000000);
+}
+
 static bool next_instant(idx_array_t *a, int64_t *seconds)
 {
     const unsigned char *v;
@@ -348,8 +353,7 @@ static bool next_instant(idx_array_t *a, int64_t *seconds)
     int64_t us = (int64_t)u;
     if (us == INT64_MAX || us == INT64_MIN)
         return false;
-    int64_t unix_us = us + PG_EPOCH_US;
-    *seconds = unix_us >= 0 ? (unix_us + 500000) / 1000000 : -((-unix_us + 500000) / 1000000);
+    *seconds = idx_seconds_of_us(us + PG_EPOCH_US);
     return true;
 }
 
@@ -464,6 +468,23 @@ static void load_one_series(index_org_t *org, idx_resource_load_t *load, idx_tal
         skip(tally, "external_busy_events", &org->id, has_id ? &id : NULL, reason);
 }
 
+void idx_occupancy_busy(int64_t lower, int64_t upper, bool timed, int64_t start, int64_t end,
+                        int64_t stamp, bool booking, const eng_id_t *id, eng_busy_t *out)
+{
+    if (!timed || start < lower || end > upper || end <= start ||
+        (start - lower) / 60 > UINT16_MAX || (upper - end) / 60 > UINT16_MAX) {
+        start = lower; /* occupancy written by hand: take it as it is */
+        end = upper;
+    }
+    *out = (eng_busy_t){.start = start,
+                        .end = end,
+                        .buffer_before = (uint16_t)((start - lower) / 60),
+                        .buffer_after = (uint16_t)((upper - end) / 60),
+                        .kind = booking ? ENG_BUSY_BOOKING : ENG_BUSY_HOLD,
+                        .stamp = stamp,
+                        .key = key_of_id(id, id != NULL)};
+}
+
 /* One occupancy entry: padded start and end, start, end, the booking's creation or the hold's
  * expiry, whether a booking, id. */
 static void load_one_busy(index_org_t *org, eng_resource_t *r, idx_array_t *c, idx_tally_t *tally)
@@ -483,18 +504,9 @@ static void load_one_busy(index_org_t *org, eng_resource_t *r, idx_array_t *c, i
              "busy time that is not finite");
         return;
     }
-    if (!timed || start < lower || end > upper || end <= start ||
-        (start - lower) / 60 > UINT16_MAX || (upper - end) / 60 > UINT16_MAX) {
-        start = lower; /* occupancy written by hand: take it as it is */
-        end = upper;
-    }
-    eng_busy_t b = {.start = start,
-                    .end = end,
-                    .buffer_before = (uint16_t)((start - lower) / 60),
-                    .buffer_after = (uint16_t)((upper - end) / 60),
-                    .kind = booking ? ENG_BUSY_BOOKING : ENG_BUSY_HOLD,
-                    .stamp = stamp,
-                    .key = key_of_id(&busy_id, has_id)};
+    eng_busy_t b;
+    idx_occupancy_busy(lower, upper, timed, start, end, stamp, booking, has_id ? &busy_id : NULL,
+                       &b);
     if (eng_resource_add_busy(r, &b) != 0)
         skip(tally, "occupancy", &org->id, has_id ? &busy_id : NULL,
              "busy time refused by the engine");

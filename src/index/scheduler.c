@@ -139,6 +139,12 @@ static inflight_t *inflight_find(idx_sched_t *s, const eng_id_t *org, const eng_
     return f;
 }
 
+bool idx_sched_reloading(idx_sched_t *s, const eng_id_t *org, const eng_id_t *id)
+{
+    inflight_t *f = inflight_find(s, org, id);
+    return f && (f->loading || f->dirty);
+}
+
 static inflight_t *inflight_of(idx_sched_t *s, const eng_id_t *org, const eng_id_t *id)
 {
     inflight_t *f = inflight_find(s, org, id);

@@ -93,6 +93,10 @@ uint64_t idx_sched_done(idx_sched_t *s, const idx_work_t *work, idx_outcome_t ou
 /** Whether a rebuild covering `org` runs or waits for its retry (results are then stale). */
 bool idx_sched_covered(const idx_sched_t *s, const eng_id_t *org);
 
+/** Whether a reload of the object runs (its query queued, on the wire, or its result being
+ *  applied) or is due to run again: what it applies may predate a change committed now. */
+bool idx_sched_reloading(idx_sched_t *s, const eng_id_t *org, const eng_id_t *id);
+
 /** True once a full rebuild has been applied. */
 bool idx_sched_ready(const idx_sched_t *s);
 

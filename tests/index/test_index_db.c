@@ -267,3 +267,90 @@ TEST(index_loads_busy_events_of_external_calendars)
     CHECK_EQ(busy_of(&f, ORG_B, RES_B), 0);
     teardown(&f);
 }
+
+/* Runs the loop until the index has applied `changes` occupancy changes in all (at most 5 s). */
+static void wait_changes(fixture_t *f, uint64_t changes)
+{
+    store_index_stats_t st;
+    for (int i = 0; i < 500; i++) {
+        store_index_stats(f->index, &st);
+        if (st.changes >= changes)
+            break;
+        run_for(f, 10);
+    }
+    run_for(f, 50); /* and nothing more comes */
+    store_index_stats(f->index, &st);
+    CHECK_EQ(st.changes, changes);
+}
+
+/* Occupancy written by anyone (here plain SQL) reaches the index as the rows the
+ * notification carries: inserted, moved, made inactive, deleted, moved to another resource,
+ * each applied in place with no reload of the resource, and what it ends with is what a
+ * reload reads. An update that changes nothing the index keeps is not even announced. */
+TEST(index_applies_occupancy_changes_as_notified_without_reloading)
+{
+    fixture_t f;
+    setup(&f, "ALTER TABLE occupancy DROP CONSTRAINT occupancy_check;" /* no booking or hold */
+              "INSERT INTO resources (organization_id, id, kind, name) VALUES ('" ORG_A
+              "', '00000000-0000-0000-0000-0000000000a2', 'staff', 'a2')");
+    open_index(&f, 0);
+    wait_ready(&f, 10000);
+    run_for(&f, 100);
+    store_index_stats_t before, after;
+    store_index_stats(f.index, &before);
+    CHECK_EQ(before.busy_entries, 0);
+
+    test_db_exec(f.db, "INSERT INTO occupancy (organization_id, id, resource_id, occupied, "
+                       "starts_at, ends_at, expires_at) VALUES "
+                       "('" ORG_A "', '10000000-0000-0000-0000-000000000001', '" RES_A
+                       "', tstzrange('2030-01-07 09:50Z', '2030-01-07 10:40Z'), "
+                       "'2030-01-07 10:00Z', '2030-01-07 10:30Z', '2030-01-07 08:00Z'),"
+                       "('" ORG_A "', '10000000-0000-0000-0000-000000000002', '" RES_A
+                       "', tstzrange('2030-01-07 11:00Z', '2030-01-07 12:00Z'), NULL, NULL, "
+                       "'2030-01-07 08:00Z'),"
+                       "('" ORG_A "', '10000000-0000-0000-0000-000000000003', '" RES_A
+                       "', tstzrange('2030-01-07 13:00Z', '2030-01-07 14:00Z'), NULL, NULL, "
+                       "'2030-01-07 08:00Z'),"
+                       "('" ORG_B "', '10000000-0000-0000-0000-000000000004', '" RES_B
+                       "', tstzrange('2030-01-07 13:00Z', '2030-01-07 14:00Z'), NULL, NULL, "
+                       "'2030-01-07 08:00Z')");
+    wait_changes(&f, before.changes + 4);
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 3);
+    CHECK_EQ(busy_of(&f, ORG_B, RES_B), 1);
+
+    /* moved (padded and own times), inactive, deleted: one change each */
+    test_db_exec(f.db, "UPDATE occupancy SET occupied = tstzrange('2030-01-08 09:50Z', "
+                       "'2030-01-08 10:40Z'), starts_at = '2030-01-08 10:00Z', "
+                       "ends_at = '2030-01-08 10:30Z' "
+                       "WHERE id = '10000000-0000-0000-0000-000000000001';"
+                       "UPDATE occupancy SET active = false "
+                       "WHERE id = '10000000-0000-0000-0000-000000000002';"
+                       "DELETE FROM occupancy WHERE id = '10000000-0000-0000-0000-000000000003';"
+                       "UPDATE occupancy SET updated_at = now() - interval '1 hour'");
+    wait_changes(&f, before.changes + 7);
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 1);
+    CHECK_EQ(busy_of(&f, ORG_B, RES_B), 1);
+
+    /* to another resource: leaves one, reaches the other */
+    test_db_exec(f.db, "UPDATE occupancy SET resource_id = '00000000-0000-0000-0000-0000000000a2' "
+                       "WHERE id = '10000000-0000-0000-0000-000000000001'");
+    wait_changes(&f, before.changes + 9);
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 0);
+    CHECK_EQ(busy_of(&f, ORG_A, "00000000-0000-0000-0000-0000000000a2"), 1);
+    store_index_stats(f.index, &after);
+    CHECK_EQ(after.reloads, before.reloads);
+    CHECK_EQ(after.busy_entries, 2);
+
+    /* a reload reads the same */
+    eng_id_t org = id_of(ORG_A), a2 = id_of("00000000-0000-0000-0000-0000000000a2");
+    waited_t w = {0};
+    store_index_refresh(f.index, INDEX_RESOURCE, &org, &a2, on_done, &w);
+    for (int i = 0; i < 500 && w.calls == 0; i++)
+        run_for(&f, 10);
+    CHECK_EQ(w.calls, 1);
+    CHECK_EQ(busy_of(&f, ORG_A, "00000000-0000-0000-0000-0000000000a2"), 1);
+    store_index_stats(f.index, &after);
+    CHECK_EQ(after.reloads, before.reloads + 1);
+    CHECK_EQ(after.busy_entries, 2);
+    teardown(&f);
+}
