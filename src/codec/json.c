@@ -298,7 +298,9 @@ json_t *codec_json_fast(const char *text, size_t length, size_t flags)
 json_t *codec_json_load(const char *text, size_t length, size_t flags, json_error_t *error)
 {
     json_t *value = codec_json_fast(text, length, flags);
-    if (value)
-        return value;
-    return json_loadb(text, length, flags, error);
+    if (value == NULL)
+        return json_loadb(text, length, flags, error);
+    if (error) /* as jansson leaves it after a success */
+        *error = (json_error_t){.line = -1, .column = -1, .source = "<buffer>"};
+    return value;
 }

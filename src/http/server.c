@@ -138,8 +138,10 @@ static const char json_escapes[256] = {
 void http_buffer_append_json_string(http_buffer_t *b, const char *text, size_t length)
 {
     static const char hex[] = "0123456789abcdef";
-    /* at most 6 bytes for each byte, and the quotes */
-    b->data = slotd_grow(b->data, &b->capacity, b->size + 6 * length + 3, 1);
+    /* room for the bytes as they are and the quotes; an escape makes room for the rest's
+     * worst case (6 bytes each), so that text with nothing to escape is never sized six
+     * times over */
+    b->data = slotd_grow(b->data, &b->capacity, b->size + length + 3, 1);
     char *out = b->data + b->size;
     const unsigned char *p = (const unsigned char *)(length ? text : ""), *end = p + length;
     *out++ = '"';
@@ -154,6 +156,11 @@ void http_buffer_append_json_string(http_buffer_t *b, const char *text, size_t l
         }
         if (p == end)
             break;
+        size_t at = (size_t)(out - b->data), worst = at + 6 * (size_t)(end - p) + 2;
+        if (worst > b->capacity) {
+            b->data = slotd_grow(b->data, &b->capacity, worst, 1);
+            out = b->data + at;
+        }
         char escape = json_escapes[*p];
         *out++ = '\\';
         if (escape == 'u') {

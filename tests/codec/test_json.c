@@ -10,8 +10,11 @@ static const size_t flag_sets[] = {0, JSON_REJECT_DUPLICATES, JSON_DECODE_ANY,
 
 /* The quick reader's answer for `text` agrees with jansson's under every flag set; returns
  * how many of the flag sets the quick reader answered itself. */
-static int agrees(const char *text, size_t length)
+static int agrees(const char *given, size_t length)
 {
+    /* a copy of exactly its length, no NUL after it: a read past the end is seen */
+    char *text = malloc(length ? length : 1);
+    memcpy(text, given, length);
     int taken = 0;
     for (size_t f = 0; f < sizeof(flag_sets) / sizeof(flag_sets[0]); f++) {
         json_error_t error;
@@ -39,6 +42,7 @@ static int agrees(const char *text, size_t length)
         json_decref(slow);
         json_decref(loaded);
     }
+    free(text);
     return taken;
 }
 
@@ -151,6 +155,28 @@ static uint64_t next_random(uint64_t *state)
     return *state = x;
 }
 
+/* Every body cut short at every byte; nesting at the quick reader's depth and one past it;
+ * keys that are equal once unescaped. */
+TEST(json_quick_reader_agrees_with_jansson_on_cut_bodies_depth_and_escaped_keys)
+{
+    static const char *const bodies[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"params\":{\"a\":[1,-2,true,null,\"x\\n\"]}}",
+        "{\"e\":\"Zo\xc3\xab \xf0\x9f\x98\x80\",\"n\":-123456789012345678}",
+    };
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+        for (size_t cut = 0; cut <= strlen(bodies[i]); cut++)
+            agrees(bodies[i], cut);
+    char deep[200];
+    for (int depth = 63; depth <= 66; depth++) {
+        memset(deep, '[', (size_t)depth);
+        memset(deep + depth, ']', (size_t)depth);
+        agrees(deep, 2 * (size_t)depth);
+    }
+    agrees_text("{\"\\/\":1,\"/\":2}");
+    json_t *v = codec_json_load("{\"\\/\":1,\"/\":2}", 15, JSON_REJECT_DUPLICATES, NULL);
+    CHECK(v == NULL);
+}
+
 TEST(json_quick_reader_agrees_with_jansson_on_mutated_bodies)
 {
     static const char *const seeds[] = {
@@ -163,7 +189,8 @@ TEST(json_quick_reader_agrees_with_jansson_on_mutated_bodies)
     };
     /* what a mutation puts in: the bytes that matter to a reader */
     static const char pieces[] = "{}[]\":,\\ \t\n0123456789-+.eEtrufalsn/bu\x01\x7f\x80\xbf\xc3"
-                                 "\xe2\xed\xf0\xf4\xff";
+                                 "\xe2\xed\xf0\xf4\xff"
+                                 "\0";
     uint64_t state = 0x9e3779b97f4a7c15u;
     int taken = 0;
     char text[512];
@@ -175,7 +202,10 @@ TEST(json_quick_reader_agrees_with_jansson_on_mutated_bodies)
         for (int m = 0; m < mutations; m++) {
             size_t at = (size_t)(next_random(&state) % (length + 1));
             char piece = pieces[next_random(&state) % (sizeof(pieces) - 1)];
-            switch (next_random(&state) % 3) {
+            switch (next_random(&state) % 4) {
+            case 3: /* cut short */
+                length = at;
+                break;
             case 0: /* replace */
                 if (at < length)
                     text[at] = piece;

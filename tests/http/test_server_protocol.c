@@ -14,8 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "api_client.h"
 #include "db.h"
+#include "http/server.h"
 #include "test.h"
 
 static const char *const frozen[] = {"SLOTD_NOW=2026-03-27T08:00:00+01:00", NULL};
@@ -381,4 +384,41 @@ TEST(server_refuses_a_slots_answer_larger_than_its_bound)
     CHECK_EQ(json_array_size(json_object_get(r, "slots")), 20000);
     json_decref(r);
     api_stop(&s);
+}
+
+/* The JSON string writer: every byte of ASCII, NUL and 0x7f among them, alone and between
+ * others, after what the buffer held, reads back as the same bytes; text with nothing to
+ * escape is not given room for six times its length. */
+TEST(http_json_string_writer_escapes_every_ascii_byte_and_reads_back)
+{
+    char all[128];
+    for (int i = 0; i < 128; i++)
+        all[i] = (char)i;
+    http_buffer_t b = {0};
+    for (int i = 0; i <= 128; i++) {
+        char text[3] = {'a', (char)i, 'b'};
+        const char *in = i < 128 ? text : all;
+        size_t length = i < 128 ? sizeof(text) : sizeof(all);
+        b.size = 0;
+        HTTP_APPEND_LITERAL(&b, "[1,");
+        http_buffer_append_json_string(&b, in, length);
+        HTTP_APPEND_LITERAL(&b, "]");
+        json_error_t error;
+        json_t *v = json_loadb(b.data, b.size, JSON_ALLOW_NUL, &error);
+        CHECK(v != NULL);
+        json_t *s = json_array_get(v, 1);
+        CHECK(json_is_string(s) && json_string_length(s) == length);
+        CHECK(memcmp(json_string_value(s), in, length) == 0);
+        json_decref(v);
+    }
+    free(b.data);
+    b = (http_buffer_t){0};
+    char plain[1000];
+    memset(plain, 'x', sizeof(plain));
+    http_buffer_append_json_string(&b, plain, sizeof(plain));
+    CHECK_EQ(b.size, sizeof(plain) + 2);
+    CHECK(b.capacity < 2 * sizeof(plain));
+    http_buffer_append_json_string(&b, "\n", 1);
+    CHECK_EQ(b.size, sizeof(plain) + 2 + 4);
+    free(b.data);
 }
