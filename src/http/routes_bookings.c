@@ -491,8 +491,8 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
     count_outcome(ctx, outcome->error, refusal);
     switch (outcome->error) {
     case 0:
-        http_respond_raw_after_index_resources(ctx, 201, outcome->response, outcome->resources,
-                                               outcome->resource_count);
+        http_respond_raw_after_changes(ctx, 201, outcome->response, outcome->resources,
+                                       outcome->resource_count, outcome->xid);
         break;
     case STORE_BOOKING_EREPLAY:
         http_respond_raw(ctx, outcome->status, outcome->response, strlen(outcome->response));

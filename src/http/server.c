@@ -429,6 +429,25 @@ void http_respond_after_index_resources(http_ctx_t *ctx, int status, json_t *bod
                             &resources[i], on_index_done, ctx);
 }
 
+void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *json,
+                                    const eng_id_t *resources, size_t count, uint64_t xid)
+{
+    if (xid == 0) {
+        http_respond_raw_after_index_resources(ctx, status, json, resources, count);
+        return;
+    }
+    json_t *body = json_loads(json, 0, NULL);
+    if (body == NULL) {
+        http_respond_internal(ctx, "an answer that is not JSON");
+        return;
+    }
+    if (!hold_for_index(ctx, status, body, count))
+        return;
+    for (size_t i = 0; i < count; i++)
+        store_index_await_change(ctx->server->options.index, &ctx->organization, &resources[i], xid,
+                                 on_index_done, ctx);
+}
+
 void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const char *json,
                                             const eng_id_t *resources, size_t count)
 {

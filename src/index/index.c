@@ -81,6 +81,39 @@ typedef struct {
     uint64_t started_ns;
 } rebuild_t;
 
+/* A committed transaction's change of one resource's occupancy. */
+typedef struct {
+    uint64_t xid;
+    eng_id_t org, resource;
+} change_key_t;
+
+/* A write waiting until the index shows its transaction's changes of one resource. */
+typedef struct {
+    change_key_t key;
+    store_index_done_cb done;
+    void *arg;
+    uint64_t deadline_ns;
+    bool shown; /* applied: told once the loop's turn has applied everything it received */
+} change_wait_t;
+
+/* Changes applied (or handed to a reload) lately: a write's answer may come after its
+ * notification. */
+#define CHANGES_SEEN 512
+/* A write whose change has not come by then waits for a reload of the resource instead. */
+#define CHANGE_WAIT_MS 1000
+
+struct changes {
+    change_wait_t *waits;
+    size_t count, capacity;
+    struct {
+        change_key_t key;
+        bool applied; /* else a reload of the resource was asked for in its place */
+    } seen[CHANGES_SEEN];
+    size_t seen_next, seen_count;
+    uv_check_t check; /* tells the writes shown, at the end of the loop turn */
+    uv_timer_t timer; /* hands writes that waited too long to a reload */
+};
+
 struct store_index {
     uv_loop_t *loop;
     store_index_notice_cb notice_cb; /* payloads of tables the index does not keep */
@@ -109,6 +142,7 @@ struct store_index {
     uv_prepare_t lag_prepare;
     uint64_t lag_last_ns, lag_last_idle_ns, lag_last_cpu_ns;
     store_listen_t *listen;
+    struct changes changes; /* writes waiting for their transaction's changes */
     int open_handles;
     void (*on_closed)(void *);
     void *on_closed_arg;
@@ -905,6 +939,7 @@ static void free_index(store_index_t *ix)
     idmap_free(&ix->orgs);
     idmap_free(&ix->reloads);
     free(ix->url);
+    free(ix->changes.waits);
     free(ix);
     if (cb)
         cb(arg);
@@ -999,6 +1034,132 @@ static bool apply_change(store_index_t *ix, const eng_id_t *org_id, const eng_id
     return true;
 }
 
+/* ---- writes waiting for their transaction's changes --------------------------------------- */
+
+static bool same_change(const change_key_t *a, const change_key_t *b)
+{
+    return a->xid == b->xid && memcmp(&a->org, &b->org, sizeof(a->org)) == 0 &&
+           memcmp(&a->resource, &b->resource, sizeof(a->resource)) == 0;
+}
+
+/* A wait handed to the scheduler: told once a reload of the resource that reaches the
+ * database after now is applied (the transaction committed before). */
+static void wait_for_reload(store_index_t *ix, const change_wait_t *wait)
+{
+    idx_work_t w = {.kind = IDX_WORK_RESOURCE, .org = wait->key.org, .id = wait->key.resource};
+    idx_sched_request(ix->sched, &w, wait->done, wait->arg);
+}
+
+static void remove_wait(struct changes *c, size_t i)
+{
+    c->waits[i] = c->waits[--c->count];
+}
+
+/* Tells the writes whose changes this turn applied; they are told after the turn, so that
+ * every change of their transaction the turn received is applied first. */
+static void on_changes_check(uv_check_t *check)
+{
+    store_index_t *ix = check->data;
+    struct changes *c = &ix->changes;
+    uv_check_stop(check);
+    for (size_t i = 0; i < c->count;) {
+        if (!c->waits[i].shown) {
+            i++;
+            continue;
+        }
+        change_wait_t wait = c->waits[i];
+        remove_wait(c, i);
+        wait.done(wait.arg, 0); /* may add waits: they go at the end */
+    }
+}
+
+/* Writes that waited past CHANGE_WAIT_MS for their change (a notification lost, or a
+ * transaction that changed nothing the index keeps) wait for a reload instead. */
+static void on_changes_timer(uv_timer_t *timer)
+{
+    store_index_t *ix = timer->data;
+    struct changes *c = &ix->changes;
+    uint64_t now = uv_hrtime();
+    for (size_t i = 0; i < c->count;) {
+        if (c->waits[i].shown || c->waits[i].deadline_ns > now) {
+            i++;
+            continue;
+        }
+        change_wait_t wait = c->waits[i];
+        remove_wait(c, i);
+        wait_for_reload(ix, &wait);
+    }
+    if (c->count == 0)
+        uv_timer_stop(timer);
+}
+
+/* Every write still waiting for a change waits for a reload (after the LISTEN connection was
+ * lost: its change may never come). */
+static void changes_to_reloads(store_index_t *ix)
+{
+    struct changes *c = &ix->changes;
+    while (c->count > 0) {
+        change_wait_t wait = c->waits[--c->count];
+        if (wait.shown)
+            wait.done(wait.arg, 0);
+        else
+            wait_for_reload(ix, &wait);
+    }
+}
+
+/* A transaction's change of a resource, applied (or, not applied, handed to a reload): the
+ * writes waiting for it follow it. */
+static void change_seen(store_index_t *ix, const change_key_t *key, bool applied)
+{
+    struct changes *c = &ix->changes;
+    c->seen[c->seen_next].key = *key;
+    c->seen[c->seen_next].applied = applied;
+    c->seen_next = (c->seen_next + 1) % CHANGES_SEEN;
+    if (c->seen_count < CHANGES_SEEN)
+        c->seen_count++;
+    for (size_t i = 0; i < c->count;) {
+        if (!same_change(&c->waits[i].key, key)) {
+            i++;
+        } else if (applied) {
+            c->waits[i++].shown = true;
+            uv_check_start(&c->check, on_changes_check);
+        } else {
+            change_wait_t wait = c->waits[i];
+            remove_wait(c, i);
+            wait_for_reload(ix, &wait);
+        }
+    }
+}
+
+void store_index_await_change(store_index_t *ix, const eng_id_t *org, const eng_id_t *resource,
+                              uint64_t xid, store_index_done_cb done, void *arg)
+{
+    if (ix->closing) {
+        done(arg, ENG_EUNAVAILABLE);
+        return;
+    }
+    change_wait_t wait = {.key = {.xid = xid, .org = *org, .resource = *resource},
+                          .done = done,
+                          .arg = arg,
+                          .deadline_ns = uv_hrtime() + CHANGE_WAIT_MS * 1000000ull};
+    struct changes *c = &ix->changes;
+    /* the newest first: the last word on the key */
+    for (size_t n = 0; n < c->seen_count; n++) {
+        size_t i = (c->seen_next + CHANGES_SEEN - 1 - n) % CHANGES_SEEN;
+        if (!same_change(&c->seen[i].key, &wait.key))
+            continue;
+        if (c->seen[i].applied)
+            done(arg, 0);
+        else
+            wait_for_reload(ix, &wait);
+        return;
+    }
+    c->waits = slotd_grow(c->waits, &c->capacity, c->count + 1, sizeof(*c->waits));
+    c->waits[c->count++] = wait;
+    if (!uv_is_active((uv_handle_t *)&c->timer))
+        uv_timer_start(&c->timer, on_changes_timer, CHANGE_WAIT_MS / 4, CHANGE_WAIT_MS / 4);
+}
+
 static void on_notification(const char *payload, void *arg)
 {
     store_index_t *ix = arg;
@@ -1018,8 +1179,15 @@ static void on_notification(const char *payload, void *arg)
         else if (strcmp(table, "resources") == 0 && id_text && codec_parse_uuid(id_text, &id) == 0)
             request(ix, WORK_RESOURCE, &org, &id);
         else if (resource_text && codec_parse_uuid(resource_text, &id) == 0) {
-            if (strcmp(table, "occupancy") != 0 || !apply_change(ix, &org, &id, j))
+            bool occupancy = strcmp(table, "occupancy") == 0;
+            bool applied = occupancy && apply_change(ix, &org, &id, j);
+            if (!applied)
                 request(ix, WORK_RESOURCE, &org, &id);
+            const char *xid = json_string_value(json_object_get(j, "xid"));
+            if (occupancy && xid && *xid) {
+                change_key_t key = {.xid = strtoull(xid, NULL, 10), .org = org, .resource = id};
+                change_seen(ix, &key, applied);
+            }
         } else if ((strcmp(table, "services") == 0 || strcmp(table, "service_requirements") == 0) &&
                    id_text && codec_parse_uuid(id_text, &id) == 0)
             request(ix, WORK_SERVICE, &org, &id);
@@ -1032,7 +1200,8 @@ static void on_listen_connected(void *arg)
 {
     store_index_t *ix = arg;
     request(ix, WORK_ALL, NULL, NULL);
-    if (ix->notice_cb) /* whatever else was announced meanwhile is unknown too */
+    changes_to_reloads(ix); /* their changes may have been missed */
+    if (ix->notice_cb)      /* whatever else was announced meanwhile is unknown too */
         ix->notice_cb(ix->notice_arg, "api_keys", NULL);
 }
 
@@ -1069,8 +1238,13 @@ store_index_t *store_index_new(const store_index_options_t *options)
     uv_unref((uv_handle_t *)&ix->lag_prepare);
     uv_idle_init(ix->loop, &ix->apply_idle);
     ix->apply_idle.data = ix;
-    ix->open_handles =
-        5; /* the retry timer, the loop-pause and idle handles, the pool and LISTEN */
+    uv_check_init(ix->loop, &ix->changes.check);
+    ix->changes.check.data = ix;
+    uv_timer_init(ix->loop, &ix->changes.timer);
+    ix->changes.timer.data = ix;
+    /* the retry timer, the loop-pause and idle handles, the pool, LISTEN, the changes' check
+     * and timer */
+    ix->open_handles = 7;
     /* the first full load starts once LISTEN is in place */
     ix->listen = store_listen_start(ix->loop, options->url, "slotd_changes", on_notification,
                                     on_listen_connected, ix);
@@ -1083,6 +1257,10 @@ void store_index_close(store_index_t *ix, void (*on_closed)(void *), void *arg)
     ix->on_closed = on_closed;
     ix->on_closed_arg = arg;
     /* whoever still waits is told the index will not show their write */
+    while (ix->changes.count > 0) {
+        change_wait_t wait = ix->changes.waits[--ix->changes.count];
+        wait.done(wait.arg, wait.shown ? 0 : ENG_EUNAVAILABLE);
+    }
     idx_sched_close(ix->sched, ENG_EUNAVAILABLE);
     ix->sched = NULL;
     if (ix->rebuild) {
@@ -1102,4 +1280,6 @@ void store_index_close(store_index_t *ix, void (*on_closed)(void *), void *arg)
     uv_close((uv_handle_t *)&ix->apply_idle, handle_closed);
     uv_close((uv_handle_t *)&ix->retry_timer, handle_closed);
     uv_close((uv_handle_t *)&ix->lag_prepare, handle_closed);
+    uv_close((uv_handle_t *)&ix->changes.check, handle_closed);
+    uv_close((uv_handle_t *)&ix->changes.timer, handle_closed);
 }

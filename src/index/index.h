@@ -88,6 +88,16 @@ void store_index_refresh(store_index_t *index, index_kind_t kind, const eng_id_t
                          const eng_id_t *id, store_index_done_cb done, void *arg);
 
 /**
+ * As store_index_refresh of a resource, after transaction `xid` (committed) changed its
+ * occupancy: `done` runs once the index has applied that change as notified, with no query
+ * (or, when the change is not applied so — a reload of the resource was due, or nothing came
+ * within a second, or the LISTEN connection was lost — once a reload that reached the
+ * database after the call is applied). The same calling rules as store_index_refresh.
+ */
+void store_index_await_change(store_index_t *index, const eng_id_t *org, const eng_id_t *resource,
+                              uint64_t xid, store_index_done_cb done, void *arg);
+
+/**
  * Notifications on slotd_changes about tables the index does not keep (today
  * api_keys) are passed to `cb(arg, table, organization)` on the loop, as they
  * arrive; with a NULL organization (every organization's) whenever the LISTEN

@@ -69,6 +69,7 @@ struct store_booking_op {
     store_booking_done_cb done;
     eng_id_t *resources; /* the created booking's */
     size_t resource_count;
+    uint64_t xid; /* the created booking's transaction (0: not known) */
     void *arg;
     /* the other operations' callbacks */
     store_booking_cb booking_cb;
@@ -244,6 +245,7 @@ static void reset_attempt(store_booking_op_t *op)
     op->booking = NULL;
     op->resources = NULL;
     op->resource_count = 0;
+    op->xid = 0;
 }
 
 static void op_free(store_booking_op_t *op)
@@ -366,6 +368,8 @@ static void on_created(store_tx_t *tx, const PGresult *res, void *arg)
     if (!parse_ids(PQgetvalue(res, 0, 4), &op->resources, &op->resource_count) ||
         op->resource_count == 0)
         op->error = STORE_EINTERNAL;
+    if (PQnfields(res) > 5 && !PQgetisnull(res, 0, 5))
+        op->xid = strtoull(PQgetvalue(res, 0, 5), NULL, 10);
 }
 
 static void create_body(store_tx_t *tx, void *arg)
@@ -388,6 +392,7 @@ static void create_done(const store_tx_outcome_t *outcome, void *arg)
         result.response = op->response;
         result.resources = op->resources;
         result.resource_count = op->resource_count;
+        result.xid = op->xid;
     } else if (result.error == STORE_BOOKING_EREPLAY) {
         result.status = op->replay_status;
         result.response = op->replay_response;

@@ -99,6 +99,9 @@ typedef struct {
     size_t resource_count;
     const eng_id_t *released; /**< moved: the resources it held before */
     size_t released_count;
+    /** created: its transaction's id (0: not known), which the notifications of its occupancy
+     *  carry: the index tells when it has applied them (store_index_await_change) */
+    uint64_t xid;
 } store_booking_outcome_t;
 
 typedef void (*store_booking_done_cb)(void *arg, const store_booking_outcome_t *outcome);

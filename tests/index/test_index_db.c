@@ -354,3 +354,57 @@ TEST(index_applies_occupancy_changes_as_notified_without_reloading)
     CHECK_EQ(after.busy_entries, 2);
     teardown(&f);
 }
+
+/* A writer that knows its transaction waits for that transaction's change: told once it is
+ * applied as notified (at once when it already is), with no reload; a transaction whose
+ * change never comes is waited for by a reload after a second. */
+TEST(index_writer_waits_for_its_own_change_not_a_reload)
+{
+    fixture_t f;
+    setup(&f, "ALTER TABLE occupancy DROP CONSTRAINT occupancy_check;");
+    open_index(&f, 0);
+    wait_ready(&f, 10000);
+    run_for(&f, 100);
+    store_index_stats_t before, after;
+    store_index_stats(f.index, &before);
+    char xid_text[32];
+    snprintf(xid_text, sizeof(xid_text), "%s",
+             test_db_value(f.db, "WITH w AS (INSERT INTO occupancy (organization_id, "
+                                 "resource_id, occupied, expires_at) VALUES ('" ORG_A "', '" RES_A
+                                 "', tstzrange('2030-01-07 11:00Z', '2030-01-07 12:00Z'), "
+                                 "'2030-01-07 08:00Z') RETURNING 1) "
+                                 "SELECT pg_current_xact_id()::text FROM w"));
+    uint64_t xid = strtoull(xid_text, NULL, 10);
+    CHECK(xid > 0);
+    eng_id_t org = id_of(ORG_A), res = id_of(RES_A);
+    waited_t w = {0};
+    store_index_await_change(f.index, &org, &res, xid, on_done, &w);
+    for (int i = 0; i < 500 && w.calls == 0; i++)
+        run_for(&f, 10);
+    CHECK_EQ(w.calls, 1);
+    CHECK_EQ(w.status, 0);
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 1);
+    /* asked again once applied: told at once */
+    store_index_await_change(f.index, &org, &res, xid, on_done, &w);
+    CHECK_EQ(w.calls, 2);
+    store_index_stats(f.index, &after);
+    CHECK_EQ(after.reloads, before.reloads);
+    CHECK_EQ(after.changes, before.changes + 1);
+
+    /* a transaction that never changed this resource: a reload after a second instead */
+    uint64_t started = uv_hrtime();
+    store_index_await_change(f.index, &org, &res, xid + 1000000, on_done, &w);
+    for (int i = 0; i < 500 && w.calls == 2; i++)
+        run_for(&f, 10);
+    CHECK_EQ(w.calls, 3);
+    CHECK_EQ(w.status, 0);
+    CHECK(uv_hrtime() - started >= 900000000ull);
+    store_index_stats(f.index, &after);
+    CHECK_EQ(after.reloads, before.reloads + 1);
+
+    /* a wait left when the index closes is told so */
+    store_index_await_change(f.index, &org, &res, xid + 2000000, on_done, &w);
+    teardown(&f);
+    CHECK_EQ(w.calls, 4);
+    CHECK_EQ(w.status, ENG_EUNAVAILABLE);
+}

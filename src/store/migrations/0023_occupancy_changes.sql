@@ -7,6 +7,8 @@
 -- resource_id) and adds, for the row before ("old", updates and deletes) and
 -- after ("new", inserts and updates): [id, padded start, padded end, start,
 -- end, the booking's creation or the hold's expiry, whether a booking, active],
+-- the transaction's id ("xid", text: a writer that knows it waits for its own
+-- change to reach its index),
 -- instants as microseconds since 1970 (NULL when not finite), and
 -- "old_resource_id" when an update moved the row to another resource. An
 -- update that changes none of these (updated_at alone) is not announced.
@@ -46,7 +48,8 @@ BEGIN
         RETURN NULL;
     END IF;
     payload := jsonb_build_object('table', TG_TABLE_NAME, 'organization_id', r.organization_id,
-                                  'op', lower(TG_OP), 'resource_id', r.resource_id);
+                                  'op', lower(TG_OP), 'resource_id', r.resource_id,
+                                  'xid', pg_current_xact_id()::text);
     IF old_entry IS NOT NULL THEN
         payload := payload || jsonb_build_object('old', old_entry);
     END IF;
@@ -58,7 +61,8 @@ BEGIN
         -- moved: announced as leaving the old resource and reaching the new one
         PERFORM pg_notify('slotd_changes', jsonb_build_object(
             'table', TG_TABLE_NAME, 'organization_id', OLD.organization_id, 'op', 'delete',
-            'resource_id', OLD.resource_id, 'old', old_entry)::text);
+            'resource_id', OLD.resource_id, 'old', old_entry,
+            'xid', pg_current_xact_id()::text)::text);
         payload := payload - 'old';
     END IF;
     PERFORM pg_notify('slotd_changes', payload::text);

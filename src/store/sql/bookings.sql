@@ -15,9 +15,11 @@
 -- from a hold: the pinned ones), $13 name, $14 phone as given, $15 phone
 -- normalized, $16 email, $17 status, $18 notes, $19 source, $20
 -- external_ref, $21 actor, $22 the answer's zone (NULL: the organization's).
--- Answers the outcome, the answer's status and text, the booking's id and
--- its resources (comma-separated, sorted).
-SELECT outcome, answer_status, answer, booking, resources
+-- Answers the outcome, the answer's status and text, the booking's id, its
+-- resources (comma-separated, sorted) and the transaction's id when it wrote
+-- (NULL when not: the occupancy notifications carry it, migration 0023).
+SELECT outcome, answer_status, answer, booking, resources,
+       pg_current_xact_id_if_assigned()::text
   FROM slotd_book($1::uuid, $2::text, $3::bytea, $4::bigint, $5::boolean, $6::uuid, $7::uuid,
                   $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::uuid[], $13::text,
                   $14::text, $15::text, $16::text, $17::text, $18::text, $19::text, $20::text,
