@@ -67,6 +67,8 @@ typedef struct {
     char retry_key[RETRY_KEY_MAX + 16];
     eng_id_t *resources; /* what the calls wrote: the answer waits until the index shows it */
     size_t resource_count, resource_capacity;
+    uint64_t *xids; /* per resource, the transaction whose change it waits for (0: a reload) */
+    size_t xid_capacity;
 } agent_state_t;
 
 static void state_free(void *p)
@@ -75,7 +77,9 @@ static void state_free(void *p)
     json_decref(state->messages);
     http_buffer_give(state->ctx, &state->answers);
     free(state->resources);
+    free(state->xids);
     free(state->call.resources);
+    free(state->call.xids);
     json_decref(state->arguments);
     free(state);
 }
@@ -106,8 +110,11 @@ static void keep_resources(agent_state_t *state)
         return;
     state->resources = slotd_grow(state->resources, &state->resource_capacity,
                                   state->resource_count + count, sizeof(eng_id_t));
+    state->xids = slotd_grow(state->xids, &state->xid_capacity, state->resource_count + count,
+                             sizeof(uint64_t));
     memcpy(state->resources + state->resource_count, state->call.resources,
            count * sizeof(eng_id_t));
+    memcpy(state->xids + state->resource_count, state->call.xids, count * sizeof(uint64_t));
     state->resource_count += count;
 }
 
@@ -117,8 +124,8 @@ static void respond_after_writes(agent_state_t *state, http_buffer_t *b)
     HTTP_APPEND_LITERAL(b, "");
     b->data[b->size] = 0; /* the append left room for it */
     if (state->resource_count)
-        http_respond_raw_after_index_resources(state->ctx, 200, b->data, state->resources,
-                                               state->resource_count);
+        http_respond_raw_after_changes(state->ctx, 200, b->data, state->resources, state->xids,
+                                       state->resource_count);
     else
         http_respond_raw(state->ctx, 200, b->data, b->size);
     /* the answer is copied out: the next request may write in its buffer */

@@ -490,10 +490,15 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
     http_wait_end(ctx);
     count_outcome(ctx, outcome->error, refusal);
     switch (outcome->error) {
-    case 0:
-        http_respond_raw_after_changes(ctx, 201, outcome->response, outcome->resources,
-                                       outcome->resource_count, outcome->xid);
+    case 0: {
+        uint64_t *xids = slotd_calloc(outcome->resource_count, sizeof(*xids));
+        for (size_t i = 0; i < outcome->resource_count; i++)
+            xids[i] = outcome->xid;
+        http_respond_raw_after_changes(ctx, 201, outcome->response, outcome->resources, xids,
+                                       outcome->resource_count);
+        free(xids);
         break;
+    }
     case STORE_BOOKING_EREPLAY:
         http_respond_raw(ctx, outcome->status, outcome->response, strlen(outcome->response));
         break;

@@ -430,12 +430,8 @@ void http_respond_after_index_resources(http_ctx_t *ctx, int status, json_t *bod
 }
 
 void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *json,
-                                    const eng_id_t *resources, size_t count, uint64_t xid)
+                                    const eng_id_t *resources, const uint64_t *xids, size_t count)
 {
-    if (xid == 0) {
-        http_respond_raw_after_index_resources(ctx, status, json, resources, count);
-        return;
-    }
     json_t *body = json_loads(json, 0, NULL);
     if (body == NULL) {
         http_respond_internal(ctx, "an answer that is not JSON");
@@ -443,9 +439,14 @@ void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *jso
     }
     if (!hold_for_index(ctx, status, body, count))
         return;
-    for (size_t i = 0; i < count; i++)
-        store_index_await_change(ctx->server->options.index, &ctx->organization, &resources[i], xid,
-                                 on_index_done, ctx);
+    for (size_t i = 0; i < count; i++) {
+        if (xids[i])
+            store_index_await_change(ctx->server->options.index, &ctx->organization, &resources[i],
+                                     xids[i], on_index_done, ctx);
+        else
+            store_index_refresh(ctx->server->options.index, INDEX_RESOURCE, &ctx->organization,
+                                &resources[i], on_index_done, ctx);
+    }
 }
 
 void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const char *json,

@@ -222,11 +222,11 @@ void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_k
 void http_respond_after_index_resources(http_ctx_t *ctx, int status, json_t *body,
                                         const eng_id_t *resources, size_t count);
 
-/** As http_respond_raw_after_index_resources, after transaction `xid` changed the resources'
- *  occupancy: waits until the index has applied its notified changes, with no reload (see
- *  store_index_await_change); xid 0 (not known): as http_respond_raw_after_index_resources. */
+/** As http_respond_raw_after_index_resources, where transaction xids[i] changed the
+ *  occupancy of resources[i]: waits until the index has applied that notified change, with no
+ *  reload (store_index_await_change); an xid of 0 (not known) waits for a reload. */
 void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *json,
-                                    const eng_id_t *resources, size_t count, uint64_t xid);
+                                    const eng_id_t *resources, const uint64_t *xids, size_t count);
 
 /** Answers serialized JSON (copied) as http_respond_after_index_resources does. */
 void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const char *json,

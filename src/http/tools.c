@@ -632,14 +632,18 @@ static domain_context_t context_of(const tool_run_t *run)
 }
 
 /* Remembers the resources whose index must show the write before the answer. */
-static void touched(tool_run_t *run, const eng_id_t *ids, size_t count)
+static void touched(tool_run_t *run, const eng_id_t *ids, size_t count, uint64_t xid)
 {
     http_tool_call_t *call = run->call;
     if (count == 0)
         return;
     call->resources = slotd_grow(call->resources, &call->resource_capacity,
                                  call->resource_count + count, sizeof(eng_id_t));
+    call->xids =
+        slotd_grow(call->xids, &call->xid_capacity, call->resource_count + count, sizeof(uint64_t));
     memcpy(call->resources + call->resource_count, ids, count * sizeof(eng_id_t));
+    for (size_t i = 0; i < count; i++)
+        call->xids[call->resource_count + i] = xid;
     call->resource_count += count;
 }
 
@@ -988,7 +992,7 @@ static void on_held(void *arg, int error, const eng_id_t *id, const store_hold_w
     } else if (error) {
         fail_store(run, error, "service");
     } else {
-        touched(run, hold->resources, hold->resource_count);
+        touched(run, hold->resources, hold->resource_count, 0);
         json_t *result =
             json_pack("{s:b, s:o}", "held", true, "hold", http_hold_json(id, hold, run->zone));
         finish_woken(run, with_speech(result, speech_held(&run->speech, hold->start)), false);
@@ -1040,7 +1044,7 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
     json_t *result;
     switch (outcome->error) {
     case 0:
-        touched(run, outcome->resources, outcome->resource_count);
+        touched(run, outcome->resources, outcome->resource_count, outcome->xid);
         http_count_booking(run->ctx, HTTP_BOOKING_CREATED);
         result = booked_result(run, outcome->response);
         if (result)
@@ -1214,7 +1218,7 @@ static void on_cancelled(void *arg, int error, const store_booking_t *b)
         fail_store(run, error, "booking");
         return;
     }
-    touched(run, b->resources, b->resource_count);
+    touched(run, b->resources, b->resource_count, 0);
     json_t *booking = http_booking_json(b, run->zone);
     if (booking == NULL) {
         fail_woken(run, "internal", NULL, "The booking was cancelled but could not be read back.");
@@ -1260,8 +1264,8 @@ static void on_moved(void *arg, const store_booking_outcome_t *outcome,
         return;
     }
     const store_booking_t *b = outcome->booking;
-    touched(run, b->resources, b->resource_count);
-    touched(run, outcome->released, outcome->released_count);
+    touched(run, b->resources, b->resource_count, 0);
+    touched(run, outcome->released, outcome->released_count, 0);
     json_t *booking = http_booking_json(b, run->zone);
     if (booking == NULL) {
         fail_woken(run, "internal", NULL, "The booking was moved but could not be read back.");

@@ -74,6 +74,10 @@ struct http_tool_call {
      *  (http_respond_after_index_resources); set by the tool (the transport frees the array). */
     eng_id_t *resources;
     size_t resource_count, resource_capacity;
+    /** Per resource, the transaction whose change of its occupancy the answer waits for
+     *  (http_respond_raw_after_changes), 0: a reload of it. */
+    uint64_t *xids;
+    size_t xid_capacity;
 };
 
 /**

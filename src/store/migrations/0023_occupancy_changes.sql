@@ -19,6 +19,16 @@ CREATE FUNCTION slotd_epoch_us(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTA
     SELECT CASE WHEN isfinite(t) THEN (extract(epoch FROM t) * 1000000)::bigint END
 $$;
 
+-- A row as the index holds it: [id, padded start, padded end, start, end, stamp,
+-- booking, active].
+CREATE FUNCTION slotd_occupancy_entry(c occupancy) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_array(c.id, slotd_epoch_us(lower(c.occupied)),
+                             slotd_epoch_us(upper(c.occupied)), slotd_epoch_us(c.starts_at),
+                             slotd_epoch_us(c.ends_at),
+                             slotd_epoch_us(coalesce(c.booking_created_at, c.expires_at)),
+                             c.booking_id IS NOT NULL, c.active)
+$$;
+
 CREATE FUNCTION slotd_announce_occupancy() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     r record;
@@ -28,20 +38,10 @@ DECLARE
 BEGIN
     IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
     IF TG_OP <> 'INSERT' THEN
-        old_entry := jsonb_build_array(OLD.id, slotd_epoch_us(lower(OLD.occupied)),
-                                       slotd_epoch_us(upper(OLD.occupied)),
-                                       slotd_epoch_us(OLD.starts_at), slotd_epoch_us(OLD.ends_at),
-                                       slotd_epoch_us(coalesce(OLD.booking_created_at,
-                                                               OLD.expires_at)),
-                                       OLD.booking_id IS NOT NULL, OLD.active);
+        old_entry := slotd_occupancy_entry(OLD);
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        new_entry := jsonb_build_array(NEW.id, slotd_epoch_us(lower(NEW.occupied)),
-                                       slotd_epoch_us(upper(NEW.occupied)),
-                                       slotd_epoch_us(NEW.starts_at), slotd_epoch_us(NEW.ends_at),
-                                       slotd_epoch_us(coalesce(NEW.booking_created_at,
-                                                               NEW.expires_at)),
-                                       NEW.booking_id IS NOT NULL, NEW.active);
+        new_entry := slotd_occupancy_entry(NEW);
     END IF;
     IF TG_OP = 'UPDATE' AND old_entry = new_entry AND OLD.resource_id = NEW.resource_id
        AND OLD.organization_id = NEW.organization_id THEN
