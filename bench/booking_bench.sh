@@ -195,6 +195,14 @@ race_p50=$(sed -n 's/.* p50 \([0-9.]*\) ms.*/\1/p' "$work/race.txt")
 race_p99=$(sed -n 's/.* p99 \([0-9.]*\) ms.*/\1/p' "$work/race.txt")
 race_max=$(sed -n 's/.* max \([0-9.]*\) ms.*/\1/p' "$work/race.txt")
 
+# what the indexes did for them: each worker logs its index's work when it stops
+stop_slotd
+all_bookings=$(sql -tA -c "SELECT count(*) FROM bookings WHERE organization_id = '$org'")
+read -r reloads changes < <(jq -Rrn '[inputs | fromjson? | select(.event == "index_closed")] |
+    "\(map(.reloads) | add // 0) \(map(.changes) | add // 0)"' "$work/slotd.log")
+index_work=$(awk -v r="$reloads" -v c="$changes" -v b="$all_bookings" \
+    'BEGIN { printf "reloads %.2f, changes applied as notified %.2f", r / b, c / b }')
+
 # ---- the table --------------------------------------------------------------------------
 
 ratio=$(awk -v a="$http_rps" -v b="$sql_tps" 'BEGIN { printf "%.2f", a / b }')
@@ -210,6 +218,7 @@ printf '%-36s %12.0f %10s %10s\n' "PostgreSQL one-row INSERTs (pgbench)" "$sql_t
 printf '%-36s %12s\n' "ratio" "$ratio"
 printf '%-36s %12s %10s %10s\n' "race of $racers for one slot (settled)" "" "$race_p50" "$race_p99"
 echo "(race: max $race_max ms over $rounds rounds)"
+echo "index work per booking, all workers, load and races ($all_bookings bookings): $index_work"
 echo
 echo "targets: >= 0.5 of the ceiling: $(verdict "$ratio >= 0.5") (aim 0.8);" \
     "booking p99 <= 50 ms: $(verdict "$http_p99 <= 50");" \

@@ -1254,6 +1254,12 @@ store_index_t *store_index_new(const store_index_options_t *options)
 void store_index_close(store_index_t *ix, void (*on_closed)(void *), void *arg)
 {
     ix->closing = true;
+    log_line_t line; /* what the index did while it ran */
+    log_begin(&line, LOG_INFO, "index_closed");
+    log_int(&line, "reloads", (long long)ix->stats.reloads);
+    log_int(&line, "rebuilds", (long long)ix->stats.rebuilds);
+    log_int(&line, "changes", (long long)ix->stats.changes);
+    log_end(&line);
     ix->on_closed = on_closed;
     ix->on_closed_arg = arg;
     /* whoever still waits is told the index will not show their write */
