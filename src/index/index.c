@@ -96,8 +96,8 @@ typedef struct {
     bool shown; /* applied: told once the loop's turn has applied everything it received */
 } change_wait_t;
 
-/* Changes applied (or handed to a reload) lately: a write's answer may come after its
- * notification. */
+/* Bookings' changes applied, and any change handed to a reload, lately: a write's answer
+ * may come after its notification. */
 #define CHANGES_SEEN 512
 /* A write whose change has not come by then waits for a reload of the resource instead. */
 #define CHANGE_WAIT_MS 1000
@@ -982,6 +982,9 @@ static bool change_entry(json_t *e, eng_busy_t *busy, bool *active)
         !json_is_integer(v[1]) || !json_is_integer(v[2]) || !json_is_boolean(v[6]) ||
         !json_is_boolean(v[7]))
         return false;
+    for (size_t i = 1; i <= 5; i++) /* instants past what the engine holds: not read */
+        if (json_is_integer(v[i]) && llabs(json_integer_value(v[i])) > (1LL << 62))
+            return false;
     bool timed = json_is_integer(v[3]) && json_is_integer(v[4]);
     int64_t lower = idx_seconds_of_us(json_integer_value(v[1]));
     int64_t upper = idx_seconds_of_us(json_integer_value(v[2]));
@@ -1183,8 +1186,13 @@ static void on_notification(const char *payload, void *arg)
             bool applied = occupancy && apply_change(ix, &org, &id, j);
             if (!applied)
                 request(ix, WORK_RESOURCE, &org, &id);
+            /* a writer waits for its booking's row: the last change its transaction makes
+             * of the resource (the hold it consumes and expired holds in its way go first) */
+            json_t *now = json_object_get(j, "new");
+            bool booked =
+                json_is_true(json_array_get(now, 6)) && json_is_true(json_array_get(now, 7));
             const char *xid = json_string_value(json_object_get(j, "xid"));
-            if (occupancy && xid && *xid) {
+            if (occupancy && xid && *xid && (booked || !applied)) {
                 change_key_t key = {.xid = strtoull(xid, NULL, 10), .org = org, .resource = id};
                 change_seen(ix, &key, applied);
             }
@@ -1200,8 +1208,9 @@ static void on_listen_connected(void *arg)
 {
     store_index_t *ix = arg;
     request(ix, WORK_ALL, NULL, NULL);
-    changes_to_reloads(ix); /* their changes may have been missed */
-    if (ix->notice_cb)      /* whatever else was announced meanwhile is unknown too */
+    changes_to_reloads(ix);     /* their changes may have been missed */
+    ix->changes.seen_count = 0; /* and the database may be another (a failover) */
+    if (ix->notice_cb)          /* whatever else was announced meanwhile is unknown too */
         ix->notice_cb(ix->notice_arg, "api_keys", NULL);
 }
 

@@ -336,13 +336,14 @@ static bool array_next(idx_array_t *a, const unsigned char **value, int32_t *len
     return true;
 }
 
-/* The next element as epoch seconds (rounded to the nearest second, halves away from zero,
- * as extract(epoch ...)::bigint does); false when it is NULL or not finite. */
 int64_t idx_seconds_of_us(int64_t unix_us)
 {
-    return unix_us >= 0 ? (unix_us + 500000) / 1000000 : -((-unix_us + 500000) / 1000000);
+    int64_t seconds = unix_us / 1000000, rest = unix_us % 1000000; /* no overflow at the ends */
+    return seconds + (rest >= 500000) - (rest <= -500000);
 }
 
+/* The next element as epoch seconds (rounded to the nearest second, halves away from zero,
+ * as extract(epoch ...)::bigint does); false when it is NULL or not finite. */
 static bool next_instant(idx_array_t *a, int64_t *seconds)
 {
     const unsigned char *v;
@@ -351,7 +352,7 @@ static bool next_instant(idx_array_t *a, int64_t *seconds)
         return false;
     uint64_t u = (uint64_t)be32(v) << 32 | be32(v + 4);
     int64_t us = (int64_t)u;
-    if (us == INT64_MAX || us == INT64_MIN)
+    if (us == INT64_MAX || us == INT64_MIN || us > INT64_MAX - PG_EPOCH_US)
         return false;
     *seconds = idx_seconds_of_us(us + PG_EPOCH_US);
     return true;

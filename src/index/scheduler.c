@@ -142,7 +142,15 @@ static inflight_t *inflight_find(idx_sched_t *s, const eng_id_t *org, const eng_
 bool idx_sched_reloading(idx_sched_t *s, const eng_id_t *org, const eng_id_t *id)
 {
     inflight_t *f = inflight_find(s, org, id);
-    return f && (f->loading || f->dirty);
+    if (f && (f->loading || f->dirty))
+        return true;
+    for (size_t i = 0; i < s->retry.count; i++) { /* failed: its retry reads after this */
+        const idx_work_t *w = &s->retry.items[i];
+        if ((w->kind == IDX_WORK_RESOURCE || w->kind == IDX_WORK_SERVICE) &&
+            same_id(&w->org, org) && same_id(&w->id, id))
+            return true;
+    }
+    return false;
 }
 
 static inflight_t *inflight_of(idx_sched_t *s, const eng_id_t *org, const eng_id_t *id)

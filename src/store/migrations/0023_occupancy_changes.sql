@@ -8,15 +8,19 @@
 -- after ("new", inserts and updates): [id, padded start, padded end, start,
 -- end, the booking's creation or the hold's expiry, whether a booking, active],
 -- the transaction's id ("xid", text: a writer that knows it waits for its own
--- change to reach its index),
--- instants as microseconds since 1970 (NULL when not finite), and
--- "old_resource_id" when an update moved the row to another resource. An
+-- change to reach its index) and the moment it was sent ("n": PostgreSQL drops
+-- a notification equal to one its transaction sent before, and a row changed
+-- back and forth in one transaction would otherwise lose a change), instants
+-- as microseconds since 1970 (NULL when not finite or beyond what 64 bits of
+-- them hold). An update that moves a row to another resource is announced as
+-- a delete from the old one and an update with only "new" on the new one; an
 -- update that changes none of these (updated_at alone) is not announced.
 -- Notifications of one transaction are delivered at its commit in the order
 -- they were sent, and transactions in the order they committed.
 
 CREATE FUNCTION slotd_epoch_us(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN isfinite(t) THEN (extract(epoch FROM t) * 1000000)::bigint END
+    SELECT CASE WHEN isfinite(t) AND t < '290000-01-01' AND t > '4000-01-01 BC'
+                THEN (extract(epoch FROM t) * 1000000)::bigint END
 $$;
 
 -- A row as the index holds it: [id, padded start, padded end, start, end, stamp,
@@ -49,7 +53,8 @@ BEGIN
     END IF;
     payload := jsonb_build_object('table', TG_TABLE_NAME, 'organization_id', r.organization_id,
                                   'op', lower(TG_OP), 'resource_id', r.resource_id,
-                                  'xid', pg_current_xact_id()::text);
+                                  'xid', pg_current_xact_id()::text,
+                                  'n', clock_timestamp()::text);
     IF old_entry IS NOT NULL THEN
         payload := payload || jsonb_build_object('old', old_entry);
     END IF;
@@ -62,7 +67,7 @@ BEGIN
         PERFORM pg_notify('slotd_changes', jsonb_build_object(
             'table', TG_TABLE_NAME, 'organization_id', OLD.organization_id, 'op', 'delete',
             'resource_id', OLD.resource_id, 'old', old_entry,
-            'xid', pg_current_xact_id()::text)::text);
+            'xid', pg_current_xact_id()::text, 'n', clock_timestamp()::text)::text);
         payload := payload - 'old';
     END IF;
     PERFORM pg_notify('slotd_changes', payload::text);
