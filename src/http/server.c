@@ -440,7 +440,7 @@ void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *jso
     if (!hold_for_index(ctx, status, body, count))
         return;
     for (size_t i = 0; i < count; i++) {
-        if (xids[i])
+        if (xids && xids[i])
             store_index_await_change(ctx->server->options.index, &ctx->organization, &resources[i],
                                      xids[i], on_index_done, ctx);
         else
@@ -452,12 +452,7 @@ void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *jso
 void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const char *json,
                                             const eng_id_t *resources, size_t count)
 {
-    json_t *body = json_loads(json, 0, NULL);
-    if (body == NULL) {
-        http_respond_internal(ctx, "an answer that is not JSON");
-        return;
-    }
-    http_respond_after_index_resources(ctx, status, body, resources, count);
+    http_respond_raw_after_changes(ctx, status, json, resources, NULL, count);
 }
 
 const char *http_request_header(http_ctx_t *ctx, const char *name, size_t *length)

@@ -224,7 +224,8 @@ void http_respond_after_index_resources(http_ctx_t *ctx, int status, json_t *bod
 
 /** As http_respond_raw_after_index_resources, where transaction xids[i] changed the
  *  occupancy of resources[i]: waits until the index has applied that notified change, with no
- *  reload (store_index_await_change); an xid of 0 (not known) waits for a reload. */
+ *  reload (store_index_await_change); an xid of 0 (not known), or no xids, waits for a
+ *  reload. */
 void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *json,
                                     const eng_id_t *resources, const uint64_t *xids, size_t count);
 
