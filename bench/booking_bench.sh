@@ -21,6 +21,10 @@
 #   2. the ceiling: pgbench, SLOTD_BENCH_CLIENTS clients, one INSERT of one
 #      row per transaction, prepared, after a warm-up; p50/p99 from its
 #      per-transaction log;
+#   2b. what PostgreSQL does for a booking's rows alone: pgbench, as many
+#      clients, each transaction the rows slotd writes for a new booking of a
+#      new customer as plain SQL (bench/booking_bench_rows.sql, in an
+#      organization of its own), with the schema's constraints and triggers;
 #   3. slotd: wrk, SLOTD_BENCH_CLIENTS keep-alive connections, after a warm-up
 #      on other days; every answer must be 201, and the database must hold
 #      one booking, one audit row and (when sent) one idempotency key per
@@ -33,7 +37,7 @@
 #   4. the race: bench_race (bench/race_bench.c), SLOTD_BENCH_ROUNDS rounds of
 #      64 simultaneous requests for one slot, each round exactly one 201 and
 #      63 409s with alternatives;
-#   5. print bookings/s, p50 and p99 of both, the ratio, the race's times and
+#   5. print bookings/s, p50 and p99 of the three, the ratios, the race's times and
 #      the targets; then run bench/propagation_bench.sh (its own cluster and
 #      two instances; SLOTD_BENCH_PROPAGATION=0 skips it).
 #
@@ -139,6 +143,40 @@ cat "$work"/pgbench.* | awk '{ print $3 }' | sort -n >"$work/latencies.txt"
 sql_p50=$(bench_percentile_ms 0.50 "$work/latencies.txt")
 sql_p99=$(bench_percentile_ms 0.99 "$work/latencies.txt")
 
+# ---- the rows of a booking as plain SQL: what PostgreSQL does for them ------------------
+
+# in an organization of its own (the load's checks count the first one's bookings), with as
+# many staff as clients, made through the API as the first one's
+rows_created=$("$slotd" org create --name "Booking Rows" --timezone UTC --database-url "$url")
+rows_org=$(jq -r .organization_id <<<"$rows_created")
+key=$(jq -r .api_key <<<"$rows_created") # api_post's key, for the next lines only
+for i in $(seq -w 1 "$clients"); do
+    api_post /v1/resources "{\"kind\":\"staff\",\"name\":\"Rows $i\",\"working_hours\":$week}" |
+        jq -r .id
+done >"$work/rows-staff.txt"
+rows_service=$(api_post /v1/services "{\"name\":\"Rows visit\",\"duration_minutes\":15,
+    \"requirements\":[{\"resource_ids\":$(jq -R . "$work/rows-staff.txt" | jq -sc .),\"mode\":\"any\"}]}" |
+    jq -r .id)
+key=$(jq -r .api_key <<<"$created")
+rows_resources="{$(paste -sd, "$work/rows-staff.txt")}"
+sql -c "CREATE SEQUENCE booking_bench_rows_n"
+settle
+echo "== PostgreSQL: pgbench, $clients clients, a booking's rows as plain SQL, ${seconds} s" \
+    "(after a ${warmup} s warm-up)"
+rows_run() {
+    "$pgbin/pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$1" \
+        -D org="$rows_org" -D service="$rows_service" -D resources="$rows_resources" \
+        -f bench/booking_bench_rows.sql "${@:2}" "$url"
+}
+rows_run "$warmup" >/dev/null 2>&1
+settle
+rows_run "$seconds" -l --log-prefix="$work/rows" 2>&1 | tee "$work/rows-summary.txt" |
+    grep -E '^(number of transactions actually processed|number of failed|latency average|tps)'
+rows_tps=$(awk '/^tps = / { print $3 }' "$work/rows-summary.txt")
+cat "$work"/rows.* | awk '{ print $3 }' | sort -n >"$work/rows-latencies.txt"
+rows_p50=$(bench_percentile_ms 0.50 "$work/rows-latencies.txt")
+rows_p99=$(bench_percentile_ms 0.99 "$work/rows-latencies.txt")
+
 # ---- slotd: wrk, POST /v1/bookings ------------------------------------------------------
 
 echo "== slotd: wrk, $clients keep-alive connections, POST /v1/bookings, ${seconds} s" \
@@ -197,7 +235,7 @@ race_max=$(sed -n 's/.* max \([0-9.]*\) ms.*/\1/p' "$work/race.txt")
 
 # what the indexes did for them: each worker logs its index's work when it stops
 stop_slotd
-all_bookings=$(sql -tA -c "SELECT count(*) FROM bookings WHERE organization_id = '$org'")
+all_bookings=$(sql -tA -c "SELECT count(*) FROM bookings")
 read -r reloads changes < <(jq -Rrn '[inputs | fromjson? | select(.event == "index_closed")] |
     "\(map(.reloads) | add // 0) \(map(.changes) | add // 0)"' "$work/slotd.log")
 index_work=$(awk -v r="$reloads" -v c="$changes" -v b="$all_bookings" \
@@ -206,6 +244,7 @@ index_work=$(awk -v r="$reloads" -v c="$changes" -v b="$all_bookings" \
 # ---- the table --------------------------------------------------------------------------
 
 ratio=$(awk -v a="$http_rps" -v b="$sql_tps" 'BEGIN { printf "%.2f", a / b }')
+rows_ratio=$(awk -v a="$http_rps" -v b="$rows_tps" 'BEGIN { printf "%.2f", a / b }')
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo missed; fi; }
 
 echo
@@ -215,7 +254,10 @@ printf '%-36s %12s %10s %10s\n' "" "per second" "p50 ms" "p99 ms"
 printf '%-36s %12.0f %10s %10s\n' "slotd bookings (HTTP)" "$http_rps" "$http_p50" "$http_p99"
 printf '%-36s %12.0f %10s %10s\n' "PostgreSQL one-row INSERTs (pgbench)" "$sql_tps" "$sql_p50" \
     "$sql_p99"
-printf '%-36s %12s\n' "ratio" "$ratio"
+printf '%-36s %12.0f %10s %10s\n' "PostgreSQL a booking's rows (pgbench)" "$rows_tps" "$rows_p50" \
+    "$rows_p99"
+printf '%-36s %12s\n' "ratio to one-row INSERTs" "$ratio"
+printf '%-36s %12s\n' "ratio to a booking's rows" "$rows_ratio"
 printf '%-36s %12s %10s %10s\n' "race of $racers for one slot (settled)" "" "$race_p50" "$race_p99"
 echo "(race: max $race_max ms over $rounds rounds)"
 echo "index work per booking, all workers, load and races ($all_bookings bookings): $index_work"
