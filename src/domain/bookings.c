@@ -537,12 +537,12 @@ domain_booking_op_t *domain_bookings_reschedule(const domain_context_t *context,
 
 /* ---- holds ----------------------------------------------------------------------------------- */
 
-static void hold_done(void *arg, int error, const eng_id_t *id)
+static void hold_done(void *arg, int error, const eng_id_t *id, uint64_t xid)
 {
     domain_booking_op_t *op = arg;
     if (error == STORE_BOOKING_EOVERLAP)
         explain_overlap(op);
-    op->hold_done(op->arg, error, id, &op->hold, &op->refusal);
+    op->hold_done(op->arg, error, id, &op->hold, xid, &op->refusal);
     op_free(op);
 }
 

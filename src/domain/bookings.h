@@ -144,10 +144,10 @@ domain_booking_op_t *domain_bookings_reschedule(const domain_context_t *context,
                                                 domain_booking_done_cb done, void *arg,
                                                 domain_error_t *error);
 
-/** A hold made: its id and what it holds, or an error (STORE_E*; with STORE_BOOKING_EOVERLAP
- *  the refusal carries alternatives). */
+/** A hold made: its id, what it holds and its transaction's id (0: not known), or an error
+ *  (STORE_E*; with STORE_BOOKING_EOVERLAP the refusal carries alternatives). */
 typedef void (*domain_hold_done_cb)(void *arg, int error, const eng_id_t *id,
-                                    const store_hold_write_t *hold,
+                                    const store_hold_write_t *hold, uint64_t xid,
                                     const domain_refusal_t *refusal);
 
 domain_booking_op_t *domain_holds_create(const domain_context_t *context,

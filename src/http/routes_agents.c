@@ -67,8 +67,8 @@ typedef struct {
     char retry_key[RETRY_KEY_MAX + 16];
     eng_id_t *resources; /* what the calls wrote: the answer waits until the index shows it */
     size_t resource_count, resource_capacity;
-    uint64_t *xids; /* per resource, the transaction whose change it waits for (0: a reload) */
-    size_t xid_capacity;
+    store_change_t *changes; /* per resource, the change it waits for (xid 0: a reload) */
+    size_t change_capacity;
 } agent_state_t;
 
 static void state_free(void *p)
@@ -77,9 +77,9 @@ static void state_free(void *p)
     json_decref(state->messages);
     http_buffer_give(state->ctx, &state->answers);
     free(state->resources);
-    free(state->xids);
+    free(state->changes);
     free(state->call.resources);
-    free(state->call.xids);
+    free(state->call.changes);
     json_decref(state->arguments);
     free(state);
 }
@@ -110,11 +110,12 @@ static void keep_resources(agent_state_t *state)
         return;
     state->resources = slotd_grow(state->resources, &state->resource_capacity,
                                   state->resource_count + count, sizeof(eng_id_t));
-    state->xids = slotd_grow(state->xids, &state->xid_capacity, state->resource_count + count,
-                             sizeof(uint64_t));
+    state->changes = slotd_grow(state->changes, &state->change_capacity,
+                                state->resource_count + count, sizeof(store_change_t));
     memcpy(state->resources + state->resource_count, state->call.resources,
            count * sizeof(eng_id_t));
-    memcpy(state->xids + state->resource_count, state->call.xids, count * sizeof(uint64_t));
+    memcpy(state->changes + state->resource_count, state->call.changes,
+           count * sizeof(store_change_t));
     state->resource_count += count;
 }
 
@@ -124,7 +125,7 @@ static void respond_after_writes(agent_state_t *state, http_buffer_t *b)
     HTTP_APPEND_LITERAL(b, "");
     b->data[b->size] = 0; /* the append left room for it */
     if (state->resource_count)
-        http_respond_raw_after_changes(state->ctx, 200, b->data, state->resources, state->xids,
+        http_respond_raw_after_changes(state->ctx, 200, b->data, state->resources, state->changes,
                                        state->resource_count);
     else
         http_respond_raw(state->ctx, 200, b->data, b->size);

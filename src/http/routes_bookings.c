@@ -491,12 +491,12 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
     count_outcome(ctx, outcome->error, refusal);
     switch (outcome->error) {
     case 0: {
-        uint64_t *xids = slotd_calloc(outcome->resource_count, sizeof(*xids));
-        for (size_t i = 0; i < outcome->resource_count; i++)
-            xids[i] = outcome->xid;
-        http_respond_raw_after_changes(ctx, 201, outcome->response, outcome->resources, xids,
-                                       outcome->resource_count);
-        free(xids);
+        json_t *body = json_loads(outcome->response, 0, NULL);
+        if (body)
+            http_respond_after_change(ctx, 201, body, outcome->resources, outcome->resource_count,
+                                      outcome->xid, STORE_CHANGE_BOOKED);
+        else
+            http_respond_internal(ctx, "an answer that is not JSON");
         break;
     }
     case STORE_BOOKING_EREPLAY:
@@ -598,9 +598,9 @@ static void respond_booking(http_ctx_t *ctx, int error, const store_booking_t *b
                   ctx,
                   http_booking_json(booking, zone_of(ctx->state, booking->organization_timezone)),
                   "booking")) != NULL) {
-        if (changed)
-            http_respond_after_index_resources(ctx, 200, body, booking->resources,
-                                               booking->resource_count);
+        if (changed) /* cancelled: its rows no longer hold anything */
+            http_respond_after_change(ctx, 200, body, booking->resources, booking->resource_count,
+                                      booking->xid, STORE_CHANGE_UNBOOKED);
         else
             http_respond(ctx, 200, body);
     }
@@ -668,17 +668,21 @@ static void on_moved(void *arg, const store_booking_outcome_t *outcome,
         const store_booking_t *b = outcome->booking;
         body = http_rendered(
             ctx, http_booking_json(b, zone_of(ctx->state, b->organization_timezone)), "booking");
-        /* the index must show both: the time it left and the time it took */
+        /* the index must show both: the time it took and the time it left */
         size_t count = b->resource_count + outcome->released_count;
-        eng_id_t *resources = calloc(count + 1, sizeof(*resources));
-        if (resources == NULL)
-            abort();
+        eng_id_t *resources = slotd_calloc(count + 1, sizeof(*resources));
+        store_change_t *changes = slotd_calloc(count + 1, sizeof(*changes));
         memcpy(resources, b->resources, b->resource_count * sizeof(*resources));
         memcpy(resources + b->resource_count, outcome->released,
                outcome->released_count * sizeof(*resources));
+        for (size_t i = 0; i < count; i++)
+            changes[i] = (store_change_t){.xid = outcome->xid,
+                                          .kind = i < b->resource_count ? STORE_CHANGE_BOOKED
+                                                                        : STORE_CHANGE_UNBOOKED};
         if (body)
-            http_respond_after_index_resources(ctx, 200, body, resources, count);
+            http_respond_after_changes(ctx, 200, body, resources, changes, count);
         free(resources);
+        free(changes);
     } else if (outcome->error == STORE_ECONFLICT) {
         http_respond_error(ctx, 409, "conflict", "A cancelled booking cannot be rescheduled.",
                            NULL);
@@ -762,7 +766,7 @@ json_t *http_hold_json(const eng_id_t *id, const store_hold_write_t *hold, const
 }
 
 static void on_held(void *arg, int error, const eng_id_t *id, const store_hold_write_t *hold,
-                    const domain_refusal_t *refusal)
+                    uint64_t xid, const domain_refusal_t *refusal)
 {
     http_ctx_t *ctx = arg;
     http_wait_end(ctx);
@@ -777,8 +781,8 @@ static void on_held(void *arg, int error, const eng_id_t *id, const store_hold_w
             zone = org ? tz_zone_name(eng_org_zone(index_org_engine(org))) : "UTC";
         json_t *body = http_hold_json(id, hold, zone);
         if (http_rendered(ctx, body, "hold"))
-            http_respond_after_index_resources(ctx, 201, body, hold->resources,
-                                               hold->resource_count);
+            http_respond_after_change(ctx, 201, body, hold->resources, hold->resource_count, xid,
+                                      STORE_CHANGE_HELD);
     }
     http_wait_release(ctx);
 }
@@ -802,14 +806,14 @@ void http_holds_create(http_ctx_t *ctx)
                    &refusal, &error);
 }
 
-static void on_released(void *arg, int error, const eng_id_t *resources, size_t count)
+static void on_released(void *arg, int error, const eng_id_t *resources, size_t count, uint64_t xid)
 {
     http_ctx_t *ctx = arg;
     http_wait_end(ctx);
     if (error)
         http_respond_store_error(ctx, error, "hold");
     else
-        http_respond_after_index_resources(ctx, 204, NULL, resources, count);
+        http_respond_after_change(ctx, 204, NULL, resources, count, xid, STORE_CHANGE_UNHELD);
     http_wait_release(ctx);
 }
 

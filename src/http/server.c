@@ -429,30 +429,42 @@ void http_respond_after_index_resources(http_ctx_t *ctx, int status, json_t *bod
                             &resources[i], on_index_done, ctx);
 }
 
-void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *json,
-                                    const eng_id_t *resources, const uint64_t *xids, size_t count)
+void http_respond_after_changes(http_ctx_t *ctx, int status, json_t *body,
+                                const eng_id_t *resources, const store_change_t *changes,
+                                size_t count)
 {
-    json_t *body = json_loads(json, 0, NULL);
-    if (body == NULL) {
-        http_respond_internal(ctx, "an answer that is not JSON");
-        return;
-    }
     if (!hold_for_index(ctx, status, body, count))
         return;
     for (size_t i = 0; i < count; i++) {
-        if (xids && xids[i])
+        if (changes && changes[i].xid)
             store_index_await_change(ctx->server->options.index, &ctx->organization, &resources[i],
-                                     xids[i], on_index_done, ctx);
+                                     changes[i], on_index_done, ctx);
         else
             store_index_refresh(ctx->server->options.index, INDEX_RESOURCE, &ctx->organization,
                                 &resources[i], on_index_done, ctx);
     }
 }
 
-void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const char *json,
-                                            const eng_id_t *resources, size_t count)
+void http_respond_after_change(http_ctx_t *ctx, int status, json_t *body, const eng_id_t *resources,
+                               size_t count, uint64_t xid, store_change_kind_t kind)
 {
-    http_respond_raw_after_changes(ctx, status, json, resources, NULL, count);
+    store_change_t *changes = slotd_calloc(count + 1, sizeof(*changes));
+    for (size_t i = 0; i < count; i++)
+        changes[i] = (store_change_t){.xid = xid, .kind = kind};
+    http_respond_after_changes(ctx, status, body, resources, changes, count);
+    free(changes);
+}
+
+void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *json,
+                                    const eng_id_t *resources, const store_change_t *changes,
+                                    size_t count)
+{
+    json_t *body = json_loads(json, 0, NULL);
+    if (body == NULL) {
+        http_respond_internal(ctx, "an answer that is not JSON");
+        return;
+    }
+    http_respond_after_changes(ctx, status, body, resources, changes, count);
 }
 
 const char *http_request_header(http_ctx_t *ctx, const char *name, size_t *length)

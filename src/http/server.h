@@ -222,16 +222,25 @@ void http_respond_after_index(http_ctx_t *ctx, int status, json_t *body, index_k
 void http_respond_after_index_resources(http_ctx_t *ctx, int status, json_t *body,
                                         const eng_id_t *resources, size_t count);
 
-/** As http_respond_raw_after_index_resources, where transaction xids[i] changed the
- *  occupancy of resources[i]: waits until the index has applied that notified change, with no
- *  reload (store_index_await_change); an xid of 0 (not known), or no xids, waits for a
- *  reload. */
-void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *json,
-                                    const eng_id_t *resources, const uint64_t *xids, size_t count);
+/**
+ * As http_respond_after_index_resources, where committed change changes[i] (its transaction
+ * and kind) is the last its transaction made of resources[i]: waits until the index has
+ * applied that notified change, with no reload (store_index_await_change); an xid of 0 (not
+ * known), or no changes, waits for a reload.
+ */
+void http_respond_after_changes(http_ctx_t *ctx, int status, json_t *body,
+                                const eng_id_t *resources, const store_change_t *changes,
+                                size_t count);
 
-/** Answers serialized JSON (copied) as http_respond_after_index_resources does. */
-void http_respond_raw_after_index_resources(http_ctx_t *ctx, int status, const char *json,
-                                            const eng_id_t *resources, size_t count);
+/** As http_respond_after_changes, where transaction `xid` made one change of `kind` the last
+ *  of each of `count` resources. */
+void http_respond_after_change(http_ctx_t *ctx, int status, json_t *body, const eng_id_t *resources,
+                               size_t count, uint64_t xid, store_change_kind_t kind);
+
+/** As http_respond_after_changes, the answer serialized JSON (copied). */
+void http_respond_raw_after_changes(http_ctx_t *ctx, int status, const char *json,
+                                    const eng_id_t *resources, const store_change_t *changes,
+                                    size_t count);
 
 /**
  * A request header's value (the first of that name, matched without regard to

@@ -632,18 +632,19 @@ static domain_context_t context_of(const tool_run_t *run)
 }
 
 /* Remembers the resources whose index must show the write before the answer. */
-static void touched(tool_run_t *run, const eng_id_t *ids, size_t count, uint64_t xid)
+static void touched(tool_run_t *run, const eng_id_t *ids, size_t count, uint64_t xid,
+                    store_change_kind_t kind)
 {
     http_tool_call_t *call = run->call;
     if (count == 0)
         return;
     call->resources = slotd_grow(call->resources, &call->resource_capacity,
                                  call->resource_count + count, sizeof(eng_id_t));
-    call->xids =
-        slotd_grow(call->xids, &call->xid_capacity, call->resource_count + count, sizeof(uint64_t));
+    call->changes = slotd_grow(call->changes, &call->change_capacity, call->resource_count + count,
+                               sizeof(store_change_t));
     memcpy(call->resources + call->resource_count, ids, count * sizeof(eng_id_t));
     for (size_t i = 0; i < count; i++)
-        call->xids[call->resource_count + i] = xid;
+        call->changes[call->resource_count + i] = (store_change_t){.xid = xid, .kind = kind};
     call->resource_count += count;
 }
 
@@ -983,7 +984,7 @@ static bool decode_slot(tool_run_t *run)
 }
 
 static void on_held(void *arg, int error, const eng_id_t *id, const store_hold_write_t *hold,
-                    const domain_refusal_t *refusal)
+                    uint64_t xid, const domain_refusal_t *refusal)
 {
     tool_run_t *run = arg;
     run_woken(run);
@@ -992,7 +993,7 @@ static void on_held(void *arg, int error, const eng_id_t *id, const store_hold_w
     } else if (error) {
         fail_store(run, error, "service");
     } else {
-        touched(run, hold->resources, hold->resource_count, 0);
+        touched(run, hold->resources, hold->resource_count, xid, STORE_CHANGE_HELD);
         json_t *result =
             json_pack("{s:b, s:o}", "held", true, "hold", http_hold_json(id, hold, run->zone));
         finish_woken(run, with_speech(result, speech_held(&run->speech, hold->start)), false);
@@ -1044,7 +1045,8 @@ static void on_booked(void *arg, const store_booking_outcome_t *outcome,
     json_t *result;
     switch (outcome->error) {
     case 0:
-        touched(run, outcome->resources, outcome->resource_count, outcome->xid);
+        touched(run, outcome->resources, outcome->resource_count, outcome->xid,
+                STORE_CHANGE_BOOKED);
         http_count_booking(run->ctx, HTTP_BOOKING_CREATED);
         result = booked_result(run, outcome->response);
         if (result)
@@ -1218,7 +1220,7 @@ static void on_cancelled(void *arg, int error, const store_booking_t *b)
         fail_store(run, error, "booking");
         return;
     }
-    touched(run, b->resources, b->resource_count, 0);
+    touched(run, b->resources, b->resource_count, b->xid, STORE_CHANGE_UNBOOKED);
     json_t *booking = http_booking_json(b, run->zone);
     if (booking == NULL) {
         fail_woken(run, "internal", NULL, "The booking was cancelled but could not be read back.");
@@ -1264,8 +1266,8 @@ static void on_moved(void *arg, const store_booking_outcome_t *outcome,
         return;
     }
     const store_booking_t *b = outcome->booking;
-    touched(run, b->resources, b->resource_count, 0);
-    touched(run, outcome->released, outcome->released_count, 0);
+    touched(run, b->resources, b->resource_count, outcome->xid, STORE_CHANGE_BOOKED);
+    touched(run, outcome->released, outcome->released_count, outcome->xid, STORE_CHANGE_UNBOOKED);
     json_t *booking = http_booking_json(b, run->zone);
     if (booking == NULL) {
         fail_woken(run, "internal", NULL, "The booking was moved but could not be read back.");

@@ -71,13 +71,12 @@ struct http_tool_call {
     http_tool_done_cb done;
     void *arg;
     /** Resources whose index must show the call's write before the transport answers
-     *  (http_respond_after_index_resources); set by the tool (the transport frees the array). */
+     *  (http_respond_raw_after_changes); set by the tool (the transport frees the arrays). */
     eng_id_t *resources;
     size_t resource_count, resource_capacity;
-    /** Per resource, the transaction whose change of its occupancy the answer waits for
-     *  (http_respond_raw_after_changes), 0: a reload of it. */
-    uint64_t *xids;
-    size_t xid_capacity;
+    /** Per resource, the change of its occupancy the answer waits for (xid 0: a reload). */
+    store_change_t *changes;
+    size_t change_capacity;
 };
 
 /**

@@ -82,9 +82,13 @@ typedef struct {
 } rebuild_t;
 
 /* A committed transaction's change of one resource's occupancy. */
+/* A kind of change that satisfies a wait of any kind: one handed to a reload. */
+#define CHANGE_ANY (-1)
+
 typedef struct {
     uint64_t xid;
     eng_id_t org, resource;
+    int kind; /* a store_change_kind_t, or CHANGE_ANY (seen only) */
 } change_key_t;
 
 /* A write waiting until the index shows its transaction's changes of one resource. */
@@ -96,9 +100,9 @@ typedef struct {
     bool shown; /* applied: told once the loop's turn has applied everything it received */
 } change_wait_t;
 
-/* Bookings' changes applied, and any change handed to a reload, lately: a write's answer
- * may come after its notification. */
-#define CHANGES_SEEN 512
+/* Changes of the kinds writers wait for, applied or handed to a reload, lately: a write's
+ * answer may come after its notification (a sweep of a thousand holds leaves room). */
+#define CHANGES_SEEN 2048
 /* A write whose change has not come by then waits for a reload of the resource instead. */
 #define CHANGE_WAIT_MS 1000
 
@@ -1039,10 +1043,12 @@ static bool apply_change(store_index_t *ix, const eng_id_t *org_id, const eng_id
 
 /* ---- writes waiting for their transaction's changes --------------------------------------- */
 
-static bool same_change(const change_key_t *a, const change_key_t *b)
+/* Whether change `seen` is what `wait` waits for. */
+static bool same_change(const change_key_t *seen, const change_key_t *wait)
 {
-    return a->xid == b->xid && memcmp(&a->org, &b->org, sizeof(a->org)) == 0 &&
-           memcmp(&a->resource, &b->resource, sizeof(a->resource)) == 0;
+    return seen->xid == wait->xid && (seen->kind == CHANGE_ANY || seen->kind == wait->kind) &&
+           memcmp(&seen->org, &wait->org, sizeof(seen->org)) == 0 &&
+           memcmp(&seen->resource, &wait->resource, sizeof(seen->resource)) == 0;
 }
 
 /* A wait handed to the scheduler: told once a reload of the resource that reaches the
@@ -1121,7 +1127,7 @@ static void change_seen(store_index_t *ix, const change_key_t *key, bool applied
     if (c->seen_count < CHANGES_SEEN)
         c->seen_count++;
     for (size_t i = 0; i < c->count;) {
-        if (!same_change(&c->waits[i].key, key)) {
+        if (!same_change(key, &c->waits[i].key)) {
             i++;
         } else if (applied) {
             c->waits[i++].shown = true;
@@ -1135,16 +1141,17 @@ static void change_seen(store_index_t *ix, const change_key_t *key, bool applied
 }
 
 void store_index_await_change(store_index_t *ix, const eng_id_t *org, const eng_id_t *resource,
-                              uint64_t xid, store_index_done_cb done, void *arg)
+                              store_change_t change, store_index_done_cb done, void *arg)
 {
     if (ix->closing) {
         done(arg, ENG_EUNAVAILABLE);
         return;
     }
-    change_wait_t wait = {.key = {.xid = xid, .org = *org, .resource = *resource},
-                          .done = done,
-                          .arg = arg,
-                          .deadline_ns = uv_hrtime() + CHANGE_WAIT_MS * 1000000ull};
+    change_wait_t wait = {
+        .key = {.xid = change.xid, .org = *org, .resource = *resource, .kind = (int)change.kind},
+        .done = done,
+        .arg = arg,
+        .deadline_ns = uv_hrtime() + CHANGE_WAIT_MS * 1000000ull};
     struct changes *c = &ix->changes;
     /* the newest first: the last word on the key */
     for (size_t n = 0; n < c->seen_count; n++) {
@@ -1161,6 +1168,24 @@ void store_index_await_change(store_index_t *ix, const eng_id_t *org, const eng_
     c->waits[c->count++] = wait;
     if (!uv_is_active((uv_handle_t *)&c->timer))
         uv_timer_start(&c->timer, on_changes_timer, CHANGE_WAIT_MS / 4, CHANGE_WAIT_MS / 4);
+}
+
+/* No kind a writer waits for (a row that stays inactive, or changes while active). */
+#define CHANGE_NONE (-2)
+
+/* The kind of an occupancy change as a writer waits for it: a booking's or a hold's active
+ * row there (inserted, moved there, made active) or gone (deleted, moved away, made inactive;
+ * entries: [id, padded start, padded end, start, end, stamp, booking, active]). */
+static int change_kind(json_t *change)
+{
+    json_t *before = json_object_get(change, "old"), *after = json_object_get(change, "new");
+    bool was = json_is_true(json_array_get(before, 7)), is = json_is_true(json_array_get(after, 7));
+    if (is)
+        return json_is_true(json_array_get(after, 6)) ? STORE_CHANGE_BOOKED : STORE_CHANGE_HELD;
+    if (was)
+        return json_is_true(json_array_get(before, 6)) ? STORE_CHANGE_UNBOOKED
+                                                       : STORE_CHANGE_UNHELD;
+    return CHANGE_NONE;
 }
 
 static void on_notification(const char *payload, void *arg)
@@ -1186,14 +1211,11 @@ static void on_notification(const char *payload, void *arg)
             bool applied = occupancy && apply_change(ix, &org, &id, j);
             if (!applied)
                 request(ix, WORK_RESOURCE, &org, &id);
-            /* a writer waits for its booking's row: the last change its transaction makes
-             * of the resource (the hold it consumes and expired holds in its way go first) */
-            json_t *now = json_object_get(j, "new");
-            bool booked =
-                json_is_true(json_array_get(now, 6)) && json_is_true(json_array_get(now, 7));
             const char *xid = json_string_value(json_object_get(j, "xid"));
-            if (occupancy && xid && *xid && (booked || !applied)) {
-                change_key_t key = {.xid = strtoull(xid, NULL, 10), .org = org, .resource = id};
+            int kind = applied ? change_kind(j) : CHANGE_ANY;
+            if (occupancy && xid && *xid && kind != CHANGE_NONE) {
+                change_key_t key = {
+                    .xid = strtoull(xid, NULL, 10), .org = org, .resource = id, .kind = kind};
                 change_seen(ix, &key, applied);
             }
         } else if ((strcmp(table, "services") == 0 || strcmp(table, "service_requirements") == 0) &&

@@ -88,14 +88,32 @@ void store_index_refresh(store_index_t *index, index_kind_t kind, const eng_id_t
                          const eng_id_t *id, store_index_done_cb done, void *arg);
 
 /**
- * As store_index_refresh of a resource, after transaction `xid` (committed) changed its
- * occupancy: `done` runs once the index has applied that change as notified, with no query
- * (or, when the change is not applied so — a reload of the resource was due, or nothing came
- * within a second, or the LISTEN connection was lost — once a reload that reached the
- * database after the call is applied). The same calling rules as store_index_refresh.
+ * Which of its transaction's changes of a resource's occupancy a writer waits for: the last
+ * one the transaction makes there (a booking first deletes the hold it consumes and expired
+ * holds in its way, a hold the expired holds in its way, a reschedule the booking's old rows).
+ */
+typedef enum {
+    STORE_CHANGE_BOOKED,   /**< a booking's row is there, active (booked, moved there) */
+    STORE_CHANGE_UNBOOKED, /**< a booking's active row is gone or inactive (cancelled, moved) */
+    STORE_CHANGE_HELD,     /**< a hold's row is there, active (held) */
+    STORE_CHANGE_UNHELD    /**< a hold's active row is gone or inactive (released) */
+} store_change_kind_t;
+
+/** A committed transaction's change a writer waits for; xid 0: not known (a reload). */
+typedef struct {
+    uint64_t xid;
+    store_change_kind_t kind;
+} store_change_t;
+
+/**
+ * As store_index_refresh of a resource, after transaction `change.xid` (committed) changed
+ * its occupancy: `done` runs once the index has applied the change of that kind as notified,
+ * with no query (or, when the change is not applied so — a reload of the resource was due, or
+ * nothing came within a second, or the LISTEN connection was lost — once a reload that reached
+ * the database after the call is applied). The same calling rules as store_index_refresh.
  */
 void store_index_await_change(store_index_t *index, const eng_id_t *org, const eng_id_t *resource,
-                              uint64_t xid, store_index_done_cb done, void *arg);
+                              store_change_t change, store_index_done_cb done, void *arg);
 
 /**
  * Notifications on slotd_changes about tables the index does not keep (today

@@ -69,7 +69,7 @@ struct store_booking_op {
     store_booking_done_cb done;
     eng_id_t *resources; /* the created booking's */
     size_t resource_count;
-    uint64_t xid; /* the created booking's transaction (0: not known) */
+    uint64_t xid; /* the transaction that booked, moved, cancelled or held (0: not known) */
     void *arg;
     /* the other operations' callbacks */
     store_booking_cb booking_cb;
@@ -233,6 +233,14 @@ static store_booking_op_t *op_new(const eng_id_t *organization, void *arg)
     return op;
 }
 
+/* A transaction id in column `column` of `res`'s first row (0: none, or no such column). */
+static uint64_t xid_of(const PGresult *res, int column)
+{
+    if (PQntuples(res) < 1 || PQnfields(res) <= column || PQgetisnull(res, 0, column))
+        return 0;
+    return strtoull(PQgetvalue(res, 0, column), NULL, 10);
+}
+
 static void reset_attempt(store_booking_op_t *op)
 {
     op->error = 0;
@@ -369,7 +377,7 @@ static void on_created(store_tx_t *tx, const PGresult *res, void *arg)
         op->resource_count == 0)
         op->error = STORE_EINTERNAL;
     if (PQnfields(res) > 5 && !PQgetisnull(res, 0, 5))
-        op->xid = strtoull(PQgetvalue(res, 0, 5), NULL, 10);
+        op->xid = xid_of(res, 5);
 }
 
 static void create_body(store_tx_t *tx, void *arg)
@@ -464,6 +472,7 @@ static void on_inserted(store_tx_t *tx, const PGresult *res, void *arg)
         roll_back(tx, op, STORE_EINTERNAL);
         return;
     }
+    op->xid = xid_of(res, 3);
     const char *values[12];
     one_booking(op->organization, PQgetvalue(res, 0, 0), values);
     store_tx_query(tx, "booking_select", 12, values, on_booking_read, op);
@@ -566,6 +575,7 @@ static void move_done(const store_tx_outcome_t *outcome, void *arg)
         result.booking = op->booking;
         result.released = op->released;
         result.released_count = op->released_count;
+        result.xid = op->xid;
     }
     op->done(op->arg, &result);
     op_free(op);
@@ -638,6 +648,8 @@ static void on_changed(store_tx_t *tx, const PGresult *res, void *arg)
         op->error = STORE_ENOTFOUND;
     else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
         op->error = STORE_ECONFLICT;
+    else
+        op->xid = xid_of(res, 4); /* booking_cancel's, when it changed occupancy */
 }
 
 static void on_changed_read(store_tx_t *tx, const PGresult *res, void *arg)
@@ -671,6 +683,8 @@ static void change_done(const store_tx_outcome_t *outcome, void *arg)
     store_booking_op_t *op = arg;
     op->tx = NULL;
     int error = outcome->error == STORE_OK ? op->error : tx_error(op, outcome);
+    if (!error && op->booking)
+        op->booking->xid = op->xid;
     op->booking_cb(op->arg, error, error ? NULL : op->booking);
     op_free(op);
 }
@@ -716,6 +730,8 @@ static void on_hold_inserted(store_tx_t *tx, const PGresult *res, void *arg)
     (void)tx;
     if (PQntuples(res) != 1 || codec_parse_uuid(PQgetvalue(res, 0, 0), &op->target) != 0)
         op->error = STORE_EINTERNAL; /* pipelined: taken note of, answered 500 */
+    else
+        op->xid = xid_of(res, 2);
 }
 
 static void hold_body(store_tx_t *tx, void *arg)
@@ -746,7 +762,7 @@ static void hold_done(const store_tx_outcome_t *outcome, void *arg)
     store_booking_op_t *op = arg;
     op->tx = NULL;
     int error = outcome->error == STORE_OK ? op->error : tx_error(op, outcome);
-    op->hold_cb(op->arg, error, error ? NULL : &op->target);
+    op->hold_cb(op->arg, error, error ? NULL : &op->target, error ? 0 : op->xid);
     op_free(op);
 }
 
@@ -772,7 +788,7 @@ static void on_released(store_operation_t *operation, const PGresult *res, int e
         error = STORE_ENOTFOUND;
     if (!error && !parse_ids(PQgetvalue(res, 0, 1), &ids, &count))
         error = STORE_EINTERNAL;
-    op->release_cb(op->arg, error, ids, error ? 0 : count);
+    op->release_cb(op->arg, error, ids, error ? 0 : count, error ? 0 : xid_of(res, 2));
     free(ids);
     op_free(op);
 }

@@ -60,6 +60,9 @@ typedef struct {
     const char *organization_timezone;
     const store_booking_external_t *external_events; /**< sorted by connection */
     size_t external_event_count;
+    /** read back after a cancel: the transaction that made its occupancy inactive (0: none, or
+     *  not known; store_index_await_change) */
+    uint64_t xid;
 } store_booking_t;
 
 /** What a booking writes, as the domain decided it. */
@@ -99,8 +102,8 @@ typedef struct {
     size_t resource_count;
     const eng_id_t *released; /**< moved: the resources it held before */
     size_t released_count;
-    /** created: its transaction's id (0: not known), which the notifications of its occupancy
-     *  carry: the index tells when it has applied them (store_index_await_change) */
+    /** created or moved: its transaction's id (0: not known), which the notifications of its
+     *  occupancy carry: the index tells when it has applied them (store_index_await_change) */
     uint64_t xid;
 } store_booking_outcome_t;
 
@@ -272,9 +275,10 @@ typedef void (*store_sweep_cb)(void *arg, int error, long holds, long keys);
 store_operation_t *store_bookings_sweep(store_pool_t *pool, int64_t now, int batch,
                                         store_sweep_cb cb, void *arg);
 
-/** A new hold: its id (error 0), or STORE_BOOKING_EOVERLAP and the STORE_E* codes. Expired
- *  holds in the way are deleted first. */
-typedef void (*store_hold_cb)(void *arg, int error, const eng_id_t *id);
+/** A new hold: its id and its transaction's id (0: not known; store_index_await_change) (error
+ *  0), or STORE_BOOKING_EOVERLAP and the STORE_E* codes. Expired holds in the way are deleted
+ *  first. */
+typedef void (*store_hold_cb)(void *arg, int error, const eng_id_t *id, uint64_t xid);
 
 typedef struct {
     eng_id_t service_id;
@@ -287,10 +291,11 @@ store_booking_op_t *store_holds_create(store_pool_t *pool, const eng_id_t *organ
                                        const store_hold_write_t *write, store_hold_cb cb,
                                        void *arg);
 
-/** Releases a hold (released or expired ones too): 0 with the resources it held, or
- *  STORE_ENOTFOUND and the STORE_E* codes. */
-typedef void (*store_hold_release_cb)(void *arg, int error, const eng_id_t *resources,
-                                      size_t count);
+/** Releases a hold (released or expired ones too): 0 with the resources it held and, when it
+ *  deleted their occupancy, its transaction's id (else 0), or STORE_ENOTFOUND and the STORE_E*
+ *  codes. */
+typedef void (*store_hold_release_cb)(void *arg, int error, const eng_id_t *resources, size_t count,
+                                      uint64_t xid);
 
 store_booking_op_t *store_holds_release(store_pool_t *pool, const eng_id_t *organization,
                                         const eng_id_t *id, int64_t now, store_hold_release_cb cb,

@@ -369,6 +369,11 @@ TEST(index_applies_occupancy_changes_as_notified_without_reloading)
     teardown(&f);
 }
 
+static store_change_t booked(uint64_t xid)
+{
+    return (store_change_t){.xid = xid, .kind = STORE_CHANGE_BOOKED};
+}
+
 /* A writer that knows its transaction waits for that transaction's booking row: told once
  * it is applied as notified (at once when it already is), with no reload, and not by the
  * hold its transaction consumed first; a transaction that made no booking row (a hold) is
@@ -406,7 +411,8 @@ TEST(index_writer_waits_for_its_own_booking_row_not_a_reload)
                                  "'2030-01-07 10:00Z') RETURNING 1) "
                                  "SELECT pg_current_xact_id()::text FROM w"));
     uint64_t started = uv_hrtime();
-    store_index_await_change(f.index, &org, &res, strtoull(xid_text, NULL, 10), on_done, &w);
+    store_index_await_change(f.index, &org, &res, booked(strtoull(xid_text, NULL, 10)), on_done,
+                             &w);
     for (int i = 0; i < 500 && w.calls == 0; i++)
         run_for(&f, 10);
     CHECK_EQ(w.calls, 1);
@@ -429,22 +435,131 @@ TEST(index_writer_waits_for_its_own_booking_row_not_a_reload)
     test_db_exec(f.db, "COMMIT");
     uint64_t xid = strtoull(xid_text, NULL, 10);
     store_index_stats(f.index, &before);
-    store_index_await_change(f.index, &org, &res, xid, on_done, &w);
+    store_index_await_change(f.index, &org, &res, booked(xid), on_done, &w);
     for (int i = 0; i < 500 && w.calls == 1; i++)
         run_for(&f, 10);
     CHECK_EQ(w.calls, 2);
     CHECK_EQ(w.status, 0);
     CHECK_EQ(busy_of(&f, ORG_A, RES_A), 1);
     /* asked again once applied: told at once */
-    store_index_await_change(f.index, &org, &res, xid, on_done, &w);
+    store_index_await_change(f.index, &org, &res, booked(xid), on_done, &w);
     CHECK_EQ(w.calls, 3);
     store_index_stats(f.index, &after);
     CHECK_EQ(after.reloads, before.reloads);
     CHECK_EQ(after.changes, before.changes + 2);
 
     /* a wait left when the index closes is told so */
-    store_index_await_change(f.index, &org, &res, xid + 1000000, on_done, &w);
+    store_index_await_change(f.index, &org, &res, booked(xid + 1000000), on_done, &w);
     teardown(&f);
     CHECK_EQ(w.calls, 4);
     CHECK_EQ(w.status, ENG_EUNAVAILABLE);
+}
+
+/* Runs `sql` (one statement that answers the transaction's id) and waits as a writer for its
+ * change of `kind` on RES_A: whether it was told, and no later than `limit_ms`. */
+static bool told_within(fixture_t *f, const char *sql, store_change_kind_t kind, int limit_ms)
+{
+    eng_id_t org = id_of(ORG_A), res = id_of(RES_A);
+    waited_t w = {0};
+    store_change_t change = {.xid = strtoull(test_db_value(f->db, sql), NULL, 10), .kind = kind};
+    store_index_await_change(f->index, &org, &res, change, on_done, &w);
+    for (int i = 0; i < limit_ms / 10 && w.calls == 0; i++)
+        run_for(f, 10);
+    return w.calls == 1 && w.status == 0;
+}
+
+/* Holds, releases, cancels and moves are told by their own transaction's last change of each
+ * resource, with no reload: a hold by its hold's row (not by the expired hold its transaction
+ * deleted first), a release by its hold's row gone, a cancel by its booking's row made
+ * inactive, a move by the booking's row that left; a change of another kind does not tell. */
+TEST(index_writer_waits_for_its_own_hold_release_cancel_and_move)
+{
+    fixture_t f;
+    setup(&f,
+          "INSERT INTO services (organization_id, id, name, duration_minutes) VALUES ('" ORG_A
+          "', '20000000-0000-0000-0000-000000000001', 's', 60);"
+          "INSERT INTO customers (organization_id, id, name, email) VALUES ('" ORG_A
+          "', '20000000-0000-0000-0000-000000000002', 'c', 'c@example.com');"
+          "INSERT INTO bookings (organization_id, id, service_id, customer_id, starts_at, "
+          "ends_at) VALUES ('" ORG_A "', '20000000-0000-0000-0000-000000000003', "
+          "'20000000-0000-0000-0000-000000000001', '20000000-0000-0000-0000-000000000002', "
+          "'2030-01-07 11:00Z', '2030-01-07 12:00Z');"
+          "INSERT INTO holds (organization_id, id, service_id, starts_at, ends_at, "
+          "expires_at) VALUES ('" ORG_A "', '20000000-0000-0000-0000-000000000004', "
+          "'20000000-0000-0000-0000-000000000001', '2030-01-07 11:00Z', "
+          "'2030-01-07 12:00Z', '2030-01-07 10:00Z'), ('" ORG_A
+          "', '20000000-0000-0000-0000-000000000005', "
+          "'20000000-0000-0000-0000-000000000001', '2030-01-07 11:00Z', "
+          "'2030-01-07 12:00Z', '2030-01-07 10:00Z');"
+          "INSERT INTO occupancy (organization_id, resource_id, hold_id, occupied, "
+          "expires_at) VALUES ('" ORG_A "', '" RES_A "', '20000000-0000-0000-0000-000000000004', "
+          "tstzrange('2030-01-07 11:00Z', '2030-01-07 12:00Z'), '2030-01-07 09:00Z');"
+          "INSERT INTO resources (organization_id, id, kind, name) VALUES ('" ORG_A
+          "', '00000000-0000-0000-0000-0000000000a2', 'staff', 'a2')");
+    open_index(&f, 0);
+    wait_ready(&f, 10000);
+    run_for(&f, 100);
+    store_index_stats_t before, after;
+    store_index_stats(f.index, &before);
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 1);
+
+    /* a hold through another in its way (as an expired one is deleted first) */
+    CHECK(told_within(&f,
+                      "WITH d AS (DELETE FROM occupancy WHERE hold_id = "
+                      "'20000000-0000-0000-0000-000000000004' RETURNING 1), "
+                      "w AS (INSERT INTO occupancy (organization_id, resource_id, hold_id, "
+                      "occupied, expires_at) SELECT '" ORG_A "', '" RES_A
+                      "', '20000000-0000-0000-0000-000000000005', "
+                      "tstzrange('2030-01-07 11:00Z', '2030-01-07 12:00Z'), '2030-01-07 10:00Z' "
+                      "FROM (SELECT count(*) FROM d) n RETURNING 1) "
+                      "SELECT pg_current_xact_id()::text FROM w",
+                      STORE_CHANGE_HELD, 500));
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 1);
+    /* released */
+    CHECK(told_within(&f,
+                      "WITH d AS (DELETE FROM occupancy WHERE hold_id = "
+                      "'20000000-0000-0000-0000-000000000005' RETURNING 1) "
+                      "SELECT pg_current_xact_id()::text FROM d",
+                      STORE_CHANGE_UNHELD, 500));
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 0);
+    /* booked, then cancelled */
+    CHECK(told_within(&f,
+                      "WITH w AS (INSERT INTO occupancy (organization_id, resource_id, "
+                      "booking_id, occupied) VALUES ('" ORG_A "', '" RES_A
+                      "', '20000000-0000-0000-0000-000000000003', "
+                      "tstzrange('2030-01-07 11:00Z', '2030-01-07 12:00Z')) RETURNING 1) "
+                      "SELECT pg_current_xact_id()::text FROM w",
+                      STORE_CHANGE_BOOKED, 500));
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 1);
+    CHECK(told_within(&f,
+                      "WITH u AS (UPDATE occupancy SET active = false WHERE booking_id = "
+                      "'20000000-0000-0000-0000-000000000003' RETURNING 1) "
+                      "SELECT pg_current_xact_id()::text FROM u",
+                      STORE_CHANGE_UNBOOKED, 500));
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 0);
+    /* active again, then moved to another resource: RES_A is told by the row that left */
+    test_db_exec(f.db, "UPDATE occupancy SET active = true");
+    for (int i = 0; i < 300 && busy_of(&f, ORG_A, RES_A) != 1; i++)
+        run_for(&f, 10);
+    CHECK(told_within(&f,
+                      "WITH u AS (UPDATE occupancy SET resource_id = "
+                      "'00000000-0000-0000-0000-0000000000a2' RETURNING 1) "
+                      "SELECT pg_current_xact_id()::text FROM u",
+                      STORE_CHANGE_UNBOOKED, 500));
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 0);
+    store_index_stats(f.index, &after);
+    CHECK_EQ(after.reloads, before.reloads);
+
+    /* a change of another kind does not tell: the booking's row there is not a hold's; the
+     * writer is told by a reload after a second */
+    uint64_t started = uv_hrtime();
+    CHECK(told_within(&f,
+                      "WITH u AS (UPDATE occupancy SET resource_id = '" RES_A
+                      "' RETURNING 1) SELECT pg_current_xact_id()::text FROM u",
+                      STORE_CHANGE_HELD, 5000));
+    CHECK(uv_hrtime() - started >= 900000000ull);
+    store_index_stats(f.index, &after);
+    CHECK_EQ(after.reloads, before.reloads + 1);
+    CHECK_EQ(busy_of(&f, ORG_A, RES_A), 1);
+    teardown(&f);
 }

@@ -133,7 +133,8 @@ SELECT k.id IS NOT NULL, h.id, extract(epoch FROM h.at)::bigint, h.actor, h.acti
 -- name: booking_cancel
 -- Cancels a booking that is not cancelled yet ($3 reason, $4 actor): its
 -- occupancy stops holding anything at once; one audit row. Answers whether
--- the booking exists, and true (a cancellation is always allowed).
+-- the booking exists, and true (a cancellation is always allowed), and the
+-- transaction's id when it changed occupancy (else NULL).
 -- Cancelling a cancelled booking changes nothing.
 WITH old AS (
     SELECT id, status FROM bookings WHERE organization_id = $1 AND id = $2 FOR UPDATE),
@@ -152,11 +153,14 @@ a AS (
            jsonb_build_object('status', 'cancelled')
       FROM old JOIN b ON b.id = old.id
     RETURNING 1)
-SELECT EXISTS (SELECT 1 FROM old), true, (SELECT count(*) FROM o), (SELECT count(*) FROM a)
+SELECT EXISTS (SELECT 1 FROM old), true, (SELECT count(*) FROM o), (SELECT count(*) FROM a),
+       CASE WHEN EXISTS (SELECT 1 FROM o) THEN pg_current_xact_id_if_assigned()::text END
 
 -- name: hold_insert
 -- A hold of service $2 for [$3, $4) until $5 on resources $6 (uuid[] literal),
--- holding the padded range [$7, $8) (its occupancy carries [$3, $4) too). An overlap is SQLSTATE 23P01. Answers its id.
+-- holding the padded range [$7, $8) (its occupancy carries [$3, $4) too). An
+-- overlap is SQLSTATE 23P01. Answers its id, the count of its occupancy rows and
+-- the transaction's id.
 WITH h AS (
     INSERT INTO holds (organization_id, service_id, starts_at, ends_at, expires_at)
     VALUES ($1, $2, to_timestamp($3::bigint), to_timestamp($4::bigint),
@@ -170,11 +174,12 @@ o AS (
            h.ends_at, h.expires_at
       FROM h, unnest($6::uuid[]) r
     RETURNING 1)
-SELECT h.id, (SELECT count(*) FROM o) FROM h
+SELECT h.id, (SELECT count(*) FROM o), pg_current_xact_id_if_assigned()::text FROM h
 
 -- name: hold_release
 -- Releases a hold ($2) at $3, expired or not: its occupancy is deleted.
--- Answers whether it exists, and the resources it held (comma-separated).
+-- Answers whether it exists, the resources it held (comma-separated) and the
+-- transaction's id when it deleted occupancy (else NULL).
 WITH h AS (
     SELECT id FROM holds WHERE organization_id = $1 AND id = $2),
 u AS (
@@ -185,7 +190,8 @@ d AS (
     DELETE FROM occupancy WHERE organization_id = $1 AND hold_id = $2
     RETURNING resource_id)
 SELECT EXISTS (SELECT 1 FROM h),
-       coalesce((SELECT string_agg(resource_id::text, ',') FROM d), '')
+       coalesce((SELECT string_agg(resource_id::text, ',') FROM d), ''),
+       CASE WHEN EXISTS (SELECT 1 FROM d) THEN pg_current_xact_id_if_assigned()::text END
 
 -- name: booking_patch
 -- Changes a booking's status ($3, NULL: unchanged) and notes ($5 when $4):
@@ -247,7 +253,8 @@ DELETE FROM occupancy WHERE organization_id = $1 AND booking_id = $2
 -- Moves a booking ($2) to [$3, $4) on resources $5 (uuid[] literal), holding
 -- the padded range [$6, $7) (its occupancy carries the new time and the
 -- booking's creation); one audit row (actor $8) from the old time
--- [$9, $10) on resources $11. An overlap is SQLSTATE 23P01.
+-- [$9, $10) on resources $11. An overlap is SQLSTATE 23P01. Answers its id,
+-- the counts of occupancy and audit rows and the transaction's id.
 WITH b AS (
     UPDATE bookings SET starts_at = to_timestamp($3::bigint), ends_at = to_timestamp($4::bigint)
      WHERE organization_id = $1 AND id = $2
@@ -269,7 +276,9 @@ a AS (
                               'resource_ids', to_jsonb($5::uuid[]))
       FROM b
     RETURNING 1)
-SELECT b.id, (SELECT count(*) FROM o), (SELECT count(*) FROM a) FROM b
+SELECT b.id, (SELECT count(*) FROM o), (SELECT count(*) FROM a),
+       pg_current_xact_id_if_assigned()::text
+  FROM b
 
 -- name: booking_sweep
 -- The periodic sweep, across organizations: at most $2 expired holds'
