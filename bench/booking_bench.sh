@@ -24,7 +24,8 @@
 #   2b. what PostgreSQL does for a booking's rows alone: pgbench, as many
 #      clients, each transaction the rows slotd writes for a new booking of a
 #      new customer as plain SQL (bench/booking_bench_rows.sql, in an
-#      organization of its own), with the schema's constraints and triggers;
+#      organization of its own), with the schema's constraints and triggers
+#      (slotd is stopped for both ceilings and started again after them);
 #   3. slotd: wrk, SLOTD_BENCH_CLIENTS keep-alive connections, after a warm-up
 #      on other days; every answer must be 201, and the database must hold
 #      one booking, one audit row and (when sent) one idempotency key per
@@ -101,10 +102,13 @@ org=$(jq -r .organization_id <<<"$created")
 key=$(jq -r .api_key <<<"$created")
 http_port=$(free_port)
 base="http://127.0.0.1:$http_port"
-SLOTD_NOW=$frozen_now "$slotd" serve --listen "127.0.0.1:$http_port" --database-url "$url" \
-    >"$work/slotd.log" 2>&1 &
-slotd_pid=$!
-bench_wait_ready "$base" "$slotd_pid" "$work/slotd.log"
+start_slotd() {
+    SLOTD_NOW=$frozen_now "$slotd" serve --listen "127.0.0.1:$http_port" --database-url "$url" \
+        >>"$work/slotd.log" 2>&1 &
+    slotd_pid=$!
+    bench_wait_ready "$base" "$slotd_pid" "$work/slotd.log"
+}
+start_slotd
 
 api_post() {
     curl -sS --fail-with-body -H "Authorization: Bearer $key" \
@@ -121,6 +125,23 @@ done >"$work/staff.txt"
 service=$(api_post /v1/services "{\"name\":\"Quick visit\",\"duration_minutes\":15,
     \"requirements\":[{\"resource_ids\":$(jq -R . "$work/staff.txt" | jq -sc .),\"mode\":\"any\"}]}" |
     jq -r .id)
+
+# the second ceiling's organization: its own (the load's checks count the first one's
+# bookings), with as many staff as clients, made through the API as the first one's
+rows_created=$("$slotd" org create --name "Booking Rows" --timezone UTC --database-url "$url")
+rows_org=$(jq -r .organization_id <<<"$rows_created")
+key=$(jq -r .api_key <<<"$rows_created") # api_post's key, for the next lines only
+for i in $(seq -w 1 "$clients"); do
+    api_post /v1/resources "{\"kind\":\"staff\",\"name\":\"Rows $i\",\"working_hours\":$week}" |
+        jq -r .id
+done >"$work/rows-staff.txt"
+rows_service=$(api_post /v1/services "{\"name\":\"Rows visit\",\"duration_minutes\":15,
+    \"requirements\":[{\"resource_ids\":$(jq -R . "$work/rows-staff.txt" | jq -sc .),\"mode\":\"any\"}]}" |
+    jq -r .id)
+key=$(jq -r .api_key <<<"$created")
+rows_resources="{$(paste -sd, "$work/rows-staff.txt")}"
+# PostgreSQL alone for the ceilings: slotd would apply the second one's notifications
+stop_slotd
 
 # ---- the ceiling: pgbench, one-row INSERT transactions ----------------------------------
 
@@ -145,20 +166,6 @@ sql_p99=$(bench_percentile_ms 0.99 "$work/latencies.txt")
 
 # ---- the rows of a booking as plain SQL: what PostgreSQL does for them ------------------
 
-# in an organization of its own (the load's checks count the first one's bookings), with as
-# many staff as clients, made through the API as the first one's
-rows_created=$("$slotd" org create --name "Booking Rows" --timezone UTC --database-url "$url")
-rows_org=$(jq -r .organization_id <<<"$rows_created")
-key=$(jq -r .api_key <<<"$rows_created") # api_post's key, for the next lines only
-for i in $(seq -w 1 "$clients"); do
-    api_post /v1/resources "{\"kind\":\"staff\",\"name\":\"Rows $i\",\"working_hours\":$week}" |
-        jq -r .id
-done >"$work/rows-staff.txt"
-rows_service=$(api_post /v1/services "{\"name\":\"Rows visit\",\"duration_minutes\":15,
-    \"requirements\":[{\"resource_ids\":$(jq -R . "$work/rows-staff.txt" | jq -sc .),\"mode\":\"any\"}]}" |
-    jq -r .id)
-key=$(jq -r .api_key <<<"$created")
-rows_resources="{$(paste -sd, "$work/rows-staff.txt")}"
 sql -c "CREATE SEQUENCE booking_bench_rows_n"
 settle
 echo "== PostgreSQL: pgbench, $clients clients, a booking's rows as plain SQL, ${seconds} s" \
@@ -166,6 +173,7 @@ echo "== PostgreSQL: pgbench, $clients clients, a booking's rows as plain SQL, $
 rows_run() {
     "$pgbin/pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$1" \
         -D org="$rows_org" -D service="$rows_service" -D resources="$rows_resources" \
+        -D keys="$idempotency" \
         -f bench/booking_bench_rows.sql "${@:2}" "$url"
 }
 rows_run "$warmup" >/dev/null 2>&1
@@ -176,6 +184,7 @@ rows_tps=$(awk '/^tps = / { print $3 }' "$work/rows-summary.txt")
 cat "$work"/rows.* | awk '{ print $3 }' | sort -n >"$work/rows-latencies.txt"
 rows_p50=$(bench_percentile_ms 0.50 "$work/rows-latencies.txt")
 rows_p99=$(bench_percentile_ms 0.99 "$work/rows-latencies.txt")
+start_slotd # its index loads the second organization's bookings: no change to apply
 
 # ---- slotd: wrk, POST /v1/bookings ------------------------------------------------------
 
@@ -235,7 +244,7 @@ race_max=$(sed -n 's/.* max \([0-9.]*\) ms.*/\1/p' "$work/race.txt")
 
 # what the indexes did for them: each worker logs its index's work when it stops
 stop_slotd
-all_bookings=$(sql -tA -c "SELECT count(*) FROM bookings")
+all_bookings=$(sql -tA -c "SELECT count(*) FROM bookings WHERE organization_id = '$org'")
 read -r reloads changes < <(jq -Rrn '[inputs | fromjson? | select(.event == "index_closed")] |
     "\(map(.reloads) | add // 0) \(map(.changes) | add // 0)"' "$work/slotd.log")
 index_work=$(awk -v r="$reloads" -v c="$changes" -v b="$all_bookings" \

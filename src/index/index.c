@@ -100,20 +100,26 @@ typedef struct {
     bool shown; /* applied: told once the loop's turn has applied everything it received */
 } change_wait_t;
 
-/* Changes of the kinds writers wait for, applied or handed to a reload, lately: a write's
- * answer may come after its notification (a sweep of a thousand holds leaves room). */
-#define CHANGES_SEEN 2048
 /* A write whose change has not come by then waits for a reload of the resource instead. */
 #define CHANGE_WAIT_MS 1000
+/* Changes of the kinds writers wait for, applied or handed to a reload, are kept this long
+ * (a write's answer may come after its notification), however many come meanwhile (a
+ * sweep deletes a thousand holds at once), up to CHANGES_SEEN_MAX of them. */
+#define CHANGES_SEEN_MS (2 * CHANGE_WAIT_MS)
+#define CHANGES_SEEN_MIN 512
+#define CHANGES_SEEN_MAX 65536
+
+typedef struct {
+    change_key_t key;
+    bool applied; /* else a reload of the resource was asked for in its place */
+    uint64_t at_ns;
+} change_seen_t;
 
 struct changes {
     change_wait_t *waits;
     size_t count, capacity;
-    struct {
-        change_key_t key;
-        bool applied; /* else a reload of the resource was asked for in its place */
-    } seen[CHANGES_SEEN];
-    size_t seen_next, seen_count;
+    change_seen_t *seen; /* a ring of seen_capacity (a power of two), oldest at seen_first */
+    size_t seen_first, seen_count, seen_capacity;
     uv_check_t check; /* tells the writes shown, at the end of the loop turn */
     uv_timer_t timer; /* hands writes that waited too long to a reload */
 };
@@ -944,6 +950,7 @@ static void free_index(store_index_t *ix)
     idmap_free(&ix->reloads);
     free(ix->url);
     free(ix->changes.waits);
+    free(ix->changes.seen);
     free(ix);
     if (cb)
         cb(arg);
@@ -1121,11 +1128,27 @@ static void changes_to_reloads(store_index_t *ix)
 static void change_seen(store_index_t *ix, const change_key_t *key, bool applied)
 {
     struct changes *c = &ix->changes;
-    c->seen[c->seen_next].key = *key;
-    c->seen[c->seen_next].applied = applied;
-    c->seen_next = (c->seen_next + 1) % CHANGES_SEEN;
-    if (c->seen_count < CHANGES_SEEN)
-        c->seen_count++;
+    uint64_t now = uv_hrtime();
+    while (c->seen_count > 0 &&
+           c->seen[c->seen_first].at_ns + CHANGES_SEEN_MS * 1000000ull <= now) {
+        c->seen_first = (c->seen_first + 1) & (c->seen_capacity - 1);
+        c->seen_count--;
+    }
+    if (c->seen_count == c->seen_capacity && c->seen_capacity < CHANGES_SEEN_MAX) {
+        size_t capacity = c->seen_capacity ? c->seen_capacity * 2 : CHANGES_SEEN_MIN;
+        change_seen_t *grown = slotd_calloc(capacity, sizeof(*grown));
+        for (size_t n = 0; n < c->seen_count; n++)
+            grown[n] = c->seen[(c->seen_first + n) & (c->seen_capacity - 1)];
+        free(c->seen);
+        c->seen = grown;
+        c->seen_capacity = capacity;
+        c->seen_first = 0;
+    } else if (c->seen_count == c->seen_capacity) { /* full of young ones: the oldest goes */
+        c->seen_first = (c->seen_first + 1) & (c->seen_capacity - 1);
+        c->seen_count--;
+    }
+    c->seen[(c->seen_first + c->seen_count++) & (c->seen_capacity - 1)] =
+        (change_seen_t){.key = *key, .applied = applied, .at_ns = now};
     for (size_t i = 0; i < c->count;) {
         if (!same_change(key, &c->waits[i].key)) {
             i++;
@@ -1154,8 +1177,8 @@ void store_index_await_change(store_index_t *ix, const eng_id_t *org, const eng_
         .deadline_ns = uv_hrtime() + CHANGE_WAIT_MS * 1000000ull};
     struct changes *c = &ix->changes;
     /* the newest first: the last word on the key */
-    for (size_t n = 0; n < c->seen_count; n++) {
-        size_t i = (c->seen_next + CHANGES_SEEN - 1 - n) % CHANGES_SEEN;
+    for (size_t n = c->seen_count; n-- > 0;) {
+        size_t i = (c->seen_first + n) & (c->seen_capacity - 1);
         if (!same_change(&c->seen[i].key, &wait.key))
             continue;
         if (c->seen[i].applied)
@@ -1170,7 +1193,7 @@ void store_index_await_change(store_index_t *ix, const eng_id_t *org, const eng_
         uv_timer_start(&c->timer, on_changes_timer, CHANGE_WAIT_MS / 4, CHANGE_WAIT_MS / 4);
 }
 
-/* No kind a writer waits for (a row that stays inactive, or changes while active). */
+/* No kind a writer waits for (a row inactive before and after). */
 #define CHANGE_NONE (-2)
 
 /* The kind of an occupancy change as a writer waits for it: a booking's or a hold's active

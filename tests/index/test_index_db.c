@@ -550,6 +550,40 @@ TEST(index_writer_waits_for_its_own_hold_release_cancel_and_move)
     store_index_stats(f.index, &after);
     CHECK_EQ(after.reloads, before.reloads);
 
+    /* a sweep's thousands of changes between a write's change and its wait push nothing out
+     * (the cancel of the booking, now on a2) */
+    waited_t w = {0};
+    eng_id_t org = id_of(ORG_A), a2 = id_of("00000000-0000-0000-0000-0000000000a2");
+    store_change_t released = {
+        .xid = strtoull(test_db_value(f.db, "WITH d AS (UPDATE occupancy SET active = false "
+                                            "RETURNING 1) SELECT pg_current_xact_id()::text "
+                                            "FROM d LIMIT 1"),
+                        NULL, 10),
+        .kind = STORE_CHANGE_UNBOOKED};
+    test_db_exec(f.db, "INSERT INTO occupancy (organization_id, resource_id, hold_id, occupied, "
+                       "expires_at) SELECT '" ORG_A "', '" RES_A
+                       "', '20000000-0000-0000-0000-000000000005', "
+                       "tstzrange('2031-01-01'::timestamptz + n * interval '1 hour', "
+                       "'2031-01-01'::timestamptz + n * interval '1 hour' + interval '1 minute'), "
+                       "'2030-01-07 10:00Z' FROM generate_series(1, 3000) n;"
+                       "DELETE FROM occupancy WHERE hold_id IS NOT NULL");
+    for (int i = 0; i < 500; i++) {
+        store_index_stats_t st;
+        store_index_stats(f.index, &st);
+        if (st.changes >= after.changes + 1 + 6000)
+            break;
+        run_for(&f, 10);
+    }
+    uint64_t asked = uv_hrtime();
+    store_index_await_change(f.index, &org, &a2, released, on_done, &w);
+    CHECK_EQ(w.calls, 1);
+    CHECK(uv_hrtime() - asked < 100000000ull);
+    store_index_stats(f.index, &after);
+    CHECK_EQ(after.reloads, before.reloads);
+    test_db_exec(f.db, "UPDATE occupancy SET active = true");
+    for (int i = 0; i < 300 && busy_of(&f, ORG_A, "00000000-0000-0000-0000-0000000000a2") != 1; i++)
+        run_for(&f, 10);
+
     /* a change of another kind does not tell: the booking's row there is not a hold's; the
      * writer is told by a reload after a second */
     uint64_t started = uv_hrtime();
