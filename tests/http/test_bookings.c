@@ -1582,3 +1582,27 @@ TEST(bookings_holds_cancels_and_moves_answer_after_their_own_change_not_a_reload
     CHECK_EQ(index_reloads(&c), reloads + 1);
     api_stop(&c.s);
 }
+
+/* A key is kept 24 hours: past them (before the sweep took it) it names a new request. */
+TEST(bookings_idempotency_key_older_than_a_day_is_a_new_request)
+{
+    clinic_t c;
+    clinic_start(&c, NULL, WEEKDAYS);
+    json_t *r;
+    CHECK_EQ(call_with_key(&c, "day-old", booking_body(&c, MONDAY_9, c.anna, NULL), &r), 201);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "WITH u AS (UPDATE idempotency_keys SET created_at = now() - "
+                              "interval '25 hours' RETURNING 1) SELECT count(*) FROM u"),
+             1);
+    CHECK_EQ(call_with_key(&c, "day-old",
+                           booking_body(&c, "2026-03-30T10:00:00+02:00", c.anna, NULL), &r),
+             201);
+    CHECK(strstr(json_string_value(json_object_get(r, "start")), "T10:00:00") != NULL);
+    json_decref(r);
+    /* and that new request is kept under the key as the first one was */
+    CHECK_EQ(call_with_key(&c, "day-old", booking_body(&c, MONDAY_9, c.anna, NULL), &r), 422);
+    json_decref(r);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM bookings"), 2);
+    CHECK_EQ(count_rows(&c.s, "SELECT count(*) FROM idempotency_keys"), 1);
+    api_stop(&c.s);
+}
