@@ -33,7 +33,9 @@ BEGIN
         SELECT * INTO kept FROM idempotency_keys
          WHERE organization_id = org AND key = idem_key;
         IF FOUND AND kept.created_at <= now() - interval '24 hours' THEN
-            DELETE FROM idempotency_keys WHERE organization_id = org AND key = idem_key;
+            DELETE FROM idempotency_keys
+             WHERE organization_id = org AND key = idem_key
+               AND created_at <= now() - interval '24 hours';
         ELSIF FOUND AND kept.completed_at IS NOT NULL THEN
             outcome := CASE WHEN kept.request_hash = req_hash THEN 'replay' ELSE 'mismatch' END;
             IF outcome = 'replay' THEN

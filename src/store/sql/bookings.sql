@@ -5,9 +5,9 @@
 -- it by the same clock.
 
 -- name: booking_create
--- A new booking in one statement (slotd_book, migration 0010): the key, the
--- hold, the locks, the expired holds in the way, the customer, the booking,
--- its occupancy and audit row, the answer kept under the key. $2 the key
+-- A new booking in one statement (slotd_book, migrations 0010 and 0026): the
+-- key, the hold, the locks, the expired holds in the way, the customer, the
+-- booking, its occupancy and audit row, the answer kept under the key. $2 the key
 -- (NULL: none), $3 the request's hash, $4 now, $5 whether the rules accepted
 -- it (false: only a kept answer is looked up), $6 the hold (NULL: none), $7
 -- service, [$8, $9) the time ($9 NULL from a hold: the hold's end), $10 and
