@@ -24,8 +24,8 @@
 #   2b. what PostgreSQL does for a booking's rows alone: pgbench, as many
 #      clients, each transaction the rows slotd writes for a new booking of a
 #      new customer as plain SQL (bench/booking_bench_rows.sql, in an
-#      organization of its own), with the schema's constraints and triggers
-#      (slotd is stopped for both ceilings and started again after them);
+#      organization of a database of its own on the cluster), with the
+#      schema's constraints and triggers;
 #   3. slotd: wrk, SLOTD_BENCH_CLIENTS keep-alive connections, after a warm-up
 #      on other days; every answer must be 201, and the database must hold
 #      one booking, one audit row and (when sent) one idempotency key per
@@ -102,13 +102,10 @@ org=$(jq -r .organization_id <<<"$created")
 key=$(jq -r .api_key <<<"$created")
 http_port=$(free_port)
 base="http://127.0.0.1:$http_port"
-start_slotd() {
-    SLOTD_NOW=$frozen_now "$slotd" serve --listen "127.0.0.1:$http_port" --database-url "$url" \
-        >>"$work/slotd.log" 2>&1 &
-    slotd_pid=$!
-    bench_wait_ready "$base" "$slotd_pid" "$work/slotd.log"
-}
-start_slotd
+SLOTD_NOW=$frozen_now "$slotd" serve --listen "127.0.0.1:$http_port" --database-url "$url" \
+    >"$work/slotd.log" 2>&1 &
+slotd_pid=$!
+bench_wait_ready "$base" "$slotd_pid" "$work/slotd.log"
 
 api_post() {
     curl -sS --fail-with-body -H "Authorization: Bearer $key" \
@@ -126,22 +123,6 @@ service=$(api_post /v1/services "{\"name\":\"Quick visit\",\"duration_minutes\":
     \"requirements\":[{\"resource_ids\":$(jq -R . "$work/staff.txt" | jq -sc .),\"mode\":\"any\"}]}" |
     jq -r .id)
 
-# the second ceiling's organization: its own (the load's checks count the first one's
-# bookings), with as many staff as clients, made through the API as the first one's
-rows_created=$("$slotd" org create --name "Booking Rows" --timezone UTC --database-url "$url")
-rows_org=$(jq -r .organization_id <<<"$rows_created")
-key=$(jq -r .api_key <<<"$rows_created") # api_post's key, for the next lines only
-for i in $(seq -w 1 "$clients"); do
-    api_post /v1/resources "{\"kind\":\"staff\",\"name\":\"Rows $i\",\"working_hours\":$week}" |
-        jq -r .id
-done >"$work/rows-staff.txt"
-rows_service=$(api_post /v1/services "{\"name\":\"Rows visit\",\"duration_minutes\":15,
-    \"requirements\":[{\"resource_ids\":$(jq -R . "$work/rows-staff.txt" | jq -sc .),\"mode\":\"any\"}]}" |
-    jq -r .id)
-key=$(jq -r .api_key <<<"$created")
-rows_resources="{$(paste -sd, "$work/rows-staff.txt")}"
-# PostgreSQL alone for the ceilings: slotd would apply the second one's notifications
-stop_slotd
 
 # ---- the ceiling: pgbench, one-row INSERT transactions ----------------------------------
 
@@ -166,25 +147,40 @@ sql_p99=$(bench_percentile_ms 0.99 "$work/latencies.txt")
 
 # ---- the rows of a booking as plain SQL: what PostgreSQL does for them ------------------
 
-sql -c "CREATE SEQUENCE booking_bench_rows_n"
-settle
+# in a database of its own on the same cluster (its rows do not grow the one slotd is measured
+# on, and its notifications reach no slotd), an organization with as many staff as clients
+rows_url="${url%/*}/slotd_rows"
+sql -c "CREATE DATABASE slotd_rows"
+"$slotd" migrate --database-url "$rows_url" >/dev/null
+rows_org=$("$slotd" org create --name "Booking Rows" --timezone UTC --database-url "$rows_url" |
+    jq -r .organization_id)
+rows_sql() { "$pgbin/psql" -X -q -tA -v ON_ERROR_STOP=1 "$rows_url" "$@"; }
+rows_sql -c "INSERT INTO resources (organization_id, kind, name)
+                 SELECT '$rows_org', 'staff', 'Rows ' || n FROM generate_series(1, $clients) n" \
+    -c "INSERT INTO services (organization_id, name, duration_minutes)
+            VALUES ('$rows_org', 'Rows visit', 15)" \
+    -c "CREATE SEQUENCE booking_bench_rows_n"
+rows_service=$(rows_sql -c "SELECT id FROM services WHERE organization_id = '$rows_org'")
+rows_resources=$(rows_sql -c "SELECT '{' || string_agg(id::text, ',') || '}' FROM resources
+                                WHERE organization_id = '$rows_org'")
+rows_settle() { rows_sql -c "VACUUM ANALYZE" -c "CHECKPOINT"; }
+rows_settle
 echo "== PostgreSQL: pgbench, $clients clients, a booking's rows as plain SQL, ${seconds} s" \
     "(after a ${warmup} s warm-up)"
 rows_run() {
     "$pgbin/pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$1" \
         -D org="$rows_org" -D service="$rows_service" -D resources="$rows_resources" \
         -D keys="$idempotency" \
-        -f bench/booking_bench_rows.sql "${@:2}" "$url"
+        -f bench/booking_bench_rows.sql "${@:2}" "$rows_url"
 }
 rows_run "$warmup" >/dev/null 2>&1
-settle
+rows_settle
 rows_run "$seconds" -l --log-prefix="$work/rows" 2>&1 | tee "$work/rows-summary.txt" |
     grep -E '^(number of transactions actually processed|number of failed|latency average|tps)'
 rows_tps=$(awk '/^tps = / { print $3 }' "$work/rows-summary.txt")
 cat "$work"/rows.* | awk '{ print $3 }' | sort -n >"$work/rows-latencies.txt"
 rows_p50=$(bench_percentile_ms 0.50 "$work/rows-latencies.txt")
 rows_p99=$(bench_percentile_ms 0.99 "$work/rows-latencies.txt")
-start_slotd # its index loads the second organization's bookings: no change to apply
 
 # ---- slotd: wrk, POST /v1/bookings ------------------------------------------------------
 
