@@ -39,6 +39,31 @@ static void open_index(fixture_t *f, int load_timeout_ms)
     f->index = store_index_new(&options);
 }
 
+/* An index loaded and settled (its own first notifications heard), and its stats then. */
+static void open_settled(fixture_t *f, store_index_stats_t *before)
+{
+    open_index(f, 0);
+    wait_ready(f, 10000);
+    run_for(f, 100);
+    store_index_stats(f->index, before);
+}
+
+/* A service, a customer, a booking of 11:00-12:00 on 2030-01-07 and an expired hold of the
+ * same time (ids ...0001 to ...0004), for the tests of waiting for one's own change. */
+#define SEED_BOOKING_AND_HOLD                                                                      \
+    "INSERT INTO services (organization_id, id, name, duration_minutes) VALUES ('" ORG_A           \
+    "', '20000000-0000-0000-0000-000000000001', 's', 60);"                                         \
+    "INSERT INTO customers (organization_id, id, name, email) VALUES ('" ORG_A                     \
+    "', '20000000-0000-0000-0000-000000000002', 'c', 'c@example.com');"                            \
+    "INSERT INTO bookings (organization_id, id, service_id, customer_id, starts_at, "              \
+    "ends_at) VALUES ('" ORG_A "', '20000000-0000-0000-0000-000000000003', "                       \
+    "'20000000-0000-0000-0000-000000000001', '20000000-0000-0000-0000-000000000002', "             \
+    "'2030-01-07 11:00Z', '2030-01-07 12:00Z');"                                                   \
+    "INSERT INTO holds (organization_id, id, service_id, starts_at, ends_at, "                     \
+    "expires_at) VALUES ('" ORG_A "', '20000000-0000-0000-0000-000000000004', "                    \
+    "'20000000-0000-0000-0000-000000000001', '2030-01-07 11:00Z', "                                \
+    "'2030-01-07 12:00Z', '2030-01-07 10:00Z')"
+
 static eng_id_t id_of(const char *text)
 {
     eng_id_t id = {{0}};
@@ -136,11 +161,8 @@ TEST(index_new_resource_reloads_only_itself)
     test_db_exec(f.db, "INSERT INTO service_requirements (organization_id, service_id, position, "
                        "mode, resource_ids) SELECT organization_id, id, 0, 'any', '{" RES_A
                        "}' FROM services");
-    open_index(&f, 0);
-    wait_ready(&f, 10000);
-    run_for(&f, 100);
     store_index_stats_t before, after;
-    store_index_stats(f.index, &before);
+    open_settled(&f, &before);
     CHECK_EQ(before.services, 31);
     test_db_exec(f.db, "INSERT INTO resources (organization_id, id, kind, name) VALUES ('" ORG_A
                        "', '00000000-0000-0000-0000-0000000000a2', 'staff', 'new')");
@@ -293,11 +315,8 @@ TEST(index_applies_occupancy_changes_as_notified_without_reloading)
     setup(&f, "ALTER TABLE occupancy DROP CONSTRAINT occupancy_check;" /* no booking or hold */
               "INSERT INTO resources (organization_id, id, kind, name) VALUES ('" ORG_A
               "', '00000000-0000-0000-0000-0000000000a2', 'staff', 'a2')");
-    open_index(&f, 0);
-    wait_ready(&f, 10000);
-    run_for(&f, 100);
     store_index_stats_t before, after;
-    store_index_stats(f.index, &before);
+    open_settled(&f, &before);
     CHECK_EQ(before.busy_entries, 0);
 
     test_db_exec(f.db, "INSERT INTO occupancy (organization_id, id, resource_id, occupied, "
@@ -381,23 +400,9 @@ static store_change_t booked(uint64_t xid)
 TEST(index_writer_waits_for_its_own_booking_row_not_a_reload)
 {
     fixture_t f;
-    setup(&f, "INSERT INTO services (organization_id, id, name, duration_minutes) VALUES ('" ORG_A
-              "', '20000000-0000-0000-0000-000000000001', 's', 60);"
-              "INSERT INTO customers (organization_id, id, name, email) VALUES ('" ORG_A
-              "', '20000000-0000-0000-0000-000000000002', 'c', 'c@example.com');"
-              "INSERT INTO bookings (organization_id, id, service_id, customer_id, starts_at, "
-              "ends_at) VALUES ('" ORG_A "', '20000000-0000-0000-0000-000000000003', "
-              "'20000000-0000-0000-0000-000000000001', '20000000-0000-0000-0000-000000000002', "
-              "'2030-01-07 11:00Z', '2030-01-07 12:00Z');"
-              "INSERT INTO holds (organization_id, id, service_id, starts_at, ends_at, "
-              "expires_at) VALUES ('" ORG_A "', '20000000-0000-0000-0000-000000000004', "
-              "'20000000-0000-0000-0000-000000000001', '2030-01-07 11:00Z', "
-              "'2030-01-07 12:00Z', '2030-01-07 10:00Z')");
-    open_index(&f, 0);
-    wait_ready(&f, 10000);
-    run_for(&f, 100);
+    setup(&f, SEED_BOOKING_AND_HOLD);
     store_index_stats_t before, after;
-    store_index_stats(f.index, &before);
+    open_settled(&f, &before);
     eng_id_t org = id_of(ORG_A), res = id_of(RES_A);
     waited_t w = {0};
 
@@ -475,20 +480,8 @@ static bool told_within(fixture_t *f, const char *sql, store_change_kind_t kind,
 TEST(index_writer_waits_for_its_own_hold_release_cancel_and_move)
 {
     fixture_t f;
-    setup(&f,
-          "INSERT INTO services (organization_id, id, name, duration_minutes) VALUES ('" ORG_A
-          "', '20000000-0000-0000-0000-000000000001', 's', 60);"
-          "INSERT INTO customers (organization_id, id, name, email) VALUES ('" ORG_A
-          "', '20000000-0000-0000-0000-000000000002', 'c', 'c@example.com');"
-          "INSERT INTO bookings (organization_id, id, service_id, customer_id, starts_at, "
-          "ends_at) VALUES ('" ORG_A "', '20000000-0000-0000-0000-000000000003', "
-          "'20000000-0000-0000-0000-000000000001', '20000000-0000-0000-0000-000000000002', "
-          "'2030-01-07 11:00Z', '2030-01-07 12:00Z');"
-          "INSERT INTO holds (organization_id, id, service_id, starts_at, ends_at, "
-          "expires_at) VALUES ('" ORG_A "', '20000000-0000-0000-0000-000000000004', "
-          "'20000000-0000-0000-0000-000000000001', '2030-01-07 11:00Z', "
-          "'2030-01-07 12:00Z', '2030-01-07 10:00Z'), ('" ORG_A
-          "', '20000000-0000-0000-0000-000000000005', "
+    setup(&f, SEED_BOOKING_AND_HOLD
+          ", ('" ORG_A "', '20000000-0000-0000-0000-000000000005', "
           "'20000000-0000-0000-0000-000000000001', '2030-01-07 11:00Z', "
           "'2030-01-07 12:00Z', '2030-01-07 10:00Z');"
           "INSERT INTO occupancy (organization_id, resource_id, hold_id, occupied, "
@@ -496,11 +489,8 @@ TEST(index_writer_waits_for_its_own_hold_release_cancel_and_move)
           "tstzrange('2030-01-07 11:00Z', '2030-01-07 12:00Z'), '2030-01-07 09:00Z');"
           "INSERT INTO resources (organization_id, id, kind, name) VALUES ('" ORG_A
           "', '00000000-0000-0000-0000-0000000000a2', 'staff', 'a2')");
-    open_index(&f, 0);
-    wait_ready(&f, 10000);
-    run_for(&f, 100);
     store_index_stats_t before, after;
-    store_index_stats(f.index, &before);
+    open_settled(&f, &before);
     CHECK_EQ(busy_of(&f, ORG_A, RES_A), 1);
 
     /* a hold through another in its way (as an expired one is deleted first) */
