@@ -167,8 +167,8 @@ rows_settle() { rows_sql -c "VACUUM ANALYZE" -c "CHECKPOINT"; }
 rows_settle
 echo "== PostgreSQL: pgbench, $clients clients, a booking's rows as plain SQL, ${seconds} s" \
     "(after a ${warmup} s warm-up)"
-rows_run() {
-    "$pgbin/pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$1" \
+rows_run() { # slotd.wakes as slotd's connections set it (migration 0027)
+    PGOPTIONS='-c slotd.wakes=later' "$pgbin/pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$1" \
         -D org="$rows_org" -D service="$rows_service" -D resources="$rows_resources" \
         -D keys="$idempotency" \
         -f bench/booking_bench_rows.sql "${@:2}" "$rows_url"

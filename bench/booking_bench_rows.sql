@@ -3,8 +3,10 @@
 -- booking as plain SQL, what PostgreSQL itself does for a booking when nobody
 -- decides anything. One transaction writes what slotd_book writes for a new
 -- booking of a new customer: the customer, the booking, its occupancy row
--- (under the exclusion constraint, with the schema's triggers: the
--- notification, the calendar outbox, the webhook trigger at commit), the audit
+-- (under the exclusion constraint, with the schema's triggers: the row of
+-- the log of changes, with no wake from the transaction, as for slotd's own
+-- sessions (the script sets slotd.wakes), the calendar outbox, the webhook
+-- trigger at commit), the audit
 -- row and (keys=1) the idempotency key with an answer of the usual size. No key
 -- lookup, no hold, no locks, no alternatives, no rendering of the answer.
 -- Each transaction takes the next number of a sequence, so that no two of

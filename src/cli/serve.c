@@ -204,7 +204,7 @@ static void on_signal(uv_signal_t *handle, int signum)
 
 static void on_sweep(uv_timer_t *timer);
 
-static void on_swept(void *arg, int error, long holds, long keys)
+static void on_swept(void *arg, int error, long holds, long keys, long changes)
 {
     service_t *svc = arg;
     svc->sweeping = NULL;
@@ -214,11 +214,12 @@ static void on_swept(void *arg, int error, long holds, long keys)
                      NULL);
         return;
     }
-    if (holds || keys) {
+    if (holds || keys || changes) {
         log_line_t line;
         log_begin(&line, LOG_INFO, "swept");
         log_int(&line, "expired_holds", holds);
         log_int(&line, "idempotency_keys", keys);
+        log_int(&line, "occupancy_changes", changes);
         log_end(&line);
     }
     /* a full batch means more are waiting: go on at once, unless shutting down */

@@ -1170,6 +1170,8 @@ void store_index_await_change(store_index_t *ix, const eng_id_t *org, const eng_
         done(arg, ENG_EUNAVAILABLE);
         return;
     }
+    /* the change is committed: every index reads it from the log now, this one too */
+    store_listen_wake(ix->listen);
     change_wait_t wait = {
         .key = {.xid = change.xid, .org = *org, .resource = *resource, .kind = (int)change.kind},
         .done = done,

@@ -991,12 +991,13 @@ store_operation_t *store_bookings_history(store_pool_t *pool, const eng_id_t *or
 static void on_swept(store_operation_t *operation, const PGresult *res, int error)
 {
     store_sweep_cb cb = (store_sweep_cb)operation->callback;
-    long holds = 0, keys = 0;
+    long holds = 0, keys = 0, changes = 0;
     if (!error && PQntuples(res) == 1) {
         holds = strtol(PQgetvalue(res, 0, 0), NULL, 10);
         keys = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+        changes = strtol(PQgetvalue(res, 0, 2), NULL, 10);
     }
-    cb(operation->arg, error, holds, keys);
+    cb(operation->arg, error, holds, keys, changes);
 }
 
 store_operation_t *store_bookings_sweep(store_pool_t *pool, int64_t now, int batch,

@@ -264,13 +264,15 @@ store_booking_op_t *store_bookings_remember(store_pool_t *pool, const eng_id_t *
                                             int status, const char *response, store_remember_cb cb,
                                             void *arg);
 
-/** A sweep's result: how many expired holds' occupancy rows and old keys were deleted. */
-typedef void (*store_sweep_cb)(void *arg, int error, long holds, long keys);
+/** A sweep's result: how many expired holds' occupancy rows, old keys and rows of the log of
+ *  occupancy changes were deleted. */
+typedef void (*store_sweep_cb)(void *arg, int error, long holds, long keys, long changes);
 
 /**
  * The periodic sweep, across organizations: deletes at most `batch` occupancy
  * rows of holds expired by `now` (what no booking's transaction met) and at
- * most `batch` idempotency keys older than 24 hours.
+ * most `batch` idempotency keys older than 24 hours; and the rows of the log of
+ * occupancy changes whose transactions ended more than ten minutes ago.
  */
 store_operation_t *store_bookings_sweep(store_pool_t *pool, int64_t now, int batch,
                                         store_sweep_cb cb, void *arg);

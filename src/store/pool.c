@@ -836,11 +836,14 @@ static void conn_up(io_pgconn_t *io, PGconn *pg, void *arg)
     c->state = CONN_PREPARING;
     c->prepared = 0;
     c->awaiting = true;
-    char sql[128];
+    char sql[160];
     /* client_connection_check_interval: a backend whose client left (a transaction past its
-     * deadline) stops within a second even in the middle of a long statement */
+     * deadline) stops within a second even in the middle of a long statement. slotd.wakes:
+     * changes of occupancy written here wake the listeners from slotd's listening connection,
+     * not from their own transaction (migration 0027) */
     snprintf(sql, sizeof(sql),
-             "SET statement_timeout = %d; SET client_connection_check_interval = 1000",
+             "SET statement_timeout = %d; SET client_connection_check_interval = 1000; "
+             "SET slotd.wakes = 'later'",
              c->pool->options.statement_timeout_ms);
     if (!PQsendQuery(pg, sql)) {
         io_pgconn_reset(c->io, false);

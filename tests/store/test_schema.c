@@ -163,27 +163,77 @@ TEST(schema_keeps_updated_at_and_the_audit_append_only)
     test_db_drop(conn);
 }
 
+/* Notifications of what another program writes: configuration with its own payload,
+ * occupancy as a row of the log of changes and one wake per transaction (migration 0027); a
+ * session that says it wakes the listeners itself (as slotd's do) sends no wake. */
 TEST(schema_announces_changes_that_affect_availability)
 {
     PGconn *conn = migrated();
     test_db_exec(conn, "LISTEN slotd_changes");
     seed(conn);
     occupy(conn, "b1", "2026-01-05 10:00Z", "2026-01-05 10:40Z", true, NULL);
+    occupy(conn, "b1", "2026-01-05 11:00Z", "2026-01-05 11:40Z", true, NULL);
+    test_db_exec(conn, "SET slotd.wakes = 'later'");
+    occupy(conn, "b1", "2026-01-05 12:00Z", "2026-01-05 12:40Z", true, NULL);
+    test_db_exec(conn, "BEGIN; UPDATE occupancy SET active = false; COMMIT");
     PQconsumeInput(conn);
-    int seen_resource = 0, seen_occupancy = 0, seen_booking = 0;
+    int seen_resource = 0, seen_occupancy = 0, seen_booking = 0, wakes = 0;
     PGnotify *n;
     while ((n = PQnotifies(conn)) != NULL) {
         seen_resource += strstr(n->extra, "\"table\": \"resources\"") != NULL;
         seen_booking += strstr(n->extra, "\"table\": \"bookings\"") != NULL;
-        if (strstr(n->extra, "\"table\": \"occupancy\"")) {
-            seen_occupancy++;
-            CHECK(strstr(n->extra, "00000000-0000-0000-0000-0000000000b1") != NULL);
-        }
+        seen_occupancy += strstr(n->extra, "\"table\": \"occupancy\"") != NULL;
+        wakes += strcmp(n->extra, "{\"table\": \"occupancy_changes\"}") == 0;
         PQfreemem(n);
     }
     CHECK_EQ(seen_resource, 2);
-    CHECK_EQ(seen_occupancy, 1);
-    CHECK_EQ(seen_booking, 0); /* occupancy carries what matters */
+    CHECK_EQ(seen_occupancy, 0); /* in the log */
+    CHECK_EQ(wakes, 2);          /* the two inserts before slotd.wakes */
+    CHECK_EQ(seen_booking, 0);   /* occupancy carries what matters */
+    /* the log: three inserts and three updates, in the order written, each with its
+     * transaction's id, the first on b1 */
+    CHECK(strcmp(test_db_value(conn, "SELECT string_agg(payload->>'op', ',' ORDER BY seq) "
+                                     "FROM occupancy_changes"),
+                 "insert,insert,insert,update,update,update") == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT count(DISTINCT xid) FROM occupancy_changes"), "4") ==
+          0);
+    CHECK(strcmp(test_db_value(conn, "SELECT bool_and(xid::text = payload->>'xid') "
+                                     "FROM occupancy_changes"),
+                 "t") == 0);
+    CHECK(strstr(test_db_value(conn, "SELECT payload::text FROM occupancy_changes ORDER BY seq "
+                                     "LIMIT 1"),
+                 "00000000-0000-0000-0000-0000000000b1") != NULL);
+    test_db_drop(conn);
+}
+
+/* The sweep of the log keeps a snapshot each time and deletes the rows of the transactions
+ * that had ended before the newest snapshot kept at least `keep` ago, and nothing newer; the
+ * snapshots before that one go too. (Snapshots of the past are written here: the cluster's
+ * other transactions would make the sweep's own ones vary.) */
+TEST(schema_sweep_of_the_change_log_keeps_what_a_listener_may_still_read)
+{
+    PGconn *conn = migrated();
+    seed(conn);
+    occupy(conn, "b1", "2026-01-05 10:00Z", "2026-01-05 10:40Z", true, NULL);
+    CHECK(strcmp(test_db_value(conn, "SELECT slotd_sweep_changes(interval '1 hour')"), "0") == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM occupancy_change_marks"), "1") == 0);
+    /* two hours ago, every transaction up to the first write had ended; three hours ago
+     * none had */
+    test_db_exec(conn, "INSERT INTO occupancy_change_marks (taken_at, snapshot) "
+                       "SELECT now() - interval '2 hours', ((xid::text::bigint + 1)::text || ':' "
+                       "|| (xid::text::bigint + 1)::text || ':')::pg_snapshot "
+                       "FROM occupancy_changes;"
+                       "INSERT INTO occupancy_change_marks (taken_at, snapshot) "
+                       "SELECT now() - interval '3 hours', (xid::text || ':' || xid::text || "
+                       "':')::pg_snapshot FROM occupancy_changes");
+    occupy(conn, "b1", "2026-01-05 11:00Z", "2026-01-05 11:40Z", true, NULL);
+    CHECK(strcmp(test_db_value(conn, "SELECT slotd_sweep_changes(interval '1 hour')"), "1") == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT payload->'new'->>3 FROM occupancy_changes"),
+                 test_db_value(conn, "SELECT slotd_epoch_us('2026-01-05 11:00Z')::text")) == 0);
+    /* left: the one of two hours ago and the sweeps' own two */
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM occupancy_change_marks"), "3") == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT slotd_sweep_changes(interval '1 hour')"), "0") == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM occupancy_changes"), "1") == 0);
     test_db_drop(conn);
 }
 

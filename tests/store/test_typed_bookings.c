@@ -39,16 +39,17 @@ static const char setup[] =
 
 typedef struct {
     int calls, error;
-    long holds, keys;
+    long holds, keys, changes;
 } swept_t;
 
-static void on_swept(void *arg, int error, long holds, long keys)
+static void on_swept(void *arg, int error, long holds, long keys, long changes)
 {
     swept_t *s = arg;
     s->calls++;
     s->error = error;
     s->holds = holds;
     s->keys = keys;
+    s->changes = changes;
 }
 
 static void sweep(pool_fixture_t *f, int64_t now, int batch, swept_t *seen)
