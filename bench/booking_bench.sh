@@ -241,10 +241,12 @@ race_max=$(sed -n 's/.* max \([0-9.]*\) ms.*/\1/p' "$work/race.txt")
 # what the indexes did for them: each worker logs its index's work when it stops
 stop_slotd
 all_bookings=$(sql -tA -c "SELECT count(*) FROM bookings WHERE organization_id = '$org'")
-read -r reloads changes < <(jq -Rrn '[inputs | fromjson? | select(.event == "index_closed")] |
-    "\(map(.reloads) | add // 0) \(map(.changes) | add // 0)"' "$work/slotd.log")
-index_work=$(awk -v r="$reloads" -v c="$changes" -v b="$all_bookings" \
-    'BEGIN { printf "reloads %.2f, changes applied as notified %.2f", r / b, c / b }')
+read -r reloads changes reads wakes < <(jq -Rrn '[inputs | fromjson? |
+    select(.event == "index_closed")] | "\(map(.reloads) | add // 0) \(map(.changes) | add // 0) \(
+    map(.log_reads) | add // 0) \(map(.wakes_sent) | add // 0)"' "$work/slotd.log")
+index_work=$(awk -v r="$reloads" -v c="$changes" -v l="$reads" -v w="$wakes" -v b="$all_bookings" \
+    'BEGIN { printf "reloads %.2f, changes applied %.2f, reads of the change log %.2f, wakes sent %.2f",
+             r / b, c / b, l / b, w / b }')
 
 # ---- the table --------------------------------------------------------------------------
 

@@ -40,8 +40,9 @@
 #include "webhooks/deliver.h"
 
 #define FORCE_AFTER_SIGNALS 3
-/* The sweep of expired holds and old idempotency keys: how often, and how many of each at
- * most per run (a run that reaches it runs again at once). */
+/* The sweep of expired holds, old idempotency keys and the log of occupancy changes: how
+ * often, and how many holds and keys at most per run (of the log, ten times as many; a run that
+ * reaches either runs again at once). */
 #define SWEEP_INTERVAL_MS 60000
 #define SWEEP_BATCH 1000
 
@@ -223,7 +224,8 @@ static void on_swept(void *arg, int error, long holds, long keys, long changes)
         log_end(&line);
     }
     /* a full batch means more are waiting: go on at once, unless shutting down */
-    if ((holds >= SWEEP_BATCH || keys >= SWEEP_BATCH) && svc->signals == 0)
+    if ((holds >= SWEEP_BATCH || keys >= SWEEP_BATCH || changes >= SWEEP_BATCH * 10) &&
+        svc->signals == 0)
         uv_timer_start(&svc->sweep, on_sweep, 0, SWEEP_INTERVAL_MS);
 }
 

@@ -1009,8 +1009,9 @@ static bool change_entry(json_t *e, eng_busy_t *busy, bool *active)
 
 /*
  * Applies a change of a resource's occupancy as notified, in place of a reload: the row
- * before leaves the resource's busy time, the row after joins it. Notifications arrive in
- * commit order, so applied one by one they keep the busy time what the database holds, as
+ * before leaves the resource's busy time, the row after joins it. Changes arrive from the log
+ * (store/listen.c) in the order written, and the changes of one row in the order their
+ * transactions committed, so applied one by one they keep the busy time what the database holds, as
  * long as nothing applied later predates them: false (the caller reloads the resource, as
  * for any other change) when a reload of the resource runs or is due (its snapshot may
  * predate this change), when a rebuild covers the organization, when the resource is not in
@@ -1315,6 +1316,10 @@ void store_index_close(store_index_t *ix, void (*on_closed)(void *), void *arg)
     log_int(&line, "reloads", (long long)ix->stats.reloads);
     log_int(&line, "rebuilds", (long long)ix->stats.rebuilds);
     log_int(&line, "changes", (long long)ix->stats.changes);
+    store_listen_stats_t heard;
+    store_listen_stats(ix->listen, &heard);
+    log_int(&line, "log_reads", (long long)heard.reads);
+    log_int(&line, "wakes_sent", (long long)heard.wakes);
     log_end(&line);
     ix->on_closed = on_closed;
     ix->on_closed_arg = arg;

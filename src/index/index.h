@@ -1,6 +1,7 @@
 /*
  * The in-memory index: every organization's availability data as engine
- * objects, loaded from PostgreSQL at start and kept in step by NOTIFY.
+ * objects, loaded from PostgreSQL at start and kept in step by NOTIFY and the
+ * log of occupancy changes (store/listen.h).
  *
  * Loading: all organizations at once (organizations, locations, resources with
  * their overrides, blocks and busy time from a day ago on, services with their

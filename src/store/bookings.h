@@ -271,8 +271,9 @@ typedef void (*store_sweep_cb)(void *arg, int error, long holds, long keys, long
 /**
  * The periodic sweep, across organizations: deletes at most `batch` occupancy
  * rows of holds expired by `now` (what no booking's transaction met) and at
- * most `batch` idempotency keys older than 24 hours; and the rows of the log of
- * occupancy changes whose transactions ended more than ten minutes ago.
+ * most `batch` idempotency keys older than 24 hours; and at most ten times
+ * `batch` rows of the log of occupancy changes whose transactions ended more
+ * than ten minutes ago.
  */
 store_operation_t *store_bookings_sweep(store_pool_t *pool, int64_t now, int batch,
                                         store_sweep_cb cb, void *arg);

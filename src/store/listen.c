@@ -11,9 +11,12 @@
  * snapshot of this read; a wake to send rides on the read (its notification
  * leaves at the read's commit). A read is wanted on a wake heard (not our own),
  * on store_listen_wake() and every POLL_MS; wanted while one runs, another
- * follows it. A read that fails, or one that has not succeeded for READ_GAP_MS
- * (the log keeps ten minutes), resets the connection: the owner then loads
- * everything again. A failed setup resets it too; the core retries with backoff.
+ * follows it. A read that fails, one that finds rows it should see may have
+ * been swept (the log's horizon above its last snapshot's xmin), or none
+ * succeeding for READ_GAP_MS (the log keeps ten minutes) resets the
+ * connection: the owner then loads everything again. A failed setup resets it
+ * too; the core retries with backoff. A wake that may not have left with a
+ * failed read goes with the next one.
  */
 #include "store/listen.h"
 
@@ -35,14 +38,18 @@
 /* The wake (migration 0027): the log has rows to read. */
 static const char WAKE[] = "{\"table\": \"occupancy_changes\"}";
 
-/* $1 the last read's snapshot, $2 whether to send the wake. One row per change (the payload
- * NULL when there is none), each with this read's snapshot. The changes not visible in $1 are
- * those of transactions at or past its xmax or in progress then (its xip list): two lookups
- * of the xid index that stay small even while a long transaction holds the xmin back. */
+/* $1 the last read's snapshot, $2 whether to send the wake, $3 the channel. One row per
+ * change (the payload NULL when there is none), each with this read's snapshot and whether
+ * rows this read should see may have been swept (the horizon above $1's xmin). The changes
+ * not visible in $1 are those of transactions at or past its xmax or in progress then (its
+ * xip list): two lookups of the xid index that stay small even while a long transaction
+ * holds the xmin back. */
 static const char READ_SQL[] =
-    "SELECT s.snapshot::text, c.payload::text "
+    "SELECT s.snapshot::text, c.payload::text, s.swept "
     "  FROM (SELECT pg_current_snapshot() AS snapshot, "
-    "               CASE WHEN $2::boolean THEN pg_notify('slotd_changes', "
+    "               (SELECT below > pg_snapshot_xmin($1::pg_snapshot) "
+    "                  FROM occupancy_change_horizon) AS swept, "
+    "               CASE WHEN $2::boolean THEN pg_notify($3, "
     "'{\"table\": \"occupancy_changes\"}') END) s "
     "  LEFT JOIN LATERAL ("
     "        SELECT payload, seq FROM occupancy_changes "
@@ -72,6 +79,7 @@ struct store_listen {
     char *snapshot;  /* the last read's (or the setup's) */
     char *next_snapshot;
     uint64_t read_ok_ns; /* the last successful read (or the setup) */
+    store_listen_stats_t stats;
     store_listen_notify_cb on_notify;
     store_listen_connected_cb on_connected;
     void *arg;
@@ -117,8 +125,8 @@ static void send_read(store_listen_t *l)
     PGconn *pg = io_pgconn_pg(l->io);
     if (!pg || l->state != LISTEN_IDLE)
         return;
-    const char *values[2] = {l->snapshot, l->wake ? "true" : "false"};
-    if (PQsendQueryParams(pg, READ_SQL, 2, NULL, values, NULL, NULL, 0) != 1) {
+    const char *values[3] = {l->snapshot, l->wake ? "true" : "false", l->channel};
+    if (PQsendQueryParams(pg, READ_SQL, 3, NULL, values, NULL, NULL, 0) != 1) {
         log_error("changes_read_send_failed", "cause", PQerrorMessage(pg), NULL);
         io_pgconn_reset(l->io, false);
         return;
@@ -126,6 +134,7 @@ static void send_read(store_listen_t *l)
     l->state = LISTEN_READING;
     l->failed = false;
     l->wake_sent = l->wake;
+    l->stats.wakes += l->wake;
     l->wake = false;
     l->read_again = false;
     set_snapshot(&l->next_snapshot, NULL);
@@ -182,6 +191,11 @@ static bool read_result(store_listen_t *l, PGconn *pg, PGresult *res)
         l->failed = true;
         return true;
     }
+    if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+        log_warn("changes_swept_unread", NULL); /* the log no longer holds what it missed */
+        l->failed = true;
+        return true;
+    }
     set_snapshot(&l->next_snapshot, PQgetvalue(res, 0, 0));
     for (int i = 0, n = PQntuples(res); i < n; i++) {
         if (PQgetisnull(res, i, 1))
@@ -205,6 +219,8 @@ static bool read_done(store_listen_t *l)
     l->snapshot = taken;
     l->read_ok_ns = uv_hrtime();
     l->state = LISTEN_IDLE;
+    l->wake_sent = false;
+    l->stats.reads++;
     if (l->read_again || l->wake)
         send_read(l);
     return true;
@@ -248,6 +264,7 @@ static void listen_down(io_pgconn_t *io, void *arg)
     (void)io;
     l->up = false;
     l->state = LISTEN_SETTING_UP;
+    l->wake |= l->wake_sent; /* a wake that may not have left goes with the next read */
     l->read_again = l->wake_sent = false;
 }
 
@@ -282,6 +299,11 @@ store_listen_t *store_listen_start(uv_loop_t *loop, const char *url, const char 
         .url = url, .application = "slotd-listen", .backoff_min_ms = 100};
     l->io = io_pgconn_new(loop, &options, &callbacks, l);
     return l;
+}
+
+void store_listen_stats(const store_listen_t *listen, store_listen_stats_t *stats)
+{
+    *stats = listen->stats;
 }
 
 void store_listen_wake(store_listen_t *listen)

@@ -15,8 +15,9 @@
  * connection. Once LISTEN has succeeded on a new connection, `on_connected`
  * runs: notifications and changes sent while it was down are not passed on,
  * so its owner must reload whatever it keeps. Only those that come after
- * that are passed on. A read of the log that fails, or none for five
- * minutes, reconnects (and `on_connected` runs again).
+ * that are passed on. A read of the log that fails, one that finds the log
+ * swept past what it has not read yet, or none for five minutes, reconnects
+ * (and `on_connected` runs again).
  *
  * Ownership: store_listen_start() allocates; store_listen_close() frees once
  * the handles are closed and then calls `on_closed`. Callbacks run on the
@@ -45,6 +46,13 @@ store_listen_t *store_listen_start(uv_loop_t *loop, const char *url, const char 
  * listener (one notification, sent with the read; wakes asked for meanwhile share it).
  */
 void store_listen_wake(store_listen_t *listen);
+
+/** What the connection did: reads of the log that succeeded and wakes sent with them. */
+typedef struct {
+    unsigned long long reads, wakes;
+} store_listen_stats_t;
+
+void store_listen_stats(const store_listen_t *listen, store_listen_stats_t *stats);
 
 /** Stops listening; `on_closed(arg)` once everything is freed. */
 void store_listen_close(store_listen_t *listen, void (*on_closed)(void *), void *arg);

@@ -162,6 +162,12 @@ TEST(listen_reads_the_change_log_once_each_in_order)
     test_loop_run_until(&loop, &a.notified, 6);
     CHECK(strcmp(a.last, "{\"op\": \"five\"}") == 0);
 
+    /* the log swept past what a listener has not read: it reconnects too */
+    int connected = a.connected;
+    test_db_exec(db, "UPDATE occupancy_change_horizon SET below = "
+                     "(pg_current_xact_id()::text::bigint + 1)::text::xid8");
+    test_loop_run_until(&loop, &a.connected, connected + 1);
+
     int closed = 0;
     store_listen_close(la, count_closed, &closed);
     store_listen_close(lb, count_closed, &closed);

@@ -206,34 +206,53 @@ TEST(schema_announces_changes_that_affect_availability)
     test_db_drop(conn);
 }
 
-/* The sweep of the log keeps a snapshot each time and deletes the rows of the transactions
- * that had ended before the newest snapshot kept at least `keep` ago, and nothing newer; the
- * snapshots before that one go too. (Snapshots of the past are written here: the cluster's
- * other transactions would make the sweep's own ones vary.) */
+/* The sweep of the log keeps a snapshot each time and deletes, a batch at a time and lowest
+ * transaction ids first, the rows of the transactions that had ended before the newest
+ * snapshot kept at least `keep` ago, and nothing newer, having raised the horizon to that
+ * snapshot's xmin; the snapshots before that one go too. (Snapshots of the past are written
+ * here: the cluster's other transactions would make the sweep's own ones vary.) */
 TEST(schema_sweep_of_the_change_log_keeps_what_a_listener_may_still_read)
 {
     PGconn *conn = migrated();
     seed(conn);
     occupy(conn, "b1", "2026-01-05 10:00Z", "2026-01-05 10:40Z", true, NULL);
-    CHECK(strcmp(test_db_value(conn, "SELECT slotd_sweep_changes(interval '1 hour')"), "0") == 0);
+    occupy(conn, "b1", "2026-01-05 11:00Z", "2026-01-05 11:40Z", true, NULL);
+    CHECK(strcmp(test_db_value(conn, "SELECT slotd_sweep_changes(interval '1 hour', 10)"), "0") ==
+          0);
     CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM occupancy_change_marks"), "1") == 0);
-    /* two hours ago, every transaction up to the first write had ended; three hours ago
+    /* two hours ago, every transaction up to the first two writes had ended; three hours ago
      * none had */
     test_db_exec(conn, "INSERT INTO occupancy_change_marks (taken_at, snapshot) "
-                       "SELECT now() - interval '2 hours', ((xid::text::bigint + 1)::text || ':' "
-                       "|| (xid::text::bigint + 1)::text || ':')::pg_snapshot "
+                       "SELECT now() - interval '2 hours', ((max(xid)::text::bigint + 1)::text "
+                       "|| ':' || (max(xid)::text::bigint + 1)::text || ':')::pg_snapshot "
                        "FROM occupancy_changes;"
                        "INSERT INTO occupancy_change_marks (taken_at, snapshot) "
-                       "SELECT now() - interval '3 hours', (xid::text || ':' || xid::text || "
-                       "':')::pg_snapshot FROM occupancy_changes");
-    occupy(conn, "b1", "2026-01-05 11:00Z", "2026-01-05 11:40Z", true, NULL);
-    CHECK(strcmp(test_db_value(conn, "SELECT slotd_sweep_changes(interval '1 hour')"), "1") == 0);
+                       "SELECT now() - interval '3 hours', (min(xid)::text || ':' || "
+                       "min(xid)::text || ':')::pg_snapshot FROM occupancy_changes");
+    const char *horizon = test_db_value(conn, "SELECT (max(xid)::text::bigint + 1)::text "
+                                              "FROM occupancy_changes");
+    char expected_horizon[32];
+    snprintf(expected_horizon, sizeof(expected_horizon), "%s", horizon);
+    occupy(conn, "b1", "2026-01-05 12:00Z", "2026-01-05 12:40Z", true, NULL);
+    /* a batch of one: the lowest first */
+    CHECK(strcmp(test_db_value(conn, "SELECT slotd_sweep_changes(interval '1 hour', 1)"), "1") ==
+          0);
+    CHECK(strcmp(test_db_value(conn, "SELECT string_agg(payload->'new'->>3, ',' ORDER BY seq) "
+                                     "FROM occupancy_changes"),
+                 test_db_value(conn, "SELECT slotd_epoch_us('2026-01-05 11:00Z')::text || ',' || "
+                                     "slotd_epoch_us('2026-01-05 12:00Z')::text")) == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT below::text FROM occupancy_change_horizon"),
+                 expected_horizon) == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT slotd_sweep_changes(interval '1 hour', 1)"), "1") ==
+          0);
+    CHECK(strcmp(test_db_value(conn, "SELECT slotd_sweep_changes(interval '1 hour', 1)"), "0") ==
+          0);
     CHECK(strcmp(test_db_value(conn, "SELECT payload->'new'->>3 FROM occupancy_changes"),
-                 test_db_value(conn, "SELECT slotd_epoch_us('2026-01-05 11:00Z')::text")) == 0);
-    /* left: the one of two hours ago and the sweeps' own two */
-    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM occupancy_change_marks"), "3") == 0);
-    CHECK(strcmp(test_db_value(conn, "SELECT slotd_sweep_changes(interval '1 hour')"), "0") == 0);
-    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM occupancy_changes"), "1") == 0);
+                 test_db_value(conn, "SELECT slotd_epoch_us('2026-01-05 12:00Z')::text")) == 0);
+    /* left: the one of two hours ago and the sweeps' own four */
+    CHECK(strcmp(test_db_value(conn, "SELECT count(*) FROM occupancy_change_marks"), "5") == 0);
+    CHECK(strcmp(test_db_value(conn, "SELECT below::text FROM occupancy_change_horizon"),
+                 expected_horizon) == 0);
     test_db_drop(conn);
 }
 

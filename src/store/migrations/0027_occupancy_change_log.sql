@@ -6,7 +6,7 @@
 -- notifications are queued in commit order. Every booking sent one, so
 -- bookings committed one after another, each waiting for its own flush, and
 -- group commit could not share flushes among them: a booking's rows alone,
--- as plain SQL, reached a third of the transactions per second they reach
+-- as plain SQL, reached about half the transactions per second they reach
 -- without the notification.
 --
 -- Now the trigger inserts the notification's payload (unchanged, migration
@@ -24,16 +24,18 @@
 --   - by the trigger, once per transaction (PostgreSQL drops repeats), for
 --     any program's write (plain SQL, a migration);
 --   - not by the trigger when the session has set slotd.wakes to 'later':
---     slotd's own connections do, and a slotd that has committed a change
---     sends the wake itself from its listening connection, whose transactions
---     do not wait for their flush (synchronous_commit off: a lost wake costs
---     only the next 100 ms read, nothing is lost).
+--     slotd's own connections do, and a request of slotd that waits for its
+--     own committed change sends the wake from its listening connection,
+--     whose transactions do not wait for their flush (synchronous_commit off:
+--     a lost wake costs only the next 100 ms read, nothing is lost).
 --
 -- Rows are kept ten minutes after their transaction ended (slotd_sweep_changes,
--- called by the periodic sweep): it keeps a snapshot per sweep and deletes
--- the rows of the transactions that had ended before a snapshot at least ten
--- minutes old. A listener that has not read for five minutes reconnects and
--- loads everything again.
+-- called by the periodic sweep): it keeps a snapshot per sweep and deletes, a
+-- batch at a time, the rows of the transactions that had ended before a
+-- snapshot at least ten minutes old; occupancy_change_horizon says below which
+-- transaction id rows may be gone. A read whose last snapshot's xmin is below
+-- that horizon may have missed rows: the listener reconnects and loads
+-- everything again (as it does after five minutes without a read).
 
 CREATE TABLE occupancy_changes (
     xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -47,6 +49,13 @@ CREATE TABLE occupancy_change_marks (
     snapshot pg_snapshot NOT NULL
 );
 CREATE INDEX occupancy_change_marks_taken_at ON occupancy_change_marks (taken_at);
+
+-- One row: rows of the log whose xid is below `below` may have been swept.
+CREATE TABLE occupancy_change_horizon (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    below xid8 NOT NULL
+);
+INSERT INTO occupancy_change_horizon (below) VALUES ('0');
 
 CREATE OR REPLACE FUNCTION slotd_announce_occupancy() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -92,11 +101,13 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- The sweep of the log: keeps this moment's snapshot and deletes the rows of
--- the transactions that had ended before the newest snapshot kept at least
--- `keep` ago (and the snapshots older than that one). Answers how many rows
--- went.
-CREATE FUNCTION slotd_sweep_changes(keep interval) RETURNS bigint LANGUAGE plpgsql AS $$
+-- The sweep of the log: keeps this moment's snapshot and deletes at most
+-- `batch` rows of the transactions that had ended before the newest snapshot
+-- kept at least `keep` ago (and the snapshots older than that one), lowest
+-- transaction ids first, after raising the horizon to that snapshot's xmin.
+-- Answers how many rows went.
+CREATE FUNCTION slotd_sweep_changes(keep interval, batch integer) RETURNS bigint
+LANGUAGE plpgsql AS $$
 DECLARE
     mark occupancy_change_marks%ROWTYPE;
     gone bigint;
@@ -108,7 +119,13 @@ BEGIN
         RETURN 0;
     END IF;
     DELETE FROM occupancy_change_marks WHERE taken_at < mark.taken_at;
-    DELETE FROM occupancy_changes WHERE xid < pg_snapshot_xmin(mark.snapshot);
+    UPDATE occupancy_change_horizon
+       SET below = pg_snapshot_xmin(mark.snapshot)
+     WHERE below < pg_snapshot_xmin(mark.snapshot);
+    DELETE FROM occupancy_changes
+     WHERE ctid = ANY (ARRAY(SELECT ctid FROM occupancy_changes
+                              WHERE xid < pg_snapshot_xmin(mark.snapshot)
+                              ORDER BY xid LIMIT batch));
     GET DIAGNOSTICS gone = ROW_COUNT;
     RETURN gone;
 END $$;

@@ -283,9 +283,9 @@ SELECT b.id, (SELECT count(*) FROM o), (SELECT count(*) FROM a),
 -- name: booking_sweep
 -- The periodic sweep, across organizations: at most $2 expired holds'
 -- occupancy rows (expired by the clock $1) and at most $2 idempotency keys
--- past their 24 hours, oldest first, and the log of occupancy changes past its
--- ten minutes (slotd_sweep_changes, migration 0027). Answers how many of each
--- went.
+-- past their 24 hours, oldest first, and at most ten times $2 rows of the log
+-- of occupancy changes past its ten minutes (slotd_sweep_changes, migration
+-- 0027). Answers how many of each went.
 WITH holds AS (
     SELECT organization_id, id FROM occupancy
      WHERE hold_id IS NOT NULL AND active AND expires_at <= to_timestamp($1::bigint)
@@ -305,4 +305,4 @@ k AS (
      WHERE i.organization_id = keys.organization_id AND i.key = keys.key
     RETURNING 1)
 SELECT (SELECT count(*) FROM h), (SELECT count(*) FROM k),
-       slotd_sweep_changes(interval '10 minutes')
+       slotd_sweep_changes(interval '10 minutes', $2::integer * 10)
