@@ -229,7 +229,8 @@ static void on_swept(void *arg, int error, long holds, long keys, long changes)
         uv_timer_start(&svc->sweep, on_sweep, 0, SWEEP_INTERVAL_MS);
 }
 
-/* Deletes expired holds no booking met and idempotency keys past their 24 hours. */
+/* Deletes expired holds no booking met, idempotency keys past their 24 hours and the log of
+ * occupancy changes past its ten minutes. */
 static void on_sweep(uv_timer_t *timer)
 {
     service_t *svc = timer->data;

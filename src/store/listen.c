@@ -47,8 +47,8 @@ static const char WAKE[] = "{\"table\": \"occupancy_changes\"}";
 static const char READ_SQL[] =
     "SELECT s.snapshot::text, c.payload::text, s.swept "
     "  FROM (SELECT pg_current_snapshot() AS snapshot, "
-    "               (SELECT below > pg_snapshot_xmin($1::pg_snapshot) "
-    "                  FROM occupancy_change_horizon) AS swept, "
+    "               coalesce((SELECT below > pg_snapshot_xmin($1::pg_snapshot) "
+    "                           FROM occupancy_change_horizon), true) AS swept, "
     "               CASE WHEN $2::boolean THEN pg_notify($3, "
     "'{\"table\": \"occupancy_changes\"}') END) s "
     "  LEFT JOIN LATERAL ("
@@ -134,7 +134,6 @@ static void send_read(store_listen_t *l)
     l->state = LISTEN_READING;
     l->failed = false;
     l->wake_sent = l->wake;
-    l->stats.wakes += l->wake;
     l->wake = false;
     l->read_again = false;
     set_snapshot(&l->next_snapshot, NULL);
@@ -219,6 +218,7 @@ static bool read_done(store_listen_t *l)
     l->snapshot = taken;
     l->read_ok_ns = uv_hrtime();
     l->state = LISTEN_IDLE;
+    l->stats.wakes += l->wake_sent;
     l->wake_sent = false;
     l->stats.reads++;
     if (l->read_again || l->wake)

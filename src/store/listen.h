@@ -47,7 +47,7 @@ store_listen_t *store_listen_start(uv_loop_t *loop, const char *url, const char 
  */
 void store_listen_wake(store_listen_t *listen);
 
-/** What the connection did: reads of the log that succeeded and wakes sent with them. */
+/** What the connection did: reads of the log that succeeded and the wakes sent with those. */
 typedef struct {
     unsigned long long reads, wakes;
 } store_listen_stats_t;
