@@ -5,7 +5,8 @@
  *
  * Each change in the log is handed to `on_notify` as its payload, as if it
  * had been notified: the log is read when a wake is heard on the channel
- * (another process committed a change), when the owner calls
+ * (another process committed a change; at most one read every 5 ms for
+ * those), when the owner calls
  * store_listen_wake() (it committed one itself) and every 100 ms; each read
  * hands on the changes of the transactions committed since the last one, in
  * the order they were written. The wakes themselves are not passed on.

@@ -151,6 +151,28 @@ TEST(listen_reads_the_change_log_once_each_in_order)
     CHECK_EQ(b.notified, 5);
     CHECK(strcmp(b.last, "{\"op\": \"four\"}") == 0);
 
+    /* a burst of wakes from elsewhere (reads spaced, some wakes waiting for the next):
+     * every change once, in order */
+    a.all[0] = b.all[0] = '\0';
+    for (int i = 0; i < 30; i++) {
+        char op[16];
+        snprintf(op, sizeof(op), "burst%02d", i);
+        test_db_exec(db, "BEGIN");
+        log_change(db, op);
+        test_db_exec(db, "SELECT pg_notify('slotd_changes', '{\"table\": \"occupancy_changes\"}')");
+        test_db_exec(db, "COMMIT");
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    test_loop_run_until(&loop, &b.notified, 35);
+    test_loop_run_until(&loop, &a.notified, 35);
+    char burst[1024] = "";
+    for (int i = 0; i < 30; i++) {
+        size_t used = strlen(burst);
+        snprintf(burst + used, sizeof(burst) - used, "{\"op\": \"burst%02d\"}\n", i);
+    }
+    CHECK(strcmp(a.all, burst) == 0);
+    CHECK(strcmp(b.all, burst) == 0);
+
     /* a read that fails reconnects, so that the owner loads everything again */
     test_db_exec(db, "ALTER TABLE occupancy_changes RENAME TO occupancy_changes_away");
     test_loop_run_until(&loop, &a.connected, 2);
@@ -159,7 +181,7 @@ TEST(listen_reads_the_change_log_once_each_in_order)
     while (uv_now(&loop) < settled)
         uv_run(&loop, UV_RUN_ONCE);
     log_change(db, "five");
-    test_loop_run_until(&loop, &a.notified, 6);
+    test_loop_run_until(&loop, &a.notified, 36);
     CHECK(strcmp(a.last, "{\"op\": \"five\"}") == 0);
 
     /* the log swept past what a listener has not read: it reconnects too */
