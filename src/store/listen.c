@@ -43,19 +43,17 @@
 /* The wake (migration 0027): the log has rows to read. */
 static const char WAKE[] = "{\"table\": \"occupancy_changes\"}";
 
-/* $1 the last read's snapshot, $2 whether to send the wake, $3 the channel. One row per
- * change (the payload NULL when there is none), each with this read's snapshot and whether
- * rows this read should see may have been swept (the horizon above $1's xmin). The changes
- * not visible in $1 are those of transactions at or past its xmax or in progress then (its
- * xip list): two lookups of the xid index that stay small even while a long transaction
- * holds the xmin back. */
+/* $1 the last read's snapshot, $2 whether to send the wake, $3 the channel, $4 the wake. One row
+ * per change (the payload NULL when there is none), each with this read's snapshot and whether rows
+ * this read should see may have been swept (the horizon above $1's xmin). The changes not visible
+ * in $1 are those of transactions at or past its xmax or in progress then (its xip list): two
+ * lookups of the xid index that stay small even while a long transaction holds the xmin back. */
 static const char READ_SQL[] =
     "SELECT s.snapshot::text, c.payload::text, s.swept "
     "  FROM (SELECT pg_current_snapshot() AS snapshot, "
     "               coalesce((SELECT below > pg_snapshot_xmin($1::pg_snapshot) "
     "                           FROM occupancy_change_horizon), true) AS swept, "
-    "               CASE WHEN $2::boolean THEN pg_notify($3, "
-    "'{\"table\": \"occupancy_changes\"}') END) s "
+    "               CASE WHEN $2::boolean THEN pg_notify($3, $4) END) s "
     "  LEFT JOIN LATERAL ("
     "        SELECT payload, seq FROM occupancy_changes "
     "         WHERE xid >= pg_snapshot_xmax($1::pg_snapshot) "
@@ -80,7 +78,6 @@ struct store_listen {
     uint64_t read_sent_ms;
     char *channel;
     listen_state_t state;
-    bool up;         /* the connection is UP (its setup may still run) */
     int results;     /* the setup's results seen */
     bool failed;     /* a result of the current command failed */
     bool read_again; /* a read is wanted after the one on its way */
@@ -100,7 +97,6 @@ struct store_listen {
 static void listen_up(io_pgconn_t *io, PGconn *pg, void *arg)
 {
     store_listen_t *l = arg;
-    l->up = true;
     l->state = LISTEN_SETTING_UP;
     l->results = 0;
     l->failed = false;
@@ -135,8 +131,8 @@ static void send_read(store_listen_t *l)
     PGconn *pg = io_pgconn_pg(l->io);
     if (!pg || l->state != LISTEN_IDLE)
         return;
-    const char *values[3] = {l->snapshot, l->wake ? "true" : "false", l->channel};
-    if (PQsendQueryParams(pg, READ_SQL, 3, NULL, values, NULL, NULL, 0) != 1) {
+    const char *values[4] = {l->snapshot, l->wake ? "true" : "false", l->channel, WAKE};
+    if (PQsendQueryParams(pg, READ_SQL, 4, NULL, values, NULL, NULL, 0) != 1) {
         log_error("changes_read_send_failed", "cause", PQerrorMessage(pg), NULL);
         io_pgconn_reset(l->io, false);
         return;
@@ -298,16 +294,15 @@ static void listen_down(io_pgconn_t *io, void *arg)
 {
     store_listen_t *l = arg;
     (void)io;
-    l->up = false;
-    l->state = LISTEN_SETTING_UP;
-    l->wake |= l->wake_sent; /* a wake that may not have left goes with the next read */
+    l->state = LISTEN_SETTING_UP; /* until the next connection's setup is done */
+    l->wake |= l->wake_sent;      /* a wake that may not have left goes with the next read */
     l->read_again = l->wake_sent = false;
 }
 
 static void on_poll_timer(uv_timer_t *timer)
 {
     store_listen_t *l = timer->data;
-    if (!l->up || l->state == LISTEN_SETTING_UP)
+    if (l->state == LISTEN_SETTING_UP) /* down, or not set up yet */
         return;
     if ((uv_hrtime() - l->read_ok_ns) / 1000000 > READ_GAP_MS) {
         log_warn("changes_read_overdue", NULL);
