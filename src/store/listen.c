@@ -2,9 +2,10 @@
  * The LISTEN connection and the log of occupancy changes (see listen.h).
  *
  * On every new connection, one query: synchronous_commit off for this session
- * (its only transactions that write are wakes), LISTEN (the channel quoted as
- * an identifier), and the snapshot the log is read from. Once its three
- * results are in, `on_connected` runs and notifications are passed on.
+ * (its only transactions that write are wakes), a statement timeout for its
+ * reads (READ_TIMEOUT_MS), LISTEN (the channel quoted as an identifier), and
+ * the snapshot the log is read from. Once its four results are in,
+ * `on_connected` runs and notifications are passed on.
  *
  * Then one read of the log at a time: the rows of the transactions committed
  * since the last read's snapshot, in the order they were written, with the
@@ -12,7 +13,8 @@
  * leaves at the read's commit). A read is wanted on store_listen_wake() and
  * every POLL_MS, and on a wake heard from another process at once or, if the
  * last read started less than REMOTE_GAP_MS ago, that long after it; wanted
- * while one runs, another follows it. A read that fails, one that finds rows it should see may have
+ * while one runs, another follows it. A read that fails (or runs past
+ * READ_TIMEOUT_MS), one that finds rows it should see may have
  * been swept (the log's horizon above its last snapshot's xmin), or none
  * succeeding for READ_GAP_MS (the log keeps ten minutes) resets the
  * connection: the owner then loads everything again. A failed setup resets it
@@ -39,6 +41,11 @@
  * under a load of writes elsewhere, a process reads at most 200 times a second for them (its
  * own waits read at once). */
 #define REMOTE_GAP_MS 5
+/* A read that has not answered by then fails (statement_timeout), so the connection is reset
+ * and everything loaded again rather than the index waiting on it. */
+#define READ_TIMEOUT_MS 5000
+/* The setup's statements: the two SETs and LISTEN answer no rows, the snapshot one. */
+#define SETUP_RESULTS 4
 
 /* The wake (migration 0027): the log has rows to read. */
 static const char WAKE[] = "{\"table\": \"occupancy_changes\"}";
@@ -103,11 +110,12 @@ static void listen_up(io_pgconn_t *io, PGconn *pg, void *arg)
     char *quoted = PQescapeIdentifier(pg, l->channel, strlen(l->channel));
     bool sent = false;
     if (quoted) {
-        size_t size = strlen(quoted) + 128;
+        size_t size = strlen(quoted) + 160;
         char *sql = slotd_malloc(size);
         snprintf(sql, size,
-                 "SET synchronous_commit = off; LISTEN %s; SELECT pg_current_snapshot()::text",
-                 quoted);
+                 "SET synchronous_commit = off; SET statement_timeout = %d; LISTEN %s; "
+                 "SELECT pg_current_snapshot()::text",
+                 READ_TIMEOUT_MS, quoted);
         sent = PQsendQuery(pg, sql) == 1;
         free(sql);
         PQfreemem(quoted);
@@ -184,12 +192,12 @@ static void want_remote_read(store_listen_t *l)
 static bool setup_result(store_listen_t *l, PGresult *res)
 {
     ExecStatusType status = PQresultStatus(res);
-    bool ok = l->results < 2 ? status == PGRES_COMMAND_OK
-                             : status == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    bool last = l->results == SETUP_RESULTS - 1;
+    bool ok = !last ? status == PGRES_COMMAND_OK : status == PGRES_TUPLES_OK && PQntuples(res) == 1;
     if (!ok) {
         log_error("listen_failed", "cause", PQresultErrorMessage(res), NULL);
         l->failed = true;
-    } else if (l->results == 2) {
+    } else if (last) {
         set_snapshot(&l->snapshot, PQgetvalue(res, 0, 0));
     }
     l->results++;
@@ -199,7 +207,7 @@ static bool setup_result(store_listen_t *l, PGresult *res)
 /* The setup's results are all in. False: the connection was reset or closed. */
 static bool setup_done(store_listen_t *l, PGconn *pg)
 {
-    if (l->failed || l->results != 3) {
+    if (l->failed || l->results != SETUP_RESULTS) {
         io_pgconn_reset(l->io, false);
         return false;
     }

@@ -4,7 +4,8 @@
  * and after its backend is terminated it reconnects and says so again, so
  * that its owner reloads what it may have missed. It reads the log of
  * occupancy changes (migration 0027) and passes on each change once, in the
- * order written, when woken and on its own.
+ * order written, when woken and on its own, and reconnects when a read fails,
+ * runs past its statement timeout or finds the log swept past it.
  */
 #include <string.h>
 
@@ -183,6 +184,16 @@ TEST(listen_reads_the_change_log_once_each_in_order)
     log_change(db, "five");
     test_loop_run_until(&loop, &a.notified, 36);
     CHECK(strcmp(a.last, "{\"op\": \"five\"}") == 0);
+
+    /* a read that cannot answer (the log locked) fails at the statement timeout and
+     * reconnects; once the lock goes, changes flow again */
+    int before_lock = a.connected;
+    test_db_exec(open_tx, "BEGIN; LOCK TABLE occupancy_changes IN ACCESS EXCLUSIVE MODE");
+    test_loop_run_until(&loop, &a.connected, before_lock + 1);
+    test_db_exec(open_tx, "COMMIT");
+    log_change(db, "six");
+    test_loop_run_until(&loop, &a.notified, 37);
+    CHECK(strcmp(a.last, "{\"op\": \"six\"}") == 0);
 
     /* the log swept past what a listener has not read: it reconnects too */
     int connected = a.connected;
