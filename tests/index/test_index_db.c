@@ -305,10 +305,10 @@ static void wait_changes(fixture_t *f, uint64_t changes)
     CHECK_EQ(st.changes, changes);
 }
 
-/* Occupancy written by anyone (here plain SQL) reaches the index as the rows the
- * notification carries: inserted, moved, made inactive, deleted, moved to another resource,
- * each applied in place with no reload of the resource, and what it ends with is what a
- * reload reads. An update that changes nothing the index keeps is not even announced. */
+/* Occupancy written by anyone (here plain SQL, whose trigger wakes the listener) reaches the
+ * index as the rows its change in the log carries: inserted, moved, made inactive, deleted, moved
+ * to another resource, each applied in place with no reload of the resource, and what it ends with
+ * is what a reload reads. An update that changes nothing the index keeps is not even logged. */
 TEST(index_applies_occupancy_changes_as_notified_without_reloading)
 {
     fixture_t f;
@@ -394,7 +394,7 @@ static store_change_t booked(uint64_t xid)
 }
 
 /* A writer that knows its transaction waits for that transaction's booking row: told once
- * it is applied as notified (at once when it already is), with no reload, and not by the
+ * it is applied as read from the log (at once when it already is), with no reload, and not by the
  * hold its transaction consumed first; a transaction that made no booking row (a hold) is
  * waited for by a reload after a second. */
 TEST(index_writer_waits_for_its_own_booking_row_not_a_reload)
